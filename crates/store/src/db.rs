@@ -1,0 +1,283 @@
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Where the data lives.
+#[derive(Clone)]
+pub enum DbTarget {
+    /// An SQLite database file (created when missing).
+    Sqlite(PathBuf),
+    /// A PostgreSQL connection URL.
+    Postgres(String),
+}
+
+impl fmt::Debug for DbTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DbTarget::Sqlite(path) => write!(f, "Sqlite({})", path.display()),
+            DbTarget::Postgres(url) => write!(f, "Postgres({})", redact_url(url)),
+        }
+    }
+}
+
+/// A database URL with any password replaced by `***`, fit for logs and `config show`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    let (authority, tail) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _password)) => format!("{scheme}://{user}:***@{host}{tail}"),
+            None => url.to_string(),
+        },
+        None => redact_query_password(url),
+    }
+}
+
+fn redact_query_password(url: &str) -> String {
+    let Some((base, query)) = url.split_once('?') else { return url.to_string() };
+    let query: Vec<String> = query
+        .split('&')
+        .map(|kv| match kv.split_once('=') {
+            Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+            _ => kv.to_string(),
+        })
+        .collect();
+    format!("{base}?{}", query.join("&"))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone)]
+pub(crate) enum Pools {
+    Sqlite { read: SqlitePool, write: SqlitePool },
+    Postgres(PgPool),
+}
+
+/// The handle every layer above uses. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pub(crate) pools: Pools,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("already exists: {0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Rejected(String),
+    #[error("cannot open the database: {0}")]
+    Open(String),
+    #[error("the database has schema version {found}, but this normverk supports at most {supported}; upgrade normverk")]
+    SchemaTooNew { found: i64, supported: i64 },
+    #[error("the database has not been migrated (schema version {found}, expected {expected}); run `normverk migrate`")]
+    SchemaTooOld { found: i64, expected: i64 },
+    #[error("database error: {0}")]
+    Database(#[source] sqlx::Error),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                StoreError::Conflict(db.constraint().unwrap_or("unique constraint").to_string())
+            }
+            _ => StoreError::Database(e),
+        }
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The current time as Unix seconds.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// Runs `$body` with `$c` bound to a pool for reading.
+macro_rules! read {
+    ($store:expr, |$c:ident| $body:expr) => {
+        match &$store.pools {
+            $crate::db::Pools::Sqlite { read, .. } => {
+                let $c = read;
+                $body
+            }
+            $crate::db::Pools::Postgres(pool) => {
+                let $c = pool;
+                $body
+            }
+        }
+    };
+}
+
+/// Runs `$body` inside a write transaction bound to `$tx`, committing when it finishes without
+/// an early return. On SQLite the transaction begins IMMEDIATE on the single writer.
+macro_rules! write_tx {
+    ($store:expr, |$tx:ident| $body:expr) => {
+        match &$store.pools {
+            $crate::db::Pools::Sqlite { write, .. } => {
+                let mut $tx = write.begin_with("BEGIN IMMEDIATE").await?;
+                let out = $body;
+                $tx.commit().await?;
+                out
+            }
+            $crate::db::Pools::Postgres(pool) => {
+                let mut $tx = pool.begin().await?;
+                let out = $body;
+                $tx.commit().await?;
+                out
+            }
+        }
+    };
+}
+pub(crate) use {read, write_tx};
+
+impl Store {
+    /// Opens the database without migrating it.
+    pub async fn open(target: &DbTarget) -> StoreResult<Store> {
+        match target {
+            DbTarget::Sqlite(path) => open_sqlite(path).await,
+            DbTarget::Postgres(url) => open_postgres(url).await,
+        }
+    }
+
+    pub fn engine(&self) -> Engine {
+        match self.pools {
+            Pools::Sqlite { .. } => Engine::Sqlite,
+            Pools::Postgres(_) => Engine::Postgres,
+        }
+    }
+
+    /// Whether the database answers (for `/readyz`).
+    pub async fn ping(&self) -> StoreResult<()> {
+        read!(self, |c| {
+            sqlx::query("SELECT 1").execute(c).await?;
+        });
+        Ok(())
+    }
+
+    /// Checks the database's own consistency: SQLite's integrity and foreign-key checks, or on
+    /// PostgreSQL that the server answers. Returns the problems found (empty when sound).
+    pub async fn integrity_problems(&self) -> StoreResult<Vec<String>> {
+        match &self.pools {
+            Pools::Sqlite { read, .. } => {
+                let mut problems: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check").fetch_all(read).await?;
+                problems.retain(|p| p != "ok");
+                let fk: Vec<(String, i64)> =
+                    sqlx::query_as("SELECT \"table\", rowid FROM pragma_foreign_key_check").fetch_all(read).await?;
+                problems.extend(fk.into_iter().map(|(t, r)| format!("foreign key broken in {t} row {r}")));
+                Ok(problems)
+            }
+            Pools::Postgres(pool) => {
+                sqlx::query("SELECT 1").execute(pool).await?;
+                Ok(Vec::new())
+            }
+        }
+    }
+
+    /// Writes a consistent copy of an SQLite database to `dest` while it is in use.
+    pub async fn sqlite_snapshot(&self, dest: &Path) -> StoreResult<()> {
+        let Pools::Sqlite { read, .. } = &self.pools else {
+            return Err(StoreError::Rejected(
+                "online backup is for SQLite; for PostgreSQL use pg_dump (see README)".into(),
+            ));
+        };
+        let dest = dest.to_str().ok_or_else(|| StoreError::Rejected("backup path is not UTF-8".into()))?;
+        sqlx::query("VACUUM INTO $1").bind(dest).execute(read).await?;
+        Ok(())
+    }
+
+    /// Closes all connections, waiting for those in use.
+    pub async fn close(&self) {
+        match &self.pools {
+            Pools::Sqlite { read, write } => {
+                write.close().await;
+                read.close().await;
+            }
+            Pools::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+async fn open_sqlite(path: &Path) -> StoreResult<Store> {
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        // An acknowledged write must survive a power cut, not only a process crash.
+        .synchronous(SqliteSynchronous::Full)
+        .busy_timeout(Duration::from_secs(30))
+        .foreign_keys(true);
+    let write = SqlitePoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(60))
+        .connect_with(options.clone())
+        .await
+        .map_err(|e| open_error(&e))?;
+    let read = SqlitePoolOptions::new()
+        .max_connections(8)
+        .connect_with(options.read_only(true))
+        .await
+        .map_err(|e| open_error(&e))?;
+    // A file that is not SQLite opens lazily; make it fail here, with a clear message.
+    sqlx::query("SELECT count(*) FROM sqlite_schema").execute(&write).await.map_err(|e| open_error(&e))?;
+    Ok(Store { pools: Pools::Sqlite { read, write } })
+}
+
+async fn open_postgres(url: &str) -> StoreResult<Store> {
+    let options = PgConnectOptions::from_str(url).map_err(|e| StoreError::Open(format!("invalid PostgreSQL URL: {e}")))?;
+    let pool = PgPoolOptions::new()
+        .max_connections(16)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options)
+        .await
+        .map_err(|e| open_error(&e))?;
+    Ok(Store { pools: Pools::Postgres(pool) })
+}
+
+fn open_error(e: &sqlx::Error) -> StoreError {
+    StoreError::Open(match e {
+        sqlx::Error::Database(db) => db.message().to_string(),
+        sqlx::Error::Io(io) => io.to_string(),
+        other => other.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn passwords_never_leave_redact_url() {
+        assert_eq!(redact_url("postgres://app:s3cret@db:5432/normverk"), "postgres://app:***@db:5432/normverk");
+        assert_eq!(redact_url("postgres://app@db/normverk"), "postgres://app@db/normverk");
+        assert_eq!(redact_url("postgres://db/n?user=a&password=x"), "postgres://db/n?user=a&password=***");
+        assert_eq!(redact_url("postgres://a:b:c@db/n"), "postgres://a:***@db/n");
+    }
+}
+
+/// Runs one statement with one integer parameter in a write transaction.
+#[cfg(feature = "testing")]
+pub(crate) async fn write_tx_unit(store: &Store, sql: &'static str, value: i64) -> StoreResult<()> {
+    write_tx!(store, |tx| {
+        sqlx::query(sql).bind(value).execute(&mut *tx).await?;
+    });
+    Ok(())
+}

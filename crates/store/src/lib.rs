@@ -1,0 +1,22 @@
+//! Persistence for normverk: one API over embedded SQLite and PostgreSQL.
+//!
+//! Every query is written once, in SQL both engines accept (`$1` placeholders, `BIGINT` times as
+//! Unix seconds, `RETURNING`). Reads go to a pool of readers; on SQLite every write runs in a
+//! `BEGIN IMMEDIATE` transaction on the single writer connection, so concurrent writers queue
+//! instead of failing with "database is locked". Every domain query takes the organisation it
+//! belongs to: there is no way to ask for another organisation's rows by id alone.
+//!
+//! This crate must never decide business rules (that is `normverk-core`) and never log secrets.
+
+mod db;
+mod migrate;
+
+pub mod account;
+pub mod org;
+pub mod token;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use db::{unix_now, DbTarget, Engine, Store, StoreError, StoreResult};
+pub use migrate::{MigrationReport, SCHEMA_VERSION};

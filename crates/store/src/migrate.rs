@@ -1,0 +1,183 @@
+//! Schema migrations, written once for both engines.
+//!
+//! Each step is SQL with two placeholders that differ between the engines: `{id}` for an
+//! auto-incrementing primary key and `{blob}` for bytes. Steps are applied in order, each in its
+//! own transaction, and recorded in `schema_migrations`. A database whose version is newer than
+//! this binary knows is refused, never touched.
+
+use crate::db::{read, Pools, Store, StoreError, StoreResult};
+
+struct Step {
+    version: i64,
+    name: &'static str,
+    sql: &'static str,
+}
+
+const STEPS: &[Step] = &[Step { version: 1, name: "organisations, accounts, sessions, tokens", sql: V1 }];
+
+/// The schema version this binary writes and expects.
+pub const SCHEMA_VERSION: i64 = 1;
+
+const V1: &str = r#"
+CREATE TABLE orgs (
+    id {id},
+    name TEXT NOT NULL,
+    org_number TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    parent_id BIGINT REFERENCES orgs(id),
+    created_at BIGINT NOT NULL
+);
+CREATE TABLE units (
+    id {id},
+    org_id BIGINT NOT NULL REFERENCES orgs(id),
+    parent_id BIGINT REFERENCES units(id),
+    name TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX units_org ON units(org_id);
+CREATE TABLE users (
+    id {id},
+    email TEXT NOT NULL UNIQUE,
+    display_name TEXT NOT NULL,
+    password_hash TEXT,
+    locale TEXT,
+    created_at BIGINT NOT NULL,
+    disabled_at BIGINT
+);
+-- Sign-in through an identity provider (HelseID, Entra ID, Keycloak): one account may have
+-- several external identities; password_hash stays NULL for accounts that only use them.
+CREATE TABLE external_identities (
+    id {id},
+    user_id BIGINT NOT NULL REFERENCES users(id),
+    issuer TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    UNIQUE (issuer, subject)
+);
+CREATE TABLE memberships (
+    org_id BIGINT NOT NULL REFERENCES orgs(id),
+    user_id BIGINT NOT NULL REFERENCES users(id),
+    role TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (org_id, user_id, role)
+);
+CREATE INDEX memberships_user ON memberships(user_id);
+CREATE TABLE manager_units (
+    org_id BIGINT NOT NULL REFERENCES orgs(id),
+    user_id BIGINT NOT NULL REFERENCES users(id),
+    unit_id BIGINT NOT NULL REFERENCES units(id),
+    PRIMARY KEY (org_id, user_id, unit_id)
+);
+CREATE TABLE sessions (
+    id_hash TEXT PRIMARY KEY,
+    user_id BIGINT NOT NULL REFERENCES users(id),
+    org_id BIGINT REFERENCES orgs(id),
+    csrf_token TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    last_seen_at BIGINT NOT NULL
+);
+CREATE INDEX sessions_user ON sessions(user_id);
+CREATE TABLE api_tokens (
+    id {id},
+    org_id BIGINT NOT NULL REFERENCES orgs(id),
+    name TEXT NOT NULL,
+    scopes TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    created_by BIGINT REFERENCES users(id),
+    created_at BIGINT NOT NULL,
+    last_used_at BIGINT,
+    revoked_at BIGINT
+);
+CREATE INDEX api_tokens_org ON api_tokens(org_id);
+CREATE TABLE setup_tokens (
+    token_hash TEXT PRIMARY KEY,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used_at BIGINT
+);
+"#;
+
+/// What `migrate` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationReport {
+    pub from_version: i64,
+    pub to_version: i64,
+}
+
+impl Store {
+    /// The schema version recorded in the database (0 for an empty database).
+    pub async fn schema_version(&self) -> StoreResult<i64> {
+        self.ensure_migrations_table().await?;
+        let version: Option<i64> =
+            read!(self, |c| sqlx::query_scalar("SELECT MAX(version) FROM schema_migrations").fetch_one(c).await?);
+        Ok(version.unwrap_or(0))
+    }
+
+    /// Applies the steps this database lacks. Refuses a database newer than this binary.
+    pub async fn migrate(&self) -> StoreResult<MigrationReport> {
+        let from_version = self.schema_version().await?;
+        if from_version > SCHEMA_VERSION {
+            return Err(StoreError::SchemaTooNew { found: from_version, supported: SCHEMA_VERSION });
+        }
+        for step in STEPS.iter().filter(|s| s.version > from_version) {
+            self.apply(step).await?;
+            tracing::info!(version = step.version, name = step.name, "applied migration");
+        }
+        Ok(MigrationReport { from_version, to_version: SCHEMA_VERSION })
+    }
+
+    /// Refuses to run against a database that is not exactly at this binary's schema version.
+    pub async fn require_current_schema(&self) -> StoreResult<()> {
+        match self.schema_version().await? {
+            v if v > SCHEMA_VERSION => Err(StoreError::SchemaTooNew { found: v, supported: SCHEMA_VERSION }),
+            v if v < SCHEMA_VERSION => Err(StoreError::SchemaTooOld { found: v, expected: SCHEMA_VERSION }),
+            _ => Ok(()),
+        }
+    }
+
+    async fn ensure_migrations_table(&self) -> StoreResult<()> {
+        const SQL: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
+        match &self.pools {
+            Pools::Sqlite { write, .. } => {
+                sqlx::query(SQL).execute(write).await?;
+            }
+            Pools::Postgres(pool) => {
+                sqlx::query(SQL).execute(pool).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn apply(&self, step: &Step) -> StoreResult<()> {
+        let now = crate::unix_now();
+        const RECORD: &str = "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)";
+        match &self.pools {
+            Pools::Sqlite { write, .. } => {
+                let sql = step.sql.replace("{id}", "INTEGER PRIMARY KEY AUTOINCREMENT").replace("{blob}", "BLOB");
+                let mut tx = write.begin_with("BEGIN IMMEDIATE").await?;
+                sqlx::raw_sql(&sql).execute(&mut *tx).await?;
+                sqlx::query(RECORD).bind(step.version).bind(step.name).bind(now).execute(&mut *tx).await?;
+                tx.commit().await?;
+            }
+            Pools::Postgres(pool) => {
+                let sql = step
+                    .sql
+                    .replace("{id}", "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY")
+                    .replace("{blob}", "BYTEA");
+                let mut tx = pool.begin().await?;
+                // Two processes starting at once must not both migrate.
+                sqlx::query("LOCK TABLE schema_migrations IN EXCLUSIVE MODE").execute(&mut *tx).await?;
+                let done: Option<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
+                    .bind(step.version)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if done.is_none() {
+                    sqlx::raw_sql(&sql).execute(&mut *tx).await?;
+                    sqlx::query(RECORD).bind(step.version).bind(step.name).bind(now).execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,119 @@
+//! Fresh, throw-away databases for tests: SQLite in a temporary directory always, and
+//! PostgreSQL when `NORMVERK_TEST_POSTGRES_URL` is set (a new database per call, dropped after).
+
+use crate::{DbTarget, Store};
+use rand::RngCore;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+/// A migrated store and what it takes to clean it away.
+pub struct TestDb {
+    pub store: Store,
+    pub target: DbTarget,
+    _guard: TestDbGuard,
+}
+
+enum Cleanup {
+    Sqlite(PathBuf),
+    Postgres { admin_url: String, database: String },
+}
+
+/// The engines to test on: SQLite always, PostgreSQL when configured.
+pub fn engines() -> Vec<&'static str> {
+    let mut engines = vec!["sqlite"];
+    if postgres_admin_url().is_some() {
+        engines.push("postgres");
+    }
+    engines
+}
+
+fn postgres_admin_url() -> Option<String> {
+    std::env::var("NORMVERK_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty())
+}
+
+fn random_suffix() -> String {
+    let mut b = [0u8; 8];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// A fresh database on `engine` ("sqlite" or "postgres"), not yet migrated.
+#[allow(clippy::expect_used, clippy::panic)]
+pub async fn fresh_target(engine: &str) -> (DbTarget, TestDbGuard) {
+    match engine {
+        "sqlite" => {
+            let dir = std::env::temp_dir().join(format!("normverk-test-{}", random_suffix()));
+            std::fs::create_dir_all(&dir).expect("create temp dir");
+            (DbTarget::Sqlite(dir.join("normverk.db")), TestDbGuard(Some(Cleanup::Sqlite(dir))))
+        }
+        "postgres" => {
+            let admin_url = postgres_admin_url().expect("NORMVERK_TEST_POSTGRES_URL");
+            let database = format!("normverk_test_{}", random_suffix());
+            let admin = Store::open(&DbTarget::Postgres(admin_url.clone())).await.expect("connect to PostgreSQL");
+            if let crate::db::Pools::Postgres(pool) = &admin.pools {
+                sqlx::query(&format!("CREATE DATABASE {database}")).execute(pool).await.expect("create database");
+            }
+            admin.close().await;
+            let options = sqlx::postgres::PgConnectOptions::from_str(&admin_url).expect("valid URL");
+            let url = format!(
+                "postgres://{}@{}:{}/{}",
+                options.get_username(),
+                options.get_host(),
+                options.get_port(),
+                database
+            );
+            (DbTarget::Postgres(url), TestDbGuard(Some(Cleanup::Postgres { admin_url, database })))
+        }
+        other => panic!("unknown engine {other}"),
+    }
+}
+
+/// Drops the database (or deletes the directory) when the test ends, even when it fails.
+pub struct TestDbGuard(Option<Cleanup>);
+
+impl Drop for TestDbGuard {
+    fn drop(&mut self) {
+        match self.0.take() {
+            Some(Cleanup::Sqlite(dir)) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Some(Cleanup::Postgres { admin_url, database }) => {
+                // Drop runs inside the test's runtime; a fresh thread gets its own.
+                let _ = std::thread::spawn(move || {
+                    let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+                    rt.block_on(async move {
+                        if let Ok(admin) = Store::open(&DbTarget::Postgres(admin_url)).await {
+                            if let crate::db::Pools::Postgres(pool) = &admin.pools {
+                                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
+                                    .execute(pool)
+                                    .await;
+                            }
+                            admin.close().await;
+                        }
+                    });
+                })
+                .join();
+            }
+            None => {}
+        }
+    }
+}
+
+/// A migrated store on `engine`.
+#[allow(clippy::expect_used)]
+pub async fn test_db(engine: &str) -> TestDb {
+    let (target, guard) = fresh_target(engine).await;
+    let store = Store::open(&target).await.expect("open test database");
+    store.migrate().await.expect("migrate test database");
+    TestDb { store, target, _guard: guard }
+}
+
+impl Store {
+    /// Records a schema version as if a newer normverk had migrated this database.
+    #[allow(clippy::expect_used)]
+    pub async fn mark_schema_version_for_test(&self, version: i64) {
+        crate::db::write_tx_unit(self, "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, 'future', 0)", version)
+            .await
+            .expect("mark schema version");
+    }
+}

@@ -1,1 +1,420 @@
-fn main() {}
+//! `normverk`: the one binary. Serves the web UI and API, and does what operators script.
+
+mod backup;
+mod config;
+
+use anyhow::{anyhow, bail, Context};
+use clap::{Args, Parser, Subcommand};
+use config::{Config, Overrides};
+use normverk_core::account::{check_new_password, normalise_email, SessionPolicy};
+use normverk_core::org::{clean_name, parse_scopes, OrgKind, OrgNumber, Role};
+use normverk_store::account::NewUser;
+use normverk_store::org::NewOrg;
+use normverk_store::{DbTarget, Store, StoreError};
+use std::io::{BufRead, IsTerminal};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+#[derive(Parser)]
+#[command(name = "normverk", version, about = "Normen management system and technical controls")]
+struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args)]
+struct GlobalArgs {
+    /// Directory for the SQLite database and keys (created with mode 0700).
+    #[arg(long, global = true, env = "NORMVERK_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Use PostgreSQL instead of the embedded SQLite (postgres://user:password@host/db).
+    #[arg(long, global = true, env = "NORMVERK_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    database_url: Option<String>,
+    /// Configuration file [default: ./normverk.toml when present].
+    #[arg(long, global = true, env = "NORMVERK_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Log format.
+    #[arg(long, global = true, env = "NORMVERK_LOG_FORMAT", value_parser = ["text", "json"])]
+    log_format: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web UI, the API and background jobs.
+    Serve {
+        /// Address to listen on [default: 127.0.0.1:8080].
+        #[arg(long, env = "NORMVERK_ADDR", value_name = "HOST:PORT")]
+        addr: Option<String>,
+        /// Mark cookies Secure (when served over HTTPS, directly or behind a proxy).
+        #[arg(long, env = "NORMVERK_SECURE_COOKIES")]
+        secure_cookies: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Verify database integrity and schema version.
+    Check,
+    /// Show configuration.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Manage organisations.
+    Org {
+        #[command(subcommand)]
+        command: OrgCommand,
+    },
+    /// Manage user accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Write a consistent copy of the SQLite database and the data directory's keys to FILE.
+    Backup { file: PathBuf },
+    /// Restore a backup FILE into an empty data directory (given with --data-dir).
+    Restore { file: PathBuf },
+    /// Print the OpenAPI document of the JSON API.
+    Openapi,
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print the effective configuration, secrets hidden.
+    Show,
+}
+
+#[derive(Subcommand)]
+enum OrgCommand {
+    /// Add an organisation.
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_name = "NNNNNNNNN")]
+        org_number: String,
+        /// regional_health_authority, health_trust, municipality, gp_office, private_practice,
+        /// private_hospital, pharmacy, supplier or other.
+        #[arg(long, default_value = "other")]
+        kind: String,
+        /// Parent organisation (number or name).
+        #[arg(long, value_name = "ORG")]
+        parent: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user to an organisation (or give an existing user roles there).
+    Add {
+        #[arg(long)]
+        email: String,
+        /// Organisation number or name.
+        #[arg(long, value_name = "ORG")]
+        org: String,
+        /// admin, top_management, security_lead, dpo, manager, employee or auditor; repeat or
+        /// separate with commas.
+        #[arg(long, value_delimiter = ',', required = true)]
+        role: Vec<String>,
+        /// Display name [default: the e-mail address].
+        #[arg(long)]
+        name: Option<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Issue an API token; it is printed alone on the last line of standard output.
+    Add {
+        /// Organisation number or name.
+        #[arg(long, value_name = "ORG")]
+        org: String,
+        /// org:read, org:write; repeat or separate with commas.
+        #[arg(long, value_delimiter = ',', required = true)]
+        scope: Vec<String>,
+        #[arg(long, default_value = "API token")]
+        name: String,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if matches!(e.kind(), clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion) => {
+            let _ = e.print();
+            return std::process::ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            // One line naming the problem; the full usage is one --help away.
+            let rendered = e.render().to_string();
+            let first = rendered.lines().next().unwrap_or("invalid arguments").trim_start_matches("error: ");
+            eprintln!("normverk: {first} (see 'normverk --help')");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("normverk: cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("normverk: {}", one_line(&e));
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// An error chain on one line: "outer: inner: root".
+fn one_line(e: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in e.chain() {
+        let text = cause.to_string().replace('\n', " ");
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+    }
+    parts.join(": ")
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let (addr, secure_cookies) = match &cli.command {
+        Command::Serve { addr, secure_cookies } => (addr.clone(), Some(*secure_cookies)),
+        _ => (None, None),
+    };
+    let config = Config::resolve(Overrides {
+        config: cli.global.config,
+        addr,
+        data_dir: cli.global.data_dir,
+        database_url: cli.global.database_url,
+        log_format: cli.global.log_format,
+        secure_cookies,
+    })?;
+    init_logging(&config.log_format.value);
+    match cli.command {
+        Command::Serve { .. } => serve(config).await,
+        Command::Migrate => {
+            let store = open(&config).await?;
+            let report = store.migrate().await?;
+            println!("schema version {} (was {})", report.to_version, report.from_version);
+            Ok(())
+        }
+        Command::Check => check(&config).await,
+        Command::Config { command: ConfigCommand::Show } => {
+            print!("{}", config.show());
+            Ok(())
+        }
+        Command::Org { command: OrgCommand::Add { name, org_number, kind, parent } } => {
+            org_add(&config, &name, &org_number, &kind, parent.as_deref()).await
+        }
+        Command::User { command: UserCommand::Add { email, org, role, name, password_stdin } } => {
+            user_add(&config, &email, &org, &role, name.as_deref(), password_stdin).await
+        }
+        Command::Token { command: TokenCommand::Add { org, scope, name } } => token_add(&config, &org, &scope, &name).await,
+        Command::Backup { file } => backup::backup(&config, &open_migrated(&config).await?, &file).await,
+        Command::Restore { file } => backup::restore(&config, &file).await,
+        Command::Openapi => {
+            print!("{}", normverk_web::openapi_json());
+            Ok(())
+        }
+    }
+}
+
+fn init_logging(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("NORMVERK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+/// Creates the data directory readable by its owner only.
+fn ensure_data_dir(dir: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    if dir.is_dir() {
+        let probe = dir.join(".normverk-write-test");
+        std::fs::write(&probe, b"").with_context(|| format!("data directory {} is not writable", dir.display()))?;
+        let _ = std::fs::remove_file(probe);
+        return Ok(());
+    }
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .with_context(|| format!("cannot create data directory {}", dir.display()))
+}
+
+fn target(config: &Config) -> DbTarget {
+    match &config.database_url.value {
+        Some(url) => DbTarget::Postgres(url.clone()),
+        None => DbTarget::Sqlite(config.sqlite_path()),
+    }
+}
+
+async fn open(config: &Config) -> anyhow::Result<Store> {
+    ensure_data_dir(&config.data_dir.value)?;
+    let target = target(config);
+    Store::open(&target).await.map_err(|e| anyhow!("{e} ({target:?})"))
+}
+
+/// Opens the database and brings its schema up to date.
+async fn open_migrated(config: &Config) -> anyhow::Result<Store> {
+    let store = open(config).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let store = open_migrated(&config).await?;
+    let addr = config.addr.value;
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+    let local = listener.local_addr()?;
+    let web = normverk_web::WebConfig {
+        secure_cookies: config.secure_cookies.value,
+        session: SessionPolicy {
+            idle_timeout_s: config.session_idle_minutes.value * 60,
+            absolute_timeout_s: config.session_absolute_hours.value * 3600,
+        },
+        body_limit: config.body_limit_bytes.value,
+    };
+    let state = normverk_web::AppState::new(store.clone(), web);
+    if let Some(token) = normverk_web::setup_token_if_needed(&store).await? {
+        // Printed, never logged: the link grants the right to create the first administrator.
+        println!("normverk is not set up yet. Open this link within an hour to set it up: http://{local}/setup?token={token}");
+    }
+    tracing::info!(addr = %local, engine = ?store.engine(), startup_ms = started.elapsed().as_millis() as u64, "normverk is listening");
+    normverk_web::serve(listener, state, shutdown_signal()).await?;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+async fn check(config: &Config) -> anyhow::Result<()> {
+    let store = open(config).await?;
+    store.require_current_schema().await?;
+    let problems = store.integrity_problems().await?;
+    if problems.is_empty() {
+        println!("ok: schema version {}, integrity check passed", normverk_store::SCHEMA_VERSION);
+        Ok(())
+    } else {
+        for p in &problems {
+            println!("problem: {p}");
+        }
+        bail!("integrity check found {} problem(s)", problems.len())
+    }
+}
+
+async fn find_org(store: &Store, key: &str) -> anyhow::Result<normverk_store::org::Org> {
+    match store.find_org(key).await {
+        Ok(org) => Ok(org),
+        Err(StoreError::NotFound) => bail!("no organisation with number or name '{key}'"),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn org_add(config: &Config, name: &str, number: &str, kind: &str, parent: Option<&str>) -> anyhow::Result<()> {
+    let name = clean_name(name).map_err(|e| anyhow!("--name: {e}"))?;
+    let org_number = OrgNumber::parse(number).map_err(|e| anyhow!("--org-number {number}: {e}"))?;
+    let kind = OrgKind::from_str(kind).map_err(|e| anyhow!("--kind: {e}"))?;
+    let store = open_migrated(config).await?;
+    let parent_id = match parent {
+        Some(p) => Some(find_org(&store, p).await?.id),
+        None => None,
+    };
+    let org = store.create_org(&NewOrg { name, org_number, kind, parent_id }).await?;
+    println!("added organisation {} ({}) with id {}", org.name, org.org_number, org.id);
+    Ok(())
+}
+
+fn read_password_stdin() -> anyhow::Result<String> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprintln!("password: ");
+    }
+    let mut line = String::new();
+    stdin.lock().read_line(&mut line).context("cannot read the password from standard input")?;
+    Ok(line.trim_end_matches(['\n', '\r']).to_string())
+}
+
+async fn user_add(
+    config: &Config,
+    email: &str,
+    org: &str,
+    roles: &[String],
+    name: Option<&str>,
+    password_stdin: bool,
+) -> anyhow::Result<()> {
+    let email = normalise_email(email).ok_or_else(|| anyhow!("--email '{email}' is not a valid e-mail address"))?;
+    let roles: Vec<Role> = roles.iter().map(|r| Role::from_str(r.trim())).collect::<Result<_, _>>().map_err(|e| anyhow!("--role: {e}"))?;
+    let display_name = clean_name(name.unwrap_or(&email)).map_err(|e| anyhow!("--name: {e}"))?;
+    let store = open_migrated(config).await?;
+    let org = find_org(&store, org).await?;
+    match store.user_by_email(&email).await {
+        Ok(existing) => {
+            if password_stdin {
+                bail!("{email} already has an account; its password is not changed here");
+            }
+            if !store.roles(org.id, existing.id).await?.is_empty() {
+                bail!("{email} is already a member of {}", org.name);
+            }
+            store.set_roles(org.id, existing.id, &roles).await?;
+            println!("gave existing user {email} roles in {}", org.name);
+        }
+        Err(StoreError::NotFound) => {
+            if !password_stdin {
+                bail!("a new user needs a password: pass it on standard input with --password-stdin");
+            }
+            let password = read_password_stdin()?;
+            check_new_password(&password).map_err(|e| anyhow!("password: {e}"))?;
+            let hash = normverk_web::hash_password(password).await.map_err(|e| anyhow!(e))?;
+            let user = store.create_user(org.id, &NewUser { email, display_name, password_hash: Some(hash) }, &roles).await?;
+            println!("added user {} with id {} to {}", user.email, user.id, org.name);
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Ok(())
+}
+
+async fn token_add(config: &Config, org: &str, scopes: &[String], name: &str) -> anyhow::Result<()> {
+    let scopes = parse_scopes(&scopes.join(",")).map_err(|e| anyhow!("--scope: {e}"))?;
+    let name = clean_name(name).map_err(|e| anyhow!("--name: {e}"))?;
+    let store = open_migrated(config).await?;
+    let org = find_org(&store, org).await?;
+    let (secret, token) = normverk_web::issue_token(&store, org.id, &name, &scopes, None).await?;
+    eprintln!("issued API token '{}' (id {}) for {} with scopes {}", token.name, token.id, org.name, token.scopes);
+    println!("{secret}");
+    Ok(())
+}

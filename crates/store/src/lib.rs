@@ -18,5 +18,5 @@ pub mod token;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use db::{unix_now, DbTarget, Engine, Store, StoreError, StoreResult};
+pub use db::{redact_url, unix_now, DbTarget, Engine, Store, StoreError, StoreResult};
 pub use migrate::{MigrationReport, SCHEMA_VERSION};

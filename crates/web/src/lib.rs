@@ -1,1 +1,91 @@
-//! placeholder
+//! The web face of normverk: server-rendered HTML views and the JSON API under `/api/v1/`.
+//!
+//! A request is parsed and authorised here, decided in `normverk-core` and persisted through
+//! `normverk-store`; this crate never writes SQL. Every page is escaped by askama, every
+//! state-changing form carries a CSRF token, and nothing here logs a secret.
+
+mod api;
+mod auth;
+mod error;
+mod i18n;
+mod middleware;
+mod password;
+mod routes;
+mod views;
+
+pub use api::openapi_json;
+pub use views::tokens::issue as issue_token;
+
+/// Hashes a password with Argon2id, as the web layer does (for the CLI's `user add`).
+pub async fn hash_password(password: String) -> Result<String, String> {
+    password::hash(password).await.map_err(|e| e.0)
+}
+pub use routes::{route_table, RouteInfo};
+
+use normverk_core::account::SessionPolicy;
+use normverk_store::Store;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// Settings the web layer needs.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Mark cookies `Secure` (set when normverk is served over TLS, directly or behind a proxy).
+    pub secure_cookies: bool,
+    pub session: SessionPolicy,
+    /// Largest accepted request body, in bytes.
+    pub body_limit: usize,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self { secure_cookies: false, session: SessionPolicy::default(), body_limit: 1024 * 1024 }
+    }
+}
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<WebConfig>,
+    throttle: Arc<auth::Throttle>,
+    token_touches: Arc<auth::TouchCache>,
+}
+
+impl AppState {
+    pub fn new(store: Store, config: WebConfig) -> Self {
+        Self {
+            store,
+            config: Arc::new(config),
+            throttle: Arc::default(),
+            token_touches: Arc::default(),
+        }
+    }
+}
+
+/// The whole application as one axum router.
+pub fn app(state: AppState) -> axum::Router {
+    routes::router(state)
+}
+
+/// Serves `app` on `listener` until `shutdown` completes, then finishes requests in flight.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}
+
+/// Creates a one-time setup link token valid for an hour, when no account exists yet.
+/// Returns the token to put in the link (only its hash is stored).
+pub async fn setup_token_if_needed(store: &Store) -> Result<Option<String>, normverk_store::StoreError> {
+    if store.count_users().await? > 0 {
+        return Ok(None);
+    }
+    let token = normverk_store::account::new_secret("");
+    let now = normverk_store::unix_now();
+    store.create_setup_token(&normverk_store::account::secret_hash(&token), now, now + 3600).await?;
+    Ok(Some(token))
+}

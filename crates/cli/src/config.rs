@@ -1,0 +1,202 @@
+//! The effective configuration: flags, then environment, then `normverk.toml`, then defaults.
+
+use anyhow::{bail, Context};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// What `normverk.toml` may contain. Unknown keys are refused, so a typo is not silently ignored.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub addr: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub log_format: Option<String>,
+    pub secure_cookies: Option<bool>,
+    pub session_idle_minutes: Option<i64>,
+    pub session_absolute_hours: Option<i64>,
+    pub body_limit_bytes: Option<usize>,
+}
+
+/// Where a setting came from, for `config show`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Flag,
+    File,
+    Default,
+}
+
+impl Source {
+    fn label(self) -> &'static str {
+        match self {
+            Source::Flag => "flag or environment",
+            Source::File => "normverk.toml",
+            Source::Default => "default",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Setting<T> {
+    pub value: T,
+    pub source: Source,
+}
+
+fn pick<T>(flag: Option<T>, file: Option<T>, default: T) -> Setting<T> {
+    match (flag, file) {
+        (Some(value), _) => Setting { value, source: Source::Flag },
+        (None, Some(value)) => Setting { value, source: Source::File },
+        (None, None) => Setting { value: default, source: Source::Default },
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub file: Option<PathBuf>,
+    pub addr: Setting<SocketAddr>,
+    pub data_dir: Setting<PathBuf>,
+    pub database_url: Setting<Option<String>>,
+    pub log_format: Setting<String>,
+    pub secure_cookies: Setting<bool>,
+    pub session_idle_minutes: Setting<i64>,
+    pub session_absolute_hours: Setting<i64>,
+    pub body_limit_bytes: Setting<usize>,
+}
+
+/// Values given on the command line or in the environment (clap merges those two).
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub config: Option<PathBuf>,
+    pub addr: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub log_format: Option<String>,
+    pub secure_cookies: Option<bool>,
+}
+
+impl Config {
+    pub fn resolve(o: Overrides) -> anyhow::Result<Config> {
+        let (file, fc) = load_file(o.config.as_deref())?;
+        let addr = pick(o.addr, fc.addr, "127.0.0.1:8080".to_string());
+        let parsed_addr: SocketAddr = addr
+            .value
+            .parse()
+            .with_context(|| format!("invalid address '{}': use HOST:PORT, e.g. 127.0.0.1:8080", addr.value))?;
+        let log_format = pick(o.log_format, fc.log_format, "text".to_string());
+        if !matches!(log_format.value.as_str(), "text" | "json") {
+            bail!("invalid log format '{}': use text or json", log_format.value);
+        }
+        let database_url = pick(o.database_url.map(Some), fc.database_url.map(Some), None);
+        if let Some(url) = &database_url.value {
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                bail!("invalid database URL: only postgres:// URLs are supported (SQLite is the default; leave it out)");
+            }
+        }
+        let idle = pick(None, fc.session_idle_minutes, 30);
+        let absolute = pick(None, fc.session_absolute_hours, 12);
+        if idle.value < 1 || absolute.value < 1 || idle.value > 24 * 60 || absolute.value > 24 * 30 {
+            bail!("session timeouts out of range: session_idle_minutes 1–1440, session_absolute_hours 1–720");
+        }
+        let body_limit = pick(None, fc.body_limit_bytes, 1024 * 1024);
+        if body_limit.value < 1024 {
+            bail!("body_limit_bytes must be at least 1024");
+        }
+        Ok(Config {
+            file,
+            addr: Setting { value: parsed_addr, source: addr.source },
+            data_dir: pick(o.data_dir, fc.data_dir, PathBuf::from("normverk-data")),
+            database_url,
+            log_format,
+            secure_cookies: pick(o.secure_cookies.filter(|s| *s), fc.secure_cookies, false),
+            session_idle_minutes: idle,
+            session_absolute_hours: absolute,
+            body_limit_bytes: body_limit,
+        })
+    }
+
+    /// The configuration as TOML with where each value came from; passwords hidden.
+    pub fn show(&self) -> String {
+        let mut out = String::new();
+        match &self.file {
+            Some(f) => out.push_str(&format!("# configuration file: {}\n", f.display())),
+            None => out.push_str("# no configuration file\n"),
+        }
+        let mut line = |key: &str, value: String, source: Source| {
+            out.push_str(&format!("{key} = {value}  # {}\n", source.label()));
+        };
+        line("addr", quote(&self.addr.value.to_string()), self.addr.source);
+        line("data_dir", quote(&self.data_dir.value.display().to_string()), self.data_dir.source);
+        match &self.database_url.value {
+            Some(url) => line("database_url", quote(&normverk_store::redact_url(url)), self.database_url.source),
+            None => line("# database_url", "(not set: embedded SQLite in data_dir)".into(), self.database_url.source),
+        }
+        line("log_format", quote(&self.log_format.value), self.log_format.source);
+        line("secure_cookies", self.secure_cookies.value.to_string(), self.secure_cookies.source);
+        line("session_idle_minutes", self.session_idle_minutes.value.to_string(), self.session_idle_minutes.source);
+        line("session_absolute_hours", self.session_absolute_hours.value.to_string(), self.session_absolute_hours.source);
+        line("body_limit_bytes", self.body_limit_bytes.value.to_string(), self.body_limit_bytes.source);
+        out
+    }
+
+    pub fn sqlite_path(&self) -> PathBuf {
+        self.data_dir.value.join("normverk.db")
+    }
+}
+
+fn quote(s: &str) -> String {
+    format!("{s:?}")
+}
+
+fn load_file(explicit: Option<&Path>) -> anyhow::Result<(Option<PathBuf>, FileConfig)> {
+    let path = match explicit {
+        Some(p) => p.to_path_buf(),
+        None => {
+            let default = PathBuf::from("normverk.toml");
+            if !default.exists() {
+                return Ok((None, FileConfig::default()));
+            }
+            default
+        }
+    };
+    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read configuration file {}", path.display()))?;
+    let fc: FileConfig = toml::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.message()))?;
+    Ok((Some(path), fc))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_beat_file_beat_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("n.toml");
+        std::fs::write(&file, "addr = \"127.0.0.1:9000\"\nlog_format = \"json\"\ndatabase_url = \"postgres://u:secret@h/db\"\n")
+            .unwrap();
+        let c = Config::resolve(Overrides { config: Some(file.clone()), addr: Some("127.0.0.1:9100".into()), ..Default::default() })
+            .unwrap();
+        assert_eq!(c.addr.value.port(), 9100);
+        assert_eq!(c.addr.source, Source::Flag);
+        assert_eq!(c.log_format.value, "json");
+        assert_eq!(c.log_format.source, Source::File);
+        assert_eq!(c.data_dir.source, Source::Default);
+        let shown = c.show();
+        assert!(shown.contains("u:***@h/db"), "{shown}");
+        assert!(!shown.contains("secret"));
+    }
+
+    #[test]
+    fn bad_files_and_values_are_refused_with_the_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("n.toml");
+        std::fs::write(&file, "adr = \"x\"\n").unwrap();
+        let err = Config::resolve(Overrides { config: Some(file.clone()), ..Default::default() }).unwrap_err();
+        assert!(err.to_string().contains("unknown field"), "{err}");
+        let err = Config::resolve(Overrides { addr: Some("nowhere".into()), ..Default::default() }).unwrap_err();
+        assert!(err.to_string().contains("invalid address"));
+        let err = Config::resolve(Overrides { database_url: Some("mysql://x".into()), ..Default::default() }).unwrap_err();
+        assert!(err.to_string().contains("postgres://"));
+    }
+}

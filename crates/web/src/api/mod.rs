@@ -1,0 +1,68 @@
+//! The JSON API under `/api/v1/`, described by OpenAPI 3.1 at `/api/openapi.json`.
+
+pub mod org;
+
+use crate::error::{ApiError, FieldError, Problem};
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use serde::de::DeserializeOwned;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "normverk API",
+        description = "The JSON API of normverk. Authenticate with an API token: `Authorization: Bearer nvk_…`. \
+                       A token acts for one organisation, within its scopes. Errors are RFC 9457 problem details.",
+        license(name = "AGPL-3.0-or-later")
+    ),
+    paths(org::get_org, org::list_units, org::create_unit, org::get_unit, org::delete_unit, org::list_members, org::get_member),
+    components(schemas(Problem, FieldError, org::OrgOut, org::UnitOut, org::NewUnit, org::MemberOut)),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    tags((name = "org", description = "The organisation, its units and members"))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("nvk_…").build()),
+        );
+    }
+}
+
+/// The OpenAPI document, pretty-printed as committed in `openapi.json`.
+pub fn openapi_json() -> String {
+    ApiDoc::openapi().to_pretty_json().unwrap_or_default() + "\n"
+}
+
+pub async fn openapi() -> impl axum::response::IntoResponse {
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], openapi_json())
+}
+
+/// A JSON body whose rejections are problem details that say what was wrong.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        use axum::extract::rejection::JsonRejection;
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(ApiJson(v)),
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "send the body as application/json",
+            )),
+            Err(JsonRejection::JsonDataError(e)) => Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.body_text())),
+            Err(JsonRejection::JsonSyntaxError(e)) => Err(ApiError::new(StatusCode::BAD_REQUEST, e.body_text())),
+            Err(e) => Err(ApiError::new(e.status(), e.body_text())),
+        }
+    }
+}

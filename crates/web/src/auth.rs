@@ -1,0 +1,231 @@
+//! Who is asking: people through sessions, machines through API tokens; and login throttling.
+
+use crate::error::{ApiError, PageError};
+use crate::AppState;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use normverk_core::account::{session_state, FailureWindow, SessionState, ThrottlePolicy};
+use normverk_core::org::{role_permits, scope_permits, Action, Role, Scope};
+use normverk_store::account::{secret_hash, Session, User};
+use normverk_store::org::Org;
+use normverk_store::{StoreError, StoreResult};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+pub const SESSION_COOKIE: &str = "nv_session";
+pub const CSRF_COOKIE: &str = "nv_csrf";
+pub const LANG_COOKIE: &str = "nv_lang";
+
+/// A signed-in person, as loaded for this request.
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    pub user: User,
+    pub session: Session,
+    /// The organisation the person is working in now, and their roles there.
+    pub org: Option<(Org, Vec<Role>)>,
+    /// Every organisation they belong to (for the switcher).
+    pub orgs: Vec<(Org, Vec<Role>)>,
+}
+
+/// Loads the person behind a session cookie, ending the session when it has expired.
+pub async fn load_viewer(state: &AppState, session_secret: &str, now: i64) -> StoreResult<Option<Viewer>> {
+    let id_hash = secret_hash(session_secret);
+    let Some(session) = state.store.session(&id_hash).await? else { return Ok(None) };
+    if session_state(state.config.session, session.created_at, session.last_seen_at, now) != SessionState::Valid {
+        state.store.delete_session(&id_hash).await?;
+        return Ok(None);
+    }
+    let user = match state.store.user(session.user_id).await {
+        Ok(user) if user.disabled_at.is_none() => user,
+        Ok(_) | Err(StoreError::NotFound) => {
+            state.store.delete_session(&id_hash).await?;
+            return Ok(None);
+        }
+        Err(e) => return Err(e),
+    };
+    // Sliding idle timeout, written at most once a minute so reads stay reads.
+    if now - session.last_seen_at >= 60 {
+        state.store.touch_session(&id_hash, now).await?;
+    }
+    let orgs = state.store.orgs_of_user(user.id).await?;
+    let org = session
+        .org_id
+        .and_then(|id| orgs.iter().find(|(o, _)| o.id == id))
+        .or_else(|| orgs.first())
+        .cloned();
+    Ok(Some(Viewer { user, session, org, orgs }))
+}
+
+/// A signed-in person working in one of their organisations: what most pages need.
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub viewer: Arc<Viewer>,
+    pub org: Org,
+    pub roles: Vec<Role>,
+}
+
+impl Member {
+    pub fn may(&self, action: Action) -> bool {
+        role_permits(&self.roles, action)
+    }
+
+    pub fn require(&self, action: Action) -> Result<(), PageError> {
+        if self.may(action) {
+            Ok(())
+        } else {
+            Err(PageError::Forbidden)
+        }
+    }
+}
+
+/// Extracts the signed-in person; sends others to the login page.
+pub struct SignedIn(pub Arc<Viewer>);
+
+impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts.extensions.get::<Arc<Viewer>>().cloned().map(SignedIn).ok_or(PageError::LoginRequired)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Member {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let SignedIn(viewer) = SignedIn::from_request_parts(parts, state).await?;
+        let (org, roles) = viewer.org.clone().ok_or(PageError::NoOrganisation)?;
+        Ok(Member { viewer, org, roles })
+    }
+}
+
+/// A machine calling the API with a bearer token; acts for the token's organisation.
+#[derive(Debug, Clone)]
+pub struct ApiCaller {
+    pub token_id: i64,
+    pub org_id: i64,
+    pub scopes: Vec<Scope>,
+}
+
+impl ApiCaller {
+    pub fn require(&self, action: Action) -> Result<(), ApiError> {
+        if scope_permits(&self.scopes, action) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden("the API token's scopes do not allow this"))
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for ApiCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|h| h.to_str().ok())
+            .ok_or_else(|| ApiError::unauthorized("send an API token as 'Authorization: Bearer <token>'"))?;
+        let secret = header
+            .strip_prefix("Bearer ")
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| ApiError::unauthorized("the Authorization header must use the Bearer scheme"))?;
+        let token = match state.store.active_token(&secret_hash(secret)).await {
+            Ok(token) => token,
+            Err(StoreError::NotFound) => return Err(ApiError::unauthorized("the API token is unknown or revoked")),
+            Err(e) => return Err(e.into()),
+        };
+        let now = normverk_store::unix_now();
+        if state.token_touches.due(token.id, now) {
+            state.store.touch_token(token.id, now).await?;
+        }
+        Ok(ApiCaller { token_id: token.id, org_id: token.org_id, scopes: token.scope_list() })
+    }
+}
+
+/// Remembers when each token's last use was written, so a busy token costs one write a minute.
+#[derive(Default)]
+pub struct TouchCache(Mutex<HashMap<i64, i64>>);
+
+impl TouchCache {
+    fn due(&self, id: i64, now: i64) -> bool {
+        let Ok(mut map) = self.0.lock() else { return true };
+        match map.get(&id) {
+            Some(&at) if now - at < 60 => false,
+            _ => {
+                if map.len() > 100_000 {
+                    map.clear();
+                }
+                map.insert(id, now);
+                true
+            }
+        }
+    }
+}
+
+/// Failed sign-ins counted per account and per client address, in memory.
+#[derive(Default)]
+pub struct Throttle(Mutex<HashMap<String, FailureWindow>>);
+
+impl Throttle {
+    /// Seconds to wait before `account` may try again from `address`, if any.
+    pub fn wait_s(&self, account: &str, address: &str, now: i64) -> Option<i64> {
+        let map = self.0.lock().ok()?;
+        let by_account = map.get(&account_key(account)).and_then(|w| w.wait_s(ThrottlePolicy::PER_ACCOUNT, now));
+        let by_address = map.get(&address_key(address)).and_then(|w| w.wait_s(ThrottlePolicy::PER_ADDRESS, now));
+        by_account.max(by_address)
+    }
+
+    pub fn record_failure(&self, account: &str, address: &str, now: i64) {
+        let Ok(mut map) = self.0.lock() else { return };
+        if map.len() > 100_000 {
+            // Bounded memory under a spray of addresses: forget expired windows.
+            map.retain(|_, w| now - w.first_failure_at < ThrottlePolicy::PER_ACCOUNT.window_s);
+        }
+        for (key, policy) in
+            [(account_key(account), ThrottlePolicy::PER_ACCOUNT), (address_key(address), ThrottlePolicy::PER_ADDRESS)]
+        {
+            let window = map.get(&key).copied().unwrap_or_default().record_failure(policy, now);
+            map.insert(key, window);
+        }
+    }
+
+    pub fn record_success(&self, account: &str) {
+        if let Ok(mut map) = self.0.lock() {
+            map.remove(&account_key(account));
+        }
+    }
+}
+
+fn account_key(account: &str) -> String {
+    format!("account:{}", account.trim().to_lowercase())
+}
+
+fn address_key(address: &str) -> String {
+    format!("address:{address}")
+}
+
+/// A `Set-Cookie` value with our defaults: HttpOnly, SameSite=Lax, path /, Secure when on TLS.
+pub fn cookie(state: &AppState, name: &str, value: &str, max_age_s: Option<i64>) -> String {
+    let mut c = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
+    if let Some(age) = max_age_s {
+        c.push_str(&format!("; Max-Age={age}"));
+    }
+    if state.config.secure_cookies {
+        c.push_str("; Secure");
+    }
+    c
+}
+
+/// The value of cookie `name` in the request, if sent.
+pub fn cookie_value<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|h| h.to_str().ok())
+        .flat_map(|h| h.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}

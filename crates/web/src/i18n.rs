@@ -1,0 +1,125 @@
+//! Norwegian bokmål first, English second: Fluent messages embedded from `locales/`.
+
+use fluent_templates::fluent_bundle::FluentValue;
+use fluent_templates::{LanguageIdentifier, Loader};
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+fluent_templates::static_loader! {
+    static LOCALES = {
+        locales: "../../locales",
+        fallback_language: "nb",
+        // Unicode isolation marks around arguments would end up in HTML attributes and tests.
+        customise: |bundle| bundle.set_use_isolating(false),
+    };
+}
+
+/// A language the UI speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Nb,
+    En,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 2] = [Lang::Nb, Lang::En];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Nb => "nb",
+            Lang::En => "en",
+        }
+    }
+
+    /// The language's own name, for the language switcher.
+    pub fn native_name(self) -> &'static str {
+        match self {
+            Lang::Nb => "Norsk bokmål",
+            Lang::En => "English",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Lang> {
+        match code.trim().to_ascii_lowercase().as_str() {
+            "nb" | "no" | "nn" | "nb-no" | "no-no" | "nn-no" => Some(Lang::Nb),
+            c if c == "en" || c.starts_with("en-") => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    /// The best match for an `Accept-Language` header, by quality; bokmål when nothing matches.
+    pub fn negotiate(accept_language: Option<&str>) -> Lang {
+        let Some(header) = accept_language else { return Lang::Nb };
+        let mut best: Option<(f32, Lang)> = None;
+        for part in header.split(',') {
+            let mut pieces = part.split(';');
+            let tag = pieces.next().unwrap_or("");
+            let q = pieces
+                .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
+                .unwrap_or(1.0);
+            if let Some(lang) = Lang::from_code(tag) {
+                if q > 0.0 && best.is_none_or(|(bq, _)| q > bq) {
+                    best = Some((q, lang));
+                }
+            }
+        }
+        best.map_or(Lang::Nb, |(_, lang)| lang)
+    }
+
+    fn id(self) -> LanguageIdentifier {
+        match self {
+            Lang::Nb => fluent_templates::langid!("nb"),
+            Lang::En => fluent_templates::langid!("en"),
+        }
+    }
+
+    /// The message `key`; the key itself when missing (a test keeps that from happening).
+    pub fn t(self, key: &str) -> String {
+        LOCALES.try_lookup(&self.id(), key).unwrap_or_else(|| key.to_string())
+    }
+
+    /// The message `key` with named arguments.
+    pub fn t_args(self, key: &str, args: &[(&'static str, String)]) -> String {
+        let args: HashMap<Cow<'static, str>, FluentValue> =
+            args.iter().map(|(k, v)| (Cow::Borrowed(*k), FluentValue::from(v.clone()))).collect();
+        LOCALES.try_lookup_with_args(&self.id(), key, &args).unwrap_or_else(|| key.to_string())
+    }
+
+    /// Whether `key` exists in this language (for tests).
+    #[cfg(test)]
+    pub fn has(self, key: &str) -> bool {
+        LOCALES.try_lookup(&self.id(), key).is_some()
+    }
+
+    /// A Unix time shown as local time in Norway.
+    pub fn datetime(self, unix: i64) -> String {
+        let Ok(ts) = jiff::Timestamp::from_second(unix) else { return String::new() };
+        let zoned = ts.to_zoned(jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC));
+        match self {
+            Lang::Nb => zoned.strftime("%d.%m.%Y kl. %H:%M").to_string(),
+            Lang::En => zoned.strftime("%Y-%m-%d %H:%M").to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Lang;
+
+    #[test]
+    fn accept_language_is_negotiated_by_quality() {
+        assert_eq!(Lang::negotiate(None), Lang::Nb);
+        assert_eq!(Lang::negotiate(Some("en-GB,en;q=0.9")), Lang::En);
+        assert_eq!(Lang::negotiate(Some("de-DE,en;q=0.5,nb;q=0.8")), Lang::Nb);
+        assert_eq!(Lang::negotiate(Some("fr")), Lang::Nb);
+        assert_eq!(Lang::negotiate(Some("en;q=0")), Lang::Nb);
+        assert_eq!(Lang::negotiate(Some(";;,,q=")), Lang::Nb);
+    }
+
+    #[test]
+    fn times_are_shown_in_norwegian_time_across_dst() {
+        // 2026-03-29 00:30 UTC is 01:30 CET; 01:30 UTC is 03:30 CEST.
+        assert_eq!(Lang::Nb.datetime(1_774_744_200), "29.03.2026 kl. 01:30");
+        assert_eq!(Lang::Nb.datetime(1_774_747_800), "29.03.2026 kl. 03:30");
+    }
+}

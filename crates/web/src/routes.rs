@@ -1,0 +1,121 @@
+//! Every route in one table. The table is also what the organisation-isolation test walks, so a
+//! new route is covered by that test the moment it is added here.
+
+use crate::{api, middleware, views, AppState};
+use axum::extract::{DefaultBodyLimit, State};
+use axum::handler::Handler;
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{delete, get, post, MethodRouter};
+use axum::Router;
+
+/// One route: its method and path pattern (axum syntax, `{param}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RouteInfo {
+    pub method: &'static str,
+    pub path: &'static str,
+}
+
+struct Routes {
+    router: Router<AppState>,
+    table: Vec<RouteInfo>,
+}
+
+impl Routes {
+    fn add(mut self, method: &'static str, path: &'static str, route: MethodRouter<AppState>) -> Self {
+        self.router = self.router.route(path, route);
+        self.table.push(RouteInfo { method, path });
+        self
+    }
+
+    fn get<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, h: H) -> Self {
+        self.add("GET", path, get(h))
+    }
+
+    fn post<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, h: H) -> Self {
+        self.add("POST", path, post(h))
+    }
+
+    fn delete<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, h: H) -> Self {
+        self.add("DELETE", path, delete(h))
+    }
+}
+
+fn routes() -> Routes {
+    use views::{account, dashboard, login, org, setup, tokens};
+    Routes { router: Router::new(), table: Vec::new() }
+        .get("/healthz", healthz)
+        .get("/readyz", readyz)
+        .get("/static/app.css", stylesheet)
+        .get("/static/app.js", script)
+        .get("/setup", setup::show)
+        .post("/setup", setup::submit)
+        .get("/login", login::show)
+        .post("/login", login::submit)
+        .post("/logout", login::logout)
+        .get("/", dashboard::show)
+        .get("/account", account::show)
+        .post("/account/password", account::change_password)
+        .post("/account/language", account::set_language)
+        .post("/org/switch", org::switch)
+        .get("/org/units", org::units)
+        .post("/org/units", org::create_unit)
+        .get("/org/units/{unit_id}", org::unit)
+        .post("/org/units/{unit_id}/delete", org::delete_unit)
+        .get("/org/members", org::members)
+        .post("/org/members", org::add_member)
+        .get("/org/members/{user_id}", org::member)
+        .post("/org/members/{user_id}/roles", org::set_roles)
+        .post("/org/members/{user_id}/password", org::reset_password)
+        .get("/org/tokens", tokens::list)
+        .post("/org/tokens", tokens::create)
+        .post("/org/tokens/{token_id}/revoke", tokens::revoke)
+        .get("/api/openapi.json", api::openapi)
+        .get("/api/v1/org", api::org::get_org)
+        .get("/api/v1/units", api::org::list_units)
+        .post("/api/v1/units", api::org::create_unit)
+        .get("/api/v1/units/{unit_id}", api::org::get_unit)
+        .delete("/api/v1/units/{unit_id}", api::org::delete_unit)
+        .get("/api/v1/members", api::org::list_members)
+        .get("/api/v1/members/{user_id}", api::org::get_member)
+}
+
+/// Every route the application serves.
+pub fn route_table() -> Vec<RouteInfo> {
+    routes().table
+}
+
+pub fn router(state: AppState) -> Router {
+    let limit = state.config.body_limit;
+    routes()
+        .router
+        .fallback(middleware::fallback)
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::context))
+        .layer(axum::middleware::from_fn(middleware::security_headers))
+        .with_state(state)
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ready"),
+        Err(e) => {
+            tracing::warn!(error = %e, "not ready");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
+        }
+    }
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    static CSS: &str = include_str!("../assets/app.css");
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], CSS)
+}
+
+async fn script() -> impl IntoResponse {
+    static JS: &str = include_str!("../assets/app.js");
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], JS)
+}

@@ -1,0 +1,201 @@
+//! Server-rendered pages, one module per page family.
+
+pub mod account;
+pub mod dashboard;
+pub mod login;
+pub mod org;
+pub mod setup;
+pub mod tokens;
+
+use crate::auth::Viewer;
+use crate::error::PageError;
+use crate::i18n::Lang;
+use askama::Template;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use normverk_core::org::{role_permits, Action, Role};
+use std::sync::Arc;
+
+/// What every page template knows about the request: language, CSRF token, where we are, who
+/// is signed in.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub lang: Lang,
+    pub csrf: String,
+    pub path: String,
+    pub viewer: Option<Arc<Viewer>>,
+}
+
+/// One entry in the main navigation.
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: String,
+    pub current: bool,
+}
+
+/// One organisation in the switcher.
+pub struct OrgChoice {
+    pub id: i64,
+    pub name: String,
+    pub current: bool,
+}
+
+impl Page {
+    pub fn anonymous(lang: Lang, csrf: String) -> Page {
+        Page { lang, csrf, path: String::new(), viewer: None }
+    }
+
+    pub fn t(&self, key: &str) -> String {
+        self.lang.t(key)
+    }
+
+    pub fn ta(&self, key: &str, name: &'static str, value: impl std::fmt::Display) -> String {
+        self.lang.t_args(key, &[(name, value.to_string())])
+    }
+
+    pub fn datetime(&self, unix: impl Plain<i64>) -> String {
+        self.lang.datetime(unix.plain())
+    }
+
+    pub fn role_name(&self, role: impl Plain<Role>) -> String {
+        self.t(&format!("role-{}", role.plain().as_str().replace('_', "-")))
+    }
+
+    pub fn scope_name(&self, scope: impl Plain<normverk_core::org::Scope>) -> String {
+        self.t(&format!("scope-{}", scope.plain().as_str().replace(':', "-")))
+    }
+
+    pub fn user_name(&self) -> Option<&str> {
+        self.viewer.as_ref().map(|v| v.user.display_name.as_str())
+    }
+
+    pub fn org_name(&self) -> Option<&str> {
+        self.viewer.as_ref()?.org.as_ref().map(|(o, _)| o.name.as_str())
+    }
+
+    fn roles(&self) -> &[Role] {
+        self.viewer.as_ref().and_then(|v| v.org.as_ref()).map_or(&[], |(_, r)| r.as_slice())
+    }
+
+    pub fn may_manage_access(&self) -> bool {
+        role_permits(self.roles(), Action::ManageAccess)
+    }
+
+    pub fn orgs(&self) -> Vec<OrgChoice> {
+        let Some(v) = &self.viewer else { return Vec::new() };
+        let current = v.org.as_ref().map(|(o, _)| o.id);
+        v.orgs.iter().map(|(o, _)| OrgChoice { id: o.id, name: o.name.clone(), current: Some(o.id) == current }).collect()
+    }
+
+    /// The main navigation. Modules add their entry here as they arrive.
+    pub fn nav(&self) -> Vec<NavItem> {
+        let Some(v) = &self.viewer else { return Vec::new() };
+        if v.org.is_none() {
+            return Vec::new();
+        }
+        let mut items = vec![("/", "nav-dashboard"), ("/org/units", "nav-units"), ("/org/members", "nav-members")];
+        if self.may_manage_access() {
+            items.push(("/org/tokens", "nav-tokens"));
+        }
+        items
+            .into_iter()
+            .map(|(href, key)| NavItem {
+                href,
+                label: self.t(key),
+                current: if href == "/" { self.path == "/" } else { self.path.starts_with(href) },
+            })
+            .collect()
+    }
+
+    pub fn langs(&self) -> Vec<(&'static str, &'static str, bool)> {
+        Lang::ALL.iter().map(|l| (l.code(), l.native_name(), *l == self.lang)).collect()
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Page {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts.extensions.get::<Page>().cloned().ok_or_else(|| PageError::Internal("page context missing".into()))
+    }
+}
+
+/// Renders a template as a page.
+pub fn render(t: &impl Template) -> Result<Response, PageError> {
+    Ok(Html(t.render()?).into_response())
+}
+
+/// Renders a template with a status other than 200 (a form shown again with its errors).
+pub fn render_status(status: StatusCode, t: &impl Template) -> Result<Response, PageError> {
+    Ok((status, Html(t.render()?)).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorTemplate<'a> {
+    page: &'a Page,
+    status: u16,
+    title: String,
+    message: String,
+}
+
+/// The friendly page for an error status: what happened and what to do, no internals.
+pub fn render_error_page(page: &Page, status: StatusCode, hint: Option<&str>) -> Response {
+    let key = match (hint, status.as_u16()) {
+        (Some(h), _) => h.to_string(),
+        (None, s @ (403 | 404 | 413 | 500)) => format!("error-{s}"),
+        (None, s) if s >= 500 => "error-500".to_string(),
+        (None, _) => "error-400".to_string(),
+    };
+    let t = ErrorTemplate {
+        page,
+        status: status.as_u16(),
+        title: page.t(&format!("{key}-title")),
+        message: page.t(&format!("{key}-message")),
+    };
+    let body = t.render().unwrap_or_else(|_| "Error".to_string());
+    (status, Html(body)).into_response()
+}
+
+/// A form field's error message, for templates.
+#[derive(Debug, Clone, Default)]
+pub struct FormErrors(pub Vec<(&'static str, String)>);
+
+impl FormErrors {
+    pub fn add(&mut self, field: &'static str, message: String) {
+        self.0.push((field, message));
+    }
+
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0.iter().find(|(f, _)| *f == field).map(|(_, m)| m.as_str())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// A small `Copy` value however many references askama wraps it in.
+pub trait Plain<T: Copy> {
+    fn plain(&self) -> T;
+}
+
+impl<T: Copy> Plain<T> for T {
+    fn plain(&self) -> T {
+        *self
+    }
+}
+
+impl<T: Copy> Plain<T> for &T {
+    fn plain(&self) -> T {
+        **self
+    }
+}
+
+impl<T: Copy> Plain<T> for &&T {
+    fn plain(&self) -> T {
+        ***self
+    }
+}

@@ -1,0 +1,97 @@
+//! API tokens for machines: issued by administrators, shown once, revocable.
+
+use super::setup::name_error;
+use super::{render_status, FormErrors, Page};
+use crate::auth::Member;
+use crate::error::PageError;
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use normverk_core::org::{clean_name, Action, Scope};
+use normverk_store::account::{new_secret, secret_hash};
+use normverk_store::token::ApiToken;
+use std::str::FromStr;
+
+/// Every API token starts with this, so secret scanners and people can recognise one.
+pub const TOKEN_PREFIX: &str = "nvk_";
+
+#[derive(Template)]
+#[template(path = "tokens.html")]
+struct TokensPage<'a> {
+    page: &'a Page,
+    tokens: Vec<ApiToken>,
+    all_scopes: &'static [Scope],
+    name: String,
+    errors: FormErrors,
+    created: Option<String>,
+}
+
+async fn tokens_page(
+    state: &AppState,
+    page: &Page,
+    member: &Member,
+    name: String,
+    errors: FormErrors,
+    created: Option<String>,
+) -> Result<Response, PageError> {
+    let tokens = state.store.tokens(member.org.id).await?;
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    render_status(status, &TokensPage { page, tokens, all_scopes: Scope::ALL, name, errors, created })
+}
+
+pub async fn list(State(state): State<AppState>, page: Page, member: Member) -> Result<Response, PageError> {
+    member.require(Action::ManageAccess)?;
+    tokens_page(&state, &page, &member, String::new(), FormErrors::default(), None).await
+}
+
+/// Issues a token; returns it (to be shown once) and its record.
+pub async fn issue(
+    store: &normverk_store::Store,
+    org_id: i64,
+    name: &str,
+    scopes: &[Scope],
+    by: Option<i64>,
+) -> Result<(String, ApiToken), normverk_store::StoreError> {
+    let secret = new_secret(TOKEN_PREFIX);
+    let token = store.create_token(org_id, name, scopes, &secret_hash(&secret), by).await?;
+    Ok((secret, token))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    page: Page,
+    member: Member,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    member.require(Action::ManageAccess)?;
+    let mut errors = FormErrors::default();
+    let raw_name = fields.iter().find(|(k, _)| k == "name").map_or("", |(_, v)| v.as_str());
+    let name = clean_name(raw_name).map_err(|e| errors.add("name", name_error(page.lang, &e))).ok();
+    let mut scopes: Vec<Scope> =
+        fields.iter().filter(|(k, _)| k == "scope").filter_map(|(_, v)| Scope::from_str(v).ok()).collect();
+    scopes.sort();
+    scopes.dedup();
+    if scopes.is_empty() {
+        errors.add("scopes", page.t("error-choose-scope"));
+    }
+    let (Some(name), true) = (name, errors.is_empty()) else {
+        return tokens_page(&state, &page, &member, raw_name.to_string(), errors, None).await;
+    };
+    let (secret, token) = issue(&state.store, member.org.id, &name, &scopes, Some(member.viewer.user.id)).await?;
+    tracing::info!(org_id = member.org.id, token_id = token.id, by = member.viewer.user.id, "API token issued");
+    tokens_page(&state, &page, &member, String::new(), FormErrors::default(), Some(secret)).await
+}
+
+pub async fn revoke(State(state): State<AppState>, member: Member, Path(token_id): Path<i64>) -> Result<Response, PageError> {
+    let token = state.store.token(member.org.id, token_id).await?;
+    member.require(Action::ManageAccess)?;
+    if token.revoked_at.is_none() {
+        state.store.revoke_token(member.org.id, token_id).await?;
+        tracing::info!(org_id = member.org.id, token_id, by = member.viewer.user.id, "API token revoked");
+    }
+    Ok(Redirect::to("/org/tokens").into_response())
+}
+

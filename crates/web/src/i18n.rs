@@ -85,12 +85,6 @@ impl Lang {
         LOCALES.try_lookup_with_args(&self.id(), key, &args).unwrap_or_else(|| key.to_string())
     }
 
-    /// Whether `key` exists in this language (for tests).
-    #[cfg(test)]
-    pub fn has(self, key: &str) -> bool {
-        LOCALES.try_lookup(&self.id(), key).is_some()
-    }
-
     /// A Unix time shown as local time in Norway.
     pub fn datetime(self, unix: i64) -> String {
         let Ok(ts) = jiff::Timestamp::from_second(unix) else { return String::new() };
@@ -121,5 +115,65 @@ mod tests {
         // 2026-03-29 00:30 UTC is 01:30 CET; 01:30 UTC is 03:30 CEST.
         assert_eq!(Lang::Nb.datetime(1_774_744_200), "29.03.2026 kl. 01:30");
         assert_eq!(Lang::Nb.datetime(1_774_747_800), "29.03.2026 kl. 03:30");
+    }
+
+    fn ftl_keys(lang: &str) -> std::collections::BTreeSet<String> {
+        let path = format!("{}/../../locales/{lang}/main.ftl", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        text.lines()
+            .filter_map(|l| l.split_once(" = ").map(|(k, _)| k.trim().to_string()))
+            .filter(|k| !k.starts_with('#') && !k.is_empty())
+            .collect()
+    }
+
+    #[test]
+    fn both_languages_have_the_same_messages() {
+        let nb = ftl_keys("nb");
+        let en = ftl_keys("en");
+        assert!(nb.len() > 100);
+        assert_eq!(nb.symmetric_difference(&en).collect::<Vec<_>>(), Vec::<&String>::new());
+    }
+
+    /// Every key the templates and views ask for exists, including the ones built from enums.
+    #[test]
+    fn every_message_used_exists() {
+        let root = env!("CARGO_MANIFEST_DIR");
+        let mut sources = String::new();
+        for dir in ["templates", "src/views", "src"] {
+            for entry in std::fs::read_dir(format!("{root}/{dir}")).into_iter().flatten().flatten() {
+                if entry.path().is_file() {
+                    sources.push_str(&std::fs::read_to_string(entry.path()).unwrap_or_default());
+                }
+            }
+        }
+        let mut keys: Vec<String> = Vec::new();
+        for opener in [".t(\"", ".ta(\"", ".t_args(\"", "Some(\"", "=> \""] {
+            for piece in sources.split(opener).skip(1) {
+                let key: String = piece.chars().take_while(|c| *c != '"').collect();
+                let looks_like_key = key.contains('-') && key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+                if looks_like_key {
+                    keys.push(key);
+                }
+            }
+        }
+        use normverk_core::org::{OrgKind, Role, Scope};
+        keys.extend(Role::ALL.iter().map(|r| format!("role-{}", r.as_str().replace('_', "-"))));
+        keys.extend(OrgKind::ALL.iter().map(|k| format!("org-kind-{}", k.as_str().replace('_', "-"))));
+        keys.extend(Scope::ALL.iter().map(|s| format!("scope-{}", s.as_str().replace(':', "-"))));
+        for e in ["400", "403", "404", "413", "500", "csrf", "no-org"] {
+            keys.push(format!("error-{e}-title"));
+            keys.push(format!("error-{e}-message"));
+        }
+        assert!(keys.len() > 100, "found only {} keys", keys.len());
+        for lang in Lang::ALL {
+            let defined = ftl_keys(lang.code());
+            // Error hints name a pair of messages: "<hint>-title" and "<hint>-message".
+            let missing: Vec<&String> =
+                keys.iter().filter(|k| !defined.contains(*k) && !defined.contains(&format!("{k}-title"))).collect();
+            assert!(missing.is_empty(), "{lang:?} lacks {missing:?}");
+        }
+        // Messages with arguments format completely (no missing variables).
+        let text = Lang::Nb.t_args("login-throttled", &[("minutes", "5".into())]);
+        assert_eq!(text, "For mange mislykkede forsøk. Vent 5 minutter før du prøver igjen.");
     }
 }

@@ -1,0 +1,185 @@
+//! Test kit: the real server on a free port over a fresh database, and a small cookie-keeping
+//! HTTP client that behaves like a browser without JavaScript.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use normverk_core::org::{OrgKind, OrgNumber, Role};
+use normverk_store::account::NewUser;
+use normverk_store::org::{NewOrg, Org};
+use normverk_store::testing::{test_db, TestDb};
+use normverk_store::Store;
+use normverk_web::{AppState, WebConfig};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+pub use normverk_store::testing::engines;
+
+pub const PASSWORD: &str = "korrekt hest batteri stift";
+
+pub struct TestApp {
+    pub base: String,
+    pub store: Store,
+    pub engine: &'static str,
+    _db: TestDb,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+pub async fn spawn_app(engine: &'static str) -> TestApp {
+    spawn_app_with(engine, WebConfig::default()).await
+}
+
+pub async fn spawn_app_with(engine: &'static str, config: WebConfig) -> TestApp {
+    let db = test_db(engine).await;
+    let store = db.store.clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let state = AppState::new(store.clone(), config);
+    tokio::spawn(async move {
+        normverk_web::serve(listener, state, async {
+            let _ = rx.await;
+        })
+        .await
+        .unwrap();
+    });
+    TestApp { base, store, engine, _db: db, _shutdown: tx }
+}
+
+impl TestApp {
+    /// An organisation with the given number and a person holding `roles` in it; returns the org
+    /// and a signed-in browser for that person.
+    pub async fn org_with_member(&self, name: &str, number: &str, email: &str, roles: &[Role]) -> (Org, Browser) {
+        let org = match self.store.find_org(number).await {
+            Ok(o) => o,
+            Err(_) => self
+                .store
+                .create_org(&NewOrg {
+                    name: name.into(),
+                    org_number: OrgNumber::parse(number).unwrap(),
+                    kind: OrgKind::HealthTrust,
+                    parent_id: None,
+                })
+                .await
+                .unwrap(),
+        };
+        self.member(&org, email, roles).await;
+        let browser = self.browser();
+        browser.login(email, PASSWORD).await;
+        (org, browser)
+    }
+
+    pub async fn member(&self, org: &Org, email: &str, roles: &[Role]) -> i64 {
+        let hash = normverk_web::hash_password(PASSWORD.into()).await.unwrap();
+        let user = NewUser { email: email.into(), display_name: format!("Navn {email}"), password_hash: Some(hash) };
+        self.store.create_user(org.id, &user, roles).await.unwrap().id
+    }
+
+    pub fn browser(&self) -> Browser {
+        Browser { base: self.base.clone(), client: client(), cookies: Arc::default(), accept_language: None }
+    }
+
+    pub async fn token(&self, org: &Org, scopes: &[normverk_core::org::Scope]) -> String {
+        normverk_web::issue_token(&self.store, org.id, "test", scopes, None).await.unwrap().0
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+/// A response read whole.
+pub struct Page {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+impl Page {
+    pub fn location(&self) -> Option<&str> {
+        self.headers.get("location").and_then(|v| v.to_str().ok())
+    }
+
+    pub fn content_type(&self) -> &str {
+        self.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+
+    /// The CSRF token embedded in the page's forms.
+    pub fn csrf(&self) -> String {
+        let marker = "name=\"csrf\" value=\"";
+        let start = self.body.find(marker).unwrap_or_else(|| panic!("no CSRF field in page:\n{}", self.body)) + marker.len();
+        self.body[start..].split('"').next().unwrap().to_string()
+    }
+}
+
+/// Keeps cookies like a browser and never follows redirects, so tests can see them.
+#[derive(Clone)]
+pub struct Browser {
+    pub base: String,
+    client: reqwest::Client,
+    cookies: Arc<Mutex<HashMap<String, String>>>,
+    pub accept_language: Option<String>,
+}
+
+impl Browser {
+    fn cookie_header(&self) -> String {
+        self.cookies.lock().unwrap().iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    async fn read(&self, resp: reqwest::Response) -> Page {
+        for sc in resp.headers().get_all("set-cookie") {
+            let sc = sc.to_str().unwrap();
+            let (kv, attrs) = sc.split_once(';').unwrap_or((sc, ""));
+            let (k, v) = kv.split_once('=').unwrap();
+            if v.is_empty() || attrs.contains("Max-Age=0") {
+                self.cookies.lock().unwrap().remove(k);
+            } else {
+                self.cookies.lock().unwrap().insert(k.to_string(), v.to_string());
+            }
+        }
+        Page { status: resp.status().as_u16(), headers: resp.headers().clone(), body: resp.text().await.unwrap() }
+    }
+
+    fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let mut r = self.client.request(method, format!("{}{}", self.base, path)).header("cookie", self.cookie_header());
+        if let Some(l) = &self.accept_language {
+            r = r.header("accept-language", l);
+        }
+        r
+    }
+
+    pub async fn get(&self, path: &str) -> Page {
+        self.read(self.request(reqwest::Method::GET, path).send().await.unwrap()).await
+    }
+
+    /// Posts a form exactly as given (no CSRF token added).
+    pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let body = serde_urlencoded::to_string(fields).unwrap();
+        let req = self
+            .request(reqwest::Method::POST, path)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        self.read(req.send().await.unwrap()).await
+    }
+
+    /// Posts a form with the CSRF token a page of this session carries.
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let csrf = self.get("/account").await;
+        let csrf = if csrf.status == 200 { csrf.csrf() } else { self.get("/login").await.csrf() };
+        let mut all: Vec<(&str, &str)> = vec![("csrf", csrf.as_str())];
+        all.extend_from_slice(fields);
+        self.post_raw(path, &all).await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Page {
+        let page = self.get("/login").await;
+        let csrf = page.csrf();
+        self.post_raw("/login", &[("csrf", &csrf), ("email", email), ("password", password)]).await
+    }
+
+    pub fn has_cookie(&self, name: &str) -> bool {
+        self.cookies.lock().unwrap().contains_key(name)
+    }
+}

@@ -1,0 +1,100 @@
+//! Organisation isolation: walks every route the router serves and proves that a user (or API
+//! token) of organisation A can neither see nor change anything of organisation B. A new route
+//! is covered the moment it is added to the route table; a new path parameter fails this test
+//! until it gets a fixture below.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::{client, engines, spawn_app, PASSWORD};
+use normverk_core::org::{Role, Scope};
+
+const B_NAME: &str = "Beta-markør helseforetak";
+const B_UNIT: &str = "Beta-markør enhet";
+const B_EMAIL: &str = "beta-markor@b.no";
+
+#[tokio::test]
+async fn no_route_lets_organisation_a_reach_organisation_b() {
+    for engine in engines() {
+        let app = spawn_app(engine).await;
+        let (a, browser_a) = app.org_with_member("Alfa", "974760673", "admin@a.no", &[Role::Admin]).await;
+        let (b, browser_b) = app.org_with_member(B_NAME, "983544622", B_EMAIL, &[Role::Admin]).await;
+        let b_unit = app.store.create_unit(b.id, B_UNIT, None).await.unwrap();
+        let b_child = app.store.create_unit(b.id, "Beta-markør underenhet", Some(b_unit.id)).await.unwrap();
+        let b_user = app.store.user_by_email(B_EMAIL).await.unwrap();
+        let b_token = app.token(&b, &[Scope::OrgRead]).await;
+        let b_token_id = app.store.tokens(b.id).await.unwrap()[0].id;
+        let a_token = app.token(&a, &[Scope::OrgRead, Scope::OrgWrite]).await;
+        let markers = [B_NAME, B_UNIT, B_EMAIL, "983544622"];
+
+        let b_fields: Vec<(&str, String)> = vec![
+            ("org_id", b.id.to_string()),
+            ("unit_id", b_unit.id.to_string()),
+            ("parent_id", b_unit.id.to_string()),
+            ("user_id", b_user.id.to_string()),
+            ("token_id", b_token_id.to_string()),
+            ("name", "isolasjonstest".into()),
+            ("role", "admin".into()),
+            ("password", "isolasjonstest passord".into()),
+        ];
+        let mut checked = 0;
+        for route in normverk_web::route_table() {
+            if route.path == "/logout" {
+                continue; // ends the session this test needs; covered in the login tests
+            }
+            let mut path = route.path.to_string();
+            let mut has_params = false;
+            while let Some(start) = path.find('{') {
+                let end = path[start..].find('}').unwrap() + start;
+                let id = match &path[start + 1..end] {
+                    "unit_id" => b_unit.id,
+                    "user_id" => b_user.id,
+                    "token_id" => b_token_id,
+                    other => panic!("route {} has parameter {{{other}}} without a fixture of organisation B", route.path),
+                };
+                path.replace_range(start..=end, &id.to_string());
+                has_params = true;
+            }
+            let what = format!("{engine}: {} {}", route.method, path);
+            let (status, body) = if route.path.starts_with("/api/") {
+                let req = client().request(route.method.parse().unwrap(), app.url(&path)).bearer_auth(&a_token);
+                let req = if route.method == "GET" { req } else { req.json(&serde_json::json!({"name": "isolasjonstest", "parent_id": b_unit.id})) };
+                let resp = req.send().await.unwrap();
+                (resp.status().as_u16(), resp.text().await.unwrap())
+            } else if route.method == "GET" {
+                let page = browser_a.get(&path).await;
+                (page.status, page.body)
+            } else {
+                let fields: Vec<(&str, &str)> = b_fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                let page = browser_a.post(&path, &fields).await;
+                (page.status, page.body)
+            };
+            if has_params {
+                assert!(status == 404 || status == 403, "{what} answered {status}");
+            }
+            for marker in markers {
+                assert!(!body.contains(marker), "{what} revealed '{marker}' of organisation B");
+            }
+            checked += 1;
+        }
+        assert!(checked >= 30, "the route table should be walked whole, got {checked}");
+
+        // Organisation B is exactly as it was.
+        let units = app.store.units(b.id).await.unwrap();
+        assert_eq!(units.iter().map(|u| u.id).collect::<Vec<_>>().len(), 2, "{engine}");
+        assert!(units.iter().any(|u| u.id == b_child.id && u.parent_id == Some(b_unit.id)));
+        assert!(units.iter().all(|u| u.name.starts_with("Beta-markør")));
+        assert_eq!(app.store.roles(b.id, b_user.id).await.unwrap(), vec![Role::Admin]);
+        assert!(app.store.active_token(&normverk_store::account::secret_hash(&b_token)).await.is_ok(), "B's token not revoked");
+        let members_b: Vec<String> = app.store.members(b.id).await.unwrap().into_iter().map(|m| m.email).collect();
+        assert_eq!(members_b, vec![B_EMAIL.to_string()]);
+        assert_eq!(browser_b.get("/").await.status, 200, "B's session is untouched");
+        let relog = app.browser();
+        assert_eq!(relog.login(B_EMAIL, PASSWORD).await.status, 303, "B's password is unchanged");
+        assert!(browser_a.get("/").await.body.contains("<h1>Alfa</h1>"), "A is still working in A");
+        // And B's token cannot reach A either.
+        let resp = client().get(app.url("/api/v1/org")).bearer_auth(&b_token).send().await.unwrap();
+        let org: serde_json::Value = resp.json().await.unwrap();
+        assert_eq!(org["id"], b.id);
+    }
+}

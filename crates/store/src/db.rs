@@ -245,7 +245,7 @@ async fn open_postgres(url: &str) -> StoreResult<Store> {
     let options = PgConnectOptions::from_str(url).map_err(|e| StoreError::Open(format!("invalid PostgreSQL URL: {e}")))?;
     let pool = PgPoolOptions::new()
         .max_connections(16)
-        .acquire_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(5))
         .connect_with(options)
         .await
         .map_err(|e| open_error(&e))?;

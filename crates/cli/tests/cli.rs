@@ -1,0 +1,200 @@
+//! The `normverk` binary as operators use it: scripted set-up, bad input, backup and restore,
+//! serving and stopping.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_normverk");
+
+fn normverk(dir: &Path, args: &[&str]) -> Output {
+    normverk_stdin(dir, args, "")
+}
+
+fn normverk_stdin(dir: &Path, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .env_remove("NORMVERK_DATABASE_URL")
+        .env_remove("NORMVERK_DATA_DIR")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
+/// A failure is one line on stderr naming the problem, and a non-zero exit.
+fn assert_one_line_failure(o: &Output, needle: &str) {
+    assert!(!o.status.success(), "expected failure, got success: {}", stdout(o));
+    let err = stderr(o);
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("normverk:")).collect();
+    assert_eq!(lines.len(), 1, "one line naming the problem, got: {err}");
+    assert!(lines[0].contains(needle), "'{needle}' not in: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn scripted_setup_org_user_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let o = normverk(d, &["org", "add", "--name", "Fjordlegen", "--org-number", "974760674"]);
+    assert_one_line_failure(&o, "check digit");
+    assert!(!d.join("normverk-data/normverk.db").exists() || normverk(d, &["check"]).status.success());
+
+    let o = normverk(d, &["org", "add", "--name", "Fjordlegen", "--org-number", "974760673", "--kind", "gp_office"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(d.join("normverk-data")).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o700, "data dir is private");
+    let o = normverk(d, &["org", "add", "--name", "Igjen", "--org-number", "974760673"]);
+    assert_one_line_failure(&o, "already exists");
+
+    let o = normverk_stdin(d, &["user", "add", "--email", "kari@fjordlegen.no", "--org", "974760673", "--role", "admin", "--password-stdin"], "kort\n");
+    assert_one_line_failure(&o, "at least 12");
+    let o = normverk_stdin(
+        d,
+        &["user", "add", "--email", "kari@fjordlegen.no", "--org", "974 760 673", "--role", "admin,security_lead", "--password-stdin"],
+        "korrekt hest batteri stift\n",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = normverk(d, &["user", "add", "--email", "x@y.no", "--org", "974760673", "--role", "boss", "--password-stdin"]);
+    assert_one_line_failure(&o, "unknown Role 'boss'");
+    let o = normverk(d, &["user", "add", "--email", "x@y.no", "--org", "999999999", "--role", "admin"]);
+    assert_one_line_failure(&o, "no organisation");
+
+    let o = normverk(d, &["token", "add", "--org", "Fjordlegen", "--scope", "org:read", "--name", "EPJ"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let last = out.lines().last().unwrap();
+    assert!(last.starts_with("nvk_") && !last.contains(' '), "token alone on the last line: {out}");
+    let o = normverk(d, &["token", "add", "--org", "Fjordlegen", "--scope", "everything"]);
+    assert_one_line_failure(&o, "unknown Scope");
+
+    let o = normverk(d, &["check"]);
+    assert!(o.status.success() && stdout(&o).contains("integrity check passed"), "{}", stderr(&o));
+}
+
+#[test]
+fn bad_invocations_fail_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert_one_line_failure(&normverk(d, &["serve", "--frobnicate"]), "--frobnicate");
+    assert_eq!(normverk(d, &["serve", "--frobnicate"]).status.code(), Some(2));
+    assert_one_line_failure(&normverk(d, &["--database-url", "mysql://x/y", "migrate"]), "postgres://");
+    assert_one_line_failure(&normverk(d, &["--database-url", "postgres://nobody@127.0.0.1:1/none", "migrate"]), "cannot open the database");
+    assert_one_line_failure(&normverk(d, &["serve", "--addr", "not-an-address"]), "invalid address");
+
+    // A corrupt SQLite file is named and left alone.
+    std::fs::create_dir_all(d.join("bad")).unwrap();
+    std::fs::write(d.join("bad/normverk.db"), vec![7u8; 4096]).unwrap();
+    assert_one_line_failure(&normverk(d, &["--data-dir", "bad", "migrate"]), "not a database");
+    assert_eq!(std::fs::read(d.join("bad/normverk.db")).unwrap(), vec![7u8; 4096]);
+
+    // A data dir that is a file.
+    std::fs::write(d.join("file"), b"x").unwrap();
+    assert_one_line_failure(&normverk(d, &["--data-dir", "file", "migrate"]), "data directory");
+
+    // A config file with a typo.
+    std::fs::write(d.join("normverk.toml"), "adress = \"127.0.0.1:1\"\n").unwrap();
+    assert_one_line_failure(&normverk(d, &["config", "show"]), "unknown field");
+}
+
+#[test]
+fn config_show_names_sources_and_hides_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("normverk.toml"), "addr = \"127.0.0.1:9999\"\ndatabase_url = \"postgres://app:hemmelig@db/normverk\"\n").unwrap();
+    let o = Command::new(BIN).args(["config", "show", "--data-dir", "elsewhere"]).current_dir(d).env_remove("NORMVERK_DATABASE_URL").output().unwrap();
+    let out = stdout(&o);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(out.contains("addr = \"127.0.0.1:9999\"  # normverk.toml"), "{out}");
+    assert!(out.contains("data_dir = \"elsewhere\"  # flag or environment"), "{out}");
+    assert!(out.contains("app:***@db") && !out.contains("hemmelig"), "{out}");
+    let o = Command::new(BIN).args(["config", "show"]).current_dir(d).env("NORMVERK_DATA_DIR", "fromenv").output().unwrap();
+    assert!(stdout(&o).contains("data_dir = \"fromenv\""));
+}
+
+#[tokio::test]
+async fn newer_schema_is_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert!(normverk(d, &["migrate"]).status.success());
+    let db = d.join("normverk-data/normverk.db");
+    let store = normverk_store::Store::open(&normverk_store::DbTarget::Sqlite(db)).await.unwrap();
+    store.mark_schema_version_for_test(99).await;
+    store.close().await;
+    assert_one_line_failure(&normverk(d, &["migrate"]), "upgrade normverk");
+    assert_one_line_failure(&normverk(d, &["serve", "--addr", "127.0.0.1:0"]), "upgrade normverk");
+}
+
+#[test]
+fn backup_and_restore_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert!(normverk(d, &["org", "add", "--name", "Fjordlegen", "--org-number", "974760673"]).status.success());
+    std::fs::create_dir_all(d.join("normverk-data/keys")).unwrap();
+    std::fs::write(d.join("normverk-data/keys/checkpoint.key"), b"secret key material").unwrap();
+    let o = normverk(d, &["backup", "nv.tar"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_one_line_failure(&normverk(d, &["backup", "nv.tar"]), "already exists");
+
+    assert_one_line_failure(&normverk(d, &["restore", "nv.tar", "--data-dir", "normverk-data"]), "not empty");
+    let o = normverk(d, &["restore", "nv.tar", "--data-dir", "restored"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(std::fs::read(d.join("restored/keys/checkpoint.key")).unwrap(), b"secret key material");
+    let o = normverk(d, &["--data-dir", "restored", "token", "add", "--org", "974760673", "--scope", "org:read"]);
+    assert!(o.status.success(), "the restored organisation is there: {}", stderr(&o));
+
+    std::fs::write(d.join("garbage.tar"), b"this is not a tar archive at all").unwrap();
+    assert_one_line_failure(&normverk(d, &["restore", "garbage.tar", "--data-dir", "fresh"]), "not a normverk backup");
+    assert!(!d.join("fresh/normverk.db").exists());
+}
+
+#[test]
+fn serve_prints_the_setup_link_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = Command::new(BIN)
+        .args(["serve", "--addr", &addr])
+        .current_dir(d)
+        .env_remove("NORMVERK_DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut line).unwrap();
+    assert!(line.contains(&format!("http://{addr}/setup?token=")), "{line}");
+
+    // The port is now taken: a second server says so in one line.
+    let o = normverk(d, &["--data-dir", "other", "serve", "--addr", &addr]);
+    assert_one_line_failure(&o, &format!("cannot listen on {addr}"));
+
+    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+    std::io::Write::write_all(&mut stream, b"GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let mut resp = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut resp).unwrap();
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+
+    let pid = child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "graceful exit on SIGTERM");
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(!err.contains("token="), "the setup token never reaches the log: {err}");
+}

@@ -1,0 +1,232 @@
+//! Browser journey through Debian's chromium, driven over WebDriver (chromedriver) from Rust,
+//! with axe-core checking every page visited. Skips with a message when chromium,
+//! chromedriver or axe-core is missing, unless NORMVERK_REQUIRE_E2E=1.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use base64::Engine as _;
+use common::{engines, spawn_app, PASSWORD};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn find_executable(names: &[&str]) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    names.iter().find_map(|name| std::env::split_paths(&path).map(|dir| dir.join(name)).find(|p| p.is_file()))
+}
+
+/// What the journey needs, or why it cannot run.
+fn prerequisites() -> Result<(PathBuf, PathBuf, String), String> {
+    let chromium = find_executable(&["chromium", "chromium-browser"]).ok_or("chromium is not installed")?;
+    let driver = find_executable(&["chromedriver"]).ok_or("chromedriver is not installed")?;
+    let axe_path = repo_root().join("e2e/node_modules/axe-core/axe.min.js");
+    let axe = std::fs::read_to_string(&axe_path).map_err(|_| format!("axe-core is missing at {} (run: npm ci --prefix e2e)", axe_path.display()))?;
+    Ok((chromium, driver, axe))
+}
+
+struct Driver {
+    process: Child,
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+impl Driver {
+    async fn start(path: &Path) -> Driver {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let process = Command::new(path)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
+        let driver = Driver { process, base: format!("http://127.0.0.1:{port}"), http: reqwest::Client::new() };
+        for _ in 0..100 {
+            if let Ok(r) = driver.http.get(format!("{}/status", driver.base)).send().await {
+                if r.status().is_success() {
+                    return driver;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("chromedriver did not start");
+    }
+
+    async fn session(&self, chromium: &Path, profile: &Path) -> Session {
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "prefs": {"intl.accept_languages": "nb-NO,nb"},
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                         "--disable-quic", "--no-first-run", "--lang=nb-NO", "--window-size=1280,900",
+                         format!("--user-data-dir={}", profile.display())]
+            }
+        }}});
+        let r: Value = self.http.post(format!("{}/session", self.base)).json(&caps).send().await.unwrap().json().await.unwrap();
+        let id = r["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {r}")).to_string();
+        Session { url: format!("{}/session/{id}", self.base), http: self.http.clone() }
+    }
+}
+
+struct Session {
+    url: String,
+    http: reqwest::Client,
+}
+
+impl Session {
+    async fn cmd(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let mut req = self.http.request(method, format!("{}{path}", self.url));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let r: Value = req.send().await.unwrap().json().await.unwrap();
+        if r["value"]["error"].is_string() {
+            panic!("WebDriver {path}: {}", r["value"]);
+        }
+        r["value"].clone()
+    }
+
+    async fn goto(&self, url: &str) {
+        self.cmd(reqwest::Method::POST, "/url", Some(json!({"url": url}))).await;
+    }
+
+    async fn find(&self, css: &str) -> String {
+        let v = self.cmd(reqwest::Method::POST, "/element", Some(json!({"using": "css selector", "value": css}))).await;
+        v[ELEMENT].as_str().unwrap().to_string()
+    }
+
+    async fn fill(&self, css: &str, text: &str) {
+        let id = self.find(css).await;
+        self.cmd(reqwest::Method::POST, &format!("/element/{id}/clear"), Some(json!({}))).await;
+        self.cmd(reqwest::Method::POST, &format!("/element/{id}/value"), Some(json!({"text": text}))).await;
+    }
+
+    async fn click(&self, css: &str) {
+        let id = self.find(css).await;
+        self.cmd(reqwest::Method::POST, &format!("/element/{id}/click"), Some(json!({}))).await;
+    }
+
+    async fn current_path(&self) -> String {
+        let url = self.cmd(reqwest::Method::GET, "/url", None).await.as_str().unwrap().to_string();
+        url.splitn(4, '/').nth(3).map(|p| format!("/{p}")).unwrap_or_default()
+    }
+
+    async fn text(&self, css: &str) -> String {
+        let id = self.find(css).await;
+        self.cmd(reqwest::Method::GET, &format!("/element/{id}/text"), None).await.as_str().unwrap().to_string()
+    }
+
+    async fn screenshot(&self, dir: &Path, name: &str) {
+        let png = self.cmd(reqwest::Method::GET, "/screenshot", None).await;
+        let bytes = base64::engine::general_purpose::STANDARD.decode(png.as_str().unwrap()).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), bytes).unwrap();
+    }
+
+    /// Runs axe-core on the page; fails on any serious or critical violation.
+    async fn assert_accessible(&self, axe: &str, what: &str) {
+        let script = format!(
+            "{axe}\nconst done = arguments[arguments.length - 1];\
+             axe.run(document, {{resultTypes: ['violations']}}).then(r => done(JSON.stringify(r.violations))).catch(e => done('ERROR ' + e));"
+        );
+        let out = self.cmd(reqwest::Method::POST, "/execute/async", Some(json!({"script": script, "args": []}))).await;
+        let text = out.as_str().unwrap_or("");
+        assert!(!text.starts_with("ERROR"), "axe failed on {what}: {text}");
+        let violations: Vec<Value> = serde_json::from_str(text).unwrap();
+        let bad: Vec<String> = violations
+            .iter()
+            .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
+            .map(|v| format!("{} ({}): {} – {}", v["id"], v["impact"], v["help"], v["nodes"][0]["html"]))
+            .collect();
+        assert!(bad.is_empty(), "accessibility violations on {what}:\n{}", bad.join("\n"));
+    }
+
+    async fn close(&self) {
+        let _ = self.http.delete(&self.url).send().await;
+    }
+}
+
+#[tokio::test]
+async fn first_journey_setup_logout_login_dashboard_language() {
+    let (chromium, driver_path, axe) = match prerequisites() {
+        Ok(p) => p,
+        Err(why) if std::env::var("NORMVERK_REQUIRE_E2E").as_deref() != Ok("1") => {
+            eprintln!("skipping browser test: {why}");
+            return;
+        }
+        Err(why) => panic!("NORMVERK_REQUIRE_E2E=1 but {why}"),
+    };
+    let driver = Driver::start(&driver_path).await;
+    for engine in engines() {
+        let shots = repo_root().join("target/e2e-screenshots").join(engine);
+        std::fs::create_dir_all(&shots).unwrap();
+        let profile = tempfile::tempdir().unwrap();
+        let app = spawn_app(engine).await;
+        let b = driver.session(&chromium, profile.path()).await;
+        let token = normverk_web::setup_token_if_needed(&app.store).await.unwrap().unwrap();
+
+        b.goto(&app.url(&format!("/setup?token={token}"))).await;
+        b.screenshot(&shots, "01-setup").await;
+        b.assert_accessible(&axe, "setup").await;
+        b.fill("#org_name", "Fjordlegen legekontor").await;
+        b.fill("#org_number", "974760674").await;
+        b.fill("#name", "Kari Nordmann").await;
+        b.fill("#email", "kari@fjordlegen.no").await;
+        b.fill("#password", PASSWORD).await;
+        b.fill("#password_confirm", PASSWORD).await;
+        b.click("button[type=submit].primary").await;
+        let error = b.text("#org_number-error").await;
+        assert!(error.contains("kontrollsifferet"), "{engine}: {error}");
+        b.screenshot(&shots, "02-setup-error").await;
+        b.assert_accessible(&axe, "setup with errors").await;
+        b.fill("#org_number", "974760673").await;
+        b.fill("#password", PASSWORD).await;
+        b.fill("#password_confirm", PASSWORD).await;
+        b.click("button[type=submit].primary").await;
+        assert_eq!(b.current_path().await, "/");
+        assert_eq!(b.text("h1").await, "Fjordlegen legekontor");
+        b.screenshot(&shots, "03-dashboard").await;
+        b.assert_accessible(&axe, "dashboard").await;
+
+        b.click(".user-menu button").await;
+        assert_eq!(b.current_path().await, "/login");
+        b.screenshot(&shots, "04-logged-out").await;
+        b.assert_accessible(&axe, "login").await;
+        b.fill("#email", "kari@fjordlegen.no").await;
+        b.fill("#password", PASSWORD).await;
+        b.click("button[type=submit].primary").await;
+        assert_eq!(b.current_path().await, "/");
+        b.screenshot(&shots, "05-logged-in").await;
+
+        for (path, name) in [("/org/units", "06-units"), ("/org/members", "07-members"), ("/org/tokens", "08-tokens"), ("/account", "09-account")] {
+            b.goto(&app.url(path)).await;
+            b.screenshot(&shots, name).await;
+            b.assert_accessible(&axe, path).await;
+        }
+
+        b.goto(&app.url("/")).await;
+        b.click("#lang-select option[value=en]").await;
+        b.click(".lang-switch button").await;
+        assert_eq!(b.current_path().await, "/");
+        assert_eq!(b.text(".main-nav a[aria-current=page]").await, "Overview", "{engine}: switched to English");
+        b.screenshot(&shots, "10-english").await;
+        b.assert_accessible(&axe, "dashboard in English").await;
+        b.close().await;
+        eprintln!("{engine}: screenshots in {}", shots.display());
+    }
+}

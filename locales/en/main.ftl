@@ -140,6 +140,11 @@ member-reset-hint = The person is logged out everywhere and must use the new pas
 member-reset-submit = Set new password
 member-password-reset = The password has been changed and the person has been logged out.
 
+member-units-heading = Units this person manages
+member-units-legend = Manager of
+member-units-save = Save units
+member-units-saved = The units have been saved.
+
 tokens-title = API tokens
 tokens-intro = Machines, such as record systems and SMS services, use API tokens. A token works only for this organisation and only with the permissions you choose.
 tokens-created = The token has been created. Copy it now – it is shown this one time only.

@@ -140,6 +140,11 @@ member-reset-hint = Personen logges ut overalt og må bruke det nye passordet.
 member-reset-submit = Sett nytt passord
 member-password-reset = Passordet er endret, og personen er logget ut.
 
+member-units-heading = Enheter personen leder
+member-units-legend = Leder for
+member-units-save = Lagre enheter
+member-units-saved = Enhetene er lagret.
+
 tokens-title = API-nøkler
 tokens-intro = Maskiner, som journalsystemer og SMS-tjenester, bruker API-nøkler. En nøkkel gjelder bare denne virksomheten og bare tilgangene du velger.
 tokens-created = Nøkkelen er laget. Kopier den nå – den vises bare denne ene gangen.

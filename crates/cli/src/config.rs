@@ -90,7 +90,9 @@ impl Config {
         let database_url = pick(o.database_url.map(Some), fc.database_url.map(Some), None);
         if let Some(url) = &database_url.value {
             if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-                bail!("invalid database URL: only postgres:// URLs are supported (SQLite is the default; leave it out)");
+                bail!(
+                    "invalid database URL: only postgres:// URLs are supported (SQLite is the default; leave it out)"
+                );
             }
         }
         let idle = pick(None, fc.session_idle_minutes, 30);
@@ -134,7 +136,11 @@ impl Config {
         line("log_format", quote(&self.log_format.value), self.log_format.source);
         line("secure_cookies", self.secure_cookies.value.to_string(), self.secure_cookies.source);
         line("session_idle_minutes", self.session_idle_minutes.value.to_string(), self.session_idle_minutes.source);
-        line("session_absolute_hours", self.session_absolute_hours.value.to_string(), self.session_absolute_hours.source);
+        line(
+            "session_absolute_hours",
+            self.session_absolute_hours.value.to_string(),
+            self.session_absolute_hours.source,
+        );
         line("body_limit_bytes", self.body_limit_bytes.value.to_string(), self.body_limit_bytes.source);
         out
     }
@@ -159,9 +165,9 @@ fn load_file(explicit: Option<&Path>) -> anyhow::Result<(Option<PathBuf>, FileCo
             default
         }
     };
-    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read configuration file {}", path.display()))?;
-    let fc: FileConfig = toml::from_str(&text)
-        .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.message()))?;
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("cannot read configuration file {}", path.display()))?;
+    let fc: FileConfig = toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.message()))?;
     Ok((Some(path), fc))
 }
 
@@ -173,10 +179,17 @@ mod tests {
     fn flags_beat_file_beat_defaults() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("n.toml");
-        std::fs::write(&file, "addr = \"127.0.0.1:9000\"\nlog_format = \"json\"\ndatabase_url = \"postgres://u:secret@h/db\"\n")
-            .unwrap();
-        let c = Config::resolve(Overrides { config: Some(file.clone()), addr: Some("127.0.0.1:9100".into()), ..Default::default() })
-            .unwrap();
+        std::fs::write(
+            &file,
+            "addr = \"127.0.0.1:9000\"\nlog_format = \"json\"\ndatabase_url = \"postgres://u:secret@h/db\"\n",
+        )
+        .unwrap();
+        let c = Config::resolve(Overrides {
+            config: Some(file.clone()),
+            addr: Some("127.0.0.1:9100".into()),
+            ..Default::default()
+        })
+        .unwrap();
         assert_eq!(c.addr.value.port(), 9100);
         assert_eq!(c.addr.source, Source::Flag);
         assert_eq!(c.log_format.value, "json");
@@ -196,7 +209,8 @@ mod tests {
         assert!(err.to_string().contains("unknown field"), "{err}");
         let err = Config::resolve(Overrides { addr: Some("nowhere".into()), ..Default::default() }).unwrap_err();
         assert!(err.to_string().contains("invalid address"));
-        let err = Config::resolve(Overrides { database_url: Some("mysql://x".into()), ..Default::default() }).unwrap_err();
+        let err =
+            Config::resolve(Overrides { database_url: Some("mysql://x".into()), ..Default::default() }).unwrap_err();
         assert!(err.to_string().contains("postgres://"));
     }
 }

@@ -220,7 +220,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User { command: UserCommand::Add { email, org, role, name, password_stdin } } => {
             user_add(&config, &email, &org, &role, name.as_deref(), password_stdin).await
         }
-        Command::Token { command: TokenCommand::Add { org, scope, name } } => token_add(&config, &org, &scope, &name).await,
+        Command::Token { command: TokenCommand::Add { org, scope, name } } => {
+            token_add(&config, &org, &scope, &name).await
+        }
         Command::Backup { file } => backup::backup(&config, &open_migrated(&config).await?, &file).await,
         Command::Restore { file } => backup::restore(&config, &file).await,
         Command::Openapi => {
@@ -378,7 +380,8 @@ async fn user_add(
     password_stdin: bool,
 ) -> anyhow::Result<()> {
     let email = normalise_email(email).ok_or_else(|| anyhow!("--email '{email}' is not a valid e-mail address"))?;
-    let roles: Vec<Role> = roles.iter().map(|r| Role::from_str(r.trim())).collect::<Result<_, _>>().map_err(|e| anyhow!("--role: {e}"))?;
+    let roles: Vec<Role> =
+        roles.iter().map(|r| Role::from_str(r.trim())).collect::<Result<_, _>>().map_err(|e| anyhow!("--role: {e}"))?;
     let display_name = clean_name(name.unwrap_or(&email)).map_err(|e| anyhow!("--name: {e}"))?;
     let store = open_migrated(config).await?;
     let org = find_org(&store, org).await?;
@@ -400,7 +403,8 @@ async fn user_add(
             let password = read_password_stdin()?;
             check_new_password(&password).map_err(|e| anyhow!("password: {e}"))?;
             let hash = normverk_web::hash_password(password).await.map_err(|e| anyhow!(e))?;
-            let user = store.create_user(org.id, &NewUser { email, display_name, password_hash: Some(hash) }, &roles).await?;
+            let user =
+                store.create_user(org.id, &NewUser { email, display_name, password_hash: Some(hash) }, &roles).await?;
             println!("added user {} with id {} to {}", user.email, user.id, org.name);
         }
         Err(e) => return Err(e.into()),

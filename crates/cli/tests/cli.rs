@@ -60,15 +60,30 @@ fn scripted_setup_org_user_token() {
     let o = normverk(d, &["org", "add", "--name", "Igjen", "--org-number", "974760673"]);
     assert_one_line_failure(&o, "already exists");
 
-    let o = normverk_stdin(d, &["user", "add", "--email", "kari@fjordlegen.no", "--org", "974760673", "--role", "admin", "--password-stdin"], "kort\n");
+    let o = normverk_stdin(
+        d,
+        &["user", "add", "--email", "kari@fjordlegen.no", "--org", "974760673", "--role", "admin", "--password-stdin"],
+        "kort\n",
+    );
     assert_one_line_failure(&o, "at least 12");
     let o = normverk_stdin(
         d,
-        &["user", "add", "--email", "kari@fjordlegen.no", "--org", "974 760 673", "--role", "admin,security_lead", "--password-stdin"],
+        &[
+            "user",
+            "add",
+            "--email",
+            "kari@fjordlegen.no",
+            "--org",
+            "974 760 673",
+            "--role",
+            "admin,security_lead",
+            "--password-stdin",
+        ],
         "korrekt hest batteri stift\n",
     );
     assert!(o.status.success(), "{}", stderr(&o));
-    let o = normverk(d, &["user", "add", "--email", "x@y.no", "--org", "974760673", "--role", "boss", "--password-stdin"]);
+    let o =
+        normverk(d, &["user", "add", "--email", "x@y.no", "--org", "974760673", "--role", "boss", "--password-stdin"]);
     assert_one_line_failure(&o, "unknown Role 'boss'");
     let o = normverk(d, &["user", "add", "--email", "x@y.no", "--org", "999999999", "--role", "admin"]);
     assert_one_line_failure(&o, "no organisation");
@@ -92,7 +107,10 @@ fn bad_invocations_fail_with_one_line() {
     assert_one_line_failure(&normverk(d, &["serve", "--frobnicate"]), "--frobnicate");
     assert_eq!(normverk(d, &["serve", "--frobnicate"]).status.code(), Some(2));
     assert_one_line_failure(&normverk(d, &["--database-url", "mysql://x/y", "migrate"]), "postgres://");
-    assert_one_line_failure(&normverk(d, &["--database-url", "postgres://nobody@127.0.0.1:1/none", "migrate"]), "cannot open the database");
+    assert_one_line_failure(
+        &normverk(d, &["--database-url", "postgres://nobody@127.0.0.1:1/none", "migrate"]),
+        "cannot open the database",
+    );
     assert_one_line_failure(&normverk(d, &["serve", "--addr", "not-an-address"]), "invalid address");
 
     // A corrupt SQLite file is named and left alone.
@@ -114,14 +132,24 @@ fn bad_invocations_fail_with_one_line() {
 fn config_show_names_sources_and_hides_secrets() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    std::fs::write(d.join("normverk.toml"), "addr = \"127.0.0.1:9999\"\ndatabase_url = \"postgres://app:hemmelig@db/normverk\"\n").unwrap();
-    let o = Command::new(BIN).args(["config", "show", "--data-dir", "elsewhere"]).current_dir(d).env_remove("NORMVERK_DATABASE_URL").output().unwrap();
+    std::fs::write(
+        d.join("normverk.toml"),
+        "addr = \"127.0.0.1:9999\"\ndatabase_url = \"postgres://app:hemmelig@db/normverk\"\n",
+    )
+    .unwrap();
+    let o = Command::new(BIN)
+        .args(["config", "show", "--data-dir", "elsewhere"])
+        .current_dir(d)
+        .env_remove("NORMVERK_DATABASE_URL")
+        .output()
+        .unwrap();
     let out = stdout(&o);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(out.contains("addr = \"127.0.0.1:9999\"  # normverk.toml"), "{out}");
     assert!(out.contains("data_dir = \"elsewhere\"  # flag or environment"), "{out}");
     assert!(out.contains("app:***@db") && !out.contains("hemmelig"), "{out}");
-    let o = Command::new(BIN).args(["config", "show"]).current_dir(d).env("NORMVERK_DATA_DIR", "fromenv").output().unwrap();
+    let o =
+        Command::new(BIN).args(["config", "show"]).current_dir(d).env("NORMVERK_DATA_DIR", "fromenv").output().unwrap();
     assert!(stdout(&o).contains("data_dir = \"fromenv\""));
 }
 

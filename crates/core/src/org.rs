@@ -30,10 +30,8 @@ impl OrgNumber {
         if compact.chars().count() != 9 {
             return Err(OrgNumberError::Length(compact.chars().count()));
         }
-        let digits: Vec<u32> = compact
-            .chars()
-            .map(|c| c.to_digit(10).ok_or(OrgNumberError::NotDigits))
-            .collect::<Result<_, _>>()?;
+        let digits: Vec<u32> =
+            compact.chars().map(|c| c.to_digit(10).ok_or(OrgNumberError::NotDigits)).collect::<Result<_, _>>()?;
         const WEIGHTS: [u32; 8] = [3, 2, 7, 6, 5, 4, 3, 2];
         let sum: u32 = WEIGHTS.iter().zip(&digits).map(|(w, d)| w * d).sum();
         let expected = match 11 - sum % 11 {
@@ -92,7 +90,6 @@ macro_rules! string_enum {
         }
     };
 }
-
 
 /// A value that is not one of the allowed names of an enumeration.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -238,17 +235,11 @@ mod tests {
     #[test]
     fn check_digit_ten_is_never_issued() {
         // 3*1+2*0+... choose digits whose weighted sum mod 11 == 1.
-        let found = (0..100_000_000u32)
-            .step_by(7919)
-            .map(|n| format!("{n:08}"))
-            .find(|p| {
-                let s: u32 = [3, 2, 7, 6, 5, 4, 3, 2]
-                    .iter()
-                    .zip(p.chars())
-                    .map(|(w, c)| w * c.to_digit(10).unwrap_or(0))
-                    .sum();
-                s % 11 == 1
-            });
+        let found = (0..100_000_000u32).step_by(7919).map(|n| format!("{n:08}")).find(|p| {
+            let s: u32 =
+                [3, 2, 7, 6, 5, 4, 3, 2].iter().zip(p.chars()).map(|(w, c)| w * c.to_digit(10).unwrap_or(0)).sum();
+            s % 11 == 1
+        });
         if let Some(prefix) = found {
             for k in 0..10 {
                 assert_eq!(OrgNumber::parse(&format!("{prefix}{k}")), Err(OrgNumberError::NeverIssued));

@@ -171,7 +171,13 @@ impl Store {
 
     /// Spends a setup link: creates the first organisation and its administrator. Refused when
     /// the link is not valid or someone already has an account.
-    pub async fn complete_setup(&self, token_hash: &str, now: i64, org: &NewOrg, admin: &NewUser) -> StoreResult<(Org, User)> {
+    pub async fn complete_setup(
+        &self,
+        token_hash: &str,
+        now: i64,
+        org: &NewOrg,
+        admin: &NewUser,
+    ) -> StoreResult<(Org, User)> {
         let created = write_tx!(self, |tx| {
             let spent = sqlx::query(
                 "UPDATE setup_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1",
@@ -229,7 +235,8 @@ impl Store {
     }
 
     pub async fn session(&self, id_hash: &str) -> StoreResult<Option<Session>> {
-        let sql = "SELECT id_hash, user_id, org_id, csrf_token, created_at, last_seen_at FROM sessions WHERE id_hash = $1";
+        let sql =
+            "SELECT id_hash, user_id, org_id, csrf_token, created_at, last_seen_at FROM sessions WHERE id_hash = $1";
         Ok(read!(self, |c| sqlx::query_as::<_, Session>(sql).bind(id_hash).fetch_optional(c).await?))
     }
 

@@ -25,7 +25,9 @@ impl fmt::Debug for DbTarget {
 
 /// A database URL with any password replaced by `***`, fit for logs and `config show`.
 pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
     let (authority, tail) = match rest.find('/') {
         Some(i) => rest.split_at(i),
         None => (rest, ""),
@@ -40,7 +42,9 @@ pub fn redact_url(url: &str) -> String {
 }
 
 fn redact_query_password(url: &str) -> String {
-    let Some((base, query)) = url.split_once('?') else { return url.to_string() };
+    let Some((base, query)) = url.split_once('?') else {
+        return url.to_string();
+    };
     let query: Vec<String> = query
         .split('&')
         .map(|kv| match kv.split_once('=') {
@@ -79,9 +83,13 @@ pub enum StoreError {
     Rejected(String),
     #[error("cannot open the database: {0}")]
     Open(String),
-    #[error("the database has schema version {found}, but this normverk supports at most {supported}; upgrade normverk")]
+    #[error(
+        "the database has schema version {found}, but this normverk supports at most {supported}; upgrade normverk"
+    )]
     SchemaTooNew { found: i64, supported: i64 },
-    #[error("the database has not been migrated (schema version {found}, expected {expected}); run `normverk migrate`")]
+    #[error(
+        "the database has not been migrated (schema version {found}, expected {expected}); run `normverk migrate`"
+    )]
     SchemaTooOld { found: i64, expected: i64 },
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
@@ -242,7 +250,8 @@ async fn open_sqlite(path: &Path) -> StoreResult<Store> {
 }
 
 async fn open_postgres(url: &str) -> StoreResult<Store> {
-    let options = PgConnectOptions::from_str(url).map_err(|e| StoreError::Open(format!("invalid PostgreSQL URL: {e}")))?;
+    let options =
+        PgConnectOptions::from_str(url).map_err(|e| StoreError::Open(format!("invalid PostgreSQL URL: {e}")))?;
     let pool = PgPoolOptions::new()
         .max_connections(16)
         .acquire_timeout(Duration::from_secs(5))
@@ -271,13 +280,4 @@ mod tests {
         assert_eq!(redact_url("postgres://db/n?user=a&password=x"), "postgres://db/n?user=a&password=***");
         assert_eq!(redact_url("postgres://a:b:c@db/n"), "postgres://a:***@db/n");
     }
-}
-
-/// Runs one statement with one integer parameter in a write transaction.
-#[cfg(feature = "testing")]
-pub(crate) async fn write_tx_unit(store: &Store, sql: &'static str, value: i64) -> StoreResult<()> {
-    write_tx!(store, |tx| {
-        sqlx::query(sql).bind(value).execute(&mut *tx).await?;
-    });
-    Ok(())
 }

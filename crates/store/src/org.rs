@@ -126,7 +126,8 @@ impl Store {
     /// The roles a person holds in an organisation (empty when not a member).
     pub async fn roles(&self, org_id: i64, user_id: i64) -> StoreResult<Vec<Role>> {
         let sql = "SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2";
-        let names: Vec<String> = read!(self, |c| sqlx::query_scalar(sql).bind(org_id).bind(user_id).fetch_all(c).await?);
+        let names: Vec<String> =
+            read!(self, |c| sqlx::query_scalar(sql).bind(org_id).bind(user_id).fetch_all(c).await?);
         Ok(parse_roles(names))
     }
 
@@ -146,6 +147,13 @@ impl Store {
                     .bind(user_id)
                     .bind(role.as_str())
                     .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            if !roles.contains(&Role::Manager) {
+                sqlx::query("DELETE FROM manager_units WHERE org_id = $1 AND user_id = $2")
+                    .bind(org_id)
+                    .bind(user_id)
                     .execute(&mut *tx)
                     .await?;
             }
@@ -185,6 +193,53 @@ impl Store {
     /// One member of the organisation; `NotFound` for a person who is not a member.
     pub async fn member(&self, org_id: i64, user_id: i64) -> StoreResult<Member> {
         self.members(org_id).await?.into_iter().find(|m| m.user_id == user_id).ok_or(StoreError::NotFound)
+    }
+
+    /// Which units each manager in the organisation leads, as (user id, unit id) pairs.
+    pub async fn managed_units(&self, org_id: i64) -> StoreResult<Vec<(i64, i64)>> {
+        let sql = "SELECT user_id, unit_id FROM manager_units WHERE org_id = $1 ORDER BY user_id, unit_id";
+        Ok(read!(self, |c| sqlx::query_as(sql).bind(org_id).fetch_all(c).await?))
+    }
+
+    /// Replaces the units a manager leads. The person must hold the manager role in the
+    /// organisation, and every unit must be the organisation's own.
+    pub async fn set_managed_units(&self, org_id: i64, user_id: i64, unit_ids: &[i64]) -> StoreResult<()> {
+        write_tx!(self, |tx| {
+            let is_manager: Option<String> = sqlx::query_scalar(
+                "SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2 AND role = 'manager'",
+            )
+            .bind(org_id)
+            .bind(user_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if is_manager.is_none() {
+                return Err(StoreError::Rejected("only people with the manager role lead units".into()));
+            }
+            sqlx::query("DELETE FROM manager_units WHERE org_id = $1 AND user_id = $2")
+                .bind(org_id)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+            for unit_id in unit_ids {
+                let own: Option<i64> = sqlx::query_scalar("SELECT id FROM units WHERE org_id = $1 AND id = $2")
+                    .bind(org_id)
+                    .bind(unit_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if own.is_none() {
+                    return Err(StoreError::Rejected(format!("unit {unit_id} does not exist")));
+                }
+                sqlx::query(
+                    "INSERT INTO manager_units (org_id, user_id, unit_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                )
+                .bind(org_id)
+                .bind(user_id)
+                .bind(unit_id)
+                .execute(&mut *tx)
+                .await?;
+            }
+        });
+        Ok(())
     }
 
     pub async fn create_unit(&self, org_id: i64, name: &str, parent_id: Option<i64>) -> StoreResult<Unit> {

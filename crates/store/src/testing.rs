@@ -80,7 +80,9 @@ impl Drop for TestDbGuard {
             Some(Cleanup::Postgres { admin_url, database }) => {
                 // Drop runs inside the test's runtime; a fresh thread gets its own.
                 let _ = std::thread::spawn(move || {
-                    let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+                    let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                        return;
+                    };
                     rt.block_on(async move {
                         if let Ok(admin) = Store::open(&DbTarget::Postgres(admin_url)).await {
                             if let crate::db::Pools::Postgres(pool) = &admin.pools {
@@ -112,8 +114,15 @@ impl Store {
     /// Records a schema version as if a newer normverk had migrated this database.
     #[allow(clippy::expect_used)]
     pub async fn mark_schema_version_for_test(&self, version: i64) {
-        crate::db::write_tx_unit(self, "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, 'future', 0)", version)
-            .await
-            .expect("mark schema version");
+        let mark = async {
+            crate::db::write_tx!(self, |tx| {
+                sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, 'future', 0)")
+                    .bind(version)
+                    .execute(&mut *tx)
+                    .await?;
+            });
+            Ok::<(), crate::StoreError>(())
+        };
+        mark.await.expect("mark schema version");
     }
 }

@@ -75,12 +75,14 @@ impl Store {
     pub async fn revoke_token(&self, org_id: i64, token_id: i64) -> StoreResult<()> {
         let now = crate::unix_now();
         write_tx!(self, |tx| {
-            let done = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE org_id = $2 AND id = $3 AND revoked_at IS NULL")
-                .bind(now)
-                .bind(org_id)
-                .bind(token_id)
-                .execute(&mut *tx)
-                .await?;
+            let done = sqlx::query(
+                "UPDATE api_tokens SET revoked_at = $1 WHERE org_id = $2 AND id = $3 AND revoked_at IS NULL",
+            )
+            .bind(now)
+            .bind(org_id)
+            .bind(token_id)
+            .execute(&mut *tx)
+            .await?;
             if done.rows_affected() == 0 {
                 return Err(StoreError::NotFound);
             }
@@ -91,12 +93,14 @@ impl Store {
     /// Records that a token was used, at most once a minute per token to spare the writer.
     pub async fn touch_token(&self, token_id: i64, now: i64) -> StoreResult<()> {
         write_tx!(self, |tx| {
-            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)")
-                .bind(now)
-                .bind(token_id)
-                .bind(now - 60)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)",
+            )
+            .bind(now)
+            .bind(token_id)
+            .bind(now - 60)
+            .execute(&mut *tx)
+            .await?;
         });
         Ok(())
     }

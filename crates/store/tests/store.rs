@@ -8,7 +8,12 @@ use normverk_store::testing::{engines, fresh_target, test_db};
 use normverk_store::{Store, StoreError, SCHEMA_VERSION};
 
 fn new_org(name: &str, number: &str) -> NewOrg {
-    NewOrg { name: name.into(), org_number: OrgNumber::parse(number).unwrap(), kind: OrgKind::GpOffice, parent_id: None }
+    NewOrg {
+        name: name.into(),
+        org_number: OrgNumber::parse(number).unwrap(),
+        kind: OrgKind::GpOffice,
+        parent_id: None,
+    }
 }
 
 fn new_user(email: &str) -> NewUser {
@@ -54,8 +59,10 @@ async fn setup_link_is_single_use_and_expires() {
         assert!(matches!(err, Err(StoreError::Rejected(_))), "{engine}");
         assert_eq!(s.count_users().await.unwrap(), 0, "a refused setup leaves nothing behind");
 
-        let (org, user) =
-            s.complete_setup(&secret_hash("good"), 2000, &new_org("A", "974760673"), &new_user("a@x.no")).await.unwrap();
+        let (org, user) = s
+            .complete_setup(&secret_hash("good"), 2000, &new_org("A", "974760673"), &new_user("a@x.no"))
+            .await
+            .unwrap();
         assert_eq!(s.roles(org.id, user.id).await.unwrap(), vec![Role::Admin]);
         assert_eq!(s.setup_token_state(&secret_hash("good"), 2001).await.unwrap(), SetupTokenState::Used);
         let again = s.complete_setup(&secret_hash("good"), 2002, &new_org("B", "983544622"), &new_user("b@x.no")).await;
@@ -150,4 +157,35 @@ async fn a_file_that_is_not_sqlite_is_refused_clearly() {
     let err = Store::open(&normverk_store::DbTarget::Sqlite(path.clone())).await.err().expect("refused");
     assert!(err.to_string().contains("not a database"), "{err}");
     assert_eq!(std::fs::read(&path).unwrap(), vec![b'x'; 8192], "the file is left as it was");
+}
+
+#[tokio::test]
+async fn managers_lead_their_own_organisations_units_only() {
+    for engine in engines() {
+        let db = test_db(engine).await;
+        let s = &db.store;
+        let a = s.create_org(&new_org("A", "974760673")).await.unwrap();
+        let b = s.create_org(&new_org("B", "983544622")).await.unwrap();
+        let unit_a = s.create_unit(a.id, "Sengepost", None).await.unwrap();
+        let unit_b = s.create_unit(b.id, "Legevakt", None).await.unwrap();
+        s.create_user(a.id, &new_user("admin@a.no"), &[Role::Admin]).await.unwrap();
+        let lead = s.create_user(a.id, &new_user("leder@a.no"), &[Role::Employee]).await.unwrap();
+        assert!(
+            matches!(s.set_managed_units(a.id, lead.id, &[unit_a.id]).await, Err(StoreError::Rejected(_))),
+            "{engine}"
+        );
+        s.set_roles(a.id, lead.id, &[Role::Manager]).await.unwrap();
+        assert!(matches!(
+            s.set_managed_units(a.id, lead.id, &[unit_a.id, unit_b.id]).await,
+            Err(StoreError::Rejected(_))
+        ));
+        assert!(s.managed_units(a.id).await.unwrap().is_empty(), "refused change is rolled back");
+        s.set_managed_units(a.id, lead.id, &[unit_a.id, unit_a.id]).await.unwrap();
+        assert_eq!(s.managed_units(a.id).await.unwrap(), vec![(lead.id, unit_a.id)]);
+        assert!(matches!(s.delete_unit(a.id, unit_a.id).await, Ok(())), "deleting a unit releases its managers");
+        let unit_a2 = s.create_unit(a.id, "Poliklinikk", None).await.unwrap();
+        s.set_managed_units(a.id, lead.id, &[unit_a2.id]).await.unwrap();
+        s.set_roles(a.id, lead.id, &[Role::Employee]).await.unwrap();
+        assert!(s.managed_units(a.id).await.unwrap().is_empty(), "no longer a manager, no longer leads");
+    }
 }

@@ -30,7 +30,9 @@ pub struct Viewer {
 /// Loads the person behind a session cookie, ending the session when it has expired.
 pub async fn load_viewer(state: &AppState, session_secret: &str, now: i64) -> StoreResult<Option<Viewer>> {
     let id_hash = secret_hash(session_secret);
-    let Some(session) = state.store.session(&id_hash).await? else { return Ok(None) };
+    let Some(session) = state.store.session(&id_hash).await? else {
+        return Ok(None);
+    };
     if session_state(state.config.session, session.created_at, session.last_seen_at, now) != SessionState::Valid {
         state.store.delete_session(&id_hash).await?;
         return Ok(None);
@@ -48,11 +50,7 @@ pub async fn load_viewer(state: &AppState, session_secret: &str, now: i64) -> St
         state.store.touch_session(&id_hash, now).await?;
     }
     let orgs = state.store.orgs_of_user(user.id).await?;
-    let org = session
-        .org_id
-        .and_then(|id| orgs.iter().find(|(o, _)| o.id == id))
-        .or_else(|| orgs.first())
-        .cloned();
+    let org = session.org_id.and_then(|id| orgs.iter().find(|(o, _)| o.id == id)).or_else(|| orgs.first()).cloned();
     Ok(Some(Viewer { user, session, org, orgs }))
 }
 
@@ -150,7 +148,9 @@ pub struct TouchCache(Mutex<HashMap<i64, i64>>);
 
 impl TouchCache {
     fn due(&self, id: i64, now: i64) -> bool {
-        let Ok(mut map) = self.0.lock() else { return true };
+        let Ok(mut map) = self.0.lock() else {
+            return true;
+        };
         match map.get(&id) {
             Some(&at) if now - at < 60 => false,
             _ => {

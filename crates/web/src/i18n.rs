@@ -49,14 +49,14 @@ impl Lang {
 
     /// The best match for an `Accept-Language` header, by quality; bokmål when nothing matches.
     pub fn negotiate(accept_language: Option<&str>) -> Lang {
-        let Some(header) = accept_language else { return Lang::Nb };
+        let Some(header) = accept_language else {
+            return Lang::Nb;
+        };
         let mut best: Option<(f32, Lang)> = None;
         for part in header.split(',') {
             let mut pieces = part.split(';');
             let tag = pieces.next().unwrap_or("");
-            let q = pieces
-                .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
-                .unwrap_or(1.0);
+            let q = pieces.find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok())).unwrap_or(1.0);
             if let Some(lang) = Lang::from_code(tag) {
                 if q > 0.0 && best.is_none_or(|(bq, _)| q > bq) {
                     best = Some((q, lang));
@@ -87,7 +87,9 @@ impl Lang {
 
     /// A Unix time shown as local time in Norway.
     pub fn datetime(self, unix: i64) -> String {
-        let Ok(ts) = jiff::Timestamp::from_second(unix) else { return String::new() };
+        let Ok(ts) = jiff::Timestamp::from_second(unix) else {
+            return String::new();
+        };
         let zoned = ts.to_zoned(jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC));
         match self {
             Lang::Nb => zoned.strftime("%d.%m.%Y kl. %H:%M").to_string(),
@@ -150,7 +152,8 @@ mod tests {
         for opener in [".t(\"", ".ta(\"", ".t_args(\"", "Some(\"", "=> \""] {
             for piece in sources.split(opener).skip(1) {
                 let key: String = piece.chars().take_while(|c| *c != '"').collect();
-                let looks_like_key = key.contains('-') && key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+                let looks_like_key =
+                    key.contains('-') && key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
                 if looks_like_key {
                     keys.push(key);
                 }

@@ -54,12 +54,7 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Store, config: WebConfig) -> Self {
-        Self {
-            store,
-            config: Arc::new(config),
-            throttle: Arc::default(),
-            token_touches: Arc::default(),
-        }
+        Self { store, config: Arc::new(config), throttle: Arc::default(), token_touches: Arc::default() }
     }
 }
 

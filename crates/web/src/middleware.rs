@@ -42,10 +42,7 @@ fn is_api(path: &str) -> bool {
 }
 
 fn has_content_type(resp: &Response, prefix: &str) -> bool {
-    resp.headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with(prefix))
+    resp.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with(prefix))
 }
 
 /// Loads the page context for HTML routes and checks CSRF; turns errors into pages or problems.

@@ -19,7 +19,9 @@ pub async fn hash(password: String) -> Result<String, crate::error::Internal> {
 pub async fn verify(password: String, phc: Option<String>) -> bool {
     tokio::task::spawn_blocking(move || {
         let target = phc.unwrap_or_else(|| DUMMY_HASH.to_string());
-        let Ok(parsed) = PasswordHash::new(&target) else { return false };
+        let Ok(parsed) = PasswordHash::new(&target) else {
+            return false;
+        };
         let ok = Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
         ok && target != DUMMY_HASH
     })
@@ -28,4 +30,5 @@ pub async fn verify(password: String, phc: Option<String>) -> bool {
 }
 
 /// The Argon2id hash of a random string nobody knows, with the default parameters.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$OLbOCrXxrm2K7v0AkHxDd5dsdhRTEcOk0T2f4khmjWs";
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$OLbOCrXxrm2K7v0AkHxDd5dsdhRTEcOk0T2f4khmjWs";

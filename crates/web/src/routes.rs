@@ -66,6 +66,7 @@ fn routes() -> Routes {
         .post("/org/members", org::add_member)
         .get("/org/members/{user_id}", org::member)
         .post("/org/members/{user_id}/roles", org::set_roles)
+        .post("/org/members/{user_id}/units", org::set_units)
         .post("/org/members/{user_id}/password", org::reset_password)
         .get("/org/tokens", tokens::list)
         .post("/org/tokens", tokens::create)

@@ -28,7 +28,8 @@ fn prerequisites() -> Result<(PathBuf, PathBuf, String), String> {
     let chromium = find_executable(&["chromium", "chromium-browser"]).ok_or("chromium is not installed")?;
     let driver = find_executable(&["chromedriver"]).ok_or("chromedriver is not installed")?;
     let axe_path = repo_root().join("e2e/node_modules/axe-core/axe.min.js");
-    let axe = std::fs::read_to_string(&axe_path).map_err(|_| format!("axe-core is missing at {} (run: npm ci --prefix e2e)", axe_path.display()))?;
+    let axe = std::fs::read_to_string(&axe_path)
+        .map_err(|_| format!("axe-core is missing at {} (run: npm ci --prefix e2e)", axe_path.display()))?;
     Ok((chromium, driver, axe))
 }
 
@@ -78,7 +79,8 @@ impl Driver {
                          format!("--user-data-dir={}", profile.display())]
             }
         }}});
-        let r: Value = self.http.post(format!("{}/session", self.base)).json(&caps).send().await.unwrap().json().await.unwrap();
+        let r: Value =
+            self.http.post(format!("{}/session", self.base)).json(&caps).send().await.unwrap().json().await.unwrap();
         let id = r["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {r}")).to_string();
         Session { url: format!("{}/session/{id}", self.base), http: self.http.clone() }
     }
@@ -213,7 +215,12 @@ async fn first_journey_setup_logout_login_dashboard_language() {
         assert_eq!(b.current_path().await, "/");
         b.screenshot(&shots, "05-logged-in").await;
 
-        for (path, name) in [("/org/units", "06-units"), ("/org/members", "07-members"), ("/org/tokens", "08-tokens"), ("/account", "09-account")] {
+        for (path, name) in [
+            ("/org/units", "06-units"),
+            ("/org/members", "07-members"),
+            ("/org/tokens", "08-tokens"),
+            ("/account", "09-account"),
+        ] {
             b.goto(&app.url(path)).await;
             b.screenshot(&shots, name).await;
             b.assert_accessible(&axe, path).await;

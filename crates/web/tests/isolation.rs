@@ -50,7 +50,9 @@ async fn no_route_lets_organisation_a_reach_organisation_b() {
                     "unit_id" => b_unit.id,
                     "user_id" => b_user.id,
                     "token_id" => b_token_id,
-                    other => panic!("route {} has parameter {{{other}}} without a fixture of organisation B", route.path),
+                    other => {
+                        panic!("route {} has parameter {{{other}}} without a fixture of organisation B", route.path)
+                    }
                 };
                 path.replace_range(start..=end, &id.to_string());
                 has_params = true;
@@ -58,7 +60,11 @@ async fn no_route_lets_organisation_a_reach_organisation_b() {
             let what = format!("{engine}: {} {}", route.method, path);
             let (status, body) = if route.path.starts_with("/api/") {
                 let req = client().request(route.method.parse().unwrap(), app.url(&path)).bearer_auth(&a_token);
-                let req = if route.method == "GET" { req } else { req.json(&serde_json::json!({"name": "isolasjonstest", "parent_id": b_unit.id})) };
+                let req = if route.method == "GET" {
+                    req
+                } else {
+                    req.json(&serde_json::json!({"name": "isolasjonstest", "parent_id": b_unit.id}))
+                };
                 let resp = req.send().await.unwrap();
                 (resp.status().as_u16(), resp.text().await.unwrap())
             } else if route.method == "GET" {
@@ -85,7 +91,10 @@ async fn no_route_lets_organisation_a_reach_organisation_b() {
         assert!(units.iter().any(|u| u.id == b_child.id && u.parent_id == Some(b_unit.id)));
         assert!(units.iter().all(|u| u.name.starts_with("Beta-markør")));
         assert_eq!(app.store.roles(b.id, b_user.id).await.unwrap(), vec![Role::Admin]);
-        assert!(app.store.active_token(&normverk_store::account::secret_hash(&b_token)).await.is_ok(), "B's token not revoked");
+        assert!(
+            app.store.active_token(&normverk_store::account::secret_hash(&b_token)).await.is_ok(),
+            "B's token not revoked"
+        );
         let members_b: Vec<String> = app.store.members(b.id).await.unwrap().into_iter().map(|m| m.email).collect();
         assert_eq!(members_b, vec![B_EMAIL.to_string()]);
         assert_eq!(browser_b.get("/").await.status, 200, "B's session is untouched");

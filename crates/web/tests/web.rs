@@ -34,7 +34,11 @@ async fn setup_link_creates_the_first_organisation_and_admin_once() {
         let refused = b.post_raw("/setup", &form).await;
         assert_eq!(refused.status, 422);
         assert!(refused.body.contains("kontrollsifferet stemmer ikke"), "clear message for a wrong check digit");
-        assert!(refused.body.contains("value=\"Fjordlegen &#60;AS&#62;\""), "values kept and escaped: {}", refused.body);
+        assert!(
+            refused.body.contains("value=\"Fjordlegen &#60;AS&#62;\""),
+            "values kept and escaped: {}",
+            refused.body
+        );
         assert!(!refused.body.contains(PASSWORD), "passwords are not echoed back");
         assert_eq!(app.store.count_users().await.unwrap(), 0, "a refused setup creates nothing");
 
@@ -46,7 +50,11 @@ async fn setup_link_creates_the_first_organisation_and_admin_once() {
         assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
         let dash = b.get("/").await;
         assert_eq!(dash.status, 200);
-        assert!(dash.body.contains("<h1>Fjordlegen &#60;AS&#62;</h1>") && dash.body.contains("Administrator"), "{}", dash.body);
+        assert!(
+            dash.body.contains("<h1>Fjordlegen &#60;AS&#62;</h1>") && dash.body.contains("Administrator"),
+            "{}",
+            dash.body
+        );
 
         let again = app.browser().get(&format!("/setup?token={token}")).await;
         assert_eq!(again.status, 410);
@@ -98,7 +106,8 @@ async fn login_logout_and_throttling() {
 
 #[tokio::test]
 async fn sessions_end_after_the_idle_timeout() {
-    let config = WebConfig { session: SessionPolicy { idle_timeout_s: 1, absolute_timeout_s: 3600 }, ..WebConfig::default() };
+    let config =
+        WebConfig { session: SessionPolicy { idle_timeout_s: 1, absolute_timeout_s: 3600 }, ..WebConfig::default() };
     let app = spawn_app_with("sqlite", config).await;
     let (_, b) = app.org_with_member("A", "974760673", "a@a.no", &[Role::Admin]).await;
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
@@ -204,26 +213,70 @@ async fn api_tokens_are_scoped_revocable_and_errors_are_problems() {
         let stored = app.store.tokens(org.id).await.unwrap();
         assert!(stored[0].last_used_at.is_some(), "last use recorded");
 
-        let denied = c.post(api("/api/v1/units")).bearer_auth(&read_token).json(&serde_json::json!({"name": "X"})).send().await.unwrap();
+        let denied = c
+            .post(api("/api/v1/units"))
+            .bearer_auth(&read_token)
+            .json(&serde_json::json!({"name": "X"}))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(denied.status(), 403, "read scope cannot write");
 
         let write = app.token(&org, &[Scope::OrgWrite]).await;
-        let malformed = c.post(api("/api/v1/units")).bearer_auth(&write).header("content-type", "application/json").body("{\"name\":").send().await.unwrap();
+        let malformed = c
+            .post(api("/api/v1/units"))
+            .bearer_auth(&write)
+            .header("content-type", "application/json")
+            .body("{\"name\":")
+            .send()
+            .await
+            .unwrap();
         assert_eq!(malformed.status(), 400);
         assert_eq!(malformed.headers()["content-type"], "application/problem+json");
-        let wrong_type = c.post(api("/api/v1/units")).bearer_auth(&write).header("content-type", "text/plain").body("{}").send().await.unwrap();
+        let wrong_type = c
+            .post(api("/api/v1/units"))
+            .bearer_auth(&write)
+            .header("content-type", "text/plain")
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
         assert_eq!(wrong_type.status(), 415);
-        let empty = c.post(api("/api/v1/units")).bearer_auth(&write).json(&serde_json::json!({"name": "   "})).send().await.unwrap();
+        let empty = c
+            .post(api("/api/v1/units"))
+            .bearer_auth(&write)
+            .json(&serde_json::json!({"name": "   "}))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(empty.status(), 422);
         let problem: serde_json::Value = empty.json().await.unwrap();
         assert_eq!(problem["errors"][0]["field"], "name");
-        let unknown_field = c.post(api("/api/v1/units")).bearer_auth(&write).json(&serde_json::json!({"name": "A", "colour": 1})).send().await.unwrap();
+        let unknown_field = c
+            .post(api("/api/v1/units"))
+            .bearer_auth(&write)
+            .json(&serde_json::json!({"name": "A", "colour": 1}))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(unknown_field.status(), 422);
-        let parentless = c.post(api("/api/v1/units")).bearer_auth(&write).json(&serde_json::json!({"name": "A", "parent_id": 999999})).send().await.unwrap();
+        let parentless = c
+            .post(api("/api/v1/units"))
+            .bearer_auth(&write)
+            .json(&serde_json::json!({"name": "A", "parent_id": 999999}))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(parentless.status(), 422);
         assert!(app.store.units(org.id).await.unwrap().is_empty(), "{engine}: rejected requests change nothing");
 
-        let made = c.post(api("/api/v1/units")).bearer_auth(&write).json(&serde_json::json!({"name": "Legevakt"})).send().await.unwrap();
+        let made = c
+            .post(api("/api/v1/units"))
+            .bearer_auth(&write)
+            .json(&serde_json::json!({"name": "Legevakt"}))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(made.status(), 201);
         let unit: serde_json::Value = made.json().await.unwrap();
         let got = c.get(api(&format!("/api/v1/units/{}", unit["id"]))).bearer_auth(&read_token).send().await.unwrap();
@@ -247,7 +300,13 @@ async fn fifty_concurrent_api_writers_never_see_database_locked() {
         for i in 0..50 {
             let (url, token) = (url.clone(), token.clone());
             tasks.push(tokio::spawn(async move {
-                let resp = client().post(url).bearer_auth(token).json(&serde_json::json!({"name": format!("Enhet {i}")})).send().await.unwrap();
+                let resp = client()
+                    .post(url)
+                    .bearer_auth(token)
+                    .json(&serde_json::json!({"name": format!("Enhet {i}")}))
+                    .send()
+                    .await
+                    .unwrap();
                 (resp.status().as_u16(), resp.text().await.unwrap())
             }));
         }
@@ -318,11 +377,22 @@ async fn admins_manage_members_and_passwords() {
     for engine in engines() {
         let app = spawn_app(engine).await;
         let (org, admin) = app.org_with_member("A", "974760673", "admin@a.no", &[Role::Admin]).await;
-        let short = admin.post("/org/members", &[("email", "ny@a.no"), ("name", "Ny"), ("password", "kort"), ("role", "employee")]).await;
+        let short = admin
+            .post("/org/members", &[("email", "ny@a.no"), ("name", "Ny"), ("password", "kort"), ("role", "employee")])
+            .await;
         assert_eq!(short.status, 422);
         assert!(short.body.contains("minst 12 tegn"));
         let added = admin
-            .post("/org/members", &[("email", "Ny@A.no"), ("name", "Ny Person"), ("password", PASSWORD), ("role", "employee"), ("role", "dpo")])
+            .post(
+                "/org/members",
+                &[
+                    ("email", "Ny@A.no"),
+                    ("name", "Ny Person"),
+                    ("password", PASSWORD),
+                    ("role", "employee"),
+                    ("role", "dpo"),
+                ],
+            )
             .await;
         assert_eq!(added.status, 303, "{}", added.body);
         let user = app.store.user_by_email("ny@a.no").await.unwrap();
@@ -332,16 +402,33 @@ async fn admins_manage_members_and_passwords() {
         assert_eq!(newcomer.login("ny@a.no", PASSWORD).await.status, 303);
         assert_eq!(newcomer.get("/").await.status, 200);
         // An admin reset logs the person out everywhere.
-        let reset = admin.post(&format!("/org/members/{}/password", user.id), &[("password", "et helt nytt passord")]).await;
+        let reset =
+            admin.post(&format!("/org/members/{}/password", user.id), &[("password", "et helt nytt passord")]).await;
         assert_eq!(reset.status, 200);
         assert_eq!(newcomer.get("/").await.location(), Some("/login"), "{engine}");
         assert_eq!(newcomer.login("ny@a.no", "et helt nytt passord").await.status, 303);
 
         // Own password change keeps this session, needs the current password.
-        let wrong = newcomer.post("/account/password", &[("current", PASSWORD), ("password", "enda et nytt passord"), ("password_confirm", "enda et nytt passord")]).await;
+        let wrong = newcomer
+            .post(
+                "/account/password",
+                &[
+                    ("current", PASSWORD),
+                    ("password", "enda et nytt passord"),
+                    ("password_confirm", "enda et nytt passord"),
+                ],
+            )
+            .await;
         assert_eq!(wrong.status, 422);
         let ok = newcomer
-            .post("/account/password", &[("current", "et helt nytt passord"), ("password", "enda et nytt passord"), ("password_confirm", "enda et nytt passord")])
+            .post(
+                "/account/password",
+                &[
+                    ("current", "et helt nytt passord"),
+                    ("password", "enda et nytt passord"),
+                    ("password_confirm", "enda et nytt passord"),
+                ],
+            )
             .await;
         assert_eq!(ok.status, 200);
         assert_eq!(newcomer.get("/").await.status, 200);
@@ -370,4 +457,44 @@ async fn people_in_several_organisations_switch_between_them() {
     assert_eq!(b.post("/org/switch", &[("org_id", "999999")]).await.status, 404);
     assert!(b.get("/").await.body.contains("<h1>Beta</h1>"));
     let _ = a;
+}
+
+#[tokio::test]
+async fn managers_are_given_units_of_their_own_organisation() {
+    for engine in engines() {
+        let app = spawn_app(engine).await;
+        let (org, admin) = app.org_with_member("A", "974760673", "admin@a.no", &[Role::Admin]).await;
+        let (other, _) = app.org_with_member("B", "983544622", "b@b.no", &[Role::Admin]).await;
+        let lead = app.member(&org, "leder@a.no", &[Role::Manager]).await;
+        let unit = app.store.create_unit(org.id, "Sengepost 3", None).await.unwrap();
+        let foreign = app.store.create_unit(other.id, "Fremmed enhet", None).await.unwrap();
+        let page = admin.get(&format!("/org/members/{lead}")).await;
+        assert!(page.body.contains("Sengepost 3"), "units offered to a manager");
+        let saved = admin.post(&format!("/org/members/{lead}/units"), &[("unit_id", &unit.id.to_string())]).await;
+        assert_eq!(saved.status, 200, "{engine}");
+        assert!(saved.body.contains("Enhetene er lagret"));
+        let refused = admin
+            .post(
+                &format!("/org/members/{lead}/units"),
+                &[("unit_id", &unit.id.to_string()), ("unit_id", &foreign.id.to_string())],
+            )
+            .await;
+        assert_eq!(refused.status, 422);
+        assert_eq!(
+            app.store.managed_units(org.id).await.unwrap(),
+            vec![(lead, unit.id)],
+            "refused change kept nothing"
+        );
+        let token = app.token(&org, &[Scope::OrgRead]).await;
+        let json: serde_json::Value = client()
+            .get(app.url(&format!("/api/v1/members/{lead}")))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(json["managed_unit_ids"], serde_json::json!([unit.id]));
+    }
 }

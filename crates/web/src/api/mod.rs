@@ -14,8 +14,7 @@ use utoipa::{Modify, OpenApi};
     info(
         title = "normverk API",
         description = "The JSON API of normverk. Authenticate with an API token: `Authorization: Bearer nvk_…`. \
-                       A token acts for one organisation, within its scopes. Errors are RFC 9457 problem details.",
-        license(name = "AGPL-3.0-or-later")
+                       A token acts for one organisation, within its scopes. Errors are RFC 9457 problem details."
     ),
     paths(org::get_org, org::list_units, org::create_unit, org::get_unit, org::delete_unit, org::list_members, org::get_member),
     components(schemas(Problem, FieldError, org::OrgOut, org::UnitOut, org::NewUnit, org::MemberOut)),
@@ -56,10 +55,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
         use axum::extract::rejection::JsonRejection;
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(ApiJson(v)),
-            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "send the body as application/json",
-            )),
+            Err(JsonRejection::MissingJsonContentType(_)) => {
+                Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "send the body as application/json"))
+            }
             Err(JsonRejection::JsonDataError(e)) => Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.body_text())),
             Err(JsonRejection::JsonSyntaxError(e)) => Err(ApiError::new(StatusCode::BAD_REQUEST, e.body_text())),
             Err(e) => Err(ApiError::new(e.status(), e.body_text())),

@@ -29,7 +29,14 @@ pub struct OrgOut {
 
 impl From<Org> for OrgOut {
     fn from(o: Org) -> Self {
-        OrgOut { id: o.id, name: o.name, org_number: o.org_number, kind: o.kind, parent_id: o.parent_id, created_at: o.created_at }
+        OrgOut {
+            id: o.id,
+            name: o.name,
+            org_number: o.org_number,
+            kind: o.kind,
+            parent_id: o.parent_id,
+            created_at: o.created_at,
+        }
     }
 }
 
@@ -67,11 +74,14 @@ pub struct MemberOut {
     pub disabled: bool,
     /// admin, top_management, security_lead, dpo, manager, employee, auditor.
     pub roles: Vec<String>,
+    /// For managers: the units they lead.
+    pub managed_unit_ids: Vec<i64>,
 }
 
-impl From<Member> for MemberOut {
-    fn from(m: Member) -> Self {
+impl MemberOut {
+    fn new(m: Member, managed: &[(i64, i64)]) -> Self {
         MemberOut {
+            managed_unit_ids: managed.iter().filter(|(u, _)| *u == m.user_id).map(|(_, unit)| *unit).collect(),
             user_id: m.user_id,
             email: m.email,
             display_name: m.display_name,
@@ -107,21 +117,26 @@ pub async fn create_unit(
 ) -> Result<(StatusCode, Json<UnitOut>), ApiError> {
     caller.require(Action::ManageStructure)?;
     let name = clean_name(&body.name).map_err(|e| ApiError::field("name", e.to_string()))?;
-    let unit = state
-        .store
-        .create_unit(caller.org_id, &name, body.parent_id)
-        .await
-        .map_err(|e| match e {
-            normverk_store::StoreError::Rejected(m) => ApiError::field("parent_id", m),
-            other => other.into(),
-        })?;
-    tracing::info!(org_id = caller.org_id, token_id = caller.token_id, unit_id = unit.id, "unit created through the API");
+    let unit = state.store.create_unit(caller.org_id, &name, body.parent_id).await.map_err(|e| match e {
+        normverk_store::StoreError::Rejected(m) => ApiError::field("parent_id", m),
+        other => other.into(),
+    })?;
+    tracing::info!(
+        org_id = caller.org_id,
+        token_id = caller.token_id,
+        unit_id = unit.id,
+        "unit created through the API"
+    );
     Ok((StatusCode::CREATED, Json(unit.into())))
 }
 
 #[utoipa::path(get, path = "/api/v1/units/{unit_id}", tag = "org", params(("unit_id" = i64, Path)),
     responses((status = 200, body = UnitOut), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn get_unit(State(state): State<AppState>, caller: ApiCaller, Path(unit_id): Path<i64>) -> Result<Json<UnitOut>, ApiError> {
+pub async fn get_unit(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(unit_id): Path<i64>,
+) -> Result<Json<UnitOut>, ApiError> {
     caller.require(Action::Read)?;
     Ok(Json(state.store.unit(caller.org_id, unit_id).await?.into()))
 }
@@ -131,7 +146,11 @@ pub async fn get_unit(State(state): State<AppState>, caller: ApiCaller, Path(uni
         (status = 204, description = "deleted"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "the unit has sub-units", body = Problem, content_type = "application/problem+json")))]
-pub async fn delete_unit(State(state): State<AppState>, caller: ApiCaller, Path(unit_id): Path<i64>) -> Result<StatusCode, ApiError> {
+pub async fn delete_unit(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(unit_id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
     state.store.unit(caller.org_id, unit_id).await?;
     caller.require(Action::ManageStructure)?;
     state.store.delete_unit(caller.org_id, unit_id).await?;
@@ -143,12 +162,18 @@ pub async fn delete_unit(State(state): State<AppState>, caller: ApiCaller, Path(
     responses((status = 200, body = [MemberOut]), (status = 401, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_members(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<Vec<MemberOut>>, ApiError> {
     caller.require(Action::Read)?;
-    Ok(Json(state.store.members(caller.org_id).await?.into_iter().map(Into::into).collect()))
+    let managed = state.store.managed_units(caller.org_id).await?;
+    Ok(Json(state.store.members(caller.org_id).await?.into_iter().map(|m| MemberOut::new(m, &managed)).collect()))
 }
 
 #[utoipa::path(get, path = "/api/v1/members/{user_id}", tag = "org", params(("user_id" = i64, Path)),
     responses((status = 200, body = MemberOut), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn get_member(State(state): State<AppState>, caller: ApiCaller, Path(user_id): Path<i64>) -> Result<Json<MemberOut>, ApiError> {
+pub async fn get_member(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(user_id): Path<i64>,
+) -> Result<Json<MemberOut>, ApiError> {
     caller.require(Action::Read)?;
-    Ok(Json(state.store.member(caller.org_id, user_id).await?.into()))
+    let member = state.store.member(caller.org_id, user_id).await?;
+    Ok(Json(MemberOut::new(member, &state.store.managed_units(caller.org_id).await?)))
 }

@@ -23,7 +23,12 @@ struct AccountPage<'a> {
     notice: Option<String>,
 }
 
-fn account_page(page: &Page, viewer: &Viewer, errors: FormErrors, notice: Option<String>) -> Result<Response, PageError> {
+fn account_page(
+    page: &Page,
+    viewer: &Viewer,
+    errors: FormErrors,
+    notice: Option<String>,
+) -> Result<Response, PageError> {
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     render_status(status, &AccountPage { page, viewer, errors, notice })
 }
@@ -74,7 +79,11 @@ pub struct LanguageForm {
 }
 
 /// Sets the language: on the account when signed in, in a cookie otherwise.
-pub async fn set_language(State(state): State<AppState>, page: Page, Form(form): Form<LanguageForm>) -> Result<Response, PageError> {
+pub async fn set_language(
+    State(state): State<AppState>,
+    page: Page,
+    Form(form): Form<LanguageForm>,
+) -> Result<Response, PageError> {
     let lang = Lang::from_code(&form.lang).ok_or(PageError::NotFound)?;
     // Only paths on this site: never an open redirect.
     let back = if form.back.starts_with('/') && !form.back.starts_with("//") && !form.back.contains('\\') {
@@ -86,5 +95,6 @@ pub async fn set_language(State(state): State<AppState>, page: Page, Form(form):
         state.store.set_locale(v.user.id, Some(lang.code())).await?;
     }
     let one_year = 365 * 24 * 3600;
-    Ok(([(header::SET_COOKIE, cookie(&state, LANG_COOKIE, lang.code(), Some(one_year)))], Redirect::to(&back)).into_response())
+    Ok(([(header::SET_COOKIE, cookie(&state, LANG_COOKIE, lang.code(), Some(one_year)))], Redirect::to(&back))
+        .into_response())
 }

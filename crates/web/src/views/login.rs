@@ -50,12 +50,17 @@ pub async fn submit(
     let refuse = |error: String| {
         render_status(
             StatusCode::UNAUTHORIZED,
-            &LoginPage { page: &page, email: form.email.chars().take(254).collect(), error: Some(error), not_set_up: false },
+            &LoginPage {
+                page: &page,
+                email: form.email.chars().take(254).collect(),
+                error: Some(error),
+                not_set_up: false,
+            },
         )
     };
     if let Some(wait) = state.throttle.wait_s(&email, &address, now) {
         let minutes = (wait + 59) / 60;
-        return refuse(page.ta("login-throttled", "minutes", &minutes));
+        return refuse(page.ta("login-throttled", "minutes", minutes));
     }
     let user = match state.store.user_by_email(&email).await {
         Ok(u) if u.disabled_at.is_none() => Some(u),

@@ -84,14 +84,21 @@ impl Page {
     }
 
     pub fn orgs(&self) -> Vec<OrgChoice> {
-        let Some(v) = &self.viewer else { return Vec::new() };
+        let Some(v) = &self.viewer else {
+            return Vec::new();
+        };
         let current = v.org.as_ref().map(|(o, _)| o.id);
-        v.orgs.iter().map(|(o, _)| OrgChoice { id: o.id, name: o.name.clone(), current: Some(o.id) == current }).collect()
+        v.orgs
+            .iter()
+            .map(|(o, _)| OrgChoice { id: o.id, name: o.name.clone(), current: Some(o.id) == current })
+            .collect()
     }
 
     /// The main navigation. Modules add their entry here as they arrive.
     pub fn nav(&self) -> Vec<NavItem> {
-        let Some(v) = &self.viewer else { return Vec::new() };
+        let Some(v) = &self.viewer else {
+            return Vec::new();
+        };
         if v.org.is_none() {
             return Vec::new();
         }

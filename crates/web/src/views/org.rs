@@ -41,7 +41,7 @@ pub fn unit_rows(units: Vec<Unit>) -> Vec<UnitRow> {
             UnitRow { unit: u.clone(), path: names.join(" › ") }
         })
         .collect();
-    rows.sort_by(|a, b| a.path.to_lowercase().cmp(&b.path.to_lowercase()));
+    rows.sort_by_key(|r| r.path.to_lowercase());
     rows
 }
 
@@ -65,7 +65,14 @@ impl UnitsPage<'_> {
 pub async fn units(State(state): State<AppState>, page: Page, member: Member) -> Result<Response, PageError> {
     let rows = unit_rows(state.store.units(member.org.id).await?);
     let may_edit = member.may(Action::ManageStructure);
-    render(&UnitsPage { page: &page, rows, may_edit, name: String::new(), parent_id: None, errors: FormErrors::default() })
+    render(&UnitsPage {
+        page: &page,
+        rows,
+        may_edit,
+        name: String::new(),
+        parent_id: None,
+        errors: FormErrors::default(),
+    })
 }
 
 #[derive(serde::Deserialize)]
@@ -119,7 +126,13 @@ struct UnitPage<'a> {
     error: Option<String>,
 }
 
-async fn unit_page(state: &AppState, page: &Page, member: &Member, unit_id: i64, error: Option<String>) -> Result<Response, PageError> {
+async fn unit_page(
+    state: &AppState,
+    page: &Page,
+    member: &Member,
+    unit_id: i64,
+    error: Option<String>,
+) -> Result<Response, PageError> {
     state.store.unit(member.org.id, unit_id).await?;
     let rows = unit_rows(state.store.units(member.org.id).await?);
     let (mine, others): (Vec<UnitRow>, Vec<UnitRow>) = rows.into_iter().partition(|r| r.unit.id == unit_id);
@@ -129,16 +142,28 @@ async fn unit_page(state: &AppState, page: &Page, member: &Member, unit_id: i64,
     render_status(status, &UnitPage { page, row, children, may_edit: member.may(Action::ManageStructure), error })
 }
 
-pub async fn unit(State(state): State<AppState>, page: Page, member: Member, Path(unit_id): Path<i64>) -> Result<Response, PageError> {
+pub async fn unit(
+    State(state): State<AppState>,
+    page: Page,
+    member: Member,
+    Path(unit_id): Path<i64>,
+) -> Result<Response, PageError> {
     unit_page(&state, &page, &member, unit_id, None).await
 }
 
-pub async fn delete_unit(State(state): State<AppState>, page: Page, member: Member, Path(unit_id): Path<i64>) -> Result<Response, PageError> {
+pub async fn delete_unit(
+    State(state): State<AppState>,
+    page: Page,
+    member: Member,
+    Path(unit_id): Path<i64>,
+) -> Result<Response, PageError> {
     state.store.unit(member.org.id, unit_id).await?;
     member.require(Action::ManageStructure)?;
     match state.store.delete_unit(member.org.id, unit_id).await {
         Ok(()) => Ok(Redirect::to("/org/units").into_response()),
-        Err(StoreError::Rejected(_)) => unit_page(&state, &page, &member, unit_id, Some(page.t("unit-has-children"))).await,
+        Err(StoreError::Rejected(_)) => {
+            unit_page(&state, &page, &member, unit_id, Some(page.t("unit-has-children"))).await
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -188,7 +213,8 @@ fn field<'a>(fields: &'a Fields, name: &str) -> &'a str {
 }
 
 fn roles_of(fields: &Fields) -> Vec<Role> {
-    let mut roles: Vec<Role> = fields.iter().filter(|(k, _)| k == "role").filter_map(|(_, v)| Role::from_str(v).ok()).collect();
+    let mut roles: Vec<Role> =
+        fields.iter().filter(|(k, _)| k == "role").filter_map(|(_, v)| Role::from_str(v).ok()).collect();
     roles.sort();
     roles.dedup();
     roles
@@ -241,7 +267,9 @@ pub async fn add_member(
                 let new = NewUser { email, display_name, password_hash };
                 match state.store.create_user(member.org.id, &new, &roles).await {
                     Ok(u) => u.id,
-                    Err(StoreError::Conflict(_)) => return Err(PageError::Internal("user appeared concurrently".into())),
+                    Err(StoreError::Conflict(_)) => {
+                        return Err(PageError::Internal("user appeared concurrently".into()))
+                    }
                     Err(e) => return Err(e.into()),
                 }
             }
@@ -263,6 +291,9 @@ pub async fn add_member(
 struct MemberPage<'a> {
     page: &'a Page,
     person: OrgMember,
+    /// The organisation's units and the ones this person leads (for managers).
+    units: Vec<UnitRow>,
+    managed: Vec<i64>,
     may_edit: bool,
     all_roles: &'static [Role],
     errors: FormErrors,
@@ -272,6 +303,14 @@ struct MemberPage<'a> {
 impl MemberPage<'_> {
     fn has_role(&self, role: impl Plain<Role>) -> bool {
         self.person.roles.contains(&role.plain())
+    }
+
+    fn leads(&self, unit_id: impl Plain<i64>) -> bool {
+        self.managed.contains(&unit_id.plain())
+    }
+
+    fn is_manager(&self) -> bool {
+        self.person.roles.contains(&Role::Manager)
     }
 }
 
@@ -284,14 +323,26 @@ async fn member_page(
     notice: Option<String>,
 ) -> Result<Response, PageError> {
     let person = state.store.member(member.org.id, user_id).await?;
+    let units = unit_rows(state.store.units(member.org.id).await?);
+    let managed = state
+        .store
+        .managed_units(member.org.id)
+        .await?
+        .into_iter()
+        .filter(|(u, _)| *u == user_id)
+        .map(|(_, unit)| unit)
+        .collect();
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    render_status(
-        status,
-        &MemberPage { page, person, may_edit: member.may(Action::ManageAccess), all_roles: Role::ALL, errors, notice },
-    )
+    let may_edit = member.may(Action::ManageAccess);
+    render_status(status, &MemberPage { page, person, units, managed, may_edit, all_roles: Role::ALL, errors, notice })
 }
 
-pub async fn member(State(state): State<AppState>, page: Page, member: Member, Path(user_id): Path<i64>) -> Result<Response, PageError> {
+pub async fn member(
+    State(state): State<AppState>,
+    page: Page,
+    member: Member,
+    Path(user_id): Path<i64>,
+) -> Result<Response, PageError> {
     member_page(&state, &page, &member, user_id, FormErrors::default(), None).await
 }
 
@@ -318,6 +369,32 @@ pub async fn set_roles(
     member_page(&state, &page, &member, user_id, errors, None).await
 }
 
+pub async fn set_units(
+    State(state): State<AppState>,
+    page: Page,
+    member: Member,
+    Path(user_id): Path<i64>,
+    Form(fields): Form<Fields>,
+) -> Result<Response, PageError> {
+    state.store.member(member.org.id, user_id).await?;
+    member.require(Action::ManageAccess)?;
+    let unit_ids: Vec<i64> =
+        fields.iter().filter(|(k, _)| k == "unit_id").filter_map(|(_, v)| v.parse().ok()).collect();
+    match state.store.set_managed_units(member.org.id, user_id, &unit_ids).await {
+        Ok(()) => {
+            tracing::info!(org_id = member.org.id, user_id, by = member.viewer.user.id, "managed units changed");
+            member_page(&state, &page, &member, user_id, FormErrors::default(), Some(page.t("member-units-saved")))
+                .await
+        }
+        Err(StoreError::Rejected(_)) => {
+            let mut errors = FormErrors::default();
+            errors.add("units", page.t("error-choose-one"));
+            member_page(&state, &page, &member, user_id, errors, None).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 pub async fn reset_password(
     State(state): State<AppState>,
     page: Page,
@@ -339,7 +416,11 @@ pub async fn reset_password(
     member_page(&state, &page, &member, user_id, FormErrors::default(), Some(page.t("member-password-reset"))).await
 }
 
-pub async fn switch(State(state): State<AppState>, SignedIn(viewer): SignedIn, Form(fields): Form<Fields>) -> Result<Response, PageError> {
+pub async fn switch(
+    State(state): State<AppState>,
+    SignedIn(viewer): SignedIn,
+    Form(fields): Form<Fields>,
+) -> Result<Response, PageError> {
     let org_id: i64 = field(&fields, "org_id").parse().map_err(|_| PageError::NotFound)?;
     if !viewer.orgs.iter().any(|(o, _)| o.id == org_id) {
         return Err(PageError::NotFound);

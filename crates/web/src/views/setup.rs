@@ -80,7 +80,11 @@ fn unavailable(page: &Page, reason: &str) -> Result<Response, PageError> {
     render_status(StatusCode::GONE, &SetupUnavailable { page, reason: page.t(reason) })
 }
 
-pub async fn show(State(state): State<AppState>, page: Page, Query(q): Query<TokenQuery>) -> Result<Response, PageError> {
+pub async fn show(
+    State(state): State<AppState>,
+    page: Page,
+    Query(q): Query<TokenQuery>,
+) -> Result<Response, PageError> {
     if let Some(reason) = unavailable_reason(&state, &q.token).await? {
         return unavailable(&page, reason);
     }
@@ -88,7 +92,11 @@ pub async fn show(State(state): State<AppState>, page: Page, Query(q): Query<Tok
     render(&SetupPage { kinds: kinds(&page), page: &page, form, errors: FormErrors::default() })
 }
 
-pub async fn submit(State(state): State<AppState>, page: Page, Form(form): Form<SetupForm>) -> Result<Response, PageError> {
+pub async fn submit(
+    State(state): State<AppState>,
+    page: Page,
+    Form(form): Form<SetupForm>,
+) -> Result<Response, PageError> {
     if let Some(reason) = unavailable_reason(&state, &form.token).await? {
         return unavailable(&page, reason);
     }
@@ -150,11 +158,9 @@ pub fn org_number_error(lang: Lang, e: &OrgNumberError) -> String {
 
 pub fn password_error(lang: Lang, e: &PasswordError) -> String {
     match e {
-        PasswordError::TooShort => lang.t_args(
-            "error-password-short",
-            &[("min", normverk_core::account::MIN_PASSWORD_CHARS.to_string())],
-        ),
+        PasswordError::TooShort => {
+            lang.t_args("error-password-short", &[("min", normverk_core::account::MIN_PASSWORD_CHARS.to_string())])
+        }
         PasswordError::TooLong => lang.t("error-too-long"),
     }
 }
-

@@ -85,7 +85,11 @@ pub async fn create(
     tokens_page(&state, &page, &member, String::new(), FormErrors::default(), Some(secret)).await
 }
 
-pub async fn revoke(State(state): State<AppState>, member: Member, Path(token_id): Path<i64>) -> Result<Response, PageError> {
+pub async fn revoke(
+    State(state): State<AppState>,
+    member: Member,
+    Path(token_id): Path<i64>,
+) -> Result<Response, PageError> {
     let token = state.store.token(member.org.id, token_id).await?;
     member.require(Action::ManageAccess)?;
     if token.revoked_at.is_none() {
@@ -94,4 +98,3 @@ pub async fn revoke(State(state): State<AppState>, member: Member, Path(token_id
     }
     Ok(Redirect::to("/org/tokens").into_response())
 }
-

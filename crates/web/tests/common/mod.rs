@@ -109,7 +109,8 @@ impl Page {
     /// The CSRF token embedded in the page's forms.
     pub fn csrf(&self) -> String {
         let marker = "name=\"csrf\" value=\"";
-        let start = self.body.find(marker).unwrap_or_else(|| panic!("no CSRF field in page:\n{}", self.body)) + marker.len();
+        let start =
+            self.body.find(marker).unwrap_or_else(|| panic!("no CSRF field in page:\n{}", self.body)) + marker.len();
         self.body[start..].split('"').next().unwrap().to_string()
     }
 }
@@ -143,7 +144,8 @@ impl Browser {
     }
 
     fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        let mut r = self.client.request(method, format!("{}{}", self.base, path)).header("cookie", self.cookie_header());
+        let mut r =
+            self.client.request(method, format!("{}{}", self.base, path)).header("cookie", self.cookie_header());
         if let Some(l) = &self.accept_language {
             r = r.header("accept-language", l);
         }

@@ -240,6 +240,26 @@ impl Store {
         Ok(read!(self, |c| sqlx::query_as::<_, Session>(sql).bind(id_hash).fetch_optional(c).await?))
     }
 
+    /// A session together with its person, in one query (every signed-in request needs both).
+    pub async fn session_with_user(&self, id_hash: &str) -> StoreResult<Option<(Session, User)>> {
+        let sql = "SELECT s.id_hash, s.user_id, s.org_id, s.csrf_token, s.created_at, s.last_seen_at, \
+                   u.email, u.display_name, u.password_hash, u.locale, u.created_at AS user_created_at, u.disabled_at \
+                   FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1";
+        let row: Option<SessionUserRow> = read!(self, |c| sqlx::query_as(sql).bind(id_hash).fetch_optional(c).await?);
+        Ok(row.map(|r| {
+            let user = User {
+                id: r.session.user_id,
+                email: r.email,
+                display_name: r.display_name,
+                password_hash: r.password_hash,
+                locale: r.locale,
+                created_at: r.user_created_at,
+                disabled_at: r.disabled_at,
+            };
+            (r.session, user)
+        }))
+    }
+
     pub async fn touch_session(&self, id_hash: &str, now: i64) -> StoreResult<()> {
         write_tx!(self, |tx| {
             sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
@@ -281,4 +301,16 @@ impl Store {
         });
         Ok(deleted)
     }
+}
+
+#[derive(sqlx::FromRow)]
+struct SessionUserRow {
+    #[sqlx(flatten)]
+    session: Session,
+    email: String,
+    display_name: String,
+    password_hash: Option<String>,
+    locale: Option<String>,
+    user_created_at: i64,
+    disabled_at: Option<i64>,
 }

@@ -32,6 +32,14 @@ pub struct Unit {
     pub created_at: i64,
 }
 
+/// Counts shown on the dashboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct OrgSummary {
+    pub units: i64,
+    pub members: i64,
+    pub active_tokens: i64,
+}
+
 /// A person's membership of one organisation, with all the roles they hold there.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Member {
@@ -193,6 +201,14 @@ impl Store {
     /// One member of the organisation; `NotFound` for a person who is not a member.
     pub async fn member(&self, org_id: i64, user_id: i64) -> StoreResult<Member> {
         self.members(org_id).await?.into_iter().find(|m| m.user_id == user_id).ok_or(StoreError::NotFound)
+    }
+
+    /// How many units, members and live API tokens the organisation has, in one query.
+    pub async fn org_summary(&self, org_id: i64) -> StoreResult<OrgSummary> {
+        let sql = "SELECT (SELECT COUNT(*) FROM units WHERE org_id = $1) AS units, \
+                   (SELECT COUNT(DISTINCT user_id) FROM memberships WHERE org_id = $1) AS members, \
+                   (SELECT COUNT(*) FROM api_tokens WHERE org_id = $1 AND revoked_at IS NULL) AS active_tokens";
+        Ok(read!(self, |c| sqlx::query_as::<_, OrgSummary>(sql).bind(org_id).fetch_one(c).await?))
     }
 
     /// Which units each manager in the organisation leads, as (user id, unit id) pairs.

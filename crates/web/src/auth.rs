@@ -30,21 +30,12 @@ pub struct Viewer {
 /// Loads the person behind a session cookie, ending the session when it has expired.
 pub async fn load_viewer(state: &AppState, session_secret: &str, now: i64) -> StoreResult<Option<Viewer>> {
     let id_hash = secret_hash(session_secret);
-    let Some(session) = state.store.session(&id_hash).await? else {
-        return Ok(None);
-    };
-    if session_state(state.config.session, session.created_at, session.last_seen_at, now) != SessionState::Valid {
+    let Some((session, user)) = state.store.session_with_user(&id_hash).await? else { return Ok(None) };
+    let expired = session_state(state.config.session, session.created_at, session.last_seen_at, now) != SessionState::Valid;
+    if expired || user.disabled_at.is_some() {
         state.store.delete_session(&id_hash).await?;
         return Ok(None);
     }
-    let user = match state.store.user(session.user_id).await {
-        Ok(user) if user.disabled_at.is_none() => user,
-        Ok(_) | Err(StoreError::NotFound) => {
-            state.store.delete_session(&id_hash).await?;
-            return Ok(None);
-        }
-        Err(e) => return Err(e),
-    };
     // Sliding idle timeout, written at most once a minute so reads stay reads.
     if now - session.last_seen_at >= 60 {
         state.store.touch_session(&id_hash, now).await?;

@@ -17,19 +17,15 @@ struct DashboardPage<'a> {
     org: Org,
     kind: String,
     roles: Vec<Role>,
-    units: usize,
-    members: usize,
-    active_tokens: Option<usize>,
+    units: i64,
+    members: i64,
+    active_tokens: Option<i64>,
 }
 
 pub async fn show(State(state): State<AppState>, page: Page, member: Member) -> Result<Response, PageError> {
-    let units = state.store.units(member.org.id).await?.len();
-    let members = state.store.members(member.org.id).await?.len();
-    let active_tokens = if member.may(Action::ManageAccess) {
-        Some(state.store.tokens(member.org.id).await?.iter().filter(|t| t.revoked_at.is_none()).count())
-    } else {
-        None
-    };
+    let summary = state.store.org_summary(member.org.id).await?;
+    let (units, members) = (summary.units, summary.members);
+    let active_tokens = member.may(Action::ManageAccess).then_some(summary.active_tokens);
     let kind = page.t(&format!("org-kind-{}", member.org.kind.replace('_', "-")));
     render(&DashboardPage { page: &page, org: member.org, kind, roles: member.roles, units, members, active_tokens })
 }

@@ -31,7 +31,8 @@ pub struct Viewer {
 pub async fn load_viewer(state: &AppState, session_secret: &str, now: i64) -> StoreResult<Option<Viewer>> {
     let id_hash = secret_hash(session_secret);
     let Some((session, user)) = state.store.session_with_user(&id_hash).await? else { return Ok(None) };
-    let expired = session_state(state.config.session, session.created_at, session.last_seen_at, now) != SessionState::Valid;
+    let expired =
+        session_state(state.config.session, session.created_at, session.last_seen_at, now) != SessionState::Valid;
     if expired || user.disabled_at.is_some() {
         state.store.delete_session(&id_hash).await?;
         return Ok(None);

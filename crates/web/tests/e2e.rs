@@ -82,7 +82,10 @@ impl Driver {
         let r: Value =
             self.http.post(format!("{}/session", self.base)).json(&caps).send().await.unwrap().json().await.unwrap();
         let id = r["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {r}")).to_string();
-        Session { url: format!("{}/session/{id}", self.base), http: self.http.clone() }
+        let session = Session { url: format!("{}/session/{id}", self.base), http: self.http.clone() };
+        // Element look-ups wait for the next page instead of racing it.
+        session.cmd(reqwest::Method::POST, "/timeouts", Some(json!({"implicit": 5000}))).await;
+        session
     }
 }
 
@@ -127,6 +130,19 @@ impl Session {
     async fn current_path(&self) -> String {
         let url = self.cmd(reqwest::Method::GET, "/url", None).await.as_str().unwrap().to_string();
         url.splitn(4, '/').nth(3).map(|p| format!("/{p}")).unwrap_or_default()
+    }
+
+    /// Waits for the navigation a click started to land on `expected`.
+    async fn wait_for_path(&self, expected: &str) {
+        let mut path = String::new();
+        for _ in 0..100 {
+            path = self.current_path().await;
+            if path == expected {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("expected to reach {expected}, still at {path}");
     }
 
     async fn text(&self, css: &str) -> String {
@@ -200,19 +216,19 @@ async fn first_journey_setup_logout_login_dashboard_language() {
         b.fill("#password", PASSWORD).await;
         b.fill("#password_confirm", PASSWORD).await;
         b.click("button[type=submit].primary").await;
-        assert_eq!(b.current_path().await, "/");
+        b.wait_for_path("/").await;
         assert_eq!(b.text("h1").await, "Fjordlegen legekontor");
         b.screenshot(&shots, "03-dashboard").await;
         b.assert_accessible(&axe, "dashboard").await;
 
         b.click(".user-menu button").await;
-        assert_eq!(b.current_path().await, "/login");
+        b.wait_for_path("/login").await;
         b.screenshot(&shots, "04-logged-out").await;
         b.assert_accessible(&axe, "login").await;
         b.fill("#email", "kari@fjordlegen.no").await;
         b.fill("#password", PASSWORD).await;
         b.click("button[type=submit].primary").await;
-        assert_eq!(b.current_path().await, "/");
+        b.wait_for_path("/").await;
         b.screenshot(&shots, "05-logged-in").await;
 
         for (path, name) in [
@@ -229,7 +245,7 @@ async fn first_journey_setup_logout_login_dashboard_language() {
         b.goto(&app.url("/")).await;
         b.click("#lang-select option[value=en]").await;
         b.click(".lang-switch button").await;
-        assert_eq!(b.current_path().await, "/");
+        b.wait_for_path("/").await;
         assert_eq!(b.text(".main-nav a[aria-current=page]").await, "Overview", "{engine}: switched to English");
         b.screenshot(&shots, "10-english").await;
         b.assert_accessible(&axe, "dashboard in English").await;

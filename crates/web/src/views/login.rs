@@ -1,6 +1,6 @@
 //! Signing in and out.
 
-use super::{render, render_status, Page};
+use super::{render, render_status, FormErrors, Page};
 use crate::auth::{cookie, SESSION_COOKIE};
 use crate::error::PageError;
 use crate::AppState;
@@ -20,6 +20,8 @@ struct LoginPage<'a> {
     email: String,
     error: Option<String>,
     not_set_up: bool,
+    /// The login form reports one error for the whole form, never per field.
+    no_errors: FormErrors,
 }
 
 #[derive(Deserialize)]
@@ -35,7 +37,7 @@ pub async fn show(State(state): State<AppState>, page: Page) -> Result<Response,
         return Ok(Redirect::to("/").into_response());
     }
     let not_set_up = state.store.count_users().await? == 0;
-    render(&LoginPage { page: &page, email: String::new(), error: None, not_set_up })
+    render(&LoginPage { page: &page, email: String::new(), error: None, not_set_up, no_errors: FormErrors::default() })
 }
 
 pub async fn submit(
@@ -55,6 +57,7 @@ pub async fn submit(
                 email: form.email.chars().take(254).collect(),
                 error: Some(error),
                 not_set_up: false,
+                no_errors: FormErrors::default(),
             },
         )
     };

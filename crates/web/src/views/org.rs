@@ -51,7 +51,7 @@ struct UnitsPage<'a> {
     page: &'a Page,
     rows: Vec<UnitRow>,
     may_edit: bool,
-    name: String,
+    entered_name: String,
     parent_id: Option<i64>,
     errors: FormErrors,
 }
@@ -69,7 +69,7 @@ pub async fn units(State(state): State<AppState>, page: Page, member: Member) ->
         page: &page,
         rows,
         may_edit,
-        name: String::new(),
+        entered_name: String::new(),
         parent_id: None,
         errors: FormErrors::default(),
     })
@@ -112,7 +112,7 @@ pub async fn create_unit(
     let rows = unit_rows(state.store.units(member.org.id).await?);
     render_status(
         StatusCode::UNPROCESSABLE_ENTITY,
-        &UnitsPage { page: &page, rows, may_edit: true, name: form.name, parent_id, errors },
+        &UnitsPage { page: &page, rows, may_edit: true, entered_name: form.name, parent_id, errors },
     )
 }
 

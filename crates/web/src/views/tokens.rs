@@ -24,7 +24,7 @@ struct TokensPage<'a> {
     page: &'a Page,
     tokens: Vec<ApiToken>,
     all_scopes: &'static [Scope],
-    name: String,
+    entered_name: String,
     errors: FormErrors,
     created: Option<String>,
 }
@@ -39,7 +39,7 @@ async fn tokens_page(
 ) -> Result<Response, PageError> {
     let tokens = state.store.tokens(member.org.id).await?;
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    render_status(status, &TokensPage { page, tokens, all_scopes: Scope::ALL, name, errors, created })
+    render_status(status, &TokensPage { page, tokens, all_scopes: Scope::ALL, entered_name: name, errors, created })
 }
 
 pub async fn list(State(state): State<AppState>, page: Page, member: Member) -> Result<Response, PageError> {

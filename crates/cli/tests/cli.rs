@@ -226,3 +226,78 @@ fn serve_prints_the_setup_link_and_stops_on_sigterm() {
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
     assert!(!err.contains("token="), "the setup token never reaches the log: {err}");
 }
+
+/// The same commands against PostgreSQL, when NORMVERK_TEST_POSTGRES_URL is set.
+#[tokio::test]
+async fn commands_work_on_postgresql() {
+    if !normverk_store::testing::engines().contains(&"postgres") {
+        eprintln!("skipping: NORMVERK_TEST_POSTGRES_URL is not set");
+        return;
+    }
+    let (target, _guard) = normverk_store::testing::fresh_target("postgres").await;
+    let normverk_store::DbTarget::Postgres(url) = target else { unreachable!() };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let with_db = |args: &[&str]| -> Vec<String> {
+        let mut all: Vec<String> = vec!["--database-url".into(), url.clone()];
+        all.extend(args.iter().map(|a| a.to_string()));
+        all
+    };
+    let run = |args: Vec<String>, stdin: &str| {
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        normverk_stdin(d, &refs, stdin)
+    };
+    let o = run(with_db(&["migrate"]), "");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(
+        with_db(&["org", "add", "--name", "Helse Vest IKT", "--org-number", "983544622", "--kind", "supplier"]),
+        "",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(
+        with_db(&[
+            "user",
+            "add",
+            "--email",
+            "drift@hv.no",
+            "--org",
+            "983544622",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ]),
+        "korrekt hest batteri stift\n",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(with_db(&["token", "add", "--org", "983544622", "--scope", "org:read"]), "");
+    assert!(o.status.success() && stdout(&o).trim().starts_with("nvk_"), "{}", stderr(&o));
+    let o = run(with_db(&["check"]), "");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_one_line_failure(&run(with_db(&["backup", "x.tar"]), ""), "pg_dump");
+    let o = run(with_db(&["config", "show"]), "");
+    assert!(stdout(&o).contains("database_url = \"postgres://"), "{}", stdout(&o));
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = Command::new(BIN)
+        .args(["--database-url", &url, "serve", "--addr", &addr])
+        .current_dir(d)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut ready = false;
+    for _ in 0..100 {
+        if let Ok(mut s) = std::net::TcpStream::connect(&addr) {
+            std::io::Write::write_all(&mut s, b"GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+            let mut resp = String::new();
+            let _ = std::io::Read::read_to_string(&mut s, &mut resp);
+            ready = resp.starts_with("HTTP/1.1 200");
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    assert!(child.wait().unwrap().success());
+    assert!(ready, "serve on PostgreSQL answers /readyz");
+}

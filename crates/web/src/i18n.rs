@@ -163,6 +163,10 @@ mod tests {
         keys.extend(Role::ALL.iter().map(|r| format!("role-{}", r.as_str().replace('_', "-"))));
         keys.extend(OrgKind::ALL.iter().map(|k| format!("org-kind-{}", k.as_str().replace('_', "-"))));
         keys.extend(Scope::ALL.iter().map(|s| format!("scope-{}", s.as_str().replace(':', "-"))));
+        use normverk_core::catalog::{Audience, Obligation, Tag};
+        keys.extend(Obligation::ALL.iter().map(|o| format!("obligation-{}", o.as_str())));
+        keys.extend(Audience::ALL.iter().map(|a| format!("audience-{}", a.as_str().replace('_', "-"))));
+        keys.extend(Tag::ALL.iter().map(|t| format!("tag-{}", t.as_str())));
         for e in ["400", "403", "404", "413", "500", "csrf", "no-org"] {
             keys.push(format!("error-{e}-title"));
             keys.push(format!("error-{e}-message"));

@@ -42,7 +42,7 @@ impl Routes {
 }
 
 fn routes() -> Routes {
-    use views::{account, dashboard, login, org, setup, tokens};
+    use views::{account, catalog, dashboard, login, org, setup, tokens};
     Routes { router: Router::new(), table: Vec::new() }
         .get("/healthz", healthz)
         .get("/readyz", readyz)
@@ -58,6 +58,9 @@ fn routes() -> Routes {
         .post("/account/password", account::change_password)
         .post("/account/language", account::set_language)
         .post("/org/switch", org::switch)
+        .get("/catalog", catalog::index)
+        .get("/catalog/glossary", catalog::glossary)
+        .get("/catalog/requirements/{req_id}", catalog::requirement)
         .get("/org/units", org::units)
         .post("/org/units", org::create_unit)
         .get("/org/units/{unit_id}", org::unit)
@@ -72,6 +75,9 @@ fn routes() -> Routes {
         .post("/org/tokens", tokens::create)
         .post("/org/tokens/{token_id}/revoke", tokens::revoke)
         .get("/api/openapi.json", api::openapi)
+        .get("/api/v1/catalog", api::catalog::get_catalog)
+        .get("/api/v1/catalog/requirements", api::catalog::search_requirements)
+        .get("/api/v1/catalog/requirements/{req_id}", api::catalog::get_requirement)
         .get("/api/v1/org", api::org::get_org)
         .get("/api/v1/units", api::org::list_units)
         .post("/api/v1/units", api::org::create_unit)

@@ -236,6 +236,9 @@ async fn first_journey_setup_logout_login_dashboard_language() {
             ("/org/members", "07-members"),
             ("/org/tokens", "08-tokens"),
             ("/account", "09-account"),
+            ("/catalog?q=tilgang", "09a-catalog-search"),
+            ("/catalog/requirements/5.2.1.1-01", "09b-requirement"),
+            ("/catalog/glossary", "09c-glossary"),
         ] {
             b.goto(&app.url(path)).await;
             b.screenshot(&shots, name).await;

@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1/`, described by OpenAPI 3.1 at `/api/openapi.json`.
 
+pub mod catalog;
 pub mod org;
 
 use crate::error::{ApiError, FieldError, Problem};
@@ -16,11 +17,14 @@ use utoipa::{Modify, OpenApi};
         description = "The JSON API of normverk. Authenticate with an API token: `Authorization: Bearer nvk_…`. \
                        A token acts for one organisation, within its scopes. Errors are RFC 9457 problem details."
     ),
-    paths(org::get_org, org::list_units, org::create_unit, org::get_unit, org::delete_unit, org::list_members, org::get_member),
-    components(schemas(Problem, FieldError, org::OrgOut, org::UnitOut, org::NewUnit, org::MemberOut)),
+    paths(catalog::get_catalog, catalog::search_requirements, catalog::get_requirement, org::get_org, org::list_units, org::create_unit, org::get_unit, org::delete_unit, org::list_members, org::get_member),
+    components(schemas(Problem, FieldError, catalog::CatalogOut, catalog::SectionOut, catalog::RequirementOut, org::OrgOut, org::UnitOut, org::NewUnit, org::MemberOut)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "org", description = "The organisation, its units and members"))
+    tags(
+        (name = "catalog", description = "The Normen requirement catalogue"),
+        (name = "org", description = "The organisation, its units and members")
+    )
 )]
 pub struct ApiDoc;
 

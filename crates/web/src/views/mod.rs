@@ -1,6 +1,7 @@
 //! Server-rendered pages, one module per page family.
 
 pub mod account;
+pub mod catalog;
 pub mod dashboard;
 pub mod login;
 pub mod org;
@@ -63,6 +64,18 @@ impl Page {
         self.t(&format!("role-{}", role.plain().as_str().replace('_', "-")))
     }
 
+    pub fn obligation_name(&self, o: impl Plain<normverk_core::catalog::Obligation>) -> String {
+        self.t(&format!("obligation-{}", o.plain().as_str()))
+    }
+
+    pub fn audience_name(&self, a: impl Plain<normverk_core::catalog::Audience>) -> String {
+        self.t(&format!("audience-{}", a.plain().as_str().replace('_', "-")))
+    }
+
+    pub fn tag_name(&self, t: impl Plain<normverk_core::catalog::Tag>) -> String {
+        self.t(&format!("tag-{}", t.plain().as_str()))
+    }
+
     pub fn scope_name(&self, scope: impl Plain<normverk_core::org::Scope>) -> String {
         self.t(&format!("scope-{}", scope.plain().as_str().replace(':', "-")))
     }
@@ -102,7 +115,12 @@ impl Page {
         if v.org.is_none() {
             return Vec::new();
         }
-        let mut items = vec![("/", "nav-dashboard"), ("/org/units", "nav-units"), ("/org/members", "nav-members")];
+        let mut items = vec![
+            ("/", "nav-dashboard"),
+            ("/catalog", "nav-catalog"),
+            ("/org/units", "nav-units"),
+            ("/org/members", "nav-members"),
+        ];
         if self.may_manage_access() {
             items.push(("/org/tokens", "nav-tokens"));
         }

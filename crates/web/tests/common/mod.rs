@@ -11,6 +11,7 @@ use normverk_web::{AppState, WebConfig};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+#[allow(unused_imports)]
 pub use normverk_store::testing::engines;
 
 pub const PASSWORD: &str = "korrekt hest batteri stift";

@@ -52,5 +52,6 @@ macro_rules! string_enum {
 }
 
 pub mod account;
+pub mod assessment;
 pub mod catalog;
 pub mod org;

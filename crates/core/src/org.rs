@@ -99,6 +99,7 @@ string_enum! {
     Scope {
         OrgRead = "org:read",
         OrgWrite = "org:write",
+        AssessmentWrite = "assessment:write",
     }
 }
 
@@ -111,6 +112,10 @@ pub enum Action {
     ManageStructure,
     /// Add people, change roles, reset passwords, issue API tokens.
     ManageAccess,
+    /// Answer the self-assessment.
+    Assess,
+    /// Start, freeze and import assessment rounds.
+    ManageAssessment,
 }
 
 /// Whether someone holding `roles` may do `action`. Least privilege: only admins manage access;
@@ -120,15 +125,18 @@ pub fn role_permits(roles: &[Role], action: Action) -> bool {
         Action::Read => true,
         Action::ManageStructure => matches!(role, Role::Admin | Role::SecurityLead),
         Action::ManageAccess => matches!(role, Role::Admin),
+        Action::Assess => matches!(role, Role::Admin | Role::SecurityLead | Role::Dpo | Role::TopManagement),
+        Action::ManageAssessment => matches!(role, Role::Admin | Role::SecurityLead | Role::TopManagement),
     })
 }
 
 /// Whether an API token with `scopes` may do `action`. Tokens never manage access.
 pub fn scope_permits(scopes: &[Scope], action: Action) -> bool {
     scopes.iter().any(|scope| match action {
-        Action::Read => matches!(scope, Scope::OrgRead | Scope::OrgWrite),
+        Action::Read => true,
         Action::ManageStructure => matches!(scope, Scope::OrgWrite),
-        Action::ManageAccess => false,
+        Action::Assess => matches!(scope, Scope::AssessmentWrite),
+        Action::ManageAccess | Action::ManageAssessment => false,
     })
 }
 

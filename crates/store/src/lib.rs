@@ -12,6 +12,7 @@ mod db;
 mod migrate;
 
 pub mod account;
+pub mod assessment;
 pub mod org;
 pub mod token;
 

@@ -283,6 +283,7 @@ pub fn compare(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
     use crate::catalog::normen_5_3;

@@ -42,7 +42,7 @@ impl Routes {
 }
 
 fn routes() -> Routes {
-    use views::{account, catalog, dashboard, login, org, setup, tokens};
+    use views::{account, assessment, catalog, dashboard, login, org, setup, tokens};
     Routes { router: Router::new(), table: Vec::new() }
         .get("/healthz", healthz)
         .get("/readyz", readyz)
@@ -58,6 +58,14 @@ fn routes() -> Routes {
         .post("/account/password", account::change_password)
         .post("/account/language", account::set_language)
         .post("/org/switch", org::switch)
+        .get("/assessment", assessment::index)
+        .get("/assessment/rounds", assessment::rounds)
+        .post("/assessment/rounds", assessment::start)
+        .get("/assessment/rounds/{round_id}", assessment::round)
+        .post("/assessment/rounds/{round_id}/freeze", assessment::freeze)
+        .get("/assessment/rounds/{round_id}/report", assessment::report)
+        .get("/assessment/rounds/{round_id}/requirements/{req_id}", assessment::answer)
+        .post("/assessment/rounds/{round_id}/requirements/{req_id}", assessment::save)
         .get("/catalog", catalog::index)
         .get("/catalog/glossary", catalog::glossary)
         .get("/catalog/requirements/{req_id}", catalog::requirement)

@@ -24,8 +24,22 @@ async fn no_route_lets_organisation_a_reach_organisation_b() {
         let b_user = app.store.user_by_email(B_EMAIL).await.unwrap();
         let b_token = app.token(&b, &[Scope::OrgRead]).await;
         let b_token_id = app.store.tokens(b.id).await.unwrap()[0].id;
+        let b_round = app.store.start_round(b.id, "Beta-markør runde", "normen", "5.3", None, 1).await.unwrap();
+        let b_answer = normverk_core::assessment::check_answer(&normverk_core::assessment::AnswerInput {
+            status: "not_met".into(),
+            comment: "Beta-markør kommentar".into(),
+            ..Default::default()
+        })
+        .unwrap();
+        app.store.save_answers(b.id, b_round.id, &[("5.2.1-01".into(), b_answer)], None, 2).await.unwrap();
+        let b_evidence = app
+            .store
+            .add_evidence(b.id, b_round.id, "5.2.1-01", "beta.pdf", "application/pdf", b"%PDF-1.4 Beta-marker", None, 3)
+            .await
+            .unwrap();
         let a_token = app.token(&a, &[Scope::OrgRead, Scope::OrgWrite]).await;
-        let markers = [B_NAME, B_UNIT, B_EMAIL, "983544622"];
+        let markers =
+            [B_NAME, B_UNIT, B_EMAIL, "983544622", "Beta-markør runde", "Beta-markør kommentar", "Beta-marker"];
 
         let b_fields: Vec<(&str, String)> = vec![
             ("org_id", b.id.to_string()),
@@ -36,6 +50,7 @@ async fn no_route_lets_organisation_a_reach_organisation_b() {
             ("name", "isolasjonstest".into()),
             ("role", "admin".into()),
             ("password", "isolasjonstest passord".into()),
+            ("status", "met".into()),
         ];
         let mut checked = 0;
         for route in normverk_web::route_table() {
@@ -50,6 +65,8 @@ async fn no_route_lets_organisation_a_reach_organisation_b() {
                     "unit_id" => b_unit.id,
                     "user_id" => b_user.id,
                     "token_id" => b_token_id,
+                    "round_id" => b_round.id,
+                    "evidence_id" => b_evidence.id,
                     // The catalogue is the same for everyone: not an object of B.
                     "req_id" => {
                         path.replace_range(start..=end, "5.2.1-01");
@@ -106,6 +123,12 @@ async fn no_route_lets_organisation_a_reach_organisation_b() {
         let relog = app.browser();
         assert_eq!(relog.login(B_EMAIL, PASSWORD).await.status, 303, "B's password is unchanged");
         assert!(browser_a.get("/").await.body.contains("<h1>Alfa</h1>"), "A is still working in A");
+        let b_round_now = app.store.round(b.id, b_round.id).await.unwrap();
+        assert!(b_round_now.frozen_at.is_none(), "B's round is not frozen by A");
+        let b_answers = app.store.answers(b.id, b_round.id).await.unwrap();
+        assert_eq!(b_answers.len(), 1);
+        assert_eq!(b_answers[0].status, "not_met", "B's answer is untouched");
+        assert_eq!(app.store.evidence_for(b.id, b_round.id, "5.2.1-01").await.unwrap().len(), 1);
         // And B's token cannot reach A either.
         let resp = client().get(app.url("/api/v1/org")).bearer_auth(&b_token).send().await.unwrap();
         let org: serde_json::Value = resp.json().await.unwrap();

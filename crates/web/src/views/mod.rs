@@ -1,6 +1,7 @@
 //! Server-rendered pages, one module per page family.
 
 pub mod account;
+pub mod assessment;
 pub mod catalog;
 pub mod dashboard;
 pub mod login;
@@ -74,6 +75,30 @@ impl Page {
 
     pub fn tag_name(&self, t: impl Plain<normverk_core::catalog::Tag>) -> String {
         self.t(&format!("tag-{}", t.plain().as_str()))
+    }
+
+    pub fn status_name(&self, status: impl Plain<Option<normverk_core::assessment::Status>>) -> String {
+        self.t(&format!("status-{}", self.status_class(status.plain())))
+    }
+
+    /// The name of a given status.
+    pub fn status_label(&self, status: impl Plain<normverk_core::assessment::Status>) -> String {
+        self.status_name(Some(status.plain()))
+    }
+
+    /// The CSS class (and message key suffix) of a status; unanswered when there is none.
+    pub fn status_class(&self, status: impl Plain<Option<normverk_core::assessment::Status>>) -> String {
+        status.plain().map_or("unanswered".to_string(), |s| s.as_str().replace('_', "-"))
+    }
+
+    pub fn change_name(&self, change: impl Plain<normverk_core::assessment::Change>) -> String {
+        use normverk_core::assessment::Change;
+        self.t(match change.plain() {
+            Change::Improved => "change-improved",
+            Change::Regressed => "change-regressed",
+            Change::Unchanged => "change-unchanged",
+            Change::Changed => "change-changed",
+        })
     }
 
     pub fn scope_name(&self, scope: impl Plain<normverk_core::org::Scope>) -> String {

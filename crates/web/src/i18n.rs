@@ -167,7 +167,20 @@ mod tests {
         keys.extend(Obligation::ALL.iter().map(|o| format!("obligation-{}", o.as_str())));
         keys.extend(Audience::ALL.iter().map(|a| format!("audience-{}", a.as_str().replace('_', "-"))));
         keys.extend(Tag::ALL.iter().map(|t| format!("tag-{}", t.as_str())));
-        for e in ["400", "403", "404", "413", "500", "csrf", "no-org"] {
+        for e in [
+            "400",
+            "403",
+            "404",
+            "413",
+            "500",
+            "csrf",
+            "no-org",
+            "evidence-empty",
+            "evidence-too-large",
+            "evidence-type",
+            "evidence-content",
+            "evidence-frozen",
+        ] {
             keys.push(format!("error-{e}-title"));
             keys.push(format!("error-{e}-message"));
         }

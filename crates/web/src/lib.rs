@@ -16,6 +16,11 @@ mod views;
 pub use api::openapi_json;
 pub use views::tokens::issue as issue_token;
 
+/// The rows of an XLSX or CSV file as the import reads them (for tests and tools).
+pub fn read_table_for_tests(file_name: &str, bytes: &[u8]) -> Vec<Vec<String>> {
+    views::assessment_files::table_from_upload(file_name, bytes).unwrap_or_default()
+}
+
 /// Hashes a password with Argon2id, as the web layer does (for the CLI's `user add`).
 pub async fn hash_password(password: String) -> Result<String, String> {
     password::hash(password).await.map_err(|e| e.0)

@@ -25,7 +25,8 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    // A handler may set a stricter policy (downloads are sandboxed); otherwise the site's own.
+    h.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(CSP));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
@@ -100,7 +101,25 @@ async fn page_context(state: AppState, mut req: Request, next: Next) -> Response
     };
     let page = Page { lang, csrf: csrf.clone(), path: req.uri().path().to_string(), viewer: viewer.clone() };
 
-    if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+    let multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if multipart {
+        // Uploads carry the token in the form's action URL, so the file need not be read here.
+        let sent = req.uri().query().and_then(|q| {
+            serde_urlencoded::from_str::<Vec<(String, String)>>(q)
+                .ok()?
+                .into_iter()
+                .find(|(k, _)| k == "csrf")
+                .map(|(_, v)| v)
+        });
+        let valid = !new_csrf_cookie && sent.is_some_and(|s| bool::from(s.as_bytes().ct_eq(csrf.as_bytes())));
+        if !valid {
+            return render_error_page(&page, StatusCode::FORBIDDEN, Some("error-csrf"));
+        }
+    } else if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         let (parts, body) = req.into_parts();
         let bytes = match axum::body::to_bytes(body, state.config.body_limit).await {
             Ok(b) => b,

@@ -42,7 +42,8 @@ impl Routes {
 }
 
 fn routes() -> Routes {
-    use views::{account, assessment, catalog, dashboard, login, org, setup, tokens};
+    use views::{account, assessment, assessment_files as files, catalog, dashboard, login, org, setup, tokens};
+    let upload_limit = DefaultBodyLimit::max(files::MAX_EVIDENCE_BYTES + 64 * 1024);
     Routes { router: Router::new(), table: Vec::new() }
         .get("/healthz", healthz)
         .get("/readyz", readyz)
@@ -66,6 +67,16 @@ fn routes() -> Routes {
         .get("/assessment/rounds/{round_id}/report", assessment::report)
         .get("/assessment/rounds/{round_id}/requirements/{req_id}", assessment::answer)
         .post("/assessment/rounds/{round_id}/requirements/{req_id}", assessment::save)
+        .add(
+            "POST",
+            "/assessment/rounds/{round_id}/requirements/{req_id}/evidence",
+            post(files::upload_evidence).layer(upload_limit),
+        )
+        .add("POST", "/assessment/rounds/{round_id}/import", post(files::import).layer(upload_limit))
+        .get("/assessment/rounds/{round_id}/export.csv", files::export_csv)
+        .get("/assessment/rounds/{round_id}/export.xlsx", files::export_xlsx)
+        .get("/assessment/rounds/{round_id}/export.json", files::export_json)
+        .get("/assessment/evidence/{evidence_id}", files::download_evidence)
         .get("/catalog", catalog::index)
         .get("/catalog/glossary", catalog::glossary)
         .get("/catalog/requirements/{req_id}", catalog::requirement)

@@ -75,3 +75,99 @@ async fn a_whole_round_from_first_answer_to_report() {
         assert!(compare.body.contains("<span class=\"figure\">1</span> forbedret"), "{}", compare.body);
     }
 }
+
+#[tokio::test]
+async fn exports_evidence_and_import() {
+    let app = spawn_app("sqlite").await;
+    let (org, lead) = app.org_with_member("A", "974760673", "leder@a.no", &[Role::SecurityLead]).await;
+    lead.post("/assessment/rounds", &[("name", "Runde 1")]).await;
+    let round = app.store.latest_round(org.id).await.unwrap().unwrap();
+    let base = format!("/assessment/rounds/{}", round.id);
+    lead.post(
+        &format!("{base}/requirements/2.2-01"),
+        &[("status", "partial"), ("comment", "=HYPERLINK(\"http://x\")")],
+    )
+    .await;
+
+    // CSV: UTF-8 with BOM, one row per requirement, formulas defused.
+    let (status, headers, csv) = lead.download(&format!("{base}/export.csv")).await;
+    assert_eq!(status, 200);
+    assert!(headers["content-disposition"].to_str().unwrap().contains(".csv"));
+    assert!(csv.starts_with(&[0xEF, 0xBB, 0xBF]));
+    let text = String::from_utf8(csv[3..].to_vec()).unwrap();
+    assert_eq!(text.lines().count(), 503, "a heading and 502 requirements");
+    assert!(text.contains("'=HYPERLINK"), "a formula-looking cell is defused");
+    assert!(text.contains("Delvis oppfylt"));
+
+    // XLSX: read back.
+    let (status, _, xlsx) = lead.download(&format!("{base}/export.xlsx")).await;
+    assert_eq!(status, 200);
+    let table = normverk_web::read_table_for_tests("e.xlsx", &xlsx);
+    assert_eq!(table[0][0], "Krav-ID");
+    let row = table.iter().find(|r| r[0] == "2.2-01").unwrap();
+    assert_eq!(row[5], "Delvis oppfylt");
+    assert_eq!(row[7], "=HYPERLINK(\"http://x\")", "stored as a string cell, not a formula");
+
+    let (_, _, json) = lead.download(&format!("{base}/export.json")).await;
+    let doc: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    assert_eq!(doc["answers"][0]["requirement_id"], "2.2-01");
+
+    // Evidence: allowed types only, content checked, served as an attachment in a sandbox.
+    let pdf = b"%PDF-1.4\n% rutine for tilgangsstyring\n".to_vec();
+    let up = lead.upload(&format!("{base}/requirements/5.2-01/evidence"), "rutine.pdf", pdf.clone(), true).await;
+    assert_eq!(up.status, 303, "{}", up.body);
+    let ev = app.store.evidence_for(org.id, round.id, "5.2-01").await.unwrap();
+    assert_eq!(ev.len(), 1);
+    let (status, headers, bytes) = lead.download(&format!("/assessment/evidence/{}", ev[0].id)).await;
+    assert_eq!((status, bytes), (200, pdf));
+    assert!(headers["content-security-policy"].to_str().unwrap().contains("sandbox"));
+    assert!(headers["content-disposition"].to_str().unwrap().starts_with("attachment"));
+    let exe =
+        lead.upload(&format!("{base}/requirements/5.2-01/evidence"), "virus.exe", b"MZ\x90\x00".to_vec(), true).await;
+    assert_eq!(exe.status, 422);
+    assert!(exe.body.contains("Filtypen er ikke tillatt"));
+    let fake = lead.upload(&format!("{base}/requirements/5.2-01/evidence"), "fake.pdf", b"<html>".to_vec(), true).await;
+    assert_eq!(fake.status, 422);
+    assert!(fake.body.contains("stemmer ikke med filtypen"));
+    let no_csrf =
+        lead.upload(&format!("{base}/requirements/5.2-01/evidence"), "r.pdf", b"%PDF-1.4".to_vec(), false).await;
+    assert_eq!(no_csrf.status, 403);
+    let huge = lead
+        .upload(&format!("{base}/requirements/5.2-01/evidence"), "big.pdf", vec![b'%'; 11 * 1024 * 1024], true)
+        .await;
+    assert_eq!(huge.status, 413);
+    assert_eq!(
+        app.store.evidence_for(org.id, round.id, "5.2-01").await.unwrap().len(),
+        1,
+        "refused uploads store nothing"
+    );
+
+    // Import: all rows are checked, nothing is saved unless all are sound.
+    let good = "Krav-ID;Status;Begrunnelse;Ansvarlig (e-post);Frist\n2.1-01;Oppfylt;;;\n5.3.6-01;Ikke relevant;Ingen slikt utstyr;leder@a.no;2027-01-31\n";
+    let bad = format!("{good}2.3-01;Ferdig;;;\n9.9-99;Oppfylt;;;\n2.4-01;ikke relevant;;;\n");
+    let refused = lead.upload(&format!("{base}/import"), "svar.csv", bad.into_bytes(), true).await;
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused.body.contains("Ferdig") && refused.body.contains("9.9-99") && refused.body.contains("justification"),
+        "{}",
+        refused.body
+    );
+    assert!(app.store.answer(org.id, round.id, "2.1-01").await.unwrap().is_none(), "nothing half-imported");
+    let latin1 = b"Krav-ID;Status;Kommentar\n2.1-01;Oppfylt;M\xe5 f\xf8lges opp\n".to_vec();
+    let encoding = lead.upload(&format!("{base}/import"), "excel.csv", latin1, true).await;
+    assert_eq!(encoding.status, 422);
+    assert!(encoding.body.contains("UTF-8"));
+    let columns = lead.upload(&format!("{base}/import"), "feil.csv", b"Id;Svar\n2.1-01;Oppfylt\n".to_vec(), true).await;
+    assert_eq!(columns.status, 422);
+    assert!(columns.body.contains("Krav-ID"));
+    let ok = lead.upload(&format!("{base}/import"), "svar.csv", good.as_bytes().to_vec(), true).await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert!(ok.body.contains("2 svar er importert"));
+    let imported = app.store.answer(org.id, round.id, "5.3.6-01").await.unwrap().unwrap();
+    assert_eq!((imported.status.as_str(), imported.due_date.as_deref()), ("not_relevant", Some("2027-01-31")));
+    // The XLSX export imports back unchanged.
+    let (_, _, again) = lead.download(&format!("{base}/export.xlsx")).await;
+    let round_trip = lead.upload(&format!("{base}/import"), "export.xlsx", again, true).await;
+    assert_eq!(round_trip.status, 200, "{}", round_trip.body);
+    assert!(round_trip.body.contains("0 svar er importert"), "nothing changed, so nothing recorded");
+}

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod assessment;
+pub mod assessment_files;
 pub mod catalog;
 pub mod dashboard;
 pub mod login;

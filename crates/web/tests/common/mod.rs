@@ -176,6 +176,23 @@ impl Browser {
         self.post_raw(path, &all).await
     }
 
+    /// Posts a file as multipart/form-data, with the CSRF token in the query string as the
+    /// upload forms do. `csrf: false` leaves the token out.
+    pub async fn upload(&self, path: &str, file_name: &str, bytes: Vec<u8>, csrf: bool) -> Page {
+        let token = self.get("/account").await.csrf();
+        let url = if csrf { format!("{path}?csrf={token}") } else { path.to_string() };
+        let part = reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_string());
+        let form = reqwest::multipart::Form::new().part("file", part);
+        self.read(self.request(reqwest::Method::POST, &url).multipart(form).send().await.unwrap()).await
+    }
+
+    /// The raw bytes of a download.
+    pub async fn download(&self, path: &str) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
+        let resp = self.request(reqwest::Method::GET, path).send().await.unwrap();
+        let (status, headers) = (resp.status().as_u16(), resp.headers().clone());
+        (status, headers, resp.bytes().await.unwrap().to_vec())
+    }
+
     pub async fn login(&self, email: &str, password: &str) -> Page {
         let page = self.get("/login").await;
         let csrf = page.csrf();

@@ -6,7 +6,7 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::handler::Handler;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::{delete, get, post, MethodRouter};
+use axum::routing::{delete, get, post, put, MethodRouter};
 use axum::Router;
 
 /// One route: its method and path pattern (axum syntax, `{param}`).
@@ -94,6 +94,10 @@ fn routes() -> Routes {
         .post("/org/tokens", tokens::create)
         .post("/org/tokens/{token_id}/revoke", tokens::revoke)
         .get("/api/openapi.json", api::openapi)
+        .get("/api/v1/assessment/rounds", api::assessment::list_rounds)
+        .get("/api/v1/assessment/rounds/{round_id}", api::assessment::get_round)
+        .get("/api/v1/assessment/rounds/{round_id}/answers", api::assessment::list_answers)
+        .add("PUT", "/api/v1/assessment/rounds/{round_id}/answers/{req_id}", put(api::assessment::put_answer))
         .get("/api/v1/catalog", api::catalog::get_catalog)
         .get("/api/v1/catalog/requirements", api::catalog::search_requirements)
         .get("/api/v1/catalog/requirements/{req_id}", api::catalog::get_requirement)

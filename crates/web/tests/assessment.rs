@@ -171,3 +171,77 @@ async fn exports_evidence_and_import() {
     assert_eq!(round_trip.status, 200, "{}", round_trip.body);
     assert!(round_trip.body.contains("0 svar er importert"), "nothing changed, so nothing recorded");
 }
+
+#[tokio::test]
+async fn the_assessment_api_reads_and_writes_answers() {
+    for engine in engines() {
+        let app = spawn_app(engine).await;
+        let (org, lead) = app.org_with_member("A", "974760673", "leder@a.no", &[Role::SecurityLead]).await;
+        lead.post("/assessment/rounds", &[("name", "API-runde")]).await;
+        let round = app.store.latest_round(org.id).await.unwrap().unwrap();
+        let read = app.token(&org, &[normverk_core::org::Scope::OrgRead]).await;
+        let write = app.token(&org, &[normverk_core::org::Scope::AssessmentWrite]).await;
+        let url = |p: &str| app.url(p);
+        let c = common::client();
+        let answer = format!("/api/v1/assessment/rounds/{}/answers/5.2.1-01", round.id);
+
+        let denied =
+            c.put(url(&answer)).bearer_auth(&read).json(&serde_json::json!({"status": "met"})).send().await.unwrap();
+        assert_eq!(denied.status(), 403, "{engine}");
+        let invalid = c
+            .put(url(&answer))
+            .bearer_auth(&write)
+            .json(&serde_json::json!({"status": "not_relevant", "due_date": "2026-13-01"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(invalid.status(), 422);
+        let problem: serde_json::Value = invalid.json().await.unwrap();
+        let fields: Vec<&str> =
+            problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+        assert_eq!(fields, vec!["justification", "due_date"]);
+        let ok = c
+            .put(url(&answer))
+            .bearer_auth(&write)
+            .json(&serde_json::json!({"status": "partial", "comment": "Under arbeid", "due_date": "2027-03-01"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(ok.status(), 200);
+        let listed: Vec<serde_json::Value> = c
+            .get(url(&format!("/api/v1/assessment/rounds/{}/answers", round.id)))
+            .bearer_auth(&read)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(listed[0]["status"], "partial");
+        let detail: serde_json::Value = c
+            .get(url(&format!("/api/v1/assessment/rounds/{}", round.id)))
+            .bearer_auth(&read)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let all = detail["scores"].as_array().unwrap().iter().find(|s| s["chapter"] == "all").unwrap().clone();
+        assert_eq!((all["partial"].as_u64(), all["percent"].as_u64()), (Some(1), Some(50)));
+        let unknown = c
+            .put(url(&format!("/api/v1/assessment/rounds/{}/answers/9.9-99", round.id)))
+            .bearer_auth(&write)
+            .json(&serde_json::json!({"status": "met"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(unknown.status(), 404);
+
+        lead.post(&format!("/assessment/rounds/{}/freeze", round.id), &[]).await;
+        let frozen =
+            c.put(url(&answer)).bearer_auth(&write).json(&serde_json::json!({"status": "met"})).send().await.unwrap();
+        assert_eq!(frozen.status(), 409);
+        assert_eq!(app.store.answer(org.id, round.id, "5.2.1-01").await.unwrap().unwrap().status, "partial");
+    }
+}

@@ -299,3 +299,4 @@ error-evidence-content-title = The file does not match its type
 error-evidence-content-message = The content of the file does not fit its extension. Upload the original file.
 error-evidence-frozen-title = The round is frozen
 error-evidence-frozen-message = Evidence cannot be added to a frozen round.
+catalog-export-ciso = Download as a CISO Assistant library (YAML)

@@ -299,3 +299,4 @@ error-evidence-content-title = Filen stemmer ikke med filtypen
 error-evidence-content-message = Innholdet i filen passer ikke med filendelsen. Last opp originalfilen.
 error-evidence-frozen-title = Runden er frosset
 error-evidence-frozen-message = Dokumentasjon kan ikke legges til i en frosset runde.
+catalog-export-ciso = Last ned som CISO Assistant-bibliotek (YAML)

@@ -318,6 +318,57 @@ impl Catalog {
     }
 }
 
+impl Catalog {
+    /// The catalogue as a CISO Assistant library (their YAML library format), so users of that
+    /// tool can assess against Normen too. Sections are non-assessable nodes; requirements are
+    /// assessable nodes under their section.
+    pub fn to_ciso_assistant_yaml(&self) -> String {
+        let q = |s: &str| serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into());
+        let id = format!("{}-{}", self.catalog, self.version);
+        let base = format!("urn:normverk:risk:req_node:{id}");
+        let mut out = String::new();
+        out.push_str(&format!("urn: urn:normverk:risk:library:{id}\n"));
+        out.push_str("locale: nb\n");
+        out.push_str(&format!("ref_id: {}\n", q(&id)));
+        out.push_str(&format!("name: {}\n", q(&self.name)));
+        out.push_str(&format!("description: {}\n", q(&format!("{} ({})", self.name, self.source))));
+        out.push_str(&format!("copyright: {}\n", q(&self.source)));
+        out.push_str("version: 1\n");
+        out.push_str("provider: \"Direktoratet for e-helse\"\n");
+        out.push_str("packager: normverk\n");
+        out.push_str("objects:\n  framework:\n");
+        out.push_str(&format!("    urn: urn:normverk:risk:framework:{id}\n"));
+        out.push_str(&format!("    ref_id: {}\n", q(&id)));
+        out.push_str(&format!("    name: {}\n", q(&self.name)));
+        out.push_str(&format!("    description: {}\n", q(&self.source)));
+        out.push_str("    requirement_nodes:\n");
+        let parent_of = |number: &str| number.rsplit_once('.').map(|(p, _)| p.to_string());
+        for section in &self.sections {
+            out.push_str(&format!("    - urn: {base}:{}\n", section.number));
+            out.push_str("      assessable: false\n");
+            out.push_str(&format!("      depth: {}\n", section.depth()));
+            if let Some(parent) = parent_of(&section.number).filter(|p| self.section(p).is_some()) {
+                out.push_str(&format!("      parent_urn: {base}:{parent}\n"));
+            }
+            out.push_str(&format!("      ref_id: {}\n", q(&section.number)));
+            out.push_str(&format!("      name: {}\n", q(&section.title)));
+            for r in self.requirements_in(&section.number) {
+                let text = match &r.lead_in {
+                    Some(lead) => format!("{lead} {}", r.text),
+                    None => r.text.clone(),
+                };
+                out.push_str(&format!("    - urn: {base}:{}\n", r.id.to_lowercase()));
+                out.push_str("      assessable: true\n");
+                out.push_str(&format!("      depth: {}\n", section.depth() + 1));
+                out.push_str(&format!("      parent_urn: {base}:{}\n", section.number));
+                out.push_str(&format!("      ref_id: {}\n", q(&r.id)));
+                out.push_str(&format!("      description: {}\n", q(&text)));
+            }
+        }
+        out
+    }
+}
+
 /// Lower-case, with the few accented letters Norwegian text borrows folded to plain ones.
 fn fold(text: &str) -> String {
     text.to_lowercase()

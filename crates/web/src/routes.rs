@@ -79,6 +79,7 @@ fn routes() -> Routes {
         .get("/assessment/evidence/{evidence_id}", files::download_evidence)
         .get("/catalog", catalog::index)
         .get("/catalog/glossary", catalog::glossary)
+        .get("/catalog/export/ciso-assistant.yaml", catalog::ciso_assistant)
         .get("/catalog/requirements/{req_id}", catalog::requirement)
         .get("/org/units", org::units)
         .post("/org/units", org::create_unit)

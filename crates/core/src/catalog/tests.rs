@@ -176,3 +176,23 @@ fn broken_catalogues_are_refused_with_the_reason() {
     assert!(matches!(Catalog::from_json(&bad_obligation), Err(CatalogError::Format(m)) if m.contains("must")));
     assert!(matches!(Catalog::from_json("{"), Err(CatalogError::Format(_))));
 }
+
+#[test]
+fn the_ciso_assistant_library_has_every_section_and_requirement() {
+    let c = normen_5_3();
+    let yaml = c.to_ciso_assistant_yaml();
+    assert!(yaml.starts_with("urn: urn:normverk:risk:library:normen-5.3\nlocale: nb\n"));
+    assert!(yaml.contains("objects:\n  framework:\n"));
+    assert_eq!(yaml.matches("      assessable: true").count(), c.requirements.len());
+    assert_eq!(yaml.matches("      assessable: false").count(), c.sections.len());
+    // Each requirement node points at its section node.
+    assert!(yaml.contains("- urn: urn:normverk:risk:req_node:normen-5.3:5.2.1.1-01\n      assessable: true\n      depth: 5\n      parent_urn: urn:normverk:risk:req_node:normen-5.3:5.2.1.1\n"));
+    // Strings are quoted, so colons and quotes in the Norm's text cannot break the YAML.
+    for line in
+        yaml.lines().filter(|l| l.trim_start().starts_with("description: ") || l.trim_start().starts_with("name: "))
+    {
+        let value = line.split_once(": ").map(|(_, v)| v).unwrap_or("");
+        assert!(value.starts_with('"') && value.ends_with('"'), "{line}");
+        assert!(serde_json::from_str::<String>(value).is_ok(), "{line}");
+    }
+}

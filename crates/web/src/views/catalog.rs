@@ -144,3 +144,16 @@ struct GlossaryPage<'a> {
 pub async fn glossary(page: Page, _: SignedIn) -> Result<Response, PageError> {
     render(&GlossaryPage { page: &page, catalog: normen_5_3() })
 }
+
+pub async fn ciso_assistant(_: SignedIn) -> Response {
+    use axum::response::IntoResponse;
+    let yaml = normen_5_3().to_ciso_assistant_yaml();
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "application/yaml; charset=utf-8"),
+            (axum::http::header::CONTENT_DISPOSITION, "attachment; filename=\"normen-5.3.yaml\""),
+        ],
+        yaml,
+    )
+        .into_response()
+}

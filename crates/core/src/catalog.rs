@@ -166,6 +166,64 @@ pub enum CatalogError {
     IdOutsideSection(String),
 }
 
+/// How the requirements of one catalogue version map onto a later one, so that answers carry
+/// over where requirements map. A requirement may split into several; several may merge into
+/// one, in which case the first listed answer is kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mapping {
+    /// `catalog-version` of the earlier catalogue, e.g. "normen-5.3".
+    pub from: String,
+    pub to: String,
+    pub requirements: Vec<MapEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MapEntry {
+    pub from: String,
+    pub to: Vec<String>,
+}
+
+impl Mapping {
+    /// Parses a mapping and checks it against the two catalogues it joins.
+    pub fn from_json(json: &str, from: &Catalog, to: &Catalog) -> Result<Mapping, CatalogError> {
+        let mapping: Mapping = serde_json::from_str(json).map_err(|e| CatalogError::Format(e.to_string()))?;
+        if mapping.from != from.key() || mapping.to != to.key() {
+            return Err(CatalogError::Format(format!(
+                "the mapping joins {} to {}, not {} to {}",
+                mapping.from,
+                mapping.to,
+                from.key(),
+                to.key()
+            )));
+        }
+        for entry in &mapping.requirements {
+            if from.requirement(&entry.from).is_none() {
+                return Err(CatalogError::Format(format!("{} is not a requirement of {}", entry.from, from.key())));
+            }
+            if let Some(missing) = entry.to.iter().find(|id| to.requirement(id).is_none()) {
+                return Err(CatalogError::Format(format!("{missing} is not a requirement of {}", to.key())));
+            }
+        }
+        Ok(mapping)
+    }
+
+    /// The answers of the earlier catalogue as answers of the later one, where they map.
+    pub fn carry_over<T: Clone>(&self, answers: &[(String, T)]) -> Vec<(String, T)> {
+        let mut out: Vec<(String, T)> = Vec::new();
+        for entry in &self.requirements {
+            let Some((_, answer)) = answers.iter().find(|(id, _)| *id == entry.from) else { continue };
+            for target in &entry.to {
+                if !out.iter().any(|(id, _)| id == target) {
+                    out.push((target.clone(), answer.clone()));
+                }
+            }
+        }
+        out
+    }
+}
+
 /// What to look for in the catalogue. Empty fields do not filter.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filter {
@@ -206,6 +264,11 @@ impl Catalog {
             }
         }
         Ok(catalog)
+    }
+
+    /// "normen-5.3": the catalogue and its version, as rounds and mappings name it.
+    pub fn key(&self) -> String {
+        format!("{}-{}", self.catalog, self.version)
     }
 
     pub fn requirement(&self, id: &str) -> Option<&Requirement> {
@@ -393,6 +456,16 @@ fn search_stem(word: &str) -> String {
         }
     }
     w
+}
+
+/// The catalogues this binary ships, oldest first.
+pub fn catalogs() -> Vec<&'static Catalog> {
+    vec![normen_5_3()]
+}
+
+/// The catalogue named by a round: `catalog` and `version`.
+pub fn find(catalog: &str, version: &str) -> Option<&'static Catalog> {
+    catalogs().into_iter().find(|c| c.catalog == catalog && c.version == version)
 }
 
 /// The catalogue this binary ships: Normen v5.3.

@@ -93,14 +93,17 @@ impl Store {
         Ok(self.rounds(org_id).await?.into_iter().next())
     }
 
-    /// Starts a round. The answers and evidence of the newest frozen round carry over. Refused
-    /// while another round is open.
+    /// Starts a round. Refused while another round is open. Without `seed`, the answers and
+    /// evidence of the newest round carry over as they are (same catalogue); with `seed` (a
+    /// later catalogue, answers already mapped onto it) exactly those answers start the round.
+    #[allow(clippy::too_many_arguments)]
     pub async fn start_round(
         &self,
         org_id: i64,
         name: &str,
         catalog: &str,
         catalog_version: &str,
+        seed: Option<&[(String, Answer)]>,
         by: Option<i64>,
         now: i64,
     ) -> StoreResult<Round> {
@@ -133,7 +136,28 @@ impl Store {
                 .bind(by)
                 .fetch_one(&mut *tx)
                 .await?;
-            if let Some(prev) = previous {
+            if let Some(seed) = seed {
+                for (requirement_id, a) in seed {
+                    sqlx::query(
+                        "INSERT INTO assessment_answers (org_id, round_id, requirement_id, status, justification, comment, \
+                         responsible_user_id, due_date, evidence_link, updated_at, updated_by) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                    )
+                    .bind(org_id)
+                    .bind(round.id)
+                    .bind(requirement_id)
+                    .bind(a.status.as_str())
+                    .bind(&a.justification)
+                    .bind(&a.comment)
+                    .bind(a.responsible_user_id)
+                    .bind(a.due_date.map(|d| d.to_string()))
+                    .bind(&a.evidence_link)
+                    .bind(now)
+                    .bind(by)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            } else if let Some(prev) = previous {
                 sqlx::query(
                     "INSERT INTO assessment_answers (org_id, round_id, requirement_id, status, justification, comment, \
                      responsible_user_id, due_date, evidence_link, updated_at, updated_by) \

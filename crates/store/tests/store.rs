@@ -212,9 +212,9 @@ mod assessment {
             let b = s.create_org(&new_org("B", "983544622")).await.unwrap();
             let user = s.create_user(a.id, &new_user("a@a.no"), &[Role::Admin]).await.unwrap();
             let outsider = s.create_user(b.id, &new_user("b@b.no"), &[Role::Admin]).await.unwrap();
-            let round = s.start_round(a.id, "2026", "normen", "5.3", Some(user.id), 100).await.unwrap();
+            let round = s.start_round(a.id, "2026", "normen", "5.3", None, Some(user.id), 100).await.unwrap();
             assert!(matches!(
-                s.start_round(a.id, "again", "normen", "5.3", None, 101).await,
+                s.start_round(a.id, "again", "normen", "5.3", None, None, 101).await,
                 Err(StoreError::Rejected(_))
             ));
 
@@ -276,7 +276,7 @@ mod assessment {
                 Err(StoreError::Rejected(_))
             ));
 
-            let next = s.start_round(a.id, "2027", "normen", "5.3", Some(user.id), 300).await.unwrap();
+            let next = s.start_round(a.id, "2027", "normen", "5.3", None, Some(user.id), 300).await.unwrap();
             assert_eq!(next.previous_round_id, Some(round.id));
             let carried = s.answers(a.id, next.id).await.unwrap();
             assert_eq!(
@@ -286,6 +286,19 @@ mod assessment {
             assert_eq!(s.evidence_for(a.id, next.id, "2.1-01").await.unwrap().len(), 1, "evidence carries over");
             assert_eq!(s.rounds(a.id).await.unwrap().len(), 2);
             assert!(s.rounds(b.id).await.unwrap().is_empty());
+
+            // A later catalogue: the round starts from the answers mapped onto it.
+            s.freeze_round(a.id, next.id, None, 400).await.unwrap();
+            let seed = vec![("2.1-01".to_string(), answer("met", "")), ("2.1-02".to_string(), answer("met", ""))];
+            let v6 = s.start_round(a.id, "2028", "normen", "6.0-test", Some(&seed), None, 500).await.unwrap();
+            assert_eq!(v6.catalog_version, "6.0-test");
+            let seeded: Vec<String> =
+                s.answers(a.id, v6.id).await.unwrap().into_iter().map(|r| r.requirement_id).collect();
+            assert_eq!(seeded, vec!["2.1-01", "2.1-02"]);
+            assert!(
+                s.evidence_for(a.id, v6.id, "2.1-01").await.unwrap().is_empty(),
+                "evidence stays with its catalogue"
+            );
         }
     }
 }

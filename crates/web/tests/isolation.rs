@@ -24,7 +24,7 @@ async fn no_route_lets_organisation_a_reach_organisation_b() {
         let b_user = app.store.user_by_email(B_EMAIL).await.unwrap();
         let b_token = app.token(&b, &[Scope::OrgRead]).await;
         let b_token_id = app.store.tokens(b.id).await.unwrap()[0].id;
-        let b_round = app.store.start_round(b.id, "Beta-markør runde", "normen", "5.3", None, 1).await.unwrap();
+        let b_round = app.store.start_round(b.id, "Beta-markør runde", "normen", "5.3", None, None, 1).await.unwrap();
         let b_answer = normverk_core::assessment::check_answer(&normverk_core::assessment::AnswerInput {
             status: "not_met".into(),
             comment: "Beta-markør kommentar".into(),

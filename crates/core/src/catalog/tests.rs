@@ -196,3 +196,33 @@ fn the_ciso_assistant_library_has_every_section_and_requirement() {
         assert!(serde_json::from_str::<String>(value).is_ok(), "{line}");
     }
 }
+
+#[test]
+fn a_later_catalogue_loads_beside_and_answers_carry_over_by_mapping() {
+    let later =
+        Catalog::from_json(&std::fs::read_to_string(root().join("crates/core/testdata/normen-6.0-test.json")).unwrap())
+            .unwrap();
+    assert_eq!(later.key(), "normen-6.0-test");
+    assert_eq!(find("normen", "5.3").map(|c| c.key()), Some("normen-5.3".into()));
+    assert!(find("normen", "6.0-test").is_none(), "test catalogues are not shipped");
+    let json = std::fs::read_to_string(root().join("crates/core/testdata/mapping-5.3-to-6.0-test.json")).unwrap();
+    let mapping = Mapping::from_json(&json, normen_5_3(), &later).unwrap();
+    let answers = vec![
+        ("2.1-01".to_string(), "met"),
+        ("2.1-04".to_string(), "partial"),
+        ("2.2-01".to_string(), "not_met"),
+        ("3.1-01".to_string(), "met"),
+    ];
+    let carried = mapping.carry_over(&answers);
+    assert_eq!(
+        carried,
+        vec![("2.1-01".to_string(), "met"), ("2.1-02".to_string(), "met"), ("2.2-01".to_string(), "partial")],
+        "a split carries to both; a merge keeps the first listed; unmapped answers stay behind"
+    );
+    // A mapping that names requirements the catalogues lack is refused.
+    let broken = json.replace("\"2.2-01\"]}", "\"9.9-99\"]}");
+    assert!(
+        matches!(Mapping::from_json(&broken, normen_5_3(), &later), Err(CatalogError::Format(m)) if m.contains("9.9-99"))
+    );
+    assert!(Mapping::from_json(&json, &later, normen_5_3()).is_err(), "direction matters");
+}

@@ -8,12 +8,16 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use normverk_core::assessment::{check_answer, scores, AnswerInput};
-use normverk_core::catalog::normen_5_3;
 use normverk_core::org::Action;
 use normverk_store::assessment::{AnswerRow, Round};
 use normverk_store::StoreError;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+
+fn round_catalog(round: &Round) -> Result<&'static normverk_core::catalog::Catalog, ApiError> {
+    normverk_core::catalog::find(&round.catalog, &round.catalog_version)
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "the round's catalogue is not known to this normverk"))
+}
 
 #[derive(Serialize, ToSchema)]
 pub struct RoundOut {
@@ -127,7 +131,8 @@ pub async fn get_round(
     caller.require(Action::Read)?;
     let round = state.store.round(caller.org_id, round_id).await?;
     let answers = state.store.answers(caller.org_id, round.id).await?;
-    let (chapters, overall) = scores(normen_5_3(), &crate::views::assessment::statuses(&answers));
+    let catalog = round_catalog(&round)?;
+    let (chapters, overall) = scores(catalog, &crate::views::assessment::statuses(&answers));
     let score = |chapter: String, s: normverk_core::assessment::Score| ScoreOut {
         chapter,
         total: s.total,
@@ -171,7 +176,7 @@ pub async fn put_answer(
 ) -> Result<Json<AnswerOut>, ApiError> {
     // Whose round it is and what the token may do are settled before the body is read.
     let round = state.store.round(caller.org_id, round_id).await?;
-    if normen_5_3().requirement(&req_id).is_none() {
+    if round_catalog(&round)?.requirement(&req_id).is_none() {
         return Err(ApiError::new(StatusCode::NOT_FOUND, "no requirement with that id"));
     }
     caller.require(Action::Assess)?;

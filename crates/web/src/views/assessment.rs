@@ -24,6 +24,14 @@ pub fn statuses(answers: &[AnswerRow]) -> HashMap<String, Status> {
     answers.iter().filter_map(|a| Some((a.requirement_id.clone(), a.status.parse().ok()?))).collect()
 }
 
+/// The catalogue a round was started against; the newest shipped one when there is no round.
+pub fn round_catalog(round: Option<&Round>) -> Result<&'static Catalog, PageError> {
+    match round {
+        Some(r) => normverk_core::catalog::find(&r.catalog, &r.catalog_version).ok_or(PageError::NotFound),
+        None => Ok(normen_5_3()),
+    }
+}
+
 /// Today's date in Norway.
 pub fn today() -> Date {
     let now =
@@ -165,7 +173,7 @@ async fn overview(
     filter: String,
     errors: FormErrors,
 ) -> Result<Response, PageError> {
-    let catalog = normen_5_3();
+    let catalog = round_catalog(round.as_ref())?;
     let answers = match &round {
         Some(r) => state.store.answers(member.org.id, r.id).await?,
         None => Vec::new(),
@@ -237,7 +245,8 @@ pub async fn start(
             let catalog = normen_5_3();
             let now = normverk_store::unix_now();
             let by = Some(member.viewer.user.id);
-            match state.store.start_round(member.org.id, &name, &catalog.catalog, &catalog.version, by, now).await {
+            match state.store.start_round(member.org.id, &name, &catalog.catalog, &catalog.version, None, by, now).await
+            {
                 Ok(r) => return Ok(Redirect::to(&format!("/assessment/rounds/{}", r.id)).into_response()),
                 Err(StoreError::Rejected(_)) => errors.add("name", page.t("assessment-round-open")),
                 Err(e) => return Err(e.into()),
@@ -346,7 +355,7 @@ async fn answer_page(
     outcome: Outcome,
 ) -> Result<Response, PageError> {
     let Outcome { form, errors, notice } = outcome;
-    let catalog = normen_5_3();
+    let catalog = round_catalog(Some(&round))?;
     let members = state.store.members(member.org.id).await?;
     let form = match form {
         Some(f) => f,
@@ -403,7 +412,7 @@ pub async fn answer(
     Path((round_id, req_id)): Path<(i64, String)>,
 ) -> Result<Response, PageError> {
     let round = state.store.round(member.org.id, round_id).await?;
-    let requirement = normen_5_3().requirement(&req_id).ok_or(PageError::NotFound)?;
+    let requirement = round_catalog(Some(&round))?.requirement(&req_id).ok_or(PageError::NotFound)?;
     answer_page(&state, &page, &member, round, requirement, Outcome::default()).await
 }
 
@@ -442,7 +451,7 @@ pub async fn save(
     Form(form): Form<AnswerForm>,
 ) -> Result<Response, PageError> {
     let round = state.store.round(member.org.id, round_id).await?;
-    let requirement = normen_5_3().requirement(&req_id).ok_or(PageError::NotFound)?;
+    let requirement = round_catalog(Some(&round))?.requirement(&req_id).ok_or(PageError::NotFound)?;
     member.require(Action::Assess)?;
     let mut errors = FormErrors::default();
     let responsible_user_id = match form.responsible_user_id.trim() {
@@ -521,7 +530,7 @@ pub async fn rounds(
                 (state.store.round(member.org.id, from).await?, state.store.round(member.org.id, to).await?);
             let earlier = statuses(&state.store.answers(member.org.id, from.id).await?);
             let later = statuses(&state.store.answers(member.org.id, to.id).await?);
-            let all = rules::compare(normen_5_3(), &earlier, &later);
+            let all = rules::compare(round_catalog(Some(&to))?, &earlier, &later);
             let count = |c: Change| all.iter().filter(|l| l.3 == c).count();
             Some(Comparison {
                 improved: count(Change::Improved),
@@ -564,8 +573,8 @@ pub async fn report(
     member: Member,
     Path(round_id): Path<i64>,
 ) -> Result<Response, PageError> {
-    let catalog = normen_5_3();
     let round = state.store.round(member.org.id, round_id).await?;
+    let catalog = round_catalog(Some(&round))?;
     let rows = state.store.answers(member.org.id, round.id).await?;
     let members = state.store.members(member.org.id).await?;
     let (chapter_scores, overall) = rules::scores(catalog, &statuses(&rows));

@@ -11,7 +11,7 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use normverk_core::assessment::{check_answer, Answer, AnswerInput, Status};
-use normverk_core::catalog::normen_5_3;
+use normverk_core::catalog::Catalog;
 use normverk_core::org::Action;
 use normverk_store::assessment::Round;
 use normverk_store::StoreError;
@@ -61,7 +61,7 @@ pub fn defuse(cell: &str) -> String {
 
 /// One row per requirement of the catalogue, answered or not.
 async fn rows(state: &AppState, member: &Member, round: &Round) -> Result<Vec<[String; 12]>, PageError> {
-    let catalog = normen_5_3();
+    let catalog = super::assessment::round_catalog(Some(round))?;
     let answers: HashMap<String, normverk_store::assessment::AnswerRow> = state
         .store
         .answers(member.org.id, round.id)
@@ -265,7 +265,8 @@ pub async fn upload_evidence(
 ) -> Result<Response, PageError> {
     // Whose round it is and who may write is settled before the body is looked at.
     let round = state.store.round(member.org.id, round_id).await?;
-    let requirement = normen_5_3().requirement(&req_id).ok_or(PageError::NotFound)?;
+    let requirement =
+        super::assessment::round_catalog(Some(&round))?.requirement(&req_id).ok_or(PageError::NotFound)?;
     member.require(Action::Assess)?;
     let Ok(mut multipart) = multipart else {
         return Ok(super::render_error_page(&page, StatusCode::BAD_REQUEST, None));
@@ -335,6 +336,7 @@ pub struct RowError {
 /// Reads answers from spreadsheet rows (the first row holds the headings). Every row is
 /// checked; the answers come back only when all rows are sound, so an import is all or nothing.
 pub fn read_answers(
+    catalog: &Catalog,
     table: &[Vec<String>],
     members_by_email: &HashMap<String, i64>,
 ) -> Result<Vec<(String, Answer)>, Vec<RowError>> {
@@ -356,7 +358,6 @@ pub fn read_answers(
     let get = |row: &Vec<String>, c: Option<usize>| {
         c.and_then(|c| row.get(c)).map(|s| s.trim().to_string()).unwrap_or_default()
     };
-    let catalog = normen_5_3();
     let mut out = Vec::new();
     for (i, row) in table.iter().enumerate().skip(1) {
         let line = i + 1;
@@ -369,7 +370,7 @@ pub fn read_answers(
             errors.push(RowError {
                 row: line,
                 field: "Krav-ID".into(),
-                message: format!("no requirement '{id}' in Normen 5.3"),
+                message: format!("no requirement '{id}' in {}", catalog.key()),
             });
             continue;
         }
@@ -499,6 +500,7 @@ pub async fn import(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, PageError> {
     let round = state.store.round(member.org.id, round_id).await?;
+    let catalog = super::assessment::round_catalog(Some(&round))?;
     member.require(Action::ManageAssessment)?;
     let Ok(mut multipart) = multipart else {
         return Ok(super::render_error_page(&page, StatusCode::BAD_REQUEST, None));
@@ -517,7 +519,7 @@ pub async fn import(
         Some((name, bytes)) => {
             let members: HashMap<String, i64> =
                 state.store.members(member.org.id).await?.into_iter().map(|m| (m.email, m.user_id)).collect();
-            table_from_upload(&name, &bytes).map_err(|e| vec![e]).and_then(|t| read_answers(&t, &members))
+            table_from_upload(&name, &bytes).map_err(|e| vec![e]).and_then(|t| read_answers(catalog, &t, &members))
         }
     };
     let (errors, imported) = match outcome {

@@ -68,11 +68,19 @@ impl Driver {
     }
 
     async fn session(&self, chromium: &Path, profile: &Path) -> Session {
+        self.session_with_downloads(chromium, profile, profile).await
+    }
+
+    async fn session_with_downloads(&self, chromium: &Path, profile: &Path, downloads: &Path) -> Session {
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
             "goog:chromeOptions": {
                 "binary": chromium,
-                "prefs": {"intl.accept_languages": "nb-NO,nb"},
+                "prefs": {
+                    "intl.accept_languages": "nb-NO,nb",
+                    "download.default_directory": downloads,
+                    "download.prompt_for_download": false
+                },
                 "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                          "--disable-background-networking", "--disable-component-update", "--disable-sync",
                          "--disable-quic", "--no-first-run", "--lang=nb-NO", "--window-size=1280,900",
@@ -174,6 +182,30 @@ impl Session {
         assert!(bad.is_empty(), "accessibility violations on {what}:\n{}", bad.join("\n"));
     }
 
+    async fn accept_alert(&self) {
+        for _ in 0..50 {
+            let r: Value = self
+                .http
+                .post(format!("{}/alert/accept", self.url))
+                .json(&json!({}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if !r["value"]["error"].is_string() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("no confirmation dialog appeared");
+    }
+
+    async fn page_source(&self) -> String {
+        self.cmd(reqwest::Method::GET, "/source", None).await.as_str().unwrap_or("").to_string()
+    }
+
     async fn close(&self) {
         let _ = self.http.delete(&self.url).send().await;
     }
@@ -255,4 +287,111 @@ async fn first_journey_setup_logout_login_dashboard_language() {
         b.close().await;
         eprintln!("{engine}: screenshots in {}", shots.display());
     }
+}
+
+#[tokio::test]
+async fn assessment_journey_search_answer_evidence_freeze_chart_export() {
+    let (chromium, driver_path, axe) = match prerequisites() {
+        Ok(p) => p,
+        Err(why) if std::env::var("NORMVERK_REQUIRE_E2E").as_deref() != Ok("1") => {
+            eprintln!("skipping browser test: {why}");
+            return;
+        }
+        Err(why) => panic!("NORMVERK_REQUIRE_E2E=1 but {why}"),
+    };
+    let driver = Driver::start(&driver_path).await;
+    let shots = repo_root().join("target/e2e-screenshots/assessment");
+    std::fs::create_dir_all(&shots).unwrap();
+    let profile = tempfile::tempdir().unwrap();
+    let downloads = tempfile::tempdir().unwrap();
+    let app = spawn_app("sqlite").await;
+    let (org, _) = app
+        .org_with_member("Fjordlegen", "974760673", "leder@fjordlegen.no", &[normverk_core::org::Role::SecurityLead])
+        .await;
+    let b = driver.session_with_downloads(&chromium, profile.path(), downloads.path()).await;
+
+    b.goto(&app.url("/login")).await;
+    b.fill("#email", "leder@fjordlegen.no").await;
+    b.fill("#password", PASSWORD).await;
+    b.click("button[type=submit].primary").await;
+    b.wait_for_path("/").await;
+
+    // Search the catalogue.
+    b.goto(&app.url("/catalog")).await;
+    b.fill("#q", "tilgang").await;
+    b.click(".filters button[type=submit]").await;
+    assert!(b.page_source().await.contains("tilgangsstyring"), "tilgang finds tilgangsstyring");
+    b.screenshot(&shots, "01-search").await;
+    b.assert_accessible(&axe, "catalogue search").await;
+
+    // Start a round.
+    b.goto(&app.url("/assessment")).await;
+    b.fill("#name", "Egenvurdering 2026").await;
+    b.click("form[action='/assessment/rounds'] button").await;
+    let round = app.store.latest_round(org.id).await.unwrap().expect("round started");
+    b.wait_for_path(&format!("/assessment/rounds/{}", round.id)).await;
+
+    // "Ikke relevant" without a justification is refused; with one it is saved.
+    let answer = format!("/assessment/rounds/{}/requirements/5.3.6-01", round.id);
+    b.goto(&app.url(&answer)).await;
+    b.click("#status-not_relevant").await;
+    b.click("form.form button.primary").await;
+    assert!(b.text("#justification-error").await.contains("Skriv hvorfor"));
+    b.screenshot(&shots, "02-justification-required").await;
+    b.assert_accessible(&axe, "answer with an error").await;
+    b.fill("#justification", "Vi har ikke medisinsk utstyr som behandler helseopplysninger.").await;
+    b.click("form.form button.primary").await;
+    assert!(b.text(".alert.success").await.contains("lagret"));
+
+    // Attach evidence.
+    let pdf = downloads.path().join("rutine.pdf");
+    std::fs::write(&pdf, b"%PDF-1.4\n% Rutine for medisinsk utstyr\n").unwrap();
+    let input = b.find("#file").await;
+    b.cmd(reqwest::Method::POST, &format!("/element/{input}/value"), Some(json!({"text": pdf.to_string_lossy()})))
+        .await;
+    b.click("form[enctype='multipart/form-data'] button").await;
+    b.wait_for_path(&answer).await;
+    assert!(b.page_source().await.contains("rutine.pdf"), "the evidence is listed");
+    b.screenshot(&shots, "03-answered-with-evidence").await;
+    b.assert_accessible(&axe, "answer page").await;
+
+    // The chart, then freeze the round.
+    b.goto(&app.url(&format!("/assessment/rounds/{}", round.id))).await;
+    assert!(b.page_source().await.contains("class=\"chart\""));
+    b.screenshot(&shots, "04-chart").await;
+    b.assert_accessible(&axe, "assessment overview").await;
+    b.click(&format!("form[action='/assessment/rounds/{}/freeze'] button", round.id)).await;
+    b.accept_alert().await;
+    for _ in 0..50 {
+        if app.store.round(org.id, round.id).await.unwrap().frozen_at.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(app.store.round(org.id, round.id).await.unwrap().frozen_at.is_some(), "the round is frozen");
+    b.wait_for_path(&format!("/assessment/rounds/{}", round.id)).await;
+    assert!(b.page_source().await.contains("frosset"));
+    b.screenshot(&shots, "05-frozen").await;
+
+    // Export XLSX through the browser and read the downloaded file back.
+    b.click(&format!("a[href='/assessment/rounds/{}/export.xlsx']", round.id)).await;
+    let mut file = None;
+    for _ in 0..100 {
+        file = std::fs::read_dir(downloads.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|x| x == "xlsx"));
+        if file.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let file = file.expect("the XLSX export was downloaded");
+    let table = normverk_web::read_table_for_tests("export.xlsx", &std::fs::read(&file).unwrap());
+    let row = table.iter().find(|r| r[0] == "5.3.6-01").expect("the answered requirement is in the export");
+    assert_eq!(row[5], "Ikke relevant");
+    assert!(row[6].contains("medisinsk utstyr"));
+    assert_eq!(table.len(), 503);
+    b.close().await;
 }

@@ -144,6 +144,7 @@ impl Page {
         let mut items = vec![
             ("/", "nav-dashboard"),
             ("/catalog", "nav-catalog"),
+            ("/assessment", "nav-assessment"),
             ("/org/units", "nav-units"),
             ("/org/members", "nav-members"),
         ];

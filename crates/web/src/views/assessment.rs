@@ -107,7 +107,9 @@ pub fn chart_svg(page: &Page, chapters: &[(String, Score, String)], overall: &Sc
 /// One requirement with its answer in a round, for lists.
 pub struct Line<'a> {
     pub requirement: &'a Requirement,
-    pub status: Option<Status>,
+    /// The status's CSS class and its name in the reader's language.
+    pub class: &'static str,
+    pub label: std::sync::Arc<str>,
 }
 
 pub struct Group<'a> {
@@ -115,7 +117,33 @@ pub struct Group<'a> {
     pub lines: Vec<Line<'a>>,
 }
 
-fn groups<'a>(catalog: &'a Catalog, statuses: &HashMap<String, Status>, only: Option<&str>) -> Vec<Group<'a>> {
+fn groups<'a>(
+    page: &Page,
+    catalog: &'a Catalog,
+    statuses: &HashMap<String, Status>,
+    only: Option<&str>,
+) -> Vec<Group<'a>> {
+    // Five labels, looked up once rather than once per requirement.
+    let class = |s: Option<Status>| match s {
+        None => "unanswered",
+        Some(Status::Met) => "met",
+        Some(Status::Partial) => "partial",
+        Some(Status::NotMet) => "not-met",
+        Some(Status::NotRelevant) => "not-relevant",
+    };
+    let labels: Vec<(Option<Status>, std::sync::Arc<str>)> = std::iter::once(None)
+        .chain(Status::ALL.iter().copied().map(Some))
+        .map(|s| (s, std::sync::Arc::from(page.status_name(s).as_str())))
+        .collect();
+    let line = |r: &'a Requirement, status: Option<Status>| Line {
+        requirement: r,
+        class: class(status),
+        label: labels
+            .iter()
+            .find(|(s, _)| *s == status)
+            .map(|(_, l)| l.clone())
+            .unwrap_or_else(|| std::sync::Arc::from("")),
+    };
     let mut out: Vec<Group<'a>> = Vec::new();
     for r in &catalog.requirements {
         let status = statuses.get(&r.id).copied();
@@ -128,10 +156,10 @@ fn groups<'a>(catalog: &'a Catalog, statuses: &HashMap<String, Status>, only: Op
             continue;
         }
         match out.last_mut() {
-            Some(g) if g.section.number == r.section => g.lines.push(Line { requirement: r, status }),
+            Some(g) if g.section.number == r.section => g.lines.push(line(r, status)),
             _ => {
                 if let Some(section) = catalog.section(&r.section) {
-                    out.push(Group { section, lines: vec![Line { requirement: r, status }] });
+                    out.push(Group { section, lines: vec![line(r, status)] });
                 }
             }
         }
@@ -193,7 +221,7 @@ async fn overview(
         status,
         &OverviewPage {
             page,
-            groups: groups(catalog, &statuses, Some(filter.as_str())),
+            groups: groups(page, catalog, &statuses, Some(filter.as_str())),
             round,
             chart,
             chapters,

@@ -62,6 +62,63 @@ const ANSWER_COLUMNS: &str =
 const EVIDENCE_COLUMNS: &str =
     "id, round_id, requirement_id, sha256, file_name, media_type, size, uploaded_at, uploaded_by";
 
+/// Refuses with `NotFound` a round of another organisation, and with `Rejected` a frozen one.
+macro_rules! require_open_round {
+    ($tx:ident, $org_id:expr, $round_id:expr) => {{
+        let frozen: Option<Option<i64>> =
+            sqlx::query_scalar("SELECT frozen_at FROM assessment_rounds WHERE org_id = $1 AND id = $2")
+                .bind($org_id)
+                .bind($round_id)
+                .fetch_optional(&mut *$tx)
+                .await?;
+        match frozen {
+            None => return Err(StoreError::NotFound),
+            Some(Some(_)) => return Err(StoreError::Rejected("the round is frozen and cannot be changed".into())),
+            Some(None) => {}
+        }
+    }};
+}
+
+/// Inserts one answer row of a round.
+macro_rules! insert_answer {
+    ($tx:ident, $org_id:expr, $round_id:expr, $row:expr) => {{
+        let row: &AnswerRow = $row;
+        sqlx::query(
+            "INSERT INTO assessment_answers (org_id, round_id, requirement_id, status, justification, comment, \
+             responsible_user_id, due_date, evidence_link, updated_at, updated_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind($org_id)
+        .bind($round_id)
+        .bind(&row.requirement_id)
+        .bind(&row.status)
+        .bind(&row.justification)
+        .bind(&row.comment)
+        .bind(row.responsible_user_id)
+        .bind(&row.due_date)
+        .bind(&row.evidence_link)
+        .bind(row.updated_at)
+        .bind(row.updated_by)
+        .execute(&mut *$tx)
+        .await?;
+    }};
+}
+
+/// An accepted answer as the row it is stored as.
+fn answer_row(requirement_id: &str, a: &Answer, now: i64, by: Option<i64>) -> AnswerRow {
+    AnswerRow {
+        requirement_id: requirement_id.to_string(),
+        status: a.status.as_str().to_string(),
+        justification: a.justification.clone(),
+        comment: a.comment.clone(),
+        responsible_user_id: a.responsible_user_id,
+        due_date: a.due_date.map(|d| d.to_string()),
+        evidence_link: a.evidence_link.clone(),
+        updated_at: now,
+        updated_by: by,
+    }
+}
+
 /// The answer as stored in the history: the fields a person sets.
 fn answer_json(a: &AnswerRow) -> String {
     serde_json::json!({
@@ -138,24 +195,7 @@ impl Store {
                 .await?;
             if let Some(seed) = seed {
                 for (requirement_id, a) in seed {
-                    sqlx::query(
-                        "INSERT INTO assessment_answers (org_id, round_id, requirement_id, status, justification, comment, \
-                         responsible_user_id, due_date, evidence_link, updated_at, updated_by) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                    )
-                    .bind(org_id)
-                    .bind(round.id)
-                    .bind(requirement_id)
-                    .bind(a.status.as_str())
-                    .bind(&a.justification)
-                    .bind(&a.comment)
-                    .bind(a.responsible_user_id)
-                    .bind(a.due_date.map(|d| d.to_string()))
-                    .bind(&a.evidence_link)
-                    .bind(now)
-                    .bind(by)
-                    .execute(&mut *tx)
-                    .await?;
+                    insert_answer!(tx, org_id, round.id, &answer_row(requirement_id, a, now, by));
                 }
             } else if let Some(prev) = previous {
                 sqlx::query(
@@ -235,17 +275,7 @@ impl Store {
         now: i64,
     ) -> StoreResult<usize> {
         let changed = write_tx!(self, |tx| {
-            let frozen: Option<Option<i64>> =
-                sqlx::query_scalar("SELECT frozen_at FROM assessment_rounds WHERE org_id = $1 AND id = $2")
-                    .bind(org_id)
-                    .bind(round_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            match frozen {
-                None => return Err(StoreError::NotFound),
-                Some(Some(_)) => return Err(StoreError::Rejected("the round is frozen and cannot be changed".into())),
-                Some(None) => {}
-            }
+            require_open_round!(tx, org_id, round_id);
             let mut changed = 0;
             for (requirement_id, a) in answers {
                 if let Some(user) = a.responsible_user_id {
@@ -270,17 +300,7 @@ impl Store {
                     .bind(requirement_id)
                     .fetch_optional(&mut *tx)
                     .await?;
-                let after = AnswerRow {
-                    requirement_id: requirement_id.clone(),
-                    status: a.status.as_str().to_string(),
-                    justification: a.justification.clone(),
-                    comment: a.comment.clone(),
-                    responsible_user_id: a.responsible_user_id,
-                    due_date: a.due_date.map(|d| d.to_string()),
-                    evidence_link: a.evidence_link.clone(),
-                    updated_at: now,
-                    updated_by: by,
-                };
+                let after = answer_row(requirement_id, a, now, by);
                 let (before_json, after_json) = (before.as_ref().map(answer_json), answer_json(&after));
                 if before_json.as_deref() == Some(after_json.as_str()) {
                     continue;
@@ -293,24 +313,7 @@ impl Store {
                 .bind(requirement_id)
                 .execute(&mut *tx)
                 .await?;
-                sqlx::query(
-                    "INSERT INTO assessment_answers (org_id, round_id, requirement_id, status, justification, comment, \
-                     responsible_user_id, due_date, evidence_link, updated_at, updated_by) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                )
-                .bind(org_id)
-                .bind(round_id)
-                .bind(requirement_id)
-                .bind(&after.status)
-                .bind(&after.justification)
-                .bind(&after.comment)
-                .bind(after.responsible_user_id)
-                .bind(&after.due_date)
-                .bind(&after.evidence_link)
-                .bind(now)
-                .bind(by)
-                .execute(&mut *tx)
-                .await?;
+                insert_answer!(tx, org_id, round_id, &after);
                 sqlx::query(
                     "INSERT INTO assessment_history (org_id, round_id, requirement_id, changed_at, changed_by, before_json, after_json) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -365,17 +368,7 @@ impl Store {
         let sha256: String = Sha256::digest(content).iter().map(|b| format!("{b:02x}")).collect();
         let size = i64::try_from(content.len()).unwrap_or(i64::MAX);
         let evidence = write_tx!(self, |tx| {
-            let frozen: Option<Option<i64>> =
-                sqlx::query_scalar("SELECT frozen_at FROM assessment_rounds WHERE org_id = $1 AND id = $2")
-                    .bind(org_id)
-                    .bind(round_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            match frozen {
-                None => return Err(StoreError::NotFound),
-                Some(Some(_)) => return Err(StoreError::Rejected("the round is frozen and cannot be changed".into())),
-                Some(None) => {}
-            }
+            require_open_round!(tx, org_id, round_id);
             sqlx::query(
                 "INSERT INTO blobs (sha256, size, content) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING",
             )

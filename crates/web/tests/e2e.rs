@@ -33,6 +33,19 @@ fn prerequisites() -> Result<(PathBuf, PathBuf, String), String> {
     Ok((chromium, driver, axe))
 }
 
+/// The prerequisites, or `None` after saying why the test is skipped; fails instead when
+/// NORMVERK_REQUIRE_E2E=1.
+fn prerequisites_or_skip() -> Option<(PathBuf, PathBuf, String)> {
+    match prerequisites() {
+        Ok(p) => Some(p),
+        Err(why) if std::env::var("NORMVERK_REQUIRE_E2E").as_deref() != Ok("1") => {
+            eprintln!("skipping browser test: {why}");
+            None
+        }
+        Err(why) => panic!("NORMVERK_REQUIRE_E2E=1 but {why}"),
+    }
+}
+
 struct Driver {
     process: Child,
     base: String,
@@ -213,14 +226,7 @@ impl Session {
 
 #[tokio::test]
 async fn first_journey_setup_logout_login_dashboard_language() {
-    let (chromium, driver_path, axe) = match prerequisites() {
-        Ok(p) => p,
-        Err(why) if std::env::var("NORMVERK_REQUIRE_E2E").as_deref() != Ok("1") => {
-            eprintln!("skipping browser test: {why}");
-            return;
-        }
-        Err(why) => panic!("NORMVERK_REQUIRE_E2E=1 but {why}"),
-    };
+    let Some((chromium, driver_path, axe)) = prerequisites_or_skip() else { return };
     let driver = Driver::start(&driver_path).await;
     for engine in engines() {
         let shots = repo_root().join("target/e2e-screenshots").join(engine);
@@ -291,14 +297,7 @@ async fn first_journey_setup_logout_login_dashboard_language() {
 
 #[tokio::test]
 async fn assessment_journey_search_answer_evidence_freeze_chart_export() {
-    let (chromium, driver_path, axe) = match prerequisites() {
-        Ok(p) => p,
-        Err(why) if std::env::var("NORMVERK_REQUIRE_E2E").as_deref() != Ok("1") => {
-            eprintln!("skipping browser test: {why}");
-            return;
-        }
-        Err(why) => panic!("NORMVERK_REQUIRE_E2E=1 but {why}"),
-    };
+    let Some((chromium, driver_path, axe)) = prerequisites_or_skip() else { return };
     let driver = Driver::start(&driver_path).await;
     let shots = repo_root().join("target/e2e-screenshots/assessment");
     std::fs::create_dir_all(&shots).unwrap();

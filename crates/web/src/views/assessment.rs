@@ -18,10 +18,24 @@ use normverk_store::org::Member as OrgMember;
 use normverk_store::StoreError;
 use serde::Deserialize;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// The statuses of a round's answers, by requirement id.
 pub fn statuses(answers: &[AnswerRow]) -> HashMap<String, Status> {
     answers.iter().filter_map(|a| Some((a.requirement_id.clone(), a.status.parse().ok()?))).collect()
+}
+
+/// Scores per chapter with the chapter's title, and overall.
+pub fn chapter_scores(catalog: &Catalog, statuses: &HashMap<String, Status>) -> (Vec<(String, Score, String)>, Score) {
+    let (chapters, overall) = rules::scores(catalog, statuses);
+    let titled = chapters
+        .into_iter()
+        .map(|(n, s)| {
+            let title = catalog.section(&n).map(|s| s.title.clone()).unwrap_or_default();
+            (n, s, title)
+        })
+        .collect();
+    (titled, overall)
 }
 
 /// The catalogue a round was started against; the newest shipped one when there is no round.
@@ -108,8 +122,8 @@ pub fn chart_svg(page: &Page, chapters: &[(String, Score, String)], overall: &Sc
 pub struct Line<'a> {
     pub requirement: &'a Requirement,
     /// The status's CSS class and its name in the reader's language.
-    pub class: &'static str,
-    pub label: std::sync::Arc<str>,
+    pub class: Arc<str>,
+    pub label: Arc<str>,
 }
 
 pub struct Group<'a> {
@@ -124,25 +138,16 @@ fn groups<'a>(
     only: Option<&str>,
 ) -> Vec<Group<'a>> {
     // Five labels, looked up once rather than once per requirement.
-    let class = |s: Option<Status>| match s {
-        None => "unanswered",
-        Some(Status::Met) => "met",
-        Some(Status::Partial) => "partial",
-        Some(Status::NotMet) => "not-met",
-        Some(Status::NotRelevant) => "not-relevant",
-    };
-    let labels: Vec<(Option<Status>, std::sync::Arc<str>)> = std::iter::once(None)
+    let labels: Vec<(Option<Status>, Arc<str>, Arc<str>)> = std::iter::once(None)
         .chain(Status::ALL.iter().copied().map(Some))
-        .map(|s| (s, std::sync::Arc::from(page.status_name(s).as_str())))
+        .map(|s| (s, Arc::from(page.status_class(s).as_str()), Arc::from(page.status_name(s).as_str())))
         .collect();
-    let line = |r: &'a Requirement, status: Option<Status>| Line {
-        requirement: r,
-        class: class(status),
-        label: labels
-            .iter()
-            .find(|(s, _)| *s == status)
-            .map(|(_, l)| l.clone())
-            .unwrap_or_else(|| std::sync::Arc::from("")),
+    let line = |r: &'a Requirement, status: Option<Status>| {
+        let (_, class, label) = labels.iter().find(|(s, _, _)| *s == status).cloned().unwrap_or_else(|| {
+            let empty: Arc<str> = Arc::from("");
+            (status, empty.clone(), empty)
+        });
+        Line { requirement: r, class, label }
     };
     let mut out: Vec<Group<'a>> = Vec::new();
     for r in &catalog.requirements {
@@ -207,14 +212,7 @@ async fn overview(
         None => Vec::new(),
     };
     let statuses = statuses(&answers);
-    let (chapter_scores, overall) = rules::scores(catalog, &statuses);
-    let chapters: Vec<(String, Score, String)> = chapter_scores
-        .into_iter()
-        .map(|(n, s)| {
-            let title = catalog.section(&n).map(|s| s.title.clone()).unwrap_or_default();
-            (n, s, title)
-        })
-        .collect();
+    let (chapters, overall) = chapter_scores(catalog, &statuses);
     let chart = chart_svg(page, &chapters, &overall);
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     render_status(
@@ -605,14 +603,7 @@ pub async fn report(
     let catalog = round_catalog(Some(&round))?;
     let rows = state.store.answers(member.org.id, round.id).await?;
     let members = state.store.members(member.org.id).await?;
-    let (chapter_scores, overall) = rules::scores(catalog, &statuses(&rows));
-    let chapters: Vec<(String, Score, String)> = chapter_scores
-        .into_iter()
-        .map(|(n, s)| {
-            let title = catalog.section(&n).map(|s| s.title.clone()).unwrap_or_default();
-            (n, s, title)
-        })
-        .collect();
+    let (chapters, overall) = chapter_scores(catalog, &statuses(&rows));
     let answers: Vec<(String, rules::Answer)> = rows
         .iter()
         .filter_map(|r| {

@@ -245,6 +245,17 @@ pub fn evidence_type(file_name: &str, content: &[u8]) -> Result<&'static str, Ev
     }
 }
 
+/// The form's `file` field: its cleaned name and content; `Err` when the body is over the limit.
+async fn file_field(multipart: &mut Multipart) -> Result<Option<(String, Bytes)>, ()> {
+    while let Ok(Some(field)) = multipart.next_field().await {
+        if field.name() == Some("file") {
+            let name = clean_file_name(field.file_name().unwrap_or(""));
+            return field.bytes().await.map(|b| Some((name, b))).map_err(|_| ());
+        }
+    }
+    Ok(None)
+}
+
 /// A file name safe to store and to put in a header: no paths, no control characters.
 pub fn clean_file_name(name: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or("");
@@ -271,18 +282,10 @@ pub async fn upload_evidence(
     let Ok(mut multipart) = multipart else {
         return Ok(super::render_error_page(&page, StatusCode::BAD_REQUEST, None));
     };
-    let mut upload: Option<(String, Bytes)> = None;
-    while let Ok(Some(field)) = multipart.next_field().await {
-        if field.name() == Some("file") {
-            let name = clean_file_name(field.file_name().unwrap_or(""));
-            match field.bytes().await {
-                Ok(bytes) => upload = Some((name, bytes)),
-                Err(_) => return Ok(super::render_error_page(&page, StatusCode::PAYLOAD_TOO_LARGE, None)),
-            }
-        }
-    }
-    let Some((name, bytes)) = upload else {
-        return Ok(super::render_error_page(&page, StatusCode::BAD_REQUEST, None));
+    let (name, bytes) = match file_field(&mut multipart).await {
+        Ok(Some(upload)) => upload,
+        Ok(None) => return Ok(super::render_error_page(&page, StatusCode::BAD_REQUEST, None)),
+        Err(()) => return Ok(super::render_error_page(&page, StatusCode::PAYLOAD_TOO_LARGE, None)),
     };
     let problem = match evidence_type(&name, &bytes) {
         Ok(media) => {
@@ -505,16 +508,7 @@ pub async fn import(
     let Ok(mut multipart) = multipart else {
         return Ok(super::render_error_page(&page, StatusCode::BAD_REQUEST, None));
     };
-    let mut upload: Option<(String, Bytes)> = None;
-    while let Ok(Some(field)) = multipart.next_field().await {
-        if field.name() == Some("file") {
-            let name = clean_file_name(field.file_name().unwrap_or(""));
-            if let Ok(bytes) = field.bytes().await {
-                upload = Some((name, bytes));
-            }
-        }
-    }
-    let outcome = match upload {
+    let outcome = match file_field(&mut multipart).await.ok().flatten() {
         None => Err(vec![RowError { row: 0, field: "".into(), message: "choose a file to import".into() }]),
         Some((name, bytes)) => {
             let members: HashMap<String, i64> =

@@ -99,7 +99,22 @@ async fn rows(state: &AppState, member: &Member, round: &Round) -> Result<Vec<[S
 }
 
 fn download(body: Vec<u8>, content_type: &'static str, file_name: &str) -> Response {
-    let disposition = format!("attachment; filename=\"{file_name}\"");
+    // An ASCII name for every browser, and the real one (RFC 6266/5987) for those that read it.
+    let ascii: String = file_name
+        .chars()
+        .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' })
+        .collect();
+    let encoded: String = file_name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    let disposition = format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}");
     let mut resp = (StatusCode::OK, body).into_response();
     let h = resp.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));

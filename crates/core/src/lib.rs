@@ -51,6 +51,7 @@ macro_rules! string_enum {
     };
 }
 
+pub mod access_log;
 pub mod account;
 pub mod assessment;
 pub mod catalog;

@@ -1,0 +1,257 @@
+//! Access events: one access to health data in an EHR or fagsystem, with every field Normen
+//! 5.4.4 asks to be logged, their checks, and the canonical bytes that go into the log.
+
+use crate::org::OrgNumber;
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+
+string_enum! {
+    /// What was done to the information.
+    AccessAction {
+        Read = "read",
+        Create = "create",
+        Update = "update",
+        Delete = "delete",
+        Block = "block",
+        Print = "print",
+        Export = "export",
+        Disclose = "disclose",
+    }
+}
+
+string_enum! {
+    /// The ground for the access.
+    Basis {
+        CareRelation = "care_relation",
+        BreakGlass = "break_glass",
+        Consent = "consent",
+        Administration = "administration",
+        QualityAssurance = "quality_assurance",
+        Other = "other",
+    }
+}
+
+/// Access to health data held by another enterprise: who holds it, why, and which periods.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CrossOrg {
+    pub source_org_number: String,
+    pub reason: String,
+    pub period_from: String,
+    pub period_to: String,
+}
+
+/// One access event, as systems send it (native JSON).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessEvent {
+    /// RFC 3339, e.g. "2026-11-24T08:15:00+01:00".
+    pub occurred_at: String,
+    pub duration_s: u64,
+    /// e.g. "hpr:9144897" or an employee id.
+    pub user_id: String,
+    pub user_name: String,
+    /// The role the person acted in at the time.
+    pub user_role: String,
+    /// The enterprise (virksomhet) whose system was used.
+    pub org_number: String,
+    pub unit: String,
+    /// e.g. "fnr:…".
+    pub patient_id: String,
+    pub information_type: String,
+    pub action: AccessAction,
+    pub basis: Basis,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basis_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disclosed_to: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cross_org: Option<CrossOrg>,
+}
+
+/// One field that was wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventProblem {
+    pub field: &'static str,
+    pub message: String,
+}
+
+/// How far in the future an event's time may be, for clocks that disagree a little.
+pub const CLOCK_SKEW_S: i64 = 300;
+const MAX_TEXT: usize = 512;
+
+fn parse_time(s: &str) -> Option<i64> {
+    s.parse::<jiff::Timestamp>().ok().map(|t| t.as_second())
+}
+
+/// Checks an event against Normen's rules: every required field present and bounded, a real
+/// organisation number, a time that is not in the future (beyond a small skew), a reason for
+/// break-glass and "other", a recipient exactly when something was disclosed, complete
+/// cross-enterprise details. `now` is Unix seconds.
+pub fn check_event(e: &AccessEvent, now: i64) -> Vec<EventProblem> {
+    let mut problems = Vec::new();
+    let mut problem =
+        |field: &'static str, message: &str| problems.push(EventProblem { field, message: message.into() });
+    match parse_time(&e.occurred_at) {
+        None => problem("occurred_at", "must be an RFC 3339 time with offset, e.g. 2026-11-24T08:15:00+01:00"),
+        Some(t) if t > now + CLOCK_SKEW_S => problem("occurred_at", "lies in the future"),
+        Some(_) => {}
+    }
+    if e.duration_s > 7 * 24 * 3600 {
+        problem("duration_s", "is longer than a week");
+    }
+    for (field, value) in [
+        ("user_id", &e.user_id),
+        ("user_name", &e.user_name),
+        ("user_role", &e.user_role),
+        ("unit", &e.unit),
+        ("patient_id", &e.patient_id),
+        ("information_type", &e.information_type),
+    ] {
+        if value.trim().is_empty() {
+            problem(field, "is required");
+        } else if value.chars().count() > MAX_TEXT || value.chars().any(char::is_control) {
+            problem(field, "is too long or holds control characters");
+        }
+    }
+    if OrgNumber::parse(&e.org_number).is_err() {
+        problem("org_number", "must be a valid 9-digit organisation number");
+    }
+    let reason = e.basis_reason.as_deref().map(str::trim).unwrap_or("");
+    if matches!(e.basis, Basis::BreakGlass | Basis::Other) && reason.is_empty() {
+        problem("basis_reason", "is required when the basis is break_glass or other");
+    }
+    if reason.chars().count() > MAX_TEXT * 4 {
+        problem("basis_reason", "is too long");
+    }
+    let disclosed = e.disclosed_to.as_deref().map(str::trim).unwrap_or("");
+    match (e.action == AccessAction::Disclose, disclosed.is_empty()) {
+        (true, true) => problem("disclosed_to", "is required when the action is disclose"),
+        (false, false) => problem("disclosed_to", "is only for the action disclose"),
+        _ => {}
+    }
+    if let Some(c) = &e.cross_org {
+        if OrgNumber::parse(&c.source_org_number).is_err() {
+            problem("cross_org.source_org_number", "must be a valid 9-digit organisation number");
+        }
+        if c.reason.trim().is_empty() {
+            problem("cross_org.reason", "is required");
+        }
+        match (parse_time(&c.period_from), parse_time(&c.period_to)) {
+            (Some(from), Some(to)) if from <= to => {}
+            (Some(_), Some(_)) => problem("cross_org.period_to", "is before period_from"),
+            _ => problem("cross_org.period_from", "period_from and period_to must be RFC 3339 times"),
+        }
+    }
+    problems
+}
+
+/// The bytes of an event as they enter the log: the 16-byte salt followed by the event's
+/// RFC 8785 (JCS) canonical JSON. The salt keeps a published leaf hash from revealing
+/// low-entropy content (a patient id, a time) to anyone who guesses it.
+pub fn canonical_bytes(e: &AccessEvent, salt: &[u8; 16]) -> Vec<u8> {
+    let mut out = salt.to_vec();
+    out.extend(jcs(e));
+    out
+}
+
+/// RFC 8785 canonical JSON of an event. serde_json writes strings exactly as JCS requires
+/// (minimal escapes, lower-case \u00XX), its map without `preserve_order` sorts keys by bytes,
+/// which for these ASCII keys is JCS's UTF-16 order, and every number here is an integer.
+pub fn jcs(e: &AccessEvent) -> Vec<u8> {
+    let value = serde_json::to_value(e).unwrap_or(serde_json::Value::Null);
+    serde_json::to_vec(&value).unwrap_or_default()
+}
+
+/// The salt as stored beside the leaf, base64.
+pub fn salt_text(salt: &[u8; 16]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(salt)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    fn event() -> AccessEvent {
+        serde_json::from_str(
+            r#"{"occurred_at":"2026-11-24T08:15:00+01:00","duration_s":42,"user_id":"hpr:9144897","user_name":"Kari Lege",
+                "user_role":"lege","org_number":"974760673","unit":"Akuttmottak","patient_id":"fnr:15108695088",
+                "information_type":"journalnotat","action":"read","basis":"care_relation"}"#,
+        )
+        .unwrap()
+    }
+
+    // 2027-01-15, after the events below.
+    const NOW: i64 = 1_800_000_000;
+
+    #[test]
+    fn a_complete_event_passes() {
+        assert_eq!(check_event(&event(), NOW), vec![]);
+    }
+
+    #[test]
+    fn missing_unknown_and_wrong_fields_are_refused() {
+        let unknown = r#"{"occurred_at":"x","duration_s":1,"colour":"red"}"#;
+        assert!(serde_json::from_str::<AccessEvent>(unknown).unwrap_err().to_string().contains("unknown field"));
+        let missing = r#"{"occurred_at":"2026-11-24T08:15:00Z"}"#;
+        assert!(serde_json::from_str::<AccessEvent>(missing).unwrap_err().to_string().contains("missing field"));
+        let wrong_type = r#"{"occurred_at":"2026-11-24T08:15:00Z","duration_s":"long"}"#;
+        assert!(serde_json::from_str::<AccessEvent>(wrong_type).is_err());
+
+        let mut e = event();
+        e.basis = Basis::BreakGlass;
+        e.occurred_at = "2099-01-01T00:00:00Z".into();
+        e.org_number = "974760674".into();
+        e.user_id = "  ".into();
+        e.action = AccessAction::Disclose;
+        let fields: Vec<&str> = check_event(&e, NOW).into_iter().map(|p| p.field).collect();
+        assert_eq!(fields, vec!["occurred_at", "user_id", "org_number", "basis_reason", "disclosed_to"]);
+        e.occurred_at = "24.11.2026 08:15".into();
+        assert!(check_event(&e, NOW).iter().any(|p| p.field == "occurred_at" && p.message.contains("RFC 3339")));
+    }
+
+    #[test]
+    fn cross_enterprise_access_needs_its_details() {
+        let mut e = event();
+        e.cross_org = Some(CrossOrg {
+            source_org_number: "983544622".into(),
+            reason: "Pasienten ble overført".into(),
+            period_from: "2026-11-01T00:00:00Z".into(),
+            period_to: "2026-11-20T00:00:00Z".into(),
+        });
+        assert!(check_event(&e, NOW).is_empty());
+        if let Some(c) = e.cross_org.as_mut() {
+            c.period_to = "2026-10-01T00:00:00Z".into();
+            c.reason = String::new();
+        }
+        let fields: Vec<&str> = check_event(&e, NOW).into_iter().map(|p| p.field).collect();
+        assert_eq!(fields, vec!["cross_org.reason", "cross_org.period_to"]);
+    }
+
+    #[test]
+    fn canonical_bytes_are_jcs_with_the_salt_in_front() {
+        let e = event();
+        let bytes = jcs(&e);
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert!(text.starts_with("{\"action\":\"read\",\"basis\":\"care_relation\",\"duration_s\":42,"), "{text}");
+        assert!(!text.contains(' ') || text.contains("Kari Lege"), "no insignificant whitespace");
+        assert!(!text.contains("basis_reason"), "absent optional fields are left out");
+        // Field order in the input does not matter.
+        let reordered: AccessEvent = serde_json::from_str(
+            r#"{"basis":"care_relation","action":"read","information_type":"journalnotat","patient_id":"fnr:15108695088",
+                "unit":"Akuttmottak","org_number":"974760673","user_role":"lege","user_name":"Kari Lege","user_id":"hpr:9144897",
+                "duration_s":42,"occurred_at":"2026-11-24T08:15:00+01:00"}"#,
+        )
+        .unwrap();
+        assert_eq!(jcs(&reordered), bytes);
+        let mut odd = event();
+        odd.user_name = "Å\u{1f}\"\\/€".into();
+        let odd_text = String::from_utf8(jcs(&odd)).unwrap();
+        assert!(odd_text.contains(r#""user_name":"Å\u001f\"\\/€""#), "{odd_text}");
+        let salted = canonical_bytes(&e, &[7u8; 16]);
+        assert_eq!(&salted[..16], &[7u8; 16]);
+        assert_eq!(&salted[16..], bytes.as_slice());
+        assert_ne!(canonical_bytes(&e, &[8u8; 16]), salted);
+    }
+}

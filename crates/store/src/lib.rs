@@ -11,6 +11,7 @@
 mod db;
 mod migrate;
 
+pub mod access_log;
 pub mod account;
 pub mod assessment;
 pub mod org;

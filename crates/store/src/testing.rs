@@ -126,3 +126,14 @@ impl Store {
         mark.await.expect("mark schema version");
     }
 }
+
+impl Store {
+    /// Runs raw SQL as an intruder with database access would, to test what the schema refuses.
+    pub async fn execute_raw_for_test(&self, sql: &str) -> Result<(), crate::StoreError> {
+        match &self.pools {
+            crate::db::Pools::Sqlite { write, .. } => sqlx::raw_sql(sql).execute(write).await.map(|_| ()),
+            crate::db::Pools::Postgres(pool) => sqlx::raw_sql(sql).execute(pool).await.map(|_| ()),
+        }
+        .map_err(crate::StoreError::from)
+    }
+}

@@ -302,3 +302,71 @@ mod assessment {
         }
     }
 }
+
+mod access_log {
+    use super::*;
+    use normverk_store::access_log::NewAccessEvent;
+
+    fn event(i: u32) -> NewAccessEvent {
+        NewAccessEvent {
+            leaf_hash: [i as u8; 32],
+            salt: [1; 16],
+            occurred_at: 1_800_000_000 + i64::from(i),
+            patient_id: format!("fnr:{i}"),
+            user_id: "hpr:1".into(),
+            unit: "Akutt".into(),
+            event_json: format!("{{\"i\":{i}}}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn concurrent_appends_get_dense_indexes() {
+        for engine in engines() {
+            let db = test_db(engine).await;
+            let org = db.store.create_org(&new_org("A", "974760673")).await.unwrap();
+            let mut tasks = Vec::new();
+            for t in 0..20u32 {
+                let store = db.store.clone();
+                tasks.push(tokio::spawn(async move {
+                    let batch: Vec<NewAccessEvent> = (0..50).map(|i| event(t * 50 + i)).collect();
+                    store.append_access_events(org.id, &batch, 1).await
+                }));
+            }
+            let mut firsts = Vec::new();
+            for t in tasks {
+                firsts.push(t.await.unwrap().unwrap());
+            }
+            firsts.sort();
+            assert_eq!(firsts, (0..20).map(|i| i * 50).collect::<Vec<u64>>(), "{engine}: batches are contiguous");
+            assert_eq!(db.store.access_log_size().await.unwrap(), 1000);
+            assert_eq!(db.store.access_leaf_hashes(0, 1000).await.unwrap().len(), 1000);
+        }
+    }
+
+    #[tokio::test]
+    async fn leaves_cannot_be_changed_or_deleted_even_with_database_access() {
+        for engine in engines() {
+            let db = test_db(engine).await;
+            let s = &db.store;
+            let org = s.create_org(&new_org("A", "974760673")).await.unwrap();
+            s.append_access_events(org.id, &[event(1), event(2)], 1).await.unwrap();
+            for sql in [
+                "UPDATE access_leaves SET leaf_hash = salt WHERE idx = 0",
+                "DELETE FROM access_leaves WHERE idx = 1",
+                "UPDATE access_payloads SET patient_id = 'fnr:0' WHERE idx = 0",
+            ] {
+                let err = s.execute_raw_for_test(sql).await.unwrap_err();
+                assert!(
+                    err.to_string().contains("append-only") || err.to_string().contains("cannot be changed"),
+                    "{engine}: {sql}: {err}"
+                );
+            }
+            if engine == "postgres" {
+                let err = s.execute_raw_for_test("TRUNCATE access_leaves CASCADE").await.unwrap_err();
+                assert!(err.to_string().contains("append-only"), "{err}");
+            }
+            let hashes = s.access_leaf_hashes(0, 2).await.unwrap();
+            assert_eq!(hashes, vec![[1u8; 32], [2u8; 32]], "{engine}: nothing changed");
+        }
+    }
+}

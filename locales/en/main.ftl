@@ -300,3 +300,4 @@ error-evidence-content-message = The content of the file does not fit its extens
 error-evidence-frozen-title = The round is frozen
 error-evidence-frozen-message = Evidence cannot be added to a frozen round.
 catalog-export-ciso = Download as a CISO Assistant library (YAML)
+scope-access_log-write = Write events to the access log

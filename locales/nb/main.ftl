@@ -300,3 +300,4 @@ error-evidence-content-message = Innholdet i filen passer ikke med filendelsen. 
 error-evidence-frozen-title = Runden er frosset
 error-evidence-frozen-message = Dokumentasjon kan ikke legges til i en frosset runde.
 catalog-export-ciso = Last ned som CISO Assistant-bibliotek (YAML)
+scope-access_log-write = Skrive hendelser til tilgangsloggen

@@ -100,6 +100,7 @@ string_enum! {
         OrgRead = "org:read",
         OrgWrite = "org:write",
         AssessmentWrite = "assessment:write",
+        AccessLogWrite = "access_log:write",
     }
 }
 
@@ -116,6 +117,8 @@ pub enum Action {
     Assess,
     /// Start, freeze and import assessment rounds.
     ManageAssessment,
+    /// Report accesses to health data into the access log (machines only).
+    WriteAccessLog,
 }
 
 /// Whether someone holding `roles` may do `action`. Least privilege: only admins manage access;
@@ -127,6 +130,7 @@ pub fn role_permits(roles: &[Role], action: Action) -> bool {
         Action::ManageAccess => matches!(role, Role::Admin),
         Action::Assess => matches!(role, Role::Admin | Role::SecurityLead | Role::Dpo | Role::TopManagement),
         Action::ManageAssessment => matches!(role, Role::Admin | Role::SecurityLead | Role::TopManagement),
+        Action::WriteAccessLog => false,
     })
 }
 
@@ -136,6 +140,7 @@ pub fn scope_permits(scopes: &[Scope], action: Action) -> bool {
         Action::Read => true,
         Action::ManageStructure => matches!(scope, Scope::OrgWrite),
         Action::Assess => matches!(scope, Scope::AssessmentWrite),
+        Action::WriteAccessLog => matches!(scope, Scope::AccessLogWrite),
         Action::ManageAccess | Action::ManageAssessment => false,
     })
 }

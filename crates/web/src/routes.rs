@@ -95,6 +95,11 @@ fn routes() -> Routes {
         .post("/org/tokens", tokens::create)
         .post("/org/tokens/{token_id}/revoke", tokens::revoke)
         .get("/api/openapi.json", api::openapi)
+        .add(
+            "POST",
+            "/api/v1/access-events",
+            post(api::access_log::append).layer(DefaultBodyLimit::max(api::access_log::MAX_BYTES)),
+        )
         .get("/api/v1/assessment/rounds", api::assessment::list_rounds)
         .get("/api/v1/assessment/rounds/{round_id}", api::assessment::get_round)
         .get("/api/v1/assessment/rounds/{round_id}/answers", api::assessment::list_answers)

@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1/`, described by OpenAPI 3.1 at `/api/openapi.json`.
 
+pub mod access_log;
 pub mod assessment;
 pub mod catalog;
 pub mod org;
@@ -18,11 +19,12 @@ use utoipa::{Modify, OpenApi};
         description = "The JSON API of normverk. Authenticate with an API token: `Authorization: Bearer nvk_…`. \
                        A token acts for one organisation, within its scopes. Errors are RFC 9457 problem details."
     ),
-    paths(assessment::list_rounds, assessment::get_round, assessment::list_answers, assessment::put_answer, catalog::get_catalog, catalog::search_requirements, catalog::get_requirement, org::get_org, org::list_units, org::create_unit, org::get_unit, org::delete_unit, org::list_members, org::get_member),
-    components(schemas(Problem, FieldError, assessment::RoundOut, assessment::RoundDetailOut, assessment::ScoreOut, assessment::AnswerOut, assessment::AnswerIn, catalog::CatalogOut, catalog::SectionOut, catalog::RequirementOut, org::OrgOut, org::UnitOut, org::NewUnit, org::MemberOut)),
+    paths(access_log::append, assessment::list_rounds, assessment::get_round, assessment::list_answers, assessment::put_answer, catalog::get_catalog, catalog::search_requirements, catalog::get_requirement, org::get_org, org::list_units, org::create_unit, org::get_unit, org::delete_unit, org::list_members, org::get_member),
+    components(schemas(Problem, FieldError, access_log::Appended, assessment::RoundOut, assessment::RoundDetailOut, assessment::ScoreOut, assessment::AnswerOut, assessment::AnswerIn, catalog::CatalogOut, catalog::SectionOut, catalog::RequirementOut, org::OrgOut, org::UnitOut, org::NewUnit, org::MemberOut)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
     tags(
+        (name = "access-log", description = "The tamper-evident log of accesses to health data"),
         (name = "assessment", description = "The organisation's self-assessment against Normen"),
         (name = "catalog", description = "The Normen requirement catalogue"),
         (name = "org", description = "The organisation, its units and members")

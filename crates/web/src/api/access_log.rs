@@ -1,0 +1,129 @@
+//! `/api/v1/access-events`: systems report accesses to health data into the tamper-evident log.
+
+use crate::auth::ApiCaller;
+use crate::error::{ApiError, FieldError, Problem};
+use crate::AppState;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::Json;
+use normverk_core::access_log::{canonical_bytes, check_event, jcs, AccessEvent};
+use normverk_core::org::Action;
+use normverk_store::access_log::NewAccessEvent;
+use rand::RngCore;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// At most this many events in one request.
+pub const MAX_EVENTS: usize = 10_000;
+/// At most this many bytes in one request.
+pub const MAX_BYTES: usize = 16 * 1024 * 1024;
+
+/// Where the accepted events landed in the log.
+#[derive(Serialize, ToSchema)]
+pub struct Appended {
+    /// The log index of the first event; the others follow in the order sent.
+    pub first_index: u64,
+    pub count: usize,
+}
+
+/// The events of a JSON array or NDJSON body, or every problem found, by index and field.
+fn parse_events(content_type: &str, body: &[u8]) -> Result<Vec<AccessEvent>, Vec<FieldError>> {
+    let error = |index: usize, field: &str, message: String| FieldError { field: format!("/{index}{field}"), message };
+    let raw: Vec<serde_json::Value> = if content_type.starts_with("application/x-ndjson") {
+        let text = std::str::from_utf8(body).map_err(|_| vec![error(0, "", "the body is not UTF-8".into())])?;
+        let mut values = Vec::new();
+        let mut errors = Vec::new();
+        for (i, line) in text.lines().filter(|l| !l.trim().is_empty()).enumerate() {
+            match serde_json::from_str(line) {
+                Ok(v) => values.push(v),
+                Err(e) => errors.push(error(i, "", format!("not JSON: {e}"))),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        values
+    } else {
+        match serde_json::from_slice::<serde_json::Value>(body) {
+            Ok(serde_json::Value::Array(values)) => values,
+            Ok(single @ serde_json::Value::Object(_)) => vec![single],
+            Ok(_) => return Err(vec![error(0, "", "send an array of events".into())]),
+            Err(e) => return Err(vec![FieldError { field: "".into(), message: format!("not JSON: {e}") }]),
+        }
+    };
+    if raw.is_empty() {
+        return Err(vec![FieldError { field: "".into(), message: "no events".into() }]);
+    }
+    if raw.len() > MAX_EVENTS {
+        return Err(vec![FieldError { field: "".into(), message: format!("at most {MAX_EVENTS} events per request") }]);
+    }
+    let now = normverk_store::unix_now();
+    let mut events = Vec::with_capacity(raw.len());
+    let mut errors = Vec::new();
+    for (i, value) in raw.into_iter().enumerate() {
+        match serde_json::from_value::<AccessEvent>(value) {
+            Ok(e) => {
+                errors.extend(
+                    check_event(&e, now)
+                        .into_iter()
+                        .map(|p| error(i, &format!("/{}", p.field.replace('.', "/")), p.message)),
+                );
+                events.push(e);
+            }
+            Err(e) => errors.push(error(i, "", e.to_string())),
+        }
+    }
+    if errors.is_empty() {
+        Ok(events)
+    } else {
+        Err(errors)
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/access-events", tag = "access-log",
+    request_body(content = Vec<serde_json::Value>, description = "An array of access events (application/json) or one event per line (application/x-ndjson)"),
+    responses(
+        (status = 201, body = Appended, description = "stored durably"),
+        (status = 403, description = "the token lacks access_log:write", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "more than 16 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "every invalid event and field, by index; nothing stored", body = Problem, content_type = "application/problem+json")))]
+pub async fn append(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Appended>), ApiError> {
+    caller.require(Action::WriteAccessLog)?;
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !(content_type.starts_with("application/json") || content_type.starts_with("application/x-ndjson")) {
+        return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "send application/json or application/x-ndjson"));
+    }
+    let events = parse_events(content_type, &body).map_err(ApiError::invalid)?;
+    let mut rng = rand::rngs::OsRng;
+    let rows: Vec<NewAccessEvent> = events
+        .iter()
+        .map(|e| {
+            let mut salt = [0u8; 16];
+            rng.fill_bytes(&mut salt);
+            NewAccessEvent {
+                leaf_hash: tlog::merkle::leaf_hash(&canonical_bytes(e, &salt)),
+                salt,
+                occurred_at: e.occurred_at.parse::<jiff::Timestamp>().map(|t| t.as_second()).unwrap_or(0),
+                patient_id: e.patient_id.clone(),
+                user_id: e.user_id.clone(),
+                unit: e.unit.clone(),
+                event_json: String::from_utf8(jcs(e)).unwrap_or_default(),
+            }
+        })
+        .collect();
+    let first_index = state.store.append_access_events(caller.org_id, &rows, normverk_store::unix_now()).await?;
+    tracing::info!(
+        org_id = caller.org_id,
+        token_id = caller.token_id,
+        first_index,
+        count = rows.len(),
+        "access events stored"
+    );
+    Ok((StatusCode::CREATED, Json(Appended { first_index, count: rows.len() })))
+}

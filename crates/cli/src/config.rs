@@ -17,6 +17,7 @@ pub struct FileConfig {
     pub session_idle_minutes: Option<i64>,
     pub session_absolute_hours: Option<i64>,
     pub body_limit_bytes: Option<usize>,
+    pub log_origin: Option<String>,
 }
 
 /// Where a setting came from, for `config show`.
@@ -62,6 +63,8 @@ pub struct Config {
     pub session_idle_minutes: Setting<i64>,
     pub session_absolute_hours: Setting<i64>,
     pub body_limit_bytes: Setting<usize>,
+    /// The access log's origin line, also the name of its signing key.
+    pub log_origin: Setting<String>,
 }
 
 /// Values given on the command line or in the environment (clap merges those two).
@@ -73,6 +76,7 @@ pub struct Overrides {
     pub database_url: Option<String>,
     pub log_format: Option<String>,
     pub secure_cookies: Option<bool>,
+    pub log_origin: Option<String>,
 }
 
 impl Config {
@@ -104,8 +108,19 @@ impl Config {
         if body_limit.value < 1024 {
             bail!("body_limit_bytes must be at least 1024");
         }
+        let log_origin = pick(o.log_origin, fc.log_origin, "normverk.local/access-log".to_string());
+        if log_origin.value.is_empty()
+            || log_origin.value.contains('+')
+            || log_origin.value.chars().any(char::is_whitespace)
+        {
+            bail!(
+                "invalid log origin '{}': use a name like example.org/access-log, without spaces or '+'",
+                log_origin.value
+            );
+        }
         Ok(Config {
             file,
+            log_origin,
             addr: Setting { value: parsed_addr, source: addr.source },
             data_dir: pick(o.data_dir, fc.data_dir, PathBuf::from("normverk-data")),
             database_url,
@@ -142,6 +157,7 @@ impl Config {
             self.session_absolute_hours.source,
         );
         line("body_limit_bytes", self.body_limit_bytes.value.to_string(), self.body_limit_bytes.source);
+        line("log_origin", quote(&self.log_origin.value), self.log_origin.source);
         out
     }
 

@@ -2,6 +2,7 @@
 
 mod backup;
 mod config;
+mod log_key;
 
 use anyhow::{anyhow, bail, Context};
 use clap::{Args, Parser, Subcommand};
@@ -38,6 +39,9 @@ struct GlobalArgs {
     /// Log format.
     #[arg(long, global = true, env = "NORMVERK_LOG_FORMAT", value_parser = ["text", "json"])]
     log_format: Option<String>,
+    /// The access log's origin name (its checkpoints' first line) [default: normverk.local/access-log].
+    #[arg(long, global = true, env = "NORMVERK_LOG_ORIGIN", value_name = "NAME")]
+    log_origin: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -81,6 +85,17 @@ enum Command {
     Restore { file: PathBuf },
     /// Print the OpenAPI document of the JSON API.
     Openapi,
+    /// The tamper-evident access log.
+    Log {
+        #[command(subcommand)]
+        command: LogCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum LogCommand {
+    /// Print the verifier key of the log's signing key (created on first use).
+    Key,
 }
 
 #[derive(Subcommand)]
@@ -199,6 +214,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         database_url: cli.global.database_url,
         log_format: cli.global.log_format,
         secure_cookies,
+        log_origin: cli.global.log_origin,
     })?;
     init_logging(&config.log_format.value);
     match cli.command {
@@ -225,6 +241,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Backup { file } => backup::backup(&config, &open_migrated(&config).await?, &file).await,
         Command::Restore { file } => backup::restore(&config, &file).await,
+        Command::Log { command: LogCommand::Key } => {
+            ensure_data_dir(&config.data_dir.value)?;
+            println!("{}", log_key::load_or_create(&config)?.verifier().key_string());
+            Ok(())
+        }
         Command::Openapi => {
             print!("{}", normverk_web::openapi_json());
             Ok(())
@@ -282,6 +303,9 @@ async fn open_migrated(config: &Config) -> anyhow::Result<Store> {
 async fn serve(config: Config) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let store = open_migrated(&config).await?;
+    // The log's signing key exists from the first start, so backups carry it from day one.
+    let log_signer = log_key::load_or_create(&config)?;
+    tracing::info!(origin = %log_signer.name, verifier = %log_signer.verifier().key_string(), "access log key");
     let addr = config.addr.value;
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     let local = listener.local_addr()?;

@@ -301,3 +301,32 @@ async fn commands_work_on_postgresql() {
     assert!(child.wait().unwrap().success());
     assert!(ready, "serve on PostgreSQL answers /readyz");
 }
+
+#[test]
+fn the_log_key_is_created_once_private_and_named_by_the_origin() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let o = normverk(d, &["log", "key"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let key = stdout(&o).trim().to_string();
+    assert!(key.starts_with("normverk.local/access-log+"), "{key}");
+    assert!(tlog::note::Verifier::from_key_string(&key).is_ok(), "a valid C2SP verifier key");
+    let file = d.join("normverk-data/keys/log.key");
+    assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(stdout(&normverk(d, &["log", "key"])).trim(), key, "created once");
+    assert_one_line_failure(&normverk(d, &["--log-origin", "other.example/log", "log", "key"]), "is for origin");
+    assert_one_line_failure(&normverk(d, &["--log-origin", "has space", "log", "key"]), "invalid log origin");
+    let o = Command::new(BIN)
+        .args(["--data-dir", "elsewhere", "--log-origin", "PeterNeumann", "log", "key"])
+        .current_dir(d)
+        .env("NORMVERK_LOG_KEY", "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz")
+        .output()
+        .unwrap();
+    assert_eq!(
+        stdout(&o).trim(),
+        "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
+        "{}",
+        stderr(&o)
+    );
+}

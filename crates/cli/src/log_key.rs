@@ -1,0 +1,56 @@
+//! The access log's Ed25519 signing key: from `NORMVERK_LOG_KEY`, or the data directory's
+//! `keys/log.key` (created on first use, readable by the owner only).
+
+use crate::config::Config;
+use anyhow::{bail, Context};
+use rand::RngCore;
+use std::path::PathBuf;
+use tlog::note::Signer;
+
+pub fn key_path(config: &Config) -> PathBuf {
+    config.data_dir.value.join("keys").join("log.key")
+}
+
+/// The signer for the configured origin, creating the key file when there is none.
+pub fn load_or_create(config: &Config) -> anyhow::Result<Signer> {
+    let origin = &config.log_origin.value;
+    let signer = if let Ok(text) = std::env::var("NORMVERK_LOG_KEY") {
+        Signer::from_key_string(&text).map_err(|e| anyhow::anyhow!("NORMVERK_LOG_KEY: {e}"))?
+    } else {
+        let path = key_path(config);
+        if path.exists() {
+            let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+            Signer::from_key_string(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+        } else {
+            create(&path, origin)?
+        }
+    };
+    if &signer.name != origin {
+        bail!("the log key is for origin '{}', but the configured log origin is '{origin}'", signer.name);
+    }
+    Ok(signer)
+}
+
+fn create(path: &std::path::Path, origin: &str) -> anyhow::Result<Signer> {
+    use std::io::Write;
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    let mut seed = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut seed);
+    let signer = Signer::new(origin, seed).map_err(|e| anyhow::anyhow!("log origin: {e}"))?;
+    if let Some(dir) = path.parent() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(format!("{}\n", signer.key_string()).as_bytes())?;
+    file.sync_all()?;
+    Ok(signer)
+}

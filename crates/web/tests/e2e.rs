@@ -327,7 +327,16 @@ async fn assessment_journey_search_answer_evidence_freeze_chart_export() {
     b.goto(&app.url("/assessment")).await;
     b.fill("#name", "Egenvurdering 2026").await;
     b.click("form[action='/assessment/rounds'] button").await;
-    let round = app.store.latest_round(org.id).await.unwrap().expect("round started");
+    // The click returns before the form's request is done: wait for the round to exist.
+    let mut started = None;
+    for _ in 0..100 {
+        started = app.store.latest_round(org.id).await.unwrap();
+        if started.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let round = started.expect("round started");
     b.wait_for_path(&format!("/assessment/rounds/{}", round.id)).await;
 
     // "Ikke relevant" without a justification is refused; with one it is saved.

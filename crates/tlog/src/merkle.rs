@@ -44,6 +44,24 @@ pub fn empty_root() -> Hash {
     Sha256::digest([]).into()
 }
 
+/// MTH of a list of node hashes, iteratively: the nodes of each level are combined pairwise, an
+/// odd last node moving up unchanged (RFC 9162's split is equivalent). The empty list gives the
+/// empty root.
+pub fn mth(hashes: &[Hash]) -> Hash {
+    let mut level: Vec<Hash> = hashes.to_vec();
+    while level.len() > 1 {
+        level = level
+            .chunks(2)
+            .map(|pair| match pair {
+                [l, r] => node_hash(l, r),
+                [single] => *single,
+                _ => empty_root(),
+            })
+            .collect();
+    }
+    level.first().copied().unwrap_or_else(empty_root)
+}
+
 /// The largest power of two smaller than `n` (n ≥ 2).
 fn split(n: u64) -> u64 {
     let mut k = 1u64;
@@ -84,21 +102,8 @@ impl Tree {
         Ok(())
     }
 
-    /// MTH(D[start:end]) for a non-empty range, iteratively: the nodes of each level are
-    /// combined pairwise, an odd last node moving up unchanged (RFC 9162's split is equivalent).
     fn range_hash(&self, start: u64, end: u64) -> Hash {
-        let mut level: Vec<Hash> = self.leaves[start as usize..end as usize].to_vec();
-        while level.len() > 1 {
-            level = level
-                .chunks(2)
-                .map(|pair| match pair {
-                    [l, r] => node_hash(l, r),
-                    [single] => *single,
-                    _ => empty_root(),
-                })
-                .collect();
-        }
-        level.first().copied().unwrap_or_else(empty_root)
+        mth(&self.leaves[start as usize..end as usize])
     }
 
     /// The Merkle tree hash of the first `size` leaves.
@@ -110,62 +115,107 @@ impl Tree {
     /// The audit path of leaf `index` in the tree of the first `size` leaves (RFC 9162 2.1.3.1).
     pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, ProofError> {
         self.check_size(size)?;
-        if index >= size {
-            return Err(ProofError::IndexOutOfRange { index, size });
-        }
-        let mut proof = Vec::new();
-        self.path(index, 0, size, &mut proof);
-        Ok(proof)
-    }
-
-    fn path(&self, m: u64, start: u64, end: u64, proof: &mut Vec<Hash>) {
-        let n = end - start;
-        if n <= 1 {
-            return;
-        }
-        let k = split(n);
-        if m < k {
-            self.path(m, start, start + k, proof);
-            proof.push(self.range_hash(start + k, end));
-        } else {
-            self.path(m - k, start + k, end, proof);
-            proof.push(self.range_hash(start, start + k));
-        }
+        Ok(inclusion_ranges(index, size)?.into_iter().map(|(a, b)| self.range_hash(a, b)).collect())
     }
 
     /// The consistency proof between the trees of `old` and `new` leaves (RFC 9162 2.1.4.1).
     pub fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>, ProofError> {
         self.check_size(new)?;
-        if old > new {
-            return Err(ProofError::SizesOutOfOrder { old, new });
-        }
-        if old == 0 {
-            return Err(ProofError::EmptyOldTree);
-        }
-        let mut proof = Vec::new();
-        if old < new {
-            self.subproof(old, 0, new, true, &mut proof);
-        }
-        Ok(proof)
+        Ok(consistency_ranges(old, new)?.into_iter().map(|(a, b)| self.range_hash(a, b)).collect())
     }
+}
 
-    fn subproof(&self, m: u64, start: u64, end: u64, complete: bool, proof: &mut Vec<Hash>) {
-        let n = end - start;
-        if m == n {
-            if !complete {
-                proof.push(self.range_hash(start, end));
-            }
-            return;
+/// The leaf ranges `[start, end)` whose tree hashes make up the audit path of leaf `index` in
+/// the tree of `size` leaves, in proof order. Lets a store that keeps hashes elsewhere (tiles)
+/// build proofs without the whole tree: see [`subtrees`].
+pub fn inclusion_ranges(index: u64, size: u64) -> Result<Vec<(u64, u64)>, ProofError> {
+    if index >= size {
+        return Err(ProofError::IndexOutOfRange { index, size });
+    }
+    let mut ranges = Vec::new();
+    path(index, 0, size, &mut ranges);
+    Ok(ranges)
+}
+
+fn path(m: u64, start: u64, end: u64, ranges: &mut Vec<(u64, u64)>) {
+    let n = end - start;
+    if n <= 1 {
+        return;
+    }
+    let k = split(n);
+    if m < k {
+        path(m, start, start + k, ranges);
+        ranges.push((start + k, end));
+    } else {
+        path(m - k, start + k, end, ranges);
+        ranges.push((start, start + k));
+    }
+}
+
+/// The leaf ranges whose tree hashes make up the consistency proof between the trees of `old`
+/// and `new` leaves, in proof order.
+pub fn consistency_ranges(old: u64, new: u64) -> Result<Vec<(u64, u64)>, ProofError> {
+    if old > new {
+        return Err(ProofError::SizesOutOfOrder { old, new });
+    }
+    if old == 0 {
+        return Err(ProofError::EmptyOldTree);
+    }
+    let mut ranges = Vec::new();
+    if old < new {
+        subproof(old, 0, new, true, &mut ranges);
+    }
+    Ok(ranges)
+}
+
+fn subproof(m: u64, start: u64, end: u64, complete: bool, ranges: &mut Vec<(u64, u64)>) {
+    let n = end - start;
+    if m == n {
+        if !complete {
+            ranges.push((start, end));
         }
-        let k = split(n);
-        if m <= k {
-            self.subproof(m, start, start + k, complete, proof);
-            proof.push(self.range_hash(start + k, end));
-        } else {
-            self.subproof(m - k, start + k, end, false, proof);
-            proof.push(self.range_hash(start, start + k));
+        return;
+    }
+    let k = split(n);
+    if m <= k {
+        subproof(m, start, start + k, complete, ranges);
+        ranges.push((start + k, end));
+    } else {
+        subproof(m - k, start + k, end, false, ranges);
+        ranges.push((start, start + k));
+    }
+}
+
+/// The complete subtrees that make up the range `[start, end)`, left to right, as
+/// (height, index): subtree (h, k) holds leaves `k·2^h .. (k+1)·2^h`. The range's tree hash is
+/// theirs folded from the right: `H(s1, H(s2, … sn))` ([`fold_subtrees`]). `start` must be a
+/// multiple of the largest power of two not above `end - start`, as it is for every range of a
+/// proof and for `[0, size)`; other ranges give an empty list.
+pub fn subtrees(start: u64, end: u64) -> Vec<(u8, u64)> {
+    let mut out = Vec::new();
+    if end <= start {
+        return out;
+    }
+    let n = end - start;
+    let top = 63 - n.leading_zeros();
+    if !start.is_multiple_of(1u64 << top) {
+        return out;
+    }
+    let mut pos = start;
+    for h in (0..=top).rev() {
+        if n & (1u64 << h) != 0 {
+            out.push((h as u8, pos >> h));
+            pos += 1u64 << h;
         }
     }
+    out
+}
+
+/// The tree hash of consecutive complete subtrees given left to right: the last, folded into
+/// each before it from the right. `None` for none.
+pub fn fold_subtrees(hashes: &[Hash]) -> Option<Hash> {
+    let (last, rest) = hashes.split_last()?;
+    Some(rest.iter().rev().fold(*last, |acc, h| node_hash(h, &acc)))
 }
 
 /// Verifies that `leaf` is at `index` in the tree of `size` leaves with root `root`

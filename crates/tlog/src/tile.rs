@@ -8,7 +8,9 @@
 //! assert_eq!(parse_tile_path("tile/1/005.p/17"), Ok((1, 5, 17)));
 //! ```
 
+use crate::merkle::{empty_root, fold_subtrees, mth, subtrees};
 use crate::Hash;
+use std::collections::BTreeMap;
 
 /// Hashes per full tile.
 pub const TILE_WIDTH: u16 = 256;
@@ -25,6 +27,157 @@ pub enum TileError {
     BadBundle,
     #[error("a tile holds 1 to 256 whole hashes")]
     BadTile,
+    #[error("tile {level}/{index} is missing or too narrow")]
+    MissingTile { level: u8, index: u64 },
+    #[error("the edge does not fit a tree of {size} leaves")]
+    BadEdge { size: u64 },
+}
+
+/// Tiles by (level, index): whatever a store fetched, full or partial.
+pub type Tiles = BTreeMap<(u8, u64), Vec<Hash>>;
+
+/// Where the hash of complete subtree (height, index) is found: the tile (level, index) and
+/// the run of its hashes (offset, count) whose tree hash it is.
+fn locate(height: u8, index: u64) -> (u8, u64, usize, usize) {
+    let level = height / 8;
+    let rise = u32::from(height % 8);
+    let first = index << rise;
+    (level, first >> 8, (first & 0xff) as usize, 1usize << rise)
+}
+
+/// The width of tile (level, index) in the tree of `size` leaves: 256, or less for the partial
+/// tile at the right edge, or 0 when the tree does not reach it.
+pub fn tile_width(level: u8, index: u64, size: u64) -> u16 {
+    let entries = size.checked_shr(8 * u32::from(level)).unwrap_or(0);
+    let before = index.saturating_mul(256);
+    entries.saturating_sub(before).min(256) as u16
+}
+
+/// The tiles, as (level, index, width), that hold the hashes of the given leaf ranges of the
+/// tree of `size` leaves (ranges as from [`crate::merkle::inclusion_ranges`]).
+pub fn tiles_for(ranges: &[(u64, u64)], size: u64) -> Vec<(u8, u64, u16)> {
+    let mut out: Vec<(u8, u64, u16)> = ranges
+        .iter()
+        .flat_map(|&(a, b)| subtrees(a, b))
+        .map(|(h, k)| {
+            let (level, index, _, _) = locate(h, k);
+            (level, index, tile_width(level, index, size))
+        })
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// The tree hash of a leaf range from tiles.
+pub fn range_hash(tiles: &Tiles, start: u64, end: u64) -> Result<Hash, TileError> {
+    let hashes = subtrees(start, end)
+        .into_iter()
+        .map(|(h, k)| {
+            let (level, index, offset, count) = locate(h, k);
+            tiles
+                .get(&(level, index))
+                .and_then(|t| t.get(offset..offset + count))
+                .map(mth)
+                .ok_or(TileError::MissingTile { level, index })
+        })
+        .collect::<Result<Vec<Hash>, TileError>>()?;
+    fold_subtrees(&hashes).ok_or(TileError::MissingTile { level: 0, index: start >> 8 })
+}
+
+/// A proof from tiles: the tree hash of each range, in order.
+pub fn proof(tiles: &Tiles, ranges: &[(u64, u64)]) -> Result<Vec<Hash>, TileError> {
+    ranges.iter().map(|&(a, b)| range_hash(tiles, a, b)).collect()
+}
+
+/// A tile that has just become full.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FullTile {
+    pub level: u8,
+    pub index: u64,
+    pub hashes: Vec<Hash>,
+}
+
+/// The right edge of a tiled tree: the partial tile of each level. Leaves pushed in turn yield
+/// the tiles they complete; the root is computed from the edge alone. This is what a log's
+/// integrator keeps between batches.
+///
+/// ```
+/// use tlog::merkle::{leaf_hash, Tree};
+/// use tlog::tile::Frontier;
+///
+/// let leaves: Vec<_> = (0..1000u32).map(|i| leaf_hash(&i.to_be_bytes())).collect();
+/// let mut frontier = Frontier::default();
+/// let mut full = Vec::new();
+/// for leaf in &leaves {
+///     frontier.push(*leaf, &mut full);
+/// }
+/// assert_eq!(full.len(), 3); // three full tiles of 256 leaves at level 0
+/// assert_eq!(frontier.root(), Tree::new(leaves).root(1000).unwrap());
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Frontier {
+    size: u64,
+    levels: Vec<Vec<Hash>>,
+}
+
+impl Frontier {
+    /// Resumes at a tree of `size` leaves from its partial tiles, lowest level first. Each must
+    /// hold `(size >> 8·level) mod 256` hashes.
+    pub fn resume(size: u64, mut levels: Vec<Vec<Hash>>) -> Result<Frontier, TileError> {
+        while levels.last().is_some_and(Vec::is_empty) {
+            levels.pop();
+        }
+        let shifted = |l: usize| size.checked_shr(8 * l as u32).unwrap_or(0);
+        let fits = levels.iter().enumerate().all(|(l, tile)| tile.len() as u64 == shifted(l) & 0xff)
+            && shifted(levels.len()) == 0;
+        if !fits {
+            return Err(TileError::BadEdge { size });
+        }
+        Ok(Frontier { size, levels })
+    }
+
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The partial tile of each level, lowest first (some may be empty).
+    pub fn edge(&self) -> &[Vec<Hash>] {
+        &self.levels
+    }
+
+    /// Appends a leaf hash; tiles it completes are added to `full`, lowest level first.
+    pub fn push(&mut self, leaf: Hash, full: &mut Vec<FullTile>) {
+        self.size += 1;
+        let mut carry = leaf;
+        let mut level = 0usize;
+        loop {
+            if self.levels.len() <= level {
+                self.levels.push(Vec::with_capacity(256));
+            }
+            self.levels[level].push(carry);
+            if self.levels[level].len() < 256 {
+                return;
+            }
+            let hashes = std::mem::take(&mut self.levels[level]);
+            carry = mth(&hashes);
+            let index = (self.size >> (8 * (level as u32 + 1))) - 1;
+            full.push(FullTile { level: level as u8, index, hashes });
+            level += 1;
+        }
+    }
+
+    /// The tree hash of all leaves pushed.
+    pub fn root(&self) -> Hash {
+        let mut nodes = Vec::new();
+        for entries in self.levels.iter().rev() {
+            for (h, k) in subtrees(0, entries.len() as u64) {
+                let from = (k << h) as usize;
+                nodes.push(mth(&entries[from..from + (1usize << h)]));
+            }
+        }
+        fold_subtrees(&nodes).unwrap_or_else(empty_root)
+    }
 }
 
 /// The index as path elements: zero-padded groups of three digits, all but the last with "x".
@@ -197,6 +350,50 @@ mod tests {
         ] {
             assert!(parse_tile_path(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn frontier_tiles_and_proofs_agree_with_the_tree() {
+        use crate::merkle::{consistency_ranges, inclusion_ranges, leaf_hash, Tree};
+        let n = 256 * 256 + 300;
+        let leaves: Vec<Hash> = (0..n as u32).map(|i| leaf_hash(&i.to_be_bytes())).collect();
+        let tree = Tree::new(leaves.clone());
+        let mut frontier = Frontier::default();
+        let mut tiles = Tiles::new();
+        let mut full = Vec::new();
+        for (i, leaf) in leaves.iter().enumerate() {
+            frontier.push(*leaf, &mut full);
+            let size = i as u64 + 1;
+            if [1, 2, 255, 256, 257, 65535, 65536, 65537, n as u64].contains(&size) {
+                assert_eq!(frontier.root(), tree.root(size).unwrap(), "root at {size}");
+                let resumed = Frontier::resume(size, frontier.edge().to_vec()).unwrap();
+                assert_eq!(resumed.root(), frontier.root());
+            }
+        }
+        assert_eq!(full.len(), 258);
+        assert_eq!((full[256].level, full[256].index), (1, 0));
+        for t in full {
+            tiles.insert((t.level, t.index), t.hashes);
+        }
+        for (l, edge) in frontier.edge().iter().enumerate() {
+            if !edge.is_empty() {
+                let index = (n as u64 >> (8 * l)) / 256;
+                assert_eq!(tile_width(l as u8, index, n as u64) as usize, edge.len());
+                tiles.insert((l as u8, index), edge.clone());
+            }
+        }
+        for (index, size) in [(0u64, n as u64), (65_800, n as u64), (65_535, 65_537), (5, 6), (300, 1000)] {
+            let ranges = inclusion_ranges(index, size).unwrap();
+            assert!(tiles_for(&ranges, size).iter().all(|&(l, i, w)| tiles.get(&(l, i)).unwrap().len() >= w as usize));
+            assert_eq!(proof(&tiles, &ranges).unwrap(), tree.inclusion_proof(index, size).unwrap());
+        }
+        for (old, new) in [(1u64, n as u64), (65_536, n as u64), (300, 65_830), (7, 8)] {
+            let ranges = consistency_ranges(old, new).unwrap();
+            assert_eq!(proof(&tiles, &ranges).unwrap(), tree.consistency_proof(old, new).unwrap());
+        }
+        assert!(Frontier::resume(5, vec![vec![[0; 32]; 4]]).is_err());
+        assert!(Frontier::resume(256, vec![vec![[0; 32]; 0]]).is_err());
+        assert_eq!(range_hash(&Tiles::new(), 0, 1), Err(TileError::MissingTile { level: 0, index: 0 }));
     }
 
     #[test]

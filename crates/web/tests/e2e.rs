@@ -297,7 +297,7 @@ async fn first_journey_setup_logout_login_dashboard_language() {
         b.goto(&app.url("/")).await;
         b.click("#lang-select option[value=en]").await;
         b.click(".lang-switch button").await;
-        b.wait_for_path("/").await;
+        b.wait_for_text("Overview").await;
         assert_eq!(b.text(".main-nav a[aria-current=page]").await, "Overview", "{engine}: switched to English");
         b.screenshot(&shots, "10-english").await;
         b.assert_accessible(&axe, "dashboard in English").await;

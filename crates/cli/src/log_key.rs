@@ -13,6 +13,15 @@ pub fn key_path(config: &Config) -> PathBuf {
 
 /// The signer for the configured origin, creating the key file when there is none.
 pub fn load_or_create(config: &Config) -> anyhow::Result<Signer> {
+    load_with(config, true)
+}
+
+/// The signer for the configured origin; an error when there is no key yet.
+pub fn load(config: &Config) -> anyhow::Result<Signer> {
+    load_with(config, false)
+}
+
+fn load_with(config: &Config, create_missing: bool) -> anyhow::Result<Signer> {
     let origin = &config.log_origin.value;
     let signer = if let Ok(text) = std::env::var("NORMVERK_LOG_KEY") {
         Signer::from_key_string(&text).map_err(|e| anyhow::anyhow!("NORMVERK_LOG_KEY: {e}"))?
@@ -21,8 +30,10 @@ pub fn load_or_create(config: &Config) -> anyhow::Result<Signer> {
         if path.exists() {
             let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
             Signer::from_key_string(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
-        } else {
+        } else if create_missing {
             create(&path, origin)?
+        } else {
+            bail!("there is no log key at {} (and NORMVERK_LOG_KEY is not set)", path.display());
         }
     };
     if &signer.name != origin {

@@ -96,6 +96,14 @@ enum Command {
 enum LogCommand {
     /// Print the verifier key of the log's signing key (created on first use).
     Key,
+    /// Verify the whole log: every event against its leaf hash, the tree against the stored
+    /// tiles, every checkpoint's signature and root. Exits 1 naming the first bad index.
+    Verify {
+        /// Also prove that this checkpoint, saved earlier by an outsider, is consistent with
+        /// today's log.
+        #[arg(long, value_name = "FILE")]
+        checkpoint: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -246,11 +254,66 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", log_key::load_or_create(&config)?.verifier().key_string());
             Ok(())
         }
+        Command::Log { command: LogCommand::Verify { checkpoint } } => log_verify(&config, checkpoint.as_deref()).await,
         Command::Openapi => {
             print!("{}", normverk_web::openapi_json());
             Ok(())
         }
     }
+}
+
+async fn log_verify(config: &Config, saved: Option<&std::path::Path>) -> anyhow::Result<()> {
+    use normverk_web::access_log::{verify, verify_saved_checkpoint, LogError};
+    let saved = match saved {
+        Some(path) => Some(std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?),
+        None => None,
+    };
+    let verifier = log_key::load(config)?.verifier();
+    let store = open(config).await?;
+    store.require_current_schema().await?;
+    let bar = indicatif::ProgressBar::new(0).with_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} events ({per_sec}, {eta} left)",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let started = std::time::Instant::now();
+    let result = verify(&store, &verifier, &mut |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    })
+    .await;
+    bar.finish_and_clear();
+    let verified = match result {
+        Ok(v) => v,
+        Err(LogError::Tampered { index, message }) => {
+            let at = index.map(|i| format!(" at index {i}")).unwrap_or_default();
+            anyhow::bail!("the log does not verify{at}: {message}");
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "ok: {} events ({} retired, checked by their leaf hash), {} checkpoints verified in {:.1} s ({:.0} events/s)",
+        verified.leaves,
+        verified.retired,
+        verified.checkpoints,
+        secs,
+        verified.leaves as f64 / secs.max(1e-9)
+    );
+    if let Some((size, root)) = verified.head {
+        println!("head: size {size}, root {}", normverk_web::base64(&root));
+    }
+    if let Some(note) = saved {
+        match verify_saved_checkpoint(&store, &verifier, &note).await {
+            Ok((old, new)) => {
+                println!("ok: the saved checkpoint of size {old} is consistent with today's log of size {new}")
+            }
+            Err(e) => anyhow::bail!("{e}"),
+        }
+    }
+    store.close().await;
+    Ok(())
 }
 
 fn init_logging(format: &str) {
@@ -317,7 +380,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         },
         body_limit: config.body_limit_bytes.value,
     };
-    let state = normverk_web::AppState::new(store.clone(), web);
+    let state = normverk_web::AppState::new(store.clone(), web, log_signer);
     if let Some(token) = normverk_web::setup_token_if_needed(&store).await? {
         // Printed, never logged: the link grants the right to create the first administrator.
         println!("normverk is not set up yet. Open this link within an hour to set it up: http://{local}/setup?token={token}");

@@ -330,3 +330,103 @@ fn the_log_key_is_created_once_private_and_named_by_the_origin() {
         stderr(&o)
     );
 }
+
+/// One HTTP/1.1 request over a fresh connection; the status code and body.
+fn http(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
+    use std::io::{Read, Write as _};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    let mut req =
+        format!("{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    stream.write_all(req.as_bytes()).unwrap();
+    let mut resp = String::new();
+    stream.read_to_string(&mut resp).unwrap();
+    let status = resp.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = resp.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (status, body)
+}
+
+#[tokio::test]
+async fn log_verify_checks_the_whole_log_and_a_saved_checkpoint_and_names_the_bad_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert!(normverk(d, &["org", "add", "--name", "Fjordlegen", "--org-number", "974760673"]).status.success());
+    let o = normverk(d, &["token", "add", "--org", "974760673", "--scope", "access_log:write", "--name", "EPJ"]);
+    let token = stdout(&o).lines().last().unwrap().to_string();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = Command::new(BIN)
+        .args(["serve", "--addr", &addr])
+        .current_dir(d)
+        .env_remove("NORMVERK_DATABASE_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let event = |i: usize| {
+        format!(
+            r#"{{"occurred_at":"2026-11-20T08:15:00+01:00","duration_s":1,"user_id":"hpr:1","user_name":"Kari","user_role":"lege","org_number":"974760673","unit":"Akutt","patient_id":"fnr:{i}","information_type":"notat","action":"read","basis":"care_relation"}}"#
+        )
+    };
+    let auth = format!("Bearer {token}");
+    let post = |from: usize, n: usize| {
+        let body = (from..from + n).map(event).collect::<Vec<_>>().join("\n");
+        let headers = [("Authorization", auth.as_str()), ("Content-Type", "application/x-ndjson")];
+        for _ in 0..50 {
+            if std::net::TcpStream::connect(&addr).is_ok() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        let (status, body) = http(&addr, "POST", "/api/v1/access-events", &headers, &body);
+        assert_eq!(status, 201, "{body}");
+    };
+    let checkpoint_of = |size: u64| {
+        for _ in 0..100 {
+            let (status, note) = http(&addr, "GET", "/log/checkpoint", &[], "");
+            if status == 200 && note.lines().nth(1).and_then(|l| l.parse::<u64>().ok()).is_some_and(|s| s >= size) {
+                return note;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("no checkpoint of {size}");
+    };
+    post(0, 1000);
+    let saved = checkpoint_of(1000);
+    std::fs::write(d.join("saved.checkpoint"), &saved).unwrap();
+    post(1000, 500);
+    checkpoint_of(1500);
+    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    assert!(child.wait().unwrap().success());
+
+    let o = normverk(d, &["log", "verify", "--checkpoint", "saved.checkpoint"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("ok: 1500 events"), "{out}");
+    assert!(out.contains("the saved checkpoint of size 1000 is consistent"), "{out}");
+
+    // A checkpoint signed by another key, or for a tree the log never had, is refused.
+    std::fs::write(d.join("forged.checkpoint"), saved.replace("\n1000\n", "\n1001\n")).unwrap();
+    assert_one_line_failure(&normverk(d, &["log", "verify", "--checkpoint", "forged.checkpoint"]), "not signed");
+    assert_one_line_failure(&normverk(d, &["log", "verify", "--checkpoint", "missing.file"]), "cannot read");
+
+    // Tampering: one byte of one event, behind the triggers' back.
+    let store = normverk_store::Store::open(&normverk_store::DbTarget::Sqlite(d.join("normverk-data/normverk.db")))
+        .await
+        .unwrap();
+    store.execute_raw_for_test("DROP TRIGGER access_payloads_no_update").await.unwrap();
+    store
+        .execute_raw_for_test(
+            "UPDATE access_payloads SET event_json = replace(event_json, 'fnr:1234', 'fnr:1235') WHERE idx = 1234",
+        )
+        .await
+        .unwrap();
+    store.close().await;
+    let o = normverk(d, &["log", "verify"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_one_line_failure(&o, "at index 1234");
+}

@@ -101,6 +101,7 @@ string_enum! {
         OrgWrite = "org:write",
         AssessmentWrite = "assessment:write",
         AccessLogWrite = "access_log:write",
+        AccessLogRead = "access_log:read",
     }
 }
 
@@ -119,6 +120,8 @@ pub enum Action {
     ManageAssessment,
     /// Report accesses to health data into the access log (machines only).
     WriteAccessLog,
+    /// Read the access log's events: they are personal data, for those who audit.
+    ReadAccessLog,
 }
 
 /// Whether someone holding `roles` may do `action`. Least privilege: only admins manage access;
@@ -131,6 +134,7 @@ pub fn role_permits(roles: &[Role], action: Action) -> bool {
         Action::Assess => matches!(role, Role::Admin | Role::SecurityLead | Role::Dpo | Role::TopManagement),
         Action::ManageAssessment => matches!(role, Role::Admin | Role::SecurityLead | Role::TopManagement),
         Action::WriteAccessLog => false,
+        Action::ReadAccessLog => matches!(role, Role::Admin | Role::SecurityLead | Role::Dpo | Role::Auditor),
     })
 }
 
@@ -141,6 +145,7 @@ pub fn scope_permits(scopes: &[Scope], action: Action) -> bool {
         Action::ManageStructure => matches!(scope, Scope::OrgWrite),
         Action::Assess => matches!(scope, Scope::AssessmentWrite),
         Action::WriteAccessLog => matches!(scope, Scope::AccessLogWrite),
+        Action::ReadAccessLog => matches!(scope, Scope::AccessLogRead),
         Action::ManageAccess | Action::ManageAssessment => false,
     })
 }

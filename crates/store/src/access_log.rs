@@ -1,14 +1,17 @@
 //! The access log's storage: leaves (index, leaf hash, salt) that can never change, and the
-//! events apart from them. Sequencing happens here, in the transaction that makes the events
-//! durable.
+//! events apart from them; full tiles and signed checkpoints, also unchangeable; the edge (the
+//! partial tiles of the latest checkpoint) as a replaceable cache. Sequencing happens here, in
+//! the transaction that makes the events durable.
 
 use crate::db::{read, write_tx, Store, StoreError, StoreResult};
+use tlog::tile::{FullTile, Tiles};
+use tlog::Hash;
 
 /// One event ready to store: its leaf hash and salt, and the payload with the fields that
 /// searches use.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewAccessEvent {
-    pub leaf_hash: [u8; 32],
+    pub leaf_hash: Hash,
     pub salt: [u8; 16],
     pub occurred_at: i64,
     pub patient_id: String,
@@ -18,69 +21,408 @@ pub struct NewAccessEvent {
     pub event_json: String,
 }
 
+/// A client's `Idempotency-Key` and the SHA-256 of the request it came with.
+#[derive(Debug, Clone)]
+pub struct Idempotency {
+    pub key: String,
+    pub request_sha: Hash,
+}
+
+/// How long an idempotency key is remembered.
+pub const IDEMPOTENCY_TTL_S: i64 = 24 * 3600;
+
+/// Where appended events landed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Appended {
+    pub first_index: u64,
+    pub count: u64,
+    /// True when an earlier request with the same idempotency key stored them.
+    pub replayed: bool,
+}
+
+/// A signed checkpoint as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCheckpoint {
+    pub size: u64,
+    pub root: Hash,
+    /// The signed note, exactly as served.
+    pub note: String,
+    pub signed_at: i64,
+}
+
+/// A leaf with its event, when the event has not been retired.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEntry {
+    pub index: u64,
+    pub org_id: i64,
+    pub leaf_hash: Hash,
+    pub salt: [u8; 16],
+    pub event_json: Option<String>,
+}
+
+/// What to look for among an organisation's events. Empty fields match everything.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    pub patient_id: Option<String>,
+    pub user_id: Option<String>,
+    pub unit: Option<String>,
+    /// Unix seconds, inclusive.
+    pub from: Option<i64>,
+    /// Unix seconds, exclusive.
+    pub to: Option<i64>,
+}
+
+/// One event found by a search.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRow {
+    pub index: u64,
+    pub occurred_at: i64,
+    pub event_json: String,
+}
+
+fn to_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn to_u64(n: i64) -> StoreResult<u64> {
+    u64::try_from(n).map_err(|_| StoreError::Rejected("negative log index".into()))
+}
+
+fn hash(bytes: &[u8]) -> StoreResult<Hash> {
+    Hash::try_from(bytes).map_err(|_| StoreError::Rejected("a stored hash is not 32 bytes".into()))
+}
+
+fn hashes(bytes: &[u8]) -> StoreResult<Vec<Hash>> {
+    tlog::tile::parse_tile(bytes).map_err(|_| StoreError::Rejected("a stored tile is malformed".into()))
+}
+
+/// Rows per multi-row INSERT: well under either engine's limit on bound parameters.
+const ROWS_PER_INSERT: usize = 500;
+
 impl Store {
-    /// Appends events in one transaction and returns the index of the first; the rest follow
-    /// in order. On SQLite the single writer serialises appends; on PostgreSQL a table lock
-    /// does, so indexes are dense and never reused.
-    pub async fn append_access_events(&self, org_id: i64, events: &[NewAccessEvent], now: i64) -> StoreResult<u64> {
-        let first = write_tx!(self, |tx| {
+    /// Appends events in one transaction. The first index is returned; the rest follow in
+    /// order. On SQLite the single writer serialises appends; on PostgreSQL a table lock does,
+    /// so indexes are dense and never reused. With an idempotency key seen before (within a
+    /// day) the earlier result is returned and nothing is stored; the same key with another
+    /// request is a conflict.
+    pub async fn append_access_events(
+        &self,
+        org_id: i64,
+        events: &[NewAccessEvent],
+        idempotency: Option<&Idempotency>,
+        now: i64,
+    ) -> StoreResult<Appended> {
+        let count = events.len() as u64;
+        let appended = write_tx!(self, |tx| {
             if matches!(self.engine(), crate::Engine::Postgres) {
                 sqlx::query("LOCK TABLE access_leaves IN EXCLUSIVE MODE").execute(&mut *tx).await?;
             }
-            let next: i64 =
-                sqlx::query_scalar("SELECT COALESCE(MAX(idx) + 1, 0) FROM access_leaves").fetch_one(&mut *tx).await?;
-            for (i, e) in events.iter().enumerate() {
-                let idx = next + i64::try_from(i).unwrap_or(i64::MAX);
-                sqlx::query(
-                    "INSERT INTO access_leaves (idx, org_id, leaf_hash, salt, received_at) VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(idx)
-                .bind(org_id)
-                .bind(e.leaf_hash.as_slice())
-                .bind(e.salt.as_slice())
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query(
-                    "INSERT INTO access_payloads (idx, org_id, occurred_at, patient_id, user_id, unit, event_json) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                )
-                .bind(idx)
-                .bind(org_id)
-                .bind(e.occurred_at)
-                .bind(&e.patient_id)
-                .bind(&e.user_id)
-                .bind(&e.unit)
-                .bind(&e.event_json)
-                .execute(&mut *tx)
-                .await?;
+            let earlier: Option<(Vec<u8>, i64, i64)> = match idempotency {
+                Some(idem) => {
+                    sqlx::query("DELETE FROM idempotency_keys WHERE org_id = $1 AND created_at < $2")
+                        .bind(org_id)
+                        .bind(now - IDEMPOTENCY_TTL_S)
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query_as(
+                        "SELECT request_sha, first_index, count FROM idempotency_keys WHERE org_id = $1 AND key = $2",
+                    )
+                    .bind(org_id)
+                    .bind(&idem.key)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                }
+                None => None,
+            };
+            if let (Some((sha, first, n)), Some(idem)) = (earlier, idempotency) {
+                if sha != idem.request_sha {
+                    return Err(StoreError::Rejected(
+                        "this Idempotency-Key was used for another request; use a new key".into(),
+                    ));
+                }
+                Appended { first_index: to_u64(first)?, count: to_u64(n)?, replayed: true }
+            } else {
+                let next: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(idx) + 1, 0) FROM access_leaves")
+                    .fetch_one(&mut *tx)
+                    .await?;
+                for (chunk_no, chunk) in events.chunks(ROWS_PER_INSERT).enumerate() {
+                    let base = next + to_i64((chunk_no * ROWS_PER_INSERT) as u64);
+                    let mut leaves = sqlx::QueryBuilder::new(
+                        "INSERT INTO access_leaves (idx, org_id, leaf_hash, salt, received_at) ",
+                    );
+                    leaves.push_values(chunk.iter().enumerate(), |mut row, (i, e)| {
+                        row.push_bind(base + i as i64)
+                            .push_bind(org_id)
+                            .push_bind(e.leaf_hash.as_slice())
+                            .push_bind(e.salt.as_slice())
+                            .push_bind(now);
+                    });
+                    leaves.build().execute(&mut *tx).await?;
+                    let mut payloads = sqlx::QueryBuilder::new(
+                        "INSERT INTO access_payloads (idx, org_id, occurred_at, patient_id, user_id, unit, event_json) ",
+                    );
+                    payloads.push_values(chunk.iter().enumerate(), |mut row, (i, e)| {
+                        row.push_bind(base + i as i64)
+                            .push_bind(org_id)
+                            .push_bind(e.occurred_at)
+                            .push_bind(e.patient_id.as_str())
+                            .push_bind(e.user_id.as_str())
+                            .push_bind(e.unit.as_str())
+                            .push_bind(e.event_json.as_str());
+                    });
+                    payloads.build().execute(&mut *tx).await?;
+                }
+                if let Some(idem) = idempotency {
+                    sqlx::query(
+                        "INSERT INTO idempotency_keys (org_id, key, request_sha, first_index, count, created_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6)",
+                    )
+                    .bind(org_id)
+                    .bind(&idem.key)
+                    .bind(idem.request_sha.as_slice())
+                    .bind(next)
+                    .bind(to_i64(count))
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                Appended { first_index: to_u64(next)?, count, replayed: false }
             }
-            next
         });
-        u64::try_from(first).map_err(|_| StoreError::Rejected("negative log index".into()))
+        Ok(appended)
     }
 
-    /// How many leaves the log holds.
+    /// How many leaves the log holds (integrated or not).
     pub async fn access_log_size(&self) -> StoreResult<u64> {
-        let n: i64 = read!(self, |c| sqlx::query_scalar("SELECT COUNT(*) FROM access_leaves").fetch_one(c).await?);
-        Ok(u64::try_from(n).unwrap_or(0))
+        let n: i64 = read!(self, |c| sqlx::query_scalar("SELECT COALESCE(MAX(idx) + 1, 0) FROM access_leaves")
+            .fetch_one(c)
+            .await?);
+        to_u64(n)
     }
 
     /// The leaf hashes of indexes `from..to`, in order.
-    pub async fn access_leaf_hashes(&self, from: u64, to: u64) -> StoreResult<Vec<[u8; 32]>> {
-        let (from, to) = (i64::try_from(from).unwrap_or(i64::MAX), i64::try_from(to).unwrap_or(i64::MAX));
+    pub async fn access_leaf_hashes(&self, from: u64, to: u64) -> StoreResult<Vec<Hash>> {
         let rows: Vec<Vec<u8>> = read!(self, |c| sqlx::query_scalar(
             "SELECT leaf_hash FROM access_leaves WHERE idx >= $1 AND idx < $2 ORDER BY idx"
         )
-        .bind(from)
-        .bind(to)
+        .bind(to_i64(from))
+        .bind(to_i64(to))
         .fetch_all(c)
         .await?);
+        rows.iter().map(|h| hash(h)).collect()
+    }
+
+    /// Leaves `from..to` with their events (absent where retired), in order.
+    pub async fn access_entries(&self, from: u64, to: u64) -> StoreResult<Vec<StoredEntry>> {
+        type Row = (i64, i64, Vec<u8>, Vec<u8>, Option<String>);
+        let rows: Vec<Row> = read!(self, |c| sqlx::query_as(
+            "SELECT l.idx, l.org_id, l.leaf_hash, l.salt, p.event_json FROM access_leaves l \
+             LEFT JOIN access_payloads p ON p.idx = l.idx WHERE l.idx >= $1 AND l.idx < $2 ORDER BY l.idx"
+        )
+        .bind(to_i64(from))
+        .bind(to_i64(to))
+        .fetch_all(c)
+        .await?);
+        rows.into_iter().map(entry).collect()
+    }
+
+    /// One of the organisation's events with its leaf (not found for another organisation's).
+    pub async fn access_entry(&self, org_id: i64, index: u64) -> StoreResult<StoredEntry> {
+        let row: (i64, i64, Vec<u8>, Vec<u8>, Option<String>) = read!(self, |c| sqlx::query_as(
+            "SELECT l.idx, l.org_id, l.leaf_hash, l.salt, p.event_json FROM access_leaves l \
+             LEFT JOIN access_payloads p ON p.idx = l.idx WHERE l.idx = $1 AND l.org_id = $2"
+        )
+        .bind(to_i64(index))
+        .bind(org_id)
+        .fetch_one(c)
+        .await?);
+        entry(row)
+    }
+
+    /// The organisation's events matching the filter, newest first, `limit` from `offset`.
+    pub async fn access_events(
+        &self,
+        org_id: i64,
+        filter: &EventFilter,
+        limit: u32,
+        offset: u64,
+    ) -> StoreResult<Vec<EventRow>> {
+        let rows: Vec<(i64, i64, String)> = read!(self, |c| {
+            let mut q =
+                sqlx::QueryBuilder::new("SELECT idx, occurred_at, event_json FROM access_payloads WHERE org_id = ");
+            q.push_bind(org_id);
+            if let Some(p) = &filter.patient_id {
+                q.push(" AND patient_id = ").push_bind(p.as_str());
+            }
+            if let Some(u) = &filter.user_id {
+                q.push(" AND user_id = ").push_bind(u.as_str());
+            }
+            if let Some(u) = &filter.unit {
+                q.push(" AND unit = ").push_bind(u.as_str());
+            }
+            if let Some(from) = filter.from {
+                q.push(" AND occurred_at >= ").push_bind(from);
+            }
+            if let Some(to) = filter.to {
+                q.push(" AND occurred_at < ").push_bind(to);
+            }
+            q.push(" ORDER BY occurred_at DESC, idx DESC LIMIT ").push_bind(i64::from(limit));
+            q.push(" OFFSET ").push_bind(to_i64(offset));
+            q.build_query_as().fetch_all(c).await?
+        });
         rows.into_iter()
-            .map(|h| {
-                <[u8; 32]>::try_from(h.as_slice())
-                    .map_err(|_| StoreError::Rejected("a stored leaf hash is not 32 bytes".into()))
-            })
+            .map(|(idx, occurred_at, event_json)| Ok(EventRow { index: to_u64(idx)?, occurred_at, event_json }))
             .collect()
     }
+
+    /// The latest signed checkpoint, if any.
+    pub async fn access_log_head(&self) -> StoreResult<Option<StoredCheckpoint>> {
+        let row: Option<(i64, Vec<u8>, String, i64)> = read!(self, |c| sqlx::query_as(
+            "SELECT size, root, note, signed_at FROM access_checkpoints ORDER BY size DESC LIMIT 1"
+        )
+        .fetch_optional(c)
+        .await?);
+        row.map(checkpoint).transpose()
+    }
+
+    /// Up to `limit` checkpoints of more than `after` leaves, smallest first.
+    pub async fn access_checkpoints(&self, after: u64, limit: u32) -> StoreResult<Vec<StoredCheckpoint>> {
+        let rows: Vec<(i64, Vec<u8>, String, i64)> = read!(self, |c| sqlx::query_as(
+            "SELECT size, root, note, signed_at FROM access_checkpoints WHERE size > $1 ORDER BY size LIMIT $2"
+        )
+        .bind(to_i64(after))
+        .bind(i64::from(limit))
+        .fetch_all(c)
+        .await?);
+        rows.into_iter().map(checkpoint).collect()
+    }
+
+    /// The partial tile of each level at the latest checkpoint, lowest level first.
+    pub async fn access_edge(&self) -> StoreResult<Vec<Vec<Hash>>> {
+        let rows: Vec<(i16, Vec<u8>)> =
+            read!(self, |c| sqlx::query_as("SELECT level, hashes FROM access_edge ORDER BY level")
+                .fetch_all(c)
+                .await?);
+        let mut levels: Vec<Vec<Hash>> = Vec::new();
+        for (level, bytes) in rows {
+            let level = usize::try_from(level).map_err(|_| StoreError::Rejected("negative tile level".into()))?;
+            levels.resize(levels.len().max(level + 1), Vec::new());
+            levels[level] = hashes(&bytes)?;
+        }
+        Ok(levels)
+    }
+
+    /// Stores what one integration produced: the tiles it completed, the new edge, and the
+    /// checkpoint signed over them, in one transaction. Refused when the head is no longer at
+    /// `previous_size` (another integrator got there first), so checkpoints never fork.
+    pub async fn access_integrate(
+        &self,
+        previous_size: u64,
+        tiles: &[FullTile],
+        edge: &[Vec<Hash>],
+        checkpoint: &StoredCheckpoint,
+    ) -> StoreResult<()> {
+        write_tx!(self, |tx| {
+            if matches!(self.engine(), crate::Engine::Postgres) {
+                sqlx::query("LOCK TABLE access_checkpoints IN EXCLUSIVE MODE").execute(&mut *tx).await?;
+            }
+            let head: i64 =
+                sqlx::query_scalar("SELECT COALESCE(MAX(size), 0) FROM access_checkpoints").fetch_one(&mut *tx).await?;
+            if head != to_i64(previous_size) {
+                return Err(StoreError::Conflict(format!(
+                    "the log head moved from {previous_size} to {head} during integration"
+                )));
+            }
+            for chunk in tiles.chunks(ROWS_PER_INSERT) {
+                let mut q = sqlx::QueryBuilder::new("INSERT INTO access_tiles (level, idx, hashes) ");
+                q.push_values(chunk, |mut row, t| {
+                    row.push_bind(i16::from(t.level)).push_bind(to_i64(t.index)).push_bind(t.hashes.concat());
+                });
+                q.build().execute(&mut *tx).await?;
+            }
+            sqlx::query("DELETE FROM access_edge").execute(&mut *tx).await?;
+            for (level, partial) in edge.iter().enumerate().filter(|(_, p)| !p.is_empty()) {
+                let index = (checkpoint.size >> (8 * level as u32)) / 256;
+                sqlx::query("INSERT INTO access_edge (level, idx, hashes) VALUES ($1, $2, $3)")
+                    .bind(level as i16)
+                    .bind(to_i64(index))
+                    .bind(partial.concat())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            sqlx::query("INSERT INTO access_checkpoints (size, root, note, signed_at) VALUES ($1, $2, $3, $4)")
+                .bind(to_i64(checkpoint.size))
+                .bind(checkpoint.root.as_slice())
+                .bind(&checkpoint.note)
+                .bind(checkpoint.signed_at)
+                .execute(&mut *tx)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Tile (level, index) as wide as `width`: a stored full tile (cut to the width), or the
+    /// edge's partial tile. `None` when the log has not signed that far.
+    pub async fn access_tile(&self, level: u8, index: u64, width: u16) -> StoreResult<Option<Vec<Hash>>> {
+        let full: Option<Vec<u8>> =
+            read!(self, |c| sqlx::query_scalar("SELECT hashes FROM access_tiles WHERE level = $1 AND idx = $2")
+                .bind(i16::from(level))
+                .bind(to_i64(index))
+                .fetch_optional(c)
+                .await?);
+        let found = match full {
+            Some(bytes) => Some(hashes(&bytes)?),
+            None => {
+                let edge: Option<Vec<u8>> =
+                    read!(self, |c| sqlx::query_scalar("SELECT hashes FROM access_edge WHERE level = $1 AND idx = $2")
+                        .bind(i16::from(level))
+                        .bind(to_i64(index))
+                        .fetch_optional(c)
+                        .await?);
+                edge.map(|b| hashes(&b)).transpose()?
+            }
+        };
+        Ok(found.filter(|h| h.len() >= usize::from(width)).map(|mut h| {
+            h.truncate(usize::from(width));
+            h
+        }))
+    }
+
+    /// The tiles a proof needs, as listed by `tlog::tile::tiles_for`.
+    pub async fn access_tiles(&self, wanted: &[(u8, u64, u16)]) -> StoreResult<Tiles> {
+        let mut tiles = Tiles::new();
+        for &(level, index, width) in wanted {
+            if let Some(h) = self.access_tile(level, index, width).await? {
+                tiles.insert((level, index), h);
+            }
+        }
+        Ok(tiles)
+    }
+
+    /// The organisation that reported each leaf of `from..to`, for deciding who may read an
+    /// entry bundle.
+    pub async fn access_leaf_orgs(&self, from: u64, to: u64) -> StoreResult<Vec<i64>> {
+        Ok(read!(self, |c| sqlx::query_scalar("SELECT org_id FROM access_leaves WHERE idx >= $1 AND idx < $2")
+            .bind(to_i64(from))
+            .bind(to_i64(to))
+            .fetch_all(c)
+            .await?))
+    }
+}
+
+fn entry(
+    (idx, org_id, leaf_hash, salt, event_json): (i64, i64, Vec<u8>, Vec<u8>, Option<String>),
+) -> StoreResult<StoredEntry> {
+    Ok(StoredEntry {
+        index: to_u64(idx)?,
+        org_id,
+        leaf_hash: hash(&leaf_hash)?,
+        salt: <[u8; 16]>::try_from(salt.as_slice())
+            .map_err(|_| StoreError::Rejected("a stored salt is not 16 bytes".into()))?,
+        event_json,
+    })
+}
+
+fn checkpoint((size, root, note, signed_at): (i64, Vec<u8>, String, i64)) -> StoreResult<StoredCheckpoint> {
+    Ok(StoredCheckpoint { size: to_u64(size)?, root: hash(&root)?, note, signed_at })
 }

@@ -32,10 +32,17 @@ const STEPS: &[Step] = &[
         sqlite_only: V3_SQLITE,
         postgres_only: V3_POSTGRES,
     },
+    Step {
+        version: 4,
+        name: "access log tiles, checkpoints, edge; idempotency keys",
+        sql: V4,
+        sqlite_only: V4_SQLITE,
+        postgres_only: V4_POSTGRES,
+    },
 ];
 
 /// The schema version this binary writes and expects.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 const V3: &str = r#"
 -- One tamper-evident log per instance: leaf i holds the hash of salt ‖ JCS(event i).
@@ -58,6 +65,62 @@ CREATE TABLE access_payloads (
 );
 CREATE INDEX access_payloads_patient ON access_payloads(org_id, patient_id, occurred_at);
 CREATE INDEX access_payloads_user ON access_payloads(org_id, user_id, occurred_at);
+"#;
+
+const V4: &str = r#"
+-- Full tiles (C2SP tlog-tiles): 256 hashes each, written once by the integrator.
+CREATE TABLE access_tiles (
+    level SMALLINT NOT NULL,
+    idx BIGINT NOT NULL,
+    hashes {blob} NOT NULL,
+    PRIMARY KEY (level, idx)
+);
+-- Every signed checkpoint; the latest is the log's head.
+CREATE TABLE access_checkpoints (
+    size BIGINT PRIMARY KEY,
+    root {blob} NOT NULL,
+    note TEXT NOT NULL,
+    signed_at BIGINT NOT NULL
+);
+-- The partial tile of each level at the latest checkpoint: a cache the integrator replaces.
+-- Nothing trusts it: proofs made from it are checked against the signed root.
+CREATE TABLE access_edge (
+    level SMALLINT PRIMARY KEY,
+    idx BIGINT NOT NULL,
+    hashes {blob} NOT NULL
+);
+-- A retried request with the same Idempotency-Key gets the first answer.
+CREATE TABLE idempotency_keys (
+    org_id BIGINT NOT NULL REFERENCES orgs(id),
+    key TEXT NOT NULL,
+    request_sha {blob} NOT NULL,
+    first_index BIGINT NOT NULL,
+    count BIGINT NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (org_id, key)
+);
+"#;
+
+const V4_SQLITE: &str = r#"
+CREATE TRIGGER access_tiles_no_update BEFORE UPDATE ON access_tiles
+BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;
+CREATE TRIGGER access_tiles_no_delete BEFORE DELETE ON access_tiles
+BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;
+CREATE TRIGGER access_checkpoints_no_update BEFORE UPDATE ON access_checkpoints
+BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;
+CREATE TRIGGER access_checkpoints_no_delete BEFORE DELETE ON access_checkpoints
+BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;
+"#;
+
+const V4_POSTGRES: &str = r#"
+CREATE TRIGGER access_tiles_no_change BEFORE UPDATE OR DELETE ON access_tiles
+    FOR EACH ROW EXECUTE FUNCTION normverk_append_only();
+CREATE TRIGGER access_tiles_no_truncate BEFORE TRUNCATE ON access_tiles
+    FOR EACH STATEMENT EXECUTE FUNCTION normverk_append_only();
+CREATE TRIGGER access_checkpoints_no_change BEFORE UPDATE OR DELETE ON access_checkpoints
+    FOR EACH ROW EXECUTE FUNCTION normverk_append_only();
+CREATE TRIGGER access_checkpoints_no_truncate BEFORE TRUNCATE ON access_checkpoints
+    FOR EACH STATEMENT EXECUTE FUNCTION normverk_append_only();
 "#;
 
 const V3_SQLITE: &str = r#"

@@ -305,7 +305,8 @@ mod assessment {
 
 mod access_log {
     use super::*;
-    use normverk_store::access_log::NewAccessEvent;
+    use normverk_store::access_log::{Idempotency, NewAccessEvent, StoredCheckpoint};
+    use tlog::tile::FullTile;
 
     fn event(i: u32) -> NewAccessEvent {
         NewAccessEvent {
@@ -329,7 +330,7 @@ mod access_log {
                 let store = db.store.clone();
                 tasks.push(tokio::spawn(async move {
                     let batch: Vec<NewAccessEvent> = (0..50).map(|i| event(t * 50 + i)).collect();
-                    store.append_access_events(org.id, &batch, 1).await
+                    store.append_access_events(org.id, &batch, None, 1).await.map(|a| a.first_index)
                 }));
             }
             let mut firsts = Vec::new();
@@ -349,8 +350,15 @@ mod access_log {
             let db = test_db(engine).await;
             let s = &db.store;
             let org = s.create_org(&new_org("A", "974760673")).await.unwrap();
-            s.append_access_events(org.id, &[event(1), event(2)], 1).await.unwrap();
+            s.append_access_events(org.id, &[event(1), event(2)], None, 1).await.unwrap();
+            let cp = StoredCheckpoint { size: 2, root: [9; 32], note: "n".into(), signed_at: 1 };
+            let tile = FullTile { level: 0, index: 0, hashes: vec![[3; 32]; 256] };
+            s.access_integrate(0, &[tile], &[vec![[1; 32], [2; 32]]], &cp).await.unwrap();
             for sql in [
+                "UPDATE access_tiles SET hashes = hashes WHERE level = 0",
+                "DELETE FROM access_tiles",
+                "UPDATE access_checkpoints SET size = 3",
+                "DELETE FROM access_checkpoints",
                 "UPDATE access_leaves SET leaf_hash = salt WHERE idx = 0",
                 "DELETE FROM access_leaves WHERE idx = 1",
                 "UPDATE access_payloads SET patient_id = 'fnr:0' WHERE idx = 0",
@@ -362,11 +370,60 @@ mod access_log {
                 );
             }
             if engine == "postgres" {
-                let err = s.execute_raw_for_test("TRUNCATE access_leaves CASCADE").await.unwrap_err();
-                assert!(err.to_string().contains("append-only"), "{err}");
+                for table in ["access_leaves", "access_tiles", "access_checkpoints"] {
+                    let err = s.execute_raw_for_test(&format!("TRUNCATE {table} CASCADE")).await.unwrap_err();
+                    assert!(err.to_string().contains("append-only"), "{table}: {err}");
+                }
             }
             let hashes = s.access_leaf_hashes(0, 2).await.unwrap();
             assert_eq!(hashes, vec![[1u8; 32], [2u8; 32]], "{engine}: nothing changed");
+            assert_eq!(s.access_log_head().await.unwrap(), Some(cp), "{engine}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_retried_request_with_its_idempotency_key_stores_nothing_twice() {
+        for engine in engines() {
+            let db = test_db(engine).await;
+            let s = &db.store;
+            let org = s.create_org(&new_org("A", "974760673")).await.unwrap();
+            let other = s.create_org(&new_org("B", "982463718")).await.unwrap();
+            let key = Idempotency { key: "retry-1".into(), request_sha: [5; 32] };
+            let first = s.append_access_events(org.id, &[event(1), event(2)], Some(&key), 1).await.unwrap();
+            assert!(!first.replayed);
+            let again = s.append_access_events(org.id, &[event(1), event(2)], Some(&key), 2).await.unwrap();
+            assert_eq!((again.first_index, again.count, again.replayed), (0, 2, true), "{engine}");
+            assert_eq!(s.access_log_size().await.unwrap(), 2, "{engine}: stored once");
+            let changed = Idempotency { key: "retry-1".into(), request_sha: [6; 32] };
+            let err = s.append_access_events(org.id, &[event(3)], Some(&changed), 3).await.unwrap_err();
+            assert!(err.to_string().contains("another request"), "{engine}: {err}");
+            // Keys belong to one organisation, and are forgotten after a day.
+            let theirs = s.append_access_events(other.id, &[event(3)], Some(&key), 3).await.unwrap();
+            assert!(!theirs.replayed, "{engine}");
+            let later = s.append_access_events(org.id, &[event(4)], Some(&key), 1 + 86_401).await.unwrap();
+            assert!(!later.replayed, "{engine}");
+            assert_eq!(s.access_log_size().await.unwrap(), 4, "{engine}");
+        }
+    }
+
+    #[tokio::test]
+    async fn integration_refuses_a_stale_head_and_tiles_come_back_cut_to_width() {
+        for engine in engines() {
+            let db = test_db(engine).await;
+            let s = &db.store;
+            let hashes: Vec<[u8; 32]> = (0..300u32).map(|i| tlog::merkle::leaf_hash(&i.to_be_bytes())).collect();
+            let tile = FullTile { level: 0, index: 0, hashes: hashes[..256].to_vec() };
+            let edge = vec![hashes[256..].to_vec()];
+            let cp = StoredCheckpoint { size: 300, root: [9; 32], note: "n".into(), signed_at: 1 };
+            s.access_integrate(0, &[tile], &edge, &cp).await.unwrap();
+            let stale = StoredCheckpoint { size: 301, ..cp.clone() };
+            assert!(s.access_integrate(0, &[], &edge, &stale).await.is_err(), "{engine}: head moved");
+            assert_eq!(s.access_tile(0, 0, 256).await.unwrap().unwrap(), hashes[..256].to_vec());
+            assert_eq!(s.access_tile(0, 0, 10).await.unwrap().unwrap(), hashes[..10].to_vec());
+            assert_eq!(s.access_tile(0, 1, 44).await.unwrap().unwrap(), hashes[256..].to_vec());
+            assert_eq!(s.access_tile(0, 1, 45).await.unwrap(), None, "{engine}: wider than the edge");
+            assert_eq!(s.access_tile(1, 0, 1).await.unwrap(), None);
+            assert_eq!(s.access_edge().await.unwrap(), edge);
         }
     }
 }

@@ -4,6 +4,7 @@
 //! `normverk-store`; this crate never writes SQL. Every page is escaped by askama, every
 //! state-changing form carries a CSRF token, and nothing here logs a secret.
 
+pub mod access_log;
 mod api;
 mod auth;
 mod error;
@@ -19,6 +20,12 @@ pub use views::tokens::issue as issue_token;
 /// The rows of an XLSX or CSV file as the import reads them (for tests and tools).
 pub fn read_table_for_tests(file_name: &str, bytes: &[u8]) -> Vec<Vec<String>> {
     views::assessment_files::table_from_upload(file_name, bytes).unwrap_or_default()
+}
+
+/// Standard base64, as the log's proofs and checkpoints use it.
+pub fn base64(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 /// Hashes a password with Argon2id, as the web layer does (for the CLI's `user add`).
@@ -53,13 +60,21 @@ impl Default for WebConfig {
 pub struct AppState {
     pub store: Store,
     pub config: Arc<WebConfig>,
+    pub log: Arc<access_log::AccessLog>,
     throttle: Arc<auth::Throttle>,
     token_touches: Arc<auth::TouchCache>,
 }
 
 impl AppState {
-    pub fn new(store: Store, config: WebConfig) -> Self {
-        Self { store, config: Arc::new(config), throttle: Arc::default(), token_touches: Arc::default() }
+    /// The state for a server whose access log signs with `log_signer`.
+    pub fn new(store: Store, config: WebConfig, log_signer: tlog::note::Signer) -> Self {
+        Self {
+            store,
+            config: Arc::new(config),
+            log: access_log::AccessLog::new(log_signer),
+            throttle: Arc::default(),
+            token_touches: Arc::default(),
+        }
     }
 }
 
@@ -68,14 +83,21 @@ pub fn app(state: AppState) -> axum::Router {
     routes::router(state)
 }
 
-/// Serves `app` on `listener` until `shutdown` completes, then finishes requests in flight.
+/// Serves `app` and runs the access log's integrator on `listener` until `shutdown` completes, then
+/// finishes requests in flight.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let integrator = tokio::spawn(access_log::run_integrator(state.store.clone(), state.log.clone(), stopped));
     let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    // Events acknowledged are durable already; the next start signs what is left.
+    let _ = stop.send(true);
+    let _ = integrator.await;
+    served
 }
 
 /// Creates a one-time setup link token valid for an hour, when no account exists yet.

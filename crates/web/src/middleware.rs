@@ -31,7 +31,8 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     h.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
-    if !path.starts_with("/static/") {
+    // Static files and the log's public tiles and checkpoint say how long they may be cached.
+    if !path.starts_with("/static/") && !path.starts_with("/log/") {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     tracing::info!(%method, %path, status = resp.status().as_u16(), ms = started.elapsed().as_millis() as u64, "request");
@@ -64,7 +65,7 @@ pub async fn context(State(state): State<AppState>, req: Request, next: Next) ->
         }
         return resp;
     }
-    if path == "/healthz" || path == "/readyz" || path.starts_with("/static/") {
+    if path == "/healthz" || path == "/readyz" || path.starts_with("/static/") || path.starts_with("/log/") {
         return next.run(req).await;
     }
     page_context(state, req, next).await

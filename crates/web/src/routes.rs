@@ -42,7 +42,9 @@ impl Routes {
 }
 
 fn routes() -> Routes {
-    use views::{account, assessment, assessment_files as files, catalog, dashboard, login, org, setup, tokens};
+    use views::{
+        access_log, account, assessment, assessment_files as files, catalog, dashboard, login, org, setup, tokens,
+    };
     let upload_limit = DefaultBodyLimit::max(files::MAX_EVIDENCE_BYTES + 64 * 1024);
     Routes { router: Router::new(), table: Vec::new() }
         .get("/healthz", healthz)
@@ -100,6 +102,13 @@ fn routes() -> Routes {
             "/api/v1/access-events",
             post(api::access_log::append).layer(DefaultBodyLimit::max(api::access_log::MAX_BYTES)),
         )
+        .get("/api/v1/access-log/proof/inclusion", api::log_read::inclusion)
+        .get("/api/v1/access-log/proof/consistency", api::log_read::consistency)
+        .get("/api/v1/access-log/events", api::log_read::search)
+        .get("/api/v1/access-log/events/{index}", api::log_read::event)
+        .get("/log/checkpoint", api::log_read::checkpoint)
+        .get("/log/tile/{*path}", api::log_read::tile)
+        .get("/access-log", access_log::show)
         .get("/api/v1/assessment/rounds", api::assessment::list_rounds)
         .get("/api/v1/assessment/rounds/{round_id}", api::assessment::get_round)
         .get("/api/v1/assessment/rounds/{round_id}/answers", api::assessment::list_answers)

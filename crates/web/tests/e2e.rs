@@ -288,6 +288,7 @@ async fn first_journey_setup_logout_login_dashboard_language() {
             ("/catalog?q=tilgang", "09a-catalog-search"),
             ("/catalog/requirements/5.2.1.1-01", "09b-requirement"),
             ("/catalog/glossary", "09c-glossary"),
+            ("/access-log", "09d-access-log"),
         ] {
             b.goto(&app.url(path)).await;
             b.screenshot(&shots, name).await;

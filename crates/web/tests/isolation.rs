@@ -37,9 +37,28 @@ async fn no_route_lets_organisation_a_reach_organisation_b() {
             .add_evidence(b.id, b_round.id, "5.2.1-01", "beta.pdf", "application/pdf", b"%PDF-1.4 Beta-marker", None, 3)
             .await
             .unwrap();
-        let a_token = app.token(&a, &[Scope::OrgRead, Scope::OrgWrite]).await;
-        let markers =
-            [B_NAME, B_UNIT, B_EMAIL, "983544622", "Beta-markør runde", "Beta-markør kommentar", "Beta-marker"];
+        let b_event = normverk_store::access_log::NewAccessEvent {
+            leaf_hash: [7; 32],
+            salt: [1; 16],
+            occurred_at: 1_700_000_000,
+            patient_id: "fnr:Beta-markør pasient".into(),
+            user_id: "hpr:Beta-markør bruker".into(),
+            unit: B_UNIT.into(),
+            event_json: r#"{"patient_id":"fnr:Beta-markør pasient"}"#.into(),
+        };
+        let b_index = app.store.append_access_events(b.id, &[b_event], None, 1).await.unwrap().first_index;
+        let a_token = app.token(&a, &[Scope::OrgRead, Scope::OrgWrite, Scope::AccessLogRead]).await;
+        let markers = [
+            B_NAME,
+            B_UNIT,
+            B_EMAIL,
+            "983544622",
+            "Beta-markør runde",
+            "Beta-markør kommentar",
+            "Beta-marker",
+            "Beta-markør pasient",
+            "Beta-markør bruker",
+        ];
 
         let b_fields: Vec<(&str, String)> = vec![
             ("org_id", b.id.to_string()),
@@ -67,6 +86,13 @@ async fn no_route_lets_organisation_a_reach_organisation_b() {
                     "token_id" => b_token_id,
                     "round_id" => b_round.id,
                     "evidence_id" => b_evidence.id,
+                    "index" => i64::try_from(b_index).unwrap(),
+                    // Tiles hold only hashes; the entry bundle holds B's event.
+                    "*path" => {
+                        path.replace_range(start..=end, "entries/000.p/1");
+                        has_params = true;
+                        continue;
+                    }
                     // The catalogue is the same for everyone: not an object of B.
                     "req_id" => {
                         path.replace_range(start..=end, "5.2.1-01");
@@ -80,7 +106,7 @@ async fn no_route_lets_organisation_a_reach_organisation_b() {
                 has_params = true;
             }
             let what = format!("{engine}: {} {}", route.method, path);
-            let (status, body) = if route.path.starts_with("/api/") {
+            let (status, body) = if route.path.starts_with("/api/") || route.path.starts_with("/log/") {
                 let req = client().request(route.method.parse().unwrap(), app.url(&path)).bearer_auth(&a_token);
                 let req = if route.method == "GET" {
                     req
@@ -128,6 +154,7 @@ async fn no_route_lets_organisation_a_reach_organisation_b() {
         let b_answers = app.store.answers(b.id, b_round.id).await.unwrap();
         assert_eq!(b_answers.len(), 1);
         assert_eq!(b_answers[0].status, "not_met", "B's answer is untouched");
+        assert_eq!(app.store.access_events(b.id, &Default::default(), 10, 0).await.unwrap().len(), 1);
         assert_eq!(app.store.evidence_for(b.id, b_round.id, "5.2.1-01").await.unwrap().len(), 1);
         // And B's token cannot reach A either.
         let resp = client().get(app.url("/api/v1/org")).bearer_auth(&b_token).send().await.unwrap();

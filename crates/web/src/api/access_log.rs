@@ -9,9 +9,11 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
 use normverk_core::access_log::{canonical_bytes, check_event, jcs, AccessEvent};
 use normverk_core::org::Action;
+use normverk_store::access_log::Idempotency;
 use normverk_store::access_log::NewAccessEvent;
 use rand::RngCore;
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 /// At most this many events in one request.
@@ -24,11 +26,11 @@ pub const MAX_BYTES: usize = 16 * 1024 * 1024;
 pub struct Appended {
     /// The log index of the first event; the others follow in the order sent.
     pub first_index: u64,
-    pub count: usize,
+    pub count: u64,
 }
 
 /// The events of a JSON array or NDJSON body, or every problem found, by index and field.
-fn parse_events(content_type: &str, body: &[u8]) -> Result<Vec<AccessEvent>, Vec<FieldError>> {
+pub(crate) fn parse_events(content_type: &str, body: &[u8]) -> Result<Vec<AccessEvent>, Vec<FieldError>> {
     let error = |index: usize, field: &str, message: String| FieldError { field: format!("/{index}{field}"), message };
     let raw: Vec<serde_json::Value> = if content_type.starts_with("application/x-ndjson") {
         let text = std::str::from_utf8(body).map_err(|_| vec![error(0, "", "the body is not UTF-8".into())])?;
@@ -81,12 +83,25 @@ fn parse_events(content_type: &str, body: &[u8]) -> Result<Vec<AccessEvent>, Vec
     }
 }
 
+/// The `Idempotency-Key` header, checked: 1 to 255 visible ASCII characters.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
+    let key = value.to_str().unwrap_or("");
+    if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic() || b == b' ') {
+        return Err(ApiError::field("Idempotency-Key", "use 1 to 255 visible ASCII characters"));
+    }
+    Ok(Some(key.to_string()))
+}
+
 #[utoipa::path(post, path = "/api/v1/access-events", tag = "access-log",
-    request_body(content = Vec<serde_json::Value>, description = "An array of access events (application/json) or one event per line (application/x-ndjson)"),
+    params(("Idempotency-Key" = Option<String>, Header, description = "A retried request with the same key returns the first result and stores nothing twice (remembered for 24 hours)")),
+    request_body(content = Vec<serde_json::Value>, description = "An array of access events (application/json), one event per line (application/x-ndjson), or FHIR R4 AuditEvent resources, single or in a Bundle (application/fhir+json)"),
     responses(
         (status = 201, body = Appended, description = "stored durably"),
+        (status = 200, body = Appended, description = "a retry: the events were stored by the first request with this Idempotency-Key"),
         (status = 403, description = "the token lacks access_log:write", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "more than 16 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "another content type", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "every invalid event and field, by index; nothing stored", body = Problem, content_type = "application/problem+json")))]
 pub async fn append(
     State(state): State<AppState>,
@@ -96,34 +111,54 @@ pub async fn append(
 ) -> Result<(StatusCode, Json<Appended>), ApiError> {
     caller.require(Action::WriteAccessLog)?;
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    if !(content_type.starts_with("application/json") || content_type.starts_with("application/x-ndjson")) {
-        return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "send application/json or application/x-ndjson"));
-    }
-    let events = parse_events(content_type, &body).map_err(ApiError::invalid)?;
-    let mut rng = rand::rngs::OsRng;
-    let rows: Vec<NewAccessEvent> = events
-        .iter()
-        .map(|e| {
-            let mut salt = [0u8; 16];
-            rng.fill_bytes(&mut salt);
-            NewAccessEvent {
-                leaf_hash: tlog::merkle::leaf_hash(&canonical_bytes(e, &salt)),
-                salt,
-                occurred_at: e.occurred_at.parse::<jiff::Timestamp>().map(|t| t.as_second()).unwrap_or(0),
-                patient_id: e.patient_id.clone(),
-                user_id: e.user_id.clone(),
-                unit: e.unit.clone(),
-                event_json: String::from_utf8(jcs(e)).unwrap_or_default(),
-            }
-        })
-        .collect();
-    let first_index = state.store.append_access_events(caller.org_id, &rows, normverk_store::unix_now()).await?;
+    let events = if content_type.starts_with("application/fhir+json") {
+        super::fhir_audit::parse(&body).map_err(ApiError::invalid)?
+    } else if content_type.starts_with("application/json") || content_type.starts_with("application/x-ndjson") {
+        parse_events(content_type, &body).map_err(ApiError::invalid)?
+    } else {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send application/json, application/x-ndjson or application/fhir+json",
+        ));
+    };
+    let idempotency = idempotency_key(&headers)?.map(|key| {
+        let mut sha = Sha256::new();
+        sha.update(content_type.as_bytes());
+        sha.update([0u8]);
+        sha.update(&body);
+        Idempotency { key, request_sha: sha.finalize().into() }
+    });
+    let rows = tokio::task::spawn_blocking(move || events.iter().map(new_event).collect::<Vec<NewAccessEvent>>())
+        .await
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let stored = state
+        .store
+        .append_access_events(caller.org_id, &rows, idempotency.as_ref(), normverk_store::unix_now())
+        .await?;
+    state.log.wake();
     tracing::info!(
         org_id = caller.org_id,
         token_id = caller.token_id,
-        first_index,
-        count = rows.len(),
+        first_index = stored.first_index,
+        count = stored.count,
+        replayed = stored.replayed,
         "access events stored"
     );
-    Ok((StatusCode::CREATED, Json(Appended { first_index, count: rows.len() })))
+    let status = if stored.replayed { StatusCode::OK } else { StatusCode::CREATED };
+    Ok((status, Json(Appended { first_index: stored.first_index, count: stored.count })))
+}
+
+/// Salts, hashes and canonicalises one checked event.
+fn new_event(e: &AccessEvent) -> NewAccessEvent {
+    let mut salt = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut salt);
+    NewAccessEvent {
+        leaf_hash: tlog::merkle::leaf_hash(&canonical_bytes(e, &salt)),
+        salt,
+        occurred_at: e.occurred_at.parse::<jiff::Timestamp>().map(|t| t.as_second()).unwrap_or(0),
+        patient_id: e.patient_id.clone(),
+        user_id: e.user_id.clone(),
+        unit: e.unit.clone(),
+        event_json: String::from_utf8(jcs(e)).unwrap_or_default(),
+    }
 }

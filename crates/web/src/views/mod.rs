@@ -1,5 +1,6 @@
 //! Server-rendered pages, one module per page family.
 
+pub mod access_log;
 pub mod account;
 pub mod assessment;
 pub mod assessment_files;
@@ -148,6 +149,9 @@ impl Page {
             ("/org/units", "nav-units"),
             ("/org/members", "nav-members"),
         ];
+        if role_permits(self.roles(), Action::ReadAccessLog) {
+            items.push(("/access-log", "nav-access-log"));
+        }
         if self.may_manage_access() {
             items.push(("/org/tokens", "nav-tokens"));
         }
@@ -172,6 +176,21 @@ impl<S: Send + Sync> FromRequestParts<S> for Page {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         parts.extensions.get::<Page>().cloned().ok_or_else(|| PageError::Internal("page context missing".into()))
     }
+}
+
+/// A time typed by a person or sent by a program: RFC 3339 with offset, a local date and time
+/// (`2026-11-24T08:00`, as a datetime-local field sends it) or a date, both in Norwegian time.
+/// Unix seconds.
+pub fn parse_time_input(s: &str) -> Option<i64> {
+    if let Ok(t) = s.parse::<jiff::Timestamp>() {
+        return Some(t.as_second());
+    }
+    let tz = jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC);
+    let civil = s
+        .parse::<jiff::civil::DateTime>()
+        .ok()
+        .or_else(|| s.parse::<jiff::civil::Date>().ok().map(|d| d.to_datetime(jiff::civil::Time::midnight())))?;
+    civil.to_zoned(tz).ok().map(|z| z.timestamp().as_second())
 }
 
 /// Renders a template as a page.

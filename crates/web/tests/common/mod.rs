@@ -24,6 +24,11 @@ pub struct TestApp {
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
 
+/// The access log's key in tests: fixed, so tests can verify what the server signed.
+pub fn test_signer() -> tlog::note::Signer {
+    tlog::note::Signer::new("normverk.test/access-log", [7u8; 32]).unwrap()
+}
+
 pub async fn spawn_app(engine: &'static str) -> TestApp {
     spawn_app_with(engine, WebConfig::default()).await
 }
@@ -34,7 +39,7 @@ pub async fn spawn_app_with(engine: &'static str, config: WebConfig) -> TestApp 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let state = AppState::new(store.clone(), config);
+    let state = AppState::new(store.clone(), config, test_signer());
     tokio::spawn(async move {
         normverk_web::serve(listener, state, async {
             let _ = rx.await;

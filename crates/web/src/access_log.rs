@@ -1,0 +1,376 @@
+//! The access log as a running service: the integrator that turns sequenced events into tiles
+//! and signs checkpoints, proofs served from the stored tiles, and verification of the whole log
+//! from its payloads (for `normverk log verify` and the auditors' page).
+
+use normverk_store::access_log::{StoredCheckpoint, StoredEntry};
+use normverk_store::{Store, StoreError};
+use std::sync::Arc;
+use std::time::Duration;
+use tlog::checkpoint::Checkpoint;
+use tlog::merkle::{consistency_ranges, inclusion_ranges, leaf_hash, verify_consistency, ProofError};
+use tlog::note::{Signer, Verifier};
+use tlog::tile::{FullTile, Tiles};
+use tlog::Hash;
+use tokio::sync::{watch, Notify};
+
+/// Leaves read and integrated per step: bounds memory whatever the backlog.
+const INTEGRATE_CHUNK: u64 = 64 * 1024;
+/// At most this many leaves go into one checkpoint, so a backlog is signed in steps.
+const MAX_PER_CHECKPOINT: u64 = 1024 * 1024;
+/// The shortest time between two checkpoints: events arriving meanwhile share the next one.
+const MIN_INTERVAL: Duration = Duration::from_millis(200);
+
+/// The log's key and the integrator's signals. One per running server.
+pub struct AccessLog {
+    signer: Signer,
+    wake: Notify,
+    head: watch::Sender<u64>,
+}
+
+impl AccessLog {
+    pub fn new(signer: Signer) -> Arc<AccessLog> {
+        Arc::new(AccessLog { signer, wake: Notify::new(), head: watch::Sender::new(0) })
+    }
+
+    pub fn origin(&self) -> &str {
+        &self.signer.name
+    }
+
+    pub fn verifier(&self) -> Verifier {
+        self.signer.verifier()
+    }
+
+    /// Tells the integrator that events are waiting.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Waits until a checkpoint covers at least `size` leaves, or `timeout` passes. Returns the
+    /// size then signed.
+    pub async fn wait_for_size(&self, size: u64, timeout: Duration) -> u64 {
+        let mut rx = self.head.subscribe();
+        let _ = tokio::time::timeout(timeout, rx.wait_for(|s| *s >= size)).await;
+        let signed = *rx.borrow();
+        signed
+    }
+}
+
+/// Why integration or verification stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum LogError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The stored log is not what was signed: the first index found wrong, and why.
+    #[error("{message}")]
+    Tampered { index: Option<u64>, message: String },
+    #[error("{0}")]
+    Proof(#[from] ProofError),
+}
+
+fn tampered(index: Option<u64>, message: impl Into<String>) -> LogError {
+    LogError::Tampered { index, message: message.into() }
+}
+
+/// The edge (partial tile of each level) of the tree of `size` leaves, rebuilt from stored leaves
+/// and full tiles, for when the stored edge is missing or does not fit.
+async fn rebuild_edge(store: &Store, size: u64) -> Result<Vec<Vec<Hash>>, LogError> {
+    let mut levels = Vec::new();
+    let mut level = 0u32;
+    while size.checked_shr(8 * level).unwrap_or(0) > 0 {
+        let entries = size >> (8 * level);
+        let first = entries & !0xff;
+        let partial = if level == 0 {
+            store.access_leaf_hashes(first, entries).await?
+        } else {
+            let mut roots = Vec::new();
+            for index in first..entries {
+                let below = store
+                    .access_tile((level - 1) as u8, index, 256)
+                    .await?
+                    .ok_or_else(|| tampered(Some(index << (8 * level)), "a full tile is missing"))?;
+                roots.push(tlog::merkle::mth(&below));
+            }
+            roots
+        };
+        levels.push(partial);
+        level += 1;
+    }
+    Ok(levels)
+}
+
+/// Integrates up to [`MAX_PER_CHECKPOINT`] waiting leaves: builds their tiles, checks that the
+/// new tree is consistent with the last checkpoint, signs and stores a checkpoint. Returns the
+/// new checkpoint, or `None` when nothing was waiting.
+pub async fn integrate_once(store: &Store, signer: &Signer, now: i64) -> Result<Option<StoredCheckpoint>, LogError> {
+    let head = store.access_log_head().await?;
+    let previous = head.as_ref().map_or(0, |h| h.size);
+    let available = store.access_log_size().await?;
+    if available <= previous {
+        return Ok(None);
+    }
+    let edge = store.access_edge().await?;
+    let mut frontier = match tlog::tile::Frontier::resume(previous, edge) {
+        Ok(f) => f,
+        Err(_) => tlog::tile::Frontier::resume(previous, rebuild_edge(store, previous).await?)
+            .map_err(|e| tampered(Some(previous), e.to_string()))?,
+    };
+    if let Some(h) = &head {
+        if frontier.root() != h.root {
+            return Err(tampered(None, "the stored tiles no longer lead to the last checkpoint's root"));
+        }
+    }
+    let target = available.min(previous + MAX_PER_CHECKPOINT);
+    let mut full: Vec<FullTile> = Vec::new();
+    let mut at = previous;
+    while at < target {
+        let to = target.min(at + INTEGRATE_CHUNK);
+        let leaves = store.access_leaf_hashes(at, to).await?;
+        if leaves.len() as u64 != to - at {
+            return Err(tampered(Some(at), "leaves are missing below the log's size"));
+        }
+        for leaf in leaves {
+            frontier.push(leaf, &mut full);
+        }
+        at = to;
+    }
+    let root = frontier.root();
+    // Never sign a tree that does not extend the last one: prove it from the tiles.
+    if let Some(h) = &head {
+        let ranges = consistency_ranges(h.size, target)?;
+        let mut tiles: Tiles = store.access_tiles(&tlog::tile::tiles_for(&ranges, target)).await?;
+        for t in &full {
+            tiles.insert((t.level, t.index), t.hashes.clone());
+        }
+        for (level, partial) in frontier.edge().iter().enumerate().filter(|(_, p)| !p.is_empty()) {
+            tiles.insert((level as u8, (target >> (8 * level as u32)) / 256), partial.clone());
+        }
+        let proof = tlog::tile::proof(&tiles, &ranges).map_err(|e| tampered(None, e.to_string()))?;
+        verify_consistency(h.size, target, &proof, &h.root, &root)
+            .map_err(|e| tampered(None, format!("the new tree is not consistent with the last checkpoint: {e}")))?;
+    }
+    let text = Checkpoint { origin: signer.name.clone(), size: target, root, extensions: Vec::new() }.to_text();
+    let note = tlog::note::sign(&text, &[signer]).map_err(|e| tampered(None, e.to_string()))?;
+    let checkpoint = StoredCheckpoint { size: target, root, note, signed_at: now };
+    store.access_integrate(previous, &full, frontier.edge(), &checkpoint).await?;
+    Ok(Some(checkpoint))
+}
+
+/// The integrator: wakes when events arrive (or every second), integrates everything waiting,
+/// then rests [`MIN_INTERVAL`] so concurrent batches share a checkpoint. Runs until `stop`.
+pub async fn run_integrator(store: Store, log: Arc<AccessLog>, mut stop: watch::Receiver<bool>) {
+    if let Ok(Some(h)) = store.access_log_head().await {
+        log.head.send_replace(h.size);
+    }
+    loop {
+        tokio::select! {
+            () = log.wake.notified() => {},
+            () = tokio::time::sleep(Duration::from_secs(1)) => {},
+            _ = stop.changed() => return,
+        }
+        loop {
+            match integrate_once(&store, &log.signer, normverk_store::unix_now()).await {
+                Ok(Some(c)) => {
+                    log.head.send_replace(c.size);
+                    tracing::debug!(size = c.size, "access log checkpoint signed");
+                }
+                Ok(None) => break,
+                Err(LogError::Store(StoreError::Conflict(e))) => {
+                    tracing::warn!(error = %e, "access log integration raced another integrator; retrying");
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "access log integration stopped: nothing more is signed until this is resolved");
+                    break;
+                }
+            }
+        }
+        tokio::select! {
+            () = tokio::time::sleep(MIN_INTERVAL) => {},
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+/// The tree hash of the first `size` leaves, and the tiles read for it.
+pub async fn root_from_tiles(store: &Store, size: u64) -> Result<Hash, LogError> {
+    if size == 0 {
+        return Ok(tlog::merkle::empty_root());
+    }
+    let ranges = [(0, size)];
+    let tiles = store.access_tiles(&tlog::tile::tiles_for(&ranges, size)).await?;
+    tlog::tile::range_hash(&tiles, 0, size).map_err(|e| tampered(None, e.to_string()))
+}
+
+/// The inclusion proof of leaf `index` in the tree of `size` leaves, from the stored tiles.
+/// `size` must not exceed the latest checkpoint.
+pub async fn inclusion_proof(store: &Store, index: u64, size: u64) -> Result<Vec<Hash>, LogError> {
+    let ranges = inclusion_ranges(index, size)?;
+    let tiles = store.access_tiles(&tlog::tile::tiles_for(&ranges, size)).await?;
+    tlog::tile::proof(&tiles, &ranges).map_err(|e| tampered(None, e.to_string()))
+}
+
+/// The consistency proof between the trees of `old` and `new` leaves, from the stored tiles.
+pub async fn consistency_proof(store: &Store, old: u64, new: u64) -> Result<Vec<Hash>, LogError> {
+    let ranges = consistency_ranges(old, new)?;
+    let tiles = store.access_tiles(&tlog::tile::tiles_for(&ranges, new)).await?;
+    tlog::tile::proof(&tiles, &ranges).map_err(|e| tampered(None, e.to_string()))
+}
+
+/// The leaf hash a stored entry must have: of its salt and canonical event, when the event is
+/// still held; otherwise the stored hash is all there is.
+pub fn expected_leaf(entry: &StoredEntry) -> Option<Hash> {
+    entry.event_json.as_ref().map(|json| {
+        let mut bytes = Vec::with_capacity(16 + json.len());
+        bytes.extend_from_slice(&entry.salt);
+        bytes.extend_from_slice(json.as_bytes());
+        leaf_hash(&bytes)
+    })
+}
+
+/// What a full verification found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Verified {
+    pub leaves: u64,
+    /// Leaves whose event was retired: checked by their stored hash only.
+    pub retired: u64,
+    pub checkpoints: u64,
+    pub head: Option<(u64, Hash)>,
+}
+
+/// Verifies the whole log: every leaf hash recomputed from its event, the tree rebuilt and every
+/// stored full tile compared, every checkpoint's signature, origin, size and root checked
+/// against the rebuilt tree (so each is consistent with the next), no checkpoint beyond the
+/// leaves. `progress` is told how many leaves are done, out of how many.
+pub async fn verify(
+    store: &Store,
+    verifier: &Verifier,
+    progress: &mut (dyn FnMut(u64, u64) + Send),
+) -> Result<Verified, LogError> {
+    let total = store.access_log_size().await?;
+    let mut checkpoints = store.access_checkpoints(0, 1000).await?.into_iter().peekable();
+    let mut verified = Verified::default();
+    let mut frontier = tlog::tile::Frontier::default();
+    let mut full = Vec::new();
+    let mut at = 0u64;
+    loop {
+        // Checkpoints at the current size.
+        while let Some(c) = checkpoints.peek() {
+            if c.size > at {
+                break;
+            }
+            if c.size < at {
+                return Err(tampered(Some(c.size), format!("checkpoint of size {} is out of order", c.size)));
+            }
+            check_checkpoint(c, verifier, &frontier.root())?;
+            verified.head = Some((c.size, c.root));
+            verified.checkpoints += 1;
+            let last = c.size;
+            checkpoints.next();
+            if checkpoints.peek().is_none() {
+                checkpoints = store.access_checkpoints(last, 1000).await?.into_iter().peekable();
+            }
+        }
+        if at >= total {
+            break;
+        }
+        // The next stop: the next checkpoint or the end of a chunk.
+        let next_checkpoint = checkpoints.peek().map_or(u64::MAX, |c| c.size);
+        let to = total.min(at + INTEGRATE_CHUNK).min(next_checkpoint.max(at + 1));
+        let entries = store.access_entries(at, to).await?;
+        let (entries, expected) = tokio::task::spawn_blocking(move || {
+            let expected: Vec<Option<Hash>> = entries.iter().map(expected_leaf).collect();
+            (entries, expected)
+        })
+        .await
+        .map_err(|e| tampered(None, e.to_string()))?;
+        for (entry, want) in entries.iter().zip(expected) {
+            if entry.index != frontier.size() {
+                return Err(tampered(Some(frontier.size()), format!("leaf {} is missing", frontier.size())));
+            }
+            match want {
+                Some(h) if h != entry.leaf_hash => {
+                    return Err(tampered(
+                        Some(entry.index),
+                        format!("event {} does not match its leaf hash", entry.index),
+                    ))
+                }
+                Some(_) => {}
+                None => verified.retired += 1,
+            }
+            frontier.push(entry.leaf_hash, &mut full);
+        }
+        if frontier.size() < to {
+            return Err(tampered(Some(frontier.size()), format!("leaf {} is missing", frontier.size())));
+        }
+        for t in full.drain(..) {
+            match store.access_tile(t.level, t.index, 256).await? {
+                Some(stored) if stored == t.hashes => {}
+                Some(_) => {
+                    return Err(tampered(
+                        Some(t.index << (8 * (u32::from(t.level) + 1))),
+                        format!("tile {}/{} differs from the leaves", t.level, t.index),
+                    ))
+                }
+                // Leaves not yet integrated have no tiles; a missing tile below the head is tampering.
+                None if verified.head.is_some_and(|(s, _)| (t.index + 1) << (8 * (u32::from(t.level) + 1)) <= s) => {
+                    return Err(tampered(
+                        Some(t.index << (8 * (u32::from(t.level) + 1))),
+                        format!("tile {}/{} is missing", t.level, t.index),
+                    ))
+                }
+                None => {}
+            }
+        }
+        at = to;
+        progress(at, total);
+    }
+    if let Some(c) = checkpoints.peek() {
+        return Err(tampered(
+            Some(total),
+            format!("a checkpoint covers {} leaves, but the log holds only {total}", c.size),
+        ));
+    }
+    verified.leaves = total;
+    Ok(verified)
+}
+
+fn check_checkpoint(c: &StoredCheckpoint, verifier: &Verifier, rebuilt_root: &Hash) -> Result<(), LogError> {
+    let bad = |why: &str| tampered(Some(c.size.saturating_sub(1)), format!("checkpoint of size {}: {why}", c.size));
+    let opened = tlog::note::open(c.note.as_bytes(), std::slice::from_ref(verifier))
+        .map_err(|e| bad(&format!("signature: {e}")))?;
+    let body = Checkpoint::parse(&opened.text).map_err(|e| bad(&e.to_string()))?;
+    if body.origin != verifier.name {
+        return Err(bad("signed for another origin"));
+    }
+    if body.size != c.size || body.root != c.root {
+        return Err(bad("the signed size or root differs from the stored one"));
+    }
+    if &c.root != rebuilt_root {
+        return Err(bad("its root is not the root of the stored leaves"));
+    }
+    Ok(())
+}
+
+/// Proves that a checkpoint an outsider saved is consistent with today's log: its signature is
+/// the log's, and a consistency proof from the stored tiles leads from its root to the latest
+/// checkpoint's root.
+pub async fn verify_saved_checkpoint(store: &Store, verifier: &Verifier, note: &[u8]) -> Result<(u64, u64), LogError> {
+    let outside = |m: String| tampered(None, m);
+    let opened = tlog::note::open(note, std::slice::from_ref(verifier))
+        .map_err(|e| outside(format!("the saved checkpoint is not signed by this log's key: {e}")))?;
+    let saved = Checkpoint::parse(&opened.text).map_err(|e| outside(format!("the saved checkpoint: {e}")))?;
+    let head = store.access_log_head().await?.ok_or_else(|| outside("the log has no checkpoint yet".into()))?;
+    if saved.size > head.size {
+        return Err(outside(format!(
+            "the saved checkpoint has {} leaves, more than the log's {}: the log has lost entries",
+            saved.size, head.size
+        )));
+    }
+    if saved.size == 0 {
+        return Ok((0, head.size));
+    }
+    let proof = consistency_proof(store, saved.size, head.size).await?;
+    verify_consistency(saved.size, head.size, &proof, &saved.root, &head.root).map_err(|e| {
+        outside(format!("the saved checkpoint of size {} is not consistent with today's log: {e}", saved.size))
+    })?;
+    Ok((saved.size, head.size))
+}

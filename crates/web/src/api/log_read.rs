@@ -1,0 +1,345 @@
+//! Reading the access log. Public, because they hold only hashes of salted events: the signed
+//! checkpoint (`/log/checkpoint`), the tiles (`/log/tile/…`, C2SP tlog-tiles) and proofs under
+//! `/api/v1/access-log/proof/`. For auditors of the organisation only, because events are
+//! personal data: entry bundles (`/log/tile/entries/…`) and the events themselves.
+
+use crate::access_log::{consistency_proof, inclusion_proof, LogError};
+use crate::auth::ApiCaller;
+use crate::error::{ApiError, Problem};
+use crate::AppState;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use normverk_core::org::Action;
+use normverk_store::access_log::{EventFilter, StoredCheckpoint};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+fn text(status: StatusCode, body: &str) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8"), (header::CACHE_CONTROL, "no-store")],
+        format!("{body}\n"),
+    )
+        .into_response()
+}
+
+fn internal(e: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "reading the access log failed");
+    text(StatusCode::INTERNAL_SERVER_ERROR, "an internal error occurred; it has been logged")
+}
+
+/// `GET /log/checkpoint`: the latest signed checkpoint, as a C2SP signed note.
+pub async fn checkpoint(State(state): State<AppState>) -> Response {
+    match state.store.access_log_head().await {
+        Ok(Some(c)) => {
+            ([(header::CONTENT_TYPE, "text/plain; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")], c.note)
+                .into_response()
+        }
+        Ok(None) => text(StatusCode::NOT_FOUND, "the log has no checkpoint yet"),
+        Err(e) => internal(e),
+    }
+}
+
+/// `GET /log/tile/…`: a tile of hashes (public), or an entry bundle (auditors).
+pub async fn tile(
+    State(state): State<AppState>,
+    caller: Result<ApiCaller, ApiError>,
+    Path(rest): Path<String>,
+) -> Response {
+    let head = match state.store.access_log_head().await {
+        Ok(h) => h.map_or(0, |h| h.size),
+        Err(e) => return internal(e),
+    };
+    if let Some(bundle) = rest.strip_prefix("entries/") {
+        return entries(&state, caller, head, bundle).await;
+    }
+    let Ok((level, index, width)) = tlog::tile::parse_tile_path(&format!("tile/{rest}")) else {
+        return text(StatusCode::NOT_FOUND, "not a tile path: tile/<L>/<N>[.p/<W>]");
+    };
+    if tlog::tile::tile_width(level, index, head) < width {
+        return text(StatusCode::NOT_FOUND, "the log's latest checkpoint does not reach this tile");
+    }
+    match state.store.access_tile(level, index, width).await {
+        Ok(Some(hashes)) => {
+            // A full tile never changes; a partial one is replaced by a wider one.
+            let cache = if width == 256 { "public, max-age=31536000, immutable" } else { "public, max-age=60" };
+            ([(header::CONTENT_TYPE, "application/octet-stream"), (header::CACHE_CONTROL, cache)], hashes.concat())
+                .into_response()
+        }
+        Ok(None) => text(StatusCode::NOT_FOUND, "no such tile"),
+        Err(e) => internal(e),
+    }
+}
+
+/// An entry bundle: each entry is the leaf data (16-byte salt ‖ the event's canonical JSON).
+/// Only for a token with `access_log:read` of the organisation that reported every entry in it.
+async fn entries(state: &AppState, caller: Result<ApiCaller, ApiError>, head: u64, path: &str) -> Response {
+    let caller = match caller {
+        Ok(c) => c,
+        Err(e) => return e.into_response(),
+    };
+    if let Err(e) = caller.require(Action::ReadAccessLog) {
+        return e.into_response();
+    }
+    let Ok((_, index, width)) = tlog::tile::parse_tile_path(&format!("tile/0/{path}")) else {
+        return text(StatusCode::NOT_FOUND, "not an entry bundle path: tile/entries/<N>[.p/<W>]");
+    };
+    if tlog::tile::tile_width(0, index, head) < width {
+        return text(StatusCode::NOT_FOUND, "the log's latest checkpoint does not reach this bundle");
+    }
+    let from = index * 256;
+    let rows = match state.store.access_entries(from, from + u64::from(width)).await {
+        Ok(r) => r,
+        Err(e) => return internal(e),
+    };
+    if rows.iter().any(|r| r.org_id != caller.org_id) {
+        return ApiError::forbidden(
+            "this bundle holds events of other organisations; fetch your events one by one with their proofs",
+        )
+        .into_response();
+    }
+    let mut data: Vec<Vec<u8>> = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let Some(json) = &r.event_json else {
+            return text(StatusCode::GONE, "an event in this bundle has been removed by retention; its leaf remains");
+        };
+        data.push([r.salt.as_slice(), json.as_bytes()].concat());
+    }
+    let refs: Vec<&[u8]> = data.iter().map(Vec::as_slice).collect();
+    match tlog::tile::entry_bundle(&refs) {
+        Ok(bytes) => ([(header::CONTENT_TYPE, "application/octet-stream"), (header::CACHE_CONTROL, "no-store")], bytes)
+            .into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+    q.map(|Query(v)| v).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))
+}
+
+fn log_error(e: LogError) -> ApiError {
+    match e {
+        LogError::Store(s) => s.into(),
+        LogError::Proof(p) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, p.to_string()),
+        LogError::Tampered { .. } => {
+            tracing::error!(error = %e, "the access log's stored tiles are inconsistent");
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the log cannot make this proof; it has been logged")
+        }
+    }
+}
+
+async fn head(state: &AppState) -> Result<StoredCheckpoint, ApiError> {
+    state
+        .store
+        .access_log_head()
+        .await?
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "the log has no checkpoint yet"))
+}
+
+/// Sizes beyond the latest checkpoint cannot be proved yet.
+fn check_size(size: u64, head: &StoredCheckpoint, name: &str) -> Result<(), ApiError> {
+    if size > head.size {
+        return Err(ApiError::field(name, format!("the latest checkpoint covers {} events", head.size)));
+    }
+    Ok(())
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct InclusionParams {
+    /// The event's log index.
+    pub index: u64,
+    /// The tree size of a signed checkpoint; the latest when left out.
+    pub size: Option<u64>,
+}
+
+/// An RFC 9162 inclusion proof.
+#[derive(Serialize, ToSchema)]
+pub struct InclusionProof {
+    pub index: u64,
+    pub size: u64,
+    /// Base64 of the leaf hash, SHA-256(0x00 ‖ salt ‖ event).
+    pub leaf_hash: String,
+    /// Base64 hashes, leaf to root.
+    pub proof: Vec<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/access-log/proof/inclusion", tag = "access-log", params(InclusionParams), security(()),
+    responses(
+        (status = 200, body = InclusionProof),
+        (status = 422, description = "an index or size beyond the latest checkpoint", body = Problem, content_type = "application/problem+json")))]
+pub async fn inclusion(
+    State(state): State<AppState>,
+    params: Result<Query<InclusionParams>, QueryRejection>,
+) -> Result<Json<InclusionProof>, ApiError> {
+    let p = query(params)?;
+    let head = head(&state).await?;
+    let size = p.size.unwrap_or(head.size);
+    check_size(size, &head, "size")?;
+    if p.index >= size {
+        return Err(ApiError::field("index", format!("must be below the tree size {size}")));
+    }
+    let leaf = state.store.access_leaf_hashes(p.index, p.index + 1).await?;
+    let leaf = leaf.first().ok_or_else(ApiError::not_found)?;
+    let proof = inclusion_proof(&state.store, p.index, size).await.map_err(log_error)?;
+    Ok(Json(InclusionProof {
+        index: p.index,
+        size,
+        leaf_hash: B64.encode(leaf),
+        proof: proof.iter().map(|h| B64.encode(h)).collect(),
+    }))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ConsistencyParams {
+    pub old: u64,
+    /// The latest checkpoint's size when left out.
+    pub new: Option<u64>,
+}
+
+/// An RFC 9162 consistency proof.
+#[derive(Serialize, ToSchema)]
+pub struct ConsistencyProof {
+    pub old: u64,
+    pub new: u64,
+    pub proof: Vec<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/access-log/proof/consistency", tag = "access-log", params(ConsistencyParams), security(()),
+    responses(
+        (status = 200, body = ConsistencyProof),
+        (status = 422, description = "sizes out of order or beyond the latest checkpoint", body = Problem, content_type = "application/problem+json")))]
+pub async fn consistency(
+    State(state): State<AppState>,
+    params: Result<Query<ConsistencyParams>, QueryRejection>,
+) -> Result<Json<ConsistencyProof>, ApiError> {
+    let p = query(params)?;
+    let head = head(&state).await?;
+    let new = p.new.unwrap_or(head.size);
+    check_size(new, &head, "new")?;
+    let proof = consistency_proof(&state.store, p.old, new).await.map_err(log_error)?;
+    Ok(Json(ConsistencyProof { old: p.old, new, proof: proof.iter().map(|h| B64.encode(h)).collect() }))
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+pub struct EventQuery {
+    pub patient_id: Option<String>,
+    pub user_id: Option<String>,
+    pub unit: Option<String>,
+    /// RFC 3339, inclusive.
+    pub from: Option<String>,
+    /// RFC 3339, exclusive.
+    pub to: Option<String>,
+    /// From 1; 100 events a page.
+    pub page: Option<u64>,
+}
+
+/// Events per page of a search.
+pub const PAGE_SIZE: u32 = 100;
+
+impl EventQuery {
+    /// The store's filter, or the first field that is not understood.
+    pub fn filter(&self) -> Result<EventFilter, (&'static str, String)> {
+        let time = |name: &'static str, v: &Option<String>| -> Result<Option<i64>, (&'static str, String)> {
+            match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+                None => Ok(None),
+                Some(s) => crate::views::parse_time_input(s)
+                    .map(Some)
+                    .ok_or((name, "use RFC 3339 (2026-11-24T08:00:00+01:00) or a date (2026-11-24)".to_string())),
+            }
+        };
+        let text = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+        Ok(EventFilter {
+            patient_id: text(&self.patient_id),
+            user_id: text(&self.user_id),
+            unit: text(&self.unit),
+            from: time("from", &self.from)?,
+            to: time("to", &self.to)?,
+        })
+    }
+
+    pub fn page(&self) -> u64 {
+        self.page.unwrap_or(1).clamp(1, 1_000_000)
+    }
+}
+
+/// One stored event with where it sits in the log.
+#[derive(Serialize, ToSchema)]
+pub struct EventOut {
+    pub index: u64,
+    #[schema(value_type = Object)]
+    pub event: serde_json::Value,
+}
+
+#[utoipa::path(get, path = "/api/v1/access-log/events", tag = "access-log", params(EventQuery),
+    responses(
+        (status = 200, body = [EventOut], description = "newest first, 100 a page"),
+        (status = 403, description = "the token lacks access_log:read", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "a time that cannot be read", body = Problem, content_type = "application/problem+json")))]
+pub async fn search(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    params: Result<Query<EventQuery>, QueryRejection>,
+) -> Result<Json<Vec<EventOut>>, ApiError> {
+    caller.require(Action::ReadAccessLog)?;
+    let q = query(params)?;
+    let filter = q.filter().map_err(|(f, m)| ApiError::field(f, m))?;
+    let rows =
+        state.store.access_events(caller.org_id, &filter, PAGE_SIZE, (q.page() - 1) * u64::from(PAGE_SIZE)).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|r| EventOut { index: r.index, event: serde_json::from_str(&r.event_json).unwrap_or_default() })
+            .collect(),
+    ))
+}
+
+/// An event with what an auditor needs to prove it is in the log.
+#[derive(Serialize, ToSchema)]
+pub struct EventProof {
+    pub index: u64,
+    /// Absent when retention has removed the event; its leaf remains.
+    #[schema(value_type = Option<Object>)]
+    pub event: Option<serde_json::Value>,
+    /// Base64 of the 16-byte salt: the leaf hash is SHA-256(0x00 ‖ salt ‖ JCS(event)).
+    pub salt: String,
+    pub leaf_hash: String,
+    /// The latest checkpoint (signed note) and the inclusion proof against it; absent until
+    /// the event is integrated (about a second).
+    pub checkpoint: Option<String>,
+    pub proof: Option<Vec<String>>,
+}
+
+#[utoipa::path(get, path = "/api/v1/access-log/events/{index}", tag = "access-log", params(("index" = u64, Path)),
+    responses(
+        (status = 200, body = EventProof),
+        (status = 403, description = "the token lacks access_log:read", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "no such event in this organisation", body = Problem, content_type = "application/problem+json")))]
+pub async fn event(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(index): Path<String>,
+) -> Result<Json<EventProof>, ApiError> {
+    let index: u64 = index.parse().map_err(|_| ApiError::not_found())?;
+    let entry = state.store.access_entry(caller.org_id, index).await?;
+    caller.require(Action::ReadAccessLog)?;
+    let head = state.store.access_log_head().await?.filter(|h| h.size > index);
+    let proof = match &head {
+        Some(h) => Some(inclusion_proof(&state.store, index, h.size).await.map_err(log_error)?),
+        None => None,
+    };
+    Ok(Json(EventProof {
+        index,
+        event: entry.event_json.as_deref().and_then(|j| serde_json::from_str(j).ok()),
+        salt: B64.encode(entry.salt),
+        leaf_hash: B64.encode(entry.leaf_hash),
+        checkpoint: head.map(|h| h.note),
+        proof: proof.map(|p| p.iter().map(|h| B64.encode(h)).collect()),
+    }))
+}

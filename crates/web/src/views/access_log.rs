@@ -1,0 +1,146 @@
+//! The access log for auditors: the latest signed checkpoint, the verifier key, whether the
+//! stored log still leads to the signed root, and a search of the organisation's events.
+
+use super::{render, Page};
+use crate::api::log_read::{EventQuery, PAGE_SIZE};
+use crate::auth::Member;
+use crate::error::PageError;
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use normverk_core::access_log::AccessEvent;
+use normverk_core::org::Action;
+use normverk_store::access_log::StoredCheckpoint;
+
+/// What the page says about the log's state.
+pub struct Status {
+    /// The latest checkpoint's signature verifies with the log's key, and the stored tiles lead
+    /// to its root.
+    pub sound: bool,
+    /// Why not, when not.
+    pub problem: Option<String>,
+    /// Events stored but not yet in a signed checkpoint.
+    pub waiting: u64,
+}
+
+/// One row of the search results.
+pub struct Row {
+    pub index: u64,
+    pub occurred_at: i64,
+    pub event: Option<AccessEvent>,
+}
+
+#[derive(Template)]
+#[template(path = "access_log.html")]
+struct AccessLogPage<'a> {
+    page: &'a Page,
+    origin: String,
+    verifier_key: String,
+    head: Option<StoredCheckpoint>,
+    status: Status,
+    query: EventQuery,
+    query_error: Option<String>,
+    rows: Vec<Row>,
+    page_no: u64,
+    more: bool,
+    searched: bool,
+}
+
+impl AccessLogPage<'_> {
+    /// The query string of the search with another page number.
+    fn page_link(&self, page: u64) -> String {
+        let q = &self.query;
+        let pairs: Vec<(&str, &str)> = [
+            ("patient_id", q.patient_id.as_deref()),
+            ("user_id", q.user_id.as_deref()),
+            ("unit", q.unit.as_deref()),
+            ("from", q.from.as_deref()),
+            ("to", q.to.as_deref()),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.filter(|v| !v.is_empty()).map(|v| (k, v)))
+        .collect();
+        let mut s = serde_urlencoded::to_string(pairs).unwrap_or_default();
+        if !s.is_empty() {
+            s.push('&');
+        }
+        format!("?{s}page={page}")
+    }
+
+    fn action_label(&self, e: &AccessEvent) -> String {
+        self.page.t(&format!("access-action-{}", e.action.as_str()))
+    }
+
+    fn basis_label(&self, e: &AccessEvent) -> String {
+        self.page.t(&format!("access-basis-{}", e.basis.as_str()))
+    }
+}
+
+async fn status(state: &AppState, head: Option<&StoredCheckpoint>) -> Result<Status, PageError> {
+    let size = state.store.access_log_size().await?;
+    let Some(head) = head else {
+        return Ok(Status { sound: true, problem: None, waiting: size });
+    };
+    let waiting = size.saturating_sub(head.size);
+    let signed = tlog::note::open(head.note.as_bytes(), &[state.log.verifier()]).is_ok();
+    let problem = if !signed {
+        Some("the latest checkpoint's signature does not verify with the log's key".to_string())
+    } else {
+        match crate::access_log::root_from_tiles(&state.store, head.size).await {
+            Ok(root) if root == head.root => None,
+            Ok(_) => Some("the stored tiles no longer lead to the signed root".to_string()),
+            Err(e) => Some(e.to_string()),
+        }
+    };
+    Ok(Status { sound: problem.is_none(), problem, waiting })
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    page: Page,
+    member: Member,
+    Query(query): Query<EventQuery>,
+) -> Result<Response, PageError> {
+    member.require(Action::ReadAccessLog)?;
+    let head = state.store.access_log_head().await?;
+    let status = status(&state, head.as_ref()).await?;
+    let searched = [&query.patient_id, &query.user_id, &query.unit, &query.from, &query.to]
+        .iter()
+        .any(|v| v.as_deref().is_some_and(|s| !s.trim().is_empty()));
+    let page_no = query.page();
+    let (rows, more, query_error) = match query.filter() {
+        Err((field, _)) => (Vec::new(), false, Some(field.to_string())),
+        Ok(filter) => {
+            // One more than a page tells whether there is a next page.
+            let mut found = state
+                .store
+                .access_events(member.org.id, &filter, PAGE_SIZE + 1, (page_no - 1) * u64::from(PAGE_SIZE))
+                .await?;
+            let more = found.len() > PAGE_SIZE as usize;
+            found.truncate(PAGE_SIZE as usize);
+            let rows = found
+                .into_iter()
+                .map(|r| Row {
+                    index: r.index,
+                    occurred_at: r.occurred_at,
+                    event: serde_json::from_str(&r.event_json).ok(),
+                })
+                .collect();
+            (rows, more, None)
+        }
+    };
+    render(&AccessLogPage {
+        page: &page,
+        origin: state.log.origin().to_string(),
+        verifier_key: state.log.verifier().key_string(),
+        head,
+        status,
+        query,
+        query_error,
+        rows,
+        page_no,
+        more,
+        searched,
+    })
+}

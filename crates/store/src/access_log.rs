@@ -239,7 +239,9 @@ impl Store {
         entry(row)
     }
 
-    /// The organisation's events matching the filter, newest first, `limit` from `offset`.
+    /// The organisation's events matching the filter, newest first (by when they happened),
+    /// `limit` from `offset`. Searches the search index, so an event is found once
+    /// [`Store::access_index_more`] has indexed it (about a second after it was stored).
     pub async fn access_events(
         &self,
         org_id: i64,
@@ -247,32 +249,94 @@ impl Store {
         limit: u32,
         offset: u64,
     ) -> StoreResult<Vec<EventRow>> {
+        // The most selective filter drives the index; the others are checked on the event.
+        let (field, value) = match (&filter.patient_id, &filter.user_id, &filter.unit) {
+            (Some(p), _, _) => ("p", p.as_str()),
+            (None, Some(u), _) => ("u", u.as_str()),
+            (None, None, Some(n)) => ("n", n.as_str()),
+            (None, None, None) => ("t", ""),
+        };
         let rows: Vec<(i64, i64, String)> = read!(self, |c| {
-            let mut q =
-                sqlx::QueryBuilder::new("SELECT idx, occurred_at, event_json FROM access_payloads WHERE org_id = ");
-            q.push_bind(org_id);
-            if let Some(p) = &filter.patient_id {
-                q.push(" AND patient_id = ").push_bind(p.as_str());
+            let mut q = sqlx::QueryBuilder::new(
+                "SELECT p.idx, p.occurred_at, p.event_json FROM access_index i \
+                 JOIN access_payloads p ON p.idx = i.idx WHERE i.org_id = ",
+            );
+            q.push_bind(org_id).push(" AND i.field = ").push_bind(field).push(" AND i.value = ").push_bind(value);
+            if let Some(u) = filter.user_id.as_deref().filter(|_| field != "u") {
+                q.push(" AND p.user_id = ").push_bind(u);
             }
-            if let Some(u) = &filter.user_id {
-                q.push(" AND user_id = ").push_bind(u.as_str());
-            }
-            if let Some(u) = &filter.unit {
-                q.push(" AND unit = ").push_bind(u.as_str());
+            if let Some(n) = filter.unit.as_deref().filter(|_| field == "p" || field == "u") {
+                q.push(" AND p.unit = ").push_bind(n);
             }
             if let Some(from) = filter.from {
-                q.push(" AND occurred_at >= ").push_bind(from);
+                q.push(" AND i.occurred_at >= ").push_bind(from);
             }
             if let Some(to) = filter.to {
-                q.push(" AND occurred_at < ").push_bind(to);
+                q.push(" AND i.occurred_at < ").push_bind(to);
             }
-            q.push(" ORDER BY occurred_at DESC, idx DESC LIMIT ").push_bind(i64::from(limit));
+            q.push(" ORDER BY i.occurred_at DESC, i.idx DESC LIMIT ").push_bind(i64::from(limit));
             q.push(" OFFSET ").push_bind(to_i64(offset));
             q.build_query_as().fetch_all(c).await?
         });
         rows.into_iter()
             .map(|(idx, occurred_at, event_json)| Ok(EventRow { index: to_u64(idx)?, occurred_at, event_json }))
             .collect()
+    }
+
+    /// Adds up to `limit` stored events to the search index, sorted by key so that each index
+    /// page is written once per batch. Returns how many were indexed (0 when it is up to date).
+    pub async fn access_index_more(&self, limit: u32) -> StoreResult<u64> {
+        type Row = (i64, i64, i64, String, String, String);
+        let done = write_tx!(self, |tx| {
+            let next: i64 =
+                sqlx::query_scalar("SELECT next_idx FROM access_index_state WHERE id = 1").fetch_one(&mut *tx).await?;
+            let size: i64 =
+                sqlx::query_scalar("SELECT COALESCE(MAX(idx) + 1, 0) FROM access_leaves").fetch_one(&mut *tx).await?;
+            let until = size.min(next + i64::from(limit));
+            if until <= next {
+                return Ok(0);
+            }
+            let events: Vec<Row> = sqlx::query_as(
+                "SELECT idx, org_id, occurred_at, patient_id, user_id, unit FROM access_payloads \
+                 WHERE idx >= $1 AND idx < $2",
+            )
+            .bind(next)
+            .bind(until)
+            .fetch_all(&mut *tx)
+            .await?;
+            let mut keys: Vec<(i64, &str, &str, i64, i64)> = Vec::with_capacity(events.len() * 4);
+            for (idx, org, at, patient, user, unit) in &events {
+                keys.extend([
+                    (*org, "p", patient.as_str(), *at, *idx),
+                    (*org, "u", user.as_str(), *at, *idx),
+                    (*org, "n", unit.as_str(), *at, *idx),
+                    (*org, "t", "", *at, *idx),
+                ]);
+            }
+            keys.sort_unstable();
+            for chunk in keys.chunks(ROWS_PER_INSERT) {
+                let mut q =
+                    sqlx::QueryBuilder::new("INSERT INTO access_index (org_id, field, value, occurred_at, idx) ");
+                q.push_values(chunk, |mut row, (org, field, value, at, idx)| {
+                    row.push_bind(*org).push_bind(*field).push_bind(*value).push_bind(*at).push_bind(*idx);
+                });
+                q.build().execute(&mut *tx).await?;
+            }
+            sqlx::query("UPDATE access_index_state SET next_idx = $1 WHERE id = 1")
+                .bind(until)
+                .execute(&mut *tx)
+                .await?;
+            until - next
+        });
+        to_u64(done)
+    }
+
+    /// Every event below this index is in the search index.
+    pub async fn access_indexed_until(&self) -> StoreResult<u64> {
+        let next: i64 = read!(self, |c| sqlx::query_scalar("SELECT next_idx FROM access_index_state WHERE id = 1")
+            .fetch_one(c)
+            .await?);
+        to_u64(next)
     }
 
     /// The latest signed checkpoint, if any.
@@ -386,6 +450,19 @@ impl Store {
             h.truncate(usize::from(width));
             h
         }))
+    }
+
+    /// The full tiles of `level` with indexes `from..to`, in order.
+    pub async fn access_full_tiles(&self, level: u8, from: u64, to: u64) -> StoreResult<Vec<(u64, Vec<Hash>)>> {
+        let rows: Vec<(i64, Vec<u8>)> = read!(self, |c| sqlx::query_as(
+            "SELECT idx, hashes FROM access_tiles WHERE level = $1 AND idx >= $2 AND idx < $3 ORDER BY idx"
+        )
+        .bind(i16::from(level))
+        .bind(to_i64(from))
+        .bind(to_i64(to))
+        .fetch_all(c)
+        .await?);
+        rows.into_iter().map(|(i, b)| Ok((to_u64(i)?, hashes(&b)?))).collect()
     }
 
     /// The tiles a proof needs, as listed by `tlog::tile::tiles_for`.

@@ -190,6 +190,33 @@ pub async fn run_integrator(store: Store, log: Arc<AccessLog>, mut stop: watch::
     }
 }
 
+/// Events indexed for search per transaction.
+const INDEX_BATCH: u32 = 50_000;
+
+/// The search indexer: every half second, adds what was stored since to the search index, in
+/// large sorted batches, behind the durable write. Runs until `stop`.
+pub async fn run_indexer(store: Store, mut stop: watch::Receiver<bool>) {
+    loop {
+        loop {
+            let behind = match (store.access_indexed_until().await, store.access_log_size().await) {
+                (Ok(done), Ok(size)) => done < size,
+                _ => false,
+            };
+            if !behind {
+                break;
+            }
+            if let Err(e) = store.access_index_more(INDEX_BATCH).await {
+                tracing::error!(error = %e, "indexing access events for search failed; retrying");
+                break;
+            }
+        }
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_millis(500)) => {},
+            _ = stop.changed() => return,
+        }
+    }
+}
+
 /// The tree hash of the first `size` leaves, and the tiles read for it.
 pub async fn root_from_tiles(store: &Store, size: u64) -> Result<Hash, LogError> {
     if size == 0 {
@@ -236,10 +263,32 @@ pub struct Verified {
     pub head: Option<(u64, Hash)>,
 }
 
+/// Leaves `from..to` with the leaf hash each must have, read and hashed off the caller's task.
+async fn read_hashed(store: Store, from: u64, to: u64) -> Result<Vec<(StoredEntry, Option<Hash>)>, LogError> {
+    let entries = store.access_entries(from, to).await?;
+    tokio::task::spawn_blocking(move || {
+        entries
+            .into_iter()
+            .map(|e| {
+                let want = expected_leaf(&e);
+                (e, want)
+            })
+            .collect()
+    })
+    .await
+    .map_err(|e| tampered(None, e.to_string()))
+}
+
+/// The index of the first leaf under tile (level, index).
+fn first_leaf(level: u8, index: u64) -> u64 {
+    index.checked_shl(8 * (u32::from(level) + 1)).unwrap_or(u64::MAX)
+}
+
 /// Verifies the whole log: every leaf hash recomputed from its event, the tree rebuilt and every
 /// stored full tile compared, every checkpoint's signature, origin, size and root checked
 /// against the rebuilt tree (so each is consistent with the next), no checkpoint beyond the
-/// leaves. `progress` is told how many leaves are done, out of how many.
+/// leaves. Reading the next chunk and hashing it overlap with checking the current one.
+/// `progress` is told how many leaves are done, out of how many.
 pub async fn verify(
     store: &Store,
     verifier: &Verifier,
@@ -249,16 +298,17 @@ pub async fn verify(
     let mut checkpoints = store.access_checkpoints(0, 1000).await?.into_iter().peekable();
     let mut verified = Verified::default();
     let mut frontier = tlog::tile::Frontier::default();
-    let mut full = Vec::new();
+    let mut full: Vec<FullTile> = Vec::new();
+    let chunk = |from: u64| {
+        let to = total.min(from + INTEGRATE_CHUNK);
+        (to > from).then(|| tokio::spawn(read_hashed(store.clone(), from, to)))
+    };
+    let mut next = chunk(0);
     let mut at = 0u64;
     loop {
-        // Checkpoints at the current size.
         while let Some(c) = checkpoints.peek() {
-            if c.size > at {
+            if c.size > frontier.size() {
                 break;
-            }
-            if c.size < at {
-                return Err(tampered(Some(c.size), format!("checkpoint of size {} is out of order", c.size)));
             }
             check_checkpoint(c, verifier, &frontier.root())?;
             verified.head = Some((c.size, c.root));
@@ -269,25 +319,17 @@ pub async fn verify(
                 checkpoints = store.access_checkpoints(last, 1000).await?.into_iter().peekable();
             }
         }
-        if at >= total {
-            break;
-        }
-        // The next stop: the next checkpoint or the end of a chunk.
-        let next_checkpoint = checkpoints.peek().map_or(u64::MAX, |c| c.size);
-        let to = total.min(at + INTEGRATE_CHUNK).min(next_checkpoint.max(at + 1));
-        let entries = store.access_entries(at, to).await?;
-        let (entries, expected) = tokio::task::spawn_blocking(move || {
-            let expected: Vec<Option<Hash>> = entries.iter().map(expected_leaf).collect();
-            (entries, expected)
-        })
-        .await
-        .map_err(|e| tampered(None, e.to_string()))?;
-        for (entry, want) in entries.iter().zip(expected) {
+        let Some(task) = next.take() else { break };
+        let entries = task.await.map_err(|e| tampered(None, e.to_string()))??;
+        let to = total.min(at + INTEGRATE_CHUNK);
+        next = chunk(to);
+        let mut stop = checkpoints.peek().map_or(u64::MAX, |c| c.size);
+        for (entry, want) in &entries {
             if entry.index != frontier.size() {
                 return Err(tampered(Some(frontier.size()), format!("leaf {} is missing", frontier.size())));
             }
             match want {
-                Some(h) if h != entry.leaf_hash => {
+                Some(h) if *h != entry.leaf_hash => {
                     return Err(tampered(
                         Some(entry.index),
                         format!("event {} does not match its leaf hash", entry.index),
@@ -297,29 +339,23 @@ pub async fn verify(
                 None => verified.retired += 1,
             }
             frontier.push(entry.leaf_hash, &mut full);
+            if frontier.size() == stop {
+                while let Some(c) = checkpoints.peek().filter(|c| c.size == stop) {
+                    check_checkpoint(c, verifier, &frontier.root())?;
+                    verified.head = Some((c.size, c.root));
+                    verified.checkpoints += 1;
+                    checkpoints.next();
+                    if checkpoints.peek().is_none() {
+                        checkpoints = store.access_checkpoints(stop, 1000).await?.into_iter().peekable();
+                    }
+                }
+                stop = checkpoints.peek().map_or(u64::MAX, |c| c.size);
+            }
         }
         if frontier.size() < to {
             return Err(tampered(Some(frontier.size()), format!("leaf {} is missing", frontier.size())));
         }
-        for t in full.drain(..) {
-            match store.access_tile(t.level, t.index, 256).await? {
-                Some(stored) if stored == t.hashes => {}
-                Some(_) => {
-                    return Err(tampered(
-                        Some(t.index << (8 * (u32::from(t.level) + 1))),
-                        format!("tile {}/{} differs from the leaves", t.level, t.index),
-                    ))
-                }
-                // Leaves not yet integrated have no tiles; a missing tile below the head is tampering.
-                None if verified.head.is_some_and(|(s, _)| (t.index + 1) << (8 * (u32::from(t.level) + 1)) <= s) => {
-                    return Err(tampered(
-                        Some(t.index << (8 * (u32::from(t.level) + 1))),
-                        format!("tile {}/{} is missing", t.level, t.index),
-                    ))
-                }
-                None => {}
-            }
-        }
+        compare_tiles(store, &mut full, verified.head.map_or(0, |h| h.0)).await?;
         at = to;
         progress(at, total);
     }
@@ -331,6 +367,39 @@ pub async fn verify(
     }
     verified.leaves = total;
     Ok(verified)
+}
+
+/// Compares rebuilt full tiles with the stored ones, a range query per level. A tile may be
+/// missing only where no checkpoint has reached yet.
+async fn compare_tiles(store: &Store, rebuilt: &mut Vec<FullTile>, signed: u64) -> Result<(), LogError> {
+    let mut by_level: std::collections::BTreeMap<u8, Vec<FullTile>> = std::collections::BTreeMap::new();
+    for t in rebuilt.drain(..) {
+        by_level.entry(t.level).or_default().push(t);
+    }
+    for (level, tiles) in by_level {
+        let (Some(first), Some(last)) = (tiles.first(), tiles.last()) else { continue };
+        let stored: std::collections::HashMap<u64, Vec<Hash>> =
+            store.access_full_tiles(level, first.index, last.index + 1).await?.into_iter().collect();
+        for t in &tiles {
+            match stored.get(&t.index) {
+                Some(h) if *h == t.hashes => {}
+                Some(_) => {
+                    return Err(tampered(
+                        Some(first_leaf(t.level, t.index)),
+                        format!("tile {}/{} differs from the leaves", t.level, t.index),
+                    ))
+                }
+                None if first_leaf(t.level, t.index + 1) <= signed => {
+                    return Err(tampered(
+                        Some(first_leaf(t.level, t.index)),
+                        format!("tile {}/{} is missing", t.level, t.index),
+                    ))
+                }
+                None => {}
+            }
+        }
+    }
+    Ok(())
 }
 
 fn check_checkpoint(c: &StoredCheckpoint, verifier: &Verifier, rebuilt_root: &Hash) -> Result<(), LogError> {

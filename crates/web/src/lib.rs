@@ -83,7 +83,7 @@ pub fn app(state: AppState) -> axum::Router {
     routes::router(state)
 }
 
-/// Serves `app` and runs the access log's integrator on `listener` until `shutdown` completes, then
+/// Serves `app` and runs the access log's integrator and search indexer on `listener` until `shutdown` completes, then
 /// finishes requests in flight.
 pub async fn serve(
     listener: tokio::net::TcpListener,
@@ -91,12 +91,14 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let integrator = tokio::spawn(access_log::run_integrator(state.store.clone(), state.log.clone(), stopped));
+    let integrator = tokio::spawn(access_log::run_integrator(state.store.clone(), state.log.clone(), stopped.clone()));
+    let indexer = tokio::spawn(access_log::run_indexer(state.store.clone(), stopped));
     let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     // Events acknowledged are durable already; the next start signs what is left.
     let _ = stop.send(true);
     let _ = integrator.await;
+    let _ = indexer.await;
     served
 }
 

@@ -119,6 +119,17 @@ async fn signed(app: &common::TestApp, size: u64) -> normverk_store::access_log:
     panic!("no checkpoint of {size} events within 5 s");
 }
 
+/// Waits until the search index holds the first `size` events.
+async fn indexed(app: &common::TestApp, size: u64) {
+    for _ in 0..100 {
+        if app.store.access_indexed_until().await.unwrap() >= size {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the search index never reached {size} events");
+}
+
 fn b64(s: &serde_json::Value) -> Vec<u8> {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.decode(s.as_str().unwrap()).unwrap()
@@ -233,6 +244,7 @@ async fn auditors_read_their_own_events_and_bundles_only() {
         c.post(&url).bearer_auth(&writer).json(&ours).send().await.unwrap();
         c.post(&url).bearer_auth(&their_writer).json(&json!([event("fnr:9")])).send().await.unwrap();
         signed(&app, 257).await;
+        indexed(&app, 257).await;
 
         // Entry bundles: personal data, for the reporting organisation's auditors.
         let bundle = app.url("/log/tile/entries/000");
@@ -497,6 +509,7 @@ async fn the_auditors_page_shows_the_signed_state_and_searches_events() {
     let batch = vec![glass, event("fnr:2")];
     client().post(app.url("/api/v1/access-events")).bearer_auth(&writer).json(&batch).send().await.unwrap();
     signed(&app, 2).await;
+    indexed(&app, 2).await;
 
     let auditor = app.browser();
     assert_eq!(auditor.login("revisor@a.no", common::PASSWORD).await.status, 303);

@@ -154,6 +154,7 @@ async fn no_route_lets_organisation_a_reach_organisation_b() {
         let b_answers = app.store.answers(b.id, b_round.id).await.unwrap();
         assert_eq!(b_answers.len(), 1);
         assert_eq!(b_answers[0].status, "not_met", "B's answer is untouched");
+        app.store.access_index_more(100).await.unwrap();
         assert_eq!(app.store.access_events(b.id, &Default::default(), 10, 0).await.unwrap().len(), 1);
         assert_eq!(app.store.evidence_for(b.id, b_round.id, "5.2.1-01").await.unwrap().len(), 1);
         // And B's token cannot reach A either.

@@ -7,7 +7,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
-use normverk_core::access_log::{canonical_bytes, check_event, jcs, AccessEvent};
+use normverk_core::access_log::{check_event, jcs, AccessEvent};
 use normverk_core::org::Action;
 use normverk_store::access_log::Idempotency;
 use normverk_store::access_log::NewAccessEvent;
@@ -32,26 +32,20 @@ pub struct Appended {
 /// The events of a JSON array or NDJSON body, or every problem found, by index and field.
 pub(crate) fn parse_events(content_type: &str, body: &[u8]) -> Result<Vec<AccessEvent>, Vec<FieldError>> {
     let error = |index: usize, field: &str, message: String| FieldError { field: format!("/{index}{field}"), message };
-    let raw: Vec<serde_json::Value> = if content_type.starts_with("application/x-ndjson") {
+    // Each event's own text, so every one is parsed once, straight into an event.
+    let raw: Vec<&str> = if content_type.starts_with("application/x-ndjson") {
         let text = std::str::from_utf8(body).map_err(|_| vec![error(0, "", "the body is not UTF-8".into())])?;
-        let mut values = Vec::new();
-        let mut errors = Vec::new();
-        for (i, line) in text.lines().filter(|l| !l.trim().is_empty()).enumerate() {
-            match serde_json::from_str(line) {
-                Ok(v) => values.push(v),
-                Err(e) => errors.push(error(i, "", format!("not JSON: {e}"))),
-            }
-        }
-        if !errors.is_empty() {
-            return Err(errors);
-        }
-        values
+        text.lines().filter(|l| !l.trim().is_empty()).collect()
     } else {
-        match serde_json::from_slice::<serde_json::Value>(body) {
-            Ok(serde_json::Value::Array(values)) => values,
-            Ok(single @ serde_json::Value::Object(_)) => vec![single],
-            Ok(_) => return Err(vec![error(0, "", "send an array of events".into())]),
-            Err(e) => return Err(vec![FieldError { field: "".into(), message: format!("not JSON: {e}") }]),
+        let text = std::str::from_utf8(body).map_err(|_| vec![error(0, "", "the body is not UTF-8".into())])?;
+        if text.trim_start().starts_with('{') {
+            vec![text]
+        } else {
+            match serde_json::from_str::<Vec<&serde_json::value::RawValue>>(text) {
+                Ok(values) => values.into_iter().map(|v| v.get()).collect(),
+                Err(e) if e.is_data() => return Err(vec![error(0, "", "send an array of events".into())]),
+                Err(e) => return Err(vec![FieldError { field: "".into(), message: format!("not JSON: {e}") }]),
+            }
         }
     };
     if raw.is_empty() {
@@ -63,8 +57,8 @@ pub(crate) fn parse_events(content_type: &str, body: &[u8]) -> Result<Vec<Access
     let now = normverk_store::unix_now();
     let mut events = Vec::with_capacity(raw.len());
     let mut errors = Vec::new();
-    for (i, value) in raw.into_iter().enumerate() {
-        match serde_json::from_value::<AccessEvent>(value) {
+    for (i, text) in raw.into_iter().enumerate() {
+        match serde_json::from_str::<AccessEvent>(text) {
             Ok(e) => {
                 errors.extend(
                     check_event(&e, now)
@@ -73,6 +67,7 @@ pub(crate) fn parse_events(content_type: &str, body: &[u8]) -> Result<Vec<Access
                 );
                 events.push(e);
             }
+            Err(e) if e.is_syntax() || e.is_eof() => errors.push(error(i, "", format!("not JSON: {e}"))),
             Err(e) => errors.push(error(i, "", e.to_string())),
         }
     }
@@ -148,17 +143,22 @@ pub async fn append(
     Ok((status, Json(Appended { first_index: stored.first_index, count: stored.count })))
 }
 
-/// Salts, hashes and canonicalises one checked event.
+/// Salts, hashes and canonicalises one checked event: the leaf is H(0x00 ‖ salt ‖ JCS(event)),
+/// as `normverk_core::access_log::canonical_bytes` defines it.
 fn new_event(e: &AccessEvent) -> NewAccessEvent {
     let mut salt = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut salt);
+    let json = jcs(e);
+    let mut leaf_data = Vec::with_capacity(16 + json.len());
+    leaf_data.extend_from_slice(&salt);
+    leaf_data.extend_from_slice(&json);
     NewAccessEvent {
-        leaf_hash: tlog::merkle::leaf_hash(&canonical_bytes(e, &salt)),
+        leaf_hash: tlog::merkle::leaf_hash(&leaf_data),
         salt,
         occurred_at: e.occurred_at.parse::<jiff::Timestamp>().map(|t| t.as_second()).unwrap_or(0),
         patient_id: e.patient_id.clone(),
         user_id: e.user_id.clone(),
         unit: e.unit.clone(),
-        event_json: String::from_utf8(jcs(e)).unwrap_or_default(),
+        event_json: String::from_utf8(json).unwrap_or_default(),
     }
 }

@@ -24,7 +24,8 @@ token=$("$BIN" "${D[@]}" token add --org 974760673 --scope access_log:write --na
 NORMVERK_LOG=warn "$BIN" "${D[@]}" serve --addr "$ADDR" >"$work/out" 2>"$work/log" & pid=$!
 until curl -fs "http://$ADDR/readyz" >/dev/null 2>&1; do sleep 0.01; done
 
-echo "== ingest: $EVENTS events, batches of 1,000, 4 connections (engine: ${PG:+PostgreSQL}${PG:-SQLite})"
+engine=SQLite; [ -n "$PG" ] && engine=PostgreSQL
+echo "== ingest: $EVENTS events, batches of 1,000, 4 connections ($engine)"
 "$GEN" ingest "http://$ADDR" "$token" "$EVENTS" 4 "$pid"
 until [ "$(curl -s "http://$ADDR/log/checkpoint" | sed -n 2p)" -ge "$EVENTS" ] 2>/dev/null; do sleep 0.2; done
 echo "server RSS after ingest: $(awk '/VmRSS/ {print int($2/1024) " MiB"}' /proc/$pid/status), peak $(awk '/VmHWM/ {print int($2/1024) " MiB"}' /proc/$pid/status)"

@@ -352,3 +352,4 @@ access-basis-consent = Consent
 access-basis-administration = Administration
 access-basis-quality_assurance = Quality assurance
 access-basis-other = Other
+access-log-unindexed = { $count } new events are stored but not yet searchable; they will be within seconds.

@@ -352,3 +352,4 @@ access-basis-consent = Samtykke
 access-basis-administration = Administrasjon
 access-basis-quality_assurance = Kvalitetssikring
 access-basis-other = Annet
+access-log-unindexed = { $count } nye hendelser er lagret, men ennå ikke søkbare; de blir det i løpet av få sekunder.

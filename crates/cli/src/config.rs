@@ -18,6 +18,7 @@ pub struct FileConfig {
     pub session_absolute_hours: Option<i64>,
     pub body_limit_bytes: Option<usize>,
     pub log_origin: Option<String>,
+    pub log_key_file: Option<PathBuf>,
 }
 
 /// Where a setting came from, for `config show`.
@@ -65,6 +66,8 @@ pub struct Config {
     pub body_limit_bytes: Setting<usize>,
     /// The access log's origin line, also the name of its signing key.
     pub log_origin: Setting<String>,
+    /// A file holding the log's signing key, instead of `keys/log.key` in the data directory.
+    pub log_key_file: Setting<Option<PathBuf>>,
 }
 
 /// Values given on the command line or in the environment (clap merges those two).
@@ -77,6 +80,7 @@ pub struct Overrides {
     pub log_format: Option<String>,
     pub secure_cookies: Option<bool>,
     pub log_origin: Option<String>,
+    pub log_key_file: Option<PathBuf>,
 }
 
 impl Config {
@@ -121,6 +125,7 @@ impl Config {
         Ok(Config {
             file,
             log_origin,
+            log_key_file: pick(o.log_key_file.map(Some), fc.log_key_file.map(Some), None),
             addr: Setting { value: parsed_addr, source: addr.source },
             data_dir: pick(o.data_dir, fc.data_dir, PathBuf::from("normverk-data")),
             database_url,
@@ -158,6 +163,12 @@ impl Config {
         );
         line("body_limit_bytes", self.body_limit_bytes.value.to_string(), self.body_limit_bytes.source);
         line("log_origin", quote(&self.log_origin.value), self.log_origin.source);
+        let key_file = self
+            .log_key_file
+            .value
+            .as_ref()
+            .map_or("(keys/log.key in the data dir)".to_string(), |p| quote(&p.display().to_string()));
+        line("log_key_file", key_file, self.log_key_file.source);
         out
     }
 

@@ -1,5 +1,6 @@
-//! The access log's Ed25519 signing key: from `NORMVERK_LOG_KEY`, or the data directory's
-//! `keys/log.key` (created on first use, readable by the owner only).
+//! The access log's Ed25519 signing key: from `NORMVERK_LOG_KEY`, a key file given with
+//! `--log-key-file`, or the data directory's `keys/log.key` (created on first use). A key file
+//! others can read is refused.
 
 use crate::config::Config;
 use anyhow::{bail, Context};
@@ -25,11 +26,12 @@ fn load_with(config: &Config, create_missing: bool) -> anyhow::Result<Signer> {
     let origin = &config.log_origin.value;
     let signer = if let Ok(text) = std::env::var("NORMVERK_LOG_KEY") {
         Signer::from_key_string(&text).map_err(|e| anyhow::anyhow!("NORMVERK_LOG_KEY: {e}"))?
+    } else if let Some(path) = &config.log_key_file.value {
+        read(path)?
     } else {
         let path = key_path(config);
         if path.exists() {
-            let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
-            Signer::from_key_string(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+            read(&path)?
         } else if create_missing {
             create(&path, origin)?
         } else {
@@ -40,6 +42,16 @@ fn load_with(config: &Config, create_missing: bool) -> anyhow::Result<Signer> {
         bail!("the log key is for origin '{}', but the configured log origin is '{origin}'", signer.name);
     }
     Ok(signer)
+}
+
+fn read(path: &std::path::Path) -> anyhow::Result<Signer> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::metadata(path).with_context(|| format!("cannot read the log key {}", path.display()))?;
+    if meta.permissions().mode() & 0o077 != 0 {
+        bail!("the log key {} can be read by others; make it private: chmod 600 {}", path.display(), path.display());
+    }
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Signer::from_key_string(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
 fn create(path: &std::path::Path, origin: &str) -> anyhow::Result<Signer> {

@@ -42,6 +42,9 @@ struct GlobalArgs {
     /// The access log's origin name (its checkpoints' first line) [default: normverk.local/access-log].
     #[arg(long, global = true, env = "NORMVERK_LOG_ORIGIN", value_name = "NAME")]
     log_origin: Option<String>,
+    /// A file holding the access log's signing key [default: keys/log.key in the data directory].
+    #[arg(long, global = true, env = "NORMVERK_LOG_KEY_FILE", value_name = "FILE")]
+    log_key_file: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -223,6 +226,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         log_format: cli.global.log_format,
         secure_cookies,
         log_origin: cli.global.log_origin,
+        log_key_file: cli.global.log_key_file,
     })?;
     init_logging(&config.log_format.value);
     match cli.command {

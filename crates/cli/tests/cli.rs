@@ -329,6 +329,17 @@ fn the_log_key_is_created_once_private_and_named_by_the_origin() {
         "{}",
         stderr(&o)
     );
+
+    // A key file given by path must be private.
+    let file = d.join("peter.key");
+    std::fs::write(&file, "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz\n").unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let args = ["--data-dir", "third", "--log-origin", "PeterNeumann", "--log-key-file", "peter.key", "log", "key"];
+    assert_one_line_failure(&normverk(d, &args), "chmod 600");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let o = normverk(d, &args);
+    assert!(stdout(&o).starts_with("PeterNeumann+c74f20a3+"), "{}", stderr(&o));
+    assert!(!d.join("third/keys/log.key").exists(), "no key made in the data directory");
 }
 
 /// One HTTP/1.1 request over a fresh connection; the status code and body.

@@ -299,30 +299,18 @@ pub async fn verify(
     let mut verified = Verified::default();
     let mut frontier = tlog::tile::Frontier::default();
     let mut full: Vec<FullTile> = Vec::new();
+    // Two chunks are read and hashed ahead, on two reader connections, while one is checked.
     let chunk = |from: u64| {
         let to = total.min(from + INTEGRATE_CHUNK);
         (to > from).then(|| tokio::spawn(read_hashed(store.clone(), from, to)))
     };
-    let mut next = chunk(0);
+    let mut ahead: std::collections::VecDeque<_> = [chunk(0), chunk(INTEGRATE_CHUNK)].into_iter().flatten().collect();
     let mut at = 0u64;
-    loop {
-        while let Some(c) = checkpoints.peek() {
-            if c.size > frontier.size() {
-                break;
-            }
-            check_checkpoint(c, verifier, &frontier.root())?;
-            verified.head = Some((c.size, c.root));
-            verified.checkpoints += 1;
-            let last = c.size;
-            checkpoints.next();
-            if checkpoints.peek().is_none() {
-                checkpoints = store.access_checkpoints(last, 1000).await?.into_iter().peekable();
-            }
-        }
-        let Some(task) = next.take() else { break };
+    // Checkpoints are checked when the rebuilt tree reaches their size; sizes are above zero.
+    while let Some(task) = ahead.pop_front() {
         let entries = task.await.map_err(|e| tampered(None, e.to_string()))??;
         let to = total.min(at + INTEGRATE_CHUNK);
-        next = chunk(to);
+        ahead.extend(chunk(at + 2 * INTEGRATE_CHUNK));
         let mut stop = checkpoints.peek().map_or(u64::MAX, |c| c.size);
         for (entry, want) in &entries {
             if entry.index != frontier.size() {

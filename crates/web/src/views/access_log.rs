@@ -22,6 +22,8 @@ pub struct Status {
     pub problem: Option<String>,
     /// Events stored but not yet in a signed checkpoint.
     pub waiting: u64,
+    /// Events stored but not yet searchable.
+    pub unindexed: u64,
 }
 
 /// One row of the search results.
@@ -79,8 +81,9 @@ impl AccessLogPage<'_> {
 
 async fn status(state: &AppState, head: Option<&StoredCheckpoint>) -> Result<Status, PageError> {
     let size = state.store.access_log_size().await?;
+    let unindexed = size.saturating_sub(state.store.access_indexed_until().await?);
     let Some(head) = head else {
-        return Ok(Status { sound: true, problem: None, waiting: size });
+        return Ok(Status { sound: true, problem: None, waiting: size, unindexed });
     };
     let waiting = size.saturating_sub(head.size);
     let signed = tlog::note::open(head.note.as_bytes(), &[state.log.verifier()]).is_ok();
@@ -93,7 +96,7 @@ async fn status(state: &AppState, head: Option<&StoredCheckpoint>) -> Result<Sta
             Err(e) => Some(e.to_string()),
         }
     };
-    Ok(Status { sound: problem.is_none(), problem, waiting })
+    Ok(Status { sound: problem.is_none(), problem, waiting, unindexed })
 }
 
 pub async fn show(

@@ -353,3 +353,4 @@ access-basis-administration = Administration
 access-basis-quality_assurance = Quality assurance
 access-basis-other = Other
 access-log-unindexed = { $count } new events are stored but not yet searchable; they will be within seconds.
+access-log-nothing-yet = The log has not signed a checkpoint yet. The first comes about a second after the first event.

@@ -353,3 +353,4 @@ access-basis-administration = Administrasjon
 access-basis-quality_assurance = Kvalitetssikring
 access-basis-other = Annet
 access-log-unindexed = { $count } nye hendelser er lagret, men ennå ikke søkbare; de blir det i løpet av få sekunder.
+access-log-nothing-yet = Loggen har ikke signert noe kontrollpunkt ennå. Det første kommer om lag ett sekund etter den første hendelsen.

@@ -411,5 +411,39 @@ async fn assessment_journey_search_answer_evidence_freeze_chart_export() {
     assert_eq!(row[5], "Ikke relevant");
     assert!(row[6].contains("medisinsk utstyr"));
     assert_eq!(table.len(), 503);
+
+    // The access log: events reported by a system, searched by the security lead.
+    let writer = app.token(&org, &[normverk_core::org::Scope::AccessLogWrite]).await;
+    let events: Vec<serde_json::Value> = (0..3)
+        .map(|i| {
+            serde_json::json!({
+                "occurred_at": "2026-11-20T08:15:00+01:00", "duration_s": 30, "user_id": "hpr:9144897",
+                "user_name": "Kari Lege", "user_role": "lege", "org_number": "974760673", "unit": "Legekontoret",
+                "patient_id": format!("fnr:1311690021{i}"), "information_type": "journalnotat", "action": "read",
+                "basis": if i == 0 { "break_glass" } else { "care_relation" },
+                "basis_reason": if i == 0 { Some("Bevisstløs pasient") } else { None }
+            })
+        })
+        .collect();
+    let resp = common::client()
+        .post(app.url("/api/v1/access-events"))
+        .bearer_auth(&writer)
+        .json(&events)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    for _ in 0..100 {
+        if app.store.access_indexed_until().await.unwrap() >= 3 && app.store.access_log_head().await.unwrap().is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    b.goto(&app.url("/access-log")).await;
+    b.fill("#patient_id", "fnr:13116900210").await;
+    b.click(".filters button[type=submit]").await;
+    b.wait_for_text("Bevisstløs pasient").await;
+    b.screenshot(&shots, "08-access-log").await;
+    b.assert_accessible(&axe, "access log search").await;
     b.close().await;
 }

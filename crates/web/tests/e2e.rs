@@ -434,7 +434,8 @@ async fn assessment_journey_search_answer_evidence_freeze_chart_export() {
         .unwrap();
     assert_eq!(resp.status(), 201);
     for _ in 0..100 {
-        if app.store.access_indexed_until().await.unwrap() >= 3 && app.store.access_log_head().await.unwrap().is_some() {
+        if app.store.access_indexed_until().await.unwrap() >= 3 && app.store.access_log_head().await.unwrap().is_some()
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;

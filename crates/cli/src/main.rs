@@ -2,6 +2,7 @@
 
 mod backup;
 mod config;
+mod fnr_check;
 mod log_key;
 
 use anyhow::{anyhow, bail, Context};
@@ -88,10 +89,30 @@ enum Command {
     Restore { file: PathBuf },
     /// Print the OpenAPI document of the JSON API.
     Openapi,
+    /// Norwegian identity numbers.
+    Fnr {
+        #[command(subcommand)]
+        command: FnrCommand,
+    },
     /// The tamper-evident access log.
     Log {
         #[command(subcommand)]
         command: LogCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum FnrCommand {
+    /// Check fødselsnummer, D-, H-, FH- and synthetic numbers; exit 1 when any is invalid.
+    Check {
+        /// Output format.
+        #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+        format: String,
+        /// Accept only the classic check-digit rule, not the one for numbers issued from 2032.
+        #[arg(long)]
+        classic: bool,
+        #[arg(required = true, value_name = "NUMBER")]
+        numbers: Vec<String>,
     },
 }
 
@@ -185,6 +206,10 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
+    // Checking numbers needs no configuration, database or runtime.
+    if let Command::Fnr { command: FnrCommand::Check { format, classic, numbers } } = &cli.command {
+        return fnr_check::run(numbers, format == "json", *classic);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -253,6 +278,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Backup { file } => backup::backup(&config, &open_migrated(&config).await?, &file).await,
         Command::Restore { file } => backup::restore(&config, &file).await,
+        // Answered in `main`, before any set-up.
+        Command::Fnr { .. } => Ok(()),
         Command::Log { command: LogCommand::Key } => {
             ensure_data_dir(&config.data_dir.value)?;
             println!("{}", log_key::load_or_create(&config)?.verifier().key_string());

@@ -441,3 +441,31 @@ async fn log_verify_checks_the_whole_log_and_a_saved_checkpoint_and_names_the_ba
     assert_eq!(o.status.code(), Some(1));
     assert_one_line_failure(&o, "at index 1234");
 }
+
+#[test]
+fn fnr_check_explains_every_number_and_exits_by_the_worst() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let o = normverk(
+        d,
+        &["fnr", "check", "--format", "json", "15108695088", "50846202355", "30108299939", "26111593817", "1510869508"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(out[0]["kind"], "fnr");
+    assert_eq!(out[0]["birth_date"], "1986-10-15");
+    assert_eq!(out[0]["rules"], serde_json::json!(["classic", "2032"]));
+    assert_eq!(out[1]["kinds"], serde_json::json!(["d_number", "synthetic_tenor"]));
+    assert_eq!(out[2]["rules"], serde_json::json!(["2032"]));
+    assert_eq!(
+        (out[3]["valid"].as_bool(), out[3]["error"].as_str()),
+        (Some(false), Some("the second check digit is wrong"))
+    );
+    assert_eq!(out[4]["error"], "has 10 digits; expected 11");
+    let o = normverk(d, &["fnr", "check", "13097248022", "53097248016"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("53097248016: valid; kinds: d_number"), "{}", stdout(&o));
+    assert_eq!(normverk(d, &["fnr", "check", "--classic", "30108299939"]).status.code(), Some(1));
+    assert_eq!(normverk(d, &["fnr", "check"]).status.code(), Some(2));
+    assert!(!d.join("normverk-data").exists(), "checking numbers touches no data");
+}

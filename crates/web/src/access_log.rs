@@ -265,7 +265,7 @@ pub struct Verified {
 
 /// Leaves `from..to` with the leaf hash each must have, read and hashed off the caller's task.
 async fn read_hashed(store: Store, from: u64, to: u64) -> Result<Vec<(StoredEntry, Option<Hash>)>, LogError> {
-    let entries = store.access_entries(from, to).await?;
+    let entries = store.access_entries_packed(from, to).await?;
     tokio::task::spawn_blocking(move || {
         entries
             .into_iter()

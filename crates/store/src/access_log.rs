@@ -227,40 +227,78 @@ impl Store {
     }
 
     /// The same as [`Store::access_entries`], for scanning the whole log: the range comes back
-    /// as one packed row (a record per leaf, fields joined in SQL, records split by U+001E, which
-    /// canonical JSON never holds unescaped), because handing rows over one by one through the
-    /// driver, not hashing, bounds a full scan. Keep ranges to tens of thousands of leaves.
+    /// as one packed row (SQLite: a record per leaf, fields joined in SQL, records split by
+    /// U+001E, which canonical JSON never holds unescaped; PostgreSQL: one array per column),
+    /// because handing rows over one by one through the driver, not hashing, bounds a full scan.
+    /// Keep ranges to tens of thousands of leaves.
     pub async fn access_entries_packed(&self, from: u64, to: u64) -> StoreResult<Vec<StoredEntry>> {
-        let sql = match self.engine() {
-            crate::Engine::Sqlite => {
-                "SELECT group_concat(l.idx || ',' || l.org_id || ',' || hex(l.leaf_hash) || ',' || hex(l.salt) || ',' \
-                 || coalesce('J' || p.event_json, 'R'), char(30)) FROM access_leaves l \
-                 LEFT JOIN access_payloads p ON p.idx = l.idx WHERE l.idx >= $1 AND l.idx < $2"
-            }
-            crate::Engine::Postgres => {
-                "SELECT string_agg(l.idx || ',' || l.org_id || ',' || encode(l.leaf_hash, 'hex') || ',' \
-                 || encode(l.salt, 'hex') || ',' || coalesce('J' || p.event_json, 'R'), chr(30)) FROM access_leaves l \
-                 LEFT JOIN access_payloads p ON p.idx = l.idx WHERE l.idx >= $1 AND l.idx < $2"
-            }
-        };
-        let groups: Vec<String> =
-            read!(self, |c| sqlx::query_scalar(sql).bind(to_i64(from)).bind(to_i64(to)).fetch_all(c).await?);
+        let (from, to) = (to_i64(from), to_i64(to));
         let bad = || StoreError::Rejected("a packed log entry is malformed".into());
         let mut entries = Vec::with_capacity(usize::try_from(to.saturating_sub(from)).unwrap_or(0));
-        for record in groups.iter().flat_map(|g| g.split('\u{1e}')) {
-            let mut f = record.splitn(5, ',');
-            let (Some(idx), Some(org), Some(leaf), Some(salt), Some(event)) =
-                (f.next(), f.next(), f.next(), f.next(), f.next())
-            else {
-                return Err(bad());
-            };
-            entries.push(StoredEntry {
-                index: idx.parse().map_err(|_| bad())?,
-                org_id: org.parse().map_err(|_| bad())?,
-                leaf_hash: unhex(leaf).ok_or_else(bad)?,
-                salt: unhex(salt).ok_or_else(bad)?,
-                event_json: event.strip_prefix('J').map(str::to_string),
-            });
+        match &self.pools {
+            crate::db::Pools::Sqlite { read, .. } => {
+                let packed: Option<String> = sqlx::query_scalar(
+                    "SELECT group_concat(l.idx || ',' || l.org_id || ',' || hex(l.leaf_hash) || ',' || hex(l.salt) \
+                     || ',' || coalesce('J' || p.event_json, 'R'), char(30)) FROM access_leaves l \
+                     LEFT JOIN access_payloads p ON p.idx = l.idx WHERE l.idx >= $1 AND l.idx < $2",
+                )
+                .bind(from)
+                .bind(to)
+                .fetch_one(read)
+                .await?;
+                for record in packed.iter().flat_map(|g| g.split('\u{1e}')) {
+                    let mut f = record.splitn(5, ',');
+                    let (Some(idx), Some(org), Some(leaf), Some(salt), Some(event)) =
+                        (f.next(), f.next(), f.next(), f.next(), f.next())
+                    else {
+                        return Err(bad());
+                    };
+                    entries.push(StoredEntry {
+                        index: idx.parse().map_err(|_| bad())?,
+                        org_id: org.parse().map_err(|_| bad())?,
+                        leaf_hash: unhex(leaf).ok_or_else(bad)?,
+                        salt: unhex(salt).ok_or_else(bad)?,
+                        event_json: event.strip_prefix('J').map(str::to_string),
+                    });
+                }
+            }
+            crate::db::Pools::Postgres(pool) => {
+                type Columns = (
+                    Option<Vec<i64>>,
+                    Option<Vec<i64>>,
+                    Option<Vec<Vec<u8>>>,
+                    Option<Vec<Vec<u8>>>,
+                    Option<Vec<Option<String>>>,
+                );
+                let (idx, org, leaf, salt, event): Columns = sqlx::query_as(
+                    "SELECT array_agg(l.idx), array_agg(l.org_id), array_agg(l.leaf_hash), array_agg(l.salt), \
+                     array_agg(p.event_json) FROM access_leaves l LEFT JOIN access_payloads p ON p.idx = l.idx \
+                     WHERE l.idx >= $1 AND l.idx < $2",
+                )
+                .bind(from)
+                .bind(to)
+                .fetch_one(pool)
+                .await?;
+                let (idx, org, leaf, salt, event) = (
+                    idx.unwrap_or_default(),
+                    org.unwrap_or_default(),
+                    leaf.unwrap_or_default(),
+                    salt.unwrap_or_default(),
+                    event.unwrap_or_default(),
+                );
+                if [org.len(), leaf.len(), salt.len(), event.len()].iter().any(|n| *n != idx.len()) {
+                    return Err(bad());
+                }
+                for ((((i, o), l), s), e) in idx.into_iter().zip(org).zip(leaf).zip(salt).zip(event) {
+                    entries.push(StoredEntry {
+                        index: to_u64(i)?,
+                        org_id: o,
+                        leaf_hash: hash(&l)?,
+                        salt: <[u8; 16]>::try_from(s.as_slice()).map_err(|_| bad())?,
+                        event_json: e,
+                    });
+                }
+            }
         }
         entries.sort_unstable_by_key(|e| e.index);
         Ok(entries)

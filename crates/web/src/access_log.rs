@@ -15,6 +15,8 @@ use tokio::sync::{watch, Notify};
 
 /// Leaves read and integrated per step: bounds memory whatever the backlog.
 const INTEGRATE_CHUNK: u64 = 64 * 1024;
+/// Leaves read, hashed and checked per step of `verify`; three steps are in memory at once.
+const VERIFY_CHUNK: u64 = 16 * 1024;
 /// At most this many leaves go into one checkpoint, so a backlog is signed in steps.
 const MAX_PER_CHECKPOINT: u64 = 1024 * 1024;
 /// The shortest time between two checkpoints: events arriving meanwhile share the next one.
@@ -301,16 +303,16 @@ pub async fn verify(
     let mut full: Vec<FullTile> = Vec::new();
     // Two chunks are read and hashed ahead, on two reader connections, while one is checked.
     let chunk = |from: u64| {
-        let to = total.min(from + INTEGRATE_CHUNK);
+        let to = total.min(from + VERIFY_CHUNK);
         (to > from).then(|| tokio::spawn(read_hashed(store.clone(), from, to)))
     };
-    let mut ahead: std::collections::VecDeque<_> = [chunk(0), chunk(INTEGRATE_CHUNK)].into_iter().flatten().collect();
+    let mut ahead: std::collections::VecDeque<_> = [chunk(0), chunk(VERIFY_CHUNK)].into_iter().flatten().collect();
     let mut at = 0u64;
     // Checkpoints are checked when the rebuilt tree reaches their size; sizes are above zero.
     while let Some(task) = ahead.pop_front() {
         let entries = task.await.map_err(|e| tampered(None, e.to_string()))??;
-        let to = total.min(at + INTEGRATE_CHUNK);
-        ahead.extend(chunk(at + 2 * INTEGRATE_CHUNK));
+        let to = total.min(at + VERIFY_CHUNK);
+        ahead.extend(chunk(at + 2 * VERIFY_CHUNK));
         let mut stop = checkpoints.peek().map_or(u64::MAX, |c| c.size);
         for (entry, want) in &entries {
             if entry.index != frontier.size() {

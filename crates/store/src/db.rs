@@ -233,12 +233,10 @@ async fn open_sqlite(path: &Path) -> StoreResult<Store> {
         .synchronous(SqliteSynchronous::Full)
         .busy_timeout(Duration::from_secs(30))
         .foreign_keys(true);
-    // The writer keeps the indexes it appends to in memory (64 MiB): without that a large log's
-    // inserts read their index pages back from the file.
     let write = SqlitePoolOptions::new()
         .max_connections(1)
         .acquire_timeout(Duration::from_secs(60))
-        .connect_with(options.clone().pragma("cache_size", "-65536"))
+        .connect_with(options.clone())
         .await
         .map_err(|e| open_error(&e))?;
     // Readers hand rows over in large runs: the default of 50 wakes the reading task for every

@@ -26,12 +26,11 @@ const MIN_INTERVAL: Duration = Duration::from_millis(200);
 pub struct AccessLog {
     signer: Signer,
     wake: Notify,
-    head: watch::Sender<u64>,
 }
 
 impl AccessLog {
     pub fn new(signer: Signer) -> Arc<AccessLog> {
-        Arc::new(AccessLog { signer, wake: Notify::new(), head: watch::Sender::new(0) })
+        Arc::new(AccessLog { signer, wake: Notify::new() })
     }
 
     pub fn origin(&self) -> &str {
@@ -45,15 +44,6 @@ impl AccessLog {
     /// Tells the integrator that events are waiting.
     pub fn wake(&self) {
         self.wake.notify_one();
-    }
-
-    /// Waits until a checkpoint covers at least `size` leaves, or `timeout` passes. Returns the
-    /// size then signed.
-    pub async fn wait_for_size(&self, size: u64, timeout: Duration) -> u64 {
-        let mut rx = self.head.subscribe();
-        let _ = tokio::time::timeout(timeout, rx.wait_for(|s| *s >= size)).await;
-        let signed = *rx.borrow();
-        signed
     }
 }
 
@@ -160,9 +150,6 @@ pub async fn integrate_once(store: &Store, signer: &Signer, now: i64) -> Result<
 /// The integrator: wakes when events arrive (or every second), integrates everything waiting,
 /// then rests [`MIN_INTERVAL`] so concurrent batches share a checkpoint. Runs until `stop`.
 pub async fn run_integrator(store: Store, log: Arc<AccessLog>, mut stop: watch::Receiver<bool>) {
-    if let Ok(Some(h)) = store.access_log_head().await {
-        log.head.send_replace(h.size);
-    }
     loop {
         tokio::select! {
             () = log.wake.notified() => {},
@@ -171,10 +158,7 @@ pub async fn run_integrator(store: Store, log: Arc<AccessLog>, mut stop: watch::
         }
         loop {
             match integrate_once(&store, &log.signer, normverk_store::unix_now()).await {
-                Ok(Some(c)) => {
-                    log.head.send_replace(c.size);
-                    tracing::debug!(size = c.size, "access log checkpoint signed");
-                }
+                Ok(Some(c)) => tracing::debug!(size = c.size, "access log checkpoint signed"),
                 Ok(None) => break,
                 Err(LogError::Store(StoreError::Conflict(e))) => {
                     tracing::warn!(error = %e, "access log integration raced another integrator; retrying");

@@ -30,22 +30,19 @@ pub struct Appended {
 }
 
 /// The events of a JSON array or NDJSON body, or every problem found, by index and field.
-pub(crate) fn parse_events(content_type: &str, body: &[u8]) -> Result<Vec<AccessEvent>, Vec<FieldError>> {
+fn parse_events(content_type: &str, body: &[u8]) -> Result<Vec<AccessEvent>, Vec<FieldError>> {
     let error = |index: usize, field: &str, message: String| FieldError { field: format!("/{index}{field}"), message };
+    let text = std::str::from_utf8(body).map_err(|_| vec![error(0, "", "the body is not UTF-8".into())])?;
     // Each event's own text, so every one is parsed once, straight into an event.
     let raw: Vec<&str> = if content_type.starts_with("application/x-ndjson") {
-        let text = std::str::from_utf8(body).map_err(|_| vec![error(0, "", "the body is not UTF-8".into())])?;
         text.lines().filter(|l| !l.trim().is_empty()).collect()
+    } else if text.trim_start().starts_with('{') {
+        vec![text]
     } else {
-        let text = std::str::from_utf8(body).map_err(|_| vec![error(0, "", "the body is not UTF-8".into())])?;
-        if text.trim_start().starts_with('{') {
-            vec![text]
-        } else {
-            match serde_json::from_str::<Vec<&serde_json::value::RawValue>>(text) {
-                Ok(values) => values.into_iter().map(|v| v.get()).collect(),
-                Err(e) if e.is_data() => return Err(vec![error(0, "", "send an array of events".into())]),
-                Err(e) => return Err(vec![FieldError { field: "".into(), message: format!("not JSON: {e}") }]),
-            }
+        match serde_json::from_str::<Vec<&serde_json::value::RawValue>>(text) {
+            Ok(values) => values.into_iter().map(|v| v.get()).collect(),
+            Err(e) if e.is_data() => return Err(vec![error(0, "", "send an array of events".into())]),
+            Err(e) => return Err(vec![FieldError { field: "".into(), message: format!("not JSON: {e}") }]),
         }
     };
     if raw.is_empty() {

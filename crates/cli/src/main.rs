@@ -2,6 +2,7 @@
 
 mod backup;
 mod config;
+mod dlp_scan;
 mod fnr_check;
 mod log_key;
 
@@ -94,6 +95,11 @@ enum Command {
         #[command(subcommand)]
         command: FnrCommand,
     },
+    /// Check a draft SMS or e-mail for identity numbers and health information before sending.
+    Dlp {
+        #[command(subcommand)]
+        command: DlpCommand,
+    },
     /// The tamper-evident access log.
     Log {
         #[command(subcommand)]
@@ -113,6 +119,25 @@ enum FnrCommand {
         classic: bool,
         #[arg(required = true, value_name = "NUMBER")]
         numbers: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum DlpCommand {
+    /// Scan a message; exit 0 when nothing blocks, 1 when something blocks, 2 on error.
+    Scan {
+        /// The message; '-' or nothing reads standard input. For e-mail: a raw RFC 5322 message
+        /// (MIME, quoted-printable, base64, HTML) or a plain body.
+        #[arg(value_name = "FILE")]
+        file: Option<PathBuf>,
+        #[arg(long, default_value = "sms", value_parser = ["sms", "email"])]
+        channel: String,
+        /// Output format.
+        #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+        format: String,
+        /// The organisation's scanner settings as JSON: words, allowed, severities, neutral_name.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
     },
 }
 
@@ -210,6 +235,9 @@ fn main() -> std::process::ExitCode {
     if let Command::Fnr { command: FnrCommand::Check { format, classic, numbers } } = &cli.command {
         return fnr_check::run(numbers, format == "json", *classic);
     }
+    if let Command::Dlp { command: DlpCommand::Scan { file, channel, format, config } } = &cli.command {
+        return dlp_scan::run(file.as_deref(), channel == "email", format == "json", config.as_deref());
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -279,7 +307,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Backup { file } => backup::backup(&config, &open_migrated(&config).await?, &file).await,
         Command::Restore { file } => backup::restore(&config, &file).await,
         // Answered in `main`, before any set-up.
-        Command::Fnr { .. } => Ok(()),
+        Command::Fnr { .. } | Command::Dlp { .. } => Ok(()),
         Command::Log { command: LogCommand::Key } => {
             ensure_data_dir(&config.data_dir.value)?;
             println!("{}", log_key::load_or_create(&config)?.verifier().key_string());

@@ -184,7 +184,7 @@ impl Lexicon {
             let entry_index = self.entry_of[m.pattern().as_usize()];
             let entry = &self.entries[entry_index];
             let (start, end) = (m.start(), m.end());
-            if entry.case_sensitive && &text[start..end] != entry.text {
+            if entry.case_sensitive && text[start..end] != entry.text {
                 continue;
             }
             let Some(start) = widen_left(text, start, entry.left) else { continue };

@@ -182,8 +182,10 @@ pub enum Input<'a> {
         html: bool,
         sender: Option<&'a str>,
     },
-    /// A raw RFC 5322 message, or any bytes (read lossily as UTF-8 when not a message).
-    Raw(&'a [u8]),
+    /// A raw RFC 5322 message; bytes that do not start with header fields are read as the body.
+    RawEmail(&'a [u8]),
+    /// Text in UTF-8 that may not be valid: invalid bytes are read as U+FFFD and said so.
+    Bytes(&'a [u8]),
 }
 
 impl<'a> Input<'a> {
@@ -196,7 +198,7 @@ impl<'a> Input<'a> {
         match self {
             Input::Sms { text, sender } => text.len() + sender.map_or(0, str::len),
             Input::Email { subject, body, sender, .. } => subject.len() + body.len() + sender.map_or(0, str::len),
-            Input::Raw(bytes) => bytes.len(),
+            Input::RawEmail(bytes) | Input::Bytes(bytes) => bytes.len(),
         }
     }
 }
@@ -283,7 +285,7 @@ fn config_error(field: String, message: impl Into<String>) -> Error {
 
 fn check_phrase(field: String, phrase: &str) -> Result<(), Error> {
     let n = phrase.trim().chars().count();
-    if n < 2 || n > MAX_PHRASE_CHARS {
+    if !(2..=MAX_PHRASE_CHARS).contains(&n) {
         return Err(config_error(field, format!("use 2 to {MAX_PHRASE_CHARS} characters")));
     }
     if phrase.chars().any(char::is_control) {
@@ -373,23 +375,25 @@ impl Scanner {
                     findings.extend(self.findings_in(sender, Part::Sender));
                 }
             }
-            Input::Raw(bytes) => {
-                if looks_like_message(bytes) {
-                    let (segments, was_lossy) = mime::read(bytes);
-                    lossy = was_lossy;
-                    for s in segments {
-                        findings.extend(self.mapped_findings(&s.text, s.part));
-                    }
-                } else if let Ok(text) = std::str::from_utf8(bytes) {
+            Input::RawEmail(bytes) if looks_like_message(bytes) => {
+                let (segments, was_lossy) = mime::read(bytes);
+                lossy = was_lossy;
+                for s in segments {
+                    findings.extend(self.mapped_findings(&s.text, s.part));
+                }
+            }
+            Input::RawEmail(bytes) | Input::Bytes(bytes) => match std::str::from_utf8(bytes) {
+                Ok(text) => {
                     let found = self.findings_in(text, Part::Text);
                     main_text = Some((text.to_string(), found.clone()));
                     findings.extend(found);
-                } else {
+                }
+                Err(_) => {
                     let (view, _) = Mapped::source(bytes, 0).to_utf8("utf-8");
                     lossy = true;
                     findings.extend(self.mapped_findings(&view, Part::Text));
                 }
-            }
+            },
         }
         findings.sort_by(|a, b| (a.part, a.start, b.end).cmp(&(b.part, b.start, a.end)));
         let verdict = match findings.iter().map(|f| f.severity).max() {

@@ -34,12 +34,6 @@ impl Mapped {
         self.src.extend(std::iter::repeat_n(span, out.len()));
     }
 
-    /// Appends `out` as a separator tied to the source position `at` (zero width).
-    pub fn push_separator(&mut self, out: &[u8], at: usize) {
-        self.bytes.extend_from_slice(out);
-        self.src.extend(std::iter::repeat_n((at as u32, at as u32), out.len()));
-    }
-
     /// Appends another mapping.
     pub fn append(&mut self, other: Mapped) {
         self.bytes.extend_from_slice(&other.bytes);

@@ -102,6 +102,7 @@ string_enum! {
         AssessmentWrite = "assessment:write",
         AccessLogWrite = "access_log:write",
         AccessLogRead = "access_log:read",
+        DlpScan = "dlp:scan",
     }
 }
 
@@ -122,6 +123,10 @@ pub enum Action {
     WriteAccessLog,
     /// Read the access log's events: they are personal data, for those who audit.
     ReadAccessLog,
+    /// Check a draft message with the scanner (it keeps only counts).
+    ScanMessage,
+    /// Change what the scanner looks for: the organisation's own words and allowed phrases.
+    ManageScanner,
 }
 
 /// Whether someone holding `roles` may do `action`. Least privilege: only admins manage access;
@@ -135,6 +140,8 @@ pub fn role_permits(roles: &[Role], action: Action) -> bool {
         Action::ManageAssessment => matches!(role, Role::Admin | Role::SecurityLead | Role::TopManagement),
         Action::WriteAccessLog => false,
         Action::ReadAccessLog => matches!(role, Role::Admin | Role::SecurityLead | Role::Dpo | Role::Auditor),
+        Action::ScanMessage => true,
+        Action::ManageScanner => matches!(role, Role::Admin | Role::SecurityLead | Role::Dpo),
     })
 }
 
@@ -146,7 +153,8 @@ pub fn scope_permits(scopes: &[Scope], action: Action) -> bool {
         Action::Assess => matches!(scope, Scope::AssessmentWrite),
         Action::WriteAccessLog => matches!(scope, Scope::AccessLogWrite),
         Action::ReadAccessLog => matches!(scope, Scope::AccessLogRead),
-        Action::ManageAccess | Action::ManageAssessment => false,
+        Action::ScanMessage => matches!(scope, Scope::DlpScan),
+        Action::ManageAccess | Action::ManageAssessment | Action::ManageScanner => false,
     })
 }
 

@@ -41,10 +41,39 @@ const STEPS: &[Step] = &[
         sqlite_only: V4_SQLITE,
         postgres_only: V4_POSTGRES,
     },
+    Step { version: 5, name: "message scanner settings and statistics", sql: V5, sqlite_only: "", postgres_only: "" },
 ];
 
 /// The schema version this binary writes and expects.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
+
+const V5: &str = r#"
+-- An organisation's scanner settings (dlp::Config as JSON), every version kept.
+CREATE TABLE dlp_settings (
+    org_id BIGINT NOT NULL REFERENCES orgs(id),
+    version BIGINT NOT NULL,
+    config TEXT NOT NULL,
+    changed_by BIGINT REFERENCES users(id),
+    changed_at BIGINT NOT NULL,
+    PRIMARY KEY (org_id, version)
+);
+-- What the scanner saw, as counts only: never a message, never a span.
+CREATE TABLE dlp_stats (
+    org_id BIGINT NOT NULL REFERENCES orgs(id),
+    day BIGINT NOT NULL,
+    channel TEXT NOT NULL,
+    verdict TEXT NOT NULL,
+    messages BIGINT NOT NULL,
+    PRIMARY KEY (org_id, day, channel, verdict)
+);
+CREATE TABLE dlp_stats_kinds (
+    org_id BIGINT NOT NULL REFERENCES orgs(id),
+    day BIGINT NOT NULL,
+    kind TEXT NOT NULL,
+    findings BIGINT NOT NULL,
+    PRIMARY KEY (org_id, day, kind)
+);
+"#;
 
 const V3: &str = r#"
 -- One tamper-evident log per instance: leaf i holds the hash of salt ‖ JCS(event i).

@@ -12,6 +12,7 @@ mod i18n;
 mod middleware;
 mod password;
 mod routes;
+pub mod scanner;
 mod views;
 
 pub use api::openapi_json;
@@ -61,6 +62,7 @@ pub struct AppState {
     pub store: Store,
     pub config: Arc<WebConfig>,
     pub log: Arc<access_log::AccessLog>,
+    pub scanner: Arc<scanner::Scanners>,
     throttle: Arc<auth::Throttle>,
     token_touches: Arc<auth::TouchCache>,
 }
@@ -72,6 +74,7 @@ impl AppState {
             store,
             config: Arc::new(config),
             log: access_log::AccessLog::new(log_signer),
+            scanner: Arc::default(),
             throttle: Arc::default(),
             token_touches: Arc::default(),
         }
@@ -83,7 +86,8 @@ pub fn app(state: AppState) -> axum::Router {
     routes::router(state)
 }
 
-/// Serves `app` and runs the access log's integrator and search indexer on `listener` until `shutdown` completes, then
+/// Serves `app` and runs the access log's integrator and search indexer and the scanner's
+/// statistics writer on `listener` until `shutdown` completes, then
 /// finishes requests in flight.
 pub async fn serve(
     listener: tokio::net::TcpListener,
@@ -92,13 +96,15 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let integrator = tokio::spawn(access_log::run_integrator(state.store.clone(), state.log.clone(), stopped.clone()));
-    let indexer = tokio::spawn(access_log::run_indexer(state.store.clone(), stopped));
+    let indexer = tokio::spawn(access_log::run_indexer(state.store.clone(), stopped.clone()));
+    let stats = tokio::spawn(scanner::run_stats_writer(state.store.clone(), state.scanner.clone(), stopped));
     let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     // Events acknowledged are durable already; the next start signs what is left.
     let _ = stop.send(true);
     let _ = integrator.await;
     let _ = indexer.await;
+    let _ = stats.await;
     served
 }
 

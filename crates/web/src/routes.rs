@@ -43,7 +43,7 @@ impl Routes {
 
 fn routes() -> Routes {
     use views::{
-        access_log, account, assessment, assessment_files as files, catalog, dashboard, login, org, setup, tokens,
+        access_log, account, assessment, assessment_files as files, catalog, dashboard, dlp, login, org, setup, tokens,
     };
     let upload_limit = DefaultBodyLimit::max(files::MAX_EVIDENCE_BYTES + 64 * 1024);
     Routes { router: Router::new(), table: Vec::new() }
@@ -102,6 +102,7 @@ fn routes() -> Routes {
             "/api/v1/access-events",
             post(api::access_log::append).layer(DefaultBodyLimit::max(api::access_log::MAX_BYTES)),
         )
+        .add("POST", "/api/v1/dlp/scan", post(api::dlp::scan).layer(DefaultBodyLimit::max(api::dlp::MAX_BODY_BYTES)))
         .get("/api/v1/access-log/proof/inclusion", api::log_read::inclusion)
         .get("/api/v1/access-log/proof/consistency", api::log_read::consistency)
         .get("/api/v1/access-log/events", api::log_read::search)
@@ -109,6 +110,10 @@ fn routes() -> Routes {
         .get("/log/checkpoint", api::log_read::checkpoint)
         .get("/log/tile/{*path}", api::log_read::tile)
         .get("/access-log", access_log::show)
+        .get("/dlp", dlp::show)
+        .post("/dlp", dlp::scan)
+        .get("/dlp/settings", dlp::settings)
+        .post("/dlp/settings", dlp::save_settings)
         .get("/api/v1/assessment/rounds", api::assessment::list_rounds)
         .get("/api/v1/assessment/rounds/{round_id}", api::assessment::get_round)
         .get("/api/v1/assessment/rounds/{round_id}/answers", api::assessment::list_answers)

@@ -6,6 +6,7 @@ pub mod assessment;
 pub mod assessment_files;
 pub mod catalog;
 pub mod dashboard;
+pub mod dlp;
 pub mod login;
 pub mod org;
 pub mod setup;
@@ -107,6 +108,10 @@ impl Page {
         self.t(&format!("scope-{}", scope.plain().as_str().replace(':', "-")))
     }
 
+    pub fn kind_name(&self, kind: impl Plain<::dlp::Kind>) -> String {
+        self.t(&format!("dlp-kind-{}", kind.plain().as_str().replace('_', "-")))
+    }
+
     pub fn user_name(&self) -> Option<&str> {
         self.viewer.as_ref().map(|v| v.user.display_name.as_str())
     }
@@ -149,6 +154,7 @@ impl Page {
             ("/org/units", "nav-units"),
             ("/org/members", "nav-members"),
         ];
+        items.push(("/dlp", "nav-dlp"));
         if role_permits(self.roles(), Action::ReadAccessLog) {
             items.push(("/access-log", "nav-access-log"));
         }

@@ -60,12 +60,19 @@ impl Store {
     }
 
     /// Stores a new version of the settings; earlier versions are kept.
-    pub async fn save_dlp_settings(&self, org_id: i64, config: &str, user_id: Option<i64>, now: i64) -> StoreResult<i64> {
+    pub async fn save_dlp_settings(
+        &self,
+        org_id: i64,
+        config: &str,
+        user_id: Option<i64>,
+        now: i64,
+    ) -> StoreResult<i64> {
         let version = write_tx!(self, |tx| {
-            let version: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) + 1 FROM dlp_settings WHERE org_id = $1")
-                .bind(org_id)
-                .fetch_one(&mut *tx)
-                .await?;
+            let version: i64 =
+                sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) + 1 FROM dlp_settings WHERE org_id = $1")
+                    .bind(org_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
             sqlx::query(
                 "INSERT INTO dlp_settings (org_id, version, config, changed_by, changed_at) VALUES ($1, $2, $3, $4, $5)",
             )
@@ -82,7 +89,11 @@ impl Store {
     }
 
     /// Adds counts to the statistics, in one transaction.
-    pub async fn add_dlp_stats(&self, messages: &[(MessageCount, i64)], findings: &[(FindingCount, i64)]) -> StoreResult<()> {
+    pub async fn add_dlp_stats(
+        &self,
+        messages: &[(MessageCount, i64)],
+        findings: &[(FindingCount, i64)],
+    ) -> StoreResult<()> {
         if messages.is_empty() && findings.is_empty() {
             return Ok(());
         }

@@ -51,9 +51,7 @@ impl Scanners {
             None => Config::default(),
         };
         let scanner = Arc::new(
-            tokio::task::spawn_blocking(move || Scanner::new(config).unwrap_or_default())
-                .await
-                .unwrap_or_default(),
+            tokio::task::spawn_blocking(move || Scanner::new(config).unwrap_or_default()).await.unwrap_or_default(),
         );
         if let Ok(mut cache) = self.scanners.lock() {
             cache.insert(org_id, (Instant::now(), scanner.clone()));
@@ -72,7 +70,8 @@ impl Scanners {
     pub fn count(&self, org_id: i64, channel: &str, report: &Report, now: i64) {
         let day = day_of(now);
         let Ok(mut counts) = self.counts.lock() else { return };
-        let key = MessageCount { org_id, day, channel: channel.to_string(), verdict: report.verdict.as_str().to_string() };
+        let key =
+            MessageCount { org_id, day, channel: channel.to_string(), verdict: report.verdict.as_str().to_string() };
         *counts.messages.entry(key).or_default() += 1;
         for f in &report.findings {
             let key = FindingCount { org_id, day, kind: f.kind.as_str().to_string() };

@@ -82,7 +82,10 @@ impl From<Report> for ScanOut {
                 .map(|f| FindingOut {
                     kind: f.kind.as_str(),
                     severity: f.severity.as_str(),
-                    part: serde_json::to_value(f.part).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
+                    part: serde_json::to_value(f.part)
+                        .ok()
+                        .and_then(|v| v.as_str().map(String::from))
+                        .unwrap_or_default(),
                     start: f.start,
                     end: f.end,
                     confidence: f.confidence,
@@ -113,7 +116,9 @@ impl Message {
     fn size(&self) -> usize {
         match self {
             Message::Sms { text, sender } => text.len() + sender.as_ref().map_or(0, String::len),
-            Message::Email { subject, body, sender, .. } => subject.len() + body.len() + sender.as_ref().map_or(0, String::len),
+            Message::Email { subject, body, sender, .. } => {
+                subject.len() + body.len() + sender.as_ref().map_or(0, String::len)
+            }
             Message::Raw(b) => b.len(),
         }
     }
@@ -225,6 +230,11 @@ pub async fn scan(
         return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "send application/json or message/rfc822"));
     };
     let report = message.scan(&state, caller.org_id).await?;
-    tracing::debug!(org_id = caller.org_id, verdict = report.verdict.as_str(), findings = report.findings.len(), "message scanned");
+    tracing::debug!(
+        org_id = caller.org_id,
+        verdict = report.verdict.as_str(),
+        findings = report.findings.len(),
+        "message scanned"
+    );
     Ok(Json(report.into()))
 }

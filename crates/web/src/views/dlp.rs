@@ -134,8 +134,11 @@ fn result_of(form: &ScanForm, report: Report) -> ScanResult {
         if text.is_empty() {
             continue;
         }
-        let own: Vec<(usize, &Finding)> =
-            numbered.iter().filter(|(_, f)| f.part == part || (part == Part::Text && f.part == Part::Body)).copied().collect();
+        let own: Vec<(usize, &Finding)> = numbered
+            .iter()
+            .filter(|(_, f)| f.part == part || (part == Part::Text && f.part == Part::Body))
+            .copied()
+            .collect();
         fields.push(Marked { label_key, pieces: mark(text, &own) });
     }
     let findings = numbered
@@ -376,8 +379,10 @@ pub async fn save_settings(
         }
     };
     let json = serde_json::to_string(&config).map_err(|e| PageError::Internal(e.to_string()))?;
-    let version =
-        state.store.save_dlp_settings(member.org.id, &json, Some(member.viewer.user.id), normverk_store::unix_now()).await?;
+    let version = state
+        .store
+        .save_dlp_settings(member.org.id, &json, Some(member.viewer.user.id), normverk_store::unix_now())
+        .await?;
     state.scanner.forget(member.org.id);
     tracing::info!(org_id = member.org.id, by = member.viewer.user.id, version, "message scanner settings changed");
     Ok(Redirect::to("/dlp/settings?saved=1").into_response())

@@ -19,6 +19,7 @@ pub const PASSWORD: &str = "korrekt hest batteri stift";
 pub struct TestApp {
     pub base: String,
     pub store: Store,
+    pub state: AppState,
     pub engine: &'static str,
     _db: TestDb,
     _shutdown: tokio::sync::oneshot::Sender<()>,
@@ -40,6 +41,7 @@ pub async fn spawn_app_with(engine: &'static str, config: WebConfig) -> TestApp 
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let state = AppState::new(store.clone(), config, test_signer());
+    let shared = state.clone();
     tokio::spawn(async move {
         normverk_web::serve(listener, state, async {
             let _ = rx.await;
@@ -47,7 +49,7 @@ pub async fn spawn_app_with(engine: &'static str, config: WebConfig) -> TestApp 
         .await
         .unwrap();
     });
-    TestApp { base, store, engine, _db: db, _shutdown: tx }
+    TestApp { base, store, state: shared, engine, _db: db, _shutdown: tx }
 }
 
 impl TestApp {
@@ -85,6 +87,15 @@ impl TestApp {
 
     pub async fn token(&self, org: &Org, scopes: &[normverk_core::org::Scope]) -> String {
         normverk_web::issue_token(&self.store, org.id, "test", scopes, None).await.unwrap().0
+    }
+
+    /// Every byte of an SQLite database and its write-ahead log; None on PostgreSQL.
+    pub fn sqlite_bytes(&self) -> Option<Vec<u8>> {
+        let normverk_store::DbTarget::Sqlite(path) = &self._db.target else { return None };
+        let mut bytes = std::fs::read(path).unwrap();
+        bytes.extend(std::fs::read(path.with_extension("sqlite-wal")).unwrap_or_default());
+        bytes.extend(std::fs::read(format!("{}-wal", path.display())).unwrap_or_default());
+        Some(bytes)
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -469,3 +469,50 @@ fn fnr_check_explains_every_number_and_exits_by_the_worst() {
     assert_eq!(normverk(d, &["fnr", "check"]).status.code(), Some(2));
     assert!(!d.join("normverk-data").exists(), "checking numbers touches no data");
 }
+
+#[test]
+fn dlp_scan_reads_files_and_stdin_and_exits_by_the_verdict() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let sms = "Du har time på psykiatrisk poliklinikk 3. mars kl. 10.30. Fnr 151086 95088.";
+    let o = normverk_stdin(d, &["dlp", "scan", "--format", "json"], sms);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(out["verdict"], "block");
+    let fnr = out["findings"].as_array().unwrap().iter().find(|f| f["kind"] == "fnr").unwrap();
+    let (s, e) = (fnr["start"].as_u64().unwrap() as usize, fnr["end"].as_u64().unwrap() as usize);
+    assert_eq!(&sms[s..e], "151086 95088");
+    assert!(fnr["explanation"].as_str().unwrap().contains("Fødselsnummer"));
+
+    let clean = d.join("clean.txt");
+    std::fs::write(&clean, "Husk timen din i morgen kl. 09.00. Bestilling A70 er klar.").unwrap();
+    let o = normverk(d, &["dlp", "scan", clean.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).starts_with("OK"), "{}", stdout(&o));
+
+    let mail = d.join("mail.eml");
+    std::fs::write(
+        &mail,
+        "From: Gynekologisk poliklinikk <g@example.no>\r\nSubject: =?utf-8?Q?Time?=\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nVelkommen.\r\n",
+    )
+    .unwrap();
+    let o = normverk(d, &["dlp", "scan", "--channel", "email", mail.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "a revealing sender warns");
+    assert!(stdout(&o).contains("warn sender"), "{}", stdout(&o));
+
+    let config = d.join("config.json");
+    std::fs::write(&config, r#"{"words": [{"phrase": "smertepumpe*", "kind": "health_term", "severity": "block"}]}"#)
+        .unwrap();
+    let o = normverk_stdin(d, &["dlp", "scan", "--config", config.to_str().unwrap()], "Smertepumpen er klar.");
+    assert_eq!(o.status.code(), Some(1));
+
+    let missing = normverk(d, &["dlp", "scan", d.join("nope.txt").to_str().unwrap()]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert_one_line_failure(&missing, "cannot open");
+    std::fs::write(&config, r#"{"words": [{"phrase": "", "kind": "health_term", "severity": "block"}]}"#).unwrap();
+    let bad = normverk_stdin(d, &["dlp", "scan", "--config", config.to_str().unwrap()], "x");
+    assert_eq!(bad.status.code(), Some(2));
+    let o = normverk_stdin(d, &["dlp", "scan"], "");
+    assert_eq!(o.status.code(), Some(0), "an empty message is clean");
+    assert!(!d.join("normverk-data").exists(), "scanning touches no data");
+}

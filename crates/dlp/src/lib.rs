@@ -43,6 +43,8 @@ pub use mime::looks_like_message;
 
 /// The largest message the scanner reads, in bytes.
 pub const MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
+/// Rewrites are suggested for messages up to this size: reminders and short letters, not bulk.
+pub const MAX_REWRITE_BYTES: usize = 8 * 1024;
 
 /// What a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -165,7 +167,8 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// Some bytes were not valid text in their charset and were read as U+FFFD.
     pub lossy: bool,
-    /// For a blocked SMS or e-mail text: the same message without what may not be sent.
+    /// For a blocked SMS or e-mail text (up to [`MAX_REWRITE_BYTES`]): the same message without
+    /// what may not be sent.
     pub rewrite: Option<String>,
 }
 
@@ -351,11 +354,11 @@ impl Scanner {
         let mut findings = Vec::new();
         let mut lossy = false;
         // The text a rewrite starts from, and its findings.
-        let mut main_text: Option<(String, Vec<Finding>)> = None;
+        let mut main_text: Option<(&str, Vec<Finding>)> = None;
         match *input {
             Input::Sms { text, sender } => {
                 let found = self.findings_in(text, Part::Text);
-                main_text = Some((text.to_string(), found.clone()));
+                main_text = Some((text, found.clone()));
                 findings.extend(found);
                 if let Some(sender) = sender {
                     findings.extend(self.findings_in(sender, Part::Sender));
@@ -368,7 +371,7 @@ impl Scanner {
                     findings.extend(self.mapped_findings(&view, Part::Body));
                 } else {
                     let found = self.findings_in(body, Part::Body);
-                    main_text = Some((body.to_string(), found.clone()));
+                    main_text = Some((body, found.clone()));
                     findings.extend(found);
                 }
                 if let Some(sender) = sender {
@@ -385,7 +388,7 @@ impl Scanner {
             Input::RawEmail(bytes) | Input::Bytes(bytes) => match std::str::from_utf8(bytes) {
                 Ok(text) => {
                     let found = self.findings_in(text, Part::Text);
-                    main_text = Some((text.to_string(), found.clone()));
+                    main_text = Some((text, found.clone()));
                     findings.extend(found);
                 }
                 Err(_) => {
@@ -402,9 +405,9 @@ impl Scanner {
             Some(Severity::Block) => Verdict::Block,
         };
         let rewrite = match main_text {
-            Some((text, found)) if verdict == Verdict::Block => {
+            Some((text, found)) if verdict == Verdict::Block && text.len() <= MAX_REWRITE_BYTES => {
                 let neutral = self.config.neutral_name.as_deref().unwrap_or("oss");
-                rewrite::suggest(&text, &found, neutral).filter(|r| {
+                rewrite::suggest(text, &found, neutral).filter(|r| {
                     // Offered only when it is itself clear to send.
                     !self.findings_in(r, Part::Text).iter().any(|f| f.severity == Severity::Block)
                 })
@@ -449,16 +452,19 @@ impl Scanner {
             }
         }
         let numbers = numbers::scan(text);
+        // Both sorted by start, so each number looks only at its neighbourhood.
+        let terms: Vec<(usize, usize)> =
+            findings.iter().filter(|f| f.kind == Kind::HealthTerm).map(|f| (f.start, f.end)).collect();
+        let departments: Vec<(usize, usize)> =
+            findings.iter().filter(|f| f.kind == Kind::Department).map(|f| (f.start, f.end)).collect();
         for n in &numbers {
-            if let Some(f) = number_finding(n, &contexts, &findings, part) {
+            if let Some(f) = number_finding(n, &contexts, &terms, part) {
                 findings.push(f);
             }
         }
         // A phone number beside a department name identifies the department.
-        let departments: Vec<(usize, usize)> =
-            findings.iter().filter(|f| f.kind == Kind::Department).map(|f| (f.start, f.end)).collect();
         for n in numbers.iter().filter(|n| matches!(n.what, What::Phone)) {
-            if departments.iter().any(|&(s, e)| n.start < e + 120 && s < n.end + 120) {
+            if near(&departments, n.start, n.end, 120) {
                 findings.push(finding(Kind::Sender, Severity::Warn, part, n.start, n.end, 0.7, explain_sender()));
             }
         }
@@ -470,8 +476,12 @@ impl Scanner {
             }
         }
         if let Some(allowed) = &self.allowed {
+            // Leftmost-longest matches: sorted and apart.
             let spans: Vec<(usize, usize)> = allowed.find_iter(text).map(|m| (m.start(), m.end())).collect();
-            findings.retain(|f| !spans.iter().any(|&(s, e)| s <= f.start && f.end <= e));
+            findings.retain(|f| {
+                let i = spans.partition_point(|&(s, _)| s <= f.start);
+                !(i > 0 && f.end <= spans[i - 1].1)
+            });
         }
         for f in &mut findings {
             if let Some(&severity) = self.config.severities.get(&f.kind) {
@@ -556,14 +566,23 @@ fn explain_sender() -> String {
         .to_string()
 }
 
-/// The context role nearest to `start..end`: words up to 60 bytes before or 20 after.
+/// Whether any of `spans` (sorted by start, apart) comes within `distance` bytes of `start..end`.
+fn near(spans: &[(usize, usize)], start: usize, end: usize, distance: usize) -> bool {
+    let i = spans.partition_point(|&(_, e)| e + distance <= start);
+    spans.get(i).is_some_and(|&(s, _)| s < end + distance)
+}
+
+/// The context role nearest to `start..end`: words up to 60 bytes before or 20 after. Contexts
+/// are sorted by start, and none is longer than a few hundred bytes.
 fn nearest_context(
     contexts: &[(usize, usize, Role)],
     start: usize,
     end: usize,
     roles: &[Role],
 ) -> Option<(Role, usize)> {
-    contexts
+    let lo = contexts.partition_point(|c| c.0 + 1024 < start);
+    let hi = contexts.partition_point(|c| c.0 <= end + 20).max(lo);
+    contexts[lo..hi]
         .iter()
         .filter(|(_, _, r)| roles.contains(r))
         .filter_map(|&(s, e, r)| {
@@ -581,7 +600,7 @@ fn nearest_context(
 fn number_finding(
     n: &numbers::NumberHit,
     contexts: &[(usize, usize, Role)],
-    terms: &[Finding],
+    terms: &[(usize, usize)],
     part: Part,
 ) -> Option<Finding> {
     let (start, end) = (n.start, n.end);
@@ -631,8 +650,7 @@ fn number_finding(
         }
         What::Code { icpc } => {
             let said = nearest_context(contexts, start, end, &[Role::DiagnosticContext]).is_some();
-            let beside_term =
-                terms.iter().any(|f| f.kind == Kind::HealthTerm && f.start < end + 50 && start < f.end + 50);
+            let beside_term = near(terms, start, end, 50);
             if !said && !beside_term {
                 return None;
             }

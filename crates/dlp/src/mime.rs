@@ -10,6 +10,8 @@ use crate::Part;
 /// skipped; no real mail comes near either.
 const MAX_DEPTH: usize = 8;
 const MAX_PARTS: usize = 500;
+/// Longer than any encoded word a mailer writes (RFC 2047 allows 75 characters).
+const MAX_ENCODED_WORD: usize = 1024;
 
 /// One piece of the message to scan.
 pub(crate) struct Segment {
@@ -136,7 +138,9 @@ impl Reader<'_> {
 
     /// The encoded word `=?charset?Q|B?text?=` starting at `start`: where it ends, and its text.
     fn encoded_word(&mut self, value: &Mapped, start: usize) -> Option<(usize, Mapped)> {
-        let b = &value.bytes;
+        // An encoded word is at most 75 characters (RFC 2047); looking further would make a
+        // header full of "=?" quadratic.
+        let b = &value.bytes[..value.len().min(start + MAX_ENCODED_WORD)];
         let q1 = find(b, start + 2, b"?")?;
         let encoding = *b.get(q1 + 1)?;
         if b.get(q1 + 2) != Some(&b'?') {

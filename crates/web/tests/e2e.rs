@@ -446,5 +446,21 @@ async fn assessment_journey_search_answer_evidence_freeze_chart_export() {
     b.wait_for_text("Bevisstløs pasient").await;
     b.screenshot(&shots, "08-access-log").await;
     b.assert_accessible(&axe, "access log search").await;
+
+    // The message check: a draft reminder pasted, its findings marked, a safe text offered.
+    b.goto(&app.url("/dlp")).await;
+    b.fill("#text", "Hei! Du har time på psykiatrisk poliklinikk 3. mars kl. 10.30. Fnr 15108695088.").await;
+    b.click("form[action='/dlp'] button[type=submit]").await;
+    b.wait_for_text("kan ikke sendes slik den er").await;
+    assert!(b.page_source().await.contains("<mark class=\"dlp-block\">"));
+    assert!(b.text("#rewrite").await.contains("Påminnelse: Du har time 3. mars kl. 10.30 hos oss."));
+    b.screenshot(&shots, "09-message-check").await;
+    b.assert_accessible(&axe, "message check").await;
+    b.goto(&app.url("/dlp/settings")).await;
+    b.fill("#neutral_name", "Fjordlegen").await;
+    b.click("form[action='/dlp/settings'] button[type=submit]").await;
+    b.wait_for_text("Innstillingene er lagret").await;
+    b.screenshot(&shots, "10-message-check-settings").await;
+    b.assert_accessible(&axe, "message check settings").await;
     b.close().await;
 }

@@ -79,6 +79,21 @@ impl Scanners {
         }
     }
 
+    /// Counts gathered but not yet written, for one organisation from `since_day` on: messages
+    /// per verdict and findings per kind.
+    pub fn pending(&self, org_id: i64, since_day: i64) -> (HashMap<String, i64>, HashMap<String, i64>) {
+        let (mut verdicts, mut kinds) = (HashMap::new(), HashMap::new());
+        if let Ok(c) = self.counts.lock() {
+            for (k, v) in c.messages.iter().filter(|(k, _)| k.org_id == org_id && k.day >= since_day) {
+                *verdicts.entry(k.verdict.clone()).or_default() += v;
+            }
+            for (k, v) in c.findings.iter().filter(|(k, _)| k.org_id == org_id && k.day >= since_day) {
+                *kinds.entry(k.kind.clone()).or_default() += v;
+            }
+        }
+        (verdicts, kinds)
+    }
+
     /// Writes the counts gathered so far; on failure they are kept for the next try.
     pub async fn flush(&self, store: &Store) -> Result<(), StoreError> {
         let taken = match self.counts.lock() {

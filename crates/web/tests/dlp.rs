@@ -138,6 +138,9 @@ async fn the_page_marks_findings_escapes_input_and_keeps_only_counts() {
         let forged = admin.post_raw("/dlp", &[("channel", "sms"), ("text", "x")]).await;
         assert_eq!(forged.status, 403);
 
+        // The page counts the message at once, before the statistics are written.
+        let page = admin.get("/dlp").await;
+        assert!(page.body.contains("<dt>Stoppet</dt><dd>1</dd>"), "{}", page.body);
         // Counts only: after the statistics are written, the database holds no message text.
         app.state.scanner.flush(&app.store).await.unwrap();
         let stats = app.store.dlp_message_stats(org.id, 0).await.unwrap();

@@ -450,7 +450,7 @@ async fn assessment_journey_search_answer_evidence_freeze_chart_export() {
     // The message check: a draft reminder pasted, its findings marked, a safe text offered.
     b.goto(&app.url("/dlp")).await;
     b.fill("#text", "Hei! Du har time på psykiatrisk poliklinikk 3. mars kl. 10.30. Fnr 15108695088.").await;
-    b.click("form[action='/dlp'] button[type=submit]").await;
+    b.click("form[action='/dlp#dlp-result'] button[type=submit]").await;
     b.wait_for_text("kan ikke sendes slik den er").await;
     assert!(b.page_source().await.contains("<mark class=\"dlp-block\">"));
     assert!(b.text("#rewrite").await.contains("Påminnelse: Du har time 3. mars kl. 10.30 hos oss."));

@@ -159,10 +159,18 @@ async fn stats(state: &AppState, org_id: i64) -> Result<Stats, PageError> {
     let since = day_of(normverk_store::unix_now()) - (STATS_DAYS - 1);
     let messages = state.store.dlp_message_stats(org_id, since).await?;
     let findings = state.store.dlp_finding_stats(org_id, since).await?;
-    let sum = |verdict: &str| messages.iter().filter(|m| m.verdict == verdict).map(|m| m.messages).sum();
+    // What is counted but not yet written belongs in the picture too.
+    let (pending_verdicts, pending_kinds) = state.scanner.pending(org_id, since);
+    let sum = |verdict: &str| {
+        messages.iter().filter(|m| m.verdict == verdict).map(|m| m.messages).sum::<i64>()
+            + pending_verdicts.get(verdict).copied().unwrap_or(0)
+    };
     let counts: Vec<(Kind, i64)> = Kind::ALL
         .iter()
-        .map(|k| (*k, findings.iter().filter(|f| f.kind == k.as_str()).map(|f| f.findings).sum()))
+        .map(|k| {
+            let stored: i64 = findings.iter().filter(|f| f.kind == k.as_str()).map(|f| f.findings).sum();
+            (*k, stored + pending_kinds.get(k.as_str()).copied().unwrap_or(0))
+        })
         .collect();
     let max = counts.iter().map(|c| c.1).max().unwrap_or(0).max(1);
     let bars = counts

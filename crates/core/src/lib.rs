@@ -55,4 +55,5 @@ pub mod access_log;
 pub mod account;
 pub mod assessment;
 pub mod catalog;
+pub mod deviation;
 pub mod org;

@@ -3,7 +3,41 @@
 //! data breach with consequences for data subjects. Pure: times are Unix seconds (UTC) passed
 //! in; shown in Europe/Oslo by the layers above.
 
+use crate::org::Role;
 use serde::{Deserialize, Serialize};
+
+/// Which deviations a person sees (Normen 5.8; least privilege).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// The security lead, the DPO, top management, and auditors (read only).
+    All,
+    /// A manager: the deviations of the units they manage, and their own reports.
+    UnitsAndOwn,
+    /// Everyone else: their own reports.
+    Own,
+}
+
+pub fn reach(roles: &[Role]) -> Reach {
+    if roles.iter().any(|r| matches!(r, Role::SecurityLead | Role::Dpo | Role::TopManagement | Role::Auditor)) {
+        Reach::All
+    } else if roles.contains(&Role::Manager) {
+        Reach::UnitsAndOwn
+    } else {
+        Reach::Own
+    }
+}
+
+/// Who handles a deviation (gathers facts, assesses, proposes, reports, closes, notifies): the
+/// security lead, the DPO, or a manager of the deviation's unit.
+pub fn may_handle(roles: &[Role], manages_unit: bool) -> bool {
+    roles.iter().any(|r| matches!(r, Role::SecurityLead | Role::Dpo))
+        || (manages_unit && roles.contains(&Role::Manager))
+}
+
+/// Who adopts measures: a manager of the deviation's unit, or the security lead (Normen 5.8.1).
+pub fn may_adopt(roles: &[Role], manages_unit: bool) -> bool {
+    roles.contains(&Role::SecurityLead) || (manages_unit && roles.contains(&Role::Manager))
+}
 
 string_enum! {
     /// Where a deviation is in its handling (Normen 5.8.1), in order.
@@ -141,7 +175,9 @@ pub struct MeasureIn {
 #[serde(tag = "to", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Step {
     /// The timeline of the event.
-    FactsGathered { timeline: String },
+    FactsGathered {
+        timeline: String,
+    },
     Assessed {
         kind: DeviationKind,
         confidentiality: bool,
@@ -161,10 +197,16 @@ pub enum Step {
         plan: String,
     },
     /// By a manager or the security lead.
-    MeasuresAdopted { decision: String },
+    MeasuresAdopted {
+        decision: String,
+    },
     /// The status report to management.
-    Implemented { status_report: String },
-    Closed { conclusion: String },
+    Implemented {
+        status_report: String,
+    },
+    Closed {
+        conclusion: String,
+    },
 }
 
 impl Step {
@@ -357,7 +399,11 @@ pub fn check_notice(n: &AuthorityNotice, aware_at: i64, now: i64) -> Vec<Problem
         text(&mut p, "delay_reason", &n.delay_reason, true, MAX_LONG);
         if n.delay_reason.trim().is_empty() {
             p.retain(|x| x.field != "delay_reason");
-            problem(&mut p, "delay_reason", "the notice is later than 72 hours after awareness: give the reason for the delay");
+            problem(
+                &mut p,
+                "delay_reason",
+                "the notice is later than 72 hours after awareness: give the reason for the delay",
+            );
         }
     } else {
         text(&mut p, "delay_reason", &n.delay_reason, false, MAX_LONG);
@@ -420,7 +466,13 @@ pub fn check_subject_decision(d: &SubjectDecision, now: i64) -> Vec<Problem> {
 }
 
 /// A first draft of the notice to data subjects, in plain Norwegian, from what is known.
-pub fn draft_subject_notice(org_name: &str, description: &str, consequences: &str, measures: &str, contact: &str) -> String {
+pub fn draft_subject_notice(
+    org_name: &str,
+    description: &str,
+    consequences: &str,
+    measures: &str,
+    contact: &str,
+) -> String {
     format!(
         "Melding om brudd på personopplysningssikkerheten\n\n\
          {org_name} har oppdaget et brudd på sikkerheten som gjelder opplysninger om deg.\n\n\
@@ -497,7 +549,11 @@ mod tests {
         let empty = Step::FactsGathered { timeline: "  ".into() };
         assert_eq!(check_step(facts(State::Reported), &empty, today)[0].field, "timeline");
         let measures = Step::MeasuresProposed {
-            measures: vec![MeasureIn { description: "Opplæring".into(), owner: "Kari".into(), deadline: "2026-11-01".into() }],
+            measures: vec![MeasureIn {
+                description: "Opplæring".into(),
+                owner: "Kari".into(),
+                deadline: "2026-11-01".into(),
+            }],
             alternatives: String::new(),
             plan: "Kurs i desember".into(),
         };
@@ -533,7 +589,14 @@ mod tests {
         let fields: Vec<&str> = check_notice(&n, aware, now).iter().map(|p| p.field).collect();
         assert_eq!(
             fields,
-            vec!["data_subject_categories", "personal_data_types", "likely_consequences", "measures", "approx_data_subjects", "approx_records"]
+            vec![
+                "data_subject_categories",
+                "personal_data_types",
+                "likely_consequences",
+                "measures",
+                "approx_data_subjects",
+                "approx_records"
+            ]
         );
         n.stage = Some(NoticeStage::Initial);
         n.sent_at = notification_deadline(aware) + 1;
@@ -542,6 +605,18 @@ mod tests {
         assert!(check_notice(&n, aware, now).is_empty());
         n.sent_at = aware - 1;
         assert_eq!(check_notice(&n, aware, now)[0].field, "sent_at");
+    }
+
+    #[test]
+    fn who_sees_and_who_handles() {
+        assert_eq!(reach(&[Role::Employee]), Reach::Own);
+        assert_eq!(reach(&[Role::Admin]), Reach::Own, "administering accounts is not reading deviations");
+        assert_eq!(reach(&[Role::Manager]), Reach::UnitsAndOwn);
+        assert_eq!(reach(&[Role::Auditor]), Reach::All);
+        assert!(!may_handle(&[Role::Auditor], true), "auditors read only");
+        assert!(may_handle(&[Role::Manager], true) && !may_handle(&[Role::Manager], false));
+        assert!(may_handle(&[Role::Dpo], false) && !may_adopt(&[Role::Dpo], false));
+        assert!(may_adopt(&[Role::SecurityLead], false));
     }
 
     #[test]

@@ -103,6 +103,8 @@ string_enum! {
         AccessLogWrite = "access_log:write",
         AccessLogRead = "access_log:read",
         DlpScan = "dlp:scan",
+        DeviationWrite = "deviation:write",
+        DeviationRead = "deviation:read",
     }
 }
 
@@ -127,6 +129,10 @@ pub enum Action {
     ScanMessage,
     /// Change what the scanner looks for: the organisation's own words and allowed phrases.
     ManageScanner,
+    /// Report a deviation (everyone), or through the API take its steps.
+    ReportDeviation,
+    /// See every deviation of the organisation (otherwise: one's own, and a manager's units').
+    ReadAllDeviations,
 }
 
 /// Whether someone holding `roles` may do `action`. Least privilege: only admins manage access;
@@ -142,6 +148,10 @@ pub fn role_permits(roles: &[Role], action: Action) -> bool {
         Action::ReadAccessLog => matches!(role, Role::Admin | Role::SecurityLead | Role::Dpo | Role::Auditor),
         Action::ScanMessage => true,
         Action::ManageScanner => matches!(role, Role::Admin | Role::SecurityLead | Role::Dpo),
+        Action::ReportDeviation => true,
+        Action::ReadAllDeviations => {
+            matches!(role, Role::SecurityLead | Role::Dpo | Role::TopManagement | Role::Auditor)
+        }
     })
 }
 
@@ -154,6 +164,8 @@ pub fn scope_permits(scopes: &[Scope], action: Action) -> bool {
         Action::WriteAccessLog => matches!(scope, Scope::AccessLogWrite),
         Action::ReadAccessLog => matches!(scope, Scope::AccessLogRead),
         Action::ScanMessage => matches!(scope, Scope::DlpScan),
+        Action::ReportDeviation => matches!(scope, Scope::DeviationWrite),
+        Action::ReadAllDeviations => matches!(scope, Scope::DeviationRead | Scope::DeviationWrite),
         Action::ManageAccess | Action::ManageAssessment | Action::ManageScanner => false,
     })
 }

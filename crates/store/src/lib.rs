@@ -14,6 +14,7 @@ mod migrate;
 pub mod access_log;
 pub mod account;
 pub mod assessment;
+pub mod deviation;
 pub mod dlp;
 pub mod org;
 pub mod token;

@@ -42,10 +42,94 @@ const STEPS: &[Step] = &[
         postgres_only: V4_POSTGRES,
     },
     Step { version: 5, name: "message scanner settings and statistics", sql: V5, sqlite_only: "", postgres_only: "" },
+    Step {
+        version: 6,
+        name: "deviations, their steps, measures, notices and reads",
+        sql: V6,
+        sqlite_only: "",
+        postgres_only: "",
+    },
 ];
 
 /// The schema version this binary writes and expects.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
+
+const V6: &str = r#"
+-- Deviations (Normen 5.8). Times are Unix seconds, UTC.
+CREATE TABLE deviations (
+    id {id},
+    org_id BIGINT NOT NULL REFERENCES orgs(id),
+    number BIGINT NOT NULL,
+    title TEXT NOT NULL,
+    description TEXT NOT NULL,
+    occurred_at BIGINT NOT NULL,
+    aware_at BIGINT NOT NULL,
+    unit_id BIGINT REFERENCES units(id),
+    system TEXT,
+    category TEXT NOT NULL,
+    patients_concerned BOOLEAN NOT NULL,
+    immediate_actions TEXT NOT NULL,
+    reporter_id BIGINT REFERENCES users(id),
+    state TEXT NOT NULL,
+    kind TEXT,
+    severity TEXT,
+    personal_data_breach BOOLEAN,
+    consequences BOOLEAN,
+    notice_required BOOLEAN NOT NULL,
+    notice_complete_at BIGINT,
+    subject_decision TEXT,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    closed_at BIGINT,
+    UNIQUE (org_id, number)
+);
+CREATE INDEX deviations_org ON deviations(org_id, id);
+CREATE INDEX deviations_org_reporter ON deviations(org_id, reporter_id, id);
+CREATE INDEX deviations_org_open_breach ON deviations(org_id, notice_required, notice_complete_at);
+-- Every step of the workflow: who, when, with which fields (JSON).
+CREATE TABLE deviation_steps (
+    id {id},
+    deviation_id BIGINT NOT NULL REFERENCES deviations(id),
+    org_id BIGINT NOT NULL REFERENCES orgs(id),
+    to_state TEXT NOT NULL,
+    fields TEXT NOT NULL,
+    by_user BIGINT REFERENCES users(id),
+    at BIGINT NOT NULL
+);
+CREATE INDEX deviation_steps_deviation ON deviation_steps(deviation_id, id);
+CREATE TABLE deviation_measures (
+    id {id},
+    deviation_id BIGINT NOT NULL REFERENCES deviations(id),
+    org_id BIGINT NOT NULL REFERENCES orgs(id),
+    description TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    deadline TEXT NOT NULL,
+    status TEXT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+CREATE INDEX deviation_measures_deviation ON deviation_measures(deviation_id, id);
+-- Notices to Datatilsynet, staged; content as JSON.
+CREATE TABLE deviation_notices (
+    id {id},
+    deviation_id BIGINT NOT NULL REFERENCES deviations(id),
+    org_id BIGINT NOT NULL REFERENCES orgs(id),
+    stage TEXT NOT NULL,
+    content TEXT NOT NULL,
+    sent_at BIGINT NOT NULL,
+    late BOOLEAN NOT NULL,
+    recorded_by BIGINT REFERENCES users(id),
+    recorded_at BIGINT NOT NULL
+);
+CREATE INDEX deviation_notices_deviation ON deviation_notices(deviation_id, id);
+-- Deviations can hold patient data: every read is recorded.
+CREATE TABLE deviation_reads (
+    deviation_id BIGINT NOT NULL REFERENCES deviations(id),
+    org_id BIGINT NOT NULL REFERENCES orgs(id),
+    user_id BIGINT REFERENCES users(id),
+    at BIGINT NOT NULL
+);
+CREATE INDEX deviation_reads_deviation ON deviation_reads(deviation_id, at);
+"#;
 
 const V5: &str = r#"
 -- An organisation's scanner settings (dlp::Config as JSON), every version kept.

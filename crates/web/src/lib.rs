@@ -7,6 +7,7 @@
 pub mod access_log;
 mod api;
 mod auth;
+mod deviations;
 mod error;
 mod i18n;
 mod middleware;

@@ -43,7 +43,8 @@ impl Routes {
 
 fn routes() -> Routes {
     use views::{
-        access_log, account, assessment, assessment_files as files, catalog, dashboard, dlp, login, org, setup, tokens,
+        access_log, account, assessment, assessment_files as files, catalog, dashboard, deviation, dlp, login, org,
+        setup, tokens,
     };
     let upload_limit = DefaultBodyLimit::max(files::MAX_EVIDENCE_BYTES + 64 * 1024);
     Routes { router: Router::new(), table: Vec::new() }
@@ -102,6 +103,9 @@ fn routes() -> Routes {
             "/api/v1/access-events",
             post(api::access_log::append).layer(DefaultBodyLimit::max(api::access_log::MAX_BYTES)),
         )
+        .post("/api/v1/deviations", api::deviation::report)
+        .get("/api/v1/deviations/{id}", api::deviation::get)
+        .post("/api/v1/deviations/{id}/transitions", api::deviation::transition)
         .add("POST", "/api/v1/dlp/scan", post(api::dlp::scan).layer(DefaultBodyLimit::max(api::dlp::MAX_BODY_BYTES)))
         .get("/api/v1/access-log/proof/inclusion", api::log_read::inclusion)
         .get("/api/v1/access-log/proof/consistency", api::log_read::consistency)
@@ -110,6 +114,15 @@ fn routes() -> Routes {
         .get("/log/checkpoint", api::log_read::checkpoint)
         .get("/log/tile/{*path}", api::log_read::tile)
         .get("/access-log", access_log::show)
+        .get("/deviations", deviation::list)
+        .post("/deviations", deviation::create)
+        .get("/deviations/new", deviation::new)
+        .get("/deviations/{id}", deviation::show)
+        .post("/deviations/{id}/steps", deviation::step)
+        .post("/deviations/{id}/notices", deviation::notice)
+        .post("/deviations/{id}/subjects", deviation::subjects)
+        .get("/deviations/{id}/notice.html", deviation::notice_html)
+        .get("/deviations/{id}/notice.json", deviation::notice_json)
         .get("/dlp", dlp::show)
         .post("/dlp", dlp::scan)
         .get("/dlp/settings", dlp::settings)

@@ -47,7 +47,32 @@ async fn no_route_lets_organisation_a_reach_organisation_b() {
             event_json: r#"{"patient_id":"fnr:Beta-markør pasient"}"#.into(),
         };
         let b_index = app.store.append_access_events(b.id, &[b_event], None, 1).await.unwrap().first_index;
-        let a_token = app.token(&a, &[Scope::OrgRead, Scope::OrgWrite, Scope::AccessLogRead]).await;
+        let b_deviation = app
+            .store
+            .create_deviation(
+                b.id,
+                Some(b_user.id),
+                &normverk_core::deviation::NewDeviation {
+                    title: "Beta-markør avvik".into(),
+                    description: "Beta-markør beskrivelse".into(),
+                    occurred_at: 1_700_000_000,
+                    aware_at: 1_700_000_100,
+                    unit_id: Some(b_unit.id),
+                    system: None,
+                    category: normverk_core::deviation::Category::Other,
+                    patients_concerned: true,
+                    immediate_actions: String::new(),
+                },
+                1_700_000_200,
+            )
+            .await
+            .unwrap();
+        let a_token = app
+            .token(
+                &a,
+                &[Scope::OrgRead, Scope::OrgWrite, Scope::AccessLogRead, Scope::DeviationRead, Scope::DeviationWrite],
+            )
+            .await;
         let markers = [
             B_NAME,
             B_UNIT,
@@ -58,6 +83,8 @@ async fn no_route_lets_organisation_a_reach_organisation_b() {
             "Beta-marker",
             "Beta-markør pasient",
             "Beta-markør bruker",
+            "Beta-markør avvik",
+            "Beta-markør beskrivelse",
         ];
 
         let b_fields: Vec<(&str, String)> = vec![
@@ -87,6 +114,7 @@ async fn no_route_lets_organisation_a_reach_organisation_b() {
                     "round_id" => b_round.id,
                     "evidence_id" => b_evidence.id,
                     "index" => i64::try_from(b_index).unwrap(),
+                    "id" if route.path.contains("deviations") => b_deviation.id,
                     // Tiles hold only hashes; the entry bundle holds B's event.
                     "*path" => {
                         path.replace_range(start..=end, "entries/000.p/1");
@@ -134,6 +162,9 @@ async fn no_route_lets_organisation_a_reach_organisation_b() {
         assert!(checked >= 30, "the route table should be walked whole, got {checked}");
 
         // Organisation B is exactly as it was.
+        let d = app.store.deviation(b.id, b_deviation.id).await.unwrap();
+        assert_eq!((d.state.as_str(), d.notice_complete_at, d.subject_decision.is_none()), ("reported", None, true));
+        assert!(app.store.deviation_steps(b.id, b_deviation.id).await.unwrap().is_empty());
         let units = app.store.units(b.id).await.unwrap();
         assert_eq!(units.iter().map(|u| u.id).collect::<Vec<_>>().len(), 2, "{engine}");
         assert!(units.iter().any(|u| u.id == b_child.id && u.parent_id == Some(b_unit.id)));

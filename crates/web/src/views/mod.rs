@@ -6,6 +6,7 @@ pub mod assessment;
 pub mod assessment_files;
 pub mod catalog;
 pub mod dashboard;
+pub mod deviation;
 pub mod dlp;
 pub mod login;
 pub mod org;
@@ -108,6 +109,11 @@ impl Page {
         self.t(&format!("scope-{}", scope.plain().as_str().replace(':', "-")))
     }
 
+    /// The name of an enumeration's value: the message `{prefix}-{value}`, underscores as dashes.
+    pub fn named(&self, prefix: &str, value: &str) -> String {
+        self.t(&format!("{prefix}-{}", value.replace('_', "-")))
+    }
+
     pub fn kind_name(&self, kind: impl Plain<::dlp::Kind>) -> String {
         self.t(&format!("dlp-kind-{}", kind.plain().as_str().replace('_', "-")))
     }
@@ -154,6 +160,7 @@ impl Page {
             ("/org/units", "nav-units"),
             ("/org/members", "nav-members"),
         ];
+        items.push(("/deviations", "nav-deviations"));
         items.push(("/dlp", "nav-dlp"));
         if role_permits(self.roles(), Action::ReadAccessLog) {
             items.push(("/access-log", "nav-access-log"));

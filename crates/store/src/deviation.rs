@@ -1,0 +1,403 @@
+//! Deviations: the report, each step of the workflow, measures, notices to Datatilsynet, the
+//! decision on data subjects, and a record of every read.
+
+use crate::db::{read, write_tx, Store, StoreError, StoreResult};
+use normverk_core::deviation::{NewDeviation, State};
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Deviation {
+    pub id: i64,
+    pub org_id: i64,
+    pub number: i64,
+    pub title: String,
+    pub description: String,
+    pub occurred_at: i64,
+    pub aware_at: i64,
+    pub unit_id: Option<i64>,
+    pub system: Option<String>,
+    pub category: String,
+    pub patients_concerned: bool,
+    pub immediate_actions: String,
+    pub reporter_id: Option<i64>,
+    pub state: String,
+    pub kind: Option<String>,
+    pub severity: Option<String>,
+    pub personal_data_breach: Option<bool>,
+    pub consequences: Option<bool>,
+    pub notice_required: bool,
+    pub notice_complete_at: Option<i64>,
+    /// `core::deviation::SubjectDecision` as JSON.
+    pub subject_decision: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub closed_at: Option<i64>,
+}
+
+const COLUMNS: &str = "id, org_id, number, title, description, occurred_at, aware_at, unit_id, system, category, \
+     patients_concerned, immediate_actions, reporter_id, state, kind, severity, personal_data_breach, consequences, \
+     notice_required, notice_complete_at, subject_decision, created_at, updated_at, closed_at";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct StepRecord {
+    pub id: i64,
+    pub to_state: String,
+    /// The step's fields as JSON.
+    pub fields: String,
+    pub by_user: Option<i64>,
+    pub by_name: Option<String>,
+    pub at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Measure {
+    pub id: i64,
+    pub description: String,
+    pub owner: String,
+    pub deadline: String,
+    pub status: String,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct NoticeRecord {
+    pub id: i64,
+    pub stage: String,
+    /// `core::deviation::AuthorityNotice` as JSON.
+    pub content: String,
+    pub sent_at: i64,
+    pub late: bool,
+    pub recorded_by: Option<i64>,
+    pub recorded_by_name: Option<String>,
+    pub recorded_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct ReadRecord {
+    pub user_id: Option<i64>,
+    pub name: Option<String>,
+    pub at: i64,
+}
+
+/// Which deviations a person may see: all, those of the units they manage and their own, or
+/// their own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Visible {
+    All,
+    UnitsAndOwn { user_id: i64 },
+    Own { user_id: i64 },
+}
+
+/// What a step changes besides the state: the assessment, the measures.
+#[derive(Debug, Clone, Default)]
+pub struct StepChanges {
+    pub kind: Option<String>,
+    pub severity: Option<String>,
+    pub personal_data_breach: Option<bool>,
+    pub consequences: Option<bool>,
+    pub notice_required: Option<bool>,
+    /// (description, owner, deadline)
+    pub measures: Vec<(String, String, String)>,
+}
+
+impl Store {
+    /// Files a report; the organisation's next number is its name in conversation ("avvik 17").
+    pub async fn create_deviation(
+        &self,
+        org_id: i64,
+        reporter_id: Option<i64>,
+        d: &NewDeviation,
+        now: i64,
+    ) -> StoreResult<Deviation> {
+        let sql = format!(
+            "INSERT INTO deviations (org_id, number, title, description, occurred_at, aware_at, unit_id, system, category, \
+             patients_concerned, immediate_actions, reporter_id, state, notice_required, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) RETURNING {COLUMNS}"
+        );
+        let created = write_tx!(self, |tx| {
+            if let Some(unit) = d.unit_id {
+                let found: Option<i64> = sqlx::query_scalar("SELECT id FROM units WHERE id = $1 AND org_id = $2")
+                    .bind(unit)
+                    .bind(org_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if found.is_none() {
+                    return Err(StoreError::Rejected("unit_id: no such unit in this organisation".into()));
+                }
+            }
+            let number: i64 =
+                sqlx::query_scalar("SELECT COALESCE(MAX(number), 0) + 1 FROM deviations WHERE org_id = $1")
+                    .bind(org_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            sqlx::query_as::<_, Deviation>(&sql)
+                .bind(org_id)
+                .bind(number)
+                .bind(d.title.trim())
+                .bind(d.description.trim())
+                .bind(d.occurred_at)
+                .bind(d.aware_at)
+                .bind(d.unit_id)
+                .bind(d.system.as_deref().map(str::trim).filter(|s| !s.is_empty()))
+                .bind(d.category.as_str())
+                .bind(d.patients_concerned)
+                .bind(d.immediate_actions.trim())
+                .bind(reporter_id)
+                .bind(State::Reported.as_str())
+                .bind(false)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?
+        });
+        Ok(created)
+    }
+
+    pub async fn deviation(&self, org_id: i64, id: i64) -> StoreResult<Deviation> {
+        let sql = format!("SELECT {COLUMNS} FROM deviations WHERE org_id = $1 AND id = $2");
+        let d = read!(self, |c| sqlx::query_as::<_, Deviation>(&sql).bind(org_id).bind(id).fetch_one(c).await?);
+        Ok(d)
+    }
+
+    /// The deviations a person may see, newest first.
+    pub async fn deviations(
+        &self,
+        org_id: i64,
+        visible: &Visible,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<Vec<Deviation>> {
+        let (filter, user) = match visible {
+            Visible::All => ("", 0),
+            Visible::Own { user_id } => (" AND reporter_id = $2", *user_id),
+            Visible::UnitsAndOwn { user_id } => (
+                " AND (reporter_id = $2 OR unit_id IN (SELECT unit_id FROM manager_units WHERE org_id = $1 AND user_id = $2))",
+                *user_id,
+            ),
+        };
+        let sql =
+            format!("SELECT {COLUMNS} FROM deviations WHERE org_id = $1{filter} ORDER BY id DESC LIMIT $3 OFFSET $4");
+        let rows = read!(self, |c| {
+            sqlx::query_as::<_, Deviation>(&sql).bind(org_id).bind(user).bind(limit).bind(offset).fetch_all(c).await?
+        });
+        Ok(rows)
+    }
+
+    /// Whether `user_id` manages the unit `unit_id`.
+    pub async fn manages_unit(&self, org_id: i64, user_id: i64, unit_id: i64) -> StoreResult<bool> {
+        let found: Option<i64> = read!(self, |c| {
+            sqlx::query_scalar("SELECT unit_id FROM manager_units WHERE org_id = $1 AND user_id = $2 AND unit_id = $3")
+                .bind(org_id)
+                .bind(user_id)
+                .bind(unit_id)
+                .fetch_optional(c)
+                .await?
+        });
+        Ok(found.is_some())
+    }
+
+    /// Breaches whose notice to Datatilsynet is still due, soonest deadline first.
+    pub async fn open_breaches(&self, org_id: i64) -> StoreResult<Vec<Deviation>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM deviations WHERE org_id = $1 AND notice_required = $2 AND notice_complete_at IS NULL \
+             ORDER BY aware_at LIMIT 50"
+        );
+        let rows = read!(self, |c| sqlx::query_as::<_, Deviation>(&sql).bind(org_id).bind(true).fetch_all(c).await?);
+        Ok(rows)
+    }
+
+    /// Takes one step: the state moves from `from` to `to` only if nobody moved it first; the
+    /// step's fields are kept with who and when.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn apply_deviation_step(
+        &self,
+        org_id: i64,
+        id: i64,
+        from: State,
+        to: State,
+        fields_json: &str,
+        changes: &StepChanges,
+        by: Option<i64>,
+        now: i64,
+    ) -> StoreResult<()> {
+        write_tx!(self, |tx| {
+            let closed_at = (to == State::Closed).then_some(now);
+            let moved = sqlx::query(
+                "UPDATE deviations SET state = $1, updated_at = $2, closed_at = COALESCE($3, closed_at), \
+                 kind = COALESCE($4, kind), severity = COALESCE($5, severity), \
+                 personal_data_breach = COALESCE($6, personal_data_breach), consequences = COALESCE($7, consequences), \
+                 notice_required = COALESCE($8, notice_required) \
+                 WHERE org_id = $9 AND id = $10 AND state = $11",
+            )
+            .bind(to.as_str())
+            .bind(now)
+            .bind(closed_at)
+            .bind(changes.kind.as_deref())
+            .bind(changes.severity.as_deref())
+            .bind(changes.personal_data_breach)
+            .bind(changes.consequences)
+            .bind(changes.notice_required)
+            .bind(org_id)
+            .bind(id)
+            .bind(from.as_str())
+            .execute(&mut *tx)
+            .await?;
+            if moved.rows_affected() == 0 {
+                return Err(StoreError::Conflict("the deviation has moved on; reload it".into()));
+            }
+            sqlx::query(
+                "INSERT INTO deviation_steps (deviation_id, org_id, to_state, fields, by_user, at) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(id)
+            .bind(org_id)
+            .bind(to.as_str())
+            .bind(fields_json)
+            .bind(by)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            for (description, owner, deadline) in &changes.measures {
+                sqlx::query(
+                    "INSERT INTO deviation_measures (deviation_id, org_id, description, owner, deadline, status, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, 'planned', $6)",
+                )
+                .bind(id)
+                .bind(org_id)
+                .bind(description)
+                .bind(owner)
+                .bind(deadline)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+        });
+        Ok(())
+    }
+
+    pub async fn deviation_steps(&self, org_id: i64, id: i64) -> StoreResult<Vec<StepRecord>> {
+        let rows = read!(self, |c| {
+            sqlx::query_as::<_, StepRecord>(
+                "SELECT s.id, s.to_state, s.fields, s.by_user, u.display_name AS by_name, s.at FROM deviation_steps s \
+                 LEFT JOIN users u ON u.id = s.by_user WHERE s.org_id = $1 AND s.deviation_id = $2 ORDER BY s.id",
+            )
+            .bind(org_id)
+            .bind(id)
+            .fetch_all(c)
+            .await?
+        });
+        Ok(rows)
+    }
+
+    pub async fn deviation_measures(&self, org_id: i64, id: i64) -> StoreResult<Vec<Measure>> {
+        let rows = read!(self, |c| {
+            sqlx::query_as::<_, Measure>(
+                "SELECT id, description, owner, deadline, status, updated_at FROM deviation_measures \
+                 WHERE org_id = $1 AND deviation_id = $2 ORDER BY id",
+            )
+            .bind(org_id)
+            .bind(id)
+            .fetch_all(c)
+            .await?
+        });
+        Ok(rows)
+    }
+
+    /// Records a notice to Datatilsynet; a final one completes the notification.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn add_deviation_notice(
+        &self,
+        org_id: i64,
+        id: i64,
+        stage: &str,
+        content_json: &str,
+        sent_at: i64,
+        late: bool,
+        complete: bool,
+        by: Option<i64>,
+        now: i64,
+    ) -> StoreResult<()> {
+        write_tx!(self, |tx| {
+            sqlx::query(
+                "INSERT INTO deviation_notices (deviation_id, org_id, stage, content, sent_at, late, recorded_by, recorded_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(id)
+            .bind(org_id)
+            .bind(stage)
+            .bind(content_json)
+            .bind(sent_at)
+            .bind(late)
+            .bind(by)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            let complete_at = complete.then_some(sent_at);
+            sqlx::query(
+                "UPDATE deviations SET notice_complete_at = COALESCE(notice_complete_at, $1), updated_at = $2 \
+                 WHERE org_id = $3 AND id = $4",
+            )
+            .bind(complete_at)
+            .bind(now)
+            .bind(org_id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        });
+        Ok(())
+    }
+
+    pub async fn deviation_notices(&self, org_id: i64, id: i64) -> StoreResult<Vec<NoticeRecord>> {
+        let rows = read!(self, |c| {
+            sqlx::query_as::<_, NoticeRecord>(
+                "SELECT n.id, n.stage, n.content, n.sent_at, n.late, n.recorded_by, u.display_name AS recorded_by_name, \
+                 n.recorded_at FROM deviation_notices n LEFT JOIN users u ON u.id = n.recorded_by \
+                 WHERE n.org_id = $1 AND n.deviation_id = $2 ORDER BY n.id",
+            )
+            .bind(org_id)
+            .bind(id)
+            .fetch_all(c)
+            .await?
+        });
+        Ok(rows)
+    }
+
+    pub async fn set_subject_decision(&self, org_id: i64, id: i64, decision_json: &str, now: i64) -> StoreResult<()> {
+        write_tx!(self, |tx| {
+            sqlx::query("UPDATE deviations SET subject_decision = $1, updated_at = $2 WHERE org_id = $3 AND id = $4")
+                .bind(decision_json)
+                .bind(now)
+                .bind(org_id)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        });
+        Ok(())
+    }
+
+    pub async fn record_deviation_read(&self, org_id: i64, id: i64, user_id: Option<i64>, now: i64) -> StoreResult<()> {
+        write_tx!(self, |tx| {
+            sqlx::query("INSERT INTO deviation_reads (deviation_id, org_id, user_id, at) VALUES ($1, $2, $3, $4)")
+                .bind(id)
+                .bind(org_id)
+                .bind(user_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// The latest reads of a deviation, newest first.
+    pub async fn deviation_reads(&self, org_id: i64, id: i64) -> StoreResult<Vec<ReadRecord>> {
+        let rows = read!(self, |c| {
+            sqlx::query_as::<_, ReadRecord>(
+                "SELECT r.user_id, u.display_name AS name, r.at FROM deviation_reads r LEFT JOIN users u ON u.id = r.user_id \
+                 WHERE r.org_id = $1 AND r.deviation_id = $2 ORDER BY r.at DESC LIMIT 200",
+            )
+            .bind(org_id)
+            .bind(id)
+            .fetch_all(c)
+            .await?
+        });
+        Ok(rows)
+    }
+}

@@ -1,0 +1,212 @@
+//! `/api/v1/deviations`: systems and integrations report deviations and take their steps.
+
+use crate::auth::ApiCaller;
+use crate::deviations::{self, Actor, DeviationError};
+use crate::error::{ApiError, FieldError, Problem};
+use crate::AppState;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use normverk_core::deviation::{self as rules, Category, NewDeviation, Step};
+use normverk_core::org::Action;
+use normverk_store::deviation::Deviation;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::ApiJson;
+
+impl From<DeviationError> for ApiError {
+    fn from(e: DeviationError) -> Self {
+        match e {
+            DeviationError::NotFound => ApiError::not_found(),
+            DeviationError::Forbidden(m) => ApiError::forbidden(m),
+            DeviationError::Invalid(problems) => ApiError::invalid(
+                problems.into_iter().map(|p| FieldError { field: p.field.to_string(), message: p.message }).collect(),
+            ),
+            DeviationError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, m),
+            DeviationError::Store(e) => e.into(),
+        }
+    }
+}
+
+fn rfc3339(unix: i64) -> String {
+    jiff::Timestamp::from_second(unix).map(|t| t.to_string()).unwrap_or_default()
+}
+
+/// A new deviation, as the reporter tells it.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeviationIn {
+    pub title: String,
+    pub description: String,
+    /// RFC 3339.
+    pub occurred_at: String,
+    /// When the organisation became aware (RFC 3339): the 72-hour clock starts here.
+    pub aware_at: String,
+    #[serde(default)]
+    pub unit_id: Option<i64>,
+    #[serde(default)]
+    pub system: Option<String>,
+    /// unauthorised_access, confidentiality, email_sms, misdirected_information, lost_equipment,
+    /// system_failure, self_authorisation, procedure_breach, missing_procedure, other
+    pub category: String,
+    pub patients_concerned: bool,
+    #[serde(default)]
+    pub immediate_actions: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DeviationOut {
+    pub id: i64,
+    /// The organisation's running number.
+    pub number: i64,
+    pub title: String,
+    pub state: String,
+    pub category: String,
+    pub occurred_at: String,
+    pub aware_at: String,
+    pub unit_id: Option<i64>,
+    pub system: Option<String>,
+    pub patients_concerned: bool,
+    pub kind: Option<String>,
+    pub severity: Option<String>,
+    /// Null until assessed.
+    pub personal_data_breach: Option<bool>,
+    pub consequences_for_data_subjects: Option<bool>,
+    /// When Datatilsynet must have been notified: 72 hours after `aware_at`, for a personal data
+    /// breach with consequences for data subjects; null otherwise.
+    pub authority_notification_deadline: Option<String>,
+    /// When the complete notice was sent, once recorded.
+    pub authority_notified_at: Option<String>,
+    pub created_at: String,
+    pub closed_at: Option<String>,
+}
+
+impl From<Deviation> for DeviationOut {
+    fn from(d: Deviation) -> Self {
+        DeviationOut {
+            id: d.id,
+            number: d.number,
+            title: d.title,
+            state: d.state,
+            category: d.category,
+            occurred_at: rfc3339(d.occurred_at),
+            aware_at: rfc3339(d.aware_at),
+            unit_id: d.unit_id,
+            system: d.system,
+            patients_concerned: d.patients_concerned,
+            kind: d.kind,
+            severity: d.severity,
+            personal_data_breach: d.personal_data_breach,
+            consequences_for_data_subjects: d.consequences,
+            authority_notification_deadline: d
+                .notice_required
+                .then(|| rfc3339(rules::notification_deadline(d.aware_at))),
+            authority_notified_at: d.notice_complete_at.map(rfc3339),
+            created_at: rfc3339(d.created_at),
+            closed_at: d.closed_at.map(rfc3339),
+        }
+    }
+}
+
+fn time(field: &str, value: &str, errors: &mut Vec<FieldError>) -> i64 {
+    match value.parse::<jiff::Timestamp>() {
+        Ok(t) => t.as_second(),
+        Err(_) => {
+            errors.push(FieldError { field: field.into(), message: "not an RFC 3339 time".into() });
+            0
+        }
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/deviations", tag = "deviations", request_body = DeviationIn,
+    responses(
+        (status = 201, body = DeviationOut, description = "reported"),
+        (status = 403, description = "the token lacks deviation:write", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "invalid fields; nothing stored", body = Problem, content_type = "application/problem+json")))]
+pub async fn report(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiJson(input): ApiJson<DeviationIn>,
+) -> Result<(StatusCode, Json<DeviationOut>), ApiError> {
+    caller.require(Action::ReportDeviation)?;
+    let mut errors = Vec::new();
+    let occurred_at = time("occurred_at", &input.occurred_at, &mut errors);
+    let aware_at = time("aware_at", &input.aware_at, &mut errors);
+    let category = input
+        .category
+        .parse::<Category>()
+        .map_err(|e| errors.push(FieldError { field: "category".into(), message: e.to_string() }));
+    let now = normverk_store::unix_now();
+    let report = NewDeviation {
+        title: input.title,
+        description: input.description,
+        occurred_at,
+        aware_at,
+        unit_id: input.unit_id,
+        system: input.system,
+        category: category.unwrap_or(Category::Other),
+        patients_concerned: input.patients_concerned,
+        immediate_actions: input.immediate_actions,
+    };
+    if errors.is_empty() {
+        errors.extend(
+            rules::check_report(&report, now)
+                .into_iter()
+                .map(|p| FieldError { field: p.field.to_string(), message: p.message }),
+        );
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::invalid(errors));
+    }
+    let d = state.store.create_deviation(caller.org_id, None, &report, now).await.map_err(DeviationError::from)?;
+    tracing::info!(org_id = caller.org_id, token_id = caller.token_id, deviation = d.id, "deviation reported");
+    Ok((StatusCode::CREATED, Json(d.into())))
+}
+
+#[utoipa::path(get, path = "/api/v1/deviations/{id}", tag = "deviations",
+    params(("id" = i64, Path, description = "The deviation's id")),
+    responses(
+        (status = 200, body = DeviationOut),
+        (status = 403, description = "the token lacks deviation:read", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "no such deviation in this organisation", body = Problem, content_type = "application/problem+json")))]
+pub async fn get(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<i64>,
+) -> Result<Json<DeviationOut>, ApiError> {
+    let d = deviations::load(&state, caller.org_id, id, &Actor::Token).await?;
+    caller.require(Action::ReadAllDeviations)?;
+    state.store.record_deviation_read(caller.org_id, id, None, normverk_store::unix_now()).await?;
+    Ok(Json(d.into()))
+}
+
+#[utoipa::path(post, path = "/api/v1/deviations/{id}/transitions", tag = "deviations",
+    params(("id" = i64, Path, description = "The deviation's id")),
+    request_body(content = serde_json::Value, description = "The target state in `to` and that step's fields: \
+        facts_gathered {timeline}; assessed {kind, confidentiality, integrity, availability, personal_data_breach, \
+        consequences_for_data_subjects, severity, assessment}; measures_proposed {measures: [{description, owner, deadline}], \
+        alternatives, plan}; implemented {status_report}; closed {conclusion}. Adopting measures is a person's decision, made in normverk."),
+    responses(
+        (status = 200, body = DeviationOut, description = "the step is taken"),
+        (status = 403, description = "the token lacks deviation:write, or the step is a person's to take", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "no such deviation in this organisation", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "someone else moved the deviation first", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "out of order, or missing fields; nothing changed", body = Problem, content_type = "application/problem+json")))]
+pub async fn transition(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> Result<Json<DeviationOut>, ApiError> {
+    // Whose deviation it is before what the body says: another organisation's is not found.
+    let d = deviations::load(&state, caller.org_id, id, &Actor::Token).await?;
+    caller.require(Action::ReportDeviation)?;
+    let step: Step = serde_json::from_slice(&body).map_err(|e| {
+        let status = if e.is_data() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::BAD_REQUEST };
+        ApiError::new(status, format!("not a step: {e}"))
+    })?;
+    deviations::take_step(&state, &d, &step, &Actor::Token, normverk_store::unix_now()).await?;
+    Ok(Json(state.store.deviation(caller.org_id, id).await?.into()))
+}

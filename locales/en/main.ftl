@@ -549,3 +549,4 @@ dev-exemption-unintelligible = The data were made unintelligible (e.g. encrypted
 dev-exemption-subsequent-measures = Measures taken since make harm unlikely
 dev-exemption-disproportionate-effort = Disproportionate effort – a public notice instead
 dev-reads = Who has read the deviation
+dashboard-breaches = Deviations to notify to Datatilsynet

@@ -549,3 +549,4 @@ dev-exemption-unintelligible = Opplysningene var gjort uleselige (f.eks. krypter
 dev-exemption-subsequent-measures = Tiltak i etterkant gjør skade lite trolig
 dev-exemption-disproportionate-effort = Uforholdsmessig stor innsats – offentlig kunngjøring i stedet
 dev-reads = Hvem har lest avviket
+dashboard-breaches = Avvik som skal meldes til Datatilsynet

@@ -20,6 +20,8 @@ struct DashboardPage<'a> {
     units: i64,
     members: i64,
     active_tokens: Option<i64>,
+    /// Personal data breaches whose notice to Datatilsynet is still due, soonest first.
+    breaches: Vec<super::deviation::Row>,
 }
 
 pub async fn show(State(state): State<AppState>, page: Page, member: Member) -> Result<Response, PageError> {
@@ -27,5 +29,10 @@ pub async fn show(State(state): State<AppState>, page: Page, member: Member) -> 
     let (units, members) = (summary.units, summary.members);
     let active_tokens = member.may(Action::ManageAccess).then_some(summary.active_tokens);
     let kind = page.t(&format!("org-kind-{}", member.org.kind.replace('_', "-")));
-    render(&DashboardPage { page: &page, org: member.org, kind, roles: member.roles, units, members, active_tokens })
+    let breaches = if member.may(Action::ReadAllDeviations) {
+        super::deviation::open_breaches(&state, member.org.id).await?
+    } else {
+        Vec::new()
+    };
+    render(&DashboardPage { page: &page, org: member.org, kind, roles: member.roles, units, members, active_tokens, breaches })
 }

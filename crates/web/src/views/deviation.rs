@@ -96,6 +96,12 @@ pub struct Row {
     pub clock: Option<Clock>,
 }
 
+/// Breaches whose notice is still due, with their clocks, for the dashboard.
+pub async fn open_breaches(state: &AppState, org_id: i64) -> Result<Vec<Row>, PageError> {
+    let now = normverk_store::unix_now();
+    Ok(state.store.open_breaches(org_id).await?.into_iter().map(|d| Row { clock: Clock::of(&d, now), d }).collect())
+}
+
 #[derive(Template)]
 #[template(path = "deviations.html")]
 struct ListPage<'a> {

@@ -1,0 +1,202 @@
+//! Deviations from report to closure: the API, the pages, who sees what, the 72-hour clock.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::{client, engines, spawn_app};
+use normverk_core::org::{Role, Scope};
+use serde_json::{json, Value};
+
+fn rfc(unix: i64) -> String {
+    jiff::Timestamp::from_second(unix).unwrap().to_string()
+}
+
+#[tokio::test]
+async fn the_api_reports_and_moves_a_deviation_in_order() {
+    for engine in engines() {
+        let app = spawn_app(engine).await;
+        let (org, _) = app.org_with_member("A", "974760673", "a@a.no", &[Role::Admin]).await;
+        let writer = app.token(&org, &[Scope::DeviationWrite]).await;
+        let reader = app.token(&org, &[Scope::OrgRead]).await;
+        let c = client();
+        let now = normverk_store::unix_now();
+        let report = json!({
+            "title": "Epikrise sendt til feil fastlege", "description": "Sendt til feil mottaker i helsenettet.",
+            "occurred_at": rfc(now - 7200), "aware_at": rfc(now - 3600), "category": "misdirected_information",
+            "patients_concerned": true, "system": "DIPS"
+        });
+        let url = app.url("/api/v1/deviations");
+        assert_eq!(c.post(&url).bearer_auth(&reader).json(&report).send().await.unwrap().status(), 403);
+        let mut bad = report.clone();
+        bad["aware_at"] = json!(rfc(now + 86_400));
+        bad["category"] = json!("weather");
+        let r = c.post(&url).bearer_auth(&writer).json(&bad).send().await.unwrap();
+        assert_eq!(r.status(), 422, "{engine}");
+        let p: Value = r.json().await.unwrap();
+        assert_eq!(p["errors"][0]["field"], "category", "{p}");
+        bad["category"] = json!("other");
+        let p: Value = c.post(&url).bearer_auth(&writer).json(&bad).send().await.unwrap().json().await.unwrap();
+        assert_eq!(p["errors"][0]["field"], "aware_at", "{p}");
+        assert!(app.store.deviations(org.id, &normverk_store::deviation::Visible::All, 10, 0).await.unwrap().is_empty());
+
+        let r = c.post(&url).bearer_auth(&writer).json(&report).send().await.unwrap();
+        assert_eq!(r.status(), 201);
+        let d: Value = r.json().await.unwrap();
+        assert_eq!((d["state"].as_str(), d["number"].as_i64()), (Some("reported"), Some(1)));
+        assert!(d["authority_notification_deadline"].is_null());
+        let id = d["id"].as_i64().unwrap();
+        let step_url = app.url(&format!("/api/v1/deviations/{id}/transitions"));
+        let step = |body: Value| {
+            let (c, url, token) = (client(), step_url.clone(), writer.clone());
+            async move { c.post(&url).bearer_auth(&token).json(&body).send().await.unwrap() }
+        };
+        let out_of_order = step(json!({"to": "closed", "conclusion": "ok"})).await;
+        assert_eq!(out_of_order.status(), 422);
+        let missing = step(json!({"to": "facts_gathered", "timeline": ""})).await;
+        assert_eq!(missing.status(), 422);
+        assert_eq!(step(json!({"to": "facts_gathered", "timeline": "08:00 sendt, 09:00 oppdaget"})).await.status(), 200);
+        let assessed = step(json!({"to": "assessed", "kind": "security_breach", "confidentiality": true, "integrity": false,
+            "availability": false, "personal_data_breach": true, "consequences_for_data_subjects": true, "severity": "high"}))
+        .await;
+        let d: Value = assessed.json().await.unwrap();
+        assert_eq!(d["state"], "assessed");
+        assert_eq!(d["authority_notification_deadline"], rfc(now - 3600 + 72 * 3600), "72 hours after awareness");
+        let proposed = step(json!({"to": "measures_proposed", "plan": "Kurs", "measures": [
+            {"description": "Opplæring i adressering", "owner": "Seksjonsleder", "deadline": "2099-01-31"}]}))
+        .await;
+        assert_eq!(proposed.status(), 200);
+        let adopted = step(json!({"to": "measures_adopted", "decision": "Vedtatt"})).await;
+        assert_eq!(adopted.status(), 403, "adopting is a person's decision");
+        let get = app.url(&format!("/api/v1/deviations/{id}"));
+        assert_eq!(c.get(&get).bearer_auth(&reader).send().await.unwrap().status(), 403);
+        let d: Value = c.get(&get).bearer_auth(&writer).send().await.unwrap().json().await.unwrap();
+        assert_eq!((d["state"].as_str(), d["personal_data_breach"].as_bool()), (Some("measures_proposed"), Some(true)));
+        assert_eq!(app.store.deviation_reads(org.id, id).await.unwrap().len(), 1, "the read was recorded");
+        assert_eq!(app.store.deviation_steps(org.id, id).await.unwrap().len(), 3);
+    }
+}
+
+#[tokio::test]
+async fn from_report_to_closure_in_the_browser_with_the_clock() {
+    for engine in engines() {
+        let app = spawn_app(engine).await;
+        let (org, employee) = app.org_with_member("A", "974760673", "ansatt@a.no", &[Role::Employee]).await;
+        let (_, other) = app.org_with_member("A", "974760673", "kollega@a.no", &[Role::Employee]).await;
+        let (_, lead) = app.org_with_member("A", "974760673", "leder@a.no", &[Role::SecurityLead]).await;
+        let (_, admin) = app.org_with_member("A", "974760673", "admin@a.no", &[Role::Admin]).await;
+
+        // An employee reports; a wrong form keeps what was typed and stores nothing.
+        let bad = employee
+            .post("/deviations", &[("title", "Minnepenn mistet"), ("occurred_at", "2026-11-20T10:00"), ("aware_at", "2026-11-19T10:00")])
+            .await;
+        assert_eq!(bad.status, 422);
+        assert!(bad.body.contains("Minnepenn mistet") && bad.body.contains("aria-invalid=\"true\""));
+        let ok = employee
+            .post(
+                "/deviations",
+                &[
+                    ("title", "Minnepenn med pasientliste mistet"),
+                    ("description", "Ukryptert minnepenn mistet på bussen."),
+                    ("occurred_at", "2026-11-20T08:00"),
+                    ("aware_at", "2026-11-20T10:00"),
+                    ("category", "lost_equipment"),
+                    ("patients_concerned", "yes"),
+                ],
+            )
+            .await;
+        let location = ok.location().expect("redirect to the deviation").to_string();
+        let id: i64 = location.rsplit('/').next().unwrap().parse().unwrap();
+        assert!(employee.get("/deviations").await.body.contains("Minnepenn med pasientliste mistet"));
+        assert_eq!(other.get(&location).await.status, 404, "{engine}: a colleague does not see it");
+        assert!(!other.get("/deviations").await.body.contains("Minnepenn"));
+        assert_eq!(admin.get(&location).await.status, 404, "administering accounts is not reading deviations");
+        assert!(employee.get(&location).await.body.contains("Minnepenn"), "the reporter follows it");
+        let forbidden = employee.post(&format!("{location}/steps"), &[("to", "facts_gathered"), ("timeline", "x")]).await;
+        assert_eq!(forbidden.status, 403, "the reporter does not handle it");
+
+        // The security lead handles it: facts, then assessed as a breach with consequences.
+        assert_eq!(lead.post(&format!("{location}/steps"), &[("to", "facts_gathered"), ("timeline", "Mistet 08:00")]).await.status, 303);
+        let assessed = lead
+            .post(
+                &format!("{location}/steps"),
+                &[
+                    ("to", "assessed"),
+                    ("kind", "security_breach"),
+                    ("confidentiality", "on"),
+                    ("personal_data_breach", "yes"),
+                    ("consequences_for_data_subjects", "yes"),
+                    ("severity", "high"),
+                ],
+            )
+            .await;
+        assert_eq!(assessed.status, 303);
+        let page = lead.get(&location).await;
+        assert!(page.body.contains("Meldefrist til Datatilsynet"), "the clock shows");
+        // 20 November 10:00 Oslo + 72 hours = 23 November 10:00, already passed today.
+        assert!(page.body.contains("23.11.2026 kl. 10:00"), "{}", page.body);
+        assert!(lead.get("/").await.body.contains(&format!("/deviations/{id}")), "and on the dashboard");
+
+        // A late notice without a reason is refused and nothing is recorded.
+        let late = lead
+            .post(
+                &format!("{location}/notices"),
+                &[("stage", "initial"), ("description", "Minnepenn mistet"), ("contact", "Personvernombud, 22 11 22 11"), ("sent_at", "2026-11-23T12:00")],
+            )
+            .await;
+        assert_eq!(late.status, 422);
+        assert!(late.body.contains("give the reason for the delay"));
+        assert!(app.store.deviation_notices(org.id, id).await.unwrap().is_empty());
+        let complete = [
+            ("stage", "final"),
+            ("description", "Minnepenn mistet"),
+            ("contact", "Personvernombud, 22 11 22 11"),
+            ("sent_at", "2026-11-23T12:00"),
+            ("delay_reason", "Oppdaget i helgen"),
+            ("data_subject_categories", "Pasienter"),
+            ("approx_data_subjects", "40"),
+            ("personal_data_types", "Navn, fødselsdato, diagnose"),
+            ("approx_records", "40"),
+            ("likely_consequences", "Kan bli kjent for uvedkommende"),
+            ("measures", "Sperret, varslet"),
+        ];
+        assert_eq!(lead.post(&format!("{location}/notices"), &complete).await.status, 303);
+        let notices = app.store.deviation_notices(org.id, id).await.unwrap();
+        assert!(notices.len() == 1 && notices[0].late);
+        let print = lead.get(&format!("{location}/notice.html")).await;
+        assert!(print.body.contains("Navn, fødselsdato, diagnose") && print.body.contains("Oppdaget i helgen"));
+        let json = lead.get(&format!("{location}/notice.json")).await;
+        let v: Value = serde_json::from_str(&json.body).unwrap();
+        assert_eq!(v["notices"][0]["content"]["approx_data_subjects"], 40);
+
+        // Through to closure: closing waits for the decision on data subjects.
+        for (to, field, value) in [
+            ("measures_proposed", "measures", "Kryptering av minnepenner; IT-sjef; 2099-01-31"),
+            ("measures_adopted", "decision", "Vedtatt av sikkerhetsleder"),
+            ("implemented", "status_report", "Kryptering innført"),
+        ] {
+            let mut fields = vec![("to", to), (field, value)];
+            if to == "measures_proposed" {
+                fields.push(("plan", "Innen januar"));
+            }
+            let r = lead.post(&format!("{location}/steps"), &fields).await;
+            assert_eq!(r.status, 303, "{to}: {}", r.body);
+        }
+        let early = lead.post(&format!("{location}/steps"), &[("to", "closed"), ("conclusion", "Ferdig")]).await;
+        assert_eq!(early.status, 422);
+        assert!(early.body.contains("data subjects"));
+        let decided = lead
+            .post(
+                &format!("{location}/subjects"),
+                &[("notify", "yes"), ("notice_text", "Vi har mistet en minnepenn med opplysninger om deg."), ("sent_how", "brev"), ("subjects_sent_at", "2026-11-24T09:00")],
+            )
+            .await;
+        assert_eq!(decided.status, 303, "{}", decided.body);
+        assert_eq!(lead.post(&format!("{location}/steps"), &[("to", "closed"), ("conclusion", "Ferdig")]).await.status, 303);
+        let d = app.store.deviation(org.id, id).await.unwrap();
+        assert_eq!(d.state, "closed");
+        assert!(d.closed_at.is_some());
+        // The security lead sees who has read it.
+        let page = lead.get(&location).await;
+        assert!(page.body.contains("Hvem har lest avviket") && page.body.contains("Navn ansatt@a.no"));
+    }
+}

@@ -37,7 +37,12 @@ async fn the_api_reports_and_moves_a_deviation_in_order() {
         bad["category"] = json!("other");
         let p: Value = c.post(&url).bearer_auth(&writer).json(&bad).send().await.unwrap().json().await.unwrap();
         assert_eq!(p["errors"][0]["field"], "aware_at", "{p}");
-        assert!(app.store.deviations(org.id, &normverk_store::deviation::Visible::All, 10, 0).await.unwrap().is_empty());
+        assert!(app
+            .store
+            .deviations(org.id, &normverk_store::deviation::Visible::All, 10, 0)
+            .await
+            .unwrap()
+            .is_empty());
 
         let r = c.post(&url).bearer_auth(&writer).json(&report).send().await.unwrap();
         assert_eq!(r.status(), 201);
@@ -54,7 +59,10 @@ async fn the_api_reports_and_moves_a_deviation_in_order() {
         assert_eq!(out_of_order.status(), 422);
         let missing = step(json!({"to": "facts_gathered", "timeline": ""})).await;
         assert_eq!(missing.status(), 422);
-        assert_eq!(step(json!({"to": "facts_gathered", "timeline": "08:00 sendt, 09:00 oppdaget"})).await.status(), 200);
+        assert_eq!(
+            step(json!({"to": "facts_gathered", "timeline": "08:00 sendt, 09:00 oppdaget"})).await.status(),
+            200
+        );
         let assessed = step(json!({"to": "assessed", "kind": "security_breach", "confidentiality": true, "integrity": false,
             "availability": false, "personal_data_breach": true, "consequences_for_data_subjects": true, "severity": "high"}))
         .await;
@@ -87,7 +95,10 @@ async fn from_report_to_closure_in_the_browser_with_the_clock() {
 
         // An employee reports; a wrong form keeps what was typed and stores nothing.
         let bad = employee
-            .post("/deviations", &[("title", "Minnepenn mistet"), ("occurred_at", "2026-11-20T10:00"), ("aware_at", "2026-11-19T10:00")])
+            .post(
+                "/deviations",
+                &[("title", "Minnepenn mistet"), ("occurred_at", "2026-11-20T10:00"), ("aware_at", "2026-11-19T10:00")],
+            )
             .await;
         assert_eq!(bad.status, 422);
         assert!(bad.body.contains("Minnepenn mistet") && bad.body.contains("aria-invalid=\"true\""));
@@ -111,11 +122,17 @@ async fn from_report_to_closure_in_the_browser_with_the_clock() {
         assert!(!other.get("/deviations").await.body.contains("Minnepenn"));
         assert_eq!(admin.get(&location).await.status, 404, "administering accounts is not reading deviations");
         assert!(employee.get(&location).await.body.contains("Minnepenn"), "the reporter follows it");
-        let forbidden = employee.post(&format!("{location}/steps"), &[("to", "facts_gathered"), ("timeline", "x")]).await;
+        let forbidden =
+            employee.post(&format!("{location}/steps"), &[("to", "facts_gathered"), ("timeline", "x")]).await;
         assert_eq!(forbidden.status, 403, "the reporter does not handle it");
 
         // The security lead handles it: facts, then assessed as a breach with consequences.
-        assert_eq!(lead.post(&format!("{location}/steps"), &[("to", "facts_gathered"), ("timeline", "Mistet 08:00")]).await.status, 303);
+        assert_eq!(
+            lead.post(&format!("{location}/steps"), &[("to", "facts_gathered"), ("timeline", "Mistet 08:00")])
+                .await
+                .status,
+            303
+        );
         let assessed = lead
             .post(
                 &format!("{location}/steps"),
@@ -140,7 +157,12 @@ async fn from_report_to_closure_in_the_browser_with_the_clock() {
         let late = lead
             .post(
                 &format!("{location}/notices"),
-                &[("stage", "initial"), ("description", "Minnepenn mistet"), ("contact", "Personvernombud, 22 11 22 11"), ("sent_at", "2026-11-23T12:00")],
+                &[
+                    ("stage", "initial"),
+                    ("description", "Minnepenn mistet"),
+                    ("contact", "Personvernombud, 22 11 22 11"),
+                    ("sent_at", "2026-11-23T12:00"),
+                ],
             )
             .await;
         assert_eq!(late.status, 422);
@@ -187,11 +209,19 @@ async fn from_report_to_closure_in_the_browser_with_the_clock() {
         let decided = lead
             .post(
                 &format!("{location}/subjects"),
-                &[("notify", "yes"), ("notice_text", "Vi har mistet en minnepenn med opplysninger om deg."), ("sent_how", "brev"), ("subjects_sent_at", "2026-11-24T09:00")],
+                &[
+                    ("notify", "yes"),
+                    ("notice_text", "Vi har mistet en minnepenn med opplysninger om deg."),
+                    ("sent_how", "brev"),
+                    ("subjects_sent_at", "2026-11-24T09:00"),
+                ],
             )
             .await;
         assert_eq!(decided.status, 303, "{}", decided.body);
-        assert_eq!(lead.post(&format!("{location}/steps"), &[("to", "closed"), ("conclusion", "Ferdig")]).await.status, 303);
+        assert_eq!(
+            lead.post(&format!("{location}/steps"), &[("to", "closed"), ("conclusion", "Ferdig")]).await.status,
+            303
+        );
         let d = app.store.deviation(org.id, id).await.unwrap();
         assert_eq!(d.state, "closed");
         assert!(d.closed_at.is_some());

@@ -464,3 +464,146 @@ async fn assessment_journey_search_answer_evidence_freeze_chart_export() {
     b.assert_accessible(&axe, "message check settings").await;
     b.close().await;
 }
+
+#[tokio::test]
+async fn deviation_journey_report_assess_clock_notice_close() {
+    let Some((chromium, driver_path, axe)) = prerequisites_or_skip() else { return };
+    let driver = Driver::start(&driver_path).await;
+    let shots = repo_root().join("target/e2e-screenshots/deviations");
+    std::fs::create_dir_all(&shots).unwrap();
+    let app = spawn_app("sqlite").await;
+    use normverk_core::org::Role;
+    let (org, _) = app.org_with_member("Fjordlegen", "974760673", "ansatt@fjordlegen.no", &[Role::Employee]).await;
+    app.member(&org, "leder@fjordlegen.no", &[Role::SecurityLead]).await;
+    let login = |email: &'static str| {
+        let (chromium, app_login) = (chromium.clone(), app.url("/login"));
+        let driver = &driver;
+        async move {
+            let profile = tempfile::tempdir().unwrap();
+            let b = driver.session(&chromium, profile.path()).await;
+            b.goto(&app_login).await;
+            b.fill("#email", email).await;
+            b.fill("#password", PASSWORD).await;
+            b.click("button[type=submit].primary").await;
+            b.wait_for_path("/").await;
+            (b, profile)
+        }
+    };
+
+    // An employee reports in under a minute, on a phone-sized screen.
+    let (employee, _p1) = login("ansatt@fjordlegen.no").await;
+    employee.cmd(reqwest::Method::POST, "/window/rect", Some(json!({"width": 390, "height": 844}))).await;
+    employee.goto(&app.url("/deviations/new")).await;
+    employee.assert_accessible(&axe, "report form").await;
+    employee.fill("#title", "Epikrise sendt til feil fastlege").await;
+    employee.fill("#description", "Epikrisen gikk til en fastlege med samme navn.").await;
+    employee.click("#category option[value=misdirected_information]").await;
+    employee.click("#patients-yes").await;
+    employee.screenshot(&shots, "01-report-phone").await;
+    employee.click("form[action='/deviations'] button[type=submit]").await;
+    employee.wait_for_text("Avvik 1").await;
+    let path = employee.current_path().await;
+    assert!(path.starts_with("/deviations/"), "{path}");
+    employee.assert_accessible(&axe, "reported deviation").await;
+    employee.close().await;
+
+    // The security lead gathers facts and assesses a personal data breach: the clock shows.
+    let (lead, _p2) = login("leder@fjordlegen.no").await;
+    lead.goto(&app.url(&path)).await;
+    lead.fill("#timeline", "08:10 sendt, 09:00 oppdaget av sekretær").await;
+    lead.click("form[action$='/steps'] button[type=submit]").await;
+    lead.wait_for_text("Neste steg: Vurdert").await;
+    lead.click("#kind option[value=security_breach]").await;
+    lead.click("#confidentiality").await;
+    lead.click("#pdb-yes").await;
+    lead.click("#cons-yes").await;
+    lead.click("#severity option[value=high]").await;
+    lead.click("form[action$='/steps'] button[type=submit]").await;
+    lead.wait_for_text("Meldefrist til Datatilsynet").await;
+    assert!(lead.text(".clock-box .clock").await.contains("igjen"));
+    lead.screenshot(&shots, "02-clock").await;
+    lead.assert_accessible(&axe, "deviation with the clock").await;
+    lead.goto(&app.url("/")).await;
+    assert!(lead.text("#breaches-heading").await.contains("Datatilsynet"), "the dashboard shows the clock");
+
+    // The notice is recorded in time (sent now), complete.
+    lead.goto(&app.url(&path)).await;
+    lead.click("#stage option[value=final]").await;
+    lead.fill("#n-data_subject_categories", "Pasienter").await;
+    lead.fill("#n-personal_data_types", "Navn, diagnose").await;
+    lead.fill("#n-likely_consequences", "Opplysninger kjent for annen lege").await;
+    lead.fill("#n-measures", "Mottaker har slettet").await;
+    lead.fill("#n-approx_data_subjects", "1").await;
+    lead.fill("#n-approx_records", "1").await;
+    lead.fill("#n-contact", "Personvernombud Per, 22 11 22 11").await;
+    lead.click("form[action$='/notices'] button[type=submit]").await;
+    lead.wait_for_text("Datatilsynet ble varslet").await;
+    lead.click("#notify-no").await;
+    lead.click("#exemption option[value=subsequent_measures]").await;
+    lead.fill("#justification", "Mottaker har bekreftet sletting").await;
+    lead.click("form[action$='/subjects'] button[type=submit]").await;
+    lead.wait_for_text("Mottaker har bekreftet sletting").await;
+    for (to, field, text, shown) in [
+        (
+            "measures_proposed",
+            "#measures",
+            "Dobbeltsjekk av mottaker; Seksjonsleder; 2099-01-31",
+            "Dobbeltsjekk av mottaker",
+        ),
+        ("measures_adopted", "#decision", "Vedtatt i møte", "Vedtatt i møte"),
+        ("implemented", "#status_report", "Innført i december", "Innført i december"),
+        ("closed", "#conclusion", "Lukket etter kontroll", "Lukket etter kontroll"),
+    ] {
+        lead.fill(field, text).await;
+        if to == "measures_proposed" {
+            lead.fill("#plan", "Innen januar").await;
+        }
+        lead.click("form[action$='/steps'] button[type=submit]").await;
+        lead.wait_for_text(shown).await;
+    }
+    assert!(lead.page_source().await.contains("aria-current=\"step\" class=\"current\">Lukket"));
+    lead.screenshot(&shots, "03-closed").await;
+
+    // A second breach, discovered four days ago: a notice without a reason is refused.
+    let token = app.token(&org, &[normverk_core::org::Scope::DeviationWrite]).await;
+    let now = normverk_store::unix_now();
+    let rfc = |t: i64| jiff::Timestamp::from_second(t).unwrap().to_string();
+    let c = common::client();
+    let d: Value = c
+        .post(app.url("/api/v1/deviations"))
+        .bearer_auth(&token)
+        .json(&json!({"title": "Minnepenn mistet", "description": "Ukryptert minnepenn", "occurred_at": rfc(now - 4 * 86400),
+            "aware_at": rfc(now - 4 * 86400), "category": "lost_equipment", "patients_concerned": true}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = d["id"].as_i64().unwrap();
+    for step in [
+        json!({"to": "facts_gathered", "timeline": "Mistet på bussen"}),
+        json!({"to": "assessed", "kind": "security_breach", "confidentiality": true, "integrity": false, "availability": false,
+               "personal_data_breach": true, "consequences_for_data_subjects": true, "severity": "high"}),
+    ] {
+        let r = c
+            .post(app.url(&format!("/api/v1/deviations/{id}/transitions")))
+            .bearer_auth(&token)
+            .json(&step)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    lead.goto(&app.url(&format!("/deviations/{id}"))).await;
+    assert!(lead.text(".clock-box .clock").await.contains("Fristen gikk ut"));
+    lead.fill("#n-contact", "Personvernombud Per").await;
+    lead.click("form[action$='/notices'] button[type=submit]").await;
+    lead.wait_for_text("give the reason for the delay").await;
+    lead.assert_accessible(&axe, "late notice refused").await;
+    lead.screenshot(&shots, "04-late-refused").await;
+    lead.fill("#n-delay_reason", "Oppdaget av vikar som ikke kjente rutinen").await;
+    lead.click("form[action$='/notices'] button[type=submit]").await;
+    lead.wait_for_text("etter fristen").await;
+    lead.close().await;
+}

@@ -34,5 +34,14 @@ pub async fn show(State(state): State<AppState>, page: Page, member: Member) -> 
     } else {
         Vec::new()
     };
-    render(&DashboardPage { page: &page, org: member.org, kind, roles: member.roles, units, members, active_tokens, breaches })
+    render(&DashboardPage {
+        page: &page,
+        org: member.org,
+        kind,
+        roles: member.roles,
+        units,
+        members,
+        active_tokens,
+        breaches,
+    })
 }

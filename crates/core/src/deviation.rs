@@ -160,6 +160,37 @@ pub fn check_report(d: &NewDeviation, now: i64) -> Vec<Problem> {
     p
 }
 
+/// Repeated deviations call for a new risk assessment (Normen 5.8.1) when at least this many
+/// share a category or a system within [`REPEAT_WINDOW_S`], unless the organisation says otherwise.
+pub const DEFAULT_REPEAT_THRESHOLD: i64 = 3;
+pub const REPEAT_WINDOW_S: i64 = 365 * 86_400;
+
+/// A category or system that deviations keep coming back to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Repeat {
+    /// "category" or "system".
+    pub by: &'static str,
+    pub value: String,
+    pub count: i64,
+}
+
+/// The categories and systems with at least `threshold` deviations, most first; `categories`
+/// and `systems` are counts over the last 12 months.
+pub fn repeated(categories: &[(String, i64)], systems: &[(String, i64)], threshold: i64) -> Vec<Repeat> {
+    let mut out: Vec<Repeat> = categories
+        .iter()
+        .filter(|(_, n)| *n >= threshold)
+        .map(|(v, n)| Repeat { by: "category", value: v.clone(), count: *n })
+        .chain(systems.iter().filter(|(v, n)| *n >= threshold && !v.trim().is_empty()).map(|(v, n)| Repeat {
+            by: "system",
+            value: v.clone(),
+            count: *n,
+        }))
+        .collect();
+    out.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+    out
+}
+
 /// A measure: who does what by when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -617,6 +648,18 @@ mod tests {
         assert!(may_handle(&[Role::Manager], true) && !may_handle(&[Role::Manager], false));
         assert!(may_handle(&[Role::Dpo], false) && !may_adopt(&[Role::Dpo], false));
         assert!(may_adopt(&[Role::SecurityLead], false));
+    }
+
+    #[test]
+    fn repeated_deviations_by_category_or_system() {
+        let cats = [("lost_equipment".to_string(), 3), ("other".to_string(), 2)];
+        let systems = [("DIPS".to_string(), 4), ("".to_string(), 9)];
+        let r = repeated(&cats, &systems, 3);
+        assert_eq!(
+            r.iter().map(|x| (x.by, x.value.as_str(), x.count)).collect::<Vec<_>>(),
+            vec![("system", "DIPS", 4), ("category", "lost_equipment", 3)]
+        );
+        assert!(repeated(&cats, &systems, 5).is_empty());
     }
 
     #[test]

@@ -373,6 +373,66 @@ impl Store {
         Ok(())
     }
 
+    /// The organisation's threshold for repeated deviations.
+    pub async fn repeat_threshold(&self, org_id: i64) -> StoreResult<i64> {
+        let n: Option<i64> = read!(self, |c| {
+            sqlx::query_scalar("SELECT repeat_threshold FROM deviation_settings WHERE org_id = $1")
+                .bind(org_id)
+                .fetch_optional(c)
+                .await?
+        });
+        Ok(n.unwrap_or(normverk_core::deviation::DEFAULT_REPEAT_THRESHOLD))
+    }
+
+    pub async fn set_repeat_threshold(
+        &self,
+        org_id: i64,
+        threshold: i64,
+        by: Option<i64>,
+        now: i64,
+    ) -> StoreResult<()> {
+        write_tx!(self, |tx| {
+            sqlx::query(
+                "INSERT INTO deviation_settings (org_id, repeat_threshold, changed_by, changed_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (org_id) DO UPDATE SET repeat_threshold = excluded.repeat_threshold, \
+                 changed_by = excluded.changed_by, changed_at = excluded.changed_at",
+            )
+            .bind(org_id)
+            .bind(threshold)
+            .bind(by)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Deviations since `since` per category and per system.
+    pub async fn deviation_counts_since(
+        &self,
+        org_id: i64,
+        since: i64,
+    ) -> StoreResult<(Vec<(String, i64)>, Vec<(String, i64)>)> {
+        let (categories, systems) = read!(self, |c| {
+            let categories: Vec<(String, i64)> = sqlx::query_as(
+                "SELECT category, COUNT(*) FROM deviations WHERE org_id = $1 AND aware_at >= $2 GROUP BY category",
+            )
+            .bind(org_id)
+            .bind(since)
+            .fetch_all(c)
+            .await?;
+            let systems: Vec<(String, i64)> = sqlx::query_as(
+                "SELECT system, COUNT(*) FROM deviations WHERE org_id = $1 AND aware_at >= $2 AND system IS NOT NULL GROUP BY system",
+            )
+            .bind(org_id)
+            .bind(since)
+            .fetch_all(c)
+            .await?;
+            (categories, systems)
+        });
+        Ok((categories, systems))
+    }
+
     pub async fn record_deviation_read(&self, org_id: i64, id: i64, user_id: Option<i64>, now: i64) -> StoreResult<()> {
         write_tx!(self, |tx| {
             sqlx::query("INSERT INTO deviation_reads (deviation_id, org_id, user_id, at) VALUES ($1, $2, $3, $4)")
@@ -395,6 +455,110 @@ impl Store {
             )
             .bind(org_id)
             .bind(id)
+            .fetch_all(c)
+            .await?
+        });
+        Ok(rows)
+    }
+}
+
+/// Counts for the management review over a period.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct DeviationStats {
+    pub total: i64,
+    pub by_category: Vec<(String, i64)>,
+    /// Unit name, or None for deviations without a unit.
+    pub by_unit: Vec<(Option<String>, i64)>,
+    pub by_system: Vec<(Option<String>, i64)>,
+    /// Severity, or None until assessed.
+    pub by_severity: Vec<(Option<String>, i64)>,
+    /// When each deviation became known, for counts over time.
+    pub aware_times: Vec<i64>,
+    pub closed: i64,
+    /// Average seconds from awareness to closure, of those closed.
+    pub avg_close_s: Option<f64>,
+}
+
+/// A measure past its deadline and not done.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct OverdueMeasure {
+    pub deviation_id: i64,
+    pub number: i64,
+    pub description: String,
+    pub owner: String,
+    pub deadline: String,
+}
+
+impl Store {
+    pub async fn deviation_stats(&self, org_id: i64, since: i64) -> StoreResult<DeviationStats> {
+        let stats = read!(self, |c| {
+            let by_category: Vec<(String, i64)> = sqlx::query_as(
+                "SELECT category, COUNT(*) FROM deviations WHERE org_id = $1 AND aware_at >= $2 GROUP BY category ORDER BY 2 DESC",
+            )
+            .bind(org_id)
+            .bind(since)
+            .fetch_all(c)
+            .await?;
+            let by_unit: Vec<(Option<String>, i64)> = sqlx::query_as(
+                "SELECT u.name, COUNT(*) FROM deviations d LEFT JOIN units u ON u.id = d.unit_id \
+                 WHERE d.org_id = $1 AND d.aware_at >= $2 GROUP BY u.name ORDER BY 2 DESC",
+            )
+            .bind(org_id)
+            .bind(since)
+            .fetch_all(c)
+            .await?;
+            let by_system: Vec<(Option<String>, i64)> = sqlx::query_as(
+                "SELECT system, COUNT(*) FROM deviations WHERE org_id = $1 AND aware_at >= $2 GROUP BY system ORDER BY 2 DESC LIMIT 20",
+            )
+            .bind(org_id)
+            .bind(since)
+            .fetch_all(c)
+            .await?;
+            let by_severity: Vec<(Option<String>, i64)> = sqlx::query_as(
+                "SELECT severity, COUNT(*) FROM deviations WHERE org_id = $1 AND aware_at >= $2 GROUP BY severity",
+            )
+            .bind(org_id)
+            .bind(since)
+            .fetch_all(c)
+            .await?;
+            let aware_times: Vec<i64> =
+                sqlx::query_scalar("SELECT aware_at FROM deviations WHERE org_id = $1 AND aware_at >= $2")
+                    .bind(org_id)
+                    .bind(since)
+                    .fetch_all(c)
+                    .await?;
+            let (closed, avg): (i64, Option<f64>) = sqlx::query_as(
+                "SELECT COUNT(*), AVG(CAST(closed_at - aware_at AS DOUBLE PRECISION)) FROM deviations \
+                 WHERE org_id = $1 AND aware_at >= $2 AND closed_at IS NOT NULL",
+            )
+            .bind(org_id)
+            .bind(since)
+            .fetch_one(c)
+            .await?;
+            DeviationStats {
+                total: aware_times.len() as i64,
+                by_category,
+                by_unit,
+                by_system,
+                by_severity,
+                aware_times,
+                closed,
+                avg_close_s: avg,
+            }
+        });
+        Ok(stats)
+    }
+
+    /// Measures past their deadline (`today`, YYYY-MM-DD) and not done, oldest first.
+    pub async fn overdue_measures(&self, org_id: i64, today: &str) -> StoreResult<Vec<OverdueMeasure>> {
+        let rows = read!(self, |c| {
+            sqlx::query_as::<_, OverdueMeasure>(
+                "SELECT m.deviation_id, d.number, m.description, m.owner, m.deadline FROM deviation_measures m \
+                 JOIN deviations d ON d.id = m.deviation_id WHERE m.org_id = $1 AND m.status <> 'done' AND m.deadline < $2 \
+                 ORDER BY m.deadline LIMIT 200",
+            )
+            .bind(org_id)
+            .bind(today)
             .fetch_all(c)
             .await?
         });

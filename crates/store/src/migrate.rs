@@ -108,6 +108,7 @@ CREATE TABLE deviation_measures (
     updated_at BIGINT NOT NULL
 );
 CREATE INDEX deviation_measures_deviation ON deviation_measures(deviation_id, id);
+CREATE INDEX deviation_measures_org_deadline ON deviation_measures(org_id, deadline);
 -- Notices to Datatilsynet, staged; content as JSON.
 CREATE TABLE deviation_notices (
     id {id},
@@ -129,6 +130,15 @@ CREATE TABLE deviation_reads (
     at BIGINT NOT NULL
 );
 CREATE INDEX deviation_reads_deviation ON deviation_reads(deviation_id, at);
+-- How many deviations sharing a category or system within 12 months call for a new risk
+-- assessment (Normen 5.8.1: "ved gjentatte avvik"); 3 when no row.
+CREATE TABLE deviation_settings (
+    org_id BIGINT PRIMARY KEY REFERENCES orgs(id),
+    repeat_threshold BIGINT NOT NULL,
+    changed_by BIGINT REFERENCES users(id),
+    changed_at BIGINT NOT NULL
+);
+CREATE INDEX deviations_org_aware ON deviations(org_id, aware_at);
 "#;
 
 const V5: &str = r#"

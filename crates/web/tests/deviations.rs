@@ -230,3 +230,49 @@ async fn from_report_to_closure_in_the_browser_with_the_clock() {
         assert!(page.body.contains("Hvem har lest avviket") && page.body.contains("Navn ansatt@a.no"));
     }
 }
+
+#[tokio::test]
+async fn repeated_deviations_raise_a_task_and_statistics_export() {
+    for engine in engines() {
+        let app = spawn_app(engine).await;
+        let (org, lead) = app.org_with_member("A", "974760673", "leder@a.no", &[Role::SecurityLead]).await;
+        let (_, employee) = app.org_with_member("A", "974760673", "ansatt@a.no", &[Role::Employee]).await;
+        let now = normverk_store::unix_now();
+        for i in 0..3 {
+            let d = normverk_core::deviation::NewDeviation {
+                title: format!("Pc mistet {i}"),
+                description: "Bærbar pc".into(),
+                occurred_at: now - 86_400 * (i + 1),
+                aware_at: now - 86_400 * i - 3600,
+                unit_id: None,
+                system: Some("Bærbar".into()),
+                category: normverk_core::deviation::Category::LostEquipment,
+                patients_concerned: false,
+                immediate_actions: String::new(),
+            };
+            app.store.create_deviation(org.id, None, &d, now).await.unwrap();
+        }
+        let dashboard = lead.get("/").await;
+        assert!(
+            dashboard.body.contains("Gjentatte avvik") && dashboard.body.contains("Tapt eller stjålet utstyr"),
+            "{engine}"
+        );
+        assert!(!employee.get("/").await.body.contains("Gjentatte avvik"));
+        let stats = lead.get("/deviations/stats").await;
+        assert_eq!(stats.status, 200);
+        assert!(stats.body.contains("<svg class=\"chart\"") && stats.body.contains("Bærbar"));
+        assert_eq!(employee.get("/deviations/stats").await.status, 403);
+        assert_eq!(employee.get("/deviations/export.csv").await.status, 403);
+        let (status, headers, body) = lead.download("/deviations/export.xlsx").await;
+        assert_eq!(status, 200);
+        assert!(headers["content-type"].to_str().unwrap().contains("spreadsheetml"));
+        let table = normverk_web::read_table_for_tests("avvik.xlsx", &body);
+        assert_eq!(table.len(), 4, "a heading and three deviations");
+        let csv = lead.get("/deviations/export.csv").await;
+        assert!(csv.body.contains("Pc mistet 2"));
+        // A higher threshold clears the task.
+        assert_eq!(lead.post("/deviations/settings", &[("threshold", "4")]).await.status, 303);
+        assert!(!lead.get("/").await.body.contains("Gjentatte avvik"));
+        assert_eq!(lead.post("/deviations/settings", &[("threshold", "1")]).await.status, 422);
+    }
+}

@@ -98,7 +98,7 @@ async fn rows(state: &AppState, member: &Member, round: &Round) -> Result<Vec<[S
         .collect())
 }
 
-fn download(body: Vec<u8>, content_type: &'static str, file_name: &str) -> Response {
+pub(crate) fn download(body: Vec<u8>, content_type: &'static str, file_name: &str) -> Response {
     // An ASCII name for every browser, and the real one (RFC 6266/5987) for those that read it.
     let ascii: String = file_name
         .chars()
@@ -135,42 +135,59 @@ pub async fn export_csv(
     Path(round_id): Path<i64>,
 ) -> Result<Response, PageError> {
     let round = state.store.round(member.org.id, round_id).await?;
-    let mut out = csv::WriterBuilder::new().delimiter(b';').from_writer(Vec::new());
-    let write = |out: &mut csv::Writer<Vec<u8>>, cells: &[String]| {
-        out.write_record(cells.iter().map(|c| defuse(c))).map_err(|e| PageError::Internal(format!("csv: {e}")))
-    };
-    write(&mut out, &COLUMNS.map(String::from))?;
-    for row in rows(&state, &member, &round).await? {
-        write(&mut out, &row)?;
-    }
-    let mut body = vec![0xEF, 0xBB, 0xBF]; // UTF-8 byte order mark, so Excel reads æøå right
-    body.extend(out.into_inner().map_err(|e| PageError::Internal(format!("csv: {e}")))?);
+    let rows = rows(&state, &member, &round).await?;
+    let rows: Vec<&[String]> = rows.iter().map(|r| &r[..]).collect();
+    let body = table_csv(&COLUMNS, &rows)?;
     Ok(download(body, "text/csv; charset=utf-8", &format!("{}.csv", file_stem(&member, &round))))
 }
 
 /// The assessment as an XLSX workbook.
 pub fn xlsx(rows: &[[String; 12]], sheet_name: &str) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    let rows: Vec<&[String]> = rows.iter().map(|r| &r[..]).collect();
+    table_xlsx(&COLUMNS, &rows, &[10.0, 8.0, 8.0, 80.0, 10.0, 14.0, 30.0, 30.0, 24.0, 12.0, 30.0, 16.0], sheet_name)
+}
+
+/// A table as an XLSX workbook: bold headings, every cell a string (a value that looks like a
+/// formula stays text), frozen heading, a filter.
+pub fn table_xlsx(
+    columns: &[&str],
+    rows: &[&[String]],
+    widths: &[f64],
+    sheet_name: &str,
+) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     use rust_xlsxwriter::{Format, Workbook};
     let mut workbook = Workbook::new();
     let sheet = workbook.add_worksheet();
     sheet.set_name(sheet_name)?;
     let bold = Format::new().set_bold();
     let wrap = Format::new().set_text_wrap();
-    for (col, heading) in COLUMNS.iter().enumerate() {
+    for (col, heading) in columns.iter().enumerate() {
         sheet.write_string_with_format(0, col as u16, *heading, &bold)?;
     }
     for (i, row) in rows.iter().enumerate() {
         for (col, cell) in row.iter().enumerate() {
-            // Always a string cell: a value that looks like a formula stays text.
             sheet.write_string_with_format(i as u32 + 1, col as u16, cell, &wrap)?;
         }
     }
-    for (col, width) in [10, 8, 8, 80, 10, 14, 30, 30, 24, 12, 30, 16].iter().enumerate() {
+    for (col, width) in widths.iter().enumerate() {
         sheet.set_column_width(col as u16, *width)?;
     }
     sheet.set_freeze_panes(1, 1)?;
-    sheet.autofilter(0, 0, rows.len() as u32, 11)?;
+    sheet.autofilter(0, 0, rows.len() as u32, columns.len().saturating_sub(1) as u16)?;
     workbook.save_to_buffer()
+}
+
+/// A table as CSV for Excel: semicolons, a byte order mark, formulas defused.
+pub fn table_csv(columns: &[&str], rows: &[&[String]]) -> Result<Vec<u8>, PageError> {
+    let mut out = csv::WriterBuilder::new().delimiter(b';').from_writer(Vec::new());
+    let err = |e: csv::Error| PageError::Internal(format!("csv: {e}"));
+    out.write_record(columns.iter().map(|c| defuse(c))).map_err(err)?;
+    for row in rows {
+        out.write_record(row.iter().map(|c| defuse(c))).map_err(err)?;
+    }
+    let mut body = vec![0xEF, 0xBB, 0xBF]; // UTF-8 byte order mark, so Excel reads æøå right
+    body.extend(out.into_inner().map_err(|e| PageError::Internal(format!("csv: {e}")))?);
+    Ok(body)
 }
 
 pub async fn export_xlsx(

@@ -22,6 +22,8 @@ struct DashboardPage<'a> {
     active_tokens: Option<i64>,
     /// Personal data breaches whose notice to Datatilsynet is still due, soonest first.
     breaches: Vec<super::deviation::Row>,
+    /// Categories and systems with repeated deviations: a new risk assessment is due.
+    repeats: Vec<normverk_core::deviation::Repeat>,
 }
 
 pub async fn show(State(state): State<AppState>, page: Page, member: Member) -> Result<Response, PageError> {
@@ -29,10 +31,16 @@ pub async fn show(State(state): State<AppState>, page: Page, member: Member) -> 
     let (units, members) = (summary.units, summary.members);
     let active_tokens = member.may(Action::ManageAccess).then_some(summary.active_tokens);
     let kind = page.t(&format!("org-kind-{}", member.org.kind.replace('_', "-")));
-    let breaches = if member.may(Action::ReadAllDeviations) {
-        super::deviation::open_breaches(&state, member.org.id).await?
+    let (breaches, repeats) = if member.may(Action::ReadAllDeviations) {
+        let since = normverk_store::unix_now() - normverk_core::deviation::REPEAT_WINDOW_S;
+        let (categories, systems) = state.store.deviation_counts_since(member.org.id, since).await?;
+        let threshold = state.store.repeat_threshold(member.org.id).await?;
+        (
+            super::deviation::open_breaches(&state, member.org.id).await?,
+            normverk_core::deviation::repeated(&categories, &systems, threshold),
+        )
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
     render(&DashboardPage {
         page: &page,
@@ -43,5 +51,6 @@ pub async fn show(State(state): State<AppState>, page: Page, member: Member) -> 
         members,
         active_tokens,
         breaches,
+        repeats,
     })
 }

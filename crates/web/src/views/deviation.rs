@@ -683,3 +683,222 @@ pub async fn notice_json(
     )
         .into_response())
 }
+
+/// One bar of a chart: its label, count and geometry.
+pub struct Bar {
+    pub label: String,
+    pub count: i64,
+    pub width: u32,
+    pub y: u32,
+}
+
+/// Bars scaled to 300 pixels for the largest.
+fn bars(items: Vec<(String, i64)>) -> Vec<Bar> {
+    let max = items.iter().map(|i| i.1).max().unwrap_or(0).max(1);
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, (label, count))| Bar { label, count, width: (count * 300 / max) as u32, y: i as u32 * 26 })
+        .collect()
+}
+
+/// A chart with its heading.
+pub struct Chart {
+    pub id: &'static str,
+    pub title_key: &'static str,
+    pub bars: Vec<Bar>,
+}
+
+impl Chart {
+    pub fn height(&self) -> u32 {
+        self.bars.len() as u32 * 26 + 4
+    }
+}
+
+#[derive(Template)]
+#[template(path = "deviation_stats.html")]
+struct StatsPage<'a> {
+    page: &'a Page,
+    total: i64,
+    closed: i64,
+    avg_close_days: Option<String>,
+    charts: Vec<Chart>,
+    overdue: Vec<normverk_store::deviation::OverdueMeasure>,
+    repeats: Vec<rules::Repeat>,
+    threshold: i64,
+    may_configure: bool,
+}
+
+/// The last twelve months, oldest first, as "2026-01" labels with their counts.
+fn per_month(times: &[i64], now: i64) -> Vec<(String, i64)> {
+    let tz = jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC);
+    let month = |t: i64| {
+        jiff::Timestamp::from_second(t)
+            .map(|t| t.to_zoned(tz.clone()).strftime("%Y-%m").to_string())
+            .unwrap_or_default()
+    };
+    let Ok(today) = jiff::Timestamp::from_second(now).map(|t| t.to_zoned(tz.clone()).date()) else { return Vec::new() };
+    let first = today.first_of_month();
+    let months: Vec<String> = (0..12i32)
+        .rev()
+        .filter_map(|i| first.checked_sub(jiff::Span::new().months(i)).ok())
+        .map(|d| d.strftime("%Y-%m").to_string())
+        .collect();
+    let mut counts: HashMap<String, i64> = HashMap::new();
+    for t in times {
+        *counts.entry(month(*t)).or_default() += 1;
+    }
+    months
+        .into_iter()
+        .map(|m| {
+            let n = counts.get(&m).copied().unwrap_or(0);
+            (m, n)
+        })
+        .collect()
+}
+
+pub async fn stats(State(state): State<AppState>, page: Page, member: Member) -> Result<Response, PageError> {
+    member.require(Action::ReadAllDeviations)?;
+    let now = normverk_store::unix_now();
+    let since = now - rules::REPEAT_WINDOW_S;
+    let s = state.store.deviation_stats(member.org.id, since).await?;
+    let none = page.t("dev-none");
+    let named = |prefix: &str, v: Option<String>| v.map(|v| page.named(prefix, &v)).unwrap_or_else(|| none.clone());
+    let charts = vec![
+        Chart { id: "month", title_key: "dev-stats-month", bars: bars(per_month(&s.aware_times, now)) },
+        Chart {
+            id: "category",
+            title_key: "dev-field-category",
+            bars: bars(s.by_category.iter().map(|(c, n)| (page.named("dev-category", c), *n)).collect()),
+        },
+        Chart {
+            id: "unit",
+            title_key: "dev-field-unit",
+            bars: bars(s.by_unit.iter().map(|(u, n)| (u.clone().unwrap_or_else(|| none.clone()), *n)).collect()),
+        },
+        Chart {
+            id: "system",
+            title_key: "dev-field-system",
+            bars: bars(s.by_system.iter().map(|(v, n)| (v.clone().unwrap_or_else(|| none.clone()), *n)).collect()),
+        },
+        Chart {
+            id: "severity",
+            title_key: "dev-field-severity",
+            bars: bars(s.by_severity.iter().map(|(v, n)| (named("dev-severity", v.clone()), *n)).collect()),
+        },
+    ];
+    let overdue = state.store.overdue_measures(member.org.id, &deviations::today(now)).await?;
+    let threshold = state.store.repeat_threshold(member.org.id).await?;
+    let (cats, systems) = state.store.deviation_counts_since(member.org.id, since).await?;
+    render(&StatsPage {
+        page: &page,
+        total: s.total,
+        closed: s.closed,
+        avg_close_days: s.avg_close_s.map(|a| format!("{:.1}", a / 86_400.0)),
+        charts,
+        overdue,
+        repeats: rules::repeated(&cats, &systems, threshold),
+        threshold,
+        may_configure: member.roles.contains(&normverk_core::org::Role::SecurityLead),
+    })
+}
+
+/// Sets how many deviations sharing a category or system call for a new risk assessment.
+pub async fn set_threshold(
+    State(state): State<AppState>,
+    member: Member,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    if !member.roles.contains(&normverk_core::org::Role::SecurityLead) {
+        return Err(PageError::Forbidden);
+    }
+    let entered = Entered::from(&fields);
+    let Some(n) = entered.get("threshold").trim().parse::<i64>().ok().filter(|n| (2..=100).contains(n)) else {
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, "threshold: a whole number from 2 to 100").into_response());
+    };
+    state.store.set_repeat_threshold(member.org.id, n, Some(member.viewer.user.id), normverk_store::unix_now()).await?;
+    Ok(Redirect::to("/deviations/stats").into_response())
+}
+
+const EXPORT_COLUMNS: [&str; 15] = [
+    "Nr.",
+    "Tittel",
+    "Kategori",
+    "Enhet",
+    "System",
+    "Status",
+    "Type",
+    "Alvorlighet",
+    "Skjedde",
+    "Oppdaget",
+    "Personopplysningsbrudd",
+    "Konsekvenser for registrerte",
+    "Meldefrist Datatilsynet",
+    "Meldt Datatilsynet",
+    "Lukket",
+];
+
+async fn export_rows(state: &AppState, member: &Member) -> Result<Vec<Vec<String>>, PageError> {
+    let units: HashMap<i64, String> =
+        state.store.units(member.org.id).await?.into_iter().map(|u| (u.id, u.name)).collect();
+    let lang = crate::i18n::Lang::Nb;
+    let time = |t: Option<i64>| t.map(|t| lang.datetime(t)).unwrap_or_default();
+    let yes_no = |b: Option<bool>| b.map(|b| if b { "ja" } else { "nei" }.to_string()).unwrap_or_default();
+    let mut rows = Vec::new();
+    let mut offset = 0;
+    loop {
+        let batch =
+            state.store.deviations(member.org.id, &normverk_store::deviation::Visible::All, 5_000, offset).await?;
+        let n = batch.len() as i64;
+        for d in batch {
+            rows.push(vec![
+                d.number.to_string(),
+                d.title.clone(),
+                lang.t(&format!("dev-category-{}", d.category.replace('_', "-"))),
+                d.unit_id.and_then(|u| units.get(&u).cloned()).unwrap_or_default(),
+                d.system.clone().unwrap_or_default(),
+                lang.t(&format!("dev-state-{}", d.state.replace('_', "-"))),
+                d.kind.as_deref().map(|k| lang.t(&format!("dev-kind-{}", k.replace('_', "-")))).unwrap_or_default(),
+                d.severity.as_deref().map(|k| lang.t(&format!("dev-severity-{k}"))).unwrap_or_default(),
+                time(Some(d.occurred_at)),
+                time(Some(d.aware_at)),
+                yes_no(d.personal_data_breach),
+                yes_no(d.consequences),
+                time(d.notice_required.then(|| rules::notification_deadline(d.aware_at))),
+                time(d.notice_complete_at),
+                time(d.closed_at),
+            ]);
+        }
+        if n < 5_000 {
+            break;
+        }
+        offset += n;
+    }
+    Ok(rows)
+}
+
+pub async fn export_csv(State(state): State<AppState>, member: Member) -> Result<Response, PageError> {
+    member.require(Action::ReadAllDeviations)?;
+    let rows = export_rows(&state, &member).await?;
+    let rows: Vec<&[String]> = rows.iter().map(|r| &r[..]).collect();
+    let body = super::assessment_files::table_csv(&EXPORT_COLUMNS, &rows)?;
+    Ok(super::assessment_files::download(
+        body,
+        "text/csv; charset=utf-8",
+        &format!("avvik-{}.csv", member.org.org_number),
+    ))
+}
+
+pub async fn export_xlsx(State(state): State<AppState>, member: Member) -> Result<Response, PageError> {
+    member.require(Action::ReadAllDeviations)?;
+    let rows = export_rows(&state, &member).await?;
+    let rows: Vec<&[String]> = rows.iter().map(|r| &r[..]).collect();
+    let widths = [6.0, 40.0, 24.0, 20.0, 14.0, 16.0, 18.0, 12.0, 18.0, 18.0, 12.0, 12.0, 18.0, 18.0, 18.0];
+    let body = super::assessment_files::table_xlsx(&EXPORT_COLUMNS, &rows, &widths, "Avvik")
+        .map_err(|e| PageError::Internal(format!("xlsx: {e}")))?;
+    Ok(super::assessment_files::download(
+        body,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        &format!("avvik-{}.xlsx", member.org.org_number),
+    ))
+}

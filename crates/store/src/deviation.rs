@@ -407,30 +407,37 @@ impl Store {
         Ok(())
     }
 
-    /// Deviations since `since` per category and per system.
-    pub async fn deviation_counts_since(
-        &self,
-        org_id: i64,
-        since: i64,
-    ) -> StoreResult<(Vec<(String, i64)>, Vec<(String, i64)>)> {
-        let (categories, systems) = read!(self, |c| {
-            let categories: Vec<(String, i64)> = sqlx::query_as(
-                "SELECT category, COUNT(*) FROM deviations WHERE org_id = $1 AND aware_at >= $2 GROUP BY category",
+    /// Deviations since `since`, counted per category, system, severity and unit, with how many
+    /// are closed and their total time to close.
+    pub async fn deviation_groups(&self, org_id: i64, since: i64) -> StoreResult<Vec<DeviationGroup>> {
+        let rows = read!(self, |c| {
+            sqlx::query_as::<_, DeviationGroup>(
+                "SELECT category, system, severity, unit_id, COUNT(*) AS count, \
+                 CAST(COALESCE(SUM(CASE WHEN closed_at IS NULL THEN 0 ELSE 1 END), 0) AS BIGINT) AS closed, \
+                 CAST(COALESCE(SUM(CASE WHEN closed_at IS NULL THEN 0 ELSE closed_at - aware_at END), 0) AS BIGINT) AS close_s \
+                 FROM deviations WHERE org_id = $1 AND aware_at >= $2 GROUP BY category, system, severity, unit_id",
             )
             .bind(org_id)
             .bind(since)
             .fetch_all(c)
-            .await?;
-            let systems: Vec<(String, i64)> = sqlx::query_as(
-                "SELECT system, COUNT(*) FROM deviations WHERE org_id = $1 AND aware_at >= $2 AND system IS NOT NULL GROUP BY system",
-            )
-            .bind(org_id)
-            .bind(since)
-            .fetch_all(c)
-            .await?;
-            (categories, systems)
+            .await?
         });
-        Ok((categories, systems))
+        Ok(rows)
+    }
+
+    /// Deviations since `since`, counted per day after it (day 0 starts at `since`).
+    pub async fn deviation_days(&self, org_id: i64, since: i64) -> StoreResult<Vec<(i64, i64)>> {
+        let rows = read!(self, |c| {
+            sqlx::query_as::<_, (i64, i64)>(
+                "SELECT (aware_at - $2) / 86400 AS day, COUNT(*) FROM deviations WHERE org_id = $1 AND aware_at >= $2 \
+                 GROUP BY (aware_at - $2) / 86400",
+            )
+            .bind(org_id)
+            .bind(since)
+            .fetch_all(c)
+            .await?
+        });
+        Ok(rows)
     }
 
     pub async fn record_deviation_read(&self, org_id: i64, id: i64, user_id: Option<i64>, now: i64) -> StoreResult<()> {
@@ -462,21 +469,17 @@ impl Store {
     }
 }
 
-/// Counts for the management review over a period.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct DeviationStats {
-    pub total: i64,
-    pub by_category: Vec<(String, i64)>,
-    /// Unit name, or None for deviations without a unit.
-    pub by_unit: Vec<(Option<String>, i64)>,
-    pub by_system: Vec<(Option<String>, i64)>,
-    /// Severity, or None until assessed.
-    pub by_severity: Vec<(Option<String>, i64)>,
-    /// When each deviation became known, for counts over time.
-    pub aware_times: Vec<i64>,
+/// Deviations sharing a category, system, severity and unit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct DeviationGroup {
+    pub category: String,
+    pub system: Option<String>,
+    pub severity: Option<String>,
+    pub unit_id: Option<i64>,
+    pub count: i64,
     pub closed: i64,
-    /// Average seconds from awareness to closure, of those closed.
-    pub avg_close_s: Option<f64>,
+    /// Seconds from awareness to closure, summed over the closed ones.
+    pub close_s: i64,
 }
 
 /// A measure past its deadline and not done.
@@ -490,65 +493,6 @@ pub struct OverdueMeasure {
 }
 
 impl Store {
-    pub async fn deviation_stats(&self, org_id: i64, since: i64) -> StoreResult<DeviationStats> {
-        let stats = read!(self, |c| {
-            let by_category: Vec<(String, i64)> = sqlx::query_as(
-                "SELECT category, COUNT(*) FROM deviations WHERE org_id = $1 AND aware_at >= $2 GROUP BY category ORDER BY 2 DESC",
-            )
-            .bind(org_id)
-            .bind(since)
-            .fetch_all(c)
-            .await?;
-            let by_unit: Vec<(Option<String>, i64)> = sqlx::query_as(
-                "SELECT u.name, COUNT(*) FROM deviations d LEFT JOIN units u ON u.id = d.unit_id \
-                 WHERE d.org_id = $1 AND d.aware_at >= $2 GROUP BY u.name ORDER BY 2 DESC",
-            )
-            .bind(org_id)
-            .bind(since)
-            .fetch_all(c)
-            .await?;
-            let by_system: Vec<(Option<String>, i64)> = sqlx::query_as(
-                "SELECT system, COUNT(*) FROM deviations WHERE org_id = $1 AND aware_at >= $2 GROUP BY system ORDER BY 2 DESC LIMIT 20",
-            )
-            .bind(org_id)
-            .bind(since)
-            .fetch_all(c)
-            .await?;
-            let by_severity: Vec<(Option<String>, i64)> = sqlx::query_as(
-                "SELECT severity, COUNT(*) FROM deviations WHERE org_id = $1 AND aware_at >= $2 GROUP BY severity",
-            )
-            .bind(org_id)
-            .bind(since)
-            .fetch_all(c)
-            .await?;
-            let aware_times: Vec<i64> =
-                sqlx::query_scalar("SELECT aware_at FROM deviations WHERE org_id = $1 AND aware_at >= $2")
-                    .bind(org_id)
-                    .bind(since)
-                    .fetch_all(c)
-                    .await?;
-            let (closed, avg): (i64, Option<f64>) = sqlx::query_as(
-                "SELECT COUNT(*), AVG(CAST(closed_at - aware_at AS DOUBLE PRECISION)) FROM deviations \
-                 WHERE org_id = $1 AND aware_at >= $2 AND closed_at IS NOT NULL",
-            )
-            .bind(org_id)
-            .bind(since)
-            .fetch_one(c)
-            .await?;
-            DeviationStats {
-                total: aware_times.len() as i64,
-                by_category,
-                by_unit,
-                by_system,
-                by_severity,
-                aware_times,
-                closed,
-                avg_close_s: avg,
-            }
-        });
-        Ok(stats)
-    }
-
     /// Measures past their deadline (`today`, YYYY-MM-DD) and not done, oldest first.
     pub async fn overdue_measures(&self, org_id: i64, today: &str) -> StoreResult<Vec<OverdueMeasure>> {
         let rows = read!(self, |c| {

@@ -139,6 +139,8 @@ CREATE TABLE deviation_settings (
     changed_at BIGINT NOT NULL
 );
 CREATE INDEX deviations_org_aware ON deviations(org_id, aware_at);
+-- Covers the statistics: counts per category, system, severity and unit stream out of it.
+CREATE INDEX deviations_org_groups ON deviations(org_id, category, system, severity, unit_id, aware_at, closed_at);
 "#;
 
 const V5: &str = r#"

@@ -9,7 +9,71 @@ use normverk_core::deviation::{
 use normverk_core::org::Role;
 use normverk_store::deviation::{Deviation, StepChanges, Visible};
 use normverk_store::StoreError;
+use std::collections::HashMap;
 use std::str::FromStr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// How long the dashboard's list of repeated deviations is reused: it scans a year of
+/// deviations, and a new report in this process clears it at once.
+const REPEATS_TTL: Duration = Duration::from_secs(60);
+
+/// Per organisation: when the repeated deviations were counted, and what was found.
+#[derive(Default)]
+pub struct RepeatsCache(Mutex<HashMap<i64, (Instant, Vec<deviation::Repeat>)>>);
+
+impl RepeatsCache {
+    pub fn forget(&self, org_id: i64) {
+        if let Ok(mut c) = self.0.lock() {
+            c.remove(&org_id);
+        }
+    }
+}
+
+/// Files a report (already checked), so the dashboard counts it at once.
+pub async fn create(
+    state: &AppState,
+    org_id: i64,
+    reporter: Option<i64>,
+    report: &deviation::NewDeviation,
+    now: i64,
+) -> Result<Deviation, DeviationError> {
+    let d = state.store.create_deviation(org_id, reporter, report, now).await?;
+    state.repeats.forget(org_id);
+    Ok(d)
+}
+
+/// Sets the threshold for repeated deviations.
+pub async fn set_repeat_threshold(
+    state: &AppState,
+    org_id: i64,
+    n: i64,
+    by: Option<i64>,
+    now: i64,
+) -> Result<(), StoreError> {
+    state.store.set_repeat_threshold(org_id, n, by, now).await?;
+    state.repeats.forget(org_id);
+    Ok(())
+}
+
+/// The categories and systems that call for a new risk assessment (Normen 5.8.1).
+pub async fn repeats(state: &AppState, org_id: i64) -> Result<Vec<deviation::Repeat>, StoreError> {
+    if let Ok(c) = state.repeats.0.lock() {
+        if let Some((at, found)) = c.get(&org_id) {
+            if at.elapsed() < REPEATS_TTL {
+                return Ok(found.clone());
+            }
+        }
+    }
+    let since = normverk_store::unix_now() - deviation::REPEAT_WINDOW_S;
+    let groups = state.store.deviation_groups(org_id, since).await?;
+    let threshold = state.store.repeat_threshold(org_id).await?;
+    let found = crate::views::deviation::repeats_of(&groups, threshold);
+    if let Ok(mut c) = state.repeats.0.lock() {
+        c.insert(org_id, (Instant::now(), found.clone()));
+    }
+    Ok(found)
+}
 
 /// Who acts: a person with roles, or an API token (which acts for the organisation but adopts
 /// nothing: adopting measures is a person's decision).

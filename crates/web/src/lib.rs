@@ -64,6 +64,7 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     pub log: Arc<access_log::AccessLog>,
     pub scanner: Arc<scanner::Scanners>,
+    repeats: Arc<deviations::RepeatsCache>,
     throttle: Arc<auth::Throttle>,
     token_touches: Arc<auth::TouchCache>,
 }
@@ -76,6 +77,7 @@ impl AppState {
             config: Arc::new(config),
             log: access_log::AccessLog::new(log_signer),
             scanner: Arc::default(),
+            repeats: Arc::default(),
             throttle: Arc::default(),
             token_touches: Arc::default(),
         }

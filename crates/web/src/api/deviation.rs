@@ -160,7 +160,7 @@ pub async fn report(
     if !errors.is_empty() {
         return Err(ApiError::invalid(errors));
     }
-    let d = state.store.create_deviation(caller.org_id, None, &report, now).await.map_err(DeviationError::from)?;
+    let d = deviations::create(&state, caller.org_id, None, &report, now).await?;
     tracing::info!(org_id = caller.org_id, token_id = caller.token_id, deviation = d.id, "deviation reported");
     Ok((StatusCode::CREATED, Json(d.into())))
 }

@@ -32,12 +32,9 @@ pub async fn show(State(state): State<AppState>, page: Page, member: Member) -> 
     let active_tokens = member.may(Action::ManageAccess).then_some(summary.active_tokens);
     let kind = page.t(&format!("org-kind-{}", member.org.kind.replace('_', "-")));
     let (breaches, repeats) = if member.may(Action::ReadAllDeviations) {
-        let since = normverk_store::unix_now() - normverk_core::deviation::REPEAT_WINDOW_S;
-        let (categories, systems) = state.store.deviation_counts_since(member.org.id, since).await?;
-        let threshold = state.store.repeat_threshold(member.org.id).await?;
         (
             super::deviation::open_breaches(&state, member.org.id).await?,
-            normverk_core::deviation::repeated(&categories, &systems, threshold),
+            crate::deviations::repeats(&state, member.org.id).await?,
         )
     } else {
         (Vec::new(), Vec::new())

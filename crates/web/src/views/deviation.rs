@@ -191,15 +191,13 @@ pub async fn create(
         problems = rules::check_report(&report, now);
     }
     let created = if problems.is_empty() {
-        match state.store.create_deviation(member.org.id, Some(member.viewer.user.id), &report, now).await {
+        match deviations::create(&state, member.org.id, Some(member.viewer.user.id), &report, now).await {
             Ok(d) => Some(d),
-            Err(e) => match DeviationError::from(e) {
-                DeviationError::Invalid(p) => {
-                    problems = p;
-                    None
-                }
-                other => return Err(page_error(other)),
-            },
+            Err(DeviationError::Invalid(p)) => {
+                problems = p;
+                None
+            }
+            Err(other) => return Err(page_error(other)),
         }
     } else {
         None
@@ -729,8 +727,9 @@ struct StatsPage<'a> {
     may_configure: bool,
 }
 
-/// The last twelve months, oldest first, as "2026-01" labels with their counts.
-fn per_month(times: &[i64], now: i64) -> Vec<(String, i64)> {
+/// The last twelve months, oldest first, as "2026-01" labels with their counts; `times` are
+/// (time, count) pairs.
+fn per_month(times: &[(i64, i64)], now: i64) -> Vec<(String, i64)> {
     let tz = jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC);
     let month = |t: i64| {
         jiff::Timestamp::from_second(t)
@@ -745,8 +744,8 @@ fn per_month(times: &[i64], now: i64) -> Vec<(String, i64)> {
         .map(|d| d.strftime("%Y-%m").to_string())
         .collect();
     let mut counts: HashMap<String, i64> = HashMap::new();
-    for t in times {
-        *counts.entry(month(*t)).or_default() += 1;
+    for (t, n) in times {
+        *counts.entry(month(*t)).or_default() += n;
     }
     months
         .into_iter()
@@ -757,47 +756,93 @@ fn per_month(times: &[i64], now: i64) -> Vec<(String, i64)> {
         .collect()
 }
 
+/// Sums `groups` by a key, largest first.
+fn sum_by<K: std::hash::Hash + Eq + Clone + Ord>(
+    groups: &[normverk_store::deviation::DeviationGroup],
+    key: impl Fn(&normverk_store::deviation::DeviationGroup) -> K,
+) -> Vec<(K, i64)> {
+    let mut sums: HashMap<K, i64> = HashMap::new();
+    for g in groups {
+        *sums.entry(key(g)).or_default() += g.count;
+    }
+    let mut out: Vec<(K, i64)> = sums.into_iter().collect();
+    out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    out
+}
+
+/// The categories and systems that call for a new risk assessment.
+pub fn repeats_of(groups: &[normverk_store::deviation::DeviationGroup], threshold: i64) -> Vec<rules::Repeat> {
+    let categories = sum_by(groups, |g| g.category.clone());
+    let systems: Vec<(String, i64)> =
+        sum_by(groups, |g| g.system.clone()).into_iter().filter_map(|(s, n)| Some((s?, n))).collect();
+    rules::repeated(&categories, &systems, threshold)
+}
+
 pub async fn stats(State(state): State<AppState>, page: Page, member: Member) -> Result<Response, PageError> {
     member.require(Action::ReadAllDeviations)?;
     let now = normverk_store::unix_now();
     let since = now - rules::REPEAT_WINDOW_S;
-    let s = state.store.deviation_stats(member.org.id, since).await?;
+    let groups = state.store.deviation_groups(member.org.id, since).await?;
+    let days = state.store.deviation_days(member.org.id, since).await?;
+    let units: HashMap<i64, String> =
+        state.store.units(member.org.id).await?.into_iter().map(|u| (u.id, u.name)).collect();
     let none = page.t("dev-none");
-    let named = |prefix: &str, v: Option<String>| v.map(|v| page.named(prefix, &v)).unwrap_or_else(|| none.clone());
+    let label = |v: Option<String>| v.unwrap_or_else(|| none.clone());
+    // Each day's count lands in its month: the day's start is enough to know which.
+    let times: Vec<(i64, i64)> = days.iter().map(|(day, n)| (since + day * 86_400, *n)).collect();
     let charts = vec![
-        Chart { id: "month", title_key: "dev-stats-month", bars: bars(per_month(&s.aware_times, now)) },
+        Chart { id: "month", title_key: "dev-stats-month", bars: bars(per_month(&times, now)) },
         Chart {
             id: "category",
             title_key: "dev-field-category",
-            bars: bars(s.by_category.iter().map(|(c, n)| (page.named("dev-category", c), *n)).collect()),
+            bars: bars(
+                sum_by(&groups, |g| g.category.clone())
+                    .into_iter()
+                    .map(|(c, n)| (page.named("dev-category", &c), n))
+                    .collect(),
+            ),
         },
         Chart {
             id: "unit",
             title_key: "dev-field-unit",
-            bars: bars(s.by_unit.iter().map(|(u, n)| (u.clone().unwrap_or_else(|| none.clone()), *n)).collect()),
+            bars: bars(
+                sum_by(&groups, |g| g.unit_id)
+                    .into_iter()
+                    .map(|(u, n)| (label(u.and_then(|u| units.get(&u).cloned())), n))
+                    .collect(),
+            ),
         },
         Chart {
             id: "system",
             title_key: "dev-field-system",
-            bars: bars(s.by_system.iter().map(|(v, n)| (v.clone().unwrap_or_else(|| none.clone()), *n)).collect()),
+            bars: bars(
+                sum_by(&groups, |g| g.system.clone()).into_iter().take(20).map(|(v, n)| (label(v), n)).collect(),
+            ),
         },
         Chart {
             id: "severity",
             title_key: "dev-field-severity",
-            bars: bars(s.by_severity.iter().map(|(v, n)| (named("dev-severity", v.clone()), *n)).collect()),
+            bars: bars(
+                sum_by(&groups, |g| g.severity.clone())
+                    .into_iter()
+                    .map(|(v, n)| (v.map(|v| page.named("dev-severity", &v)).unwrap_or_else(|| none.clone()), n))
+                    .collect(),
+            ),
         },
     ];
+    let total: i64 = groups.iter().map(|g| g.count).sum();
+    let closed: i64 = groups.iter().map(|g| g.closed).sum();
+    let close_s: i64 = groups.iter().map(|g| g.close_s).sum();
     let overdue = state.store.overdue_measures(member.org.id, &deviations::today(now)).await?;
     let threshold = state.store.repeat_threshold(member.org.id).await?;
-    let (cats, systems) = state.store.deviation_counts_since(member.org.id, since).await?;
     render(&StatsPage {
         page: &page,
-        total: s.total,
-        closed: s.closed,
-        avg_close_days: s.avg_close_s.map(|a| format!("{:.1}", a / 86_400.0)),
+        total,
+        closed,
+        avg_close_days: (closed > 0).then(|| format!("{:.1}", close_s as f64 / closed as f64 / 86_400.0)),
         charts,
         overdue,
-        repeats: rules::repeated(&cats, &systems, threshold),
+        repeats: repeats_of(&groups, threshold),
         threshold,
         may_configure: member.roles.contains(&normverk_core::org::Role::SecurityLead),
     })
@@ -816,7 +861,8 @@ pub async fn set_threshold(
     let Some(n) = entered.get("threshold").trim().parse::<i64>().ok().filter(|n| (2..=100).contains(n)) else {
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, "threshold: a whole number from 2 to 100").into_response());
     };
-    state.store.set_repeat_threshold(member.org.id, n, Some(member.viewer.user.id), normverk_store::unix_now()).await?;
+    deviations::set_repeat_threshold(&state, member.org.id, n, Some(member.viewer.user.id), normverk_store::unix_now())
+        .await?;
     Ok(Redirect::to("/deviations/stats").into_response())
 }
 

@@ -29,10 +29,14 @@ csrf=$(curl -s -c "$jar" "http://$ADDR/login" | sed -n 's/.*name="csrf" value="\
 curl -s -b "$jar" -c "$jar" -o /dev/null -d "csrf=$csrf&email=leder%40hf.no&password=benchmark+passord+123" "http://$ADDR/login"
 session=$(awk '$6 == "nv_session" { print $7 }' "$jar")
 [ -n "$session" ] || { echo "could not sign in" >&2; exit 1; }
-for path in / /deviations /deviations/stats; do
+# Each page as the security lead sees it, checked before it is measured.
+curl -fs -H "Cookie: nv_session=$session" "http://$ADDR/" | grep -q "Bench HF" || { echo "the dashboard is not signed in" >&2; exit 1; }
+curl -fs -H "Cookie: nv_session=$session" "http://$ADDR/deviations" | grep -q "Avvik nummer $COUNT" || { echo "the list lacks the newest deviation" >&2; exit 1; }
+curl -fs -H "Cookie: nv_session=$session" "http://$ADDR/deviations/stats" | grep -q "<dd>$COUNT</dd>" || echo "note: the statistics count differs from $COUNT (older than 12 months fall outside)" >&2
+for path in ${PATHS:-/ /deviations /deviations/stats}; do
   for c in 1 10 50; do
     echo "== GET $path, $c connections, $DURATION"
     wrk -t"$(( c < 2 ? 1 : 2 ))" -c"$c" -d"$DURATION" --latency -H "Cookie: nv_session=$session" "http://$ADDR$path" \
-      | grep -E '^\s+(50|99)%|Requests/sec'
+      | grep -E '^\s+(50|99)%|Requests/sec|Non-2xx'
   done
 done

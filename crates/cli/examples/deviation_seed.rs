@@ -19,13 +19,13 @@ async fn main() {
     let org = store.find_org(&args[2]).await.unwrap();
     let user = store.user_by_email(&args[3]).await.unwrap();
     let now = normverk_store::unix_now();
-    // One deviation every 300 s backwards from now: 100,000 span about 347 days.
+    // One deviation every 300 s, the highest number the newest: 100,000 span about 347 days.
     let sql = format!(
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {count}) \
          INSERT INTO deviations (org_id, number, title, description, occurred_at, aware_at, unit_id, system, category, \
          patients_concerned, immediate_actions, reporter_id, state, kind, severity, personal_data_breach, consequences, \
          notice_required, notice_complete_at, created_at, updated_at, closed_at) \
-         SELECT {org}, i, 'Avvik nummer ' || i, 'Beskrivelse av hendelse ' || i, {now} - i * 300 - 600, {now} - i * 300, NULL, \
+         SELECT {org}, i, 'Avvik nummer ' || i, 'Beskrivelse av hendelse ' || i, {now} - ({count} + 1 - i) * 300 - 600, {now} - ({count} + 1 - i) * 300, NULL, \
          CASE i % 4 WHEN 0 THEN 'DIPS' WHEN 1 THEN 'Infotorg' WHEN 2 THEN 'Helsenett' ELSE NULL END, \
          CASE i % 5 WHEN 0 THEN 'lost_equipment' WHEN 1 THEN 'misdirected_information' WHEN 2 THEN 'unauthorised_access' \
               WHEN 3 THEN 'procedure_breach' ELSE 'other' END, \
@@ -33,8 +33,8 @@ async fn main() {
          CASE i % 3 WHEN 0 THEN 'closed' WHEN 1 THEN 'assessed' ELSE 'reported' END, \
          CASE WHEN i % 3 = 2 THEN NULL ELSE 'security_breach' END, \
          CASE i % 4 WHEN 0 THEN 'low' WHEN 1 THEN 'medium' WHEN 2 THEN 'high' ELSE NULL END, \
-         (i % 7 = 0), (i % 7 = 0), (i % 7 = 0), CASE WHEN i % 7 = 0 THEN {now} - i * 300 + 3600 ELSE NULL END, \
-         {now} - i * 300, {now} - i * 300, CASE WHEN i % 3 = 0 THEN {now} - i * 300 + 86400 ELSE NULL END FROM n",
+         (i % 7 = 0), (i % 7 = 0), (i % 7 = 0), CASE WHEN i % 7 = 0 THEN {now} - ({count} + 1 - i) * 300 + 3600 ELSE NULL END, \
+         {now} - ({count} + 1 - i) * 300, {now} - ({count} + 1 - i) * 300, CASE WHEN i % 3 = 0 THEN {now} - ({count} + 1 - i) * 300 + 86400 ELSE NULL END FROM n",
         org = org.id,
         user = user.id,
     );

@@ -85,7 +85,7 @@ CREATE TABLE deviations (
 );
 CREATE INDEX deviations_org ON deviations(org_id, id);
 CREATE INDEX deviations_org_reporter ON deviations(org_id, reporter_id, id);
-CREATE INDEX deviations_org_open_breach ON deviations(org_id, notice_required, notice_complete_at);
+CREATE INDEX deviations_org_open_breach ON deviations(org_id, notice_required, notice_complete_at, aware_at);
 -- Every step of the workflow: who, when, with which fields (JSON).
 CREATE TABLE deviation_steps (
     id {id},

@@ -274,5 +274,28 @@ async fn repeated_deviations_raise_a_task_and_statistics_export() {
         assert_eq!(lead.post("/deviations/settings", &[("threshold", "4")]).await.status, 303);
         assert!(!lead.get("/").await.body.contains("Gjentatte avvik"));
         assert_eq!(lead.post("/deviations/settings", &[("threshold", "1")]).await.status, 422);
+        // Fifty more: the list pages, newest first.
+        for i in 0..50 {
+            let d = normverk_core::deviation::NewDeviation {
+                title: format!("Senere avvik {i}"),
+                description: "x".into(),
+                occurred_at: now - 60,
+                aware_at: now - 30,
+                unit_id: None,
+                system: None,
+                category: normverk_core::deviation::Category::Other,
+                patients_concerned: false,
+                immediate_actions: String::new(),
+            };
+            app.store.create_deviation(org.id, None, &d, now).await.unwrap();
+        }
+        let first = lead.get("/deviations").await;
+        assert!(
+            first.body.contains("Senere avvik 49")
+                && first.body.contains("rel=\"next\"")
+                && !first.body.contains("Pc mistet")
+        );
+        let second = lead.get("/deviations?page=2").await;
+        assert!(second.body.contains("Pc mistet 0") && second.body.contains("rel=\"prev\""));
     }
 }

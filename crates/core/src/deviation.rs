@@ -160,6 +160,34 @@ pub fn check_report(d: &NewDeviation, now: i64) -> Vec<Problem> {
     p
 }
 
+string_enum! {
+    /// A personnel reaction to a deviation (Normen 4.1, 5.2.3, 5.4.4).
+    Reaction {
+        Guidance = "guidance",
+        Warning = "warning",
+        WrittenWarning = "written_warning",
+        AccessRevoked = "access_revoked",
+        EmploymentConsequence = "employment_consequence",
+    }
+}
+
+/// Personnel reactions are seen and recorded only by the security lead and top management.
+pub fn may_see_reactions(roles: &[Role]) -> bool {
+    roles.iter().any(|r| matches!(r, Role::SecurityLead | Role::TopManagement))
+}
+
+/// Checks a personnel reaction: who it concerns, and for a breach of confidentiality at least
+/// a written warning (Normen 4.1).
+pub fn check_reaction(category: Category, person: &str, reaction: Reaction, note: &str) -> Vec<Problem> {
+    let mut p = Vec::new();
+    text(&mut p, "person", person, true, MAX_SHORT);
+    text(&mut p, "note", note, false, MAX_LONG);
+    if category == Category::Confidentiality && matches!(reaction, Reaction::Guidance | Reaction::Warning) {
+        problem(&mut p, "reaction", "a breach of confidentiality calls for at least a written warning (Normen 4.1)");
+    }
+    p
+}
+
 /// Repeated deviations call for a new risk assessment (Normen 5.8.1) when at least this many
 /// share a category or a system within [`REPEAT_WINDOW_S`], unless the organisation says otherwise.
 pub const DEFAULT_REPEAT_THRESHOLD: i64 = 3;
@@ -660,6 +688,16 @@ mod tests {
             vec![("system", "DIPS", 4), ("category", "lost_equipment", 3)]
         );
         assert!(repeated(&cats, &systems, 5).is_empty());
+    }
+
+    #[test]
+    fn a_breach_of_confidentiality_means_at_least_a_written_warning() {
+        let p = check_reaction(Category::Confidentiality, "Ola", Reaction::Warning, "");
+        assert_eq!(p[0].field, "reaction");
+        assert!(check_reaction(Category::Confidentiality, "Ola", Reaction::WrittenWarning, "").is_empty());
+        assert!(check_reaction(Category::EmailSms, "Ola", Reaction::Guidance, "").is_empty());
+        assert_eq!(check_reaction(Category::Other, " ", Reaction::Guidance, "")[0].field, "person");
+        assert!(may_see_reactions(&[Role::TopManagement]) && !may_see_reactions(&[Role::Dpo, Role::Auditor]));
     }
 
     #[test]

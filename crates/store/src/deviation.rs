@@ -73,6 +73,15 @@ pub struct NoticeRecord {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct ReactionRecord {
+    pub person: String,
+    pub reaction: String,
+    pub note: String,
+    pub by_name: Option<String>,
+    pub at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct ReadRecord {
     pub user_id: Option<i64>,
     pub name: Option<String>,
@@ -371,6 +380,49 @@ impl Store {
                 .await?;
         });
         Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub async fn add_deviation_reaction(
+        &self,
+        org_id: i64,
+        id: i64,
+        person: &str,
+        reaction: &str,
+        note: &str,
+        by: Option<i64>,
+        now: i64,
+    ) -> StoreResult<()> {
+        write_tx!(self, |tx| {
+            sqlx::query(
+                "INSERT INTO deviation_reactions (deviation_id, org_id, person, reaction, note, by_user, at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(id)
+            .bind(org_id)
+            .bind(person)
+            .bind(reaction)
+            .bind(note)
+            .bind(by)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        });
+        Ok(())
+    }
+
+    pub async fn deviation_reactions(&self, org_id: i64, id: i64) -> StoreResult<Vec<ReactionRecord>> {
+        let rows = read!(self, |c| {
+            sqlx::query_as::<_, ReactionRecord>(
+                "SELECT r.person, r.reaction, r.note, u.display_name AS by_name, r.at FROM deviation_reactions r \
+                 LEFT JOIN users u ON u.id = r.by_user WHERE r.org_id = $1 AND r.deviation_id = $2 ORDER BY r.id",
+            )
+            .bind(org_id)
+            .bind(id)
+            .fetch_all(c)
+            .await?
+        });
+        Ok(rows)
     }
 
     /// The organisation's threshold for repeated deviations.

@@ -130,6 +130,18 @@ CREATE TABLE deviation_reads (
     at BIGINT NOT NULL
 );
 CREATE INDEX deviation_reads_deviation ON deviation_reads(deviation_id, at);
+-- Personnel reactions: seen only by the security lead and top management.
+CREATE TABLE deviation_reactions (
+    id {id},
+    deviation_id BIGINT NOT NULL REFERENCES deviations(id),
+    org_id BIGINT NOT NULL REFERENCES orgs(id),
+    person TEXT NOT NULL,
+    reaction TEXT NOT NULL,
+    note TEXT NOT NULL,
+    by_user BIGINT REFERENCES users(id),
+    at BIGINT NOT NULL
+);
+CREATE INDEX deviation_reactions_deviation ON deviation_reactions(deviation_id, id);
 -- How many deviations sharing a category or system within 12 months call for a new risk
 -- assessment (Normen 5.8.1: "ved gjentatte avvik"); 3 when no row.
 CREATE TABLE deviation_settings (

@@ -299,3 +299,45 @@ async fn repeated_deviations_raise_a_task_and_statistics_export() {
         assert!(second.body.contains("Pc mistet 0") && second.body.contains("rel=\"prev\""));
     }
 }
+
+#[tokio::test]
+async fn personnel_reactions_are_for_the_security_lead_and_top_management() {
+    for engine in engines() {
+        let app = spawn_app(engine).await;
+        let (org, lead) = app.org_with_member("A", "974760673", "leder@a.no", &[Role::SecurityLead]).await;
+        let (_, dpo) = app.org_with_member("A", "974760673", "pvo@a.no", &[Role::Dpo]).await;
+        let (_, top) = app.org_with_member("A", "974760673", "topp@a.no", &[Role::TopManagement]).await;
+        let now = normverk_store::unix_now();
+        let d = normverk_core::deviation::NewDeviation {
+            title: "Snakket om pasient på bussen".into(),
+            description: "Brudd på taushetsplikten".into(),
+            occurred_at: now - 7200,
+            aware_at: now - 3600,
+            unit_id: None,
+            system: None,
+            category: normverk_core::deviation::Category::Confidentiality,
+            patients_concerned: true,
+            immediate_actions: String::new(),
+        };
+        let d = app.store.create_deviation(org.id, None, &d, now).await.unwrap();
+        let path = format!("/deviations/{}", d.id);
+        assert!(lead.get(&path).await.body.contains("minst gi en skriftlig advarsel"), "Normen's rule is shown");
+        assert!(!dpo.get(&path).await.body.contains("Personalmessige reaksjoner"), "{engine}");
+        assert_eq!(
+            dpo.post(&format!("{path}/reactions"), &[("person", "Ola"), ("reaction", "written_warning")]).await.status,
+            403
+        );
+        let too_mild = lead.post(&format!("{path}/reactions"), &[("person", "Ola"), ("reaction", "warning")]).await;
+        assert_eq!(too_mild.status, 422);
+        assert!(too_mild.body.contains("at least a written warning"));
+        assert!(app.store.deviation_reactions(org.id, d.id).await.unwrap().is_empty());
+        let ok = lead
+            .post(
+                &format!("{path}/reactions"),
+                &[("person", "Ola"), ("reaction", "written_warning"), ("note", "Samtale holdt")],
+            )
+            .await;
+        assert_eq!(ok.status, 303);
+        assert!(top.get(&path).await.body.contains("Skriftlig advarsel"));
+    }
+}

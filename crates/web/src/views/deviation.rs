@@ -263,6 +263,9 @@ struct ShowPage<'a> {
     notices: Vec<(NoticeRecord, AuthorityNotice)>,
     subjects: Option<SubjectDecision>,
     reads: Vec<ReadRecord>,
+    /// Personnel reactions, for the security lead and top management only.
+    reactions: Option<Vec<normverk_store::deviation::ReactionRecord>>,
+    reaction_kinds: &'static [rules::Reaction],
     may_handle: bool,
     may_adopt: bool,
     show_reads: bool,
@@ -365,6 +368,11 @@ async fn show_page(
     let subjects = d.subject_decision.as_deref().and_then(|s| serde_json::from_str(s).ok());
     let show_reads = member.roles.contains(&normverk_core::org::Role::SecurityLead);
     let reads = if show_reads { state.store.deviation_reads(org_id, d.id).await? } else { Vec::new() };
+    let reactions = if rules::may_see_reactions(&member.roles) {
+        Some(state.store.deviation_reactions(org_id, d.id).await?)
+    } else {
+        None
+    };
     // A later stage starts from what the last notice said.
     let notice_default = notices
         .last()
@@ -394,6 +402,8 @@ async fn show_page(
             notices,
             subjects,
             reads,
+            reactions,
+            reaction_kinds: rules::Reaction::ALL,
             may_handle,
             may_adopt,
             show_reads,
@@ -620,6 +630,48 @@ pub async fn subjects(
         Err(DeviationError::Invalid(p))
     };
     act(&state, &page, &member, d, "subjects", entered, result).await
+}
+
+/// Records a personnel reaction (security lead and top management only).
+pub async fn reaction(
+    State(state): State<AppState>,
+    page: Page,
+    member: Member,
+    Path(id): Path<i64>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let d = load_read(&state, &member, id).await?;
+    if !rules::may_see_reactions(&member.roles) {
+        return Err(PageError::Forbidden);
+    }
+    let entered = Entered::from(&fields);
+    let category = Category::from_str(&d.category).unwrap_or(Category::Other);
+    let result = match rules::Reaction::from_str(entered.get("reaction")) {
+        Err(_) => {
+            Err(DeviationError::Invalid(vec![Problem { field: "reaction", message: "choose a reaction".into() }]))
+        }
+        Ok(kind) => {
+            let problems = rules::check_reaction(category, entered.get("person"), kind, entered.get("note"));
+            if problems.is_empty() {
+                state
+                    .store
+                    .add_deviation_reaction(
+                        member.org.id,
+                        d.id,
+                        entered.get("person").trim(),
+                        kind.as_str(),
+                        entered.get("note").trim(),
+                        Some(member.viewer.user.id),
+                        normverk_store::unix_now(),
+                    )
+                    .await
+                    .map_err(DeviationError::from)
+            } else {
+                Err(DeviationError::Invalid(problems))
+            }
+        }
+    };
+    act(&state, &page, &member, d, "reaction", entered, result).await
 }
 
 #[derive(Template)]

@@ -583,3 +583,5 @@ dev-hint-unauthorised-access = Unauthorised access (Normen 5.2.3): inform manage
 dev-hint-self-authorisation = Misuse of self-authorisation is handled as a deviation (Normen 5.4.1); consider personnel reactions.
 dev-hint-confidentiality = A breach of confidentiality means at least a written warning (Normen 4.1); serious or repeated breaches call the employment into question.
 dev-hint-email-sms = Health data by e-mail or SMS (Normen 5.5.4): use the message check, and consider whether procedures must change.
+dev-measure-save = Save
+dev-measure-status-of = Status of the measure { $measure }

@@ -583,3 +583,5 @@ dev-hint-unauthorised-access = Urettmessig tilgang (Normen 5.2.3): varsle ledels
 dev-hint-self-authorisation = Misbruk av selvautorisering skal følges opp som avvik (Normen 5.4.1); vurder personalmessige reaksjoner.
 dev-hint-confidentiality = Brudd på taushetsplikten skal minst gi en skriftlig advarsel (Normen 4.1); ved alvorlige eller gjentatte brudd vurderes ansettelsesforholdet.
 dev-hint-email-sms = Helseopplysninger på e-post eller SMS (Normen 5.5.4): bruk meldingssjekken, og vurder om rutinene må endres.
+dev-measure-save = Lagre
+dev-measure-status-of = Status for tiltaket { $measure }

@@ -219,6 +219,15 @@ pub fn repeated(categories: &[(String, i64)], systems: &[(String, i64)], thresho
     out
 }
 
+string_enum! {
+    /// How far a measure has come.
+    MeasureStatus {
+        Planned = "planned",
+        InProgress = "in_progress",
+        Done = "done",
+    }
+}
+
 /// A measure: who does what by when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -296,6 +296,33 @@ impl Store {
         Ok(rows)
     }
 
+    /// Sets a measure's status; the measure must belong to the deviation in this organisation.
+    pub async fn set_measure_status(
+        &self,
+        org_id: i64,
+        id: i64,
+        measure_id: i64,
+        status: &str,
+        now: i64,
+    ) -> StoreResult<()> {
+        write_tx!(self, |tx| {
+            let done = sqlx::query(
+                "UPDATE deviation_measures SET status = $1, updated_at = $2 WHERE org_id = $3 AND deviation_id = $4 AND id = $5",
+            )
+            .bind(status)
+            .bind(now)
+            .bind(org_id)
+            .bind(id)
+            .bind(measure_id)
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::NotFound);
+            }
+        });
+        Ok(())
+    }
+
     pub async fn deviation_measures(&self, org_id: i64, id: i64) -> StoreResult<Vec<Measure>> {
         let rows = read!(self, |c| {
             sqlx::query_as::<_, Measure>(

@@ -126,6 +126,7 @@ fn routes() -> Routes {
         .post("/deviations/{id}/notices", deviation::notice)
         .post("/deviations/{id}/subjects", deviation::subjects)
         .post("/deviations/{id}/reactions", deviation::reaction)
+        .post("/deviations/{id}/measures/{measure_id}", deviation::measure)
         .get("/deviations/{id}/notice.html", deviation::notice_html)
         .get("/deviations/{id}/notice.json", deviation::notice_json)
         .get("/dlp", dlp::show)

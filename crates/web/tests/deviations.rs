@@ -203,6 +203,11 @@ async fn from_report_to_closure_in_the_browser_with_the_clock() {
             let r = lead.post(&format!("{location}/steps"), &fields).await;
             assert_eq!(r.status, 303, "{to}: {}", r.body);
         }
+        let measure = app.store.deviation_measures(org.id, id).await.unwrap()[0].id;
+        assert_eq!(employee.post(&format!("{location}/measures/{measure}"), &[("status", "done")]).await.status, 403);
+        assert_eq!(lead.post(&format!("{location}/measures/{measure}"), &[("status", "finished")]).await.status, 422);
+        assert_eq!(lead.post(&format!("{location}/measures/{measure}"), &[("status", "done")]).await.status, 303);
+        assert_eq!(app.store.deviation_measures(org.id, id).await.unwrap()[0].status, "done");
         let early = lead.post(&format!("{location}/steps"), &[("to", "closed"), ("conclusion", "Ferdig")]).await;
         assert_eq!(early.status, 422);
         assert!(early.body.contains("data subjects"));

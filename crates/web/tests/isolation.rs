@@ -67,6 +67,23 @@ async fn no_route_lets_organisation_a_reach_organisation_b() {
             )
             .await
             .unwrap();
+        app.store
+            .apply_deviation_step(
+                b.id,
+                b_deviation.id,
+                normverk_core::deviation::State::Reported,
+                normverk_core::deviation::State::FactsGathered,
+                "{}",
+                &normverk_store::deviation::StepChanges {
+                    measures: vec![("Beta-markør tiltak".into(), "Eier".into(), "2099-01-01".into())],
+                    ..Default::default()
+                },
+                None,
+                1_700_000_300,
+            )
+            .await
+            .unwrap();
+        let b_measure = app.store.deviation_measures(b.id, b_deviation.id).await.unwrap()[0].id;
         let a_token = app
             .token(
                 &a,
@@ -85,6 +102,7 @@ async fn no_route_lets_organisation_a_reach_organisation_b() {
             "Beta-markør bruker",
             "Beta-markør avvik",
             "Beta-markør beskrivelse",
+            "Beta-markør tiltak",
         ];
 
         let b_fields: Vec<(&str, String)> = vec![
@@ -115,6 +133,7 @@ async fn no_route_lets_organisation_a_reach_organisation_b() {
                     "evidence_id" => b_evidence.id,
                     "index" => i64::try_from(b_index).unwrap(),
                     "id" if route.path.contains("deviations") => b_deviation.id,
+                    "measure_id" => b_measure,
                     // Tiles hold only hashes; the entry bundle holds B's event.
                     "*path" => {
                         path.replace_range(start..=end, "entries/000.p/1");
@@ -163,8 +182,12 @@ async fn no_route_lets_organisation_a_reach_organisation_b() {
 
         // Organisation B is exactly as it was.
         let d = app.store.deviation(b.id, b_deviation.id).await.unwrap();
-        assert_eq!((d.state.as_str(), d.notice_complete_at, d.subject_decision.is_none()), ("reported", None, true));
-        assert!(app.store.deviation_steps(b.id, b_deviation.id).await.unwrap().is_empty());
+        assert_eq!(
+            (d.state.as_str(), d.notice_complete_at, d.subject_decision.is_none()),
+            ("facts_gathered", None, true)
+        );
+        assert_eq!(app.store.deviation_steps(b.id, b_deviation.id).await.unwrap().len(), 1);
+        assert_eq!(app.store.deviation_measures(b.id, b_deviation.id).await.unwrap()[0].status, "planned");
         let units = app.store.units(b.id).await.unwrap();
         assert_eq!(units.iter().map(|u| u.id).collect::<Vec<_>>().len(), 2, "{engine}");
         assert!(units.iter().any(|u| u.id == b_child.id && u.parent_id == Some(b_unit.id)));

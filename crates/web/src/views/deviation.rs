@@ -260,6 +260,7 @@ struct ShowPage<'a> {
     clock: Option<Clock>,
     steps: Vec<Taken>,
     measures: Vec<Measure>,
+    measure_statuses: &'static [rules::MeasureStatus],
     notices: Vec<(NoticeRecord, AuthorityNotice)>,
     subjects: Option<SubjectDecision>,
     reads: Vec<ReadRecord>,
@@ -399,6 +400,7 @@ async fn show_page(
             next: current.next(),
             steps,
             measures,
+            measure_statuses: rules::MeasureStatus::ALL,
             notices,
             subjects,
             reads,
@@ -630,6 +632,29 @@ pub async fn subjects(
         Err(DeviationError::Invalid(p))
     };
     act(&state, &page, &member, d, "subjects", entered, result).await
+}
+
+/// Moves a measure on: planned, in progress, done.
+pub async fn measure(
+    State(state): State<AppState>,
+    member: Member,
+    Path((id, measure_id)): Path<(i64, i64)>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let d = load_read(&state, &member, id).await?;
+    let actor = Actor::Person { user_id: member.viewer.user.id, roles: &member.roles };
+    if !deviations::powers(&state, &d, &actor).await?.0 {
+        return Err(PageError::Forbidden);
+    }
+    let entered = Entered::from(&fields);
+    let Ok(status) = rules::MeasureStatus::from_str(entered.get("status")) else {
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, "status: planned, in_progress or done").into_response());
+    };
+    state
+        .store
+        .set_measure_status(member.org.id, d.id, measure_id, status.as_str(), normverk_store::unix_now())
+        .await?;
+    Ok(Redirect::to(&format!("/deviations/{id}")).into_response())
 }
 
 /// Records a personnel reaction (security lead and top management only).

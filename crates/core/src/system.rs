@@ -79,6 +79,49 @@ pub fn effective_criticality(systems: &[(i64, Criticality)], depends_on: &[(i64,
         .collect()
 }
 
+/// A system as registered.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewSystem {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// Who owns the system in the organisation (systemeier).
+    #[serde(default)]
+    pub owner: String,
+    #[serde(default)]
+    pub supplier: String,
+    /// Where it runs: on premises, the supplier's cloud, Norsk helsenett …
+    #[serde(default)]
+    pub hosting: String,
+    /// What kinds of data it holds.
+    #[serde(default)]
+    pub data_types: String,
+    pub criticality: Criticality,
+}
+
+/// Checks a system: a name of 1–200 characters, other fields at most 2,000.
+pub fn check_system(s: &NewSystem) -> Vec<crate::deviation::Problem> {
+    let mut p = Vec::new();
+    let mut field = |name: &'static str, value: &str, required: bool, max: usize| {
+        if required && value.trim().is_empty() {
+            p.push(crate::deviation::Problem { field: name, message: "required".into() });
+        } else if value.chars().count() > max || value.chars().any(|c| c.is_control() && c != '\n' && c != '\r') {
+            p.push(crate::deviation::Problem {
+                field: name,
+                message: format!("at most {max} characters, no control characters"),
+            });
+        }
+    };
+    field("name", &s.name, true, 200);
+    field("description", &s.description, false, 2000);
+    field("owner", &s.owner, false, 200);
+    field("supplier", &s.supplier, false, 200);
+    field("hosting", &s.hosting, false, 200);
+    field("data_types", &s.data_types, false, 2000);
+    p
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

@@ -17,6 +17,7 @@ pub mod assessment;
 pub mod deviation;
 pub mod dlp;
 pub mod org;
+pub mod system;
 pub mod token;
 
 #[cfg(feature = "testing")]

@@ -49,10 +49,44 @@ const STEPS: &[Step] = &[
         sqlite_only: "",
         postgres_only: "",
     },
+    Step {
+        version: 7,
+        name: "information systems and their dependencies",
+        sql: V7,
+        sqlite_only: "",
+        postgres_only: "",
+    },
 ];
 
 /// The schema version this binary writes and expects.
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
+
+const V7: &str = r#"
+-- Information systems (Normen 5.9) with their own criticality; inherited criticality is computed.
+CREATE TABLE systems (
+    id {id},
+    org_id BIGINT NOT NULL REFERENCES orgs(id),
+    name TEXT NOT NULL,
+    description TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    supplier TEXT NOT NULL,
+    hosting TEXT NOT NULL,
+    data_types TEXT NOT NULL,
+    criticality TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    UNIQUE (org_id, name)
+);
+-- system_id depends on depends_on; both of the same organisation (checked when added).
+CREATE TABLE system_dependencies (
+    org_id BIGINT NOT NULL REFERENCES orgs(id),
+    system_id BIGINT NOT NULL REFERENCES systems(id),
+    depends_on BIGINT NOT NULL REFERENCES systems(id),
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (system_id, depends_on)
+);
+CREATE INDEX system_dependencies_org ON system_dependencies(org_id);
+"#;
 
 const V6: &str = r#"
 -- Deviations (Normen 5.8). Times are Unix seconds, UTC.

@@ -14,6 +14,7 @@ mod middleware;
 mod password;
 mod routes;
 pub mod scanner;
+mod systems;
 mod views;
 
 pub use api::openapi_json;

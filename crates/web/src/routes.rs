@@ -44,7 +44,7 @@ impl Routes {
 fn routes() -> Routes {
     use views::{
         access_log, account, assessment, assessment_files as files, catalog, dashboard, deviation, dlp, login, org,
-        setup, tokens,
+        setup, system, tokens,
     };
     let upload_limit = DefaultBodyLimit::max(files::MAX_EVIDENCE_BYTES + 64 * 1024);
     Routes { router: Router::new(), table: Vec::new() }
@@ -103,6 +103,10 @@ fn routes() -> Routes {
             "/api/v1/access-events",
             post(api::access_log::append).layer(DefaultBodyLimit::max(api::access_log::MAX_BYTES)),
         )
+        .get("/api/v1/systems", api::system::list)
+        .post("/api/v1/systems", api::system::create)
+        .get("/api/v1/systems/{id}", api::system::get)
+        .post("/api/v1/systems/{id}/dependencies", api::system::add_dependency)
         .post("/api/v1/deviations", api::deviation::report)
         .get("/api/v1/deviations/{id}", api::deviation::get)
         .post("/api/v1/deviations/{id}/transitions", api::deviation::transition)
@@ -114,6 +118,11 @@ fn routes() -> Routes {
         .get("/log/checkpoint", api::log_read::checkpoint)
         .get("/log/tile/{*path}", api::log_read::tile)
         .get("/access-log", access_log::show)
+        .get("/systems", system::list)
+        .post("/systems", system::create)
+        .get("/systems/{id}", system::show)
+        .post("/systems/{id}/dependencies", system::add_dependency)
+        .post("/systems/{id}/dependencies/{depends_on}/remove", system::remove_dependency)
         .get("/deviations", deviation::list)
         .post("/deviations", deviation::create)
         .get("/deviations/new", deviation::new)

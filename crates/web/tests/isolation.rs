@@ -83,6 +83,18 @@ async fn no_route_lets_organisation_a_reach_organisation_b() {
             )
             .await
             .unwrap();
+        let new_system = |name: &str| normverk_core::system::NewSystem {
+            name: name.into(),
+            description: String::new(),
+            owner: String::new(),
+            supplier: String::new(),
+            hosting: String::new(),
+            data_types: String::new(),
+            criticality: normverk_core::system::Criticality::Critical,
+        };
+        let b_system = app.store.create_system(b.id, &new_system("Beta-markør system"), 1).await.unwrap();
+        let b_system2 = app.store.create_system(b.id, &new_system("Beta-markør database"), 1).await.unwrap();
+        app.store.add_system_dependency(b.id, b_system.id, b_system2.id, 1).await.unwrap();
         let b_measure = app.store.deviation_measures(b.id, b_deviation.id).await.unwrap()[0].id;
         let a_token = app
             .token(
@@ -103,6 +115,8 @@ async fn no_route_lets_organisation_a_reach_organisation_b() {
             "Beta-markør avvik",
             "Beta-markør beskrivelse",
             "Beta-markør tiltak",
+            "Beta-markør system",
+            "Beta-markør database",
         ];
 
         let b_fields: Vec<(&str, String)> = vec![
@@ -133,6 +147,8 @@ async fn no_route_lets_organisation_a_reach_organisation_b() {
                     "evidence_id" => b_evidence.id,
                     "index" => i64::try_from(b_index).unwrap(),
                     "id" if route.path.contains("deviations") => b_deviation.id,
+                    "id" if route.path.contains("systems") => b_system.id,
+                    "depends_on" => b_system2.id,
                     "measure_id" => b_measure,
                     // Tiles hold only hashes; the entry bundle holds B's event.
                     "*path" => {
@@ -188,6 +204,8 @@ async fn no_route_lets_organisation_a_reach_organisation_b() {
         );
         assert_eq!(app.store.deviation_steps(b.id, b_deviation.id).await.unwrap().len(), 1);
         assert_eq!(app.store.deviation_measures(b.id, b_deviation.id).await.unwrap()[0].status, "planned");
+        assert_eq!(app.store.system_dependencies(b.id).await.unwrap(), vec![(b_system.id, b_system2.id)]);
+        assert_eq!(app.store.systems(b.id).await.unwrap().len(), 2);
         let units = app.store.units(b.id).await.unwrap();
         assert_eq!(units.iter().map(|u| u.id).collect::<Vec<_>>().len(), 2, "{engine}");
         assert!(units.iter().any(|u| u.id == b_child.id && u.parent_id == Some(b_unit.id)));

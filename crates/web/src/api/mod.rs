@@ -8,6 +8,7 @@ pub mod dlp;
 pub mod fhir_audit;
 pub mod log_read;
 pub mod org;
+pub mod system;
 
 use crate::error::{ApiError, FieldError, Problem};
 use axum::extract::{FromRequest, Request};
@@ -23,8 +24,8 @@ use utoipa::{Modify, OpenApi};
         description = "The JSON API of normverk. Authenticate with an API token: `Authorization: Bearer nvk_…`. \
                        A token acts for one organisation, within its scopes. Errors are RFC 9457 problem details."
     ),
-    paths(deviation::report, deviation::get, deviation::transition, dlp::scan, access_log::append, log_read::inclusion, log_read::consistency, log_read::search, log_read::event, assessment::list_rounds, assessment::get_round, assessment::list_answers, assessment::put_answer, catalog::get_catalog, catalog::search_requirements, catalog::get_requirement, org::get_org, org::list_units, org::create_unit, org::get_unit, org::delete_unit, org::list_members, org::get_member),
-    components(schemas(Problem, FieldError, deviation::DeviationIn, deviation::DeviationOut, dlp::ScanIn, dlp::ScanOut, dlp::FindingOut, access_log::Appended, log_read::InclusionProof, log_read::ConsistencyProof, log_read::EventOut, log_read::EventProof, assessment::RoundOut, assessment::RoundDetailOut, assessment::ScoreOut, assessment::AnswerOut, assessment::AnswerIn, catalog::CatalogOut, catalog::SectionOut, catalog::RequirementOut, org::OrgOut, org::UnitOut, org::NewUnit, org::MemberOut)),
+    paths(system::list, system::create, system::get, system::add_dependency, deviation::report, deviation::get, deviation::transition, dlp::scan, access_log::append, log_read::inclusion, log_read::consistency, log_read::search, log_read::event, assessment::list_rounds, assessment::get_round, assessment::list_answers, assessment::put_answer, catalog::get_catalog, catalog::search_requirements, catalog::get_requirement, org::get_org, org::list_units, org::create_unit, org::get_unit, org::delete_unit, org::list_members, org::get_member),
+    components(schemas(Problem, FieldError, system::SystemOut, system::SystemRef, system::DependencyIn, deviation::DeviationIn, deviation::DeviationOut, dlp::ScanIn, dlp::ScanOut, dlp::FindingOut, access_log::Appended, log_read::InclusionProof, log_read::ConsistencyProof, log_read::EventOut, log_read::EventProof, assessment::RoundOut, assessment::RoundDetailOut, assessment::ScoreOut, assessment::AnswerOut, assessment::AnswerIn, catalog::CatalogOut, catalog::SectionOut, catalog::RequirementOut, org::OrgOut, org::UnitOut, org::NewUnit, org::MemberOut)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
     tags(
@@ -32,6 +33,7 @@ use utoipa::{Modify, OpenApi};
         (name = "assessment", description = "The organisation's self-assessment against Normen"),
         (name = "catalog", description = "The Normen requirement catalogue"),
         (name = "deviations", description = "Deviations (avvik) from report to closure, with the 72-hour clock"),
+        (name = "systems", description = "Information systems, their dependencies and inherited criticality (Normen 5.9)"),
         (name = "dlp", description = "The message scanner: identity numbers and health information in SMS and e-mail"),
         (name = "org", description = "The organisation, its units and members")
     )

@@ -11,6 +11,7 @@ pub mod dlp;
 pub mod login;
 pub mod org;
 pub mod setup;
+pub mod system;
 pub mod tokens;
 
 use crate::auth::Viewer;
@@ -160,6 +161,7 @@ impl Page {
             ("/org/units", "nav-units"),
             ("/org/members", "nav-members"),
         ];
+        items.push(("/systems", "nav-systems"));
         items.push(("/deviations", "nav-deviations"));
         items.push(("/dlp", "nav-dlp"));
         if role_permits(self.roles(), Action::ReadAccessLog) {

@@ -1,0 +1,152 @@
+//! `/api/v1/systems`: the register of information systems with inherited criticality.
+
+use crate::auth::ApiCaller;
+use crate::error::{ApiError, FieldError, Problem};
+use crate::systems::{register, Registered};
+use crate::AppState;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use normverk_core::org::Action;
+use normverk_core::system::{check_system, NewSystem};
+use normverk_store::StoreError;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use utoipa::ToSchema;
+
+use super::ApiJson;
+
+#[derive(Serialize, ToSchema)]
+pub struct SystemRef {
+    pub id: i64,
+    pub name: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SystemOut {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub owner: String,
+    pub supplier: String,
+    pub hosting: String,
+    pub data_types: String,
+    /// The system's own class: critical, serious, reduced_trust, tolerable, not_prioritised.
+    pub criticality: String,
+    /// The class after inheritance from the systems that depend on it.
+    pub effective_criticality: String,
+    /// The chain that gave the inherited class, from the system whose own class it is; empty
+    /// when the class is the system's own.
+    pub criticality_inherited_from: Vec<SystemRef>,
+    /// The systems it depends on.
+    pub depends_on: Vec<i64>,
+}
+
+fn out(r: &Registered, names: &HashMap<i64, String>) -> SystemOut {
+    let s = &r.system;
+    SystemOut {
+        id: s.id,
+        name: s.name.clone(),
+        description: s.description.clone(),
+        owner: s.owner.clone(),
+        supplier: s.supplier.clone(),
+        hosting: s.hosting.clone(),
+        data_types: s.data_types.clone(),
+        criticality: s.criticality.clone(),
+        effective_criticality: r.effective.criticality.as_str().to_string(),
+        criticality_inherited_from: r
+            .effective
+            .inherited_from
+            .iter()
+            .map(|id| SystemRef { id: *id, name: names.get(id).cloned().unwrap_or_default() })
+            .collect(),
+        depends_on: r.depends_on.clone(),
+    }
+}
+
+async fn one(state: &AppState, org_id: i64, id: i64) -> Result<SystemOut, ApiError> {
+    let all = register(state, org_id).await?;
+    let names: HashMap<i64, String> = all.iter().map(|r| (r.system.id, r.system.name.clone())).collect();
+    all.iter().find(|r| r.system.id == id).map(|r| out(r, &names)).ok_or_else(ApiError::not_found)
+}
+
+#[utoipa::path(get, path = "/api/v1/systems", tag = "systems",
+    responses((status = 200, body = Vec<SystemOut>, description = "every system, by name")))]
+pub async fn list(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<Vec<SystemOut>>, ApiError> {
+    caller.require(Action::Read)?;
+    let all = register(&state, caller.org_id).await?;
+    let names: HashMap<i64, String> = all.iter().map(|r| (r.system.id, r.system.name.clone())).collect();
+    Ok(Json(all.iter().map(|r| out(r, &names)).collect()))
+}
+
+#[utoipa::path(post, path = "/api/v1/systems", tag = "systems", request_body = serde_json::Value,
+    responses(
+        (status = 201, body = SystemOut),
+        (status = 403, description = "the token lacks org:write", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "a system of that name exists", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "invalid fields", body = Problem, content_type = "application/problem+json")))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiJson(input): ApiJson<NewSystem>,
+) -> Result<(StatusCode, Json<SystemOut>), ApiError> {
+    caller.require(Action::ManageStructure)?;
+    let problems = check_system(&input);
+    if !problems.is_empty() {
+        return Err(ApiError::invalid(
+            problems.into_iter().map(|p| FieldError { field: p.field.into(), message: p.message }).collect(),
+        ));
+    }
+    let s = state.store.create_system(caller.org_id, &input, normverk_store::unix_now()).await?;
+    Ok((StatusCode::CREATED, Json(one(&state, caller.org_id, s.id).await?)))
+}
+
+#[utoipa::path(get, path = "/api/v1/systems/{id}", tag = "systems",
+    params(("id" = i64, Path, description = "The system's id")),
+    responses((status = 200, body = SystemOut), (status = 404, description = "no such system in this organisation", body = Problem, content_type = "application/problem+json")))]
+pub async fn get(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<i64>,
+) -> Result<Json<SystemOut>, ApiError> {
+    state.store.system(caller.org_id, id).await?;
+    caller.require(Action::Read)?;
+    Ok(Json(one(&state, caller.org_id, id).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DependencyIn {
+    /// The system this one depends on (of the same organisation).
+    pub depends_on: i64,
+}
+
+#[utoipa::path(post, path = "/api/v1/systems/{id}/dependencies", tag = "systems",
+    params(("id" = i64, Path, description = "The system that depends on another")),
+    request_body = DependencyIn,
+    responses(
+        (status = 200, body = SystemOut, description = "the system, with its dependencies"),
+        (status = 404, description = "no such system in this organisation", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "itself, or a system of another organisation", body = Problem, content_type = "application/problem+json")))]
+pub async fn add_dependency(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> Result<Json<SystemOut>, ApiError> {
+    state.store.system(caller.org_id, id).await?;
+    caller.require(Action::ManageStructure)?;
+    let input: DependencyIn = serde_json::from_slice(&body).map_err(|e| {
+        let status = if e.is_data() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::BAD_REQUEST };
+        ApiError::new(status, format!("send {{\"depends_on\": ID}}: {e}"))
+    })?;
+    match state.store.add_system_dependency(caller.org_id, id, input.depends_on, normverk_store::unix_now()).await {
+        Err(StoreError::Rejected(m)) => {
+            let message = m.strip_prefix("depends_on: ").unwrap_or(&m).to_string();
+            return Err(ApiError::invalid(vec![FieldError { field: "depends_on".into(), message }]));
+        }
+        other => other?,
+    }
+    Ok(Json(one(&state, caller.org_id, id).await?))
+}

@@ -1,0 +1,242 @@
+//! `/systems`: the register of information systems with their criticality (Normen 5.9), the
+//! class each inherits from the systems that depend on it, and a map of its dependencies.
+
+use super::{render_status, Page};
+use crate::auth::Member;
+use crate::error::PageError;
+use crate::systems::{register, Registered};
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use normverk_core::org::Action;
+use normverk_core::system::{check_system, Criticality, NewSystem};
+use normverk_store::StoreError;
+use std::collections::HashMap;
+use std::str::FromStr;
+
+#[derive(Template)]
+#[template(path = "systems.html")]
+struct ListPage<'a> {
+    page: &'a Page,
+    rows: Vec<Registered>,
+    names: HashMap<i64, String>,
+    classes: &'static [Criticality],
+    may_manage: bool,
+    entered: HashMap<String, String>,
+    errors: Vec<(String, String)>,
+}
+
+impl ListPage<'_> {
+    pub fn name(&self, id: &i64) -> &str {
+        self.names.get(id).map_or("?", String::as_str)
+    }
+
+    pub fn value(&self, key: &str) -> &str {
+        self.entered.get(key).map_or("", String::as_str)
+    }
+
+    pub fn error(&self, key: &str) -> Option<&str> {
+        self.errors.iter().find(|(k, _)| k == key).map(|(_, m)| m.as_str())
+    }
+}
+
+async fn list_page(
+    state: &AppState,
+    page: &Page,
+    member: &Member,
+    entered: HashMap<String, String>,
+    errors: Vec<(String, String)>,
+) -> Result<Response, PageError> {
+    let rows = register(state, member.org.id).await?;
+    let names = rows.iter().map(|r| (r.system.id, r.system.name.clone())).collect();
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    render_status(
+        status,
+        &ListPage {
+            page,
+            rows,
+            names,
+            classes: Criticality::ALL,
+            may_manage: member.may(Action::ManageStructure),
+            entered,
+            errors,
+        },
+    )
+}
+
+pub async fn list(State(state): State<AppState>, page: Page, member: Member) -> Result<Response, PageError> {
+    list_page(&state, &page, &member, HashMap::new(), Vec::new()).await
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    page: Page,
+    member: Member,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    member.require(Action::ManageStructure)?;
+    let entered: HashMap<String, String> = fields.into_iter().collect();
+    let get = |k: &str| entered.get(k).cloned().unwrap_or_default();
+    let Ok(criticality) = Criticality::from_str(&get("criticality")) else {
+        let errors = vec![("criticality".to_string(), page.t("sys-choose-class"))];
+        return list_page(&state, &page, &member, entered, errors).await;
+    };
+    let new = NewSystem {
+        name: get("name"),
+        description: get("description"),
+        owner: get("owner"),
+        supplier: get("supplier"),
+        hosting: get("hosting"),
+        data_types: get("data_types"),
+        criticality,
+    };
+    let problems = check_system(&new);
+    if !problems.is_empty() {
+        let errors = problems.into_iter().map(|p| (p.field.to_string(), p.message)).collect();
+        return list_page(&state, &page, &member, entered, errors).await;
+    }
+    match state.store.create_system(member.org.id, &new, normverk_store::unix_now()).await {
+        Ok(s) => Ok(Redirect::to(&format!("/systems/{}", s.id)).into_response()),
+        Err(StoreError::Conflict(m)) => list_page(&state, &page, &member, entered, vec![("name".into(), m)]).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A box on the dependency map.
+pub struct Node {
+    pub id: i64,
+    pub name: String,
+    pub class: Criticality,
+    pub x: u32,
+    pub y: u32,
+}
+
+#[derive(Template)]
+#[template(path = "system.html")]
+struct ShowPage<'a> {
+    page: &'a Page,
+    r: Registered,
+    names: HashMap<i64, String>,
+    candidates: Vec<(i64, String)>,
+    may_manage: bool,
+    left: Vec<Node>,
+    centre: Node,
+    right: Vec<Node>,
+    height: u32,
+    error: Option<String>,
+}
+
+impl ShowPage<'_> {
+    pub fn name(&self, id: &i64) -> &str {
+        self.names.get(id).map_or("?", String::as_str)
+    }
+}
+
+/// Box geometry: 180 wide, 36 high, 12 apart; three columns.
+const BOX_W: u32 = 180;
+const BOX_H: u32 = 36;
+const GAP: u32 = 12;
+
+async fn show_page(
+    state: &AppState,
+    page: &Page,
+    member: &Member,
+    id: i64,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    state.store.system(member.org.id, id).await?;
+    let mut all = register(state, member.org.id).await?;
+    let names: HashMap<i64, String> = all.iter().map(|r| (r.system.id, r.system.name.clone())).collect();
+    let classes: HashMap<i64, Criticality> = all.iter().map(|r| (r.system.id, r.effective.criticality)).collect();
+    let Some(pos) = all.iter().position(|r| r.system.id == id) else { return Err(PageError::NotFound) };
+    let r = all.swap_remove(pos);
+    let column = |ids: &[i64], x: u32| -> Vec<Node> {
+        ids.iter()
+            .enumerate()
+            .map(|(i, id)| Node {
+                id: *id,
+                name: names.get(id).cloned().unwrap_or_default(),
+                class: classes.get(id).copied().unwrap_or(Criticality::NotPrioritised),
+                x,
+                y: i as u32 * (BOX_H + GAP),
+            })
+            .collect()
+    };
+    let left = column(&r.needed_by, 0);
+    let right = column(&r.depends_on, 2 * (BOX_W + 60));
+    let rows = left.len().max(right.len()).max(1) as u32;
+    let height = rows * (BOX_H + GAP);
+    let centre = Node {
+        id: r.system.id,
+        name: r.system.name.clone(),
+        class: r.effective.criticality,
+        x: BOX_W + 60,
+        y: (height - BOX_H - GAP) / 2,
+    };
+    let candidates = names
+        .iter()
+        .filter(|(other, _)| **other != id && !r.depends_on.contains(other))
+        .map(|(i, n)| (*i, n.clone()))
+        .collect::<Vec<_>>();
+    let mut candidates = candidates;
+    candidates.sort_by(|a, b| a.1.cmp(&b.1));
+    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    render_status(
+        status,
+        &ShowPage {
+            page,
+            r,
+            names,
+            candidates,
+            may_manage: member.may(Action::ManageStructure),
+            left,
+            centre,
+            right,
+            height,
+            error,
+        },
+    )
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    page: Page,
+    member: Member,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    show_page(&state, &page, &member, id, None).await
+}
+
+pub async fn add_dependency(
+    State(state): State<AppState>,
+    page: Page,
+    member: Member,
+    Path(id): Path<i64>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    state.store.system(member.org.id, id).await?;
+    member.require(Action::ManageStructure)?;
+    let depends_on = fields.iter().find(|(k, _)| k == "depends_on").and_then(|(_, v)| v.parse::<i64>().ok());
+    let Some(depends_on) = depends_on else {
+        return show_page(&state, &page, &member, id, Some(page.t("sys-choose-system"))).await;
+    };
+    match state.store.add_system_dependency(member.org.id, id, depends_on, normverk_store::unix_now()).await {
+        Ok(()) => Ok(Redirect::to(&format!("/systems/{id}")).into_response()),
+        Err(StoreError::Rejected(m)) => show_page(&state, &page, &member, id, Some(m)).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn remove_dependency(
+    State(state): State<AppState>,
+    member: Member,
+    Path((id, depends_on)): Path<(i64, i64)>,
+) -> Result<Response, PageError> {
+    state.store.system(member.org.id, id).await?;
+    member.require(Action::ManageStructure)?;
+    state.store.remove_system_dependency(member.org.id, id, depends_on).await?;
+    Ok(Redirect::to(&format!("/systems/{id}")).into_response())
+}

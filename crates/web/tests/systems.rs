@@ -1,0 +1,126 @@
+//! The systems register: criticality inherited along dependencies, over the API and the pages.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::{client, engines, spawn_app};
+use normverk_core::org::{Role, Scope};
+use serde_json::{json, Value};
+
+#[tokio::test]
+async fn a_critical_systems_dependencies_inherit_its_class_with_the_path() {
+    for engine in engines() {
+        let app = spawn_app(engine).await;
+        let (org, admin) = app.org_with_member("A", "974760673", "a@a.no", &[Role::Admin]).await;
+        let (_, employee) = app.org_with_member("A", "974760673", "e@a.no", &[Role::Employee]).await;
+        let (other, _) = app.org_with_member("B", "923609016", "b@b.no", &[Role::Admin]).await;
+        let writer = app.token(&org, &[Scope::OrgWrite]).await;
+        let reader = app.token(&org, &[Scope::OrgRead]).await;
+        let c = client();
+        let url = app.url("/api/v1/systems");
+        let create = |name: &str, class: &str| {
+            let (c, url, token) = (client(), url.clone(), writer.clone());
+            let body = json!({"name": name, "criticality": class, "supplier": "DIPS AS"});
+            async move {
+                let r = c.post(&url).bearer_auth(&token).json(&body).send().await.unwrap();
+                assert_eq!(r.status(), 201);
+                r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+            }
+        };
+        let epj = create("EPJ", "critical").await;
+        let integration = create("Integrasjonsmotor", "tolerable").await;
+        let database = create("Databaseserver", "not_prioritised").await;
+        assert_eq!(
+            c.post(&url)
+                .bearer_auth(&reader)
+                .json(&json!({"name": "X", "criticality": "critical"}))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            403
+        );
+        let dup = c
+            .post(&url)
+            .bearer_auth(&writer)
+            .json(&json!({"name": "EPJ", "criticality": "serious"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(dup.status(), 409, "{engine}");
+        let bad = c
+            .post(&url)
+            .bearer_auth(&writer)
+            .json(&json!({"name": "Y", "criticality": "medium"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(bad.status(), 422);
+
+        let dep = |from: i64, to: i64| {
+            let (c, url, token) = (client(), app.url(&format!("/api/v1/systems/{from}/dependencies")), writer.clone());
+            async move { c.post(&url).bearer_auth(&token).json(&json!({"depends_on": to})).send().await.unwrap() }
+        };
+        assert_eq!(dep(epj, integration).await.status(), 200);
+        assert_eq!(dep(integration, database).await.status(), 200);
+        assert_eq!(dep(database, epj).await.status(), 200, "cycles are allowed");
+        assert_eq!(dep(epj, epj).await.status(), 422, "not on itself");
+        let theirs = app
+            .store
+            .create_system(
+                other.id,
+                &normverk_core::system::NewSystem {
+                    name: "Deres".into(),
+                    description: String::new(),
+                    owner: String::new(),
+                    supplier: String::new(),
+                    hosting: String::new(),
+                    data_types: String::new(),
+                    criticality: normverk_core::system::Criticality::Critical,
+                },
+                1,
+            )
+            .await
+            .unwrap();
+        let cross = dep(epj, theirs.id).await;
+        assert_eq!(cross.status(), 422, "not on another organisation's system");
+        assert!(app.store.system_dependencies(other.id).await.unwrap().is_empty());
+
+        let got: Value = c
+            .get(app.url(&format!("/api/v1/systems/{database}")))
+            .bearer_auth(&reader)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(got["effective_criticality"], "critical");
+        let path: Vec<&str> =
+            got["criticality_inherited_from"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+        assert_eq!(path, vec!["EPJ", "Integrasjonsmotor"]);
+
+        // The pages: the register shows the inherited class with its path; the map is drawn.
+        let list = employee.get("/systems").await;
+        assert!(list.body.contains("arvet fra EPJ → Integrasjonsmotor"), "{}", list.body);
+        assert!(!list.body.contains("Registrer system"), "employees do not register systems");
+        let page = admin.get(&format!("/systems/{database}")).await;
+        assert!(page.body.contains("<svg class=\"chart map\""));
+        assert_eq!(employee.post(&format!("/systems/{epj}/dependencies/{integration}/remove"), &[]).await.status, 403);
+        assert_eq!(admin.post(&format!("/systems/{epj}/dependencies/{integration}/remove"), &[]).await.status, 303);
+        // EPJ no longer depends on the integration engine: the engine is back to its own class,
+        // and the database inherits only that.
+        let get = |id: i64| {
+            let (c, url, token) = (client(), app.url(&format!("/api/v1/systems/{id}")), reader.clone());
+            async move { c.get(&url).bearer_auth(&token).send().await.unwrap().json::<Value>().await.unwrap() }
+        };
+        assert_eq!(get(integration).await["effective_criticality"], "tolerable");
+        let got = get(database).await;
+        assert_eq!(got["effective_criticality"], "tolerable");
+        assert_eq!(got["criticality_inherited_from"][0]["name"], "Integrasjonsmotor");
+        let form = admin.post("/systems", &[("name", "Skriver"), ("criticality", "tolerable")]).await;
+        assert_eq!(form.status, 303);
+        let bad = admin.post("/systems", &[("name", ""), ("criticality", "tolerable")]).await;
+        assert_eq!(bad.status, 422);
+    }
+}

@@ -289,6 +289,9 @@ async fn first_journey_setup_logout_login_dashboard_language() {
             ("/catalog/requirements/5.2.1.1-01", "09b-requirement"),
             ("/catalog/glossary", "09c-glossary"),
             ("/access-log", "09d-access-log"),
+            ("/systems", "09e-systems"),
+            ("/deviations", "09f-deviations"),
+            ("/dlp", "09g-message-check"),
         ] {
             b.goto(&app.url(path)).await;
             b.screenshot(&shots, name).await;
@@ -456,6 +459,29 @@ async fn assessment_journey_search_answer_evidence_freeze_chart_export() {
     assert!(b.text("#rewrite").await.contains("Påminnelse: Du har time 3. mars kl. 10.30 hos oss."));
     b.screenshot(&shots, "09-message-check").await;
     b.assert_accessible(&axe, "message check").await;
+    // Systems: a critical system depends on another, which inherits its class with the path.
+    b.goto(&app.url("/systems")).await;
+    b.fill("#name", "EPJ").await;
+    b.click("#criticality option[value=critical]").await;
+    b.click("form[action='/systems'] button[type=submit]").await;
+    b.wait_for_text("Avhengigheter").await;
+    let epj = b.current_path().await;
+    b.goto(&app.url("/systems")).await;
+    b.fill("#name", "Databaseserver").await;
+    b.click("#criticality option[value=tolerable]").await;
+    b.click("form[action='/systems'] button[type=submit]").await;
+    b.wait_for_text("Avhengigheter").await;
+    b.goto(&app.url(&epj)).await;
+    b.click("#depends_on option:nth-child(2)").await;
+    b.click("form[action$='/dependencies'] button[type=submit]").await;
+    b.wait_for_text("Fjern avhengigheten").await;
+    b.goto(&app.url("/systems")).await;
+    b.wait_for_text("arvet fra EPJ").await;
+    b.screenshot(&shots, "09a-systems").await;
+    b.assert_accessible(&axe, "systems register").await;
+    b.goto(&app.url(&epj)).await;
+    b.screenshot(&shots, "09b-system-map").await;
+    b.assert_accessible(&axe, "system with its dependency map").await;
     b.goto(&app.url("/dlp/settings")).await;
     b.fill("#neutral_name", "Fjordlegen").await;
     b.click("form[action='/dlp/settings'] button[type=submit]").await;

@@ -105,9 +105,8 @@ pub async fn create(
     }
 }
 
-/// A box on the dependency map.
+/// A box on the dependency map (the lists under the map link to each system).
 pub struct Node {
-    pub id: i64,
     pub name: String,
     pub class: Criticality,
     pub x: u32,
@@ -157,7 +156,6 @@ async fn show_page(
         ids.iter()
             .enumerate()
             .map(|(i, id)| Node {
-                id: *id,
                 name: names.get(id).cloned().unwrap_or_default(),
                 class: classes.get(id).copied().unwrap_or(Criticality::NotPrioritised),
                 x,
@@ -170,7 +168,6 @@ async fn show_page(
     let rows = left.len().max(right.len()).max(1) as u32;
     let height = rows * (BOX_H + GAP);
     let centre = Node {
-        id: r.system.id,
         name: r.system.name.clone(),
         class: r.effective.criticality,
         x: BOX_W + 60,

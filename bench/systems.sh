@@ -28,7 +28,7 @@ jar="$work/cookies"
 csrf=$(curl -s -c "$jar" "http://$ADDR/login" | sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' | head -n 1)
 curl -s -b "$jar" -c "$jar" -o /dev/null -d "csrf=$csrf&email=leder%40hf.no&password=benchmark+passord+123" "http://$ADDR/login"
 session=$(awk '$6 == "nv_session" { print $7 }' "$jar")
-curl -s -o "$work/page" -w "%{http_code} %{size_download}\n" -H "Cookie: nv_session=$session" "http://$ADDR/systems"; grep -c "System $N<" "$work/page" || { tail -5 "$work/log"; exit 1; }
+curl -s -o "$work/page" -w "%{http_code} %{size_download}\n" -H "Cookie: nv_session=$session" "http://$ADDR/systems"; grep -c "System 1<" "$work/page" || { tail -5 "$work/log"; exit 1; }
 for c in 1 10 50; do
   echo "== GET /systems (page), $c connections, $DURATION"
   wrk -t"$(( c < 2 ? 1 : 2 ))" -c"$c" -d"$DURATION" --latency -H "Cookie: nv_session=$session" "http://$ADDR/systems" | grep -E '^\s+(50|99)%|Requests/sec|Non-2xx'

@@ -122,5 +122,24 @@ async fn a_critical_systems_dependencies_inherit_its_class_with_the_path() {
         assert_eq!(form.status, 303);
         let bad = admin.post("/systems", &[("name", ""), ("criticality", "tolerable")]).await;
         assert_eq!(bad.status, 422);
+        // The register pages by 100, by name.
+        for i in 0..100 {
+            let s = normverk_core::system::NewSystem {
+                name: format!("Z-system {i:03}"),
+                description: String::new(),
+                owner: String::new(),
+                supplier: String::new(),
+                hosting: String::new(),
+                data_types: String::new(),
+                criticality: normverk_core::system::Criticality::Tolerable,
+            };
+            app.store.create_system(org.id, &s, 1).await.unwrap();
+        }
+        let first = employee.get("/systems").await;
+        assert!(
+            first.body.contains("EPJ") && first.body.contains("rel=\"next\"") && !first.body.contains("Z-system 099")
+        );
+        let second = employee.get("/systems?page=2").await;
+        assert!(second.body.contains("Z-system 099") && !second.body.contains(">EPJ<"));
     }
 }

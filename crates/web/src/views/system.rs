@@ -22,6 +22,8 @@ use std::str::FromStr;
 struct ListPage<'a> {
     page: &'a Page,
     rows: Vec<Registered>,
+    page_no: usize,
+    more: bool,
     names: HashMap<i64, String>,
     classes: &'static [Criticality],
     may_manage: bool,
@@ -43,21 +45,29 @@ impl ListPage<'_> {
     }
 }
 
+/// Systems per page of the register.
+const PAGE_SIZE: usize = 100;
+
 async fn list_page(
     state: &AppState,
     page: &Page,
     member: &Member,
+    page_no: usize,
     entered: HashMap<String, String>,
     errors: Vec<(String, String)>,
 ) -> Result<Response, PageError> {
-    let rows = register(state, member.org.id).await?;
-    let names = rows.iter().map(|r| (r.system.id, r.system.name.clone())).collect();
+    let all = register(state, member.org.id).await?;
+    let names = all.iter().map(|r| (r.system.id, r.system.name.clone())).collect();
+    let more = all.len() > page_no * PAGE_SIZE;
+    let rows: Vec<Registered> = all.into_iter().skip((page_no - 1) * PAGE_SIZE).take(PAGE_SIZE).collect();
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     render_status(
         status,
         &ListPage {
             page,
             rows,
+            page_no,
+            more,
             names,
             classes: Criticality::ALL,
             may_manage: member.may(Action::ManageStructure),
@@ -67,8 +77,21 @@ async fn list_page(
     )
 }
 
-pub async fn list(State(state): State<AppState>, page: Page, member: Member) -> Result<Response, PageError> {
-    list_page(&state, &page, &member, HashMap::new(), Vec::new()).await
+#[derive(serde::Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    page: Option<String>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    page: Page,
+    member: Member,
+    axum::extract::Query(q): axum::extract::Query<ListQuery>,
+) -> Result<Response, PageError> {
+    let page_no =
+        q.page.as_deref().and_then(|p| p.parse::<usize>().ok()).filter(|p| (1..=100_000).contains(p)).unwrap_or(1);
+    list_page(&state, &page, &member, page_no, HashMap::new(), Vec::new()).await
 }
 
 pub async fn create(
@@ -82,7 +105,7 @@ pub async fn create(
     let get = |k: &str| entered.get(k).cloned().unwrap_or_default();
     let Ok(criticality) = Criticality::from_str(&get("criticality")) else {
         let errors = vec![("criticality".to_string(), page.t("sys-choose-class"))];
-        return list_page(&state, &page, &member, entered, errors).await;
+        return list_page(&state, &page, &member, 1, entered, errors).await;
     };
     let new = NewSystem {
         name: get("name"),
@@ -96,11 +119,11 @@ pub async fn create(
     let problems = check_system(&new);
     if !problems.is_empty() {
         let errors = problems.into_iter().map(|p| (p.field.to_string(), p.message)).collect();
-        return list_page(&state, &page, &member, entered, errors).await;
+        return list_page(&state, &page, &member, 1, entered, errors).await;
     }
     match state.store.create_system(member.org.id, &new, normverk_store::unix_now()).await {
         Ok(s) => Ok(Redirect::to(&format!("/systems/{}", s.id)).into_response()),
-        Err(StoreError::Conflict(m)) => list_page(&state, &page, &member, entered, vec![("name".into(), m)]).await,
+        Err(StoreError::Conflict(m)) => list_page(&state, &page, &member, 1, entered, vec![("name".into(), m)]).await,
         Err(e) => Err(e.into()),
     }
 }

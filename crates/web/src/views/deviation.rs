@@ -345,7 +345,8 @@ async fn show_page(
         None => None,
     };
     let reporter = match d.reporter_id {
-        Some(u) => state.store.members(org_id).await?.into_iter().find(|m| m.user_id == u).map(|m| m.display_name),
+        // The reporter may have left the organisation since; their name stays on the report.
+        Some(u) => state.store.user(u).await.ok().map(|u| u.display_name),
         None => None,
     };
     let steps = state

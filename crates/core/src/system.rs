@@ -79,6 +79,31 @@ pub fn effective_criticality(systems: &[(i64, Criticality)], depends_on: &[(i64,
         .collect()
 }
 
+string_enum! {
+    /// How an emergency procedure keeps the work going (Normen 5.9).
+    ProcedureMode {
+        WithoutSystem = "without_system",
+        PartialSupport = "partial_support",
+    }
+}
+
+/// Emergency procedures are tested at least yearly (Normen 5.9).
+pub const TEST_INTERVAL_S: i64 = 365 * 86_400;
+
+/// Whether a procedure last tested at `last_test` (never: None) is due for its yearly test.
+pub fn test_overdue(last_test: Option<i64>, created_at: i64, now: i64) -> bool {
+    now - last_test.unwrap_or(created_at) > TEST_INTERVAL_S || (last_test.is_none() && now - created_at > 30 * 86_400)
+}
+
+/// Checks a maximum downtime set by management: whole hours, from 0 to a year.
+pub fn check_downtime(hours: i64) -> Result<i64, String> {
+    if (0..=8760).contains(&hours) {
+        Ok(hours)
+    } else {
+        Err("whole hours from 0 to 8760".into())
+    }
+}
+
 /// A system as registered.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -138,6 +163,17 @@ mod tests {
         assert_eq!(e[&2].inherited_from, vec![1]);
         assert_eq!(e[&1], Effective { criticality: Critical, inherited_from: vec![] });
         assert_eq!(e[&4].criticality, Serious, "depending on something does not raise one's own class");
+    }
+
+    #[test]
+    fn procedures_are_tested_yearly() {
+        let day = 86_400;
+        assert!(!test_overdue(None, 0, 10 * day), "a new procedure has a month before its first test");
+        assert!(test_overdue(None, 0, 31 * day));
+        assert!(!test_overdue(Some(100 * day), 0, 400 * day));
+        assert!(test_overdue(Some(0), 0, 366 * day));
+        assert_eq!(check_downtime(4), Ok(4));
+        assert!(check_downtime(-1).is_err() && check_downtime(9000).is_err());
     }
 
     #[test]

@@ -95,6 +95,8 @@ async fn no_route_lets_organisation_a_reach_organisation_b() {
         let b_system = app.store.create_system(b.id, &new_system("Beta-markør system"), 1).await.unwrap();
         let b_system2 = app.store.create_system(b.id, &new_system("Beta-markør database"), 1).await.unwrap();
         app.store.add_system_dependency(b.id, b_system.id, b_system2.id, 1).await.unwrap();
+        let b_procedure =
+            app.store.add_procedure(b.id, b_system.id, "Beta-markør rutine", "without_system", "", 1).await.unwrap();
         let b_measure = app.store.deviation_measures(b.id, b_deviation.id).await.unwrap()[0].id;
         let a_token = app
             .token(
@@ -117,6 +119,7 @@ async fn no_route_lets_organisation_a_reach_organisation_b() {
             "Beta-markør tiltak",
             "Beta-markør system",
             "Beta-markør database",
+            "Beta-markør rutine",
         ];
 
         let b_fields: Vec<(&str, String)> = vec![
@@ -149,6 +152,7 @@ async fn no_route_lets_organisation_a_reach_organisation_b() {
                     "id" if route.path.contains("deviations") => b_deviation.id,
                     "id" if route.path.contains("systems") => b_system.id,
                     "depends_on" => b_system2.id,
+                    "procedure_id" => b_procedure,
                     "measure_id" => b_measure,
                     // Tiles hold only hashes; the entry bundle holds B's event.
                     "*path" => {
@@ -206,6 +210,9 @@ async fn no_route_lets_organisation_a_reach_organisation_b() {
         assert_eq!(app.store.deviation_measures(b.id, b_deviation.id).await.unwrap()[0].status, "planned");
         assert_eq!(app.store.system_dependencies(b.id).await.unwrap(), vec![(b_system.id, b_system2.id)]);
         assert_eq!(app.store.systems(b.id).await.unwrap().len(), 2);
+        let procedures = app.store.procedures(b.id, None).await.unwrap();
+        assert_eq!((procedures.len(), procedures[0].last_test), (1, None));
+        assert!(app.store.downtimes(b.id).await.unwrap().is_empty());
         let units = app.store.units(b.id).await.unwrap();
         assert_eq!(units.iter().map(|u| u.id).collect::<Vec<_>>().len(), 2, "{engine}");
         assert!(units.iter().any(|u| u.id == b_child.id && u.parent_id == Some(b_unit.id)));

@@ -139,6 +139,64 @@ async fn a_critical_systems_dependencies_inherit_its_class_with_the_path() {
         assert!(
             first.body.contains("EPJ") && first.body.contains("rel=\"next\"") && !first.body.contains("Z-system 099")
         );
+        // Emergency procedures: added, overdue until tested, tested.
+        let (_, top) = app.org_with_member("A", "974760673", "topp@a.no", &[Role::TopManagement]).await;
+        assert_eq!(
+            admin
+                .post(&format!("/systems/{epj}/procedures"), &[("title", "Papirjournal"), ("mode", "without_system")])
+                .await
+                .status,
+            303
+        );
+        assert_eq!(
+            admin
+                .post(&format!("/systems/{epj}/procedures"), &[("title", ""), ("mode", "without_system")])
+                .await
+                .status,
+            422
+        );
+        let procedure = app.store.procedures(org.id, Some(epj)).await.unwrap()[0].id;
+        app.store
+            .execute_raw_for_test(&format!("UPDATE emergency_procedures SET created_at = 0 WHERE id = {procedure}"))
+            .await
+            .unwrap();
+        assert!(employee.get(&format!("/systems/{epj}")).await.body.contains("Årlig test mangler"));
+        assert!(employee.get("/systems").await.body.contains("1 beredskapsrutiner er ikke testet"));
+        let future = admin
+            .post(
+                &format!("/systems/{epj}/procedures/{procedure}/tests"),
+                &[("tested_at", "2099-01-01"), ("result", "OK")],
+            )
+            .await;
+        assert_eq!(future.status, 422);
+        let tested = admin
+            .post(
+                &format!("/systems/{epj}/procedures/{procedure}/tests"),
+                &[("tested_at", "2026-11-20"), ("result", "Fungerte, 40 min")],
+            )
+            .await;
+        assert_eq!(tested.status, 303);
+        let page = employee.get(&format!("/systems/{epj}")).await;
+        assert!(page.body.contains("Fungerte, 40 min") && !page.body.contains("Årlig test mangler"));
+        assert_eq!(
+            employee
+                .post(&format!("/systems/{epj}/procedures"), &[("title", "X"), ("mode", "without_system")])
+                .await
+                .status,
+            403
+        );
+        // Maximum downtime per class: set by top management, all or nothing.
+        assert_eq!(admin.post("/systems/downtime", &[("hours_critical", "4")]).await.status, 403);
+        let bad = top.post("/systems/downtime", &[("hours_critical", "4"), ("hours_serious", "-2")]).await;
+        assert_eq!(bad.status, 422);
+        assert!(app.store.downtimes(org.id).await.unwrap().is_empty(), "nothing half-saved");
+        assert_eq!(
+            top.post("/systems/downtime", &[("hours_critical", "4"), ("hours_serious", "24")]).await.status,
+            303
+        );
+        let mut d = app.store.downtimes(org.id).await.unwrap();
+        d.sort();
+        assert_eq!(d, vec![("critical".to_string(), 4), ("serious".to_string(), 24)]);
         let second = employee.get("/systems?page=2").await;
         assert!(second.body.contains("Z-system 099") && !second.body.contains(">EPJ<"));
     }

@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use normverk_core::org::Action;
-use normverk_core::system::{check_system, Criticality, NewSystem};
+use normverk_core::system::{check_downtime, check_system, test_overdue, Criticality, NewSystem, ProcedureMode};
 use normverk_store::StoreError;
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -21,6 +21,11 @@ use std::str::FromStr;
 #[template(path = "systems.html")]
 struct ListPage<'a> {
     page: &'a Page,
+    /// Management's maximum downtime per class, in hours.
+    downtime: HashMap<String, i64>,
+    may_set_downtime: bool,
+    /// Emergency procedures whose yearly test is overdue.
+    overdue: usize,
     rows: Vec<Registered>,
     page_no: usize,
     more: bool,
@@ -38,6 +43,10 @@ impl ListPage<'_> {
 
     pub fn value(&self, key: &str) -> &str {
         self.entered.get(key).map_or("", String::as_str)
+    }
+
+    pub fn downtime_of(&self, class: &Criticality) -> String {
+        self.downtime.get(class.as_str()).map(i64::to_string).unwrap_or_default()
     }
 
     pub fn error(&self, key: &str) -> Option<&str> {
@@ -60,11 +69,23 @@ async fn list_page(
     let names = all.iter().map(|r| (r.system.id, r.system.name.clone())).collect();
     let more = all.len() > page_no * PAGE_SIZE;
     let rows: Vec<Registered> = all.into_iter().skip((page_no - 1) * PAGE_SIZE).take(PAGE_SIZE).collect();
+    let downtime = state.store.downtimes(member.org.id).await?.into_iter().collect();
+    let now = normverk_store::unix_now();
+    let overdue = state
+        .store
+        .procedures(member.org.id, None)
+        .await?
+        .iter()
+        .filter(|p| test_overdue(p.last_test, p.created_at, now))
+        .count();
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     render_status(
         status,
         &ListPage {
             page,
+            downtime,
+            may_set_downtime: member.roles.contains(&normverk_core::org::Role::TopManagement),
+            overdue,
             rows,
             page_no,
             more,
@@ -149,6 +170,9 @@ struct ShowPage<'a> {
     right: Vec<Node>,
     height: u32,
     error: Option<String>,
+    procedures: Vec<(normverk_store::system::Procedure, bool)>,
+    modes: &'static [ProcedureMode],
+    today: String,
 }
 
 impl ShowPage<'_> {
@@ -203,6 +227,17 @@ async fn show_page(
         .collect::<Vec<_>>();
     let mut candidates = candidates;
     candidates.sort_by(|a, b| a.1.cmp(&b.1));
+    let now = normverk_store::unix_now();
+    let procedures = state
+        .store
+        .procedures(member.org.id, Some(id))
+        .await?
+        .into_iter()
+        .map(|p| {
+            let overdue = test_overdue(p.last_test, p.created_at, now);
+            (p, overdue)
+        })
+        .collect();
     let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     render_status(
         status,
@@ -217,6 +252,9 @@ async fn show_page(
             right,
             height,
             error,
+            procedures,
+            modes: ProcedureMode::ALL,
+            today: crate::deviations::today(now),
         },
     )
 }
@@ -258,5 +296,90 @@ pub async fn remove_dependency(
     state.store.system(member.org.id, id).await?;
     member.require(Action::ManageStructure)?;
     state.store.remove_system_dependency(member.org.id, id, depends_on).await?;
+    Ok(Redirect::to(&format!("/systems/{id}")).into_response())
+}
+
+/// Management sets the maximum downtime per class (Normen 5.9): top management only.
+pub async fn set_downtime(
+    State(state): State<AppState>,
+    page: Page,
+    member: Member,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    if !member.roles.contains(&normverk_core::org::Role::TopManagement) {
+        return Err(PageError::Forbidden);
+    }
+    // Every class first, so a wrong one changes nothing.
+    let mut set = Vec::new();
+    for class in Criticality::ALL {
+        let key = format!("hours_{}", class.as_str());
+        let Some((_, v)) = fields.iter().find(|(k, _)| *k == key) else { continue };
+        if v.trim().is_empty() {
+            continue;
+        }
+        match v.trim().parse::<i64>().map_err(|_| String::new()).and_then(check_downtime) {
+            Ok(h) => set.push((class, h)),
+            Err(_) => {
+                let errors = vec![(
+                    "downtime".to_string(),
+                    page.ta("sys-downtime-bad", "class", page.named("sys-class", class.as_str())),
+                )];
+                let entered: HashMap<String, String> = fields.into_iter().collect();
+                return list_page(&state, &page, &member, 1, entered, errors).await;
+            }
+        }
+    }
+    let now = normverk_store::unix_now();
+    for (class, h) in set {
+        state.store.set_downtime(member.org.id, class.as_str(), h, Some(member.viewer.user.id), now).await?;
+    }
+    Ok(Redirect::to("/systems").into_response())
+}
+
+/// Adds an emergency procedure to a system.
+pub async fn add_procedure(
+    State(state): State<AppState>,
+    page: Page,
+    member: Member,
+    Path(id): Path<i64>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    state.store.system(member.org.id, id).await?;
+    member.require(Action::ManageStructure)?;
+    let get = |k: &str| fields.iter().find(|(f, _)| f == k).map(|(_, v)| v.trim().to_string()).unwrap_or_default();
+    let (title, description) = (get("title"), get("description"));
+    let mode = ProcedureMode::from_str(&get("mode"));
+    if title.is_empty() || title.chars().count() > 200 || description.chars().count() > 20_000 || mode.is_err() {
+        return show_page(&state, &page, &member, id, Some(page.t("sys-procedure-bad"))).await;
+    }
+    let mode = mode.unwrap_or(ProcedureMode::WithoutSystem);
+    state
+        .store
+        .add_procedure(member.org.id, id, &title, mode.as_str(), &description, normverk_store::unix_now())
+        .await?;
+    Ok(Redirect::to(&format!("/systems/{id}")).into_response())
+}
+
+/// Records a test of an emergency procedure.
+pub async fn add_procedure_test(
+    State(state): State<AppState>,
+    page: Page,
+    member: Member,
+    Path((id, procedure_id)): Path<(i64, i64)>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    state.store.system(member.org.id, id).await?;
+    member.require(Action::ManageStructure)?;
+    let get = |k: &str| fields.iter().find(|(f, _)| f == k).map(|(_, v)| v.trim().to_string()).unwrap_or_default();
+    let now = normverk_store::unix_now();
+    let tested_at = super::parse_time_input(&get("tested_at")).filter(|t| *t <= now + 300);
+    let result = get("result");
+    let (Some(tested_at), false) = (tested_at, result.is_empty() || result.chars().count() > 20_000) else {
+        return show_page(&state, &page, &member, id, Some(page.t("sys-test-bad"))).await;
+    };
+    state
+        .store
+        .add_procedure_test(member.org.id, id, procedure_id, tested_at, &result, Some(member.viewer.user.id), now)
+        .await?;
     Ok(Redirect::to(&format!("/systems/{id}")).into_response())
 }

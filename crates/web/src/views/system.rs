@@ -220,12 +220,12 @@ async fn show_page(
         x: BOX_W + 60,
         y: (height - BOX_H - GAP) / 2,
     };
-    let candidates = names
+    // What it could depend on: every other system it does not depend on yet, by name.
+    let mut candidates: Vec<(i64, String)> = names
         .iter()
         .filter(|(other, _)| **other != id && !r.depends_on.contains(other))
         .map(|(i, n)| (*i, n.clone()))
-        .collect::<Vec<_>>();
-    let mut candidates = candidates;
+        .collect();
     candidates.sort_by(|a, b| a.1.cmp(&b.1));
     let now = normverk_store::unix_now();
     let procedures = state

@@ -178,6 +178,7 @@ async fn a_critical_systems_dependencies_inherit_its_class_with_the_path() {
         assert_eq!(tested.status, 303);
         let page = employee.get(&format!("/systems/{epj}")).await;
         assert!(page.body.contains("Fungerte, 40 min") && !page.body.contains("Årlig test mangler"));
+        assert!(page.body.contains("<title>EPJ – normverk</title>"), "the page title is the system's name alone");
         assert_eq!(
             employee
                 .post(&format!("/systems/{epj}/procedures"), &[("title", "X"), ("mode", "without_system")])

@@ -108,29 +108,23 @@ struct ListPage<'a> {
     page: &'a Page,
     rows: Vec<Row>,
     all: bool,
-    page_no: i64,
+    page_no: usize,
     more: bool,
-}
-
-#[derive(serde::Deserialize)]
-pub struct ListQuery {
-    #[serde(default)]
-    page: Option<String>,
 }
 
 pub async fn list(
     State(state): State<AppState>,
     page: Page,
     member: Member,
-    axum::extract::Query(q): axum::extract::Query<ListQuery>,
+    axum::extract::Query(q): axum::extract::Query<super::PageQuery>,
 ) -> Result<Response, PageError> {
     member.require(Action::ReportDeviation)?;
-    let page_no =
-        q.page.as_deref().and_then(|p| p.parse::<i64>().ok()).filter(|p| (1..=100_000).contains(p)).unwrap_or(1);
+    let page_no = q.number();
     let visible = deviations::visible(member.viewer.user.id, &member.roles);
     let now = normverk_store::unix_now();
     // One more than a page tells whether there is a next page.
-    let mut found = state.store.deviations(member.org.id, &visible, PAGE_SIZE + 1, (page_no - 1) * PAGE_SIZE).await?;
+    let mut found =
+        state.store.deviations(member.org.id, &visible, PAGE_SIZE + 1, (page_no as i64 - 1) * PAGE_SIZE).await?;
     let more = found.len() as i64 > PAGE_SIZE;
     found.truncate(PAGE_SIZE as usize);
     let rows = found.into_iter().map(|d| Row { clock: Clock::of(&d, now), d }).collect();

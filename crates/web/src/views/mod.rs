@@ -208,6 +208,19 @@ pub fn parse_time_input(s: &str) -> Option<i64> {
     civil.to_zoned(tz).ok().map(|z| z.timestamp().as_second())
 }
 
+/// `?page=N` of a paged list: 1 when absent or not a page number.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct PageQuery {
+    #[serde(default)]
+    page: Option<String>,
+}
+
+impl PageQuery {
+    pub fn number(&self) -> usize {
+        self.page.as_deref().and_then(|p| p.parse::<usize>().ok()).filter(|p| (1..=100_000).contains(p)).unwrap_or(1)
+    }
+}
+
 /// Renders a template as a page.
 pub fn render(t: &impl Template) -> Result<Response, PageError> {
     Ok(Html(t.render()?).into_response())

@@ -98,21 +98,13 @@ async fn list_page(
     )
 }
 
-#[derive(serde::Deserialize)]
-pub struct ListQuery {
-    #[serde(default)]
-    page: Option<String>,
-}
-
 pub async fn list(
     State(state): State<AppState>,
     page: Page,
     member: Member,
-    axum::extract::Query(q): axum::extract::Query<ListQuery>,
+    axum::extract::Query(q): axum::extract::Query<super::PageQuery>,
 ) -> Result<Response, PageError> {
-    let page_no =
-        q.page.as_deref().and_then(|p| p.parse::<usize>().ok()).filter(|p| (1..=100_000).contains(p)).unwrap_or(1);
-    list_page(&state, &page, &member, page_no, HashMap::new(), Vec::new()).await
+    list_page(&state, &page, &member, q.number(), HashMap::new(), Vec::new()).await
 }
 
 pub async fn create(

@@ -54,7 +54,10 @@ macro_rules! string_enum {
 pub mod access_log;
 pub mod account;
 pub mod assessment;
+pub mod asset;
 pub mod catalog;
 pub mod deviation;
+pub mod import;
 pub mod org;
+pub mod processing;
 pub mod system;

@@ -133,6 +133,8 @@ pub enum Action {
     ReportDeviation,
     /// See every deviation of the organisation (otherwise: one's own, and a manager's units').
     ReadAllDeviations,
+    /// Keep the record of processing (protokoll) and the asset inventory.
+    ManageRecords,
 }
 
 /// Whether someone holding `roles` may do `action`. Least privilege: only admins manage access;
@@ -152,6 +154,7 @@ pub fn role_permits(roles: &[Role], action: Action) -> bool {
         Action::ReadAllDeviations => {
             matches!(role, Role::SecurityLead | Role::Dpo | Role::TopManagement | Role::Auditor)
         }
+        Action::ManageRecords => matches!(role, Role::Admin | Role::SecurityLead | Role::Dpo),
     })
 }
 
@@ -159,7 +162,7 @@ pub fn role_permits(roles: &[Role], action: Action) -> bool {
 pub fn scope_permits(scopes: &[Scope], action: Action) -> bool {
     scopes.iter().any(|scope| match action {
         Action::Read => true,
-        Action::ManageStructure => matches!(scope, Scope::OrgWrite),
+        Action::ManageStructure | Action::ManageRecords => matches!(scope, Scope::OrgWrite),
         Action::Assess => matches!(scope, Scope::AssessmentWrite),
         Action::WriteAccessLog => matches!(scope, Scope::AccessLogWrite),
         Action::ReadAccessLog => matches!(scope, Scope::AccessLogRead),

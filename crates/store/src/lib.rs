@@ -14,9 +14,11 @@ mod migrate;
 pub mod access_log;
 pub mod account;
 pub mod assessment;
+pub mod asset;
 pub mod deviation;
 pub mod dlp;
 pub mod org;
+pub mod processing;
 pub mod system;
 pub mod token;
 

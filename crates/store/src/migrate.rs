@@ -56,10 +56,71 @@ const STEPS: &[Step] = &[
         sqlite_only: "",
         postgres_only: "",
     },
+    Step {
+        version: 8,
+        name: "record of processing with versions and systems; asset inventory",
+        sql: V8,
+        sqlite_only: "",
+        postgres_only: "",
+    },
 ];
 
 /// The schema version this binary writes and expects.
 pub const SCHEMA_VERSION: i64 = 7;
+
+const V8: &str = r#"
+-- The record of processing (Normen 3.1): the current entry as JSON (core::processing::Record),
+-- how many minimum fields it lacks, and every version kept whole.
+CREATE TABLE processings (
+    id {id},
+    org_id BIGINT NOT NULL REFERENCES orgs(id),
+    name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    record TEXT NOT NULL,
+    missing BIGINT NOT NULL,
+    version BIGINT NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    updated_by BIGINT REFERENCES users(id),
+    UNIQUE (org_id, name)
+);
+CREATE TABLE processing_versions (
+    org_id BIGINT NOT NULL REFERENCES orgs(id),
+    processing_id BIGINT NOT NULL REFERENCES processings(id),
+    version BIGINT NOT NULL,
+    record TEXT NOT NULL,
+    changed_by BIGINT REFERENCES users(id),
+    changed_at BIGINT NOT NULL,
+    PRIMARY KEY (processing_id, version)
+);
+-- The systems that support a processing; both of the same organisation (checked when linked).
+CREATE TABLE processing_systems (
+    org_id BIGINT NOT NULL REFERENCES orgs(id),
+    processing_id BIGINT NOT NULL REFERENCES processings(id),
+    system_id BIGINT NOT NULL REFERENCES systems(id),
+    PRIMARY KEY (processing_id, system_id)
+);
+CREATE INDEX processing_systems_system ON processing_systems(org_id, system_id);
+-- ICT equipment and software (Normen 3.2).
+CREATE TABLE assets (
+    id {id},
+    org_id BIGINT NOT NULL REFERENCES orgs(id),
+    identifier TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    model TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    location TEXT NOT NULL,
+    os TEXT NOT NULL,
+    os_version TEXT NOT NULL,
+    software TEXT NOT NULL,
+    supplier TEXT NOT NULL,
+    responsible TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    UNIQUE (org_id, identifier)
+);
+CREATE INDEX assets_org_kind ON assets(org_id, kind, identifier);
+"#;
 
 const V7: &str = r#"
 -- Information systems (Normen 5.9) with their own criticality; inherited criticality is computed.

@@ -78,6 +78,11 @@ impl Lang {
         LOCALES.try_lookup(&self.id(), key).unwrap_or_else(|| key.to_string())
     }
 
+    /// The message `key` if there is one: optional texts such as a field's hint.
+    pub fn t_opt(self, key: &str) -> Option<String> {
+        LOCALES.try_lookup(&self.id(), key)
+    }
+
     /// The message `key` with named arguments.
     pub fn t_args(self, key: &str, args: &[(&'static str, String)]) -> String {
         let args: HashMap<Cow<'static, str>, FluentValue> =

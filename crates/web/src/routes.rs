@@ -43,8 +43,8 @@ impl Routes {
 
 fn routes() -> Routes {
     use views::{
-        access_log, account, assessment, assessment_files as files, catalog, dashboard, deviation, dlp, login, org,
-        setup, system, tokens,
+        access_log, account, assessment, assessment_files as files, asset, catalog, dashboard, deviation, dlp, login,
+        org, processing, setup, system, tokens,
     };
     let upload_limit = DefaultBodyLimit::max(files::MAX_EVIDENCE_BYTES + 64 * 1024);
     Routes { router: Router::new(), table: Vec::new() }
@@ -103,6 +103,16 @@ fn routes() -> Routes {
             "/api/v1/access-events",
             post(api::access_log::append).layer(DefaultBodyLimit::max(api::access_log::MAX_BYTES)),
         )
+        .get("/api/v1/processings", api::processing::list)
+        .post("/api/v1/processings", api::processing::create)
+        .get("/api/v1/processings/{id}", api::processing::get)
+        .add("PUT", "/api/v1/processings/{id}", put(api::processing::replace))
+        .get("/api/v1/processings/{id}/versions", api::processing::versions)
+        .get("/api/v1/assets", api::asset::list)
+        .post("/api/v1/assets", api::asset::create)
+        .add("POST", "/api/v1/assets/import", post(api::asset::import).layer(upload_limit))
+        .get("/api/v1/assets/{id}", api::asset::get)
+        .add("PUT", "/api/v1/assets/{id}", put(api::asset::replace))
         .get("/api/v1/systems", api::system::list)
         .post("/api/v1/systems", api::system::create)
         .get("/api/v1/systems/{id}", api::system::get)
@@ -118,6 +128,22 @@ fn routes() -> Routes {
         .get("/log/checkpoint", api::log_read::checkpoint)
         .get("/log/tile/{*path}", api::log_read::tile)
         .get("/access-log", access_log::show)
+        .get("/processings", processing::list)
+        .post("/processings", processing::create)
+        .get("/processings/new", processing::new)
+        .get("/processings/export.xlsx", processing::export_xlsx)
+        .get("/processings/export.csv", processing::export_csv)
+        .add("POST", "/processings/import", post(processing::import).layer(upload_limit))
+        .get("/processings/{id}", processing::show)
+        .post("/processings/{id}", processing::update)
+        .get("/processings/{id}/edit", processing::edit)
+        .get("/assets", asset::list)
+        .post("/assets", asset::create)
+        .get("/assets/export.xlsx", asset::export_xlsx)
+        .get("/assets/export.csv", asset::export_csv)
+        .add("POST", "/assets/import", post(asset::import).layer(upload_limit))
+        .get("/assets/{id}", asset::show)
+        .post("/assets/{id}", asset::update)
         .get("/systems", system::list)
         .post("/systems", system::create)
         .get("/systems/{id}", system::show)

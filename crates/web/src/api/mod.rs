@@ -2,12 +2,14 @@
 
 pub mod access_log;
 pub mod assessment;
+pub mod asset;
 pub mod catalog;
 pub mod deviation;
 pub mod dlp;
 pub mod fhir_audit;
 pub mod log_read;
 pub mod org;
+pub mod processing;
 pub mod system;
 
 use crate::error::{ApiError, FieldError, Problem};
@@ -24,8 +26,8 @@ use utoipa::{Modify, OpenApi};
         description = "The JSON API of normverk. Authenticate with an API token: `Authorization: Bearer nvk_…`. \
                        A token acts for one organisation, within its scopes. Errors are RFC 9457 problem details."
     ),
-    paths(system::list, system::create, system::get, system::add_dependency, deviation::report, deviation::get, deviation::transition, dlp::scan, access_log::append, log_read::inclusion, log_read::consistency, log_read::search, log_read::event, assessment::list_rounds, assessment::get_round, assessment::list_answers, assessment::put_answer, catalog::get_catalog, catalog::search_requirements, catalog::get_requirement, org::get_org, org::list_units, org::create_unit, org::get_unit, org::delete_unit, org::list_members, org::get_member),
-    components(schemas(Problem, FieldError, system::SystemOut, system::SystemRef, system::DependencyIn, deviation::DeviationIn, deviation::DeviationOut, dlp::ScanIn, dlp::ScanOut, dlp::FindingOut, access_log::Appended, log_read::InclusionProof, log_read::ConsistencyProof, log_read::EventOut, log_read::EventProof, assessment::RoundOut, assessment::RoundDetailOut, assessment::ScoreOut, assessment::AnswerOut, assessment::AnswerIn, catalog::CatalogOut, catalog::SectionOut, catalog::RequirementOut, org::OrgOut, org::UnitOut, org::NewUnit, org::MemberOut)),
+    paths(processing::list, processing::create, processing::get, processing::replace, processing::versions, asset::list, asset::create, asset::get, asset::replace, asset::import, system::list, system::create, system::get, system::add_dependency, deviation::report, deviation::get, deviation::transition, dlp::scan, access_log::append, log_read::inclusion, log_read::consistency, log_read::search, log_read::event, assessment::list_rounds, assessment::get_round, assessment::list_answers, assessment::put_answer, catalog::get_catalog, catalog::search_requirements, catalog::get_requirement, org::get_org, org::list_units, org::create_unit, org::get_unit, org::delete_unit, org::list_members, org::get_member),
+    components(schemas(Problem, FieldError, asset::AssetOut, asset::AssetIn, asset::Imported, system::SystemOut, system::SystemRef, system::DependencyIn, deviation::DeviationIn, deviation::DeviationOut, dlp::ScanIn, dlp::ScanOut, dlp::FindingOut, access_log::Appended, log_read::InclusionProof, log_read::ConsistencyProof, log_read::EventOut, log_read::EventProof, assessment::RoundOut, assessment::RoundDetailOut, assessment::ScoreOut, assessment::AnswerOut, assessment::AnswerIn, catalog::CatalogOut, catalog::SectionOut, catalog::RequirementOut, org::OrgOut, org::UnitOut, org::NewUnit, org::MemberOut)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
     tags(
@@ -33,6 +35,8 @@ use utoipa::{Modify, OpenApi};
         (name = "assessment", description = "The organisation's self-assessment against Normen"),
         (name = "catalog", description = "The Normen requirement catalogue"),
         (name = "deviations", description = "Deviations (avvik) from report to closure, with the 72-hour clock"),
+        (name = "protokoll", description = "The record of processing (Normen 3.1, GDPR art. 30) with versions and what each entry lacks"),
+        (name = "assets", description = "The inventory of ICT equipment and software (Normen 3.2)"),
         (name = "systems", description = "Information systems, their dependencies and inherited criticality (Normen 5.9)"),
         (name = "dlp", description = "The message scanner: identity numbers and health information in SMS and e-mail"),
         (name = "org", description = "The organisation, its units and members")

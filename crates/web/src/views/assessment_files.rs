@@ -177,6 +177,22 @@ pub fn table_xlsx(
     workbook.save_to_buffer()
 }
 
+/// A table as a download: `csv` or `xlsx`, named `{stem}.{ext}`.
+pub fn table_file(
+    ext: &str,
+    columns: &[&str],
+    rows: &[&[String]],
+    widths: &[f64],
+    sheet_name: &str,
+    stem: &str,
+) -> Result<Response, PageError> {
+    if ext == "csv" {
+        return Ok(download(table_csv(columns, rows)?, "text/csv; charset=utf-8", &format!("{stem}.csv")));
+    }
+    let body = table_xlsx(columns, rows, widths, sheet_name).map_err(|e| PageError::Internal(format!("xlsx: {e}")))?;
+    Ok(download(body, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", &format!("{stem}.xlsx")))
+}
+
 /// A table as CSV for Excel: semicolons, a byte order mark, formulas defused.
 pub fn table_csv(columns: &[&str], rows: &[&[String]]) -> Result<Vec<u8>, PageError> {
     let mut out = csv::WriterBuilder::new().delimiter(b';').from_writer(Vec::new());
@@ -278,7 +294,7 @@ pub fn evidence_type(file_name: &str, content: &[u8]) -> Result<&'static str, Ev
 }
 
 /// The form's `file` field: its cleaned name and content; `Err` when the body is over the limit.
-async fn file_field(multipart: &mut Multipart) -> Result<Option<(String, Bytes)>, ()> {
+pub async fn file_field(multipart: &mut Multipart) -> Result<Option<(String, Bytes)>, ()> {
     while let Ok(Some(field)) = multipart.next_field().await {
         if field.name() == Some("file") {
             let name = clean_file_name(field.file_name().unwrap_or(""));
@@ -360,13 +376,7 @@ pub async fn download_evidence(
     Ok(resp)
 }
 
-/// A row the import could not take, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RowError {
-    pub row: usize,
-    pub field: String,
-    pub message: String,
-}
+pub use normverk_core::import::RowError;
 
 /// Reads answers from spreadsheet rows (the first row holds the headings). Every row is
 /// checked; the answers come back only when all rows are sound, so an import is all or nothing.
@@ -459,7 +469,7 @@ pub fn read_answers(
     }
 }
 
-/// The rows of an uploaded CSV (`;` or `,` separated, UTF-8) or XLSX file.
+/// The rows of an uploaded CSV (`;`, tab or `,` separated; UTF-8 or Windows-1252) or XLSX file.
 pub fn table_from_upload(file_name: &str, bytes: &[u8]) -> Result<Vec<Vec<String>>, RowError> {
     let lower = file_name.to_ascii_lowercase();
     if lower.ends_with(".xlsx") {
@@ -487,21 +497,17 @@ pub fn table_from_upload(file_name: &str, bytes: &[u8]) -> Result<Vec<Vec<String
     if !lower.ends_with(".csv") {
         return Err(RowError { row: 0, field: "".into(), message: "upload the export as .xlsx or .csv".into() });
     }
-    let bytes = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF][..]).unwrap_or(bytes);
-    if let Err(e) = std::str::from_utf8(bytes) {
-        let row = bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1;
-        return Err(RowError {
-            row,
-            field: "".into(),
-            message:
-                "the file is not UTF-8 (Excel saves Windows-1252 by default); save it as 'CSV UTF-8' and try again"
-                    .into(),
-        });
-    }
-    let first_line = bytes.split(|b| *b == b'\n').next().unwrap_or(&[]);
-    let delimiter = if first_line.contains(&b';') { b';' } else { b',' };
+    let text = normverk_core::import::decode_text(bytes);
+    let first_line = text.lines().next().unwrap_or("");
+    let delimiter = if first_line.contains(';') {
+        b';'
+    } else if first_line.contains('\t') {
+        b'\t'
+    } else {
+        b','
+    };
     let mut reader =
-        csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).from_reader(bytes);
+        csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).from_reader(text.as_bytes());
     let mut table = Vec::new();
     for (i, record) in reader.records().enumerate() {
         let record =

@@ -4,12 +4,14 @@ pub mod access_log;
 pub mod account;
 pub mod assessment;
 pub mod assessment_files;
+pub mod asset;
 pub mod catalog;
 pub mod dashboard;
 pub mod deviation;
 pub mod dlp;
 pub mod login;
 pub mod org;
+pub mod processing;
 pub mod setup;
 pub mod system;
 pub mod tokens;
@@ -161,7 +163,9 @@ impl Page {
             ("/org/units", "nav-units"),
             ("/org/members", "nav-members"),
         ];
+        items.push(("/processings", "nav-processings"));
         items.push(("/systems", "nav-systems"));
+        items.push(("/assets", "nav-assets"));
         items.push(("/deviations", "nav-deviations"));
         items.push(("/dlp", "nav-dlp"));
         if role_permits(self.roles(), Action::ReadAccessLog) {

@@ -163,6 +163,8 @@ struct ShowPage<'a> {
     height: u32,
     error: Option<String>,
     procedures: Vec<(normverk_store::system::Procedure, bool)>,
+    /// The processings of the protokoll that use the system, (id, name).
+    processings: Vec<(i64, String)>,
     modes: &'static [ProcedureMode],
     today: String,
 }
@@ -220,6 +222,7 @@ async fn show_page(
         .collect();
     candidates.sort_by(|a, b| a.1.cmp(&b.1));
     let now = normverk_store::unix_now();
+    let processings = state.store.processings_of_system(member.org.id, id).await?;
     let procedures = state
         .store
         .procedures(member.org.id, Some(id))
@@ -245,6 +248,7 @@ async fn show_page(
             height,
             error,
             procedures,
+            processings,
             modes: ProcedureMode::ALL,
             today: crate::deviations::today(now),
         },

@@ -1,0 +1,230 @@
+//! `/api/v1/assets`: the asset inventory (Normen 3.2).
+
+use crate::auth::ApiCaller;
+use crate::error::{ApiError, FieldError, Problem};
+use crate::AppState;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use normverk_core::asset::{check, read_rows, AssetKind, NewAsset};
+use normverk_core::org::Action;
+use normverk_store::asset::{Asset, AssetFilter};
+use normverk_store::StoreError;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::ApiJson;
+
+#[derive(Serialize, ToSchema)]
+pub struct AssetOut {
+    pub id: i64,
+    pub identifier: String,
+    /// computer, phone, tablet, server, network, printer, storage, app, ip_phone, medical_device, other
+    pub kind: String,
+    pub model: String,
+    pub owner: String,
+    pub location: String,
+    pub os: String,
+    pub os_version: String,
+    pub software: String,
+    pub supplier: String,
+    pub responsible: String,
+    pub updated_at: i64,
+}
+
+impl From<Asset> for AssetOut {
+    fn from(a: Asset) -> AssetOut {
+        AssetOut {
+            id: a.id,
+            identifier: a.identifier,
+            kind: a.kind,
+            model: a.model,
+            owner: a.owner,
+            location: a.location,
+            os: a.os,
+            os_version: a.os_version,
+            software: a.software,
+            supplier: a.supplier,
+            responsible: a.responsible,
+            updated_at: a.updated_at,
+        }
+    }
+}
+
+/// An asset as sent: `identifier` and `kind` are required, the rest default to blank.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssetIn {
+    pub identifier: String,
+    pub kind: String,
+    #[serde(default)]
+    pub model: String,
+    #[serde(default)]
+    pub owner: String,
+    #[serde(default)]
+    pub location: String,
+    #[serde(default)]
+    pub os: String,
+    #[serde(default)]
+    pub os_version: String,
+    #[serde(default)]
+    pub software: String,
+    #[serde(default)]
+    pub supplier: String,
+    #[serde(default)]
+    pub responsible: String,
+}
+
+impl From<AssetIn> for NewAsset {
+    fn from(a: AssetIn) -> NewAsset {
+        NewAsset {
+            identifier: a.identifier,
+            kind: a.kind,
+            model: a.model,
+            owner: a.owner,
+            location: a.location,
+            os: a.os,
+            os_version: a.os_version,
+            software: a.software,
+            supplier: a.supplier,
+            responsible: a.responsible,
+        }
+    }
+}
+
+fn checked(a: AssetIn) -> Result<NewAsset, ApiError> {
+    let a = NewAsset::from(a);
+    let problems = check(&a);
+    if problems.is_empty() {
+        Ok(a)
+    } else {
+        Err(ApiError::invalid(
+            problems.into_iter().map(|p| FieldError { field: p.field.into(), message: p.message }).collect(),
+        ))
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ListParams {
+    /// Only assets of this kind.
+    pub kind: Option<String>,
+    /// Only assets whose identifier, model, location or responsible person contains this.
+    pub q: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/assets", tag = "assets", params(ListParams),
+    responses((status = 200, body = Vec<AssetOut>, description = "the matching assets, by identifier"),
+        (status = 422, description = "an unknown kind", body = Problem, content_type = "application/problem+json")))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Query(p): Query<ListParams>,
+) -> Result<Json<Vec<AssetOut>>, ApiError> {
+    caller.require(Action::Read)?;
+    let kind = match p.kind.as_deref().filter(|k| !k.is_empty()) {
+        None => None,
+        Some(k) => {
+            Some(k.parse::<AssetKind>().map_err(|e| ApiError::field("kind", e.to_string()))?.as_str().to_string())
+        }
+    };
+    let filter = AssetFilter { kind, text: p.q.filter(|q| !q.trim().is_empty()) };
+    let all = state.store.assets(caller.org_id, &filter).await?;
+    Ok(Json(all.into_iter().map(AssetOut::from).collect()))
+}
+
+#[utoipa::path(post, path = "/api/v1/assets", tag = "assets", request_body = AssetIn,
+    responses(
+        (status = 201, body = AssetOut),
+        (status = 403, description = "the token lacks org:write", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "an asset with that identifier exists", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "invalid fields", body = Problem, content_type = "application/problem+json")))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiJson(input): ApiJson<AssetIn>,
+) -> Result<(StatusCode, Json<AssetOut>), ApiError> {
+    caller.require(Action::ManageRecords)?;
+    let a = checked(input)?;
+    let created = state.store.create_asset(caller.org_id, &a, normverk_store::unix_now()).await?;
+    Ok((StatusCode::CREATED, Json(created.into())))
+}
+
+#[utoipa::path(get, path = "/api/v1/assets/{id}", tag = "assets",
+    params(("id" = i64, Path, description = "The asset's id")),
+    responses((status = 200, body = AssetOut), (status = 404, description = "no such asset in this organisation", body = Problem, content_type = "application/problem+json")))]
+pub async fn get(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<i64>,
+) -> Result<Json<AssetOut>, ApiError> {
+    caller.require(Action::Read)?;
+    Ok(Json(state.store.asset(caller.org_id, id).await?.into()))
+}
+
+#[utoipa::path(put, path = "/api/v1/assets/{id}", tag = "assets", request_body = AssetIn,
+    params(("id" = i64, Path, description = "The asset's id")),
+    responses((status = 200, body = AssetOut),
+        (status = 404, description = "no such asset in this organisation", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "invalid fields", body = Problem, content_type = "application/problem+json")))]
+pub async fn replace(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> Result<Json<AssetOut>, ApiError> {
+    state.store.asset(caller.org_id, id).await?;
+    caller.require(Action::ManageRecords)?;
+    let input: AssetIn = serde_json::from_slice(&body).map_err(|e| {
+        let status = if e.is_data() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::BAD_REQUEST };
+        ApiError::new(status, e.to_string())
+    })?;
+    let a = checked(input)?;
+    Ok(Json(state.store.update_asset(caller.org_id, id, &a, normverk_store::unix_now()).await?.into()))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ImportParams {
+    /// The kind of rows that name none.
+    pub kind: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Imported {
+    pub created: usize,
+    pub updated: usize,
+}
+
+#[utoipa::path(post, path = "/api/v1/assets/import", tag = "assets", params(ImportParams),
+    request_body(content = String, content_type = "text/csv", description = "an inventory or MDM export: `;`, tab or `,` separated, UTF-8 or Windows-1252, headings in the first row"),
+    responses(
+        (status = 200, body = Imported, description = "all rows saved: matched by identifier and updated, or added"),
+        (status = 422, description = "nothing saved; every bad row in `errors` as `row N: column`", body = Problem, content_type = "application/problem+json")))]
+pub async fn import(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Query(p): Query<ImportParams>,
+    body: Bytes,
+) -> Result<Json<Imported>, ApiError> {
+    caller.require(Action::ManageRecords)?;
+    let default_kind = match p.kind.as_deref().filter(|k| !k.is_empty()) {
+        None => None,
+        Some(k) => Some(k.parse::<AssetKind>().map_err(|e| ApiError::field("kind", e.to_string()))?),
+    };
+    let rows = crate::views::assessment_files::table_from_upload("import.csv", &body)
+        .map_err(|e| vec![e])
+        .and_then(|t| read_rows(&t, default_kind))
+        .map_err(|errors| {
+            ApiError::invalid(
+                errors
+                    .into_iter()
+                    .map(|e| FieldError { field: format!("row {}: {}", e.row, e.field), message: e.message })
+                    .collect(),
+            )
+        })?;
+    match state.store.put_assets(caller.org_id, &rows, true, normverk_store::unix_now()).await {
+        Ok((ids, created)) => Ok(Json(Imported { created, updated: ids.len() - created })),
+        Err(StoreError::Conflict(m)) => Err(ApiError::new(StatusCode::CONFLICT, m)),
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,166 @@
+//! `/api/v1/processings`: the record of processing. An entry is one flat JSON object: the
+//! fields of the protokoll (see `core::processing::Record`), `systems` (ids of the systems it
+//! uses), and in answers `id`, `version`, `updated_at` and `missing_fields`.
+
+use crate::auth::ApiCaller;
+use crate::error::{ApiError, FieldError, Problem};
+use crate::AppState;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use normverk_core::org::Action;
+use normverk_core::processing::{check, missing_fields, Record, FIELDS};
+use normverk_store::processing::{Processing, Put, Target};
+use normverk_store::StoreError;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+/// An entry as the API gives it.
+fn out(p: &Processing, systems: &[i64]) -> Value {
+    let mut v = serde_json::to_value(&p.record).unwrap_or_else(|_| json!({}));
+    if let Some(map) = v.as_object_mut() {
+        map.insert("id".into(), json!(p.id));
+        map.insert("version".into(), json!(p.version));
+        map.insert("updated_at".into(), json!(p.updated_at));
+        map.insert("missing_fields".into(), json!(missing_fields(&p.record)));
+        map.insert("systems".into(), json!(systems));
+    }
+    v
+}
+
+/// Reads an entry: the record's fields and `systems`; anything else is refused by name.
+fn read(body: &[u8]) -> Result<(Record, Option<Vec<i64>>), ApiError> {
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("the body is not JSON: {e}")))?;
+    let Value::Object(mut map) = value else {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "send one JSON object"));
+    };
+    for key in ["id", "version", "updated_at", "missing_fields"] {
+        map.remove(key); // what a GET gave may be sent back as it is
+    }
+    let systems = match map.remove("systems") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(
+            serde_json::from_value::<Vec<i64>>(v).map_err(|_| ApiError::field("systems", "a list of system ids"))?,
+        ),
+    };
+    let mut errors = Vec::new();
+    let mut fields = Vec::new();
+    for (key, v) in map {
+        if !FIELDS.iter().any(|(f, _)| *f == key) {
+            errors.push(FieldError { field: key, message: "unknown field".into() });
+            continue;
+        }
+        match v {
+            Value::String(_) => fields.push((key, v)),
+            Value::Null => {}
+            _ => errors.push(FieldError { field: key, message: "a string".into() }),
+        }
+    }
+    let mut record = Record::default();
+    for (key, v) in fields {
+        if let Value::String(text) = v {
+            record.set(&key, text);
+        }
+    }
+    if errors.is_empty() {
+        let problems = check(&record);
+        errors.extend(problems.into_iter().map(|p| FieldError { field: p.field.into(), message: p.message }));
+    }
+    if errors.is_empty() {
+        Ok((record, systems))
+    } else {
+        Err(ApiError::invalid(errors))
+    }
+}
+
+async fn save(state: &AppState, caller: &ApiCaller, target: Target, body: &[u8]) -> Result<Value, ApiError> {
+    let (record, systems) = read(body)?;
+    let put = Put { target, missing: missing_fields(&record).len(), record, systems };
+    let now = normverk_store::unix_now();
+    let (ids, _) = match state.store.put_processings(caller.org_id, &[put], None, now).await {
+        Err(StoreError::Rejected(m)) => {
+            return Err(ApiError::field("systems", m.strip_prefix("systems: ").unwrap_or(&m).to_string()))
+        }
+        other => other?,
+    };
+    let id = ids.first().copied().unwrap_or_default();
+    one(state, caller.org_id, id).await
+}
+
+async fn one(state: &AppState, org_id: i64, id: i64) -> Result<Value, ApiError> {
+    let p = state.store.processing(org_id, id).await?;
+    let systems: Vec<i64> = state.store.systems_of_processing(org_id, id).await?.into_iter().map(|(s, _)| s).collect();
+    Ok(out(&p, &systems))
+}
+
+#[utoipa::path(get, path = "/api/v1/processings", tag = "protokoll",
+    responses((status = 200, body = Vec<serde_json::Value>, description = "every entry of the protokoll, by name, with `missing_fields`")))]
+pub async fn list(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<Vec<Value>>, ApiError> {
+    caller.require(Action::Read)?;
+    let mut systems: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (p, s) in state.store.processing_systems(caller.org_id).await? {
+        systems.entry(p).or_default().push(s);
+    }
+    let all = state.store.processings(caller.org_id).await?;
+    Ok(Json(all.iter().map(|p| out(p, systems.get(&p.id).map_or(&[], Vec::as_slice))).collect()))
+}
+
+#[utoipa::path(post, path = "/api/v1/processings", tag = "protokoll", request_body = serde_json::Value,
+    responses(
+        (status = 201, body = serde_json::Value, description = "the entry, with `id`, `version` and `missing_fields`"),
+        (status = 403, description = "the token lacks org:write", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "an entry of that name exists", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "invalid or unknown fields, or a system of another organisation", body = Problem, content_type = "application/problem+json")))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    caller.require(Action::ManageRecords)?;
+    Ok((StatusCode::CREATED, Json(save(&state, &caller, Target::New, &body).await?)))
+}
+
+#[utoipa::path(get, path = "/api/v1/processings/{id}", tag = "protokoll",
+    params(("id" = i64, Path, description = "The entry's id")),
+    responses((status = 200, body = serde_json::Value, description = "the entry"), (status = 404, description = "no such entry in this organisation", body = Problem, content_type = "application/problem+json")))]
+pub async fn get(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Action::Read)?;
+    Ok(Json(one(&state, caller.org_id, id).await?))
+}
+
+#[utoipa::path(put, path = "/api/v1/processings/{id}", tag = "protokoll", request_body = serde_json::Value,
+    params(("id" = i64, Path, description = "The entry's id")),
+    responses(
+        (status = 200, body = serde_json::Value, description = "the entry as saved; a new version when anything changed"),
+        (status = 404, description = "no such entry in this organisation", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "invalid or unknown fields", body = Problem, content_type = "application/problem+json")))]
+pub async fn replace(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    state.store.processing(caller.org_id, id).await?;
+    caller.require(Action::ManageRecords)?;
+    Ok(Json(save(&state, &caller, Target::Id(id), &body).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/processings/{id}/versions", tag = "protokoll",
+    params(("id" = i64, Path, description = "The entry's id")),
+    responses((status = 200, body = Vec<serde_json::Value>, description = "every version, newest first: `version`, `changed_by`, `changed_at`, `record`"), (status = 404, description = "no such entry in this organisation", body = Problem, content_type = "application/problem+json")))]
+pub async fn versions(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<Value>>, ApiError> {
+    state.store.processing(caller.org_id, id).await?;
+    caller.require(Action::Read)?;
+    let versions = state.store.processing_versions(caller.org_id, id).await?;
+    Ok(Json(versions.iter().map(|v| serde_json::to_value(v).unwrap_or(Value::Null)).collect()))
+}

@@ -1,0 +1,314 @@
+//! `/assets`: the inventory of ICT equipment and software (Normen 3.2), filtered by kind and
+//! text, kept by hand or imported from an inventory or MDM export.
+
+use super::assessment_files::{clean_file_name, table_file, table_from_upload, RowError};
+use super::processing::ImportPage;
+use super::{render_status, Page};
+use crate::auth::Member;
+use crate::error::PageError;
+use crate::AppState;
+use askama::Template;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use normverk_core::asset::{check, read_rows, AssetKind, NewAsset, COLUMNS};
+use normverk_core::org::Action;
+use normverk_store::asset::{Asset, AssetFilter};
+use normverk_store::processing::Saved;
+use normverk_store::StoreError;
+use std::collections::HashMap;
+
+/// Assets per page.
+const PAGE_SIZE: i64 = 100;
+
+/// `?kind=&q=&page=`: blank and unknown values mean no filter.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    q: Option<String>,
+    #[serde(flatten)]
+    page: super::PageQuery,
+}
+
+impl ListQuery {
+    fn filter(&self) -> AssetFilter {
+        AssetFilter {
+            kind: self.kind.as_deref().and_then(|k| k.parse::<AssetKind>().ok()).map(|k| k.as_str().to_string()),
+            text: self.q.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(|q| q.chars().take(200).collect()),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "assets.html")]
+struct ListPage<'a> {
+    page: &'a Page,
+    rows: Vec<Asset>,
+    counts: Vec<(String, i64)>,
+    total: i64,
+    kinds: &'static [AssetKind],
+    kind: String,
+    q: String,
+    /// This list's address with its filter, for the pager and the exports.
+    path: String,
+    query: String,
+    page_no: usize,
+    more: bool,
+    may_manage: bool,
+    entered: HashMap<String, String>,
+    errors: Vec<(String, String)>,
+}
+
+impl ListPage<'_> {
+    pub fn value(&self, key: &str) -> &str {
+        self.entered.get(key).map_or("", String::as_str)
+    }
+
+    pub fn error(&self, key: &str) -> Option<&str> {
+        self.errors.iter().find(|(k, _)| k == key).map(|(_, m)| m.as_str())
+    }
+
+    /// The editable fields but the kind (a list of its own) and software (a text area).
+    pub fn text_fields(&self) -> Vec<&'static str> {
+        COLUMNS.iter().map(|(k, _)| *k).filter(|k| !matches!(*k, "kind" | "software")).collect()
+    }
+}
+
+async fn list_page(
+    state: &AppState,
+    page: &Page,
+    member: &Member,
+    q: &ListQuery,
+    entered: HashMap<String, String>,
+    errors: Vec<(String, String)>,
+) -> Result<Response, PageError> {
+    let filter = q.filter();
+    let page_no = q.page.number();
+    let (rows, more) =
+        state.store.assets_page(member.org.id, &filter, (page_no as i64 - 1) * PAGE_SIZE, PAGE_SIZE).await?;
+    let counts = state.store.asset_counts(member.org.id).await?;
+    let total = counts.iter().map(|(_, n)| n).sum();
+    let kind = filter.kind.clone().unwrap_or_default();
+    let text = filter.text.clone().unwrap_or_default();
+    let query = serde_urlencoded::to_string([("kind", kind.as_str()), ("q", text.as_str())]).unwrap_or_default();
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    render_status(
+        status,
+        &ListPage {
+            page,
+            rows,
+            counts,
+            total,
+            kinds: AssetKind::ALL,
+            kind,
+            q: text,
+            path: format!("/assets?{query}"),
+            query,
+            page_no,
+            more,
+            may_manage: member.may(Action::ManageRecords),
+            entered,
+            errors,
+        },
+    )
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    page: Page,
+    member: Member,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, PageError> {
+    list_page(&state, &page, &member, &q, HashMap::new(), Vec::new()).await
+}
+
+fn read_form(fields: &HashMap<String, String>) -> NewAsset {
+    let get = |k: &str| fields.get(k).map(|v| v.trim().replace("\r\n", "\n")).unwrap_or_default();
+    NewAsset {
+        identifier: get("identifier"),
+        kind: get("kind"),
+        model: get("model"),
+        owner: get("owner"),
+        location: get("location"),
+        os: get("os"),
+        os_version: get("os_version"),
+        software: get("software"),
+        supplier: get("supplier"),
+        responsible: get("responsible"),
+    }
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    page: Page,
+    member: Member,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    member.require(Action::ManageRecords)?;
+    let entered: HashMap<String, String> = fields.into_iter().collect();
+    let asset = read_form(&entered);
+    let problems = check(&asset);
+    let q = ListQuery::default();
+    if !problems.is_empty() {
+        let errors = problems.into_iter().map(|p| (p.field.to_string(), p.message)).collect();
+        return list_page(&state, &page, &member, &q, entered, errors).await;
+    }
+    match state.store.create_asset(member.org.id, &asset, normverk_store::unix_now()).await {
+        Ok(a) => Ok(Redirect::to(&format!("/assets/{}", a.id)).into_response()),
+        Err(StoreError::Conflict(m)) => {
+            list_page(&state, &page, &member, &q, entered, vec![("identifier".into(), m)]).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "asset.html")]
+struct ShowPage<'a> {
+    page: &'a Page,
+    asset: Asset,
+    kinds: &'static [AssetKind],
+    may_manage: bool,
+    /// The form as entered when it was refused.
+    entered: Option<NewAsset>,
+    errors: Vec<(String, String)>,
+}
+
+impl ShowPage<'_> {
+    pub fn value(&self, key: &str) -> String {
+        match &self.entered {
+            Some(a) => a.get(key).to_string(),
+            None => NewAsset::from(&self.asset).get(key).to_string(),
+        }
+    }
+
+    pub fn error(&self, key: &str) -> Option<&str> {
+        self.errors.iter().find(|(k, _)| k == key).map(|(_, m)| m.as_str())
+    }
+
+    pub fn text_fields(&self) -> Vec<&'static str> {
+        COLUMNS.iter().map(|(k, _)| *k).filter(|k| !matches!(*k, "kind" | "software")).collect()
+    }
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    page: Page,
+    member: Member,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let asset = state.store.asset(member.org.id, id).await?;
+    let may_manage = member.may(Action::ManageRecords);
+    render_status(
+        StatusCode::OK,
+        &ShowPage { page: &page, asset, kinds: AssetKind::ALL, may_manage, entered: None, errors: Vec::new() },
+    )
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    page: Page,
+    member: Member,
+    Path(id): Path<i64>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let asset = state.store.asset(member.org.id, id).await?;
+    member.require(Action::ManageRecords)?;
+    let input = read_form(&fields.into_iter().collect());
+    let mut errors: Vec<(String, String)> =
+        check(&input).into_iter().map(|p| (p.field.to_string(), p.message)).collect();
+    if errors.is_empty() {
+        match state.store.update_asset(member.org.id, id, &input, normverk_store::unix_now()).await {
+            Ok(_) => return Ok(Redirect::to(&format!("/assets/{id}")).into_response()),
+            Err(StoreError::Conflict(m)) => errors.push(("identifier".into(), m)),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let page_data =
+        ShowPage { page: &page, asset, kinds: AssetKind::ALL, may_manage: true, entered: Some(input), errors };
+    render_status(StatusCode::UNPROCESSABLE_ENTITY, &page_data)
+}
+
+/// The inventory's spreadsheet headings: ours, the first of each column's names.
+fn headings() -> Vec<&'static str> {
+    COLUMNS.iter().map(|(_, names)| names.first().copied().unwrap_or_default()).collect()
+}
+
+async fn export(state: &AppState, member: &Member, q: &ListQuery, ext: &str) -> Result<Response, PageError> {
+    let assets = state.store.assets(member.org.id, &q.filter()).await?;
+    let rows: Vec<Vec<String>> = assets
+        .iter()
+        .map(|a| {
+            let a = NewAsset::from(a);
+            COLUMNS.iter().map(|(k, _)| a.get(k).to_string()).collect()
+        })
+        .collect();
+    let rows: Vec<&[String]> = rows.iter().map(Vec::as_slice).collect();
+    let widths = [24.0, 14.0, 20.0, 20.0, 20.0, 16.0, 14.0, 40.0, 20.0, 24.0];
+    let stem = format!("utstyr-{}", member.org.org_number);
+    table_file(ext, &headings(), &rows, &widths, "Utstyr", &stem)
+}
+
+pub async fn export_xlsx(
+    State(state): State<AppState>,
+    member: Member,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, PageError> {
+    export(&state, &member, &q, "xlsx").await
+}
+
+pub async fn export_csv(
+    State(state): State<AppState>,
+    member: Member,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, PageError> {
+    export(&state, &member, &q, "csv").await
+}
+
+/// Imports an inventory or MDM export: assets matched by identifier are updated, the rest
+/// added; a file with one bad row saves nothing. The form's `kind` is the kind of rows that
+/// name none.
+pub async fn import(
+    State(state): State<AppState>,
+    page: Page,
+    member: Member,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response, PageError> {
+    member.require(Action::ManageRecords)?;
+    let Ok(mut multipart) = multipart else {
+        return Ok(super::render_error_page(&page, StatusCode::BAD_REQUEST, None));
+    };
+    let mut default_kind = None;
+    let mut file = Ok(None);
+    while let Ok(Some(field)) = multipart.next_field().await {
+        match field.name() {
+            Some("kind") => default_kind = field.text().await.ok().and_then(|k| k.parse::<AssetKind>().ok()),
+            Some("file") => {
+                let name = clean_file_name(field.file_name().unwrap_or(""));
+                file = field.bytes().await.map(|b| Some((name, b))).map_err(|_| ());
+            }
+            _ => {}
+        }
+    }
+    let outcome = match file {
+        Err(()) => Err(vec![RowError::file("the file is too large")]),
+        Ok(None) => Err(vec![RowError::file("choose a file to import")]),
+        Ok(Some((name, bytes))) => {
+            table_from_upload(&name, &bytes).map_err(|e| vec![e]).and_then(|t| read_rows(&t, default_kind))
+        }
+    };
+    let (errors, saved) = match outcome {
+        Err(errors) => (errors, None),
+        Ok(assets) => match state.store.put_assets(member.org.id, &assets, true, normverk_store::unix_now()).await {
+            Ok((ids, created)) => (Vec::new(), Some(Saved { created, updated: ids.len() - created, unchanged: 0 })),
+            Err(StoreError::Conflict(m) | StoreError::Rejected(m)) => (vec![RowError::file(m)], None),
+            Err(e) => return Err(e.into()),
+        },
+    };
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    render_status(status, &ImportPage { page: &page, title_key: "asset-import", back: "/assets", errors, saved })
+}

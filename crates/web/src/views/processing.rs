@@ -1,0 +1,395 @@
+//! `/processings`: the record of processing (protokoll, Normen 3.1) — entries with what each
+//! still lacks, their versions, the systems they use, and the spreadsheet they go to and come
+//! from.
+
+use super::assessment_files::{file_field, table_file, table_from_upload, RowError};
+use super::{render, render_status, Page};
+use crate::auth::Member;
+use crate::error::PageError;
+use crate::AppState;
+use askama::Template;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{Multipart, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use normverk_core::org::Action;
+use normverk_core::processing::{self as core, Record, FIELDS};
+use normverk_store::processing::{Listed, Processing, Put, Saved, Target, Version};
+use normverk_store::StoreError;
+use std::collections::HashMap;
+
+/// Entries per page of the register.
+const PAGE_SIZE: i64 = 100;
+
+#[derive(Template)]
+#[template(path = "processings.html")]
+struct ListPage<'a> {
+    page: &'a Page,
+    rows: Vec<Listed>,
+    total: i64,
+    complete: i64,
+    page_no: usize,
+    more: bool,
+    may_manage: bool,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    page: Page,
+    member: Member,
+    axum::extract::Query(q): axum::extract::Query<super::PageQuery>,
+) -> Result<Response, PageError> {
+    let page_no = q.number();
+    let offset = (page_no as i64 - 1) * PAGE_SIZE;
+    let (rows, more) = state.store.processings_page(member.org.id, offset, PAGE_SIZE).await?;
+    let (total, complete) = state.store.processing_counts(member.org.id).await?;
+    render(&ListPage {
+        page: &page,
+        rows,
+        total,
+        complete,
+        page_no,
+        more,
+        may_manage: member.may(Action::ManageRecords),
+    })
+}
+
+/// One field of the form, ready to draw.
+pub struct Input {
+    pub key: &'static str,
+    /// Coded fields are chosen from a list of (code, label).
+    pub options: Vec<(&'static str, String)>,
+    /// Long text gets a text area.
+    pub long: bool,
+    /// Help under the label; empty when the label says it all.
+    pub hint: String,
+    pub value: String,
+    pub error: Option<String>,
+}
+
+/// Free-text fields that are usually more than a line.
+const LONG: &[&str] = &[
+    "controller",
+    "joint_controllers",
+    "processors",
+    "purposes",
+    "data_subjects",
+    "data_categories",
+    "recipients",
+    "transfers",
+    "retention",
+    "security_measures",
+];
+
+#[derive(Template)]
+#[template(path = "processing_form.html")]
+struct FormPage<'a> {
+    page: &'a Page,
+    /// None: a new entry.
+    id: Option<i64>,
+    inputs: Vec<Input>,
+    /// The organisation's systems, (id, name, chosen).
+    systems: Vec<(i64, String, bool)>,
+    errors: Vec<(String, String)>,
+}
+
+fn inputs(page: &Page, record: &Record, errors: &[(String, String)]) -> Vec<Input> {
+    FIELDS
+        .iter()
+        .map(|(key, _)| {
+            let options = core::codes(key)
+                .into_iter()
+                .map(|code| {
+                    let label = match *key {
+                        "legal_basis" | "special_basis" => core::display(key, code),
+                        _ => page.named(&format!("proc-{}", key.replace('_', "-")), code),
+                    };
+                    (code, label)
+                })
+                .collect();
+            Input {
+                key,
+                options,
+                long: LONG.contains(key),
+                hint: page.lang.t_opt(&format!("proc-hint-{}", key.replace('_', "-"))).unwrap_or_default(),
+                value: record.get(key).to_string(),
+                error: errors.iter().find(|(k, _)| k == key).map(|(_, m)| m.clone()),
+            }
+        })
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn form_page(
+    state: &AppState,
+    page: &Page,
+    member: &Member,
+    id: Option<i64>,
+    record: &Record,
+    chosen: &[i64],
+    errors: Vec<(String, String)>,
+) -> Result<Response, PageError> {
+    let systems =
+        state.store.systems(member.org.id).await?.into_iter().map(|s| (s.id, s.name, chosen.contains(&s.id))).collect();
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let inputs = inputs(page, record, &errors);
+    render_status(status, &FormPage { page, id, inputs, systems, errors })
+}
+
+pub async fn new(State(state): State<AppState>, page: Page, member: Member) -> Result<Response, PageError> {
+    member.require(Action::ManageRecords)?;
+    let record = Record { role: "controller".into(), ..Record::default() };
+    form_page(&state, &page, &member, None, &record, &[], Vec::new()).await
+}
+
+pub async fn edit(
+    State(state): State<AppState>,
+    page: Page,
+    member: Member,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let p = state.store.processing(member.org.id, id).await?;
+    member.require(Action::ManageRecords)?;
+    let chosen: Vec<i64> =
+        state.store.systems_of_processing(member.org.id, id).await?.into_iter().map(|(s, _)| s).collect();
+    form_page(&state, &page, &member, Some(id), &p.record, &chosen, Vec::new()).await
+}
+
+/// The posted form as a record and the chosen systems (ids that are not numbers are dropped:
+/// the store refuses ids of other organisations).
+fn read_form(fields: Vec<(String, String)>) -> (Record, Vec<i64>) {
+    let mut record = Record::default();
+    let mut systems = Vec::new();
+    for (k, v) in fields {
+        if k == "systems" {
+            systems.extend(v.parse::<i64>().ok());
+        } else if FIELDS.iter().any(|(f, _)| *f == k) {
+            record.set(&k, v.trim().replace("\r\n", "\n"));
+        }
+    }
+    (record, systems)
+}
+
+async fn save(
+    state: &AppState,
+    page: &Page,
+    member: &Member,
+    id: Option<i64>,
+    fields: Vec<(String, String)>,
+) -> Result<Response, PageError> {
+    let (record, systems) = read_form(fields);
+    let problems = core::check(&record);
+    if !problems.is_empty() {
+        let errors = problems.into_iter().map(|p| (p.field.to_string(), p.message)).collect();
+        return form_page(state, page, member, id, &record, &systems, errors).await;
+    }
+    let put = Put {
+        target: id.map_or(Target::New, Target::Id),
+        missing: core::missing_fields(&record).len(),
+        record: record.clone(),
+        systems: Some(systems.clone()),
+    };
+    let now = normverk_store::unix_now();
+    match state.store.put_processings(member.org.id, &[put], Some(member.viewer.user.id), now).await {
+        Ok((ids, _)) => {
+            Ok(Redirect::to(&format!("/processings/{}", ids.first().copied().unwrap_or_default())).into_response())
+        }
+        Err(StoreError::Conflict(m)) => {
+            form_page(state, page, member, id, &record, &systems, vec![("name".into(), m)]).await
+        }
+        Err(StoreError::Rejected(m)) => {
+            form_page(state, page, member, id, &record, &systems, vec![("systems".into(), m)]).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    page: Page,
+    member: Member,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    member.require(Action::ManageRecords)?;
+    save(&state, &page, &member, None, fields).await
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    page: Page,
+    member: Member,
+    Path(id): Path<i64>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    state.store.processing(member.org.id, id).await?;
+    member.require(Action::ManageRecords)?;
+    save(&state, &page, &member, Some(id), fields).await
+}
+
+/// A version as the history shows it: who, when, and which fields changed from the one before.
+pub struct Change {
+    pub version: Version,
+    pub changed: Vec<&'static str>,
+}
+
+#[derive(Template)]
+#[template(path = "processing.html")]
+struct ShowPage<'a> {
+    page: &'a Page,
+    p: Processing,
+    missing: Vec<&'static str>,
+    systems: Vec<(i64, String)>,
+    history: Vec<Change>,
+    may_manage: bool,
+}
+
+impl ShowPage<'_> {
+    /// A field's value as shown: coded values by name.
+    pub fn shown(&self, key: &str) -> String {
+        let value = self.p.record.get(key);
+        match key {
+            _ if value.is_empty() => String::new(),
+            "legal_basis" | "special_basis" => core::display(key, value),
+            _ if !core::codes(key).is_empty() => self.page.named(&format!("proc-{}", key.replace('_', "-")), value),
+            _ => value.to_string(),
+        }
+    }
+
+    pub fn is_missing(&self, key: &str) -> bool {
+        self.missing.contains(&key)
+    }
+
+    pub fn fields(&self) -> impl Iterator<Item = &'static str> {
+        FIELDS.iter().map(|(k, _)| *k).filter(|k| *k != "name")
+    }
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    page: Page,
+    member: Member,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let p = state.store.processing(member.org.id, id).await?;
+    let systems = state.store.systems_of_processing(member.org.id, id).await?;
+    let versions = state.store.processing_versions(member.org.id, id).await?;
+    let mut history: Vec<Change> = Vec::with_capacity(versions.len());
+    for (i, version) in versions.iter().enumerate() {
+        let changed =
+            versions.get(i + 1).map_or_else(Vec::new, |before| core::changed_fields(&before.record, &version.record));
+        history.push(Change { version: version.clone(), changed });
+    }
+    let missing = core::missing_fields(&p.record);
+    render(&ShowPage { page: &page, p, missing, systems, history, may_manage: member.may(Action::ManageRecords) })
+}
+
+/// The register as spreadsheet rows in the template's layout.
+async fn export_rows(state: &AppState, org_id: i64) -> Result<Vec<Vec<String>>, PageError> {
+    let all = state.store.processings(org_id).await?;
+    let names: HashMap<i64, String> = state.store.systems(org_id).await?.into_iter().map(|s| (s.id, s.name)).collect();
+    let mut systems: HashMap<i64, Vec<String>> = HashMap::new();
+    for (p, s) in state.store.processing_systems(org_id).await? {
+        systems.entry(p).or_default().extend(names.get(&s).cloned());
+    }
+    Ok(all.iter().map(|p| core::to_row(&p.record, systems.get(&p.id).map_or(&[], Vec::as_slice))).collect())
+}
+
+async fn export(state: &AppState, member: &Member, ext: &str) -> Result<Response, PageError> {
+    let rows = export_rows(state, member.org.id).await?;
+    let rows: Vec<&[String]> = rows.iter().map(Vec::as_slice).collect();
+    let mut widths = vec![40.0; FIELDS.len() + 1];
+    widths[0] = 30.0;
+    widths[1] = 18.0;
+    let stem = format!("protokoll-{}", member.org.org_number);
+    table_file(ext, &core::headings(), &rows, &widths, "Protokoll", &stem)
+}
+
+pub async fn export_xlsx(State(state): State<AppState>, member: Member) -> Result<Response, PageError> {
+    export(&state, &member, "xlsx").await
+}
+
+pub async fn export_csv(State(state): State<AppState>, member: Member) -> Result<Response, PageError> {
+    export(&state, &member, "csv").await
+}
+
+#[derive(Template)]
+#[template(path = "import_result.html")]
+pub struct ImportPage<'a> {
+    pub page: &'a Page,
+    pub title_key: &'static str,
+    pub back: &'static str,
+    pub errors: Vec<RowError>,
+    pub saved: Option<Saved>,
+}
+
+/// Reads an uploaded protokoll and saves it whole: entries matched by name are updated (a new
+/// version where something changed), the rest created; one bad row and nothing is saved.
+pub async fn import(
+    State(state): State<AppState>,
+    page: Page,
+    member: Member,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response, PageError> {
+    member.require(Action::ManageRecords)?;
+    let Ok(mut multipart) = multipart else {
+        return Ok(super::render_error_page(&page, StatusCode::BAD_REQUEST, None));
+    };
+    let outcome = match file_field(&mut multipart).await {
+        Err(()) => Err(vec![RowError::file("the file is too large")]),
+        Ok(None) => Err(vec![RowError::file("choose a file to import")]),
+        Ok(Some((name, bytes))) => match table_from_upload(&name, &bytes) {
+            Err(e) => Err(vec![e]),
+            Ok(table) => read_import(&state, member.org.id, &table).await?,
+        },
+    };
+    let (errors, saved) = match outcome {
+        Err(errors) => (errors, None),
+        Ok(puts) => {
+            let now = normverk_store::unix_now();
+            match state.store.put_processings(member.org.id, &puts, Some(member.viewer.user.id), now).await {
+                Ok((_, saved)) => (Vec::new(), Some(saved)),
+                Err(StoreError::Conflict(m) | StoreError::Rejected(m)) => (vec![RowError::file(m)], None),
+                Err(e) => return Err(e.into()),
+            }
+        }
+    };
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    render_status(status, &ImportPage { page: &page, title_key: "proc-import", back: "/processings", errors, saved })
+}
+
+/// The rows of an import as saves, systems named in a row resolved to the organisation's.
+pub async fn read_import(
+    state: &AppState,
+    org_id: i64,
+    table: &[Vec<String>],
+) -> Result<Result<Vec<Put>, Vec<RowError>>, PageError> {
+    let rows = match core::read_rows(table) {
+        Ok(rows) => rows,
+        Err(errors) => return Ok(Err(errors)),
+    };
+    let systems: HashMap<String, i64> =
+        state.store.systems(org_id).await?.into_iter().map(|s| (s.name.to_lowercase(), s.id)).collect();
+    let mut errors = Vec::new();
+    let mut puts = Vec::with_capacity(rows.len());
+    for (line, record, names) in rows {
+        let mut ids = Vec::new();
+        for name in names.iter().flatten() {
+            match systems.get(&name.to_lowercase()) {
+                Some(id) => ids.push(*id),
+                None => errors.push(RowError {
+                    row: line,
+                    field: core::SYSTEMS_HEADING.into(),
+                    message: format!("no system named '{name}'; register it first"),
+                }),
+            }
+        }
+        puts.push(Put {
+            target: Target::ByName,
+            missing: core::missing_fields(&record).len(),
+            record,
+            systems: names.is_some().then_some(ids),
+        });
+    }
+    Ok(if errors.is_empty() { Ok(puts) } else { Err(errors) })
+}

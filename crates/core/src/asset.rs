@@ -172,6 +172,13 @@ pub fn check(a: &NewAsset) -> Vec<Problem> {
 pub fn read_rows(table: &[Vec<String>], default_kind: Option<AssetKind>) -> Result<Vec<NewAsset>, Vec<RowError>> {
     let Some(heading) = table.first() else { return Err(vec![RowError::file("the file is empty")]) };
     let mapped = crate::import::map_headings(heading, COLUMNS, &["identifier"])?;
+    if default_kind.is_none() && !mapped.contains(&Some("kind")) {
+        return Err(vec![RowError {
+            row: 1,
+            field: "Type".into(),
+            message: "the column is missing: add it, or choose the kind of the rows".into(),
+        }]);
+    }
     let heading_of = |field: &str| {
         mapped
             .iter()

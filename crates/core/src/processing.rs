@@ -246,9 +246,13 @@ pub fn to_row(r: &Record, systems: &[String]) -> Vec<String> {
 
 /// Reads entries from spreadsheet rows (the first holds the headings, in the layout
 /// [`headings`] gives, by the Norwegian heading or the field name). Every row is checked and
-/// every problem listed; names must be unique in the file. Each entry comes with the system
-/// names its row gave (None when the file has no systems column).
-pub fn read_rows(table: &[Vec<String>]) -> Result<Vec<(usize, Record, Option<Vec<String>>)>, Vec<RowError>> {
+/// every problem listed; names must be unique in the file. Each entry comes with the ids of the
+/// systems its row named, looked up in `systems` (lower-case name → id); None when the file has
+/// no systems column.
+pub fn read_rows(
+    table: &[Vec<String>],
+    systems: &std::collections::HashMap<String, i64>,
+) -> Result<Vec<(usize, Record, Option<Vec<i64>>)>, Vec<RowError>> {
     let Some(heading) = table.first() else { return Err(vec![RowError::file("the file is empty")]) };
     let columns: Vec<(&'static str, Vec<&str>)> =
         FIELDS.iter().map(|(f, h)| (*f, vec![*h, *f])).chain([("systems", vec![SYSTEMS_HEADING, "systems"])]).collect();
@@ -256,19 +260,30 @@ pub fn read_rows(table: &[Vec<String>]) -> Result<Vec<(usize, Record, Option<Vec
     let mapped = crate::import::map_headings(heading, &columns, &["name"])?;
     let heading_of = |f: &str| FIELDS.iter().find(|(k, _)| *k == f).map_or(SYSTEMS_HEADING, |(_, h)| *h);
     let mut errors = Vec::new();
-    let mut out: Vec<(usize, Record, Option<Vec<String>>)> = Vec::new();
+    let mut out: Vec<(usize, Record, Option<Vec<i64>>)> = Vec::new();
     for (i, row) in table.iter().enumerate().skip(1) {
         let line = i + 1;
         if crate::import::blank(row) {
             continue;
         }
         let mut record = Record { role: ProcessingRole::Controller.as_str().into(), ..Record::default() };
-        let mut systems = mapped.contains(&Some("systems")).then(Vec::new);
+        let mut ids = mapped.contains(&Some("systems")).then(Vec::new);
         for (cell, field) in row.iter().zip(&mapped) {
             let Some(field) = field else { continue };
             let value = cell.trim().to_string();
             if *field == "systems" {
-                systems = Some(value.split(';').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect());
+                let mut found = Vec::new();
+                for name in value.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+                    match systems.get(&name.to_lowercase()) {
+                        Some(id) => found.push(*id),
+                        None => errors.push(RowError {
+                            row: line,
+                            field: SYSTEMS_HEADING.into(),
+                            message: format!("no system named '{name}'; register it first"),
+                        }),
+                    }
+                }
+                ids = Some(found);
             } else if codes(field).is_empty() {
                 record.set(field, value);
             } else if *field == "role" && value.is_empty() {
@@ -294,7 +309,7 @@ pub fn read_rows(table: &[Vec<String>]) -> Result<Vec<(usize, Record, Option<Vec
                 message: format!("the same processing as row {first}"),
             });
         }
-        out.push((line, record, systems));
+        out.push((line, record, ids));
     }
     if errors.is_empty() {
         Ok(out)
@@ -380,8 +395,11 @@ mod tests {
         let r = complete();
         let heading: Vec<String> = headings().iter().map(|h| h.to_string()).collect();
         let table = vec![heading, to_row(&r, &["EPJ".into(), "Lab".into()])];
-        let read = read_rows(&table).unwrap();
-        assert_eq!(read, vec![(2, r, Some(vec!["EPJ".to_string(), "Lab".to_string()]))]);
+        let systems = [("epj".to_string(), 7), ("lab".to_string(), 9)].into_iter().collect();
+        let read = read_rows(&table, &systems).unwrap();
+        assert_eq!(read, vec![(2, r, Some(vec![7, 9]))]);
+        let errors = read_rows(&[table[0].clone(), to_row(&complete(), &["Røntgen".into()])], &systems).unwrap_err();
+        assert_eq!((errors[0].row, errors[0].field.as_str()), (2, SYSTEMS_HEADING));
     }
 
     #[test]
@@ -389,15 +407,18 @@ mod tests {
         let t = |rows: &[&[&str]]| {
             rows.iter().map(|r| r.iter().map(|c| c.to_string()).collect()).collect::<Vec<Vec<String>>>()
         };
-        let errors = read_rows(&t(&[&["Formål", "Farge"]])).unwrap_err();
+        let errors = read_rows(&t(&[&["Formål", "Farge"]]), &Default::default()).unwrap_err();
         assert_eq!(errors.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), vec!["Farge", "Behandling"]);
-        let errors = read_rows(&t(&[
-            &["Behandling", "Behandlingsgrunnlag (art. 6)", "DPIA"],
-            &["Lønn", "b", "Ja"],
-            &["", "", ""],
-            &["", "c", ""],
-            &["lønn", "x", ""],
-        ]))
+        let errors = read_rows(
+            &t(&[
+                &["Behandling", "Behandlingsgrunnlag (art. 6)", "DPIA"],
+                &["Lønn", "b", "Ja"],
+                &["", "", ""],
+                &["", "c", ""],
+                &["lønn", "x", ""],
+            ]),
+            &Default::default(),
+        )
         .unwrap_err();
         let got: Vec<(usize, &str)> = errors.iter().map(|e| (e.row, e.field.as_str())).collect();
         assert_eq!(

@@ -364,32 +364,16 @@ pub async fn read_import(
     org_id: i64,
     table: &[Vec<String>],
 ) -> Result<Result<Vec<Put>, Vec<RowError>>, PageError> {
-    let rows = match core::read_rows(table) {
-        Ok(rows) => rows,
-        Err(errors) => return Ok(Err(errors)),
-    };
     let systems: HashMap<String, i64> =
         state.store.systems(org_id).await?.into_iter().map(|s| (s.name.to_lowercase(), s.id)).collect();
-    let mut errors = Vec::new();
-    let mut puts = Vec::with_capacity(rows.len());
-    for (line, record, names) in rows {
-        let mut ids = Vec::new();
-        for name in names.iter().flatten() {
-            match systems.get(&name.to_lowercase()) {
-                Some(id) => ids.push(*id),
-                None => errors.push(RowError {
-                    row: line,
-                    field: core::SYSTEMS_HEADING.into(),
-                    message: format!("no system named '{name}'; register it first"),
-                }),
-            }
-        }
-        puts.push(Put {
-            target: Target::ByName,
-            missing: core::missing_fields(&record).len(),
-            record,
-            systems: names.is_some().then_some(ids),
-        });
-    }
-    Ok(if errors.is_empty() { Ok(puts) } else { Err(errors) })
+    Ok(core::read_rows(table, &systems).map(|rows| {
+        rows.into_iter()
+            .map(|(_, record, systems)| Put {
+                target: Target::ByName,
+                missing: core::missing_fields(&record).len(),
+                record,
+                systems,
+            })
+            .collect()
+    }))
 }

@@ -98,6 +98,40 @@ async fn no_route_lets_organisation_a_reach_organisation_b() {
         let b_procedure =
             app.store.add_procedure(b.id, b_system.id, "Beta-markør rutine", "without_system", "", 1).await.unwrap();
         let b_measure = app.store.deviation_measures(b.id, b_deviation.id).await.unwrap()[0].id;
+        let b_processing = app
+            .store
+            .put_processings(
+                b.id,
+                &[normverk_store::processing::Put {
+                    target: normverk_store::processing::Target::New,
+                    record: normverk_core::processing::Record {
+                        name: "Beta-markør behandling".into(),
+                        role: "controller".into(),
+                        ..Default::default()
+                    },
+                    missing: 12,
+                    systems: Some(vec![b_system.id]),
+                }],
+                None,
+                1,
+            )
+            .await
+            .unwrap()
+            .0[0];
+        let b_asset = app
+            .store
+            .create_asset(
+                b.id,
+                &normverk_core::asset::NewAsset {
+                    identifier: "Beta-markør utstyr".into(),
+                    kind: "server".into(),
+                    ..Default::default()
+                },
+                1,
+            )
+            .await
+            .unwrap()
+            .id;
         let a_token = app
             .token(
                 &a,
@@ -120,6 +154,8 @@ async fn no_route_lets_organisation_a_reach_organisation_b() {
             "Beta-markør system",
             "Beta-markør database",
             "Beta-markør rutine",
+            "Beta-markør behandling",
+            "Beta-markør utstyr",
         ];
 
         let b_fields: Vec<(&str, String)> = vec![
@@ -151,6 +187,8 @@ async fn no_route_lets_organisation_a_reach_organisation_b() {
                     "index" => i64::try_from(b_index).unwrap(),
                     "id" if route.path.contains("deviations") => b_deviation.id,
                     "id" if route.path.contains("systems") => b_system.id,
+                    "id" if route.path.contains("processings") => b_processing,
+                    "id" if route.path.contains("assets") => b_asset,
                     "depends_on" => b_system2.id,
                     "procedure_id" => b_procedure,
                     "measure_id" => b_measure,

@@ -290,6 +290,8 @@ async fn first_journey_setup_logout_login_dashboard_language() {
             ("/catalog/glossary", "09c-glossary"),
             ("/access-log", "09d-access-log"),
             ("/systems", "09e-systems"),
+            ("/processings", "09h-processings"),
+            ("/assets", "09i-assets"),
             ("/deviations", "09f-deviations"),
             ("/dlp", "09g-message-check"),
         ] {
@@ -482,6 +484,52 @@ async fn assessment_journey_search_answer_evidence_freeze_chart_export() {
     b.goto(&app.url(&epj)).await;
     b.screenshot(&shots, "09b-system-map").await;
     b.assert_accessible(&axe, "system with its dependency map").await;
+    // The protokoll: a processing that uses EPJ, what it lacks shown, exported as XLSX and
+    // the downloaded file read back.
+    let epj_id = epj.rsplit('/').next().unwrap().to_string();
+    b.goto(&app.url("/processings/new")).await;
+    b.fill("#name", "Pasientbehandling").await;
+    b.fill("#purposes", "Helsehjelp til listepasienter").await;
+    b.click("#legal_basis option[value=c]").await;
+    b.click(&format!("#systems option[value='{epj_id}']")).await;
+    b.assert_accessible(&axe, "new processing").await;
+    b.click("form[action='/processings'] button[type=submit]").await;
+    b.wait_for_text("Dette mangler av minimumsinnholdet").await;
+    let source = b.page_source().await;
+    assert!(source.contains("Planlagt sletting") && source.contains(&format!("href=\"/systems/{epj_id}\"")));
+    b.screenshot(&shots, "09c-processing").await;
+    b.assert_accessible(&axe, "processing with what it lacks").await;
+    b.goto(&app.url("/processings")).await;
+    b.wait_for_text("Mangler").await;
+    b.assert_accessible(&axe, "protokoll").await;
+    b.click("a[href='/processings/export.xlsx']").await;
+    let mut file = None;
+    for _ in 0..100 {
+        file = std::fs::read_dir(downloads.path()).unwrap().flatten().map(|e| e.path()).find(|p| {
+            p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("protokoll-"))
+                && p.extension().is_some_and(|x| x == "xlsx")
+        });
+        if file.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let file = file.expect("the protokoll was downloaded");
+    let table = normverk_web::read_table_for_tests("protokoll.xlsx", &std::fs::read(&file).unwrap());
+    assert_eq!(table.len(), 2, "{table:?}");
+    assert_eq!((table[0][0].as_str(), table[1][0].as_str()), ("Behandling", "Pasientbehandling"));
+    assert!(table[1].contains(&"6 (1) c – rettslig forpliktelse".to_string()));
+    assert_eq!(table[1].last().map(String::as_str), Some("EPJ"));
+    b.goto(&app.url("/assets")).await;
+    b.fill("#identifier", "PC-0142").await;
+    b.click("#kind option[value=computer]").await;
+    b.click("form[action='/assets'][method=post] button[type=submit]").await;
+    b.wait_for_text("endret ").await;
+    b.assert_accessible(&axe, "asset").await;
+    b.goto(&app.url("/assets")).await;
+    b.wait_for_text("PC-0142").await;
+    b.screenshot(&shots, "09d-assets").await;
+    b.assert_accessible(&axe, "assets").await;
     b.goto(&app.url("/dlp/settings")).await;
     b.fill("#neutral_name", "Fjordlegen").await;
     b.click("form[action='/dlp/settings'] button[type=submit]").await;

@@ -174,8 +174,7 @@ async fn the_protokoll_pages_edit_export_and_import_all_or_nothing() {
         bad.extend_from_slice(b"Timebok;Avtaler;samtykke;EPJ\njournalf\xf8ring;x;c;\nRegnskap;x;c;Ukjent\n");
         let refused = dpo.upload("/processings/import", "excel.csv", bad, true).await;
         assert_eq!(refused.status, 422);
-        for needle in ["Behandlingsgrunnlag (art. 6)", "same processing as row 2", "no system named &#39;Ukjent&#39;"]
-        {
+        for needle in ["Behandlingsgrunnlag (art. 6)", "same processing as row 2", "no system named &#39;Ukjent&#39;"] {
             assert!(refused.body.contains(needle), "{needle}: {}", refused.body);
         }
         assert_eq!(app.store.processing_counts(org.id).await.unwrap().0, 1, "nothing half-imported");
@@ -186,7 +185,12 @@ async fn the_protokoll_pages_edit_export_and_import_all_or_nothing() {
         assert_eq!(ok.status, 200, "{}", ok.body);
         let (_, _, csv) = dpo.download("/processings/export.csv").await;
         let csv = String::from_utf8(csv).unwrap();
-        assert!(csv.contains("Journalføring;Behandlingsansvarlig;;;;;Helsehjelp – pasienter;6 (1) c – rettslig forpliktelse"), "{csv}");
+        assert!(
+            csv.contains(
+                "Journalføring;Behandlingsansvarlig;;;;;Helsehjelp – pasienter;6 (1) c – rettslig forpliktelse"
+            ),
+            "{csv}"
+        );
         assert!(csv.contains("EPJ; Lab"));
         assert!(
             employee.upload("/processings/import", "excel.csv", b"Behandling\nA\n".to_vec(), true).await.status == 403

@@ -66,7 +66,7 @@ const STEPS: &[Step] = &[
 ];
 
 /// The schema version this binary writes and expects.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = STEPS[STEPS.len() - 1].version;
 
 const V8: &str = r#"
 -- The record of processing (Normen 3.1): the current entry as JSON (core::processing::Record),

@@ -43,8 +43,11 @@ async fn main() {
                 dpia: if i % 3 == 0 { String::new() } else { "done".into() },
                 ..Record::default()
             };
-            let linked =
-                if systems.is_empty() { Vec::new() } else { (0..3).map(|k| systems[(i * 7 + k * 13) % systems.len()]).collect() };
+            let linked = if systems.is_empty() {
+                Vec::new()
+            } else {
+                (0..3).map(|k| systems[(i * 7 + k * 13) % systems.len()]).collect()
+            };
             Put { target: Target::ByName, missing: missing_fields(&record).len(), record, systems: Some(linked) }
         })
         .collect();
@@ -67,7 +70,7 @@ async fn main() {
         })
         .collect();
     let started = Instant::now();
-    store.put_assets(org, &rows, true, 1).await.unwrap();
+    store.import_assets(org, &rows, 1).await.unwrap();
     println!("{assets} assets saved in one transaction in {:.2?}", started.elapsed());
     store.close().await;
 }

@@ -3,6 +3,7 @@
 use crate::db::{read, write_tx, Store, StoreError, StoreResult};
 use normverk_core::processing::Record;
 use serde::Serialize;
+use std::collections::{HashMap, HashSet};
 
 /// An entry as listed: no record body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -88,29 +89,45 @@ impl Store {
             encoded.push(encode(&p.record)?);
         }
         let out = write_tx!(self, |tx| {
+            // What the organisation has, read once: its systems, its entries by name, their links.
+            let known: HashSet<i64> = sqlx::query_scalar::<_, i64>("SELECT id FROM systems WHERE org_id = $1")
+                .bind(org_id)
+                .fetch_all(&mut *tx)
+                .await?
+                .into_iter()
+                .collect();
+            let mut by_name: HashMap<String, i64> =
+                sqlx::query_as::<_, (i64, String)>("SELECT id, name FROM processings WHERE org_id = $1")
+                    .bind(org_id)
+                    .fetch_all(&mut *tx)
+                    .await?
+                    .into_iter()
+                    .map(|(id, name)| (name.to_lowercase(), id))
+                    .collect();
+            let mut links: HashMap<i64, Vec<i64>> = HashMap::new();
+            for (p, s) in sqlx::query_as::<_, (i64, i64)>(
+                "SELECT processing_id, system_id FROM processing_systems WHERE org_id = $1 ORDER BY system_id",
+            )
+            .bind(org_id)
+            .fetch_all(&mut *tx)
+            .await?
+            {
+                links.entry(p).or_default().push(s);
+            }
             let mut ids = Vec::with_capacity(puts.len());
             let mut saved = Saved::default();
             for (p, json) in puts.iter().zip(&encoded) {
                 let name = p.record.name.trim();
-                let existing: Option<(i64, i64, String)> =
-                    match p.target {
-                        Target::New => None,
-                        Target::Id(id) => Some(
-                            sqlx::query_as("SELECT id, version, record FROM processings WHERE org_id = $1 AND id = $2")
-                                .bind(org_id)
-                                .bind(id)
-                                .fetch_one(&mut *tx)
-                                .await?,
-                        ),
-                        Target::ByName => sqlx::query_as(
-                            "SELECT id, version, record FROM processings WHERE org_id = $1 AND LOWER(name) = LOWER($2)",
-                        )
-                        .bind(org_id)
-                        .bind(name)
-                        .fetch_optional(&mut *tx)
-                        .await?,
-                    };
-                let (id, version, record_changed, created) = match existing {
+                let existing_id = match p.target {
+                    Target::New => None,
+                    Target::Id(id) => Some(id),
+                    Target::ByName => by_name.get(&name.to_lowercase()).copied(),
+                };
+                let conflict = |e: sqlx::Error| match StoreError::from(e) {
+                    StoreError::Conflict(_) => StoreError::Conflict(format!("a processing named '{name}' exists")),
+                    other => other,
+                };
+                let (id, version, created, changed) = match existing_id {
                     None => {
                         let id: i64 = sqlx::query_scalar(
                             "INSERT INTO processings (org_id, name, role, record, missing, version, created_at, updated_at, updated_by) \
@@ -125,14 +142,16 @@ impl Store {
                         .bind(by)
                         .fetch_one(&mut *tx)
                         .await
-                        .map_err(|e| match StoreError::from(e) {
-                            StoreError::Conflict(_) => StoreError::Conflict(format!("a processing named '{name}' exists")),
-                            other => other,
-                        })?;
-                        saved.created += 1;
+                        .map_err(conflict)?;
                         (id, 1, true, true)
                     }
-                    Some((id, version, old)) => {
+                    Some(id) => {
+                        let (version, old): (i64, String) =
+                            sqlx::query_as("SELECT version, record FROM processings WHERE org_id = $1 AND id = $2")
+                                .bind(org_id)
+                                .bind(id)
+                                .fetch_one(&mut *tx)
+                                .await?;
                         let changed = old != *json;
                         if changed {
                             sqlx::query(
@@ -150,62 +169,13 @@ impl Store {
                             .bind(by)
                             .execute(&mut *tx)
                             .await
-                            .map_err(|e| match StoreError::from(e) {
-                                StoreError::Conflict(_) => {
-                                    StoreError::Conflict(format!("a processing named '{name}' exists"))
-                                }
-                                other => other,
-                            })?;
+                            .map_err(conflict)?;
                         }
-                        (id, if changed { version + 1 } else { version }, changed, false)
+                        (id, if changed { version + 1 } else { version }, false, changed)
                     }
                 };
-                let mut systems_changed = false;
-                if let Some(systems) = &p.systems {
-                    let mut wanted = systems.clone();
-                    wanted.sort_unstable();
-                    wanted.dedup();
-                    let mut have: Vec<i64> = sqlx::query_scalar(
-                        "SELECT system_id FROM processing_systems WHERE org_id = $1 AND processing_id = $2 ORDER BY system_id",
-                    )
-                    .bind(org_id)
-                    .bind(id)
-                    .fetch_all(&mut *tx)
-                    .await?;
-                    have.sort_unstable();
-                    if have != wanted {
-                        systems_changed = true;
-                        for system_id in &wanted {
-                            let found: Option<i64> =
-                                sqlx::query_scalar("SELECT id FROM systems WHERE org_id = $1 AND id = $2")
-                                    .bind(org_id)
-                                    .bind(system_id)
-                                    .fetch_optional(&mut *tx)
-                                    .await?;
-                            if found.is_none() {
-                                return Err(StoreError::Rejected(format!(
-                                    "systems: no system {system_id} in this organisation"
-                                )));
-                            }
-                        }
-                        sqlx::query("DELETE FROM processing_systems WHERE org_id = $1 AND processing_id = $2")
-                            .bind(org_id)
-                            .bind(id)
-                            .execute(&mut *tx)
-                            .await?;
-                        for system_id in &wanted {
-                            sqlx::query(
-                                "INSERT INTO processing_systems (org_id, processing_id, system_id) VALUES ($1, $2, $3)",
-                            )
-                            .bind(org_id)
-                            .bind(id)
-                            .bind(system_id)
-                            .execute(&mut *tx)
-                            .await?;
-                        }
-                    }
-                }
-                if record_changed {
+                by_name.insert(name.to_lowercase(), id);
+                if changed {
                     sqlx::query(
                         "INSERT INTO processing_versions (org_id, processing_id, version, record, changed_by, changed_at) \
                          VALUES ($1, $2, $3, $4, $5, $6)",
@@ -218,10 +188,39 @@ impl Store {
                     .bind(now)
                     .execute(&mut *tx)
                     .await?;
-                    if !created {
-                        saved.updated += 1;
+                }
+                let mut relinked = false;
+                if let Some(systems) = &p.systems {
+                    let mut wanted = systems.clone();
+                    wanted.sort_unstable();
+                    wanted.dedup();
+                    if links.get(&id).map_or(&[][..], Vec::as_slice) != wanted.as_slice() {
+                        if let Some(unknown) = wanted.iter().find(|s| !known.contains(s)) {
+                            return Err(StoreError::Rejected(format!(
+                                "systems: no system {unknown} in this organisation"
+                            )));
+                        }
+                        sqlx::query("DELETE FROM processing_systems WHERE org_id = $1 AND processing_id = $2")
+                            .bind(org_id)
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await?;
+                        if !wanted.is_empty() {
+                            let mut insert = sqlx::QueryBuilder::new(
+                                "INSERT INTO processing_systems (org_id, processing_id, system_id) ",
+                            );
+                            insert.push_values(&wanted, |mut row, system_id| {
+                                row.push_bind(org_id).push_bind(id).push_bind(*system_id);
+                            });
+                            insert.build().execute(&mut *tx).await?;
+                        }
+                        links.insert(id, wanted);
+                        relinked = true;
                     }
-                } else if systems_changed {
+                }
+                if created {
+                    saved.created += 1;
+                } else if changed || relinked {
                     saved.updated += 1;
                 } else {
                     saved.unchanged += 1;

@@ -222,8 +222,8 @@ pub async fn import(
                     .collect(),
             )
         })?;
-    match state.store.put_assets(caller.org_id, &rows, true, normverk_store::unix_now()).await {
-        Ok((ids, created)) => Ok(Json(Imported { created, updated: ids.len() - created })),
+    match state.store.import_assets(caller.org_id, &rows, normverk_store::unix_now()).await {
+        Ok((created, updated)) => Ok(Json(Imported { created, updated })),
         Err(StoreError::Conflict(m)) => Err(ApiError::new(StatusCode::CONFLICT, m)),
         Err(e) => Err(e.into()),
     }

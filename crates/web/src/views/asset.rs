@@ -303,8 +303,8 @@ pub async fn import(
     };
     let (errors, saved) = match outcome {
         Err(errors) => (errors, None),
-        Ok(assets) => match state.store.put_assets(member.org.id, &assets, true, normverk_store::unix_now()).await {
-            Ok((ids, created)) => (Vec::new(), Some(Saved { created, updated: ids.len() - created, unchanged: 0 })),
+        Ok(assets) => match state.store.import_assets(member.org.id, &assets, normverk_store::unix_now()).await {
+            Ok((created, updated)) => (Vec::new(), Some(Saved { created, updated, unchanged: 0 })),
             Err(StoreError::Conflict(m) | StoreError::Rejected(m)) => (vec![RowError::file(m)], None),
             Err(e) => return Err(e.into()),
         },

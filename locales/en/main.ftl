@@ -763,3 +763,7 @@ asset-kind-ip-phone = IP phone
 asset-kind-medical-device = Medical device
 asset-kind-other = Other
 sys-processings = Processings the system supports
+sys-edit = Edit the system
+sys-save = Save the system
+sys-import = Import systems
+sys-import-hint = Upload the register as XLSX or CSV with the export's columns (System, Kritikalitet, …, Avhenger av). Systems of the same name are updated, others added, and their dependencies set as the file says. If one row is wrong, nothing is saved.

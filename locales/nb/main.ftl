@@ -763,3 +763,7 @@ asset-kind-ip-phone = IP-telefon
 asset-kind-medical-device = Medisinsk utstyr
 asset-kind-other = Annet
 sys-processings = Behandlinger systemet støtter
+sys-edit = Endre systemet
+sys-save = Lagre systemet
+sys-import = Importer systemer
+sys-import-hint = Last opp registeret som XLSX eller CSV med kolonnene fra eksporten (System, Kritikalitet, …, Avhenger av). Systemer med samme navn oppdateres, andre legges til, og avhengighetene settes slik filen sier. Er én rad feil, lagres ingenting.

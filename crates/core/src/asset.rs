@@ -194,6 +194,7 @@ pub fn read_rows(table: &[Vec<String>], default_kind: Option<AssetKind>) -> Resu
         if crate::import::blank(row) {
             continue;
         }
+        errors.extend(crate::import::overflow(row, mapped.len(), line));
         let mut asset = NewAsset::default();
         for (cell, field) in row.iter().zip(&mapped) {
             if let Some(field) = field {

@@ -79,6 +79,16 @@ pub fn map_headings(
     }
 }
 
+/// The error for a row with text beyond the last heading: usually a separator inside a cell
+/// that was not quoted.
+pub fn overflow(row: &[String], width: usize, line: usize) -> Option<RowError> {
+    row.iter().skip(width).any(|c| !c.trim().is_empty()).then(|| RowError {
+        row: line,
+        field: String::new(),
+        message: "more cells than columns: put cells that contain the separator in quotes".into(),
+    })
+}
+
 /// Whether every cell of a row is blank (such rows are skipped).
 pub fn blank(row: &[String]) -> bool {
     row.iter().all(|c| c.trim().is_empty())

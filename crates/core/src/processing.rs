@@ -266,6 +266,7 @@ pub fn read_rows(
         if crate::import::blank(row) {
             continue;
         }
+        errors.extend(crate::import::overflow(row, mapped.len(), line));
         let mut record = Record { role: ProcessingRole::Controller.as_str().into(), ..Record::default() };
         let mut ids = mapped.contains(&Some("systems")).then(Vec::new);
         for (cell, field) in row.iter().zip(&mapped) {

@@ -147,6 +147,139 @@ pub fn check_system(s: &NewSystem) -> Vec<crate::deviation::Problem> {
     p
 }
 
+/// The Norwegian names of the classes, as the register and its spreadsheet show them.
+pub const CLASS_NAMES: &[(Criticality, &str)] = &[
+    (Criticality::Critical, "Kritisk"),
+    (Criticality::Serious, "Alvorlig"),
+    (Criticality::ReducedTrust, "Redusert tillit"),
+    (Criticality::Tolerable, "Tålelig"),
+    (Criticality::NotPrioritised, "Ikke prioritert"),
+];
+
+/// The spreadsheet of the register: (field, heading). `depends_on` holds the names of the
+/// systems it depends on, separated by `;`.
+pub const COLUMNS: &[(&str, &str)] = &[
+    ("name", "System"),
+    ("criticality", "Kritikalitet"),
+    ("owner", "Systemeier"),
+    ("supplier", "Leverandør"),
+    ("hosting", "Drift og plassering"),
+    ("data_types", "Opplysninger i systemet"),
+    ("description", "Beskrivelse"),
+    ("depends_on", "Avhenger av"),
+];
+
+/// A class from its code or its Norwegian name, ignoring case.
+pub fn parse_class(text: &str) -> Option<Criticality> {
+    let lower = text.trim().to_lowercase();
+    lower.parse().ok().or_else(|| CLASS_NAMES.iter().find(|(_, n)| n.to_lowercase() == lower).map(|(c, _)| *c))
+}
+
+/// A system as a spreadsheet row, with the names of the systems it depends on.
+pub fn to_row(s: &NewSystem, depends_on: &[String]) -> Vec<String> {
+    let class = CLASS_NAMES.iter().find(|(c, _)| *c == s.criticality).map_or("", |(_, n)| n);
+    vec![
+        s.name.clone(),
+        class.to_string(),
+        s.owner.clone(),
+        s.supplier.clone(),
+        s.hosting.clone(),
+        s.data_types.clone(),
+        s.description.clone(),
+        depends_on.join("; "),
+    ]
+}
+
+/// A system read from a spreadsheet row: the system, and the names it depends on (None when
+/// the file has no such column).
+pub type ImportedSystem = (NewSystem, Option<Vec<String>>);
+
+/// Reads systems from spreadsheet rows (the first holds the headings of [`COLUMNS`], or the
+/// field names). Every problem is listed by row and column: a missing name or class, an unknown
+/// class, a name twice in the file, a system depending on itself, or on a system that is
+/// neither in the file nor in `existing` (lower-case names of the organisation's systems).
+pub fn read_rows(
+    table: &[Vec<String>],
+    existing: &std::collections::HashSet<String>,
+) -> Result<Vec<ImportedSystem>, Vec<crate::import::RowError>> {
+    use crate::import::RowError;
+    let Some(heading) = table.first() else { return Err(vec![RowError::file("the file is empty")]) };
+    let columns: Vec<(&'static str, [&str; 2])> = COLUMNS.iter().map(|(f, h)| (*f, [*h, *f])).collect();
+    let columns: Vec<(&'static str, &[&str])> = columns.iter().map(|(f, n)| (*f, &n[..])).collect();
+    let mapped = crate::import::map_headings(heading, &columns, &["name", "criticality"])?;
+    let heading_of = |f: &str| COLUMNS.iter().find(|(k, _)| *k == f).map_or("", |(_, h)| *h).to_string();
+    let mut errors = Vec::new();
+    let rows: Vec<(usize, std::collections::HashMap<&str, String>)> = table
+        .iter()
+        .enumerate()
+        .skip(1)
+        .filter(|(_, row)| !crate::import::blank(row))
+        .map(|(i, row)| {
+            errors.extend(crate::import::overflow(row, mapped.len(), i + 1));
+            let cells = row.iter().zip(&mapped).filter_map(|(c, f)| f.map(|f| (f, c.trim().to_string()))).collect();
+            (i + 1, cells)
+        })
+        .collect();
+    let in_file: std::collections::HashSet<String> =
+        rows.iter().filter_map(|(_, c)| c.get("name")).map(|n| n.to_lowercase()).collect();
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut out = Vec::with_capacity(rows.len());
+    for (line, cells) in rows {
+        let get = |f: &str| cells.get(f).cloned().unwrap_or_default();
+        let criticality = parse_class(&get("criticality"));
+        if criticality.is_none() {
+            let names: Vec<&str> = CLASS_NAMES.iter().map(|(_, n)| *n).collect();
+            let given = get("criticality");
+            let message = if given.is_empty() {
+                format!("required: one of {}", names.join(", "))
+            } else {
+                format!("'{given}' is not a class: one of {}", names.join(", "))
+            };
+            errors.push(RowError { row: line, field: heading_of("criticality"), message });
+        }
+        let system = NewSystem {
+            name: get("name"),
+            description: get("description"),
+            owner: get("owner"),
+            supplier: get("supplier"),
+            hosting: get("hosting"),
+            data_types: get("data_types"),
+            criticality: criticality.unwrap_or(Criticality::NotPrioritised),
+        };
+        for p in check_system(&system) {
+            errors.push(RowError { row: line, field: heading_of(p.field), message: p.message });
+        }
+        let key = system.name.to_lowercase();
+        if let Some(first) = seen.insert(key.clone(), line).filter(|_| !key.is_empty()) {
+            errors.push(RowError {
+                row: line,
+                field: heading_of("name"),
+                message: format!("the same system as row {first}"),
+            });
+        }
+        let depends_on = cells.get("depends_on").map(|text| {
+            text.split(';').map(str::trim).filter(|n| !n.is_empty()).map(str::to_string).collect::<Vec<_>>()
+        });
+        for name in depends_on.iter().flatten() {
+            let lower = name.to_lowercase();
+            let message = if lower == key {
+                "a system cannot depend on itself".to_string()
+            } else if !in_file.contains(&lower) && !existing.contains(&lower) {
+                format!("no system named '{name}'")
+            } else {
+                continue;
+            };
+            errors.push(RowError { row: line, field: heading_of("depends_on"), message });
+        }
+        out.push((system, depends_on));
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -163,6 +296,39 @@ mod tests {
         assert_eq!(e[&2].inherited_from, vec![1]);
         assert_eq!(e[&1], Effective { criticality: Critical, inherited_from: vec![] });
         assert_eq!(e[&4].criticality, Serious, "depending on something does not raise one's own class");
+    }
+
+    #[test]
+    fn the_register_reads_back_from_its_spreadsheet_and_bad_rows_are_named() {
+        let epj = NewSystem {
+            name: "EPJ".into(),
+            description: "Journal".into(),
+            owner: "Klinikksjef".into(),
+            supplier: "DIPS AS".into(),
+            hosting: "Norsk helsenett".into(),
+            data_types: "Helseopplysninger".into(),
+            criticality: Critical,
+        };
+        let heading: Vec<String> = COLUMNS.iter().map(|(_, h)| h.to_string()).collect();
+        let table = vec![heading.clone(), to_row(&epj, &["Database".into()])];
+        let existing = ["database".to_string()].into_iter().collect();
+        assert_eq!(read_rows(&table, &existing).unwrap(), vec![(epj.clone(), Some(vec!["Database".to_string()]))]);
+        assert_eq!(parse_class("redusert TILLIT"), Some(ReducedTrust));
+        let t = |rows: &[&[&str]]| {
+            rows.iter().map(|r| r.iter().map(|c| c.to_string()).collect()).collect::<Vec<Vec<String>>>()
+        };
+        let errors = read_rows(
+            &t(&[
+                &["System", "Kritikalitet", "Avhenger av"],
+                &["Lab", "Middels", ""],
+                &["Røntgen", "alvorlig", "Røntgen; Ukjent; Lab"],
+                &["lab", "critical", ""],
+            ]),
+            &Default::default(),
+        )
+        .unwrap_err();
+        let got: Vec<(usize, &str)> = errors.iter().map(|e| (e.row, e.field.as_str())).collect();
+        assert_eq!(got, vec![(2, "Kritikalitet"), (3, "Avhenger av"), (3, "Avhenger av"), (4, "System")], "{errors:?}");
     }
 
     #[test]

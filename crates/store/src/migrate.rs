@@ -58,7 +58,7 @@ const STEPS: &[Step] = &[
     },
     Step {
         version: 8,
-        name: "record of processing with versions and systems; asset inventory",
+        name: "record of processing with versions and systems; asset inventory; register versions",
         sql: V8,
         sqlite_only: "",
         postgres_only: "",
@@ -120,6 +120,12 @@ CREATE TABLE assets (
     UNIQUE (org_id, identifier)
 );
 CREATE INDEX assets_org_kind ON assets(org_id, kind, identifier);
+-- Bumped by every change to an organisation's systems or their dependencies, in the same
+-- transaction, so that a register kept in memory can tell it is stale.
+CREATE TABLE system_register_versions (
+    org_id BIGINT PRIMARY KEY REFERENCES orgs(id),
+    version BIGINT NOT NULL
+);
 "#;
 
 const V7: &str = r#"

@@ -19,6 +19,25 @@ pub struct System {
     pub updated_at: i64,
 }
 
+/// Marks the organisation's register changed; run in every transaction that changes systems or
+/// dependencies.
+const BUMP: &str = "INSERT INTO system_register_versions (org_id, version) VALUES ($1, 1) \
+     ON CONFLICT (org_id) DO UPDATE SET version = system_register_versions.version + 1";
+
+impl From<&System> for NewSystem {
+    fn from(s: &System) -> NewSystem {
+        NewSystem {
+            name: s.name.clone(),
+            description: s.description.clone(),
+            owner: s.owner.clone(),
+            supplier: s.supplier.clone(),
+            hosting: s.hosting.clone(),
+            data_types: s.data_types.clone(),
+            criticality: s.criticality.parse().unwrap_or(normverk_core::system::Criticality::NotPrioritised),
+        }
+    }
+}
+
 const COLUMNS: &str =
     "id, org_id, name, description, owner, supplier, hosting, data_types, criticality, created_at, updated_at";
 
@@ -29,7 +48,7 @@ impl Store {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING {COLUMNS}"
         );
         let created = write_tx!(self, |tx| {
-            sqlx::query_as::<_, System>(&sql)
+            let row = sqlx::query_as::<_, System>(&sql)
                 .bind(org_id)
                 .bind(s.name.trim())
                 .bind(s.description.trim())
@@ -46,9 +65,137 @@ impl Store {
                         StoreError::Conflict(format!("a system named '{}' exists", s.name.trim()))
                     }
                     other => other,
-                })?
+                })?;
+            sqlx::query(BUMP).bind(org_id).execute(&mut *tx).await?;
+            row
         });
         Ok(created)
+    }
+
+    /// Replaces the fields of the organisation's system `id`.
+    pub async fn update_system(&self, org_id: i64, id: i64, s: &NewSystem, now: i64) -> StoreResult<System> {
+        let sql = format!(
+            "UPDATE systems SET name = $3, description = $4, owner = $5, supplier = $6, hosting = $7, \
+             data_types = $8, criticality = $9, updated_at = $10 WHERE org_id = $1 AND id = $2 RETURNING {COLUMNS}"
+        );
+        let updated = write_tx!(self, |tx| {
+            let row = sqlx::query_as::<_, System>(&sql)
+                .bind(org_id)
+                .bind(id)
+                .bind(s.name.trim())
+                .bind(s.description.trim())
+                .bind(s.owner.trim())
+                .bind(s.supplier.trim())
+                .bind(s.hosting.trim())
+                .bind(s.data_types.trim())
+                .bind(s.criticality.as_str())
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| match StoreError::from(e) {
+                    StoreError::Conflict(_) => {
+                        StoreError::Conflict(format!("a system named '{}' exists", s.name.trim()))
+                    }
+                    other => other,
+                })?;
+            sqlx::query(BUMP).bind(org_id).execute(&mut *tx).await?;
+            row
+        });
+        Ok(updated)
+    }
+
+    /// Imports systems in one transaction, all or none: a system whose name (ignoring case) is
+    /// registered is updated, the rest added; where a row names the systems it depends on, those
+    /// become its dependencies (by name, in the file or registered before). Returns how many
+    /// were added and how many updated.
+    pub async fn import_systems(
+        &self,
+        org_id: i64,
+        rows: &[(NewSystem, Option<Vec<String>>)],
+        now: i64,
+    ) -> StoreResult<(usize, usize)> {
+        let out = write_tx!(self, |tx| {
+            let mut ids: std::collections::HashMap<String, i64> =
+                sqlx::query_as::<_, (i64, String)>("SELECT id, name FROM systems WHERE org_id = $1")
+                    .bind(org_id)
+                    .fetch_all(&mut *tx)
+                    .await?
+                    .into_iter()
+                    .map(|(id, name)| (name.to_lowercase(), id))
+                    .collect();
+            let (mut created, mut updated) = (0, 0);
+            for (s, _) in rows {
+                let key = s.name.trim().to_lowercase();
+                let sql = if ids.contains_key(&key) {
+                    "UPDATE systems SET name = $3, description = $4, owner = $5, supplier = $6, hosting = $7, \
+                     data_types = $8, criticality = $9, updated_at = $10 WHERE org_id = $1 AND id = $2 RETURNING id"
+                } else {
+                    "INSERT INTO systems (org_id, name, description, owner, supplier, hosting, data_types, criticality, \
+                     created_at, updated_at) VALUES ($1, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id"
+                };
+                let existing = ids.get(&key).copied();
+                let id: i64 = sqlx::query_scalar(sql)
+                    .bind(org_id)
+                    .bind(existing.unwrap_or_default())
+                    .bind(s.name.trim())
+                    .bind(s.description.trim())
+                    .bind(s.owner.trim())
+                    .bind(s.supplier.trim())
+                    .bind(s.hosting.trim())
+                    .bind(s.data_types.trim())
+                    .bind(s.criticality.as_str())
+                    .bind(now)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                if existing.is_some() {
+                    updated += 1;
+                } else {
+                    created += 1;
+                }
+                ids.insert(key, id);
+            }
+            for (s, depends_on) in rows {
+                let Some(names) = depends_on else { continue };
+                let id = ids.get(&s.name.trim().to_lowercase()).copied().unwrap_or_default();
+                let mut targets = Vec::with_capacity(names.len());
+                for name in names {
+                    match ids.get(&name.to_lowercase()) {
+                        Some(t) if *t != id => targets.push(*t),
+                        _ => return Err(StoreError::Rejected(format!("depends_on: no other system named '{name}'"))),
+                    }
+                }
+                targets.sort_unstable();
+                targets.dedup();
+                sqlx::query("DELETE FROM system_dependencies WHERE org_id = $1 AND system_id = $2")
+                    .bind(org_id)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                if !targets.is_empty() {
+                    let mut insert = sqlx::QueryBuilder::new(
+                        "INSERT INTO system_dependencies (org_id, system_id, depends_on, created_at) ",
+                    );
+                    insert.push_values(&targets, |mut row, t| {
+                        row.push_bind(org_id).push_bind(id).push_bind(*t).push_bind(now);
+                    });
+                    insert.build().execute(&mut *tx).await?;
+                }
+            }
+            sqlx::query(BUMP).bind(org_id).execute(&mut *tx).await?;
+            (created, updated)
+        });
+        Ok(out)
+    }
+
+    /// The number of changes to the organisation's systems and dependencies so far.
+    pub async fn system_register_version(&self, org_id: i64) -> StoreResult<i64> {
+        let v = read!(self, |c| {
+            sqlx::query_scalar::<_, i64>("SELECT version FROM system_register_versions WHERE org_id = $1")
+                .bind(org_id)
+                .fetch_optional(c)
+                .await?
+        });
+        Ok(v.unwrap_or(0))
     }
 
     pub async fn systems(&self, org_id: i64) -> StoreResult<Vec<System>> {
@@ -106,6 +253,7 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
+            sqlx::query(BUMP).bind(org_id).execute(&mut *tx).await?;
         });
         Ok(())
     }
@@ -118,6 +266,7 @@ impl Store {
                 .bind(depends_on)
                 .execute(&mut *tx)
                 .await?;
+            sqlx::query(BUMP).bind(org_id).execute(&mut *tx).await?;
         });
         Ok(())
     }

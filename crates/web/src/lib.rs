@@ -66,6 +66,7 @@ pub struct AppState {
     pub log: Arc<access_log::AccessLog>,
     pub scanner: Arc<scanner::Scanners>,
     repeats: Arc<deviations::RepeatsCache>,
+    registers: Arc<systems::RegisterCache>,
     throttle: Arc<auth::Throttle>,
     token_touches: Arc<auth::TouchCache>,
 }
@@ -79,6 +80,7 @@ impl AppState {
             log: access_log::AccessLog::new(log_signer),
             scanner: Arc::default(),
             repeats: Arc::default(),
+            registers: Arc::default(),
             throttle: Arc::default(),
             token_touches: Arc::default(),
         }

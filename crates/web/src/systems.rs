@@ -1,5 +1,6 @@
 //! The systems register as pages and API share it: every system with its effective
-//! criticality and where it was inherited from.
+//! criticality and where it was inherited from, kept in memory per organisation until the
+//! register changes.
 
 use crate::AppState;
 use normverk_core::system::{effective_criticality, Criticality, Effective};
@@ -7,8 +8,10 @@ use normverk_store::system::System;
 use normverk_store::StoreError;
 use std::collections::HashMap;
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 
 /// A system with its computed class.
+#[derive(Debug, Clone)]
 pub struct Registered {
     pub system: System,
     pub effective: Effective,
@@ -18,8 +21,29 @@ pub struct Registered {
     pub needed_by: Vec<i64>,
 }
 
+/// The last register computed for each organisation, with the store's register version it was
+/// computed at. Reading it costs one small query; any instance's change to the systems bumps
+/// the version in the same transaction, so a stale register is never served.
+#[derive(Default)]
+pub struct RegisterCache(Mutex<HashMap<i64, (i64, Arc<Vec<Registered>>)>>);
+
 /// The organisation's systems, by name, with effective criticality over the whole graph.
-pub async fn register(state: &AppState, org_id: i64) -> Result<Vec<Registered>, StoreError> {
+pub async fn register(state: &AppState, org_id: i64) -> Result<Arc<Vec<Registered>>, StoreError> {
+    let version = state.store.system_register_version(org_id).await?;
+    let cached = state.registers.0.lock().ok().and_then(|c| c.get(&org_id).cloned());
+    if let Some((v, register)) = cached {
+        if v == version {
+            return Ok(register);
+        }
+    }
+    let register = Arc::new(compute(state, org_id).await?);
+    if let Ok(mut cache) = state.registers.0.lock() {
+        cache.insert(org_id, (version, register.clone()));
+    }
+    Ok(register)
+}
+
+async fn compute(state: &AppState, org_id: i64) -> Result<Vec<Registered>, StoreError> {
     let systems = state.store.systems(org_id).await?;
     let deps = state.store.system_dependencies(org_id).await?;
     let own: Vec<(i64, Criticality)> = systems

@@ -202,3 +202,68 @@ async fn a_critical_systems_dependencies_inherit_its_class_with_the_path() {
         assert!(second.body.contains("Z-system 099") && !second.body.contains(">EPJ<"));
     }
 }
+
+#[tokio::test]
+async fn the_register_is_edited_exported_and_imported_all_or_nothing() {
+    for engine in engines() {
+        let app = spawn_app(engine).await;
+        let (org, admin) = app.org_with_member("A", "974760673", "a@a.no", &[Role::Admin]).await;
+        let (_, employee) = app.org_with_member("A", "974760673", "e@a.no", &[Role::Employee]).await;
+        let good = "System;Kritikalitet;Leverandør;Avhenger av\nEPJ;Kritisk;DIPS AS;Integrasjon\nIntegrasjon;tolerable;;Database\nDatabase;Ikke prioritert;;\n";
+        let bad = format!(
+            "{good}Lab;Middels;;\nRøntgen;Alvorlig;;\"Røntgen; PACS\"\nSkriver;Tålelig;;Lab;PACS\nepj;Kritisk;;\n"
+        );
+        let refused = admin.upload("/systems/import", "systemer.csv", bad.into_bytes(), true).await;
+        assert_eq!(refused.status, 422, "{engine}");
+        for needle in [
+            "&#39;Middels&#39; is not a class",
+            "more cells than columns",
+            "cannot depend on itself",
+            "no system named &#39;PACS&#39;",
+            "same system as row 2",
+        ] {
+            assert!(refused.body.contains(needle), "{needle}: {}", refused.body);
+        }
+        assert!(app.store.systems(org.id).await.unwrap().is_empty(), "nothing half-imported");
+        assert_eq!(employee.upload("/systems/import", "s.csv", good.as_bytes().to_vec(), true).await.status, 403);
+        let ok = admin.upload("/systems/import", "systemer.csv", good.as_bytes().to_vec(), true).await;
+        assert_eq!(ok.status, 200, "{}", ok.body);
+        assert!(ok.body.contains("3 lagt til"));
+        let list = employee.get("/systems").await;
+        assert!(list.body.contains("arvet fra EPJ → Integrasjon"), "{}", list.body);
+
+        // Edit: a new supplier and class; a taken name is refused and the entry kept.
+        let db = app.store.systems(org.id).await.unwrap().into_iter().find(|s| s.name == "Database").unwrap();
+        let edit = |name: &'static str| {
+            let path = format!("/systems/{}", db.id);
+            let admin = &admin;
+            async move { admin.post(&path, &[("name", name), ("criticality", "serious"), ("supplier", "Oracle")]).await }
+        };
+        assert_eq!(edit("Databaseserver").await.status, 303);
+        let taken = edit("EPJ").await;
+        assert_eq!(taken.status, 422);
+        assert!(taken.body.contains("value=\"EPJ\""), "what was entered is kept");
+        assert_eq!(
+            employee.post(&format!("/systems/{}", db.id), &[("name", "X"), ("criticality", "serious")]).await.status,
+            403
+        );
+        let saved = app.store.system(org.id, db.id).await.unwrap();
+        assert_eq!(
+            (saved.name.as_str(), saved.criticality.as_str(), saved.supplier.as_str()),
+            ("Databaseserver", "serious", "Oracle")
+        );
+
+        // The export reads back: everything matched by name, nothing added; a dependency
+        // removed in the file is removed.
+        let (_, _, xlsx) = admin.download("/systems/export.xlsx").await;
+        let table = normverk_web::read_table_for_tests("systemer.xlsx", &xlsx);
+        assert_eq!(table[1], vec!["Databaseserver", "Alvorlig", "", "Oracle", "", "", "", ""]);
+        let back = admin.upload("/systems/import", "systemer.xlsx", xlsx, true).await;
+        assert!(back.body.contains("0 lagt til") && back.body.contains("3 oppdatert"), "{}", back.body);
+        let (_, _, csv) = admin.download("/systems/export.csv").await;
+        let csv = String::from_utf8(csv).unwrap().replace(";Integrasjon\r\n", ";\r\n").replace(";Integrasjon\n", ";\n");
+        assert_eq!(admin.upload("/systems/import", "s.csv", csv.into_bytes(), true).await.status, 200);
+        let list = employee.get("/systems").await;
+        assert!(!list.body.contains("arvet fra EPJ"), "EPJ no longer depends on anything: {}", list.body);
+    }
+}

@@ -41,9 +41,11 @@ pub struct SystemOut {
     pub criticality_inherited_from: Vec<SystemRef>,
     /// The systems it depends on.
     pub depends_on: Vec<i64>,
+    /// The processings of the protokoll that use it.
+    pub processings: Vec<i64>,
 }
 
-fn out(r: &Registered, names: &HashMap<i64, String>) -> SystemOut {
+fn out(r: &Registered, names: &HashMap<i64, String>, uses: &HashMap<i64, Vec<i64>>) -> SystemOut {
     let s = &r.system;
     SystemOut {
         id: s.id,
@@ -62,13 +64,24 @@ fn out(r: &Registered, names: &HashMap<i64, String>) -> SystemOut {
             .map(|id| SystemRef { id: *id, name: names.get(id).cloned().unwrap_or_default() })
             .collect(),
         depends_on: r.depends_on.clone(),
+        processings: uses.get(&s.id).cloned().unwrap_or_default(),
     }
+}
+
+/// The processings that use each system.
+async fn uses(state: &AppState, org_id: i64) -> Result<HashMap<i64, Vec<i64>>, ApiError> {
+    let mut uses: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (processing, system) in state.store.processing_systems(org_id).await? {
+        uses.entry(system).or_default().push(processing);
+    }
+    Ok(uses)
 }
 
 async fn one(state: &AppState, org_id: i64, id: i64) -> Result<SystemOut, ApiError> {
     let all = register(state, org_id).await?;
     let names: HashMap<i64, String> = all.iter().map(|r| (r.system.id, r.system.name.clone())).collect();
-    all.iter().find(|r| r.system.id == id).map(|r| out(r, &names)).ok_or_else(ApiError::not_found)
+    let uses = uses(state, org_id).await?;
+    all.iter().find(|r| r.system.id == id).map(|r| out(r, &names, &uses)).ok_or_else(ApiError::not_found)
 }
 
 #[utoipa::path(get, path = "/api/v1/systems", tag = "systems",
@@ -77,7 +90,8 @@ pub async fn list(State(state): State<AppState>, caller: ApiCaller) -> Result<Js
     caller.require(Action::Read)?;
     let all = register(&state, caller.org_id).await?;
     let names: HashMap<i64, String> = all.iter().map(|r| (r.system.id, r.system.name.clone())).collect();
-    Ok(Json(all.iter().map(|r| out(r, &names)).collect()))
+    let uses = uses(&state, caller.org_id).await?;
+    Ok(Json(all.iter().map(|r| out(r, &names, &uses)).collect()))
 }
 
 #[utoipa::path(post, path = "/api/v1/systems", tag = "systems", request_body = serde_json::Value,

@@ -68,7 +68,7 @@ async fn list_page(
     let all = register(state, member.org.id).await?;
     let names = all.iter().map(|r| (r.system.id, r.system.name.clone())).collect();
     let more = all.len() > page_no * PAGE_SIZE;
-    let rows: Vec<Registered> = all.into_iter().skip((page_no - 1) * PAGE_SIZE).take(PAGE_SIZE).collect();
+    let rows: Vec<Registered> = all.iter().skip((page_no - 1) * PAGE_SIZE).take(PAGE_SIZE).cloned().collect();
     let downtime = state.store.downtimes(member.org.id).await?.into_iter().collect();
     let now = normverk_store::unix_now();
     let overdue = state
@@ -167,6 +167,24 @@ struct ShowPage<'a> {
     processings: Vec<(i64, String)>,
     modes: &'static [ProcedureMode],
     today: String,
+    classes: &'static [Criticality],
+    /// The edit form's values: the system's own, or what was entered when it was refused.
+    edit: NewSystem,
+    edit_refused: bool,
+}
+
+impl ShowPage<'_> {
+    pub fn edit_value(&self, key: &str) -> &str {
+        match key {
+            "name" => &self.edit.name,
+            "owner" => &self.edit.owner,
+            "supplier" => &self.edit.supplier,
+            "hosting" => &self.edit.hosting,
+            "data_types" => &self.edit.data_types,
+            "description" => &self.edit.description,
+            _ => "",
+        }
+    }
 }
 
 impl ShowPage<'_> {
@@ -187,12 +205,22 @@ async fn show_page(
     id: i64,
     error: Option<String>,
 ) -> Result<Response, PageError> {
+    show_page_with(state, page, member, id, error, None).await
+}
+
+async fn show_page_with(
+    state: &AppState,
+    page: &Page,
+    member: &Member,
+    id: i64,
+    error: Option<String>,
+    entered: Option<NewSystem>,
+) -> Result<Response, PageError> {
     state.store.system(member.org.id, id).await?;
-    let mut all = register(state, member.org.id).await?;
+    let all = register(state, member.org.id).await?;
     let names: HashMap<i64, String> = all.iter().map(|r| (r.system.id, r.system.name.clone())).collect();
     let classes: HashMap<i64, Criticality> = all.iter().map(|r| (r.system.id, r.effective.criticality)).collect();
-    let Some(pos) = all.iter().position(|r| r.system.id == id) else { return Err(PageError::NotFound) };
-    let r = all.swap_remove(pos);
+    let Some(r) = all.iter().find(|r| r.system.id == id).cloned() else { return Err(PageError::NotFound) };
     let column = |ids: &[i64], x: u32| -> Vec<Node> {
         ids.iter()
             .enumerate()
@@ -234,6 +262,8 @@ async fn show_page(
         })
         .collect();
     let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let edit_refused = entered.is_some();
+    let edit = entered.unwrap_or_else(|| NewSystem::from(&r.system));
     render_status(
         status,
         &ShowPage {
@@ -251,6 +281,9 @@ async fn show_page(
             processings,
             modes: ProcedureMode::ALL,
             today: crate::deviations::today(now),
+            classes: Criticality::ALL,
+            edit_refused,
+            edit,
         },
     )
 }
@@ -378,4 +411,118 @@ pub async fn add_procedure_test(
         .add_procedure_test(member.org.id, id, procedure_id, tested_at, &result, Some(member.viewer.user.id), now)
         .await?;
     Ok(Redirect::to(&format!("/systems/{id}")).into_response())
+}
+
+/// The form's fields as a system; an unknown class is said as the error.
+fn system_from_form(page: &Page, fields: &HashMap<String, String>) -> Result<NewSystem, (String, String)> {
+    let get = |k: &str| fields.get(k).cloned().unwrap_or_default();
+    let criticality = Criticality::from_str(&get("criticality"))
+        .map_err(|_| ("criticality".to_string(), page.t("sys-choose-class")))?;
+    Ok(NewSystem {
+        name: get("name"),
+        description: get("description"),
+        owner: get("owner"),
+        supplier: get("supplier"),
+        hosting: get("hosting"),
+        data_types: get("data_types"),
+        criticality,
+    })
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    page: Page,
+    member: Member,
+    Path(id): Path<i64>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    state.store.system(member.org.id, id).await?;
+    member.require(Action::ManageStructure)?;
+    let fields: HashMap<String, String> = fields.into_iter().collect();
+    let system = match system_from_form(&page, &fields) {
+        Ok(s) => s,
+        Err((_, message)) => {
+            let current = NewSystem::from(&state.store.system(member.org.id, id).await?);
+            let entered = NewSystem { name: fields.get("name").cloned().unwrap_or_default(), ..current };
+            return show_page_with(&state, &page, &member, id, Some(message), Some(entered)).await;
+        }
+    };
+    let problems = check_system(&system);
+    if !problems.is_empty() {
+        let message = problems
+            .iter()
+            .map(|p| format!("{}: {}", page.t(&format!("sys-{}", p.field.replace('_', "-"))), p.message))
+            .collect::<Vec<_>>()
+            .join(". ");
+        return show_page_with(&state, &page, &member, id, Some(message), Some(system)).await;
+    }
+    match state.store.update_system(member.org.id, id, &system, normverk_store::unix_now()).await {
+        Ok(_) => Ok(Redirect::to(&format!("/systems/{id}")).into_response()),
+        Err(StoreError::Conflict(m)) => show_page_with(&state, &page, &member, id, Some(m), Some(system)).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn export(state: &AppState, member: &Member, ext: &str) -> Result<Response, PageError> {
+    let all = register(state, member.org.id).await?;
+    let names: HashMap<i64, &str> = all.iter().map(|r| (r.system.id, r.system.name.as_str())).collect();
+    let rows: Vec<Vec<String>> = all
+        .iter()
+        .map(|r| {
+            let deps: Vec<String> = r.depends_on.iter().filter_map(|d| names.get(d)).map(|n| n.to_string()).collect();
+            normverk_core::system::to_row(&NewSystem::from(&r.system), &deps)
+        })
+        .collect();
+    let rows: Vec<&[String]> = rows.iter().map(Vec::as_slice).collect();
+    let headings: Vec<&str> = normverk_core::system::COLUMNS.iter().map(|(_, h)| *h).collect();
+    let widths = [30.0, 16.0, 24.0, 24.0, 24.0, 30.0, 40.0, 40.0];
+    let stem = format!("systemer-{}", member.org.org_number);
+    super::assessment_files::table_file(ext, &headings, &rows, &widths, "Systemer", &stem)
+}
+
+pub async fn export_xlsx(State(state): State<AppState>, member: Member) -> Result<Response, PageError> {
+    export(&state, &member, "xlsx").await
+}
+
+pub async fn export_csv(State(state): State<AppState>, member: Member) -> Result<Response, PageError> {
+    export(&state, &member, "csv").await
+}
+
+/// Imports the register from a spreadsheet: systems matched by name are updated, the rest
+/// added, dependencies set from the «Avhenger av» column; one bad row and nothing is saved.
+pub async fn import(
+    State(state): State<AppState>,
+    page: Page,
+    member: Member,
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<Response, PageError> {
+    use super::assessment_files::{file_field, table_from_upload, RowError};
+    member.require(Action::ManageStructure)?;
+    let Ok(mut multipart) = multipart else {
+        return Ok(super::render_error_page(&page, StatusCode::BAD_REQUEST, None));
+    };
+    let existing: std::collections::HashSet<String> =
+        state.store.systems(member.org.id).await?.into_iter().map(|s| s.name.to_lowercase()).collect();
+    let outcome = match file_field(&mut multipart).await {
+        Err(()) => Err(vec![RowError::file("the file is too large")]),
+        Ok(None) => Err(vec![RowError::file("choose a file to import")]),
+        Ok(Some((name, bytes))) => table_from_upload(&name, &bytes)
+            .map_err(|e| vec![e])
+            .and_then(|t| normverk_core::system::read_rows(&t, &existing)),
+    };
+    let (errors, saved) = match outcome {
+        Err(errors) => (errors, None),
+        Ok(rows) => match state.store.import_systems(member.org.id, &rows, normverk_store::unix_now()).await {
+            Ok((created, updated)) => {
+                (Vec::new(), Some(normverk_store::processing::Saved { created, updated, unchanged: 0 }))
+            }
+            Err(StoreError::Conflict(m) | StoreError::Rejected(m)) => (vec![RowError::file(m)], None),
+            Err(e) => return Err(e.into()),
+        },
+    };
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    render_status(
+        status,
+        &super::processing::ImportPage { page: &page, title_key: "sys-import", back: "/systems", errors, saved },
+    )
 }

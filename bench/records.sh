@@ -2,11 +2,13 @@
 # Benchmark of the protokoll and the asset inventory (issue 7): list pages with 5,000
 # processings, 2,000 systems (40,000 dependencies) and 20,000 assets, at 1 and 10 clients;
 # the protokoll exported as XLSX and that file imported back through the page.
-# Usage: bench/records.sh [PROCESSINGS] [ASSETS]   (default 5,000 and 20,000; SQLite)
+# Usage: bench/records.sh [PROCESSINGS] [ASSETS] [postgres://… of an empty database]
+#        (default 5,000 and 20,000 on SQLite)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 P=${1:-5000}
 A=${2:-20000}
+PG=${3:-}
 BIN=${BIN:-target/release/normverk}
 DURATION=${DURATION:-10s}
 PORT=${PORT:-18087}
@@ -17,10 +19,11 @@ work=$(mktemp -d)
 pid=
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
 D=(--data-dir "$work/data")
+[ -n "$PG" ] && D+=(--database-url "$PG")
 "$BIN" "${D[@]}" org add --name "Bench HF" --org-number 974760673 --kind health_trust >/dev/null 2>&1
 printf 'benchmark passord 123\n' | "$BIN" "${D[@]}" user add --email leder@hf.no --org 974760673 --role security_lead --password-stdin >/dev/null 2>&1
-target/release/examples/system_seed "$work/data" 974760673 2000 40000
-target/release/examples/records_seed "$work/data" 974760673 "$P" "$A"
+target/release/examples/system_seed "${PG:-$work/data}" 974760673 2000 40000
+target/release/examples/records_seed "${PG:-$work/data}" 974760673 "$P" "$A"
 NORMVERK_LOG=warn "$BIN" "${D[@]}" serve --addr "$ADDR" >"$work/out" 2>"$work/log" & pid=$!
 until curl -fs "http://$ADDR/readyz" >/dev/null 2>&1; do sleep 0.01; done
 jar="$work/cookies"

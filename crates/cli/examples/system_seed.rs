@@ -19,7 +19,7 @@ async fn main() {
     let classes = "CASE i % 5 WHEN 0 THEN 'critical' WHEN 1 THEN 'serious' WHEN 2 THEN 'reduced_trust' WHEN 3 THEN 'tolerable' ELSE 'not_prioritised' END";
     store
         .execute_raw_for_test(&format!(
-            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {n}) \
+            "WITH RECURSIVE n(i) AS (SELECT CAST(1 AS BIGINT) UNION ALL SELECT i + 1 FROM n WHERE i < {n}) \
              INSERT INTO systems (org_id, name, description, owner, supplier, hosting, data_types, criticality, created_at, updated_at) \
              SELECT {org}, 'System ' || i, '', 'Eier ' || (i % 40), 'Leverandør ' || (i % 25), '', '', {classes}, 1, 1 FROM n"
         ))
@@ -28,7 +28,7 @@ async fn main() {
     // Pseudo-random pairs from a multiplicative hash of i; duplicates and self-loops skipped.
     store
         .execute_raw_for_test(&format!(
-            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {deps}), \
+            "WITH RECURSIVE n(i) AS (SELECT CAST(1 AS BIGINT) UNION ALL SELECT i + 1 FROM n WHERE i < {deps}), \
              ids AS (SELECT MIN(id) AS lo FROM systems WHERE org_id = {org}) \
              INSERT INTO system_dependencies (org_id, system_id, depends_on, created_at) \
              SELECT DISTINCT {org}, lo + (i * 7919) % {n}, lo + (i * 104729 + i / {n}) % {n}, 1 FROM n, ids \

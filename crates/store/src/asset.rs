@@ -87,8 +87,27 @@ impl AssetFilter {
     }
 }
 
-const FILTER: &str = "org_id = $1 AND ($2 IS NULL OR kind = $2) AND ($3 IS NULL OR LOWER(identifier) LIKE $3 ESCAPE '\\' \
-     OR LOWER(model) LIKE $3 ESCAPE '\\' OR LOWER(location) LIKE $3 ESCAPE '\\' OR LOWER(responsible) LIKE $3 ESCAPE '\\')";
+impl AssetFilter {
+    /// The WHERE clause with only the conditions that are set (so the engine can walk the
+    /// identifier index when none are), and the values it binds after the organisation ($1).
+    fn clause(&self) -> (String, Vec<String>) {
+        let mut sql = "org_id = $1".to_string();
+        let mut values = Vec::new();
+        if let Some(kind) = &self.kind {
+            values.push(kind.clone());
+            sql.push_str(&format!(" AND kind = ${}", values.len() + 1));
+        }
+        if let Some(pattern) = self.pattern() {
+            values.push(pattern);
+            let n = values.len() + 1;
+            sql.push_str(&format!(
+                " AND (LOWER(identifier) LIKE ${n} ESCAPE '\\' OR LOWER(model) LIKE ${n} ESCAPE '\\' \
+                 OR LOWER(location) LIKE ${n} ESCAPE '\\' OR LOWER(responsible) LIKE ${n} ESCAPE '\\')"
+            ));
+        }
+        (sql, values)
+    }
+}
 
 impl Store {
     pub async fn create_asset(&self, org_id: i64, a: &NewAsset, now: i64) -> StoreResult<Asset> {
@@ -188,17 +207,16 @@ impl Store {
         offset: i64,
         limit: i64,
     ) -> StoreResult<(Vec<Asset>, bool)> {
-        let sql = format!("SELECT {COLUMNS} FROM assets WHERE {FILTER} ORDER BY identifier LIMIT $4 OFFSET $5");
-        let pattern = filter.pattern();
+        let (clause, values) = filter.clause();
+        let n = values.len() + 2;
+        let sql =
+            format!("SELECT {COLUMNS} FROM assets WHERE {clause} ORDER BY identifier LIMIT ${n} OFFSET ${}", n + 1);
         let mut rows = read!(self, |c| {
-            sqlx::query_as::<_, Asset>(&sql)
-                .bind(org_id)
-                .bind(filter.kind.as_deref())
-                .bind(pattern.as_deref())
-                .bind(limit + 1)
-                .bind(offset)
-                .fetch_all(c)
-                .await?
+            let mut q = sqlx::query_as::<_, Asset>(&sql).bind(org_id);
+            for v in &values {
+                q = q.bind(v);
+            }
+            q.bind(limit + 1).bind(offset).fetch_all(c).await?
         });
         let more = rows.len() as i64 > limit;
         rows.truncate(limit.max(0) as usize);
@@ -207,15 +225,14 @@ impl Store {
 
     /// Every asset matching the filter, by identifier: exports.
     pub async fn assets(&self, org_id: i64, filter: &AssetFilter) -> StoreResult<Vec<Asset>> {
-        let sql = format!("SELECT {COLUMNS} FROM assets WHERE {FILTER} ORDER BY identifier");
-        let pattern = filter.pattern();
+        let (clause, values) = filter.clause();
+        let sql = format!("SELECT {COLUMNS} FROM assets WHERE {clause} ORDER BY identifier");
         let rows = read!(self, |c| {
-            sqlx::query_as::<_, Asset>(&sql)
-                .bind(org_id)
-                .bind(filter.kind.as_deref())
-                .bind(pattern.as_deref())
-                .fetch_all(c)
-                .await?
+            let mut q = sqlx::query_as::<_, Asset>(&sql).bind(org_id);
+            for v in &values {
+                q = q.bind(v);
+            }
+            q.fetch_all(c).await?
         });
         Ok(rows)
     }

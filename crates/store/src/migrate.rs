@@ -115,6 +115,9 @@ CREATE TABLE assets (
     software TEXT NOT NULL,
     supplier TEXT NOT NULL,
     responsible TEXT NOT NULL,
+    -- Identifier, model, location and responsible person in lower case: what the text filter
+    -- searches, one column instead of four.
+    search TEXT NOT NULL,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL,
     UNIQUE (org_id, identifier)

@@ -767,3 +767,6 @@ sys-edit = Edit the system
 sys-save = Save the system
 sys-import = Import systems
 sys-import-hint = Upload the register as XLSX or CSV with the export's columns (System, Kritikalitet, …, Avhenger av). Systems of the same name are updated, others added, and their dependencies set as the file says. If one row is wrong, nothing is saved.
+asset-delete = Remove from the inventory
+asset-delete-hint = When the equipment is out of use and its data erased.
+asset-delete-confirm = Remove the asset from the inventory?

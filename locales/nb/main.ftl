@@ -767,3 +767,6 @@ sys-edit = Endre systemet
 sys-save = Lagre systemet
 sys-import = Importer systemer
 sys-import-hint = Last opp registeret som XLSX eller CSV med kolonnene fra eksporten (System, Kritikalitet, …, Avhenger av). Systemer med samme navn oppdateres, andre legges til, og avhengighetene settes slik filen sier. Er én rad feil, lagres ingenting.
+asset-delete = Fjern fra oversikten
+asset-delete-hint = Når utstyret er tatt ut av bruk og data er slettet fra det.
+asset-delete-confirm = Fjerne enheten fra oversikten?

@@ -193,6 +193,22 @@ impl Store {
         self.asset(org_id, id).await
     }
 
+    /// Removes a retired asset from the inventory.
+    pub async fn delete_asset(&self, org_id: i64, id: i64) -> StoreResult<()> {
+        write_tx!(self, |tx| {
+            let gone = sqlx::query("DELETE FROM assets WHERE org_id = $1 AND id = $2")
+                .bind(org_id)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if gone == 0 {
+                return Err(StoreError::NotFound);
+            }
+        });
+        Ok(())
+    }
+
     pub async fn asset(&self, org_id: i64, id: i64) -> StoreResult<Asset> {
         let sql = format!("SELECT {COLUMNS} FROM assets WHERE org_id = $1 AND id = $2");
         let row = read!(self, |c| sqlx::query_as::<_, Asset>(&sql).bind(org_id).bind(id).fetch_one(c).await?);

@@ -284,5 +284,11 @@ async fn assets_are_kept_and_imported_from_an_mdm_export() {
         let (_, _, csv) = employee.download("/assets/export.csv?kind=phone").await;
         let csv = String::from_utf8(csv).unwrap();
         assert_eq!(csv.lines().count(), 3, "{csv}");
+        // Retired: removed, by those who keep the inventory only.
+        assert_eq!(employee.post(&format!("/assets/{id}/delete"), &[]).await.status, 403);
+        assert_eq!(admin.post(&format!("/assets/{id}/delete"), &[]).await.status, 303);
+        assert!(app.store.asset(org.id, id).await.is_err());
+        let gone = c.delete(format!("{url}/{id}")).bearer_auth(&writer).send().await.unwrap();
+        assert_eq!(gone.status(), 404);
     }
 }

@@ -183,6 +183,22 @@ pub async fn replace(
     Ok(Json(state.store.update_asset(caller.org_id, id, &a, normverk_store::unix_now()).await?.into()))
 }
 
+#[utoipa::path(delete, path = "/api/v1/assets/{id}", tag = "assets",
+    params(("id" = i64, Path, description = "The asset's id")),
+    responses((status = 204, description = "removed from the inventory"),
+        (status = 403, description = "the token lacks org:write", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "no such asset in this organisation", body = Problem, content_type = "application/problem+json")))]
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    state.store.asset(caller.org_id, id).await?;
+    caller.require(Action::ManageRecords)?;
+    state.store.delete_asset(caller.org_id, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 #[derive(Deserialize, IntoParams)]
 pub struct ImportParams {
     /// The kind of rows that name none.

@@ -233,6 +233,14 @@ pub async fn update(
     render_status(StatusCode::UNPROCESSABLE_ENTITY, &page_data)
 }
 
+/// Removes a retired asset.
+pub async fn delete(State(state): State<AppState>, member: Member, Path(id): Path<i64>) -> Result<Response, PageError> {
+    state.store.asset(member.org.id, id).await?;
+    member.require(Action::ManageRecords)?;
+    state.store.delete_asset(member.org.id, id).await?;
+    Ok(Redirect::to("/assets").into_response())
+}
+
 /// The inventory's spreadsheet headings: ours, the first of each column's names.
 fn headings() -> Vec<&'static str> {
     COLUMNS.iter().map(|(_, names)| names.first().copied().unwrap_or_default()).collect()

@@ -137,20 +137,18 @@ pub fn parse_code(field: &str, text: &str) -> Result<String, String> {
     let allowed = codes(field);
     let found = if field == "legal_basis" || field == "special_basis" {
         let head = text.split(['–', '—']).next().unwrap_or(text).split(" - ").next().unwrap_or(text);
-        let last = head.split(|c: char| !c.is_alphanumeric()).filter(|t| !t.is_empty()).last().unwrap_or("");
+        let last = head.split(|c: char| !c.is_alphanumeric()).rfind(|t| !t.is_empty()).unwrap_or("");
         let letter = last.to_lowercase();
         allowed.iter().find(|c| **c == letter).copied()
     } else {
         let lower = text.to_lowercase();
-        WORDS
-            .iter()
-            .find(|(f, c, w)| *f == field && (*c == lower || w.to_lowercase() == lower))
-            .map(|(_, c, _)| *c)
-            .or_else(|| match (field, lower.as_str()) {
+        WORDS.iter().find(|(f, c, w)| *f == field && (*c == lower || w.to_lowercase() == lower)).map(|(_, c, _)| *c).or(
+            match (field, lower.as_str()) {
                 ("special_categories", "yes" | "true" | "1") => Some("yes"),
                 ("special_categories", "no" | "false" | "0") => Some("no"),
                 _ => None,
-            })
+            },
+        )
     };
     found.map(str::to_string).ok_or_else(|| match field {
         "legal_basis" => "give the letter of GDPR art. 6 (1), a–f".to_string(),
@@ -227,6 +225,10 @@ pub fn missing_fields(r: &Record) -> Vec<&'static str> {
     missing
 }
 
+/// An entry read from a spreadsheet: its row, the record, and the ids of the systems the row
+/// named (None when the file has no systems column).
+pub type ImportedRow = (usize, Record, Option<Vec<i64>>);
+
 /// The spreadsheet heading of the systems column (system names separated by `;`).
 pub const SYSTEMS_HEADING: &str = "Systemer";
 
@@ -252,7 +254,7 @@ pub fn to_row(r: &Record, systems: &[String]) -> Vec<String> {
 pub fn read_rows(
     table: &[Vec<String>],
     systems: &std::collections::HashMap<String, i64>,
-) -> Result<Vec<(usize, Record, Option<Vec<i64>>)>, Vec<RowError>> {
+) -> Result<Vec<ImportedRow>, Vec<RowError>> {
     let Some(heading) = table.first() else { return Err(vec![RowError::file("the file is empty")]) };
     let columns: Vec<(&'static str, Vec<&str>)> =
         FIELDS.iter().map(|(f, h)| (*f, vec![*h, *f])).chain([("systems", vec![SYSTEMS_HEADING, "systems"])]).collect();
@@ -260,7 +262,7 @@ pub fn read_rows(
     let mapped = crate::import::map_headings(heading, &columns, &["name"])?;
     let heading_of = |f: &str| FIELDS.iter().find(|(k, _)| *k == f).map_or(SYSTEMS_HEADING, |(_, h)| *h);
     let mut errors = Vec::new();
-    let mut out: Vec<(usize, Record, Option<Vec<i64>>)> = Vec::new();
+    let mut out: Vec<ImportedRow> = Vec::new();
     for (i, row) in table.iter().enumerate().skip(1) {
         let line = i + 1;
         if crate::import::blank(row) {

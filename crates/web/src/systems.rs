@@ -25,10 +25,13 @@ pub struct Registered {
 /// computed at. Reading it costs one small query; any instance's change to the systems bumps
 /// the version in the same transaction, so a stale register is never served.
 #[derive(Default)]
-pub struct RegisterCache(Mutex<HashMap<i64, (i64, Arc<Vec<Registered>>)>>);
+pub struct RegisterCache(Mutex<HashMap<i64, (i64, Register)>>);
+
+/// An organisation's register, shared by the requests that read it.
+pub type Register = Arc<Vec<Registered>>;
 
 /// The organisation's systems, by name, with effective criticality over the whole graph.
-pub async fn register(state: &AppState, org_id: i64) -> Result<Arc<Vec<Registered>>, StoreError> {
+pub async fn register(state: &AppState, org_id: i64) -> Result<Register, StoreError> {
     let version = state.store.system_register_version(org_id).await?;
     let cached = state.registers.0.lock().ok().and_then(|c| c.get(&org_id).cloned());
     if let Some((v, register)) = cached {

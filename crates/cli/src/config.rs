@@ -19,6 +19,9 @@ pub struct FileConfig {
     pub body_limit_bytes: Option<usize>,
     pub log_origin: Option<String>,
     pub log_key_file: Option<PathBuf>,
+    pub smtp_url: Option<String>,
+    pub smtp_from: Option<String>,
+    pub public_url: Option<String>,
 }
 
 /// Where a setting came from, for `config show`.
@@ -68,6 +71,12 @@ pub struct Config {
     pub log_origin: Setting<String>,
     /// A file holding the log's signing key, instead of `keys/log.key` in the data directory.
     pub log_key_file: Setting<Option<PathBuf>>,
+    /// Outgoing mail (the breach clock's reminders): `smtp://host:port` or
+    /// `smtps://user:password@host:465`; none turns mail off.
+    pub smtp_url: Setting<Option<String>>,
+    pub smtp_from: Setting<Option<String>>,
+    /// The address people open normverk at, for links in mail.
+    pub public_url: Setting<Option<String>>,
 }
 
 /// Values given on the command line or in the environment (clap merges those two).
@@ -81,6 +90,9 @@ pub struct Overrides {
     pub secure_cookies: Option<bool>,
     pub log_origin: Option<String>,
     pub log_key_file: Option<PathBuf>,
+    pub smtp_url: Option<String>,
+    pub smtp_from: Option<String>,
+    pub public_url: Option<String>,
 }
 
 impl Config {
@@ -122,7 +134,26 @@ impl Config {
                 log_origin.value
             );
         }
+        let smtp_url = pick(o.smtp_url.map(Some), fc.smtp_url.map(Some), None);
+        let smtp_from = pick(o.smtp_from.map(Some), fc.smtp_from.map(Some), None);
+        let public_url = pick(o.public_url.map(Some), fc.public_url.map(Some), None);
+        if let Some(url) = &smtp_url.value {
+            if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
+                bail!("invalid smtp_url: use smtp://host:port or smtps://user:password@host:465");
+            }
+            if smtp_from.value.is_none() {
+                bail!("smtp_url is set but smtp_from is not: give the sender, e.g. normverk@example.org");
+            }
+        }
+        if let Some(url) = &public_url.value {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                bail!("invalid public_url '{url}': use the address people open normverk at, e.g. https://normverk.example.org");
+            }
+        }
         Ok(Config {
+            smtp_url,
+            smtp_from,
+            public_url,
             file,
             log_origin,
             log_key_file: pick(o.log_key_file.map(Some), fc.log_key_file.map(Some), None),
@@ -169,6 +200,16 @@ impl Config {
             .as_ref()
             .map_or("(keys/log.key in the data dir)".to_string(), |p| quote(&p.display().to_string()));
         line("log_key_file", key_file, self.log_key_file.source);
+        match &self.smtp_url.value {
+            Some(url) => line("smtp_url", quote(&normverk_store::redact_url(url)), self.smtp_url.source),
+            None => line("# smtp_url", "(not set: no e-mail)".into(), self.smtp_url.source),
+        }
+        if let Some(from) = &self.smtp_from.value {
+            line("smtp_from", quote(from), self.smtp_from.source);
+        }
+        if let Some(url) = &self.public_url.value {
+            line("public_url", quote(url), self.public_url.source);
+        }
         out
     }
 

@@ -59,6 +59,16 @@ enum Command {
         /// Mark cookies Secure (when served over HTTPS, directly or behind a proxy).
         #[arg(long, env = "NORMVERK_SECURE_COOKIES")]
         secure_cookies: bool,
+        /// Send the breach clock's reminders by e-mail through this SMTP server:
+        /// smtp://host:port or smtps://user:password@host:465.
+        #[arg(long, env = "NORMVERK_SMTP_URL", value_name = "URL", hide_env_values = true)]
+        smtp_url: Option<String>,
+        /// The sender of e-mail, e.g. "normverk <normverk@example.org>".
+        #[arg(long, env = "NORMVERK_SMTP_FROM", value_name = "ADDRESS")]
+        smtp_from: Option<String>,
+        /// The address people open normverk at, for links in e-mail.
+        #[arg(long, env = "NORMVERK_PUBLIC_URL", value_name = "URL")]
+        public_url: Option<String>,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -267,9 +277,11 @@ fn one_line(e: &anyhow::Error) -> String {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let (addr, secure_cookies) = match &cli.command {
-        Command::Serve { addr, secure_cookies } => (addr.clone(), Some(*secure_cookies)),
-        _ => (None, None),
+    let (addr, secure_cookies, smtp_url, smtp_from, public_url) = match &cli.command {
+        Command::Serve { addr, secure_cookies, smtp_url, smtp_from, public_url } => {
+            (addr.clone(), Some(*secure_cookies), smtp_url.clone(), smtp_from.clone(), public_url.clone())
+        }
+        _ => (None, None, None, None, None),
     };
     let config = Config::resolve(Overrides {
         config: cli.global.config,
@@ -280,6 +292,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         secure_cookies,
         log_origin: cli.global.log_origin,
         log_key_file: cli.global.log_key_file,
+        smtp_url,
+        smtp_from,
+        public_url,
     })?;
     init_logging(&config.log_format.value);
     match cli.command {
@@ -438,6 +453,14 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             absolute_timeout_s: config.session_absolute_hours.value * 3600,
         },
         body_limit: config.body_limit_bytes.value,
+        mail: match (&config.smtp_url.value, &config.smtp_from.value) {
+            (Some(smtp_url), Some(from)) => Some(normverk_web::mail::MailConfig {
+                smtp_url: smtp_url.clone(),
+                from: from.clone(),
+                public_url: config.public_url.value.clone(),
+            }),
+            _ => None,
+        },
     };
     let state = normverk_web::AppState::new(store.clone(), web, log_signer);
     if let Some(token) = normverk_web::setup_token_if_needed(&store).await? {

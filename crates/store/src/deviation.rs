@@ -214,6 +214,60 @@ impl Store {
         Ok(rows)
     }
 
+    /// Every organisation's breaches whose notice is still due and whose deadline (`aware_at` +
+    /// `window_s`) has not passed: (deviation, organisation, aware_at, the last reminder sent,
+    /// in hours after awareness).
+    pub async fn breaches_for_reminders(
+        &self,
+        now: i64,
+        window_s: i64,
+    ) -> StoreResult<Vec<(i64, i64, i64, Option<i64>)>> {
+        let rows = read!(self, |c| {
+            sqlx::query_as::<_, (i64, i64, i64, Option<i64>)>(
+                "SELECT d.id, d.org_id, d.aware_at, (SELECT MAX(r.hours) FROM deviation_reminders r WHERE r.deviation_id = d.id) \
+                 FROM deviations d WHERE d.notice_required = $1 AND d.notice_complete_at IS NULL AND d.aware_at > $2 \
+                 ORDER BY d.aware_at",
+            )
+            .bind(true)
+            .bind(now - window_s)
+            .fetch_all(c)
+            .await?
+        });
+        Ok(rows)
+    }
+
+    /// Claims the reminders `hours` of a deviation for sending: true for the one caller that
+    /// recorded them first.
+    pub async fn claim_reminders(
+        &self,
+        org_id: i64,
+        deviation_id: i64,
+        hours: &[i64],
+        recipients: usize,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let claimed = write_tx!(self, |tx| {
+            let mut claimed = false;
+            for h in hours {
+                let n = sqlx::query(
+                    "INSERT INTO deviation_reminders (deviation_id, hours, org_id, recipients, sent_at) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (deviation_id, hours) DO NOTHING",
+                )
+                .bind(deviation_id)
+                .bind(h)
+                .bind(org_id)
+                .bind(recipients as i64)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                claimed |= n == 1;
+            }
+            claimed
+        });
+        Ok(claimed)
+    }
+
     /// Takes one step: the state moves from `from` to `to` only if nobody moved it first; the
     /// step's fields are kept with who and when.
     #[allow(clippy::too_many_arguments)]

@@ -58,7 +58,7 @@ const STEPS: &[Step] = &[
     },
     Step {
         version: 8,
-        name: "record of processing with versions and systems; asset inventory; register versions",
+        name: "record of processing with versions and systems; asset inventory; register versions; breach reminders",
         sql: V8,
         sqlite_only: "",
         postgres_only: "",
@@ -129,6 +129,17 @@ CREATE TABLE system_register_versions (
     org_id BIGINT PRIMARY KEY REFERENCES orgs(id),
     version BIGINT NOT NULL
 );
+-- The e-mail reminders of the breach clock (24, 48 and 66 hours after awareness) sent per
+-- deviation; the key makes one instance of normverk send each, however many run.
+CREATE TABLE deviation_reminders (
+    deviation_id BIGINT NOT NULL REFERENCES deviations(id),
+    hours BIGINT NOT NULL,
+    org_id BIGINT NOT NULL REFERENCES orgs(id),
+    recipients BIGINT NOT NULL,
+    sent_at BIGINT NOT NULL,
+    PRIMARY KEY (deviation_id, hours)
+);
+CREATE INDEX deviations_open_breach ON deviations(notice_required, notice_complete_at, aware_at);
 "#;
 
 const V7: &str = r#"

@@ -10,6 +10,7 @@ mod auth;
 mod deviations;
 mod error;
 mod i18n;
+pub mod mail;
 mod middleware;
 mod password;
 mod routes;
@@ -50,11 +51,13 @@ pub struct WebConfig {
     pub session: SessionPolicy,
     /// Largest accepted request body, in bytes.
     pub body_limit: usize,
+    /// Outgoing mail; none when SMTP is not configured.
+    pub mail: Option<mail::MailConfig>,
 }
 
 impl Default for WebConfig {
     fn default() -> Self {
-        Self { secure_cookies: false, session: SessionPolicy::default(), body_limit: 1024 * 1024 }
+        Self { secure_cookies: false, session: SessionPolicy::default(), body_limit: 1024 * 1024, mail: None }
     }
 }
 
@@ -92,8 +95,9 @@ pub fn app(state: AppState) -> axum::Router {
     routes::router(state)
 }
 
-/// Serves `app` and runs the access log's integrator and search indexer and the scanner's
-/// statistics writer on `listener` until `shutdown` completes, then
+/// Serves `app` and runs the access log's integrator and search indexer, the scanner's
+/// statistics writer and, with SMTP configured, the breach reminders on `listener` until
+/// `shutdown` completes, then
 /// finishes requests in flight.
 pub async fn serve(
     listener: tokio::net::TcpListener,
@@ -103,7 +107,12 @@ pub async fn serve(
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let integrator = tokio::spawn(access_log::run_integrator(state.store.clone(), state.log.clone(), stopped.clone()));
     let indexer = tokio::spawn(access_log::run_indexer(state.store.clone(), stopped.clone()));
-    let stats = tokio::spawn(scanner::run_stats_writer(state.store.clone(), state.scanner.clone(), stopped));
+    let stats = tokio::spawn(scanner::run_stats_writer(state.store.clone(), state.scanner.clone(), stopped.clone()));
+    let reminders = match state.config.mail.as_ref().map(mail::Mailer::new) {
+        Some(Ok(mailer)) => Some(tokio::spawn(mail::run_reminders(state.store.clone(), mailer, stopped))),
+        Some(Err(e)) => return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, e)),
+        None => None,
+    };
     let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     // Events acknowledged are durable already; the next start signs what is left.
@@ -111,6 +120,9 @@ pub async fn serve(
     let _ = integrator.await;
     let _ = indexer.await;
     let _ = stats.await;
+    if let Some(reminders) = reminders {
+        let _ = reminders.await;
+    }
     served
 }
 

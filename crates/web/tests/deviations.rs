@@ -346,3 +346,130 @@ async fn personnel_reactions_are_for_the_security_lead_and_top_management() {
         assert!(top.get(&path).await.body.contains("Skriftlig advarsel"));
     }
 }
+
+/// A mail server that takes every message and keeps (recipients, text).
+async fn smtp_sink() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<(Vec<String>, String)>>>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let keep = got.clone();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let keep = keep.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = socket.into_split();
+                let mut lines = BufReader::new(read).lines();
+                write.write_all(b"220 sink ESMTP\r\n").await.unwrap();
+                let (mut to, mut data, mut in_data) = (Vec::new(), String::new(), false);
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if in_data {
+                        if line == "." {
+                            in_data = false;
+                            keep.lock().unwrap().push((std::mem::take(&mut to), std::mem::take(&mut data)));
+                            write.write_all(b"250 queued\r\n").await.unwrap();
+                        } else {
+                            data.push_str(&line);
+                            data.push('\n');
+                        }
+                        continue;
+                    }
+                    let upper = line.to_ascii_uppercase();
+                    let reply: &[u8] = if upper.starts_with("EHLO") {
+                        b"250-sink\r\n250 8BITMIME\r\n"
+                    } else if upper.starts_with("RCPT TO:") {
+                        to.push(line[8..].trim().trim_matches(['<', '>']).to_string());
+                        b"250 ok\r\n"
+                    } else if upper.starts_with("DATA") {
+                        in_data = true;
+                        b"354 go on\r\n"
+                    } else if upper.starts_with("QUIT") {
+                        write.write_all(b"221 bye\r\n").await.unwrap();
+                        break;
+                    } else {
+                        b"250 ok\r\n"
+                    };
+                    write.write_all(reply).await.unwrap();
+                }
+            });
+        }
+    });
+    (port, got)
+}
+
+#[tokio::test]
+async fn breach_reminders_are_mailed_at_24_48_and_66_hours_once_without_content() {
+    use normverk_web::mail::{send_breach_reminders, MailConfig, Mailer};
+    for engine in engines() {
+        let app = spawn_app(engine).await;
+        let (org, _) = app.org_with_member("A", "974760673", "leder@a.no", &[Role::SecurityLead]).await;
+        app.member(&org, "pvo@a.no", &[Role::Dpo]).await;
+        app.member(&org, "ansatt@a.no", &[Role::Employee]).await;
+        let (other, _) = app.org_with_member("B", "923609016", "leder@b.no", &[Role::SecurityLead]).await;
+        let writer = app.token(&org, &[Scope::DeviationWrite]).await;
+        let c = client();
+        let now = normverk_store::unix_now();
+        let report = json!({
+            "title": "Journal lest av uvedkommende", "description": "Pasient Kari Nordmann, fnr 13116900216.",
+            "occurred_at": rfc(now - 3 * 3600), "aware_at": rfc(now - 3600), "category": "unauthorised_access",
+            "patients_concerned": true
+        });
+        let d: Value = c
+            .post(app.url("/api/v1/deviations"))
+            .bearer_auth(&writer)
+            .json(&report)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = d["id"].as_i64().unwrap();
+        let step = |body: Value| {
+            let (c, url, token) = (client(), app.url(&format!("/api/v1/deviations/{id}/transitions")), writer.clone());
+            async move { c.post(&url).bearer_auth(&token).json(&body).send().await.unwrap() }
+        };
+        assert_eq!(step(json!({"to": "facts_gathered", "timeline": "Oppdaget i loggkontroll"})).await.status(), 200);
+        let assessed = step(json!({"to": "assessed", "kind": "security_breach", "confidentiality": true, "integrity": false,
+            "availability": false, "personal_data_breach": true, "consequences_for_data_subjects": true, "severity": "high"}))
+        .await;
+        assert_eq!(assessed.status(), 200);
+
+        let (port, mails) = smtp_sink().await;
+        let mailer = Mailer::new(&MailConfig {
+            smtp_url: format!("smtp://127.0.0.1:{port}"),
+            from: "normverk <normverk@a.no>".into(),
+            public_url: Some("https://normverk.a.no/".into()),
+        })
+        .unwrap();
+        let aware = now - 3600;
+        assert_eq!(send_breach_reminders(&app.store, &mailer, now).await.unwrap(), 0, "nothing due in the first day");
+        assert_eq!(send_breach_reminders(&app.store, &mailer, aware + 25 * 3600).await.unwrap(), 1, "{engine}");
+        assert_eq!(send_breach_reminders(&app.store, &mailer, aware + 26 * 3600).await.unwrap(), 0, "sent once");
+        {
+            let got = mails.lock().unwrap();
+            assert_eq!(got.len(), 2, "to the security lead and the DPO: {got:?}");
+            let mut to: Vec<&str> = got.iter().flat_map(|(to, _)| to.iter().map(String::as_str)).collect();
+            to.sort();
+            assert_eq!(to, vec!["leder@a.no", "pvo@a.no"]);
+            let text = &got[0].1;
+            assert!(
+                text.contains("48 timer igjen") && text.contains(&format!("https://normverk.a.no/deviations/{id}")),
+                "{text}"
+            );
+            assert!(
+                !text.contains("Nordmann") && !text.contains("13116900216") && !text.contains("uvedkommende"),
+                "no content"
+            );
+        }
+        // Down over the 48-hour mark: only the latest reminder due goes out when it is back.
+        assert_eq!(send_breach_reminders(&app.store, &mailer, aware + 67 * 3600).await.unwrap(), 1);
+        assert_eq!(send_breach_reminders(&app.store, &mailer, aware + 68 * 3600).await.unwrap(), 0);
+        assert_eq!(mails.lock().unwrap().len(), 4);
+        assert!(mails.lock().unwrap()[3].1.contains("6 timer igjen"));
+        // Past the deadline, or once notified, no more mail; nor to another organisation.
+        assert_eq!(send_breach_reminders(&app.store, &mailer, aware + 80 * 3600).await.unwrap(), 0);
+        assert!(mails.lock().unwrap().iter().all(|(to, _)| !to.iter().any(|t| t.ends_with("@b.no"))));
+        let _ = other;
+    }
+}

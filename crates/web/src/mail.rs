@@ -1,0 +1,123 @@
+//! E-mail from normverk, when SMTP is configured: the breach clock's reminders at 24, 48 and 66
+//! hours after awareness (Normen 5.8.1), to those who see every deviation. A reminder carries
+//! the deviation's number and deadline, never what happened: that stays behind the login.
+
+use crate::i18n::Lang;
+use lettre::message::{header::ContentType, Mailbox};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use normverk_core::deviation::{due_reminders, notification_deadline, NOTIFICATION_WINDOW_S};
+use normverk_core::org::Role;
+use normverk_store::{Store, StoreError};
+use std::time::Duration;
+
+/// Where mail goes out and what it says it is from.
+#[derive(Debug, Clone)]
+pub struct MailConfig {
+    /// `smtp://host:port` (STARTTLS when the server offers it with `?tls=required`), or
+    /// `smtps://user:password@host:465`. Holds a password: never logged.
+    pub smtp_url: String,
+    /// The sender, e.g. `normverk <normverk@helse.no>`.
+    pub from: String,
+    /// The address people open normverk at, for links in mail (e.g. `https://normverk.helse.no`).
+    pub public_url: Option<String>,
+}
+
+pub struct Mailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+    public_url: Option<String>,
+}
+
+impl Mailer {
+    /// A mailer for `config`; an unreadable URL or sender is said without the password.
+    pub fn new(config: &MailConfig) -> Result<Mailer, String> {
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&config.smtp_url)
+            .map_err(|e| format!("smtp_url {}: {e}", normverk_store::redact_url(&config.smtp_url)))?
+            .timeout(Some(Duration::from_secs(20)))
+            .build();
+        let from = config.from.parse().map_err(|e| format!("smtp_from '{}': {e}", config.from))?;
+        let public_url = config.public_url.as_ref().map(|u| u.trim_end_matches('/').to_string());
+        Ok(Mailer { transport, from, public_url })
+    }
+
+    async fn send(&self, to: &str, subject: &str, body: String) -> Result<(), String> {
+        let to: Mailbox = to.parse().map_err(|e| format!("recipient: {e}"))?;
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(subject)
+            .header(ContentType::TEXT_PLAIN)
+            .body(body)
+            .map_err(|e| e.to_string())?;
+        self.transport.send(message).await.map(|_| ()).map_err(|e| e.to_string())
+    }
+}
+
+/// The reminder about deviation `id`, `hours` after awareness: subject and body.
+pub fn reminder_text(id: i64, aware_at: i64, hours: i64, public_url: Option<&str>) -> (String, String) {
+    let left = 72 - hours;
+    let deadline = Lang::Nb.datetime(notification_deadline(aware_at));
+    let subject = format!("Avvik {id}: {left} timer igjen til fristen for melding til Datatilsynet");
+    let open = match public_url {
+        Some(url) => format!("Åpne avviket: {url}/deviations/{id}"),
+        None => format!("Logg inn i normverk og åpne avvik {id}."),
+    };
+    let body = format!(
+        "Avvik {id} er vurdert som et brudd på personopplysningssikkerheten som skal meldes til Datatilsynet.\n\
+         \n\
+         Fristen er {deadline}, 72 timer etter at virksomheten ble kjent med bruddet. Det er {left} timer igjen,\n\
+         og meldingen er ikke registrert som sendt. Kommer meldingen etter fristen, må den begrunne forsinkelsen.\n\
+         \n\
+         {open}\n\
+         \n\
+         Denne e-posten sier ikke noe om selve avviket; det står i normverk.\n"
+    );
+    (subject, body)
+}
+
+/// One pass over every organisation's open breaches: each reminder that is due and not yet sent
+/// is claimed (so one instance sends it) and mailed to the organisation's security leads, data
+/// protection officers and top management. A reminder missed while normverk was down is sent
+/// once, as the latest one due. Returns how many reminders went out.
+pub async fn send_breach_reminders(store: &Store, mailer: &Mailer, now: i64) -> Result<usize, StoreError> {
+    let mut sent = 0;
+    for (id, org_id, aware_at, last) in store.breaches_for_reminders(now, NOTIFICATION_WINDOW_S).await? {
+        let due = due_reminders(aware_at, now, last);
+        let Some(hours) = due.last().copied() else { continue };
+        let recipients: Vec<String> = store
+            .members(org_id)
+            .await?
+            .into_iter()
+            .filter(|m| !m.disabled)
+            .filter(|m| m.roles.iter().any(|r| matches!(r, Role::SecurityLead | Role::Dpo | Role::TopManagement)))
+            .map(|m| m.email)
+            .collect();
+        if !store.claim_reminders(org_id, id, &due, recipients.len(), now).await? {
+            continue;
+        }
+        let (subject, body) = reminder_text(id, aware_at, hours, mailer.public_url.as_deref());
+        let mut delivered = 0;
+        for to in &recipients {
+            match mailer.send(to, &subject, body.clone()).await {
+                Ok(()) => delivered += 1,
+                Err(e) => tracing::warn!(deviation = id, hours, error = %e, "a breach reminder was not delivered"),
+            }
+        }
+        tracing::info!(deviation = id, hours, delivered, recipients = recipients.len(), "breach reminder sent");
+        sent += 1;
+    }
+    Ok(sent)
+}
+
+/// Sends the breach reminders every minute until `stop` turns true.
+pub async fn run_reminders(store: Store, mailer: Mailer, mut stop: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        if let Err(e) = send_breach_reminders(&store, &mailer, normverk_store::unix_now()).await {
+            tracing::warn!(error = %e, "breach reminders could not be read");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(60)) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}

@@ -38,6 +38,17 @@ const COLUMNS: &str = "id, org_id, number, title, description, occurred_at, awar
      patients_concerned, immediate_actions, reporter_id, state, kind, severity, personal_data_breach, consequences, \
      notice_required, notice_complete_at, subject_decision, created_at, updated_at, closed_at";
 
+/// An open breach as the reminders see it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct DueBreach {
+    pub id: i64,
+    pub org_id: i64,
+    pub number: i64,
+    pub aware_at: i64,
+    /// The last reminder sent, in hours after awareness.
+    pub last_reminder: Option<i64>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct StepRecord {
     pub id: i64,
@@ -215,16 +226,11 @@ impl Store {
     }
 
     /// Every organisation's breaches whose notice is still due and whose deadline (`aware_at` +
-    /// `window_s`) has not passed: (deviation, organisation, aware_at, the last reminder sent,
-    /// in hours after awareness).
-    pub async fn breaches_for_reminders(
-        &self,
-        now: i64,
-        window_s: i64,
-    ) -> StoreResult<Vec<(i64, i64, i64, Option<i64>)>> {
+    /// `window_s`) has not passed.
+    pub async fn breaches_for_reminders(&self, now: i64, window_s: i64) -> StoreResult<Vec<DueBreach>> {
         let rows = read!(self, |c| {
-            sqlx::query_as::<_, (i64, i64, i64, Option<i64>)>(
-                "SELECT d.id, d.org_id, d.aware_at, (SELECT MAX(r.hours) FROM deviation_reminders r WHERE r.deviation_id = d.id) \
+            sqlx::query_as::<_, DueBreach>(
+                "SELECT d.id, d.org_id, d.number, d.aware_at, (SELECT MAX(r.hours) FROM deviation_reminders r WHERE r.deviation_id = d.id) AS last_reminder \
                  FROM deviations d WHERE d.notice_required = $1 AND d.notice_complete_at IS NULL AND d.aware_at > $2 \
                  ORDER BY d.aware_at",
             )

@@ -53,17 +53,18 @@ impl Mailer {
     }
 }
 
-/// The reminder about deviation `id`, `hours` after awareness: subject and body.
-pub fn reminder_text(id: i64, aware_at: i64, hours: i64, public_url: Option<&str>) -> (String, String) {
+/// The reminder about deviation `id` (number `number` in its organisation), `hours` after
+/// awareness: subject and body.
+pub fn reminder_text(id: i64, number: i64, aware_at: i64, hours: i64, public_url: Option<&str>) -> (String, String) {
     let left = 72 - hours;
     let deadline = Lang::Nb.datetime(notification_deadline(aware_at));
-    let subject = format!("Avvik {id}: {left} timer igjen til fristen for melding til Datatilsynet");
+    let subject = format!("Avvik {number}: {left} timer igjen til fristen for melding til Datatilsynet");
     let open = match public_url {
         Some(url) => format!("Åpne avviket: {url}/deviations/{id}"),
-        None => format!("Logg inn i normverk og åpne avvik {id}."),
+        None => format!("Logg inn i normverk og åpne avvik {number}."),
     };
     let body = format!(
-        "Avvik {id} er vurdert som et brudd på personopplysningssikkerheten som skal meldes til Datatilsynet.\n\
+        "Avvik {number} er vurdert som et brudd på personopplysningssikkerheten som skal meldes til Datatilsynet.\n\
          \n\
          Fristen er {deadline}, 72 timer etter at virksomheten ble kjent med bruddet. Det er {left} timer igjen,\n\
          og meldingen er ikke registrert som sendt. Kommer meldingen etter fristen, må den begrunne forsinkelsen.\n\
@@ -81,8 +82,9 @@ pub fn reminder_text(id: i64, aware_at: i64, hours: i64, public_url: Option<&str
 /// once, as the latest one due. Returns how many reminders went out.
 pub async fn send_breach_reminders(store: &Store, mailer: &Mailer, now: i64) -> Result<usize, StoreError> {
     let mut sent = 0;
-    for (id, org_id, aware_at, last) in store.breaches_for_reminders(now, NOTIFICATION_WINDOW_S).await? {
-        let due = due_reminders(aware_at, now, last);
+    for breach in store.breaches_for_reminders(now, NOTIFICATION_WINDOW_S).await? {
+        let (id, org_id) = (breach.id, breach.org_id);
+        let due = due_reminders(breach.aware_at, now, breach.last_reminder);
         let Some(hours) = due.last().copied() else { continue };
         let recipients: Vec<String> = store
             .members(org_id)
@@ -95,7 +97,7 @@ pub async fn send_breach_reminders(store: &Store, mailer: &Mailer, now: i64) -> 
         if !store.claim_reminders(org_id, id, &due, recipients.len(), now).await? {
             continue;
         }
-        let (subject, body) = reminder_text(id, aware_at, hours, mailer.public_url.as_deref());
+        let (subject, body) = reminder_text(id, breach.number, breach.aware_at, hours, mailer.public_url.as_deref());
         let mut delivered = 0;
         for to in &recipients {
             match mailer.send(to, &subject, body.clone()).await {

@@ -648,3 +648,187 @@ impl Store {
         Ok(rows)
     }
 }
+
+/// A processor's deviation as its controller received it, or where the processor sent one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Forward {
+    /// The other organisation: the controller for the processor, the processor for the
+    /// controller.
+    pub org_name: String,
+    pub org_number: String,
+    /// The deviation's number in the processor's organisation.
+    pub processor_number: i64,
+    pub at: i64,
+}
+
+impl Store {
+    /// The organisation numbers of the processors the organisation takes deviations from.
+    pub async fn deviation_processors(&self, org_id: i64) -> StoreResult<Vec<String>> {
+        let rows = read!(self, |c| {
+            sqlx::query_scalar::<_, String>(
+                "SELECT processor_org_number FROM deviation_processors WHERE org_id = $1 ORDER BY processor_org_number",
+            )
+            .bind(org_id)
+            .fetch_all(c)
+            .await?
+        });
+        Ok(rows)
+    }
+
+    /// Adds or removes a processor the organisation takes deviations from.
+    pub async fn set_deviation_processor(
+        &self,
+        org_id: i64,
+        org_number: &str,
+        accept: bool,
+        by: Option<i64>,
+        now: i64,
+    ) -> StoreResult<()> {
+        write_tx!(self, |tx| {
+            if accept {
+                sqlx::query(
+                    "INSERT INTO deviation_processors (org_id, processor_org_number, added_by, added_at) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (org_id, processor_org_number) DO NOTHING",
+                )
+                .bind(org_id)
+                .bind(org_number)
+                .bind(by)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            } else {
+                sqlx::query("DELETE FROM deviation_processors WHERE org_id = $1 AND processor_org_number = $2")
+                    .bind(org_id)
+                    .bind(org_number)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        });
+        Ok(())
+    }
+
+    /// The controllers in this normverk that take deviations from the processor with this
+    /// organisation number: (id, name), by name.
+    pub async fn controllers_of(&self, processor_org_number: &str) -> StoreResult<Vec<(i64, String)>> {
+        let rows = read!(self, |c| {
+            sqlx::query_as::<_, (i64, String)>(
+                "SELECT o.id, o.name FROM deviation_processors p JOIN orgs o ON o.id = p.org_id \
+                 WHERE p.processor_org_number = $1 ORDER BY o.name",
+            )
+            .bind(processor_org_number)
+            .fetch_all(c)
+            .await?
+        });
+        Ok(rows)
+    }
+
+    /// Reports the processor's deviation `id` to a controller that takes deviations from it: a
+    /// new deviation in the controller's organisation, aware from `now` (the controller learns
+    /// of it now), reported by nobody there. Returns the controller's deviation id.
+    pub async fn forward_deviation(
+        &self,
+        org_id: i64,
+        id: i64,
+        controller_org_id: i64,
+        by: Option<i64>,
+        now: i64,
+    ) -> StoreResult<i64> {
+        let sql = format!("SELECT {COLUMNS} FROM deviations WHERE org_id = $1 AND id = $2");
+        let created = write_tx!(self, |tx| {
+            let d = sqlx::query_as::<_, Deviation>(&sql).bind(org_id).bind(id).fetch_one(&mut *tx).await?;
+            let accepts: Option<String> = sqlx::query_scalar(
+                "SELECT p.processor_org_number FROM deviation_processors p JOIN orgs o ON o.org_number = p.processor_org_number \
+                 WHERE p.org_id = $1 AND o.id = $2",
+            )
+            .bind(controller_org_id)
+            .bind(org_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if accepts.is_none() || controller_org_id == org_id {
+                return Err(StoreError::Rejected(
+                    "controller: that organisation does not take deviations from yours in normverk".into(),
+                ));
+            }
+            let sent: Option<i64> = sqlx::query_scalar(
+                "SELECT controller_deviation_id FROM deviation_forwards WHERE deviation_id = $1 AND controller_org_id = $2",
+            )
+            .bind(id)
+            .bind(controller_org_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if sent.is_some() {
+                return Err(StoreError::Conflict("the deviation has been reported to that controller".into()));
+            }
+            let number: i64 =
+                sqlx::query_scalar("SELECT COALESCE(MAX(number), 0) + 1 FROM deviations WHERE org_id = $1")
+                    .bind(controller_org_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            let created: i64 = sqlx::query_scalar(
+                "INSERT INTO deviations (org_id, number, title, description, occurred_at, aware_at, unit_id, system, category, \
+                 patients_concerned, immediate_actions, reporter_id, state, notice_required, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, NULL, $7, $8, $9, $10, NULL, 'reported', $11, $12, $12) RETURNING id",
+            )
+            .bind(controller_org_id)
+            .bind(number)
+            .bind(&d.title)
+            .bind(&d.description)
+            .bind(d.occurred_at)
+            .bind(now.max(d.aware_at))
+            .bind(&d.system)
+            .bind(&d.category)
+            .bind(d.patients_concerned)
+            .bind(&d.immediate_actions)
+            .bind(false)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO deviation_forwards (deviation_id, org_id, controller_org_id, controller_deviation_id, by_user, at) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(id)
+            .bind(org_id)
+            .bind(controller_org_id)
+            .bind(created)
+            .bind(by)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            created
+        });
+        Ok(created)
+    }
+
+    /// Where the organisation's deviation `id` was reported to: each controller.
+    pub async fn deviation_sent_to(&self, org_id: i64, id: i64) -> StoreResult<Vec<Forward>> {
+        let rows = read!(self, |c| {
+            sqlx::query_as::<_, Forward>(
+                "SELECT o.name AS org_name, o.org_number, d.number AS processor_number, f.at FROM deviation_forwards f \
+                 JOIN orgs o ON o.id = f.controller_org_id JOIN deviations d ON d.id = f.deviation_id \
+                 WHERE f.org_id = $1 AND f.deviation_id = $2 ORDER BY f.at",
+            )
+            .bind(org_id)
+            .bind(id)
+            .fetch_all(c)
+            .await?
+        });
+        Ok(rows)
+    }
+
+    /// Which processor reported the organisation's deviation `id`, if one did.
+    pub async fn deviation_received_from(&self, org_id: i64, id: i64) -> StoreResult<Option<Forward>> {
+        let row = read!(self, |c| {
+            sqlx::query_as::<_, Forward>(
+                "SELECT o.name AS org_name, o.org_number, d.number AS processor_number, f.at FROM deviation_forwards f \
+                 JOIN orgs o ON o.id = f.org_id JOIN deviations d ON d.id = f.deviation_id \
+                 WHERE f.controller_org_id = $1 AND f.controller_deviation_id = $2",
+            )
+            .bind(org_id)
+            .bind(id)
+            .fetch_optional(c)
+            .await?
+        });
+        Ok(row)
+    }
+}

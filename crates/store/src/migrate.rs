@@ -58,7 +58,7 @@ const STEPS: &[Step] = &[
     },
     Step {
         version: 8,
-        name: "record of processing with versions and systems; asset inventory; register versions; breach reminders",
+        name: "record of processing with versions and systems; asset inventory; register versions; breach reminders; processors reporting to controllers",
         sql: V8,
         sqlite_only: "",
         postgres_only: "",
@@ -140,6 +140,26 @@ CREATE TABLE deviation_reminders (
     PRIMARY KEY (deviation_id, hours)
 );
 CREATE INDEX deviations_open_breach ON deviations(notice_required, notice_complete_at, aware_at);
+-- The processors a controller takes deviations from (Normen 5.7/5.8), by organisation number.
+CREATE TABLE deviation_processors (
+    org_id BIGINT NOT NULL REFERENCES orgs(id),
+    processor_org_number TEXT NOT NULL,
+    added_by BIGINT REFERENCES users(id),
+    added_at BIGINT NOT NULL,
+    PRIMARY KEY (org_id, processor_org_number)
+);
+CREATE INDEX deviation_processors_number ON deviation_processors(processor_org_number);
+-- A processor's deviation reported to a controller, and the deviation it became there.
+CREATE TABLE deviation_forwards (
+    deviation_id BIGINT NOT NULL REFERENCES deviations(id),
+    org_id BIGINT NOT NULL REFERENCES orgs(id),
+    controller_org_id BIGINT NOT NULL REFERENCES orgs(id),
+    controller_deviation_id BIGINT NOT NULL REFERENCES deviations(id),
+    by_user BIGINT REFERENCES users(id),
+    at BIGINT NOT NULL,
+    PRIMARY KEY (deviation_id, controller_org_id)
+);
+CREATE INDEX deviation_forwards_received ON deviation_forwards(controller_deviation_id);
 "#;
 
 const V7: &str = r#"

@@ -473,3 +473,97 @@ async fn breach_reminders_are_mailed_at_24_48_and_66_hours_once_without_content(
         let _ = other;
     }
 }
+
+#[tokio::test]
+async fn a_processor_reports_into_the_controllers_inbox_only_when_the_controller_takes_it() {
+    for engine in engines() {
+        let app = spawn_app(engine).await;
+        let (controller, c_lead) =
+            app.org_with_member("Helse A", "974760673", "leder@a.no", &[Role::SecurityLead]).await;
+        let (_, c_employee) = app.org_with_member("Helse A", "974760673", "ansatt@a.no", &[Role::Employee]).await;
+        let (processor, p_lead) =
+            app.org_with_member("Drift AS", "923609016", "leder@drift.no", &[Role::SecurityLead]).await;
+        let (_, p_employee) = app.org_with_member("Drift AS", "923609016", "ansatt@drift.no", &[Role::Employee]).await;
+        let (other, _) = app.org_with_member("Helse C", "983544622", "leder@c.no", &[Role::SecurityLead]).await;
+        let now = normverk_store::unix_now();
+        let new = normverk_core::deviation::NewDeviation {
+            title: "Sikkerhetskopi av journaldata på feil lagringsområde".into(),
+            description: "Oppdaget ved kontroll.".into(),
+            occurred_at: now - 7200,
+            aware_at: now - 3600,
+            unit_id: None,
+            system: Some("Backup".into()),
+            category: normverk_core::deviation::Category::Confidentiality,
+            patients_concerned: true,
+            immediate_actions: "Flyttet".into(),
+        };
+        let theirs = app.store.create_deviation(processor.id, None, &new, now).await.unwrap();
+        let page = p_lead.get(&format!("/deviations/{}", theirs.id)).await;
+        assert!(page.body.contains("Ingen behandlingsansvarlige i normverk tar imot avvik fra dere"), "{engine}");
+        let refused = p_lead
+            .post(&format!("/deviations/{}/forward", theirs.id), &[("controller", &controller.id.to_string())])
+            .await;
+        assert_eq!(refused.status, 422, "the controller has not said it takes deviations from this processor");
+
+        // The controller's security lead names the processor; a bad number is refused.
+        assert_eq!(c_lead.post("/deviations/processors", &[("org_number", "923609017")]).await.status, 422);
+        assert_eq!(c_employee.post("/deviations/processors", &[("org_number", "923609016")]).await.status, 403);
+        assert_eq!(c_lead.post("/deviations/processors", &[("org_number", "923 609 016")]).await.status, 303);
+        assert!(c_lead.get("/deviations/stats").await.body.contains("923609016"));
+
+        assert_eq!(
+            p_employee
+                .post(&format!("/deviations/{}/forward", theirs.id), &[("controller", &controller.id.to_string())])
+                .await
+                .status,
+            404
+        );
+        let wrong =
+            p_lead.post(&format!("/deviations/{}/forward", theirs.id), &[("controller", &other.id.to_string())]).await;
+        assert_eq!(wrong.status, 422);
+        assert!(app
+            .store
+            .deviations(other.id, &normverk_store::deviation::Visible::All, 10, 0)
+            .await
+            .unwrap()
+            .is_empty());
+        let page = p_lead.get(&format!("/deviations/{}", theirs.id)).await;
+        assert!(page.body.contains("<option value=\"") && page.body.contains("Helse A"));
+        let sent = p_lead
+            .post(&format!("/deviations/{}/forward", theirs.id), &[("controller", &controller.id.to_string())])
+            .await;
+        assert_eq!(sent.status, 303, "{}", sent.body);
+        let again = p_lead
+            .post(&format!("/deviations/{}/forward", theirs.id), &[("controller", &controller.id.to_string())])
+            .await;
+        assert_eq!(again.status, 422, "once per controller");
+        assert!(p_lead.get(&format!("/deviations/{}", theirs.id)).await.body.contains("Meldt til Helse A"));
+
+        // In the controller's inbox: aware from now, reported by the processor.
+        let inbox = app.store.deviations(controller.id, &normverk_store::deviation::Visible::All, 10, 0).await.unwrap();
+        assert_eq!(inbox.len(), 1);
+        let received = &inbox[0];
+        assert!(received.aware_at >= now && received.reporter_id.is_none());
+        let page = c_lead.get(&format!("/deviations/{}", received.id)).await;
+        assert!(
+            page.body.contains("Meldt av databehandler") && page.body.contains("Drift AS (923609016)"),
+            "{}",
+            page.body
+        );
+        assert_eq!(
+            c_employee.get(&format!("/deviations/{}", received.id)).await.status,
+            404,
+            "employees see their own only"
+        );
+        let (status, _, json) = p_lead.download(&format!("/deviations/{}/report.json", theirs.id)).await;
+        assert_eq!(status, 200);
+        let json: Value = serde_json::from_slice(&json).unwrap();
+        assert_eq!(json["processor"]["org_number"], "923609016");
+        // The controller stops taking them: the processor can no longer choose it.
+        assert_eq!(
+            c_lead.post("/deviations/processors", &[("org_number", "923609016"), ("accept", "no")]).await.status,
+            303
+        );
+        assert!(app.store.controllers_of("923609016").await.unwrap().is_empty());
+    }
+}

@@ -18,6 +18,7 @@ use normverk_core::deviation::{
 use normverk_core::org::Action;
 use normverk_store::deviation::{Deviation, Measure, NoticeRecord, ReadRecord, StepRecord};
 use normverk_store::org::Unit;
+use normverk_store::StoreError;
 use std::collections::HashMap;
 use std::str::FromStr;
 
@@ -275,6 +276,13 @@ struct ShowPage<'a> {
     notice_default: AuthorityNotice,
     subject_draft: String,
     now_input: String,
+    /// The controllers this processor's deviation went to.
+    sent_to: Vec<normverk_store::deviation::Forward>,
+    /// The processor that reported this deviation, when one did.
+    received_from: Option<normverk_store::deviation::Forward>,
+    /// The controllers in normverk that take deviations from this organisation, (id, name),
+    /// for those who handle it.
+    controllers: Vec<(i64, String)>,
 }
 
 impl ShowPage<'_> {
@@ -382,11 +390,17 @@ async fn show_page(
         &notice_default.contact,
     );
     let current = deviations::state_of(&d);
+    let sent_to = state.store.deviation_sent_to(org_id, d.id).await?;
+    let received_from = state.store.deviation_received_from(org_id, d.id).await?;
+    let controllers = if may_handle { state.store.controllers_of(&member.org.org_number).await? } else { Vec::new() };
     let status = if problems.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     render_status(
         status,
         &ShowPage {
             page,
+            sent_to,
+            received_from,
+            controllers,
             clock: Clock::of(&d, now),
             unit,
             reporter,
@@ -810,6 +824,8 @@ struct StatsPage<'a> {
     repeats: Vec<rules::Repeat>,
     threshold: i64,
     may_configure: bool,
+    /// The processors the organisation takes deviations from, by organisation number.
+    processors: Vec<String>,
 }
 
 /// The last twelve months, oldest first, as "2026-01" labels with their counts; `times` are
@@ -930,6 +946,7 @@ pub async fn stats(State(state): State<AppState>, page: Page, member: Member) ->
         repeats: repeats_of(&groups, threshold),
         threshold,
         may_configure: member.roles.contains(&normverk_core::org::Role::SecurityLead),
+        processors: state.store.deviation_processors(member.org.id).await?,
     })
 }
 
@@ -1032,4 +1049,94 @@ pub async fn export_xlsx(State(state): State<AppState>, member: Member) -> Resul
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         &format!("avvik-{}.xlsx", member.org.org_number),
     ))
+}
+
+/// A processor reports its deviation to a controller in the same normverk that takes
+/// deviations from it (Normen 5.7, 5.8): a new deviation in the controller's inbox.
+pub async fn forward(
+    State(state): State<AppState>,
+    page: Page,
+    member: Member,
+    Path(id): Path<i64>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let d = load_read(&state, &member, id).await?;
+    let actor = Actor::Person { user_id: member.viewer.user.id, roles: &member.roles };
+    if !deviations::powers(&state, &d, &actor).await?.0 {
+        return Err(PageError::Forbidden);
+    }
+    let entered = Entered::from(&fields);
+    let controller = entered.get("controller").parse::<i64>().ok();
+    let now = normverk_store::unix_now();
+    let outcome = match controller {
+        None => Err("choose the controller".to_string()),
+        Some(c) => {
+            match state.store.forward_deviation(member.org.id, d.id, c, Some(member.viewer.user.id), now).await {
+                Ok(_) => Ok(()),
+                Err(StoreError::Rejected(m) | StoreError::Conflict(m)) => {
+                    Err(m.trim_start_matches("controller: ").to_string())
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    };
+    match outcome {
+        Ok(()) => Ok(Redirect::to(&format!("/deviations/{id}#forward-heading")).into_response()),
+        Err(message) => {
+            let problems = vec![Problem { field: "controller", message }];
+            show_page(&state, &page, &member, d, "forward", entered, problems).await
+        }
+    }
+}
+
+/// The deviation as a processor's report to a controller outside normverk, as JSON.
+pub async fn report_json(
+    State(state): State<AppState>,
+    member: Member,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let d = load_read(&state, &member, id).await?;
+    let rfc = |t: i64| jiff::Timestamp::from_second(t).map(|t| t.to_string()).unwrap_or_default();
+    let body = serde_json::json!({
+        "processor": {"name": member.org.name, "org_number": member.org.org_number},
+        "deviation": {
+            "number": d.number, "title": d.title, "description": d.description,
+            "occurred_at": rfc(d.occurred_at), "processor_aware_at": rfc(d.aware_at),
+            "category": d.category, "system": d.system, "patients_concerned": d.patients_concerned,
+            "immediate_actions": d.immediate_actions, "state": d.state,
+            "personal_data_breach": d.personal_data_breach, "consequences_for_data_subjects": d.consequences,
+            "severity": d.severity,
+        },
+        "reported_at": rfc(normverk_store::unix_now()),
+    });
+    let file = format!("attachment; filename=\"avvik-{}-til-behandlingsansvarlig.json\"", d.number);
+    Ok((
+        [(header::CONTENT_TYPE, "application/json".to_string()), (header::CONTENT_DISPOSITION, file)],
+        serde_json::to_string_pretty(&body).unwrap_or_default(),
+    )
+        .into_response())
+}
+
+/// The security lead names the processors whose deviations the organisation takes.
+pub async fn set_processor(
+    State(state): State<AppState>,
+    member: Member,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    if !member.roles.contains(&normverk_core::org::Role::SecurityLead) {
+        return Err(PageError::Forbidden);
+    }
+    let entered = Entered::from(&fields);
+    let Ok(number) = normverk_core::org::OrgNumber::parse(entered.get("org_number")) else {
+        return Ok(
+            (StatusCode::UNPROCESSABLE_ENTITY, "org_number: nine digits with a valid check digit").into_response()
+        );
+    };
+    let accept = entered.get("accept") != "no";
+    let now = normverk_store::unix_now();
+    state
+        .store
+        .set_deviation_processor(member.org.id, number.as_str(), accept, Some(member.viewer.user.id), now)
+        .await?;
+    Ok(Redirect::to("/deviations/stats#processors-heading").into_response())
 }

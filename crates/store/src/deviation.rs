@@ -34,6 +34,11 @@ pub struct Deviation {
     pub closed_at: Option<i64>,
 }
 
+/// Marks the organisation's deviations changed for the statistics; run in every transaction that
+/// adds a deviation or takes a step.
+const BUMP: &str = "INSERT INTO deviation_versions (org_id, version) VALUES ($1, 1) \
+     ON CONFLICT (org_id) DO UPDATE SET version = deviation_versions.version + 1";
+
 const COLUMNS: &str = "id, org_id, number, title, description, occurred_at, aware_at, unit_id, system, category, \
      patients_concerned, immediate_actions, reporter_id, state, kind, severity, personal_data_breach, consequences, \
      notice_required, notice_complete_at, subject_decision, created_at, updated_at, closed_at";
@@ -150,7 +155,7 @@ impl Store {
                     .bind(org_id)
                     .fetch_one(&mut *tx)
                     .await?;
-            sqlx::query_as::<_, Deviation>(&sql)
+            let created = sqlx::query_as::<_, Deviation>(&sql)
                 .bind(org_id)
                 .bind(number)
                 .bind(d.title.trim())
@@ -167,9 +172,22 @@ impl Store {
                 .bind(false)
                 .bind(now)
                 .fetch_one(&mut *tx)
-                .await?
+                .await?;
+            sqlx::query(BUMP).bind(org_id).execute(&mut *tx).await?;
+            created
         });
         Ok(created)
+    }
+
+    /// The number of changes the statistics count in the organisation's deviations so far.
+    pub async fn deviation_version(&self, org_id: i64) -> StoreResult<i64> {
+        let v = read!(self, |c| {
+            sqlx::query_scalar::<_, i64>("SELECT version FROM deviation_versions WHERE org_id = $1")
+                .bind(org_id)
+                .fetch_optional(c)
+                .await?
+        });
+        Ok(v.unwrap_or(0))
     }
 
     pub async fn deviation(&self, org_id: i64, id: i64) -> StoreResult<Deviation> {
@@ -313,6 +331,7 @@ impl Store {
             if moved.rows_affected() == 0 {
                 return Err(StoreError::Conflict("the deviation has moved on; reload it".into()));
             }
+            sqlx::query(BUMP).bind(org_id).execute(&mut *tx).await?;
             sqlx::query(
                 "INSERT INTO deviation_steps (deviation_id, org_id, to_state, fields, by_user, at) VALUES ($1, $2, $3, $4, $5, $6)",
             )
@@ -795,6 +814,7 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
+            sqlx::query(BUMP).bind(controller_org_id).execute(&mut *tx).await?;
             created
         });
         Ok(created)

@@ -160,6 +160,12 @@ CREATE TABLE deviation_forwards (
     PRIMARY KEY (deviation_id, controller_org_id)
 );
 CREATE INDEX deviation_forwards_received ON deviation_forwards(controller_deviation_id);
+-- Bumped by every change to an organisation's deviations that the statistics count (a report,
+-- a step), in the same transaction, so that statistics kept in memory can tell they are stale.
+CREATE TABLE deviation_versions (
+    org_id BIGINT PRIMARY KEY REFERENCES orgs(id),
+    version BIGINT NOT NULL
+);
 "#;
 
 const V7: &str = r#"

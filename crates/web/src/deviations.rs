@@ -11,7 +11,7 @@ use normverk_store::deviation::{Deviation, StepChanges, Visible};
 use normverk_store::StoreError;
 use std::collections::HashMap;
 use std::str::FromStr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// How long the dashboard's list of repeated deviations is reused: it scans a year of
@@ -28,6 +28,44 @@ impl RepeatsCache {
             c.remove(&org_id);
         }
     }
+}
+
+/// What the statistics page counts over a year of deviations (the costly part), per
+/// organisation, with the store's deviation version it was counted at and when.
+#[derive(Default)]
+pub struct StatsCache(Mutex<HashMap<i64, (i64, Instant, Arc<YearCounts>)>>);
+
+/// A year of deviations counted: the groups, the days after `since`, and `since`.
+pub struct YearCounts {
+    pub since: i64,
+    pub groups: Vec<normverk_store::deviation::DeviationGroup>,
+    pub days: Vec<(i64, i64)>,
+}
+
+/// How long counts are reused while nothing changed: the year's window slides on, and a
+/// deviation leaving it a minute late changes nothing anyone acts on.
+const STATS_TTL: Duration = Duration::from_secs(60);
+
+/// The organisation's last twelve months counted, reused until a report or step changes them
+/// (on any instance: the version lives in the store) or a minute has passed.
+pub async fn year_counts(state: &AppState, org_id: i64, now: i64) -> Result<Arc<YearCounts>, StoreError> {
+    let version = state.store.deviation_version(org_id).await?;
+    let cached = state.stats.0.lock().ok().and_then(|c| c.get(&org_id).cloned());
+    if let Some((v, at, counts)) = cached {
+        if v == version && at.elapsed() < STATS_TTL {
+            return Ok(counts);
+        }
+    }
+    let since = now - deviation::REPEAT_WINDOW_S;
+    let counts = Arc::new(YearCounts {
+        since,
+        groups: state.store.deviation_groups(org_id, since).await?,
+        days: state.store.deviation_days(org_id, since).await?,
+    });
+    if let Ok(mut cache) = state.stats.0.lock() {
+        cache.insert(org_id, (version, Instant::now(), counts.clone()));
+    }
+    Ok(counts)
 }
 
 /// Files a report (already checked), so the dashboard counts it at once.

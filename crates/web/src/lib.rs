@@ -70,6 +70,7 @@ pub struct AppState {
     pub scanner: Arc<scanner::Scanners>,
     repeats: Arc<deviations::RepeatsCache>,
     registers: Arc<systems::RegisterCache>,
+    stats: Arc<deviations::StatsCache>,
     throttle: Arc<auth::Throttle>,
     token_touches: Arc<auth::TouchCache>,
 }
@@ -84,6 +85,7 @@ impl AppState {
             scanner: Arc::default(),
             repeats: Arc::default(),
             registers: Arc::default(),
+            stats: Arc::default(),
             throttle: Arc::default(),
             token_touches: Arc::default(),
         }

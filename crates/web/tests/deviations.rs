@@ -266,13 +266,30 @@ async fn repeated_deviations_raise_a_task_and_statistics_export() {
         let stats = lead.get("/deviations/stats").await;
         assert_eq!(stats.status, 200);
         assert!(stats.body.contains("<svg class=\"chart\"") && stats.body.contains("Bærbar"));
+        assert!(stats.body.contains("<dd>3</dd>"));
+        // Counts kept between views are dropped when a report arrives, from anywhere: here
+        // straight into the store, as another instance of normverk would.
+        let fourth = normverk_core::deviation::NewDeviation {
+            title: "Skriver".into(),
+            description: "Utskrift lå igjen".into(),
+            occurred_at: now - 600,
+            aware_at: now - 300,
+            unit_id: None,
+            system: Some("Printer".into()),
+            category: normverk_core::deviation::Category::Confidentiality,
+            patients_concerned: false,
+            immediate_actions: String::new(),
+        };
+        let _fourth = app.store.create_deviation(org.id, None, &fourth, now).await.unwrap();
+        let stats = lead.get("/deviations/stats").await;
+        assert!(stats.body.contains("<dd>4</dd>") && stats.body.contains("Printer"), "{}", stats.body);
         assert_eq!(employee.get("/deviations/stats").await.status, 403);
         assert_eq!(employee.get("/deviations/export.csv").await.status, 403);
         let (status, headers, body) = lead.download("/deviations/export.xlsx").await;
         assert_eq!(status, 200);
         assert!(headers["content-type"].to_str().unwrap().contains("spreadsheetml"));
         let table = normverk_web::read_table_for_tests("avvik.xlsx", &body);
-        assert_eq!(table.len(), 4, "a heading and three deviations");
+        assert_eq!(table.len(), 5, "a heading and four deviations");
         let csv = lead.get("/deviations/export.csv").await;
         assert!(csv.body.contains("Pc mistet 2"));
         // A higher threshold clears the task.

@@ -882,9 +882,8 @@ pub fn repeats_of(groups: &[normverk_store::deviation::DeviationGroup], threshol
 pub async fn stats(State(state): State<AppState>, page: Page, member: Member) -> Result<Response, PageError> {
     member.require(Action::ReadAllDeviations)?;
     let now = normverk_store::unix_now();
-    let since = now - rules::REPEAT_WINDOW_S;
-    let groups = state.store.deviation_groups(member.org.id, since).await?;
-    let days = state.store.deviation_days(member.org.id, since).await?;
+    let counts = deviations::year_counts(&state, member.org.id, now).await?;
+    let (since, groups, days) = (counts.since, &counts.groups, &counts.days);
     let units: HashMap<i64, String> =
         state.store.units(member.org.id).await?.into_iter().map(|u| (u.id, u.name)).collect();
     let none = page.t("dev-none");
@@ -897,7 +896,7 @@ pub async fn stats(State(state): State<AppState>, page: Page, member: Member) ->
             id: "category",
             title_key: "dev-field-category",
             bars: bars(
-                sum_by(&groups, |g| g.category.clone())
+                sum_by(groups, |g| g.category.clone())
                     .into_iter()
                     .map(|(c, n)| (page.named("dev-category", &c), n))
                     .collect(),
@@ -907,7 +906,7 @@ pub async fn stats(State(state): State<AppState>, page: Page, member: Member) ->
             id: "unit",
             title_key: "dev-field-unit",
             bars: bars(
-                sum_by(&groups, |g| g.unit_id)
+                sum_by(groups, |g| g.unit_id)
                     .into_iter()
                     .map(|(u, n)| (label(u.and_then(|u| units.get(&u).cloned())), n))
                     .collect(),
@@ -916,15 +915,13 @@ pub async fn stats(State(state): State<AppState>, page: Page, member: Member) ->
         Chart {
             id: "system",
             title_key: "dev-field-system",
-            bars: bars(
-                sum_by(&groups, |g| g.system.clone()).into_iter().take(20).map(|(v, n)| (label(v), n)).collect(),
-            ),
+            bars: bars(sum_by(groups, |g| g.system.clone()).into_iter().take(20).map(|(v, n)| (label(v), n)).collect()),
         },
         Chart {
             id: "severity",
             title_key: "dev-field-severity",
             bars: bars(
-                sum_by(&groups, |g| g.severity.clone())
+                sum_by(groups, |g| g.severity.clone())
                     .into_iter()
                     .map(|(v, n)| (v.map(|v| page.named("dev-severity", &v)).unwrap_or_else(|| none.clone()), n))
                     .collect(),

@@ -33,7 +33,10 @@ impl RepeatsCache {
 /// What the statistics page counts over a year of deviations (the costly part), per
 /// organisation, with the store's deviation version it was counted at and when.
 #[derive(Default)]
-pub struct StatsCache(Mutex<HashMap<i64, (i64, Instant, Arc<YearCounts>)>>);
+pub struct StatsCache(Mutex<HashMap<i64, Counted>>);
+
+/// Counts with the version they were counted at and when.
+type Counted = (i64, Instant, Arc<YearCounts>);
 
 /// A year of deviations counted: the groups, the days after `since`, and `since`.
 pub struct YearCounts {

@@ -940,7 +940,7 @@ pub async fn stats(State(state): State<AppState>, page: Page, member: Member) ->
         avg_close_days: (closed > 0).then(|| format!("{:.1}", close_s as f64 / closed as f64 / 86_400.0)),
         charts,
         overdue,
-        repeats: repeats_of(&groups, threshold),
+        repeats: repeats_of(groups, threshold),
         threshold,
         may_configure: member.roles.contains(&normverk_core::org::Role::SecurityLead),
         processors: state.store.deviation_processors(member.org.id).await?,

@@ -68,6 +68,9 @@ impl From<&Asset> for NewAsset {
     }
 }
 
+const INSERT: &str = "INSERT INTO assets (org_id, identifier, kind, model, owner, location, os, os_version, \
+     software, supplier, responsible, search, created_at, updated_at) ";
+
 const COLUMNS: &str = "id, identifier, kind, model, owner, location, os, os_version, software, supplier, responsible, created_at, updated_at";
 
 /// Which assets a page shows: of one kind, and matching a text in identifier, model, location
@@ -110,9 +113,7 @@ impl AssetFilter {
 impl Store {
     pub async fn create_asset(&self, org_id: i64, a: &NewAsset, now: i64) -> StoreResult<Asset> {
         let sql = format!(
-            "INSERT INTO assets (org_id, identifier, kind, model, owner, location, os, os_version, software, \
-             supplier, responsible, search, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $13, $12, $12) RETURNING {COLUMNS}"
+            "{INSERT} VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $13, $12, $12) RETURNING {COLUMNS}"
         );
         let created = write_tx!(self, |tx| {
             sqlx::query_as::<_, Asset>(&sql)
@@ -158,10 +159,7 @@ impl Store {
                 update!(&mut *tx, org_id, id, a, now).map_err(|e| conflict(e, a))?;
             }
             for chunk in new.chunks(ROWS_PER_INSERT) {
-                let mut insert = sqlx::QueryBuilder::new(
-                    "INSERT INTO assets (org_id, identifier, kind, model, owner, location, os, os_version, software, \
-                     supplier, responsible, search, created_at, updated_at) ",
-                );
+                let mut insert = sqlx::QueryBuilder::new(INSERT);
                 insert.push_values(chunk, |mut row, a| {
                     row.push_bind(org_id)
                         .push_bind(a.identifier.trim())

@@ -38,6 +38,11 @@ impl From<&System> for NewSystem {
     }
 }
 
+/// Replaces a system's fields: $1 organisation, $2 id, then name, description, owner, supplier,
+/// hosting, data types, class and the time.
+const UPDATE: &str = "UPDATE systems SET name = $3, description = $4, owner = $5, supplier = $6, hosting = $7, \
+     data_types = $8, criticality = $9, updated_at = $10 WHERE org_id = $1 AND id = $2";
+
 const COLUMNS: &str =
     "id, org_id, name, description, owner, supplier, hosting, data_types, criticality, created_at, updated_at";
 
@@ -74,10 +79,7 @@ impl Store {
 
     /// Replaces the fields of the organisation's system `id`.
     pub async fn update_system(&self, org_id: i64, id: i64, s: &NewSystem, now: i64) -> StoreResult<System> {
-        let sql = format!(
-            "UPDATE systems SET name = $3, description = $4, owner = $5, supplier = $6, hosting = $7, \
-             data_types = $8, criticality = $9, updated_at = $10 WHERE org_id = $1 AND id = $2 RETURNING {COLUMNS}"
-        );
+        let sql = format!("{UPDATE} RETURNING {COLUMNS}");
         let updated = write_tx!(self, |tx| {
             let row = sqlx::query_as::<_, System>(&sql)
                 .bind(org_id)
@@ -124,11 +126,11 @@ impl Store {
                     .map(|(id, name)| (name.to_lowercase(), id))
                     .collect();
             let (mut created, mut updated) = (0, 0);
+            let update = format!("{UPDATE} RETURNING id");
             for (s, _) in rows {
                 let key = s.name.trim().to_lowercase();
                 let sql = if ids.contains_key(&key) {
-                    "UPDATE systems SET name = $3, description = $4, owner = $5, supplier = $6, hosting = $7, \
-                     data_types = $8, criticality = $9, updated_at = $10 WHERE org_id = $1 AND id = $2 RETURNING id"
+                    update.as_str()
                 } else {
                     "INSERT INTO systems (org_id, name, description, owner, supplier, hosting, data_types, criticality, \
                      created_at, updated_at) VALUES ($1, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id"

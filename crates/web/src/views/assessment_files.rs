@@ -294,7 +294,7 @@ pub fn evidence_type(file_name: &str, content: &[u8]) -> Result<&'static str, Ev
 }
 
 /// The form's `file` field: its cleaned name and content; `Err` when the body is over the limit.
-pub async fn file_field(multipart: &mut Multipart) -> Result<Option<(String, Bytes)>, ()> {
+async fn file_field(multipart: &mut Multipart) -> Result<Option<(String, Bytes)>, ()> {
     while let Ok(Some(field)) = multipart.next_field().await {
         if field.name() == Some("file") {
             let name = clean_file_name(field.file_name().unwrap_or(""));

@@ -1,8 +1,8 @@
 //! `/assets`: the inventory of ICT equipment and software (Normen 3.2), filtered by kind and
 //! text, kept by hand or imported from an inventory or MDM export.
 
-use super::assessment_files::{clean_file_name, table_file, table_from_upload, RowError};
-use super::processing::ImportPage;
+use super::assessment_files::table_file;
+use super::import::{read_upload, result_page};
 use super::{render_status, Page};
 use crate::auth::Member;
 use crate::error::PageError;
@@ -19,6 +19,11 @@ use normverk_store::asset::{Asset, AssetFilter};
 use normverk_store::processing::Saved;
 use normverk_store::StoreError;
 use std::collections::HashMap;
+
+/// The editable fields but the kind (a list of its own) and software (a text area).
+fn text_fields() -> Vec<&'static str> {
+    COLUMNS.iter().map(|(k, _)| *k).filter(|k| !matches!(*k, "kind" | "software")).collect()
+}
 
 /// Assets per page.
 const PAGE_SIZE: i64 = 100;
@@ -72,9 +77,8 @@ impl ListPage<'_> {
         self.errors.iter().find(|(k, _)| k == key).map(|(_, m)| m.as_str())
     }
 
-    /// The editable fields but the kind (a list of its own) and software (a text area).
     pub fn text_fields(&self) -> Vec<&'static str> {
-        COLUMNS.iter().map(|(k, _)| *k).filter(|k| !matches!(*k, "kind" | "software")).collect()
+        text_fields()
     }
 }
 
@@ -191,7 +195,7 @@ impl ShowPage<'_> {
     }
 
     pub fn text_fields(&self) -> Vec<&'static str> {
-        COLUMNS.iter().map(|(k, _)| *k).filter(|k| !matches!(*k, "kind" | "software")).collect()
+        text_fields()
     }
 }
 
@@ -290,33 +294,15 @@ pub async fn import(
     let Ok(mut multipart) = multipart else {
         return Ok(super::render_error_page(&page, StatusCode::BAD_REQUEST, None));
     };
-    let mut default_kind = None;
-    let mut file = Ok(None);
-    while let Ok(Some(field)) = multipart.next_field().await {
-        match field.name() {
-            Some("kind") => default_kind = field.text().await.ok().and_then(|k| k.parse::<AssetKind>().ok()),
-            Some("file") => {
-                let name = clean_file_name(field.file_name().unwrap_or(""));
-                file = field.bytes().await.map(|b| Some((name, b))).map_err(|_| ());
-            }
-            _ => {}
-        }
-    }
-    let outcome = match file {
-        Err(()) => Err(vec![RowError::file("the file is too large")]),
-        Ok(None) => Err(vec![RowError::file("choose a file to import")]),
-        Ok(Some((name, bytes))) => {
-            table_from_upload(&name, &bytes).map_err(|e| vec![e]).and_then(|t| read_rows(&t, default_kind))
-        }
+    let (fields, table) = read_upload(&mut multipart).await;
+    let default_kind = fields.get("kind").and_then(|k| k.parse::<AssetKind>().ok());
+    let outcome = match table.and_then(|t| read_rows(&t, default_kind)) {
+        Err(errors) => Err(errors),
+        Ok(assets) => Ok(state
+            .store
+            .import_assets(member.org.id, &assets, normverk_store::unix_now())
+            .await
+            .map(|(created, updated)| Saved { created, updated, unchanged: 0 })),
     };
-    let (errors, saved) = match outcome {
-        Err(errors) => (errors, None),
-        Ok(assets) => match state.store.import_assets(member.org.id, &assets, normverk_store::unix_now()).await {
-            Ok((created, updated)) => (Vec::new(), Some(Saved { created, updated, unchanged: 0 })),
-            Err(StoreError::Conflict(m) | StoreError::Rejected(m)) => (vec![RowError::file(m)], None),
-            Err(e) => return Err(e.into()),
-        },
-    };
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    render_status(status, &ImportPage { page: &page, title_key: "asset-import", back: "/assets", errors, saved })
+    result_page(&page, "asset-import", "/assets", outcome)
 }

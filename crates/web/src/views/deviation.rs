@@ -8,7 +8,7 @@ use crate::error::PageError;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use normverk_core::deviation::{
@@ -763,7 +763,6 @@ pub async fn notice_json(
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
     let (d, notices) = notices_of(&state, &member, id).await?;
-    let rfc = |t: i64| jiff::Timestamp::from_second(t).map(|t| t.to_string()).unwrap_or_default();
     let body = serde_json::json!({
         "controller": {"name": member.org.name, "org_number": member.org.org_number},
         "deviation": {"number": d.number, "title": d.title, "occurred_at": rfc(d.occurred_at), "aware_at": rfc(d.aware_at),
@@ -773,12 +772,7 @@ pub async fn notice_json(
             "recorded_at": rfc(r.recorded_at), "content": n,
         })).collect::<Vec<_>>(),
     });
-    let file = format!("attachment; filename=\"avvik-{}-melding.json\"", d.number);
-    Ok((
-        [(header::CONTENT_TYPE, "application/json".to_string()), (header::CONTENT_DISPOSITION, file)],
-        serde_json::to_string_pretty(&body).unwrap_or_default(),
-    )
-        .into_response())
+    json_download(&body, &format!("avvik-{}-melding.json", d.number))
 }
 
 /// One bar of a chart: its label, count and geometry.
@@ -1093,7 +1087,6 @@ pub async fn report_json(
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
     let d = load_read(&state, &member, id).await?;
-    let rfc = |t: i64| jiff::Timestamp::from_second(t).map(|t| t.to_string()).unwrap_or_default();
     let body = serde_json::json!({
         "processor": {"name": member.org.name, "org_number": member.org.org_number},
         "deviation": {
@@ -1106,12 +1099,18 @@ pub async fn report_json(
         },
         "reported_at": rfc(normverk_store::unix_now()),
     });
-    let file = format!("attachment; filename=\"avvik-{}-til-behandlingsansvarlig.json\"", d.number);
-    Ok((
-        [(header::CONTENT_TYPE, "application/json".to_string()), (header::CONTENT_DISPOSITION, file)],
-        serde_json::to_string_pretty(&body).unwrap_or_default(),
-    )
-        .into_response())
+    json_download(&body, &format!("avvik-{}-til-behandlingsansvarlig.json", d.number))
+}
+
+/// A Unix time as RFC 3339, for the JSON exports.
+fn rfc(t: i64) -> String {
+    jiff::Timestamp::from_second(t).map(|t| t.to_string()).unwrap_or_default()
+}
+
+/// A JSON export as a download named `file`.
+fn json_download(body: &serde_json::Value, file: &str) -> Result<Response, PageError> {
+    let bytes = serde_json::to_vec_pretty(body).map_err(|e| PageError::Internal(format!("json: {e}")))?;
+    Ok(super::assessment_files::download(bytes, "application/json", file))
 }
 
 /// The security lead names the processors whose deviations the organisation takes.

@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod dashboard;
 pub mod deviation;
 pub mod dlp;
+pub mod import;
 pub mod login;
 pub mod org;
 pub mod processing;

@@ -2,7 +2,8 @@
 //! still lacks, their versions, the systems they use, and the spreadsheet they go to and come
 //! from.
 
-use super::assessment_files::{file_field, table_file, table_from_upload, RowError};
+use super::assessment_files::{table_file, RowError};
+use super::import::{read_upload, result_page};
 use super::{render, render_status, Page};
 use crate::auth::Member;
 use crate::error::PageError;
@@ -15,7 +16,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use normverk_core::org::Action;
 use normverk_core::processing::{self as core, Record, FIELDS};
-use normverk_store::processing::{Listed, Processing, Put, Saved, Target, Version};
+use normverk_store::processing::{Listed, Processing, Put, Target, Version};
 use normverk_store::StoreError;
 use std::collections::HashMap;
 
@@ -313,16 +314,6 @@ pub async fn export_csv(State(state): State<AppState>, member: Member) -> Result
     export(&state, &member, "csv").await
 }
 
-#[derive(Template)]
-#[template(path = "import_result.html")]
-pub struct ImportPage<'a> {
-    pub page: &'a Page,
-    pub title_key: &'static str,
-    pub back: &'static str,
-    pub errors: Vec<RowError>,
-    pub saved: Option<Saved>,
-}
-
 /// Reads an uploaded protokoll and saves it whole: entries matched by name are updated (a new
 /// version where something changed), the rest created; one bad row and nothing is saved.
 pub async fn import(
@@ -335,27 +326,19 @@ pub async fn import(
     let Ok(mut multipart) = multipart else {
         return Ok(super::render_error_page(&page, StatusCode::BAD_REQUEST, None));
     };
-    let outcome = match file_field(&mut multipart).await {
-        Err(()) => Err(vec![RowError::file("the file is too large")]),
-        Ok(None) => Err(vec![RowError::file("choose a file to import")]),
-        Ok(Some((name, bytes))) => match table_from_upload(&name, &bytes) {
-            Err(e) => Err(vec![e]),
-            Ok(table) => read_import(&state, member.org.id, &table).await?,
+    let (_, table) = read_upload(&mut multipart).await;
+    let outcome = match table {
+        Err(errors) => Err(errors),
+        Ok(table) => match read_import(&state, member.org.id, &table).await? {
+            Err(errors) => Err(errors),
+            Ok(puts) => {
+                let now = normverk_store::unix_now();
+                let by = Some(member.viewer.user.id);
+                Ok(state.store.put_processings(member.org.id, &puts, by, now).await.map(|(_, saved)| saved))
+            }
         },
     };
-    let (errors, saved) = match outcome {
-        Err(errors) => (errors, None),
-        Ok(puts) => {
-            let now = normverk_store::unix_now();
-            match state.store.put_processings(member.org.id, &puts, Some(member.viewer.user.id), now).await {
-                Ok((_, saved)) => (Vec::new(), Some(saved)),
-                Err(StoreError::Conflict(m) | StoreError::Rejected(m)) => (vec![RowError::file(m)], None),
-                Err(e) => return Err(e.into()),
-            }
-        }
-    };
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    render_status(status, &ImportPage { page: &page, title_key: "proc-import", back: "/processings", errors, saved })
+    result_page(&page, "proc-import", "/processings", outcome)
 }
 
 /// The rows of an import as saves, systems named in a row resolved to the organisation's.

@@ -496,33 +496,20 @@ pub async fn import(
     member: Member,
     multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, PageError> {
-    use super::assessment_files::{file_field, table_from_upload, RowError};
     member.require(Action::ManageStructure)?;
     let Ok(mut multipart) = multipart else {
         return Ok(super::render_error_page(&page, StatusCode::BAD_REQUEST, None));
     };
     let existing: std::collections::HashSet<String> =
         state.store.systems(member.org.id).await?.into_iter().map(|s| s.name.to_lowercase()).collect();
-    let outcome = match file_field(&mut multipart).await {
-        Err(()) => Err(vec![RowError::file("the file is too large")]),
-        Ok(None) => Err(vec![RowError::file("choose a file to import")]),
-        Ok(Some((name, bytes))) => table_from_upload(&name, &bytes)
-            .map_err(|e| vec![e])
-            .and_then(|t| normverk_core::system::read_rows(&t, &existing)),
+    let (_, table) = super::import::read_upload(&mut multipart).await;
+    let outcome = match table.and_then(|t| normverk_core::system::read_rows(&t, &existing)) {
+        Err(errors) => Err(errors),
+        Ok(rows) => Ok(state
+            .store
+            .import_systems(member.org.id, &rows, normverk_store::unix_now())
+            .await
+            .map(|(created, updated)| normverk_store::processing::Saved { created, updated, unchanged: 0 })),
     };
-    let (errors, saved) = match outcome {
-        Err(errors) => (errors, None),
-        Ok(rows) => match state.store.import_systems(member.org.id, &rows, normverk_store::unix_now()).await {
-            Ok((created, updated)) => {
-                (Vec::new(), Some(normverk_store::processing::Saved { created, updated, unchanged: 0 }))
-            }
-            Err(StoreError::Conflict(m) | StoreError::Rejected(m)) => (vec![RowError::file(m)], None),
-            Err(e) => return Err(e.into()),
-        },
-    };
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    render_status(
-        status,
-        &super::processing::ImportPage { page: &page, title_key: "sys-import", back: "/systems", errors, saved },
-    )
+    super::import::result_page(&page, "sys-import", "/systems", outcome)
 }

@@ -246,6 +246,9 @@ async fn assets_are_kept_and_imported_from_an_mdm_export() {
         assert_eq!(fields, vec!["row 3: Device name", "row 4: Device name"], "{problem}");
         let no_kind = import(b"Device name;OS\nA;iOS\n".to_vec(), "").await.unwrap();
         assert_eq!(no_kind.status(), 422, "no kind column and no kind chosen");
+        let empty = import(Vec::new(), "phone").await.unwrap();
+        let problem: Value = empty.json().await.unwrap();
+        assert_eq!(problem["errors"][0]["field"], "file", "{problem}");
         let phones: Value = c
             .get(format!("{url}?kind=phone&q=p%C3%A5l"))
             .bearer_auth(&writer)

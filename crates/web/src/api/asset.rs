@@ -234,7 +234,10 @@ pub async fn import(
             ApiError::invalid(
                 errors
                     .into_iter()
-                    .map(|e| FieldError { field: format!("row {}: {}", e.row, e.field), message: e.message })
+                    .map(|e| {
+                        let field = if e.row == 0 { "file".to_string() } else { format!("row {}: {}", e.row, e.field) };
+                        FieldError { field, message: e.message }
+                    })
                     .collect(),
             )
         })?;

@@ -89,8 +89,15 @@ pub async fn restore(config: &Config, file: &Path) -> anyhow::Result<()> {
     };
     if let Err(e) = verified {
         // Leave the directory as empty as we found it.
-        for name in [DB_NAME, MANIFEST] {
-            let _ = std::fs::remove_file(dir.join(name));
+        let search = normverk_store::search_file(&dir.join(DB_NAME));
+        for path in [
+            dir.join(DB_NAME),
+            dir.join(MANIFEST),
+            search.clone(),
+            search.with_extension("db-wal"),
+            search.with_extension("db-shm"),
+        ] {
+            let _ = std::fs::remove_file(path);
         }
         let _ = std::fs::remove_dir_all(dir.join(KEYS_DIR));
         return Err(e);

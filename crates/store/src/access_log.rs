@@ -3,7 +3,7 @@
 //! partial tiles of the latest checkpoint) as a replaceable cache. Sequencing happens here, in
 //! the transaction that makes the events durable.
 
-use crate::db::{read, write_tx, Store, StoreError, StoreResult};
+use crate::db::{read, search_tx, write_tx, Store, StoreError, StoreResult};
 use tlog::tile::{FullTile, Tiles};
 use tlog::Hash;
 
@@ -95,6 +95,9 @@ fn hash(bytes: &[u8]) -> StoreResult<Hash> {
 fn hashes(bytes: &[u8]) -> StoreResult<Vec<Hash>> {
     tlog::tile::parse_tile(bytes).map_err(|_| StoreError::Rejected("a stored tile is malformed".into()))
 }
+
+/// Log indexes per segment of the search index.
+const SEGMENT: i64 = 1 << 16;
 
 /// Rows per multi-row INSERT: well under either engine's limit on bound parameters.
 const ROWS_PER_INSERT: usize = 500;
@@ -320,6 +323,10 @@ impl Store {
     /// The organisation's events matching the filter, newest first (by when they happened),
     /// `limit` from `offset`. Searches the search index, so an event is found once
     /// [`Store::access_index_more`] has indexed it (about a second after it was stored).
+    ///
+    /// Each segment of the index is asked for its best `offset + limit` matches, newest
+    /// segments (by their latest time) first, until no later segment can make the page. Deep
+    /// pages of a broad search therefore cost more than narrow ones.
     pub async fn access_events(
         &self,
         org_id: i64,
@@ -327,6 +334,22 @@ impl Store {
         limit: u32,
         offset: u64,
     ) -> StoreResult<Vec<EventRow>> {
+        let want = usize::try_from(offset.saturating_add(u64::from(limit))).unwrap_or(usize::MAX);
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let segments: Vec<(i64, i64)> = read!(self, |c| {
+            let mut q = sqlx::QueryBuilder::new("SELECT seg, last_at FROM access_index_segments WHERE org_id = ");
+            q.push_bind(org_id);
+            if let Some(from) = filter.from {
+                q.push(" AND last_at >= ").push_bind(from);
+            }
+            if let Some(to) = filter.to {
+                q.push(" AND first_at < ").push_bind(to);
+            }
+            q.push(" ORDER BY last_at DESC, seg DESC");
+            q.build_query_as().fetch_all(c).await?
+        });
         // The most selective filter drives the index; the others are checked on the event.
         let (field, value) = match (&filter.patient_id, &filter.user_id, &filter.unit) {
             (Some(p), _, _) => ("p", p.as_str()),
@@ -334,76 +357,145 @@ impl Store {
             (None, None, Some(n)) => ("n", n.as_str()),
             (None, None, None) => ("t", ""),
         };
-        let rows: Vec<(i64, i64, String)> = read!(self, |c| {
-            let mut q = sqlx::QueryBuilder::new(
-                "SELECT p.idx, p.occurred_at, p.event_json FROM access_index i \
-                 JOIN access_payloads p ON p.idx = i.idx WHERE i.org_id = ",
-            );
-            q.push_bind(org_id).push(" AND i.field = ").push_bind(field).push(" AND i.value = ").push_bind(value);
-            if let Some(u) = filter.user_id.as_deref().filter(|_| field != "u") {
-                q.push(" AND p.user_id = ").push_bind(u);
+        // The best matches so far as (time, index), newest first, at most `want`.
+        let mut best: Vec<(i64, i64)> = Vec::new();
+        for (seg, last_at) in segments {
+            if best.get(want - 1).is_some_and(|(at, _)| *at > last_at) {
+                break;
             }
-            if let Some(n) = filter.unit.as_deref().filter(|_| field == "p" || field == "u") {
-                q.push(" AND p.unit = ").push_bind(n);
+            let found: Vec<(i64, i64)> = read!(self, |c| {
+                let mut q = sqlx::QueryBuilder::new(
+                    "SELECT i.occurred_at, i.idx FROM access_index i JOIN access_payloads p ON p.idx = i.idx \
+                     WHERE i.org_id = ",
+                );
+                q.push_bind(org_id).push(" AND i.seg = ").push_bind(seg);
+                q.push(" AND i.field = ").push_bind(field).push(" AND i.value = ").push_bind(value);
+                if let Some(u) = filter.user_id.as_deref().filter(|_| field != "u") {
+                    q.push(" AND p.user_id = ").push_bind(u);
+                }
+                if let Some(n) = filter.unit.as_deref().filter(|_| field == "p" || field == "u") {
+                    q.push(" AND p.unit = ").push_bind(n);
+                }
+                if let Some(from) = filter.from {
+                    q.push(" AND i.occurred_at >= ").push_bind(from);
+                }
+                if let Some(to) = filter.to {
+                    q.push(" AND i.occurred_at < ").push_bind(to);
+                }
+                q.push(" ORDER BY i.occurred_at DESC, i.idx DESC LIMIT ").push_bind(to_i64(want as u64));
+                q.build_query_as().fetch_all(c).await?
+            });
+            best.extend(found);
+            best.sort_unstable_by(|a, b| b.cmp(a));
+            best.truncate(want);
+        }
+        let page: Vec<i64> =
+            best.iter().skip(usize::try_from(offset).unwrap_or(usize::MAX)).map(|(_, idx)| *idx).collect();
+        if page.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut rows: Vec<(i64, i64, String)> = read!(self, |c| {
+            let mut q =
+                sqlx::QueryBuilder::new("SELECT idx, occurred_at, event_json FROM access_payloads WHERE org_id = ");
+            q.push_bind(org_id).push(" AND idx IN (");
+            let mut list = q.separated(", ");
+            for idx in &page {
+                list.push_bind(*idx);
             }
-            if let Some(from) = filter.from {
-                q.push(" AND i.occurred_at >= ").push_bind(from);
-            }
-            if let Some(to) = filter.to {
-                q.push(" AND i.occurred_at < ").push_bind(to);
-            }
-            q.push(" ORDER BY i.occurred_at DESC, i.idx DESC LIMIT ").push_bind(i64::from(limit));
-            q.push(" OFFSET ").push_bind(to_i64(offset));
+            q.push(")");
             q.build_query_as().fetch_all(c).await?
         });
+        rows.sort_unstable_by(|a, b| (b.1, b.0).cmp(&(a.1, a.0)));
         rows.into_iter()
             .map(|(idx, occurred_at, event_json)| Ok(EventRow { index: to_u64(idx)?, occurred_at, event_json }))
             .collect()
     }
 
-    /// Adds up to `limit` stored events to the search index, sorted by key so that each index
-    /// page is written once per batch. Returns how many were indexed (0 when it is up to date).
+    /// Adds up to `limit` stored events to the search index, never past the end of a segment,
+    /// sorted by key so that each index page is written once per batch. Returns how many were
+    /// indexed (0 when it is up to date, or when another indexer got there first). An index
+    /// ahead of the log (the database was replaced under it) is emptied and built again.
     pub async fn access_index_more(&self, limit: u32) -> StoreResult<u64> {
         type Row = (i64, i64, i64, String, String, String);
-        let done = write_tx!(self, |tx| {
-            let next: i64 =
-                sqlx::query_scalar("SELECT next_idx FROM access_index_state WHERE id = 1").fetch_one(&mut *tx).await?;
-            let size: i64 =
-                sqlx::query_scalar("SELECT COALESCE(MAX(idx) + 1, 0) FROM access_leaves").fetch_one(&mut *tx).await?;
-            let until = size.min(next + i64::from(limit));
-            if until <= next {
+        let next = to_i64(self.access_indexed_until().await?);
+        let size = to_i64(self.access_log_size().await?);
+        if next > size {
+            search_tx!(self, |tx| {
+                for sql in [
+                    "DELETE FROM access_index",
+                    "DELETE FROM access_index_segments",
+                    "UPDATE access_index_state SET next_idx = 0 WHERE id = 1",
+                ] {
+                    sqlx::query(sql).execute(&mut *tx).await?;
+                }
+            });
+            return Ok(0);
+        }
+        let seg = next / SEGMENT;
+        let until = size.min(next + i64::from(limit)).min((seg + 1) * SEGMENT);
+        if until <= next {
+            return Ok(0);
+        }
+        let events: Vec<Row> = read!(self, |c| sqlx::query_as(
+            "SELECT idx, org_id, occurred_at, patient_id, user_id, unit FROM access_payloads \
+             WHERE idx >= $1 AND idx < $2"
+        )
+        .bind(next)
+        .bind(until)
+        .fetch_all(c)
+        .await?);
+        let mut keys: Vec<(i64, &str, &str, i64, i64)> = Vec::with_capacity(events.len() * 4);
+        let mut spans: std::collections::BTreeMap<i64, (i64, i64)> = std::collections::BTreeMap::new();
+        for (idx, org, at, patient, user, unit) in &events {
+            keys.extend([
+                (*org, "p", patient.as_str(), *at, *idx),
+                (*org, "u", user.as_str(), *at, *idx),
+                (*org, "n", unit.as_str(), *at, *idx),
+                (*org, "t", "", *at, *idx),
+            ]);
+            let span = spans.entry(*org).or_insert((*at, *at));
+            *span = (span.0.min(*at), span.1.max(*at));
+        }
+        keys.sort_unstable();
+        let done = search_tx!(self, |tx| {
+            let claimed = sqlx::query("UPDATE access_index_state SET next_idx = $1 WHERE id = 1 AND next_idx = $2")
+                .bind(until)
+                .bind(next)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if claimed != 1 {
                 return Ok(0);
             }
-            let events: Vec<Row> = sqlx::query_as(
-                "SELECT idx, org_id, occurred_at, patient_id, user_id, unit FROM access_payloads \
-                 WHERE idx >= $1 AND idx < $2",
-            )
-            .bind(next)
-            .bind(until)
-            .fetch_all(&mut *tx)
-            .await?;
-            let mut keys: Vec<(i64, &str, &str, i64, i64)> = Vec::with_capacity(events.len() * 4);
-            for (idx, org, at, patient, user, unit) in &events {
-                keys.extend([
-                    (*org, "p", patient.as_str(), *at, *idx),
-                    (*org, "u", user.as_str(), *at, *idx),
-                    (*org, "n", unit.as_str(), *at, *idx),
-                    (*org, "t", "", *at, *idx),
-                ]);
-            }
-            keys.sort_unstable();
             for chunk in keys.chunks(ROWS_PER_INSERT) {
                 let mut q =
-                    sqlx::QueryBuilder::new("INSERT INTO access_index (org_id, field, value, occurred_at, idx) ");
+                    sqlx::QueryBuilder::new("INSERT INTO access_index (org_id, seg, field, value, occurred_at, idx) ");
                 q.push_values(chunk, |mut row, (org, field, value, at, idx)| {
-                    row.push_bind(*org).push_bind(*field).push_bind(*value).push_bind(*at).push_bind(*idx);
+                    row.push_bind(*org)
+                        .push_bind(seg)
+                        .push_bind(*field)
+                        .push_bind(*value)
+                        .push_bind(*at)
+                        .push_bind(*idx);
                 });
                 q.build().execute(&mut *tx).await?;
             }
-            sqlx::query("UPDATE access_index_state SET next_idx = $1 WHERE id = 1")
-                .bind(until)
+            for (org, (first, last)) in &spans {
+                sqlx::query(
+                    "INSERT INTO access_index_segments (org_id, seg, first_at, last_at) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (org_id, seg) DO UPDATE SET \
+                     first_at = CASE WHEN excluded.first_at < access_index_segments.first_at \
+                         THEN excluded.first_at ELSE access_index_segments.first_at END, \
+                     last_at = CASE WHEN excluded.last_at > access_index_segments.last_at \
+                         THEN excluded.last_at ELSE access_index_segments.last_at END",
+                )
+                .bind(org)
+                .bind(seg)
+                .bind(first)
+                .bind(last)
                 .execute(&mut *tx)
                 .await?;
+            }
             until - next
         });
         to_u64(done)

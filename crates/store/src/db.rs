@@ -63,7 +63,12 @@ pub enum Engine {
 
 #[derive(Clone)]
 pub(crate) enum Pools {
-    Sqlite { read: SqlitePool, write: SqlitePool },
+    /// `search` writes the search file (see [`search_file`]); `read` sees it attached.
+    Sqlite {
+        read: SqlitePool,
+        write: SqlitePool,
+        search: SqlitePool,
+    },
     Postgres(PgPool),
 }
 
@@ -155,7 +160,36 @@ macro_rules! write_tx {
         }
     };
 }
-pub(crate) use {read, write_tx};
+/// Like `write_tx!`, for the search index: on SQLite its own file and writer, so indexing never
+/// waits for the log's writer nor holds it up.
+macro_rules! search_tx {
+    ($store:expr, |$tx:ident| $body:expr) => {
+        match &$store.pools {
+            $crate::db::Pools::Sqlite { search, .. } => {
+                let mut $tx = search.begin_with("BEGIN IMMEDIATE").await?;
+                let out = $body;
+                $tx.commit().await?;
+                out
+            }
+            $crate::db::Pools::Postgres(pool) => {
+                let mut $tx = pool.begin().await?;
+                let out = $body;
+                $tx.commit().await?;
+                out
+            }
+        }
+    };
+}
+pub(crate) use {read, search_tx, write_tx};
+
+/// The search index's own SQLite file beside the database: `normverk.db` → `normverk.search.db`.
+/// It holds only what can be rebuilt from the events; delete it and it is built again.
+pub fn search_file(database: &Path) -> PathBuf {
+    database.with_extension("search.db")
+}
+
+/// Version of the search file's schema; a file with another is emptied and rebuilt.
+const SEARCH_FILE_VERSION: i64 = 1;
 
 impl Store {
     /// Opens the database without migrating it.
@@ -215,9 +249,10 @@ impl Store {
     /// Closes all connections, waiting for those in use.
     pub async fn close(&self) {
         match &self.pools {
-            Pools::Sqlite { read, write } => {
+            Pools::Sqlite { read, write, search } => {
                 write.close().await;
                 read.close().await;
+                search.close().await;
             }
             Pools::Postgres(pool) => pool.close().await,
         }
@@ -239,16 +274,55 @@ async fn open_sqlite(path: &Path) -> StoreResult<Store> {
         .connect_with(options.clone())
         .await
         .map_err(|e| open_error(&e))?;
+    // A file that is not SQLite opens lazily; make it fail here, with a clear message.
+    sqlx::query("SELECT count(*) FROM sqlite_schema").execute(&write).await.map_err(|e| open_error(&e))?;
+    let search_path = search_file(path);
+    // Derived data: a power cut may cost the last batches, which the indexer then adds again.
+    let search = SqlitePoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(60))
+        .connect_with(options.clone().filename(&search_path).synchronous(SqliteSynchronous::Normal))
+        .await
+        .map_err(|e| open_error(&e))?;
+    prepare_search_file(&search).await?;
     // Readers hand rows over in large runs: the default of 50 wakes the reading task for every
-    // few rows, which dominates scans such as `log verify`.
+    // few rows, which dominates scans such as `log verify`. They see the search file attached;
+    // its tables are not in the database, so their plain names find them there.
+    let attach = search_path
+        .to_str()
+        .map(str::to_string)
+        .ok_or_else(|| StoreError::Open(format!("the path {} is not UTF-8", search_path.display())))?;
     let read = SqlitePoolOptions::new()
         .max_connections(8)
+        .after_connect(move |conn, _| {
+            let attach = attach.clone();
+            Box::pin(async move {
+                sqlx::query("ATTACH DATABASE $1 AS search").bind(attach).execute(conn).await?;
+                Ok(())
+            })
+        })
         .connect_with(options.read_only(true).row_buffer_size(4096))
         .await
         .map_err(|e| open_error(&e))?;
-    // A file that is not SQLite opens lazily; make it fail here, with a clear message.
-    sqlx::query("SELECT count(*) FROM sqlite_schema").execute(&write).await.map_err(|e| open_error(&e))?;
-    Ok(Store { pools: Pools::Sqlite { read, write } })
+    Ok(Store { pools: Pools::Sqlite { read, write, search } })
+}
+
+/// Gives the search file its tables, emptying one written by another version of them.
+async fn prepare_search_file(search: &SqlitePool) -> StoreResult<()> {
+    let version: i64 = sqlx::query_scalar("PRAGMA user_version").fetch_one(search).await?;
+    if version != SEARCH_FILE_VERSION {
+        let mut tx = search.begin_with("BEGIN IMMEDIATE").await?;
+        sqlx::raw_sql(
+            "DROP TABLE IF EXISTS access_index; DROP TABLE IF EXISTS access_index_segments; \
+             DROP TABLE IF EXISTS access_index_state;",
+        )
+        .execute(&mut *tx)
+        .await?;
+        sqlx::raw_sql(&crate::migrate::for_sqlite(crate::migrate::SEARCH_SCHEMA)).execute(&mut *tx).await?;
+        sqlx::raw_sql(&format!("PRAGMA user_version = {SEARCH_FILE_VERSION}")).execute(&mut *tx).await?;
+        tx.commit().await?;
+    }
+    Ok(())
 }
 
 async fn open_postgres(url: &str) -> StoreResult<Store> {

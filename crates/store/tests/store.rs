@@ -5,7 +5,7 @@ use normverk_core::org::{OrgKind, OrgNumber, Role, Scope};
 use normverk_store::account::{secret_hash, NewUser, SetupTokenState};
 use normverk_store::org::NewOrg;
 use normverk_store::testing::{engines, fresh_target, test_db};
-use normverk_store::{Store, StoreError, SCHEMA_VERSION};
+use normverk_store::{DbTarget, Store, StoreError, SCHEMA_VERSION};
 
 fn new_org(name: &str, number: &str) -> NewOrg {
     NewOrg {
@@ -397,6 +397,109 @@ mod access_log {
             assert_eq!(packed[7].event_json.as_deref(), Some(events[7].event_json.as_str()));
             assert_eq!(s.access_entries_packed(10, 12).await.unwrap().len(), 2);
         }
+    }
+
+    #[tokio::test]
+    async fn search_over_several_index_segments_matches_a_full_sort() {
+        use normverk_store::access_log::EventFilter;
+        for engine in engines() {
+            let db = test_db(engine).await;
+            let s = &db.store;
+            let a = s.create_org(&new_org("A", "974760673")).await.unwrap();
+            let b = s.create_org(&new_org("B", "982463718")).await.unwrap();
+            // 80,000 events over two segments of 65,536, their times scattered so that every
+            // segment spans nearly the whole range; a few of B's in between.
+            let time = |i: u32| 1_800_000_000 + i64::from((i * 7_919) % 100_003);
+            let mut all = Vec::new();
+            for chunk in 0..8u32 {
+                let batch: Vec<NewAccessEvent> = (chunk * 10_000..(chunk + 1) * 10_000)
+                    .map(|i| NewAccessEvent {
+                        occurred_at: time(i),
+                        patient_id: format!("fnr:{}", i % 700),
+                        user_id: format!("hpr:{}", i % 3),
+                        event_json: format!("{{\"i\":{i}}}"),
+                        ..event(i)
+                    })
+                    .collect();
+                let first = s.append_access_events(a.id, &batch, None, 1).await.unwrap().first_index;
+                all.extend(batch.into_iter().enumerate().map(|(k, e)| (first + k as u64, e)));
+                s.append_access_events(b.id, &[event(chunk)], None, 1).await.unwrap();
+            }
+            while s.access_index_more(50_000).await.unwrap() > 0 {}
+            assert_eq!(s.access_indexed_until().await.unwrap(), s.access_log_size().await.unwrap());
+            let expect = |keep: &dyn Fn(&NewAccessEvent) -> bool, limit: usize, offset: usize| -> Vec<u64> {
+                let mut m: Vec<(i64, u64)> =
+                    all.iter().filter(|(_, e)| keep(e)).map(|(i, e)| (e.occurred_at, *i)).collect();
+                m.sort_unstable_by(|x, y| y.cmp(x));
+                m.into_iter().skip(offset).take(limit).map(|(_, i)| i).collect()
+            };
+            let got = |f: EventFilter, limit: u32, offset: u64| async move {
+                let rows = s.access_events(a.id, &f, limit, offset).await.unwrap();
+                rows.iter().map(|r| r.index).collect::<Vec<u64>>()
+            };
+            let patient = EventFilter { patient_id: Some("fnr:42".into()), ..Default::default() };
+            assert_eq!(got(patient.clone(), 101, 0).await, expect(&|e| e.patient_id == "fnr:42", 101, 0), "{engine}");
+            assert_eq!(got(patient, 50, 60).await, expect(&|e| e.patient_id == "fnr:42", 50, 60), "{engine}");
+            assert_eq!(got(EventFilter::default(), 101, 0).await, expect(&|_| true, 101, 0), "{engine}");
+            assert_eq!(got(EventFilter::default(), 100, 5_000).await, expect(&|_| true, 100, 5_000), "{engine}");
+            let (from, to) = (1_800_050_000, 1_800_050_400);
+            let window =
+                EventFilter { user_id: Some("hpr:1".into()), from: Some(from), to: Some(to), ..Default::default() };
+            let in_window = |e: &NewAccessEvent| e.user_id == "hpr:1" && e.occurred_at >= from && e.occurred_at < to;
+            let want = expect(&in_window, 1_000, 0);
+            assert!(want.len() > 100, "{engine}: the window holds matches in several segments");
+            assert_eq!(got(window, 1_000, 0).await, want, "{engine}");
+            assert_eq!(
+                got(EventFilter { patient_id: Some("fnr:1".into()), ..Default::default() }, 10, 0).await.len(),
+                10
+            );
+            let theirs = s.access_events(b.id, &EventFilter::default(), 100, 0).await.unwrap();
+            assert_eq!(theirs.len(), 8, "{engine}: B sees its own events only");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_sqlite_search_file_is_rebuilt_when_lost_or_ahead_of_the_log() {
+        use normverk_store::access_log::EventFilter;
+        let db = test_db("sqlite").await;
+        let DbTarget::Sqlite(path) = db.target.clone() else { unreachable!() };
+        let org = db.store.create_org(&new_org("A", "974760673")).await.unwrap();
+        db.store.append_access_events(org.id, &(0..300).map(event).collect::<Vec<_>>(), None, 1).await.unwrap();
+        while db.store.access_index_more(100).await.unwrap() > 0 {}
+        let everything =
+            |s: Store| async move { s.access_events(org.id, &EventFilter::default(), 1000, 0).await.unwrap() };
+        let before = everything(db.store.clone()).await;
+        assert_eq!(before.len(), 300);
+        db.store.close().await;
+        let search = normverk_store::search_file(&path);
+        assert!(search.exists(), "the index lives beside the database");
+        std::fs::remove_file(&search).unwrap();
+        let reopened = Store::open(&db.target).await.unwrap();
+        assert_eq!(reopened.access_indexed_until().await.unwrap(), 0, "a lost index starts again");
+        while reopened.access_index_more(1000).await.unwrap() > 0 {}
+        assert_eq!(everything(reopened.clone()).await, before, "and is built again from the events");
+        reopened.close().await;
+        // An index from a larger log (the database was replaced under it) is emptied first.
+        let other = test_db("sqlite").await;
+        let DbTarget::Sqlite(other_path) = other.target.clone() else { unreachable!() };
+        let theirs = other.store.create_org(&new_org("B", "982463718")).await.unwrap();
+        other.store.append_access_events(theirs.id, &(0..10).map(event).collect::<Vec<_>>(), None, 1).await.unwrap();
+        other.store.close().await;
+        let target = normverk_store::search_file(&other_path);
+        for ext in ["db", "db-wal"] {
+            let _ = std::fs::remove_file(target.with_extension(ext));
+            if search.with_extension(ext).exists() {
+                std::fs::copy(search.with_extension(ext), target.with_extension(ext)).unwrap();
+            }
+        }
+        let replaced = Store::open(&other.target).await.unwrap();
+        assert_eq!(replaced.access_indexed_until().await.unwrap(), 300);
+        assert_eq!(replaced.access_index_more(1000).await.unwrap(), 0);
+        assert_eq!(replaced.access_indexed_until().await.unwrap(), 0, "emptied");
+        assert_eq!(replaced.access_index_more(1000).await.unwrap(), 10);
+        let found = replaced.access_events(theirs.id, &EventFilter::default(), 1000, 0).await.unwrap();
+        assert_eq!(found.len(), 10);
+        replaced.close().await;
     }
 
     #[tokio::test]

@@ -405,7 +405,7 @@ impl Store {
             q.push(")");
             q.build_query_as().fetch_all(c).await?
         });
-        rows.sort_unstable_by(|a, b| (b.1, b.0).cmp(&(a.1, a.0)));
+        rows.sort_unstable_by_key(|r| std::cmp::Reverse((r.1, r.0)));
         rows.into_iter()
             .map(|(idx, occurred_at, event_json)| Ok(EventRow { index: to_u64(idx)?, occurred_at, event_json }))
             .collect()

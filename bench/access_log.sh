@@ -3,7 +3,8 @@
 # time from adding an event to a signed checkpoint containing it, inclusion proofs on a large
 # log, `normverk log verify`, and the same rows inserted plainly for comparison.
 # Usage: bench/access_log.sh [EVENTS] [postgres://…]   (default 1,000,000 events, SQLite)
-# Needs: a release build (cargo build --release --bin normverk --example log_bench), curl.
+# Needs: a release build (cargo build --release --bin normverk --example log_bench), curl, bc,
+# sqlite3 or psql.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EVENTS=${1:-1000000}
@@ -28,6 +29,13 @@ engine=SQLite; [ -n "$PG" ] && engine=PostgreSQL
 echo "== ingest: $EVENTS events, batches of 1,000, 4 connections ($engine)"
 "$GEN" ingest "http://$ADDR" "$token" "$EVENTS" 4 "$pid"
 until [ "$(curl -s "http://$ADDR/log/checkpoint" | sed -n 2p)" -ge "$EVENTS" ] 2>/dev/null; do sleep 0.2; done
+indexed() {
+  if [ -n "$PG" ]; then psql "$PG" -Atc "SELECT next_idx FROM access_index_state"
+  else sqlite3 "$work/data/normverk.search.db" "SELECT next_idx FROM access_index_state"; fi
+}
+echo "search index when the checkpoint covered every event: $(indexed) of $EVENTS events"
+t0=$(date +%s.%N); until [ "$(indexed)" -ge "$EVENTS" ] 2>/dev/null; do sleep 0.2; done
+echo "search index complete $(echo "$(date +%s.%N) - $t0" | bc) s later"
 echo "server RSS after ingest: $(awk '/VmRSS/ {print int($2/1024) " MiB"}' /proc/$pid/status), peak $(awk '/VmHWM/ {print int($2/1024) " MiB"}' /proc/$pid/status)"
 echo
 echo "== add → signed checkpoint containing it, 200 batches of 1,000"

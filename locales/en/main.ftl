@@ -353,6 +353,7 @@ access-basis-administration = Administration
 access-basis-quality_assurance = Quality assurance
 access-basis-other = Other
 access-log-unindexed = New events stored but not yet searchable: { $count }. They become searchable as soon as the search index catches up, usually within seconds, under heavy load within a minute.
+access-log-deeper = The search shows the newest 10,000 matches. Narrow the time window to see older ones.
 access-log-nothing-yet = The log has not signed a checkpoint yet. The first comes about a second after the first event.
 nav-dlp = Check a message
 scope-dlp-scan = Check messages before sending (SMS and e-mail)

@@ -353,6 +353,7 @@ access-basis-administration = Administrasjon
 access-basis-quality_assurance = Kvalitetssikring
 access-basis-other = Annet
 access-log-unindexed = Nye hendelser som er lagret, men ennå ikke søkbare: { $count }. De blir søkbare så snart søkeindeksen har tatt dem igjen, vanligvis innen sekunder, under stor last innen et minutt.
+access-log-deeper = Søket viser de 10 000 nyeste treffene. Avgrens tidsrommet for å se eldre.
 access-log-nothing-yet = Loggen har ikke signert noe kontrollpunkt ennå. Det første kommer om lag ett sekund etter den første hendelsen.
 nav-dlp = Sjekk melding
 scope-dlp-scan = Sjekke meldinger før sending (SMS og e-post)

@@ -699,7 +699,6 @@ impl Store {
     }
 }
 
-/// `N` bytes from hexadecimal (either case).
 /// The whole output of a `COPY … TO STDOUT` statement.
 async fn copy_out(conn: &mut sqlx::PgConnection, sql: &str) -> StoreResult<Vec<u8>> {
     use futures_util::StreamExt;
@@ -746,6 +745,7 @@ fn copy_binary_rows<'a, const N: usize>(
     }
 }
 
+/// `N` bytes from hexadecimal (either case).
 fn unhex<const N: usize>(s: &str) -> Option<[u8; N]> {
     let b = s.as_bytes();
     if b.len() != 2 * N {

@@ -283,6 +283,14 @@ async fn auditors_read_their_own_events_and_bundles_only() {
             .await
             .unwrap();
         assert_eq!(none.as_array().unwrap().len(), 0, "{engine}: B's patient is not found from A");
+        let deep = c
+            .get(app.url("/api/v1/access-log/events?page=18446744073709551615"))
+            .bearer_auth(&auditor)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(deep.status(), 200, "{engine}: a page beyond the deepest is the deepest");
+        assert_eq!(deep.json::<serde_json::Value>().await.unwrap().as_array().unwrap().len(), 0);
         let bad_time =
             c.get(app.url("/api/v1/access-log/events?from=yesterday")).bearer_auth(&auditor).send().await.unwrap();
         assert_eq!(bad_time.status(), 422);

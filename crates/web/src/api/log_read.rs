@@ -237,12 +237,15 @@ pub struct EventQuery {
     pub from: Option<String>,
     /// RFC 3339, exclusive.
     pub to: Option<String>,
-    /// From 1; 100 events a page.
+    /// From 1; 100 events a page, at most 100 pages (narrow the time window for older events).
     pub page: Option<u64>,
 }
 
 /// Events per page of a search.
 pub const PAGE_SIZE: u32 = 100;
+
+/// The deepest page of a search: each index segment is asked for its best page × 100 matches.
+pub const MAX_PAGE: u64 = 100;
 
 impl EventQuery {
     /// The store's filter, or the first field that is not understood.
@@ -265,8 +268,10 @@ impl EventQuery {
         })
     }
 
+    /// The page asked for, at most [`MAX_PAGE`]: a search goes no deeper than its newest
+    /// 10,000 matches (older ones are found by narrowing the time window).
     pub fn page(&self) -> u64 {
-        self.page.unwrap_or(1).clamp(1, 1_000_000)
+        self.page.unwrap_or(1).clamp(1, MAX_PAGE)
     }
 }
 

@@ -2,7 +2,7 @@
 //! stored log still leads to the signed root, and a search of the organisation's events.
 
 use super::{render, Page};
-use crate::api::log_read::{EventQuery, PAGE_SIZE};
+use crate::api::log_read::{EventQuery, MAX_PAGE, PAGE_SIZE};
 use crate::auth::Member;
 use crate::error::PageError;
 use crate::AppState;
@@ -46,6 +46,7 @@ struct AccessLogPage<'a> {
     rows: Vec<Row>,
     page_no: u64,
     more: bool,
+    deeper: bool,
     searched: bool,
 }
 
@@ -143,7 +144,9 @@ pub async fn show(
         query_error,
         rows,
         page_no,
-        more,
+        // Matches beyond the deepest page are found by narrowing the search.
+        more: more && page_no < MAX_PAGE,
+        deeper: more && page_no >= MAX_PAGE,
         searched,
     })
 }

@@ -140,47 +140,43 @@ macro_rules! read {
     };
 }
 
-/// Runs `$body` inside a write transaction bound to `$tx`, committing when it finishes without
-/// an early return. On SQLite the transaction begins IMMEDIATE on the single writer.
+/// Runs `$body` inside a write transaction bound to `$tx`, on SQLite on the pool named `$pool`
+/// (begun IMMEDIATE: each is a single writer), committing when it finishes without an early
+/// return.
+macro_rules! tx_on {
+    ($store:expr, $pool:ident, |$tx:ident| $body:expr) => {
+        match &$store.pools {
+            $crate::db::Pools::Sqlite { $pool, .. } => {
+                let mut $tx = $pool.begin_with("BEGIN IMMEDIATE").await?;
+                let out = $body;
+                $tx.commit().await?;
+                out
+            }
+            $crate::db::Pools::Postgres(pool) => {
+                let mut $tx = pool.begin().await?;
+                let out = $body;
+                $tx.commit().await?;
+                out
+            }
+        }
+    };
+}
+
+/// A write transaction on the database (on SQLite its single writer).
 macro_rules! write_tx {
     ($store:expr, |$tx:ident| $body:expr) => {
-        match &$store.pools {
-            $crate::db::Pools::Sqlite { write, .. } => {
-                let mut $tx = write.begin_with("BEGIN IMMEDIATE").await?;
-                let out = $body;
-                $tx.commit().await?;
-                out
-            }
-            $crate::db::Pools::Postgres(pool) => {
-                let mut $tx = pool.begin().await?;
-                let out = $body;
-                $tx.commit().await?;
-                out
-            }
-        }
+        $crate::db::tx_on!($store, write, |$tx| $body)
     };
 }
-/// Like `write_tx!`, for the search index: on SQLite its own file and writer, so indexing never
-/// waits for the log's writer nor holds it up.
+
+/// A write transaction on the search index: on SQLite its own file and writer, so indexing
+/// never waits for the log's writer nor holds it up.
 macro_rules! search_tx {
     ($store:expr, |$tx:ident| $body:expr) => {
-        match &$store.pools {
-            $crate::db::Pools::Sqlite { search, .. } => {
-                let mut $tx = search.begin_with("BEGIN IMMEDIATE").await?;
-                let out = $body;
-                $tx.commit().await?;
-                out
-            }
-            $crate::db::Pools::Postgres(pool) => {
-                let mut $tx = pool.begin().await?;
-                let out = $body;
-                $tx.commit().await?;
-                out
-            }
-        }
+        $crate::db::tx_on!($store, search, |$tx| $body)
     };
 }
-pub(crate) use {read, search_tx, write_tx};
+pub(crate) use {read, search_tx, tx_on, write_tx};
 
 /// The search index's own SQLite file beside the database: `normverk.db` → `normverk.search.db`.
 /// It holds only what can be rebuilt from the events; delete it and it is built again.

@@ -96,6 +96,54 @@ fn hashes(bytes: &[u8]) -> StoreResult<Vec<Hash>> {
     tlog::tile::parse_tile(bytes).map_err(|_| StoreError::Rejected("a stored tile is malformed".into()))
 }
 
+/// Leaves `from..to` of the SQLite database at `path` with their events, for
+/// [`Store::access_entries_packed`]: two scans in index order in one read transaction, merged.
+/// rusqlite reads each row in place, where sqlx would copy it and pass it between threads.
+fn sqlite_entries(path: &std::path::Path, from: i64, to: i64) -> StoreResult<Vec<StoredEntry>> {
+    use rusqlite::OpenFlags;
+    let db = rusqlite::Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    db.busy_timeout(std::time::Duration::from_secs(30))?;
+    db.pragma_update(None, "mmap_size", 1i64 << 30)?;
+    let tx = db.unchecked_transaction()?;
+    let mut leaves =
+        tx.prepare("SELECT idx, org_id, leaf_hash, salt FROM access_leaves WHERE idx >= ?1 AND idx < ?2 ORDER BY idx")?;
+    let mut events =
+        tx.prepare("SELECT idx, event_json FROM access_payloads WHERE idx >= ?1 AND idx < ?2 ORDER BY idx")?;
+    let mut events = events.query((from, to))?;
+    let mut next_event = || -> StoreResult<Option<(i64, String)>> {
+        let Some(e) = events.next()? else { return Ok(None) };
+        Ok(Some((e.get(0)?, e.get_ref(1)?.as_str()?.to_string())))
+    };
+    let mut event = next_event()?;
+    let mut leaves = leaves.query((from, to))?;
+    let mut entries = Vec::with_capacity(usize::try_from(to.saturating_sub(from)).unwrap_or(0));
+    while let Some(leaf) = leaves.next()? {
+        let index: i64 = leaf.get(0)?;
+        while event.as_ref().is_some_and(|(i, _)| *i < index) {
+            event = next_event()?;
+        }
+        let json = match event.take_if(|(i, _)| *i == index) {
+            Some((_, json)) => {
+                event = next_event()?;
+                Some(json)
+            }
+            None => None,
+        };
+        let salt = leaf.get_ref(3)?.as_blob()?;
+        entries.push(StoredEntry {
+            index: to_u64(index)?,
+            org_id: leaf.get(1)?,
+            leaf_hash: hash(leaf.get_ref(2)?.as_blob()?)?,
+            salt: salt.try_into().map_err(|_| StoreError::Rejected("a stored salt is not 16 bytes".into()))?,
+            event_json: json,
+        });
+    }
+    Ok(entries)
+}
+
 /// Log indexes per segment of the search index.
 const SEGMENT: i64 = 1 << 16;
 
@@ -229,41 +277,21 @@ impl Store {
         rows.into_iter().map(entry).collect()
     }
 
-    /// The same as [`Store::access_entries`], for scanning the whole log: the range comes back
-    /// packed (SQLite: one row, a record per leaf, fields joined in SQL, records split by U+001E,
-    /// which canonical JSON never holds unescaped; PostgreSQL: a binary COPY stream per table),
-    /// because handing rows over one by one through the driver, not hashing, bounds a full scan.
-    /// Keep ranges to tens of thousands of leaves.
+    /// The same as [`Store::access_entries`], for scanning the whole log: each table's range is
+    /// read in index order and the two merged (SQLite: in place, row by row, on a blocking
+    /// thread; PostgreSQL: a binary COPY stream per table), because handing rows over one by
+    /// one through the driver, not hashing, bounds a full scan. Keep ranges to tens of
+    /// thousands of leaves.
     pub async fn access_entries_packed(&self, from: u64, to: u64) -> StoreResult<Vec<StoredEntry>> {
         let (from, to) = (to_i64(from), to_i64(to));
         let bad = || StoreError::Rejected("a packed log entry is malformed".into());
         let mut entries = Vec::with_capacity(usize::try_from(to.saturating_sub(from)).unwrap_or(0));
         match &self.pools {
-            crate::db::Pools::Sqlite { read, .. } => {
-                let packed: Option<String> = sqlx::query_scalar(
-                    "SELECT group_concat(l.idx || ',' || l.org_id || ',' || hex(l.leaf_hash) || ',' || hex(l.salt) \
-                     || ',' || coalesce('J' || p.event_json, 'R'), char(30)) FROM access_leaves l \
-                     LEFT JOIN access_payloads p ON p.idx = l.idx WHERE l.idx >= $1 AND l.idx < $2",
-                )
-                .bind(from)
-                .bind(to)
-                .fetch_one(read)
-                .await?;
-                for record in packed.iter().flat_map(|g| g.split('\u{1e}')) {
-                    let mut f = record.splitn(5, ',');
-                    let (Some(idx), Some(org), Some(leaf), Some(salt), Some(event)) =
-                        (f.next(), f.next(), f.next(), f.next(), f.next())
-                    else {
-                        return Err(bad());
-                    };
-                    entries.push(StoredEntry {
-                        index: idx.parse().map_err(|_| bad())?,
-                        org_id: org.parse().map_err(|_| bad())?,
-                        leaf_hash: unhex(leaf).ok_or_else(bad)?,
-                        salt: unhex(salt).ok_or_else(bad)?,
-                        event_json: event.strip_prefix('J').map(str::to_string),
-                    });
-                }
+            crate::db::Pools::Sqlite { path, .. } => {
+                let path = path.clone();
+                entries = tokio::task::spawn_blocking(move || sqlite_entries(&path, from, to))
+                    .await
+                    .map_err(|e| StoreError::Rejected(format!("reading the log stopped: {e}")))??;
             }
             crate::db::Pools::Postgres(pool) => {
                 // Each table's range as one binary COPY stream in index order (no per-row
@@ -743,20 +771,6 @@ fn copy_binary_rows<'a, const N: usize>(
         }
         row(fields)?;
     }
-}
-
-/// `N` bytes from hexadecimal (either case).
-fn unhex<const N: usize>(s: &str) -> Option<[u8; N]> {
-    let b = s.as_bytes();
-    if b.len() != 2 * N {
-        return None;
-    }
-    let nibble = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
-    let mut out = [0u8; N];
-    for (i, o) in out.iter_mut().enumerate() {
-        *o = (nibble(b[2 * i])? << 4) | nibble(b[2 * i + 1])?;
-    }
-    Some(out)
 }
 
 fn entry(

@@ -68,6 +68,8 @@ pub(crate) enum Pools {
         read: SqlitePool,
         write: SqlitePool,
         search: SqlitePool,
+        /// The database file, for reads that bypass the pools (full scans).
+        path: std::sync::Arc<std::path::PathBuf>,
     },
     Postgres(PgPool),
 }
@@ -100,6 +102,19 @@ pub enum StoreError {
     Database(#[source] sqlx::Error),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+}
+
+/// From the direct reads of [`crate::access_log`]'s full scans.
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Database(sqlx::Error::Io(std::io::Error::other(e)))
+    }
+}
+
+impl From<rusqlite::types::FromSqlError> for StoreError {
+    fn from(e: rusqlite::types::FromSqlError) -> Self {
+        rusqlite::Error::from(e).into()
+    }
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -245,7 +260,7 @@ impl Store {
     /// Closes all connections, waiting for those in use.
     pub async fn close(&self) {
         match &self.pools {
-            Pools::Sqlite { read, write, search } => {
+            Pools::Sqlite { read, write, search, .. } => {
                 write.close().await;
                 read.close().await;
                 search.close().await;
@@ -300,7 +315,7 @@ async fn open_sqlite(path: &Path) -> StoreResult<Store> {
         .connect_with(options.read_only(true).row_buffer_size(4096))
         .await
         .map_err(|e| open_error(&e))?;
-    Ok(Store { pools: Pools::Sqlite { read, write, search } })
+    Ok(Store { pools: Pools::Sqlite { read, write, search, path: std::sync::Arc::new(path.to_path_buf()) } })
 }
 
 /// Gives the search file its tables, emptying one written by another version of them.

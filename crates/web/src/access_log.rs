@@ -5,9 +5,9 @@
 use normverk_store::access_log::{StoredCheckpoint, StoredEntry};
 use normverk_store::{Store, StoreError};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tlog::checkpoint::Checkpoint;
-use tlog::merkle::{consistency_ranges, inclusion_ranges, leaf_hash, verify_consistency, ProofError};
+use tlog::merkle::{consistency_ranges, inclusion_ranges, leaf_hash_of_parts, verify_consistency, ProofError};
 use tlog::note::{Signer, Verifier};
 use tlog::tile::{FullTile, Tiles};
 use tlog::Hash;
@@ -17,20 +17,50 @@ use tokio::sync::{watch, Notify};
 const INTEGRATE_CHUNK: u64 = 64 * 1024;
 /// Leaves read, hashed and checked per step of `verify`; three steps are in memory at once.
 const VERIFY_CHUNK: u64 = 16 * 1024;
+const VERIFY_AHEAD: u64 = 3;
 /// At most this many leaves go into one checkpoint, so a backlog is signed in steps.
 const MAX_PER_CHECKPOINT: u64 = 1024 * 1024;
 /// The shortest time between two checkpoints: events arriving meanwhile share the next one.
 const MIN_INTERVAL: Duration = Duration::from_millis(200);
 
-/// The log's key and the integrator's signals. One per running server.
+/// How long proofs may be made against a head read earlier, rather than reading it again.
+const HEAD_FRESH: Duration = Duration::from_secs(1);
+
+/// The log's key, the integrator's signals and the latest head seen. One per running server.
 pub struct AccessLog {
     signer: Signer,
     wake: Notify,
+    /// The latest checkpoint signed or read here, and when. Proofs are made against it for up
+    /// to [`HEAD_FRESH`], saving a read per proof; a newer one signed by another instance is
+    /// seen within that time, or at once when a client asks for a size beyond it.
+    head: std::sync::Mutex<Option<(Instant, Arc<StoredCheckpoint>)>>,
 }
 
 impl AccessLog {
     pub fn new(signer: Signer) -> Arc<AccessLog> {
-        Arc::new(AccessLog { signer, wake: Notify::new() })
+        Arc::new(AccessLog { signer, wake: Notify::new(), head: std::sync::Mutex::new(None) })
+    }
+
+    /// The latest checkpoint, at least `size` leaves large if there is one: as seen in the last
+    /// [`HEAD_FRESH`], or read from the store.
+    pub async fn head(&self, store: &Store, size: u64) -> Result<Option<Arc<StoredCheckpoint>>, StoreError> {
+        let seen = self.head.lock().ok().and_then(|h| h.clone());
+        if let Some((_, head)) = seen.filter(|(at, h)| at.elapsed() < HEAD_FRESH && h.size >= size) {
+            return Ok(Some(head));
+        }
+        let head = store.access_log_head().await?.map(Arc::new);
+        if let Some(h) = &head {
+            self.remember(h.clone());
+        }
+        Ok(head)
+    }
+
+    fn remember(&self, head: Arc<StoredCheckpoint>) {
+        if let Ok(mut seen) = self.head.lock() {
+            if seen.as_ref().is_none_or(|(_, h)| h.size <= head.size) {
+                *seen = Some((Instant::now(), head));
+            }
+        }
     }
 
     pub fn origin(&self) -> &str {
@@ -158,7 +188,10 @@ pub async fn run_integrator(store: Store, log: Arc<AccessLog>, mut stop: watch::
         }
         loop {
             match integrate_once(&store, &log.signer, normverk_store::unix_now()).await {
-                Ok(Some(c)) => tracing::debug!(size = c.size, "access log checkpoint signed"),
+                Ok(Some(c)) => {
+                    tracing::debug!(size = c.size, "access log checkpoint signed");
+                    log.remember(Arc::new(c));
+                }
                 Ok(None) => break,
                 Err(LogError::Store(StoreError::Conflict(e))) => {
                     tracing::warn!(error = %e, "access log integration raced another integrator; retrying");
@@ -213,12 +246,16 @@ pub async fn root_from_tiles(store: &Store, size: u64) -> Result<Hash, LogError>
     tlog::tile::range_hash(&tiles, 0, size).map_err(|e| tampered(None, e.to_string()))
 }
 
-/// The inclusion proof of leaf `index` in the tree of `size` leaves, from the stored tiles.
+/// The hash of leaf `index` and its inclusion proof in the tree of `size` leaves, both from the
+/// stored tiles in one read (the leaf's own tile is nearly always among the proof's).
 /// `size` must not exceed the latest checkpoint.
-pub async fn inclusion_proof(store: &Store, index: u64, size: u64) -> Result<Vec<Hash>, LogError> {
+pub async fn inclusion_proof(store: &Store, index: u64, size: u64) -> Result<(Hash, Vec<Hash>), LogError> {
     let ranges = inclusion_ranges(index, size)?;
-    let tiles = store.access_tiles(&tlog::tile::tiles_for(&ranges, size)).await?;
-    tlog::tile::proof(&tiles, &ranges).map_err(|e| tampered(None, e.to_string()))
+    let wanted = tlog::tile::tiles_for(&[&ranges[..], &[(index, index + 1)]].concat(), size);
+    let tiles = store.access_tiles(&wanted).await?;
+    let leaf = tlog::tile::range_hash(&tiles, index, index + 1);
+    let proof = tlog::tile::proof(&tiles, &ranges);
+    leaf.and_then(|leaf| Ok((leaf, proof?))).map_err(|e| tampered(Some(index), e.to_string()))
 }
 
 /// The consistency proof between the trees of `old` and `new` leaves, from the stored tiles.
@@ -231,12 +268,7 @@ pub async fn consistency_proof(store: &Store, old: u64, new: u64) -> Result<Vec<
 /// The leaf hash a stored entry must have: of its salt and canonical event, when the event is
 /// still held; otherwise the stored hash is all there is.
 pub fn expected_leaf(entry: &StoredEntry) -> Option<Hash> {
-    entry.event_json.as_ref().map(|json| {
-        let mut bytes = Vec::with_capacity(16 + json.len());
-        bytes.extend_from_slice(&entry.salt);
-        bytes.extend_from_slice(json.as_bytes());
-        leaf_hash(&bytes)
-    })
+    entry.event_json.as_ref().map(|json| leaf_hash_of_parts(&[&entry.salt, json.as_bytes()]))
 }
 
 /// What a full verification found.
@@ -290,13 +322,13 @@ pub async fn verify(
         let to = total.min(from + VERIFY_CHUNK);
         (to > from).then(|| tokio::spawn(read_hashed(store.clone(), from, to)))
     };
-    let mut ahead: std::collections::VecDeque<_> = [chunk(0), chunk(VERIFY_CHUNK)].into_iter().flatten().collect();
+    let mut ahead: std::collections::VecDeque<_> = (0..VERIFY_AHEAD).filter_map(|i| chunk(i * VERIFY_CHUNK)).collect();
     let mut at = 0u64;
     // Checkpoints are checked when the rebuilt tree reaches their size; sizes are above zero.
     while let Some(task) = ahead.pop_front() {
         let entries = task.await.map_err(|e| tampered(None, e.to_string()))??;
         let to = total.min(at + VERIFY_CHUNK);
-        ahead.extend(chunk(at + 2 * VERIFY_CHUNK));
+        ahead.extend(chunk(at + VERIFY_AHEAD * VERIFY_CHUNK));
         let mut stop = checkpoints.peek().map_or(u64::MAX, |c| c.size);
         for (entry, want) in &entries {
             if entry.index != frontier.size() {

@@ -173,18 +173,24 @@ async fn checkpoints_tiles_and_proofs_verify_as_an_outsider_would_check_them() {
             assert_eq!(c.get(app.url(&format!("/log/{missing}"))).send().await.unwrap().status(), 404, "{missing}");
         }
 
-        // An inclusion proof checks against the signed root.
-        let proof: serde_json::Value = c
-            .get(app.url("/api/v1/access-log/proof/inclusion?index=300&size=700"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let hashes: Vec<Vec<u8>> = proof["proof"].as_array().unwrap().iter().map(b64).collect();
-        let refs: Vec<&[u8]> = hashes.iter().map(Vec::as_slice).collect();
-        tlog::merkle::verify_inclusion_raw(&b64(&proof["leaf_hash"]), 300, 700, &refs, &cp.root).unwrap();
+        // An inclusion proof, with the leaf's hash, checks against the signed root: in a full
+        // tile, in the partial one, the last leaf.
+        let leaves = app.store.access_leaf_hashes(0, 700).await.unwrap();
+        for index in [0u64, 300, 650, 699] {
+            let proof: serde_json::Value = c
+                .get(app.url(&format!("/api/v1/access-log/proof/inclusion?index={index}&size=700")))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let hashes: Vec<Vec<u8>> = proof["proof"].as_array().unwrap().iter().map(b64).collect();
+            let refs: Vec<&[u8]> = hashes.iter().map(Vec::as_slice).collect();
+            let leaf = b64(&proof["leaf_hash"]);
+            assert_eq!(leaf, leaves[index as usize], "{index}");
+            tlog::merkle::verify_inclusion_raw(&leaf, index, 700, &refs, &cp.root).unwrap();
+        }
 
         // More events; the new checkpoint is consistent with the old.
         let more: Vec<_> = (0..100).map(|i| event(&format!("fnr:x{i}"))).collect();

@@ -17,6 +17,7 @@ use base64::Engine as _;
 use normverk_core::org::Action;
 use normverk_store::access_log::{EventFilter, StoredCheckpoint};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 
 fn text(status: StatusCode, body: &str) -> Response {
@@ -133,10 +134,11 @@ fn log_error(e: LogError) -> ApiError {
     }
 }
 
-async fn head(state: &AppState) -> Result<StoredCheckpoint, ApiError> {
+/// The latest checkpoint, read again if the one seen lately is smaller than `size`.
+async fn head(state: &AppState, size: u64) -> Result<Arc<StoredCheckpoint>, ApiError> {
     state
-        .store
-        .access_log_head()
+        .log
+        .head(&state.store, size)
         .await?
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "the log has no checkpoint yet"))
 }
@@ -178,15 +180,13 @@ pub async fn inclusion(
     params: Result<Query<InclusionParams>, QueryRejection>,
 ) -> Result<Json<InclusionProof>, ApiError> {
     let p = query(params)?;
-    let head = head(&state).await?;
+    let head = head(&state, p.size.unwrap_or(0)).await?;
     let size = p.size.unwrap_or(head.size);
     check_size(size, &head, "size")?;
     if p.index >= size {
         return Err(ApiError::field("index", format!("must be below the tree size {size}")));
     }
-    let leaf = state.store.access_leaf_hashes(p.index, p.index + 1).await?;
-    let leaf = leaf.first().ok_or_else(ApiError::not_found)?;
-    let proof = inclusion_proof(&state.store, p.index, size).await.map_err(log_error)?;
+    let (leaf, proof) = inclusion_proof(&state.store, p.index, size).await.map_err(log_error)?;
     Ok(Json(InclusionProof {
         index: p.index,
         size,
@@ -220,7 +220,7 @@ pub async fn consistency(
     params: Result<Query<ConsistencyParams>, QueryRejection>,
 ) -> Result<Json<ConsistencyProof>, ApiError> {
     let p = query(params)?;
-    let head = head(&state).await?;
+    let head = head(&state, p.new.unwrap_or(0)).await?;
     let new = p.new.unwrap_or(head.size);
     check_size(new, &head, "new")?;
     let proof = consistency_proof(&state.store, p.old, new).await.map_err(log_error)?;
@@ -336,7 +336,7 @@ pub async fn event(
     caller.require(Action::ReadAccessLog)?;
     let head = state.store.access_log_head().await?.filter(|h| h.size > index);
     let proof = match &head {
-        Some(h) => Some(inclusion_proof(&state.store, index, h.size).await.map_err(log_error)?),
+        Some(h) => Some(inclusion_proof(&state.store, index, h.size).await.map_err(log_error)?.1),
         None => None,
     };
     Ok(Json(EventProof {

@@ -32,41 +32,45 @@ string_enum! {
 }
 
 /// Access to health data held by another enterprise: who holds it, why, and which periods.
+/// Fields are declared in the byte order of their names, as in [`AccessEvent`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CrossOrg {
-    pub source_org_number: String,
-    pub reason: String,
     pub period_from: String,
     pub period_to: String,
+    pub reason: String,
+    pub source_org_number: String,
 }
 
 /// One access event, as systems send it (native JSON).
+///
+/// Fields are declared in the byte order of their names: serde writes them in that order, which
+/// is RFC 8785's key order, so [`jcs`] serialises the event directly.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AccessEvent {
-    /// RFC 3339, e.g. "2026-11-24T08:15:00+01:00".
-    pub occurred_at: String,
-    pub duration_s: u64,
-    /// e.g. "hpr:9144897" or an employee id.
-    pub user_id: String,
-    pub user_name: String,
-    /// The role the person acted in at the time.
-    pub user_role: String,
-    /// The enterprise (virksomhet) whose system was used.
-    pub org_number: String,
-    pub unit: String,
-    /// e.g. "fnr:…".
-    pub patient_id: String,
-    pub information_type: String,
     pub action: AccessAction,
     pub basis: Basis,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub basis_reason: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disclosed_to: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cross_org: Option<CrossOrg>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disclosed_to: Option<String>,
+    pub duration_s: u64,
+    pub information_type: String,
+    /// RFC 3339, e.g. "2026-11-24T08:15:00+01:00".
+    pub occurred_at: String,
+    /// The enterprise (virksomhet) whose system was used.
+    pub org_number: String,
+    /// e.g. "fnr:…".
+    pub patient_id: String,
+    pub unit: String,
+    /// e.g. "hpr:9144897" or an employee id.
+    pub user_id: String,
+    pub user_name: String,
+    /// The role the person acted in at the time.
+    pub user_role: String,
 }
 
 /// One field that was wrong.
@@ -156,11 +160,11 @@ pub fn canonical_bytes(e: &AccessEvent, salt: &[u8; 16]) -> Vec<u8> {
 }
 
 /// RFC 8785 canonical JSON of an event. serde_json writes strings exactly as JCS requires
-/// (minimal escapes, lower-case \u00XX), its map without `preserve_order` sorts keys by bytes,
-/// which for these ASCII keys is JCS's UTF-16 order, and every number here is an integer.
+/// (minimal escapes, lower-case \u00XX); the fields come in the byte order of their names
+/// (declared so), which for these ASCII keys is JCS's UTF-16 order; every number here is an
+/// integer.
 pub fn jcs(e: &AccessEvent) -> Vec<u8> {
-    let value = serde_json::to_value(e).unwrap_or(serde_json::Value::Null);
-    serde_json::to_vec(&value).unwrap_or_default()
+    serde_json::to_vec(e).unwrap_or_default()
 }
 
 /// The salt as stored beside the leaf, base64.
@@ -245,6 +249,18 @@ mod tests {
         )
         .unwrap();
         assert_eq!(jcs(&reordered), bytes);
+        // Every field set: the same bytes as a map with sorted keys (serde_json's Value).
+        let mut full = event();
+        full.basis_reason = Some("akutt".into());
+        full.disclosed_to = Some("Helse Vest".into());
+        full.cross_org = Some(CrossOrg {
+            period_from: "2026-01-01T00:00:00Z".into(),
+            period_to: "2026-02-01T00:00:00Z".into(),
+            reason: "overføring".into(),
+            source_org_number: "983974899".into(),
+        });
+        let sorted = serde_json::to_vec(&serde_json::to_value(&full).unwrap()).unwrap();
+        assert_eq!(String::from_utf8(jcs(&full)).unwrap(), String::from_utf8(sorted).unwrap());
         let mut odd = event();
         odd.user_name = "Å\u{1f}\"\\/€".into();
         let odd_text = String::from_utf8(jcs(&odd)).unwrap();

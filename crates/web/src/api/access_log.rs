@@ -120,9 +120,14 @@ pub async fn append(
         sha.update(&body);
         Idempotency { key, request_sha: sha.finalize().into() }
     });
-    let rows = tokio::task::spawn_blocking(move || events.iter().map(new_event).collect::<Vec<NewAccessEvent>>())
-        .await
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let rows = tokio::task::spawn_blocking(move || {
+        // Every salt from one read of the system's generator, not a read per event.
+        let mut salts = vec![[0u8; 16]; events.len()];
+        rand::rngs::OsRng.fill_bytes(salts.as_flattened_mut());
+        events.iter().zip(salts).map(|(e, salt)| new_event(e, salt)).collect::<Vec<NewAccessEvent>>()
+    })
+    .await
+    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     let stored = state
         .store
         .append_access_events(caller.org_id, &rows, idempotency.as_ref(), normverk_store::unix_now())
@@ -140,17 +145,12 @@ pub async fn append(
     Ok((status, Json(Appended { first_index: stored.first_index, count: stored.count })))
 }
 
-/// Salts, hashes and canonicalises one checked event: the leaf is H(0x00 ‖ salt ‖ JCS(event)),
+/// Hashes and canonicalises one checked event with its salt: the leaf is H(0x00 ‖ salt ‖ JCS(event)),
 /// as `normverk_core::access_log::canonical_bytes` defines it.
-fn new_event(e: &AccessEvent) -> NewAccessEvent {
-    let mut salt = [0u8; 16];
-    rand::rngs::OsRng.fill_bytes(&mut salt);
+fn new_event(e: &AccessEvent, salt: [u8; 16]) -> NewAccessEvent {
     let json = jcs(e);
-    let mut leaf_data = Vec::with_capacity(16 + json.len());
-    leaf_data.extend_from_slice(&salt);
-    leaf_data.extend_from_slice(&json);
     NewAccessEvent {
-        leaf_hash: tlog::merkle::leaf_hash(&leaf_data),
+        leaf_hash: tlog::merkle::leaf_hash_of_parts(&[&salt, &json]),
         salt,
         occurred_at: e.occurred_at.parse::<jiff::Timestamp>().map(|t| t.as_second()).unwrap_or(0),
         patient_id: e.patient_id.clone(),

@@ -675,33 +675,30 @@ impl Store {
         rows.into_iter().map(|(i, b)| Ok((to_u64(i)?, hashes(&b)?))).collect()
     }
 
-    /// The tiles a proof needs, as listed by `tlog::tile::tiles_for`: the full ones in one
-    /// query, the edge in another.
+    /// The tiles a proof needs, as listed by `tlog::tile::tiles_for`, in one query: the full
+    /// ones, and where a tile is not full yet, the edge's partial one.
     pub async fn access_tiles(&self, wanted: &[(u8, u64, u16)]) -> StoreResult<Tiles> {
         let mut tiles = Tiles::new();
         if wanted.is_empty() {
             return Ok(tiles);
         }
-        let rows: Vec<(i16, i64, Vec<u8>)> = read!(self, |c| {
-            let mut q = sqlx::QueryBuilder::new("SELECT level, idx, hashes FROM access_tiles WHERE (level, idx) IN ");
+        let rows: Vec<(i16, i64, Vec<u8>, i32)> = read!(self, |c| {
+            let mut q = sqlx::QueryBuilder::new(
+                "SELECT level, idx, hashes, 0 AS partial FROM access_tiles WHERE (level, idx) IN ",
+            );
             q.push_tuples(wanted, |mut t, &(level, index, _)| {
                 t.push_bind(i16::from(level)).push_bind(to_i64(index));
             });
+            q.push(" UNION ALL SELECT level, idx, hashes, 1 FROM access_edge WHERE (level, idx) IN ");
+            q.push_tuples(wanted, |mut t, &(level, index, _)| {
+                t.push_bind(i16::from(level)).push_bind(to_i64(index));
+            });
+            q.push(" ORDER BY partial");
             q.build_query_as().fetch_all(c).await?
         });
-        for (level, index, bytes) in rows {
+        for (level, index, bytes, _) in rows {
             let level = u8::try_from(level).map_err(|_| StoreError::Rejected("bad tile level".into()))?;
-            tiles.insert((level, to_u64(index)?), hashes(&bytes)?);
-        }
-        if wanted.iter().any(|&(l, i, _)| !tiles.contains_key(&(l, i))) {
-            let edge: Vec<(i16, i64, Vec<u8>)> =
-                read!(self, |c| sqlx::query_as("SELECT level, idx, hashes FROM access_edge").fetch_all(c).await?);
-            for (level, index, bytes) in edge {
-                let key = (u8::try_from(level).unwrap_or(u8::MAX), to_u64(index)?);
-                if wanted.iter().any(|&(l, i, _)| (l, i) == key) && !tiles.contains_key(&key) {
-                    tiles.insert(key, hashes(&bytes)?);
-                }
-            }
+            tiles.entry((level, to_u64(index)?)).or_insert(hashes(&bytes)?);
         }
         // Each tile as wide as asked, so a proof never uses hashes beyond its tree size.
         for &(level, index, width) in wanted {

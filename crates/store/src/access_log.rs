@@ -97,7 +97,7 @@ fn hashes(bytes: &[u8]) -> StoreResult<Vec<Hash>> {
 }
 
 /// Leaves `from..to` of the SQLite database at `path` with their events, for
-/// [`Store::access_entries_packed`]: two scans in index order in one read transaction, merged.
+/// [`Store::scan_access_entries`]: two scans in index order in one read transaction, merged.
 /// rusqlite reads each row in place, where sqlx would copy it and pass it between threads.
 fn sqlite_entries(path: &std::path::Path, from: i64, to: i64) -> StoreResult<Vec<StoredEntry>> {
     use rusqlite::OpenFlags;
@@ -106,6 +106,7 @@ fn sqlite_entries(path: &std::path::Path, from: i64, to: i64) -> StoreResult<Vec
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     db.busy_timeout(std::time::Duration::from_secs(30))?;
+    // Mapped, the scan's pages are read where they lie; through pread each is copied first.
     db.pragma_update(None, "mmap_size", 1i64 << 30)?;
     let tx = db.unchecked_transaction()?;
     let mut leaves =
@@ -282,9 +283,9 @@ impl Store {
     /// thread; PostgreSQL: a binary COPY stream per table), because handing rows over one by
     /// one through the driver, not hashing, bounds a full scan. Keep ranges to tens of
     /// thousands of leaves.
-    pub async fn access_entries_packed(&self, from: u64, to: u64) -> StoreResult<Vec<StoredEntry>> {
+    pub async fn scan_access_entries(&self, from: u64, to: u64) -> StoreResult<Vec<StoredEntry>> {
         let (from, to) = (to_i64(from), to_i64(to));
-        let bad = || StoreError::Rejected("a packed log entry is malformed".into());
+        let bad = || StoreError::Rejected("a log entry read by COPY is malformed".into());
         let mut entries = Vec::with_capacity(usize::try_from(to.saturating_sub(from)).unwrap_or(0));
         match &self.pools {
             crate::db::Pools::Sqlite { path, .. } => {

@@ -382,7 +382,7 @@ mod access_log {
     }
 
     #[tokio::test]
-    async fn packed_entries_are_the_entries_with_retired_events_marked() {
+    async fn scanned_entries_are_the_entries_with_retired_events_marked() {
         for engine in engines() {
             let db = test_db(engine).await;
             let s = &db.store;
@@ -391,11 +391,11 @@ mod access_log {
             events[7].event_json = "{\"a\":\"comma, quote \\\" and \\u001e\"}".into();
             s.append_access_events(org.id, &events, None, 1).await.unwrap();
             s.execute_raw_for_test("DELETE FROM access_payloads WHERE idx = 3").await.unwrap();
-            let packed = s.access_entries_packed(0, 600).await.unwrap();
-            assert_eq!(packed, s.access_entries(0, 600).await.unwrap(), "{engine}");
-            assert_eq!(packed[3].event_json, None, "{engine}: retired");
-            assert_eq!(packed[7].event_json.as_deref(), Some(events[7].event_json.as_str()));
-            assert_eq!(s.access_entries_packed(10, 12).await.unwrap().len(), 2);
+            let scanned = s.scan_access_entries(0, 600).await.unwrap();
+            assert_eq!(scanned, s.access_entries(0, 600).await.unwrap(), "{engine}");
+            assert_eq!(scanned[3].event_json, None, "{engine}: retired");
+            assert_eq!(scanned[7].event_json.as_deref(), Some(events[7].event_json.as_str()));
+            assert_eq!(s.scan_access_entries(10, 12).await.unwrap().len(), 2);
         }
     }
 

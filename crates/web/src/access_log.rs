@@ -15,8 +15,9 @@ use tokio::sync::{watch, Notify};
 
 /// Leaves read and integrated per step: bounds memory whatever the backlog.
 const INTEGRATE_CHUNK: u64 = 64 * 1024;
-/// Leaves read, hashed and checked per step of `verify`; three steps are in memory at once.
+/// Leaves read, hashed and checked per step of `verify`.
 const VERIFY_CHUNK: u64 = 16 * 1024;
+/// Steps of `verify` read and hashed ahead while one is checked (with two, checking waited).
 const VERIFY_AHEAD: u64 = 3;
 /// At most this many leaves go into one checkpoint, so a backlog is signed in steps.
 const MAX_PER_CHECKPOINT: u64 = 1024 * 1024;
@@ -283,7 +284,7 @@ pub struct Verified {
 
 /// Leaves `from..to` with the leaf hash each must have, read and hashed off the caller's task.
 async fn read_hashed(store: Store, from: u64, to: u64) -> Result<Vec<(StoredEntry, Option<Hash>)>, LogError> {
-    let entries = store.access_entries_packed(from, to).await?;
+    let entries = store.scan_access_entries(from, to).await?;
     tokio::task::spawn_blocking(move || {
         entries
             .into_iter()
@@ -317,7 +318,7 @@ pub async fn verify(
     let mut verified = Verified::default();
     let mut frontier = tlog::tile::Frontier::default();
     let mut full: Vec<FullTile> = Vec::new();
-    // Two chunks are read and hashed ahead, on two reader connections, while one is checked.
+    // Chunks are read and hashed ahead, each on a connection of its own, while one is checked.
     let chunk = |from: u64| {
         let to = total.min(from + VERIFY_CHUNK);
         (to > from).then(|| tokio::spawn(read_hashed(store.clone(), from, to)))

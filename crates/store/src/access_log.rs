@@ -109,40 +109,34 @@ fn sqlite_entries(path: &std::path::Path, from: i64, to: i64) -> StoreResult<Vec
     // Mapped, the scan's pages are read where they lie; through pread each is copied first.
     db.pragma_update(None, "mmap_size", 1i64 << 30)?;
     let tx = db.unchecked_transaction()?;
+    let events: Vec<(i64, String)> = tx
+        .prepare("SELECT idx, event_json FROM access_payloads WHERE idx >= ?1 AND idx < ?2 ORDER BY idx")?
+        .query_map((from, to), |e| Ok((e.get(0)?, e.get_ref(1)?.as_str()?.to_string())))?
+        .collect::<Result<_, _>>()?;
+    let mut events = events.into_iter().peekable();
     let mut leaves =
         tx.prepare("SELECT idx, org_id, leaf_hash, salt FROM access_leaves WHERE idx >= ?1 AND idx < ?2 ORDER BY idx")?;
-    let mut events =
-        tx.prepare("SELECT idx, event_json FROM access_payloads WHERE idx >= ?1 AND idx < ?2 ORDER BY idx")?;
-    let mut events = events.query((from, to))?;
-    let mut next_event = || -> StoreResult<Option<(i64, String)>> {
-        let Some(e) = events.next()? else { return Ok(None) };
-        Ok(Some((e.get(0)?, e.get_ref(1)?.as_str()?.to_string())))
-    };
-    let mut event = next_event()?;
     let mut leaves = leaves.query((from, to))?;
     let mut entries = Vec::with_capacity(usize::try_from(to.saturating_sub(from)).unwrap_or(0));
     while let Some(leaf) = leaves.next()? {
         let index: i64 = leaf.get(0)?;
-        while event.as_ref().is_some_and(|(i, _)| *i < index) {
-            event = next_event()?;
-        }
-        let json = match event.take_if(|(i, _)| *i == index) {
-            Some((_, json)) => {
-                event = next_event()?;
-                Some(json)
-            }
-            None => None,
-        };
         let salt = leaf.get_ref(3)?.as_blob()?;
         entries.push(StoredEntry {
             index: to_u64(index)?,
             org_id: leaf.get(1)?,
             leaf_hash: hash(leaf.get_ref(2)?.as_blob()?)?,
             salt: salt.try_into().map_err(|_| StoreError::Rejected("a stored salt is not 16 bytes".into()))?,
-            event_json: json,
+            event_json: event_at(&mut events, index),
         });
     }
     Ok(entries)
+}
+
+/// The event of leaf `index` from events in index order, passing over those before it: how a
+/// scan of the leaves picks up the events scanned beside it. None where it was retired.
+fn event_at<T>(events: &mut std::iter::Peekable<impl Iterator<Item = (i64, T)>>, index: i64) -> Option<T> {
+    while events.next_if(|(i, _)| *i < index).is_some() {}
+    events.next_if(|(i, _)| *i == index).map(|(_, event)| event)
 }
 
 /// Log indexes per segment of the search index.
@@ -285,14 +279,12 @@ impl Store {
     /// thousands of leaves.
     pub async fn scan_access_entries(&self, from: u64, to: u64) -> StoreResult<Vec<StoredEntry>> {
         let (from, to) = (to_i64(from), to_i64(to));
-        let bad = || StoreError::Rejected("a log entry read by COPY is malformed".into());
-        let mut entries = Vec::with_capacity(usize::try_from(to.saturating_sub(from)).unwrap_or(0));
         match &self.pools {
             crate::db::Pools::Sqlite { path, .. } => {
                 let path = path.clone();
-                entries = tokio::task::spawn_blocking(move || sqlite_entries(&path, from, to))
+                tokio::task::spawn_blocking(move || sqlite_entries(&path, from, to))
                     .await
-                    .map_err(|e| StoreError::Rejected(format!("reading the log stopped: {e}")))??;
+                    .map_err(|e| StoreError::Rejected(format!("reading the log stopped: {e}")))?
             }
             crate::db::Pools::Postgres(pool) => {
                 // Each table's range as one binary COPY stream in index order (no per-row
@@ -319,18 +311,19 @@ impl Store {
                 )
                 .await?;
                 tx.rollback().await?;
+                let bad = || StoreError::Rejected("a log entry read by COPY is malformed".into());
                 let int = |f: Option<&[u8]>| f.and_then(|b| <[u8; 8]>::try_from(b).ok()).map(i64::from_be_bytes);
-                let mut held: Vec<(i64, &[u8])> = Vec::with_capacity(entries.capacity());
+                let mut held: Vec<(i64, &[u8])> = Vec::new();
                 copy_binary_rows(&events, |[idx, event]| {
                     held.push((int(idx).ok_or_else(bad)?, event.ok_or_else(bad)?));
                     Ok(())
                 })?;
                 let mut held = held.into_iter().peekable();
+                let mut entries = Vec::with_capacity(usize::try_from(to.saturating_sub(from)).unwrap_or(0));
                 copy_binary_rows(&leaves, |[idx, org, leaf, salt]| {
                     let idx = int(idx).ok_or_else(bad)?;
-                    while held.next_if(|(i, _)| *i < idx).is_some() {}
-                    let event = match held.next_if(|(i, _)| *i == idx) {
-                        Some((_, e)) => Some(String::from_utf8(e.to_vec()).map_err(|_| bad())?),
+                    let event = match event_at(&mut held, idx) {
+                        Some(e) => Some(String::from_utf8(e.to_vec()).map_err(|_| bad())?),
                         None => None,
                     };
                     entries.push(StoredEntry {
@@ -342,10 +335,9 @@ impl Store {
                     });
                     Ok(())
                 })?;
+                Ok(entries)
             }
         }
-        entries.sort_unstable_by_key(|e| e.index);
-        Ok(entries)
     }
 
     /// One of the organisation's events with its leaf (not found for another organisation's).

@@ -24,10 +24,7 @@ pub enum ProofError {
 
 /// The hash of a leaf: SHA-256(0x00 ‖ data).
 pub fn leaf_hash(data: &[u8]) -> Hash {
-    let mut h = Sha256::new();
-    h.update([0u8]);
-    h.update(data);
-    h.finalize().into()
+    leaf_hash_of_parts(&[data])
 }
 
 /// The hash of a leaf whose data comes in parts: the same as [`leaf_hash`] of the parts joined,

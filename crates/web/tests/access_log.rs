@@ -135,6 +135,13 @@ fn b64(s: &serde_json::Value) -> Vec<u8> {
     base64::engine::general_purpose::STANDARD.decode(s.as_str().unwrap()).unwrap()
 }
 
+/// A proof endpoint's answer, and its `proof` hashes decoded.
+async fn proof(c: &reqwest::Client, url: String) -> (serde_json::Value, Vec<Vec<u8>>) {
+    let answer: serde_json::Value = c.get(url).send().await.unwrap().json().await.unwrap();
+    let hashes = answer["proof"].as_array().unwrap().iter().map(b64).collect();
+    (answer, hashes)
+}
+
 #[tokio::test]
 async fn checkpoints_tiles_and_proofs_verify_as_an_outsider_would_check_them() {
     for engine in engines() {
@@ -177,15 +184,8 @@ async fn checkpoints_tiles_and_proofs_verify_as_an_outsider_would_check_them() {
         // tile, in the partial one, the last leaf.
         let leaves = app.store.access_leaf_hashes(0, 700).await.unwrap();
         for index in [0u64, 300, 650, 699] {
-            let proof: serde_json::Value = c
-                .get(app.url(&format!("/api/v1/access-log/proof/inclusion?index={index}&size=700")))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            let hashes: Vec<Vec<u8>> = proof["proof"].as_array().unwrap().iter().map(b64).collect();
+            let (proof, hashes) =
+                proof(&c, app.url(&format!("/api/v1/access-log/proof/inclusion?index={index}&size=700"))).await;
             let refs: Vec<&[u8]> = hashes.iter().map(Vec::as_slice).collect();
             let leaf = b64(&proof["leaf_hash"]);
             assert_eq!(leaf, leaves[index as usize], "{index}");
@@ -196,15 +196,7 @@ async fn checkpoints_tiles_and_proofs_verify_as_an_outsider_would_check_them() {
         let more: Vec<_> = (0..100).map(|i| event(&format!("fnr:x{i}"))).collect();
         c.post(&url).bearer_auth(&writer).json(&more).send().await.unwrap();
         let head = signed(&app, 800).await;
-        let consistency: serde_json::Value = c
-            .get(app.url("/api/v1/access-log/proof/consistency?old=700&new=800"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let hashes: Vec<Vec<u8>> = consistency["proof"].as_array().unwrap().iter().map(b64).collect();
+        let (_, hashes) = proof(&c, app.url("/api/v1/access-log/proof/consistency?old=700&new=800")).await;
         let refs: Vec<&[u8]> = hashes.iter().map(Vec::as_slice).collect();
         tlog::merkle::verify_consistency_raw(700, 800, &refs, &cp.root, &head.root).unwrap();
 

@@ -7,6 +7,7 @@ mod fnr_check;
 mod log_key;
 
 use anyhow::{anyhow, bail, Context};
+use base64::Engine as _;
 use clap::{Args, Parser, Subcommand};
 use config::{Config, Overrides};
 use normverk_core::account::{check_new_password, normalise_email, SessionPolicy};
@@ -337,7 +338,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn log_verify(config: &Config, saved: Option<&std::path::Path>) -> anyhow::Result<()> {
-    use normverk_web::access_log::{verify, verify_saved_checkpoint, LogError};
+    use normverk_app::access_log::{verify, verify_saved_checkpoint, LogError};
     let saved = match saved {
         Some(path) => Some(std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?),
         None => None,
@@ -376,7 +377,7 @@ async fn log_verify(config: &Config, saved: Option<&std::path::Path>) -> anyhow:
         verified.leaves as f64 / secs.max(1e-9)
     );
     if let Some((size, root)) = verified.head {
-        println!("head: size {size}, root {}", normverk_web::base64(&root));
+        println!("head: size {size}, root {}", base64::engine::general_purpose::STANDARD.encode(root));
     }
     if let Some(note) = saved {
         match verify_saved_checkpoint(&store, &verifier, &note).await {
@@ -454,7 +455,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         },
         body_limit: config.body_limit_bytes.value,
         mail: match (&config.smtp_url.value, &config.smtp_from.value) {
-            (Some(smtp_url), Some(from)) => Some(normverk_web::mail::MailConfig {
+            (Some(smtp_url), Some(from)) => Some(normverk_app::reminder::MailConfig {
                 smtp_url: smtp_url.clone(),
                 from: from.clone(),
                 public_url: config.public_url.value.clone(),
@@ -462,13 +463,13 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             _ => None,
         },
     };
-    let state = normverk_web::AppState::new(store.clone(), web, log_signer);
-    if let Some(token) = normverk_web::setup_token_if_needed(&store).await? {
+    let app = normverk_app::App::new(store.clone(), normverk_app::Clock::system(), log_signer);
+    if let Some(token) = normverk_app::account::setup_token_if_needed(&store, &app.clock).await? {
         // Printed, never logged: the link grants the right to create the first administrator.
         println!("normverk is not set up yet. Open this link within an hour to set it up: http://{local}/setup?token={token}");
     }
     tracing::info!(addr = %local, engine = ?store.engine(), startup_ms = started.elapsed().as_millis() as u64, "normverk is listening");
-    normverk_web::serve(listener, state, shutdown_signal()).await?;
+    normverk_web::serve(listener, normverk_web::AppState::new(app, web), shutdown_signal()).await?;
     store.close().await;
     tracing::info!("stopped");
     Ok(())
@@ -571,7 +572,7 @@ async fn user_add(
             }
             let password = read_password_stdin()?;
             check_new_password(&password).map_err(|e| anyhow!("password: {e}"))?;
-            let hash = normverk_web::hash_password(password).await.map_err(|e| anyhow!(e))?;
+            let hash = normverk_app::account::hash_password(password).await?;
             let user =
                 store.create_user(org.id, &NewUser { email, display_name, password_hash: Some(hash) }, &roles).await?;
             println!("added user {} with id {} to {}", user.email, user.id, org.name);
@@ -586,7 +587,7 @@ async fn token_add(config: &Config, org: &str, scopes: &[String], name: &str) ->
     let name = clean_name(name).map_err(|e| anyhow!("--name: {e}"))?;
     let store = open_migrated(config).await?;
     let org = find_org(&store, org).await?;
-    let (secret, token) = normverk_web::issue_token(&store, org.id, &name, &scopes, None).await?;
+    let (secret, token) = normverk_app::account::issue_token(&store, org.id, &name, &scopes, None).await?;
     eprintln!("issued API token '{}' (id {}) for {} with scopes {}", token.name, token.id, org.name, token.scopes);
     println!("{secret}");
     Ok(())

@@ -27,6 +27,13 @@ pub fn reach(roles: &[Role]) -> Reach {
     }
 }
 
+/// Whom the breach clock's reminders go to: those answerable for the notice to Datatilsynet —
+/// the security lead, the DPO and top management. Auditors see every deviation too, but act on
+/// none, so they are not reminded.
+pub fn reminded(roles: &[Role]) -> bool {
+    roles.iter().any(|r| matches!(r, Role::SecurityLead | Role::Dpo | Role::TopManagement))
+}
+
 /// Who handles a deviation (gathers facts, assesses, proposes, reports, closes, notifies): the
 /// security lead, the DPO, or a manager of the deviation's unit.
 pub fn may_handle(roles: &[Role], manages_unit: bool) -> bool {
@@ -555,6 +562,24 @@ pub fn draft_subject_notice(
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reminders_go_to_those_answerable_for_the_notice() {
+        use crate::org::Role;
+        for (roles, expected) in [
+            (&[Role::SecurityLead][..], true),
+            (&[Role::Dpo], true),
+            (&[Role::TopManagement], true),
+            (&[Role::Auditor], false),
+            (&[Role::Admin, Role::Manager, Role::Employee], false),
+        ] {
+            assert_eq!(reminded(roles), expected, "{roles:?}");
+            // Everyone reminded sees every deviation.
+            if expected {
+                assert_eq!(reach(roles), Reach::All);
+            }
+        }
+    }
 
     fn ts(s: &str) -> i64 {
         s.parse::<jiff::Timestamp>().unwrap().as_second()

@@ -98,6 +98,10 @@ pub enum StoreError {
         "the database has not been migrated (schema version {found}, expected {expected}); run `normverk migrate`"
     )]
     SchemaTooOld { found: i64, expected: i64 },
+    #[error(
+        "migration {version} ({file}) differs from the one applied to this database: a released migration must never change; restore the released file"
+    )]
+    MigrationChanged { version: i64, file: String },
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
     #[error("{0}")]

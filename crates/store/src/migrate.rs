@@ -1,660 +1,86 @@
-//! Schema migrations, written once for both engines.
+//! Schema migrations: numbered SQL files in `crates/store/migrations/`, written once for both
+//! engines.
 //!
-//! Each step is SQL with placeholders that differ between the engines: `{id}` for an
-//! auto-incrementing primary key, `{key}` for a 64-bit primary key the program assigns (the
-//! rowid on SQLite), `{blob}` for bytes and `{without_rowid}` after a table clustered by its
-//! primary key. Steps are applied in order, each in its
-//! own transaction, and recorded in `schema_migrations`. A database whose version is newer than
-//! this binary knows is refused, never touched.
+//! A step is `NNNN_<feature>.sql`, with `NNNN_<feature>.sqlite.sql` or `.postgres.sql` beside it
+//! only for statements one engine alone understands (triggers). The SQL uses placeholders where
+//! the engines differ: `{id}` for an auto-incrementing primary key, `{key}` for a 64-bit primary
+//! key the program assigns (the rowid on SQLite), `{blob}` for bytes and `{without_rowid}` after
+//! a table clustered by its primary key. Steps are applied in order, each in its own
+//! transaction that first takes the migration lock and checks again that the step is still
+//! pending, and recorded in `schema_migrations` with the SHA-256 of the SQL applied. At every
+//! start the recorded checksums are compared with this binary's: a released step edited
+//! afterwards is refused by name. A database whose version is newer than this binary knows is
+//! refused, never touched. From step 10 on, a step holds one feature; the released steps keep
+//! the shape they were applied in (step 8 holds five).
 
 use crate::db::{read, Pools, Store, StoreError, StoreResult};
+use sha2::{Digest, Sha256};
 
-struct Step {
-    version: i64,
-    name: &'static str,
+pub(crate) struct Step {
+    pub version: i64,
+    /// The file's name without `.sql`, e.g. `0007_system`.
+    pub file: &'static str,
+    /// What the step brings, as recorded in `schema_migrations`.
+    pub name: &'static str,
     sql: &'static str,
     /// Statements only one engine understands (triggers), run after `sql`.
     sqlite_only: &'static str,
     postgres_only: &'static str,
 }
 
-const STEPS: &[Step] = &[
-    Step { version: 1, name: "organisations, accounts, sessions, tokens", sql: V1, sqlite_only: "", postgres_only: "" },
-    Step {
-        version: 2,
-        name: "self-assessment rounds, answers, history, evidence",
-        sql: V2,
-        sqlite_only: "",
-        postgres_only: "",
-    },
-    Step {
-        version: 3,
-        name: "access log leaves and payloads, append-only",
-        sql: V3,
-        sqlite_only: V3_SQLITE,
-        postgres_only: V3_POSTGRES,
-    },
-    Step {
-        version: 4,
-        name: "access log tiles, checkpoints, edge, search index; idempotency keys",
-        sql: V4,
-        sqlite_only: V4_SQLITE,
-        postgres_only: V4_POSTGRES,
-    },
-    Step { version: 5, name: "message scanner settings and statistics", sql: V5, sqlite_only: "", postgres_only: "" },
-    Step {
-        version: 6,
-        name: "deviations, their steps, measures, notices and reads",
-        sql: V6,
-        sqlite_only: "",
-        postgres_only: "",
-    },
-    Step {
-        version: 7,
-        name: "information systems and their dependencies",
-        sql: V7,
-        sqlite_only: "",
-        postgres_only: "",
-    },
-    Step {
-        version: 8,
-        name: "record of processing with versions and systems; asset inventory; register versions; breach reminders; processors reporting to controllers",
-        sql: V8,
-        sqlite_only: "",
-        postgres_only: "",
-    },
-    Step {
-        version: 9,
-        name: "access log search index in segments, on SQLite in a file of its own",
-        sql: V9,
-        sqlite_only: "",
-        postgres_only: SEARCH_SCHEMA,
-    },
+macro_rules! step {
+    ($version:literal, $file:literal, $name:literal $(, sqlite: $sqlite:expr)? $(, postgres: $postgres:expr)?) => {
+        Step {
+            version: $version,
+            file: $file,
+            name: $name,
+            sql: include_str!(concat!("../migrations/", $file, ".sql")),
+            sqlite_only: step!(@opt $($sqlite)?),
+            postgres_only: step!(@opt $($postgres)?),
+        }
+    };
+    (@opt $part:expr) => { $part };
+    (@opt) => { "" };
+}
+
+pub(crate) const STEPS: &[Step] = &[
+    step!(1, "0001_accounts", "organisations, accounts, sessions, tokens"),
+    step!(2, "0002_assessment", "self-assessment rounds, answers, history, evidence"),
+    step!(3, "0003_access_log", "access log leaves and payloads, append-only",
+        sqlite: include_str!("../migrations/0003_access_log.sqlite.sql"),
+        postgres: include_str!("../migrations/0003_access_log.postgres.sql")),
+    step!(4, "0004_access_log_tiles", "access log tiles, checkpoints, edge, search index; idempotency keys",
+        sqlite: include_str!("../migrations/0004_access_log_tiles.sqlite.sql"),
+        postgres: include_str!("../migrations/0004_access_log_tiles.postgres.sql")),
+    step!(5, "0005_dlp", "message scanner settings and statistics"),
+    step!(6, "0006_deviation", "deviations, their steps, measures, notices and reads"),
+    step!(7, "0007_system", "information systems and their dependencies"),
+    step!(8, "0008_processing_asset_reminders", "record of processing with versions and systems; asset inventory; register versions; breach reminders; processors reporting to controllers"),
+    step!(9, "0009_access_log_search_segments", "access log search index in segments, on SQLite in a file of its own",
+        postgres: SEARCH_SCHEMA),
 ];
 
 /// The schema version this binary writes and expects.
 pub const SCHEMA_VERSION: i64 = STEPS[STEPS.len() - 1].version;
 
-const V9: &str = r#"
--- The search index moves: on SQLite into a file of its own beside the database (see
--- `SEARCH_SCHEMA`), on PostgreSQL into segments. It is derived from the events, so the old one
--- is dropped and the indexer rebuilds the new one from index 0.
-DROP TABLE access_index;
-DROP TABLE access_index_state;
-"#;
-
 /// The search index over access events, in segments of 65,536 log indexes (`seg` = idx /
 /// 65,536): a batch only touches its own segment's pages, so indexing costs the same at ten
 /// million events as at ten thousand, and a search asks each segment that may hold matches.
-/// One row per event and field: 'p' patient, 'u' user, 'n' unit, 't' time only (value '').
 /// On PostgreSQL part of step 9; on SQLite the schema of the search file, which has its own
 /// writer so that indexing never holds up the log's, and is rebuilt when missing.
-pub(crate) const SEARCH_SCHEMA: &str = r#"
-CREATE TABLE IF NOT EXISTS access_index (
-    org_id BIGINT NOT NULL,
-    seg BIGINT NOT NULL,
-    field CHAR(1) NOT NULL,
-    value TEXT NOT NULL,
-    occurred_at BIGINT NOT NULL,
-    idx BIGINT NOT NULL,
-    PRIMARY KEY (org_id, seg, field, value, occurred_at, idx)
-){without_rowid};
--- Which segments hold an organisation's events, and the span of their times, so a search
--- skips segments that cannot hold a match or cannot make the page.
-CREATE TABLE IF NOT EXISTS access_index_segments (
-    org_id BIGINT NOT NULL,
-    seg BIGINT NOT NULL,
-    first_at BIGINT NOT NULL,
-    last_at BIGINT NOT NULL,
-    PRIMARY KEY (org_id, seg)
-);
--- How far the search index has come: every event below this index is in it.
-CREATE TABLE IF NOT EXISTS access_index_state (
-    id SMALLINT PRIMARY KEY,
-    next_idx BIGINT NOT NULL
-);
-INSERT INTO access_index_state (id, next_idx) VALUES (1, 0) ON CONFLICT (id) DO NOTHING;
-"#;
+pub(crate) const SEARCH_SCHEMA: &str = include_str!("../migrations/access_index.sql");
 
-const V8: &str = r#"
--- The record of processing (Normen 3.1): the current entry as JSON (core::processing::Record),
--- how many minimum fields it lacks, and every version kept whole.
-CREATE TABLE processings (
-    id {id},
-    org_id BIGINT NOT NULL REFERENCES orgs(id),
-    name TEXT NOT NULL,
-    role TEXT NOT NULL,
-    record TEXT NOT NULL,
-    missing BIGINT NOT NULL,
-    version BIGINT NOT NULL,
-    created_at BIGINT NOT NULL,
-    updated_at BIGINT NOT NULL,
-    updated_by BIGINT REFERENCES users(id),
-    UNIQUE (org_id, name)
-);
-CREATE TABLE processing_versions (
-    org_id BIGINT NOT NULL REFERENCES orgs(id),
-    processing_id BIGINT NOT NULL REFERENCES processings(id),
-    version BIGINT NOT NULL,
-    record TEXT NOT NULL,
-    changed_by BIGINT REFERENCES users(id),
-    changed_at BIGINT NOT NULL,
-    PRIMARY KEY (processing_id, version)
-);
--- The systems that support a processing; both of the same organisation (checked when linked).
-CREATE TABLE processing_systems (
-    org_id BIGINT NOT NULL REFERENCES orgs(id),
-    processing_id BIGINT NOT NULL REFERENCES processings(id),
-    system_id BIGINT NOT NULL REFERENCES systems(id),
-    PRIMARY KEY (processing_id, system_id)
-);
-CREATE INDEX processing_systems_system ON processing_systems(org_id, system_id);
--- ICT equipment and software (Normen 3.2).
-CREATE TABLE assets (
-    id {id},
-    org_id BIGINT NOT NULL REFERENCES orgs(id),
-    identifier TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    model TEXT NOT NULL,
-    owner TEXT NOT NULL,
-    location TEXT NOT NULL,
-    os TEXT NOT NULL,
-    os_version TEXT NOT NULL,
-    software TEXT NOT NULL,
-    supplier TEXT NOT NULL,
-    responsible TEXT NOT NULL,
-    -- Identifier, model, location and responsible person in lower case: what the text filter
-    -- searches, one column instead of four.
-    search TEXT NOT NULL,
-    created_at BIGINT NOT NULL,
-    updated_at BIGINT NOT NULL,
-    UNIQUE (org_id, identifier)
-);
-CREATE INDEX assets_org_kind ON assets(org_id, kind, identifier);
--- Bumped by every change to an organisation's systems or their dependencies, in the same
--- transaction, so that a register kept in memory can tell it is stale.
-CREATE TABLE system_register_versions (
-    org_id BIGINT PRIMARY KEY REFERENCES orgs(id),
-    version BIGINT NOT NULL
-);
--- The e-mail reminders of the breach clock (24, 48 and 66 hours after awareness) sent per
--- deviation; the key makes one instance of normverk send each, however many run.
-CREATE TABLE deviation_reminders (
-    deviation_id BIGINT NOT NULL REFERENCES deviations(id),
-    hours BIGINT NOT NULL,
-    org_id BIGINT NOT NULL REFERENCES orgs(id),
-    recipients BIGINT NOT NULL,
-    sent_at BIGINT NOT NULL,
-    PRIMARY KEY (deviation_id, hours)
-);
-CREATE INDEX deviations_open_breach ON deviations(notice_required, notice_complete_at, aware_at);
--- The processors a controller takes deviations from (Normen 5.7/5.8), by organisation number.
-CREATE TABLE deviation_processors (
-    org_id BIGINT NOT NULL REFERENCES orgs(id),
-    processor_org_number TEXT NOT NULL,
-    added_by BIGINT REFERENCES users(id),
-    added_at BIGINT NOT NULL,
-    PRIMARY KEY (org_id, processor_org_number)
-);
-CREATE INDEX deviation_processors_number ON deviation_processors(processor_org_number);
--- A processor's deviation reported to a controller, and the deviation it became there.
-CREATE TABLE deviation_forwards (
-    deviation_id BIGINT NOT NULL REFERENCES deviations(id),
-    org_id BIGINT NOT NULL REFERENCES orgs(id),
-    controller_org_id BIGINT NOT NULL REFERENCES orgs(id),
-    controller_deviation_id BIGINT NOT NULL REFERENCES deviations(id),
-    by_user BIGINT REFERENCES users(id),
-    at BIGINT NOT NULL,
-    PRIMARY KEY (deviation_id, controller_org_id)
-);
-CREATE INDEX deviation_forwards_received ON deviation_forwards(controller_deviation_id);
--- Bumped by every change to an organisation's deviations that the statistics count (a report,
--- a step), in the same transaction, so that statistics kept in memory can tell they are stale.
-CREATE TABLE deviation_versions (
-    org_id BIGINT PRIMARY KEY REFERENCES orgs(id),
-    version BIGINT NOT NULL
-);
-"#;
+impl Step {
+    /// The SQL this step runs on `postgres` or SQLite, placeholders still in.
+    fn text(&self, postgres: bool) -> String {
+        self.sql.to_string() + if postgres { self.postgres_only } else { self.sqlite_only }
+    }
 
-const V7: &str = r#"
--- Information systems (Normen 5.9) with their own criticality; inherited criticality is computed.
-CREATE TABLE systems (
-    id {id},
-    org_id BIGINT NOT NULL REFERENCES orgs(id),
-    name TEXT NOT NULL,
-    description TEXT NOT NULL,
-    owner TEXT NOT NULL,
-    supplier TEXT NOT NULL,
-    hosting TEXT NOT NULL,
-    data_types TEXT NOT NULL,
-    criticality TEXT NOT NULL,
-    created_at BIGINT NOT NULL,
-    updated_at BIGINT NOT NULL,
-    UNIQUE (org_id, name)
-);
--- system_id depends on depends_on; both of the same organisation (checked when added).
-CREATE TABLE system_dependencies (
-    org_id BIGINT NOT NULL REFERENCES orgs(id),
-    system_id BIGINT NOT NULL REFERENCES systems(id),
-    depends_on BIGINT NOT NULL REFERENCES systems(id),
-    created_at BIGINT NOT NULL,
-    PRIMARY KEY (system_id, depends_on)
-);
-CREATE INDEX system_dependencies_org ON system_dependencies(org_id);
--- The longest stop management accepts per criticality class.
-CREATE TABLE criticality_downtime (
-    org_id BIGINT NOT NULL REFERENCES orgs(id),
-    criticality TEXT NOT NULL,
-    max_downtime_hours BIGINT NOT NULL,
-    changed_by BIGINT REFERENCES users(id),
-    changed_at BIGINT NOT NULL,
-    PRIMARY KEY (org_id, criticality)
-);
--- Emergency procedures per system, and every test of them.
-CREATE TABLE emergency_procedures (
-    id {id},
-    org_id BIGINT NOT NULL REFERENCES orgs(id),
-    system_id BIGINT NOT NULL REFERENCES systems(id),
-    title TEXT NOT NULL,
-    mode TEXT NOT NULL,
-    description TEXT NOT NULL,
-    created_at BIGINT NOT NULL
-);
-CREATE INDEX emergency_procedures_system ON emergency_procedures(org_id, system_id);
-CREATE TABLE emergency_tests (
-    id {id},
-    org_id BIGINT NOT NULL REFERENCES orgs(id),
-    procedure_id BIGINT NOT NULL REFERENCES emergency_procedures(id),
-    tested_at BIGINT NOT NULL,
-    result TEXT NOT NULL,
-    by_user BIGINT REFERENCES users(id),
-    recorded_at BIGINT NOT NULL
-);
-CREATE INDEX emergency_tests_procedure ON emergency_tests(procedure_id, tested_at);
-"#;
-
-const V6: &str = r#"
--- Deviations (Normen 5.8). Times are Unix seconds, UTC.
-CREATE TABLE deviations (
-    id {id},
-    org_id BIGINT NOT NULL REFERENCES orgs(id),
-    number BIGINT NOT NULL,
-    title TEXT NOT NULL,
-    description TEXT NOT NULL,
-    occurred_at BIGINT NOT NULL,
-    aware_at BIGINT NOT NULL,
-    unit_id BIGINT REFERENCES units(id),
-    system TEXT,
-    category TEXT NOT NULL,
-    patients_concerned BOOLEAN NOT NULL,
-    immediate_actions TEXT NOT NULL,
-    reporter_id BIGINT REFERENCES users(id),
-    state TEXT NOT NULL,
-    kind TEXT,
-    severity TEXT,
-    personal_data_breach BOOLEAN,
-    consequences BOOLEAN,
-    notice_required BOOLEAN NOT NULL,
-    notice_complete_at BIGINT,
-    subject_decision TEXT,
-    created_at BIGINT NOT NULL,
-    updated_at BIGINT NOT NULL,
-    closed_at BIGINT,
-    UNIQUE (org_id, number)
-);
-CREATE INDEX deviations_org ON deviations(org_id, id);
-CREATE INDEX deviations_org_reporter ON deviations(org_id, reporter_id, id);
-CREATE INDEX deviations_org_open_breach ON deviations(org_id, notice_required, notice_complete_at, aware_at);
--- Every step of the workflow: who, when, with which fields (JSON).
-CREATE TABLE deviation_steps (
-    id {id},
-    deviation_id BIGINT NOT NULL REFERENCES deviations(id),
-    org_id BIGINT NOT NULL REFERENCES orgs(id),
-    to_state TEXT NOT NULL,
-    fields TEXT NOT NULL,
-    by_user BIGINT REFERENCES users(id),
-    at BIGINT NOT NULL
-);
-CREATE INDEX deviation_steps_deviation ON deviation_steps(deviation_id, id);
-CREATE TABLE deviation_measures (
-    id {id},
-    deviation_id BIGINT NOT NULL REFERENCES deviations(id),
-    org_id BIGINT NOT NULL REFERENCES orgs(id),
-    description TEXT NOT NULL,
-    owner TEXT NOT NULL,
-    deadline TEXT NOT NULL,
-    status TEXT NOT NULL,
-    updated_at BIGINT NOT NULL
-);
-CREATE INDEX deviation_measures_deviation ON deviation_measures(deviation_id, id);
-CREATE INDEX deviation_measures_org_deadline ON deviation_measures(org_id, deadline);
--- Notices to Datatilsynet, staged; content as JSON.
-CREATE TABLE deviation_notices (
-    id {id},
-    deviation_id BIGINT NOT NULL REFERENCES deviations(id),
-    org_id BIGINT NOT NULL REFERENCES orgs(id),
-    stage TEXT NOT NULL,
-    content TEXT NOT NULL,
-    sent_at BIGINT NOT NULL,
-    late BOOLEAN NOT NULL,
-    recorded_by BIGINT REFERENCES users(id),
-    recorded_at BIGINT NOT NULL
-);
-CREATE INDEX deviation_notices_deviation ON deviation_notices(deviation_id, id);
--- Deviations can hold patient data: every read is recorded.
-CREATE TABLE deviation_reads (
-    deviation_id BIGINT NOT NULL REFERENCES deviations(id),
-    org_id BIGINT NOT NULL REFERENCES orgs(id),
-    user_id BIGINT REFERENCES users(id),
-    at BIGINT NOT NULL
-);
-CREATE INDEX deviation_reads_deviation ON deviation_reads(deviation_id, at);
--- Personnel reactions: seen only by the security lead and top management.
-CREATE TABLE deviation_reactions (
-    id {id},
-    deviation_id BIGINT NOT NULL REFERENCES deviations(id),
-    org_id BIGINT NOT NULL REFERENCES orgs(id),
-    person TEXT NOT NULL,
-    reaction TEXT NOT NULL,
-    note TEXT NOT NULL,
-    by_user BIGINT REFERENCES users(id),
-    at BIGINT NOT NULL
-);
-CREATE INDEX deviation_reactions_deviation ON deviation_reactions(deviation_id, id);
--- How many deviations sharing a category or system within 12 months call for a new risk
--- assessment (Normen 5.8.1: "ved gjentatte avvik"); 3 when no row.
-CREATE TABLE deviation_settings (
-    org_id BIGINT PRIMARY KEY REFERENCES orgs(id),
-    repeat_threshold BIGINT NOT NULL,
-    changed_by BIGINT REFERENCES users(id),
-    changed_at BIGINT NOT NULL
-);
-CREATE INDEX deviations_org_aware ON deviations(org_id, aware_at);
--- Covers the statistics: counts per category, system, severity and unit stream out of it.
-CREATE INDEX deviations_org_groups ON deviations(org_id, category, system, severity, unit_id, aware_at, closed_at);
-"#;
-
-const V5: &str = r#"
--- An organisation's scanner settings (dlp::Config as JSON), every version kept.
-CREATE TABLE dlp_settings (
-    org_id BIGINT NOT NULL REFERENCES orgs(id),
-    version BIGINT NOT NULL,
-    config TEXT NOT NULL,
-    changed_by BIGINT REFERENCES users(id),
-    changed_at BIGINT NOT NULL,
-    PRIMARY KEY (org_id, version)
-);
--- What the scanner saw, as counts only: never a message, never a span.
-CREATE TABLE dlp_stats (
-    org_id BIGINT NOT NULL REFERENCES orgs(id),
-    day BIGINT NOT NULL,
-    channel TEXT NOT NULL,
-    verdict TEXT NOT NULL,
-    messages BIGINT NOT NULL,
-    PRIMARY KEY (org_id, day, channel, verdict)
-);
-CREATE TABLE dlp_stats_kinds (
-    org_id BIGINT NOT NULL REFERENCES orgs(id),
-    day BIGINT NOT NULL,
-    kind TEXT NOT NULL,
-    findings BIGINT NOT NULL,
-    PRIMARY KEY (org_id, day, kind)
-);
-"#;
-
-const V3: &str = r#"
--- One tamper-evident log per instance: leaf i holds the hash of salt ‖ JCS(event i).
-CREATE TABLE access_leaves (
-    idx {key},
-    org_id BIGINT NOT NULL REFERENCES orgs(id),
-    leaf_hash {blob} NOT NULL,
-    salt {blob} NOT NULL,
-    received_at BIGINT NOT NULL
-);
--- The event itself, apart from its leaf, so retention can remove it while proofs stay valid.
-CREATE TABLE access_payloads (
-    idx {key} REFERENCES access_leaves(idx),
-    org_id BIGINT NOT NULL REFERENCES orgs(id),
-    occurred_at BIGINT NOT NULL,
-    patient_id TEXT NOT NULL,
-    user_id TEXT NOT NULL,
-    unit TEXT NOT NULL,
-    event_json TEXT NOT NULL
-);
-"#;
-
-const V4: &str = r#"
--- Full tiles (C2SP tlog-tiles): 256 hashes each, written once by the integrator.
-CREATE TABLE access_tiles (
-    level SMALLINT NOT NULL,
-    idx BIGINT NOT NULL,
-    hashes {blob} NOT NULL,
-    PRIMARY KEY (level, idx)
-);
--- Every signed checkpoint; the latest is the log's head.
-CREATE TABLE access_checkpoints (
-    size BIGINT PRIMARY KEY,
-    root {blob} NOT NULL,
-    note TEXT NOT NULL,
-    signed_at BIGINT NOT NULL
-);
--- The partial tile of each level at the latest checkpoint: a cache the integrator replaces.
--- Nothing trusts it: proofs made from it are checked against the signed root.
-CREATE TABLE access_edge (
-    level SMALLINT PRIMARY KEY,
-    idx BIGINT NOT NULL,
-    hashes {blob} NOT NULL
-);
--- The search index over events, filled behind the durable write in large sorted batches (random
--- keys indexed at write time would cost a page write per event): one row per event and field,
--- field 'p' patient, 'u' user, 'n' unit, 't' time only (value '').
-CREATE TABLE access_index (
-    org_id BIGINT NOT NULL,
-    field CHAR(1) NOT NULL,
-    value TEXT NOT NULL,
-    occurred_at BIGINT NOT NULL,
-    idx BIGINT NOT NULL,
-    PRIMARY KEY (org_id, field, value, occurred_at, idx)
-){without_rowid};
--- How far the search index has come: every event below this index is in it.
-CREATE TABLE access_index_state (
-    id SMALLINT PRIMARY KEY,
-    next_idx BIGINT NOT NULL
-);
-INSERT INTO access_index_state (id, next_idx) VALUES (1, 0);
--- A retried request with the same Idempotency-Key gets the first answer.
-CREATE TABLE idempotency_keys (
-    org_id BIGINT NOT NULL REFERENCES orgs(id),
-    key TEXT NOT NULL,
-    request_sha {blob} NOT NULL,
-    first_index BIGINT NOT NULL,
-    count BIGINT NOT NULL,
-    created_at BIGINT NOT NULL,
-    PRIMARY KEY (org_id, key)
-);
-"#;
-
-const V4_SQLITE: &str = r#"
-CREATE TRIGGER access_tiles_no_update BEFORE UPDATE ON access_tiles
-BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;
-CREATE TRIGGER access_tiles_no_delete BEFORE DELETE ON access_tiles
-BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;
-CREATE TRIGGER access_checkpoints_no_update BEFORE UPDATE ON access_checkpoints
-BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;
-CREATE TRIGGER access_checkpoints_no_delete BEFORE DELETE ON access_checkpoints
-BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;
-"#;
-
-const V4_POSTGRES: &str = r#"
-CREATE TRIGGER access_tiles_no_change BEFORE UPDATE OR DELETE ON access_tiles
-    FOR EACH ROW EXECUTE FUNCTION normverk_append_only();
-CREATE TRIGGER access_tiles_no_truncate BEFORE TRUNCATE ON access_tiles
-    FOR EACH STATEMENT EXECUTE FUNCTION normverk_append_only();
-CREATE TRIGGER access_checkpoints_no_change BEFORE UPDATE OR DELETE ON access_checkpoints
-    FOR EACH ROW EXECUTE FUNCTION normverk_append_only();
-CREATE TRIGGER access_checkpoints_no_truncate BEFORE TRUNCATE ON access_checkpoints
-    FOR EACH STATEMENT EXECUTE FUNCTION normverk_append_only();
-"#;
-
-const V3_SQLITE: &str = r#"
-CREATE TRIGGER access_leaves_no_update BEFORE UPDATE ON access_leaves
-BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;
-CREATE TRIGGER access_leaves_no_delete BEFORE DELETE ON access_leaves
-BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;
-CREATE TRIGGER access_payloads_no_update BEFORE UPDATE ON access_payloads
-BEGIN SELECT RAISE(ABORT, 'access events cannot be changed'); END;
-"#;
-
-const V3_POSTGRES: &str = r#"
-CREATE FUNCTION normverk_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN RAISE EXCEPTION 'the access log is append-only'; END $$;
-CREATE TRIGGER access_leaves_no_change BEFORE UPDATE OR DELETE ON access_leaves
-    FOR EACH ROW EXECUTE FUNCTION normverk_append_only();
-CREATE TRIGGER access_leaves_no_truncate BEFORE TRUNCATE ON access_leaves
-    FOR EACH STATEMENT EXECUTE FUNCTION normverk_append_only();
-CREATE TRIGGER access_payloads_no_update BEFORE UPDATE ON access_payloads
-    FOR EACH ROW EXECUTE FUNCTION normverk_append_only();
-"#;
-
-const V2: &str = r#"
-CREATE TABLE assessment_rounds (
-    id {id},
-    org_id BIGINT NOT NULL REFERENCES orgs(id),
-    name TEXT NOT NULL,
-    catalog TEXT NOT NULL,
-    catalog_version TEXT NOT NULL,
-    previous_round_id BIGINT REFERENCES assessment_rounds(id),
-    started_at BIGINT NOT NULL,
-    started_by BIGINT REFERENCES users(id),
-    frozen_at BIGINT,
-    frozen_by BIGINT REFERENCES users(id)
-);
-CREATE INDEX assessment_rounds_org ON assessment_rounds(org_id);
-CREATE TABLE assessment_answers (
-    org_id BIGINT NOT NULL REFERENCES orgs(id),
-    round_id BIGINT NOT NULL REFERENCES assessment_rounds(id),
-    requirement_id TEXT NOT NULL,
-    status TEXT NOT NULL,
-    justification TEXT,
-    comment TEXT,
-    responsible_user_id BIGINT REFERENCES users(id),
-    due_date TEXT,
-    evidence_link TEXT,
-    updated_at BIGINT NOT NULL,
-    updated_by BIGINT REFERENCES users(id),
-    PRIMARY KEY (round_id, requirement_id)
-);
--- Every change to an answer: who, when, the answer before and after (JSON).
-CREATE TABLE assessment_history (
-    id {id},
-    org_id BIGINT NOT NULL REFERENCES orgs(id),
-    round_id BIGINT NOT NULL REFERENCES assessment_rounds(id),
-    requirement_id TEXT NOT NULL,
-    changed_at BIGINT NOT NULL,
-    changed_by BIGINT REFERENCES users(id),
-    before_json TEXT,
-    after_json TEXT NOT NULL
-);
-CREATE INDEX assessment_history_answer ON assessment_history(round_id, requirement_id);
--- Uploaded files, stored once per content (SHA-256, hex).
-CREATE TABLE blobs (
-    sha256 TEXT PRIMARY KEY,
-    size BIGINT NOT NULL,
-    content {blob} NOT NULL
-);
-CREATE TABLE assessment_evidence (
-    id {id},
-    org_id BIGINT NOT NULL REFERENCES orgs(id),
-    round_id BIGINT NOT NULL REFERENCES assessment_rounds(id),
-    requirement_id TEXT NOT NULL,
-    sha256 TEXT NOT NULL REFERENCES blobs(sha256),
-    file_name TEXT NOT NULL,
-    media_type TEXT NOT NULL,
-    size BIGINT NOT NULL,
-    uploaded_at BIGINT NOT NULL,
-    uploaded_by BIGINT REFERENCES users(id)
-);
-CREATE INDEX assessment_evidence_answer ON assessment_evidence(round_id, requirement_id);
-"#;
-
-const V1: &str = r#"
-CREATE TABLE orgs (
-    id {id},
-    name TEXT NOT NULL,
-    org_number TEXT NOT NULL UNIQUE,
-    kind TEXT NOT NULL,
-    parent_id BIGINT REFERENCES orgs(id),
-    created_at BIGINT NOT NULL
-);
-CREATE TABLE units (
-    id {id},
-    org_id BIGINT NOT NULL REFERENCES orgs(id),
-    parent_id BIGINT REFERENCES units(id),
-    name TEXT NOT NULL,
-    created_at BIGINT NOT NULL
-);
-CREATE INDEX units_org ON units(org_id);
-CREATE TABLE users (
-    id {id},
-    email TEXT NOT NULL UNIQUE,
-    display_name TEXT NOT NULL,
-    password_hash TEXT,
-    locale TEXT,
-    created_at BIGINT NOT NULL,
-    disabled_at BIGINT
-);
--- Sign-in through an identity provider (HelseID, Entra ID, Keycloak): one account may have
--- several external identities; password_hash stays NULL for accounts that only use them.
-CREATE TABLE external_identities (
-    id {id},
-    user_id BIGINT NOT NULL REFERENCES users(id),
-    issuer TEXT NOT NULL,
-    subject TEXT NOT NULL,
-    created_at BIGINT NOT NULL,
-    UNIQUE (issuer, subject)
-);
-CREATE TABLE memberships (
-    org_id BIGINT NOT NULL REFERENCES orgs(id),
-    user_id BIGINT NOT NULL REFERENCES users(id),
-    role TEXT NOT NULL,
-    created_at BIGINT NOT NULL,
-    PRIMARY KEY (org_id, user_id, role)
-);
-CREATE INDEX memberships_user ON memberships(user_id);
-CREATE TABLE manager_units (
-    org_id BIGINT NOT NULL REFERENCES orgs(id),
-    user_id BIGINT NOT NULL REFERENCES users(id),
-    unit_id BIGINT NOT NULL REFERENCES units(id),
-    PRIMARY KEY (org_id, user_id, unit_id)
-);
-CREATE TABLE sessions (
-    id_hash TEXT PRIMARY KEY,
-    user_id BIGINT NOT NULL REFERENCES users(id),
-    org_id BIGINT REFERENCES orgs(id),
-    csrf_token TEXT NOT NULL,
-    created_at BIGINT NOT NULL,
-    last_seen_at BIGINT NOT NULL
-);
-CREATE INDEX sessions_user ON sessions(user_id);
-CREATE TABLE api_tokens (
-    id {id},
-    org_id BIGINT NOT NULL REFERENCES orgs(id),
-    name TEXT NOT NULL,
-    scopes TEXT NOT NULL,
-    token_hash TEXT NOT NULL UNIQUE,
-    created_by BIGINT REFERENCES users(id),
-    created_at BIGINT NOT NULL,
-    last_used_at BIGINT,
-    revoked_at BIGINT
-);
-CREATE INDEX api_tokens_org ON api_tokens(org_id);
-CREATE TABLE setup_tokens (
-    token_hash TEXT PRIMARY KEY,
-    created_at BIGINT NOT NULL,
-    expires_at BIGINT NOT NULL,
-    used_at BIGINT
-);
-"#;
+    /// The SHA-256 (hex) of the SQL this step runs on the engine.
+    pub(crate) fn checksum(&self, postgres: bool) -> String {
+        Sha256::digest(self.text(postgres).as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
 
 /// What `migrate` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -672,69 +98,139 @@ impl Store {
         Ok(version.unwrap_or(0))
     }
 
-    /// Applies the steps this database lacks. Refuses a database newer than this binary.
+    /// Applies the steps this database lacks, after checking that the steps it has are this
+    /// binary's. Refuses a database newer than this binary.
     pub async fn migrate(&self) -> StoreResult<MigrationReport> {
+        self.migrate_to(SCHEMA_VERSION).await
+    }
+
+    /// Applies the steps up to `version` (for tests that upgrade from an earlier version).
+    #[cfg(feature = "testing")]
+    pub async fn migrate_to_version(&self, version: i64) -> StoreResult<MigrationReport> {
+        self.migrate_to(version).await
+    }
+
+    async fn migrate_to(&self, version: i64) -> StoreResult<MigrationReport> {
         let from_version = self.schema_version().await?;
         if from_version > SCHEMA_VERSION {
             return Err(StoreError::SchemaTooNew { found: from_version, supported: SCHEMA_VERSION });
         }
-        for step in STEPS.iter().filter(|s| s.version > from_version) {
-            self.apply(step).await?;
-            tracing::info!(version = step.version, name = step.name, "applied migration");
+        self.check_applied(true).await?;
+        for step in STEPS.iter().filter(|s| s.version > from_version && s.version <= version) {
+            if self.apply(step).await? {
+                tracing::info!(version = step.version, name = step.name, "applied migration");
+            }
         }
-        Ok(MigrationReport { from_version, to_version: SCHEMA_VERSION })
+        Ok(MigrationReport { from_version, to_version: version.min(SCHEMA_VERSION) })
     }
 
-    /// Refuses to run against a database that is not exactly at this binary's schema version.
+    /// Refuses to run against a database that is not exactly at this binary's schema version, or
+    /// whose applied steps are not this binary's.
     pub async fn require_current_schema(&self) -> StoreResult<()> {
         match self.schema_version().await? {
             v if v > SCHEMA_VERSION => Err(StoreError::SchemaTooNew { found: v, supported: SCHEMA_VERSION }),
             v if v < SCHEMA_VERSION => Err(StoreError::SchemaTooOld { found: v, expected: SCHEMA_VERSION }),
-            _ => Ok(()),
+            _ => self.check_applied(false).await,
         }
+    }
+
+    /// Compares every applied step's recorded checksum with this binary's. A step applied by a
+    /// binary from before checksums were kept has none; with `record`, it is given this binary's.
+    async fn check_applied(&self, record: bool) -> StoreResult<()> {
+        let postgres = matches!(self.pools, Pools::Postgres(_));
+        let applied: Vec<(i64, Option<String>)> =
+            read!(self, |c| sqlx::query_as("SELECT version, checksum FROM schema_migrations ORDER BY version")
+                .fetch_all(c)
+                .await?);
+        for (version, recorded) in applied {
+            let Some(step) = STEPS.iter().find(|s| s.version == version) else { continue };
+            let expected = step.checksum(postgres);
+            match recorded {
+                Some(r) if r == expected => {}
+                Some(_) => return Err(StoreError::MigrationChanged { version, file: format!("{}.sql", step.file) }),
+                None if record => {
+                    const SQL: &str =
+                        "UPDATE schema_migrations SET checksum = $1 WHERE version = $2 AND checksum IS NULL";
+                    match &self.pools {
+                        Pools::Sqlite { write, .. } => {
+                            sqlx::query(SQL).bind(&expected).bind(version).execute(write).await?;
+                        }
+                        Pools::Postgres(pool) => {
+                            sqlx::query(SQL).bind(&expected).bind(version).execute(pool).await?;
+                        }
+                    }
+                }
+                None => {}
+            }
+        }
+        Ok(())
     }
 
     async fn ensure_migrations_table(&self) -> StoreResult<()> {
-        const SQL: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
+        const SQL: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL, checksum TEXT)";
+        // Tables made before checksums were kept gain the column.
+        const PROBE: &str = "SELECT checksum FROM schema_migrations LIMIT 1";
+        const ADD: &str = "ALTER TABLE schema_migrations ADD COLUMN checksum TEXT";
         match &self.pools {
             Pools::Sqlite { write, .. } => {
                 sqlx::query(SQL).execute(write).await?;
+                if sqlx::query(PROBE).fetch_optional(write).await.is_err() {
+                    if let Err(e) = sqlx::query(ADD).execute(write).await {
+                        if !e.to_string().contains("duplicate column") {
+                            return Err(e.into());
+                        }
+                    }
+                }
             }
             Pools::Postgres(pool) => {
                 sqlx::query(SQL).execute(pool).await?;
+                if sqlx::query(PROBE).fetch_optional(pool).await.is_err() {
+                    sqlx::query("ALTER TABLE schema_migrations ADD COLUMN IF NOT EXISTS checksum TEXT")
+                        .execute(pool)
+                        .await?;
+                }
             }
         }
         Ok(())
     }
 
-    async fn apply(&self, step: &Step) -> StoreResult<()> {
+    /// Applies one step in its own transaction, under the migration lock, if it is still
+    /// pending then: another process may have applied it meanwhile. Returns whether it did.
+    async fn apply(&self, step: &Step) -> StoreResult<bool> {
         let now = crate::unix_now();
-        const RECORD: &str = "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)";
+        const RECORD: &str =
+            "INSERT INTO schema_migrations (version, name, applied_at, checksum) VALUES ($1, $2, $3, $4)";
+        const DONE: &str = "SELECT version FROM schema_migrations WHERE version = $1";
+        macro_rules! apply_in {
+            ($tx:ident, $sql:expr, $postgres:expr) => {{
+                let done: Option<i64> = sqlx::query_scalar(DONE).bind(step.version).fetch_optional(&mut *$tx).await?;
+                if done.is_none() {
+                    sqlx::raw_sql(&$sql).execute(&mut *$tx).await?;
+                    sqlx::query(RECORD)
+                        .bind(step.version)
+                        .bind(step.name)
+                        .bind(now)
+                        .bind(step.checksum($postgres))
+                        .execute(&mut *$tx)
+                        .await?;
+                }
+                $tx.commit().await?;
+                Ok(done.is_none())
+            }};
+        }
         match &self.pools {
             Pools::Sqlite { write, .. } => {
-                let sql = for_sqlite(&(step.sql.to_string() + step.sqlite_only));
+                // BEGIN IMMEDIATE takes SQLite's write lock before the check.
                 let mut tx = write.begin_with("BEGIN IMMEDIATE").await?;
-                sqlx::raw_sql(&sql).execute(&mut *tx).await?;
-                sqlx::query(RECORD).bind(step.version).bind(step.name).bind(now).execute(&mut *tx).await?;
-                tx.commit().await?;
+                apply_in!(tx, for_sqlite(&step.text(false)), false)
             }
             Pools::Postgres(pool) => {
-                let sql = for_postgres(&(step.sql.to_string() + step.postgres_only));
                 let mut tx = pool.begin().await?;
                 // Two processes starting at once must not both migrate.
                 sqlx::query("LOCK TABLE schema_migrations IN EXCLUSIVE MODE").execute(&mut *tx).await?;
-                let done: Option<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
-                    .bind(step.version)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                if done.is_none() {
-                    sqlx::raw_sql(&sql).execute(&mut *tx).await?;
-                    sqlx::query(RECORD).bind(step.version).bind(step.name).bind(now).execute(&mut *tx).await?;
-                }
-                tx.commit().await?;
+                apply_in!(tx, for_postgres(&step.text(true)), true)
             }
         }
-        Ok(())
     }
 }
 
@@ -752,4 +248,48 @@ fn for_postgres(sql: &str) -> String {
         .replace("{key}", "BIGINT PRIMARY KEY")
         .replace("{without_rowid}", "")
         .replace("{blob}", "BYTEA")
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// Every file in `migrations/` belongs to a step, steps are numbered 1, 2, 3 … with the
+    /// number leading their file's name, and no two steps share a file.
+    #[test]
+    fn the_migrations_folder_and_the_steps_agree() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        let mut files: Vec<String> =
+            std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        files.sort();
+        for (i, step) in STEPS.iter().enumerate() {
+            assert_eq!(step.version, i as i64 + 1);
+            assert!(step.file.starts_with(&format!("{:04}_", step.version)), "{}", step.file);
+        }
+        for f in &files {
+            let stem = f.trim_end_matches(".sql").trim_end_matches(".sqlite").trim_end_matches(".postgres");
+            assert!(stem == "access_index" || STEPS.iter().any(|s| s.file == stem), "{f} belongs to no step");
+        }
+        // An engine's own file is what the step runs for that engine, and nothing else is.
+        for step in STEPS {
+            for (engine, part) in [("sqlite", step.sqlite_only), ("postgres", step.postgres_only)] {
+                let file = format!("{}.{engine}.sql", step.file);
+                if files.contains(&file) {
+                    assert_eq!(std::fs::read_to_string(dir.join(&file)).unwrap(), part, "{file}");
+                } else if step.version != 9 || engine == "sqlite" {
+                    assert_eq!(part, "", "step {} runs {engine} SQL that is in no file of its own", step.version);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn checksums_differ_per_engine_only_where_the_sql_does() {
+        let s3 = &STEPS[2];
+        assert_ne!(s3.checksum(true), s3.checksum(false));
+        let s1 = &STEPS[0];
+        assert_eq!(s1.checksum(true), s1.checksum(false));
+        assert_eq!(s1.checksum(true).len(), 64);
+    }
 }

@@ -137,3 +137,77 @@ impl Store {
         .map_err(crate::StoreError::from)
     }
 }
+
+impl Store {
+    /// The schema as a sorted list of lines: every table's columns (name, type, nullability,
+    /// default), indexes and triggers. Two databases migrated along different paths must give
+    /// the same list.
+    pub async fn schema_for_test(&self) -> Vec<String> {
+        let mut lines: Vec<String> = match &self.pools {
+            crate::db::Pools::Sqlite { read, .. } => {
+                let tables: Vec<(String, String, Option<String>)> = sqlx::query_as(
+                    "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations'",
+                )
+                .fetch_all(read)
+                .await
+                .expect("read sqlite_master");
+                let mut lines = Vec::new();
+                for (kind, name, sql) in tables {
+                    if kind == "table" {
+                        let columns: Vec<(i64, String, String, i64, Option<String>, i64)> =
+                            sqlx::query_as(&format!("PRAGMA table_info('{name}')"))
+                                .fetch_all(read)
+                                .await
+                                .expect("table_info");
+                        for (_, column, ty, not_null, default, pk) in columns {
+                            lines.push(format!("{name}.{column} {ty} not_null={not_null} default={default:?} pk={pk}"));
+                        }
+                    } else {
+                        lines.push(format!("{kind} {name}: {}", sql.unwrap_or_default()));
+                    }
+                }
+                lines
+            }
+            crate::db::Pools::Postgres(pool) => {
+                let columns: Vec<(String, String, String, String, Option<String>)> = sqlx::query_as(
+                    "SELECT table_name::text, column_name::text, data_type::text, is_nullable::text, column_default::text \
+                     FROM information_schema.columns WHERE table_schema = 'public' AND table_name <> 'schema_migrations'",
+                )
+                .fetch_all(pool)
+                .await
+                .expect("read columns");
+                let mut lines: Vec<String> = columns
+                    .into_iter()
+                    .map(|(t, c, ty, n, d)| format!("{t}.{c} {ty} nullable={n} default={d:?}"))
+                    .collect();
+                let indexes: Vec<(String, String)> = sqlx::query_as(
+                    "SELECT indexname::text, indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename <> 'schema_migrations'",
+                )
+                .fetch_all(pool)
+                .await
+                .expect("read indexes");
+                lines.extend(indexes.into_iter().map(|(n, d)| format!("index {n}: {d}")));
+                let triggers: Vec<(String, String)> = sqlx::query_as(
+                    "SELECT tgname::text, pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal",
+                )
+                .fetch_all(pool)
+                .await
+                .expect("read triggers");
+                lines.extend(triggers.into_iter().map(|(n, d)| format!("trigger {n}: {d}")));
+                lines
+            }
+        };
+        lines.sort();
+        lines
+    }
+
+    /// Records a different checksum for an applied step, as if its file had been edited after
+    /// it was released.
+    pub async fn alter_migration_checksum_for_test(&self, version: i64) {
+        self.execute_raw_for_test(&format!(
+            "UPDATE schema_migrations SET checksum = 'edited' WHERE version = {version}"
+        ))
+        .await
+        .expect("alter checksum");
+    }
+}

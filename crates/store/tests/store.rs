@@ -45,6 +45,64 @@ async fn migrations_apply_once_and_refuse_newer_schema() {
 }
 
 #[tokio::test]
+async fn every_earlier_version_upgrades_to_the_schema_of_a_fresh_database() {
+    for engine in engines() {
+        let fresh = test_db(engine).await;
+        let latest = fresh.store.schema_for_test().await;
+        assert!(latest.iter().any(|l| l.starts_with("deviations.")), "{engine}: {latest:?}");
+        for version in 0..SCHEMA_VERSION {
+            let (target, _guard) = fresh_target(engine).await;
+            let store = Store::open(&target).await.unwrap();
+            let report = store.migrate_to_version(version).await.unwrap();
+            assert_eq!(report.to_version, version);
+            if version >= 1 {
+                store.create_org(&new_org("A", "974760673")).await.unwrap();
+            }
+            let report = store.migrate().await.unwrap();
+            assert_eq!((report.from_version, report.to_version), (version, SCHEMA_VERSION), "{engine}");
+            assert_eq!(store.schema_for_test().await, latest, "{engine}: upgraded from version {version}");
+            if version >= 1 {
+                assert!(store.find_org("974760673").await.is_ok(), "{engine}: data kept from version {version}");
+            }
+            store.require_current_schema().await.unwrap();
+            store.close().await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_edited_released_migration_is_refused_by_name() {
+    for engine in engines() {
+        let db = test_db(engine).await;
+        db.store.alter_migration_checksum_for_test(7).await;
+        let reopened = Store::open(&db.target).await.unwrap();
+        let err = reopened.migrate().await.unwrap_err();
+        assert!(matches!(err, StoreError::MigrationChanged { version: 7, .. }), "{engine}: {err}");
+        assert!(err.to_string().contains("0007_system.sql"), "{err}");
+        assert!(matches!(reopened.require_current_schema().await, Err(StoreError::MigrationChanged { .. })));
+    }
+}
+
+#[tokio::test]
+async fn a_database_from_before_checksums_gains_them_and_upgrades_in_place() {
+    for engine in engines() {
+        let (target, _guard) = fresh_target(engine).await;
+        let store = Store::open(&target).await.unwrap();
+        store.migrate_to_version(8).await.unwrap();
+        store.create_org(&new_org("A", "974760673")).await.unwrap();
+        // As an earlier normverk left it: no checksum column at all.
+        store.execute_raw_for_test("ALTER TABLE schema_migrations DROP COLUMN checksum").await.unwrap();
+        let reopened = Store::open(&target).await.unwrap();
+        reopened.migrate().await.unwrap();
+        reopened.require_current_schema().await.unwrap();
+        assert!(reopened.find_org("974760673").await.is_ok());
+        // Every step now has its checksum, so an edit is caught from here on.
+        reopened.alter_migration_checksum_for_test(2).await;
+        assert!(matches!(reopened.migrate().await, Err(StoreError::MigrationChanged { version: 2, .. })), "{engine}");
+    }
+}
+
+#[tokio::test]
 async fn setup_link_is_single_use_and_expires() {
     for engine in engines() {
         let db = test_db(engine).await;

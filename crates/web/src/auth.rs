@@ -126,7 +126,7 @@ impl FromRequestParts<AppState> for ApiCaller {
             Err(StoreError::NotFound) => return Err(ApiError::unauthorized("the API token is unknown or revoked")),
             Err(e) => return Err(e.into()),
         };
-        let now = normverk_store::unix_now();
+        let now = state.app.clock.now();
         if state.token_touches.due(token.id, now) {
             state.store.touch_token(token.id, now).await?;
         }

@@ -60,6 +60,12 @@ impl From<StoreError> for PageError {
     }
 }
 
+impl From<normverk_app::account::HashError> for PageError {
+    fn from(e: normverk_app::account::HashError) -> Self {
+        PageError::Internal(e.0)
+    }
+}
+
 impl From<Internal> for PageError {
     fn from(e: Internal) -> Self {
         PageError::Internal(e.0)

@@ -72,7 +72,7 @@ pub async fn context(State(state): State<AppState>, req: Request, next: Next) ->
 }
 
 async fn page_context(state: AppState, mut req: Request, next: Next) -> Response {
-    let now = normverk_store::unix_now();
+    let now = state.app.clock.now();
     let headers = req.headers().clone();
     let viewer = match cookie_value(&headers, SESSION_COOKIE) {
         Some(secret) => match load_viewer(&state, secret, now).await {

@@ -101,7 +101,7 @@ fn routes() -> Routes {
         .add(
             "POST",
             "/api/v1/access-events",
-            post(api::access_log::append).layer(DefaultBodyLimit::max(api::access_log::MAX_BYTES)),
+            post(api::access_log::append).layer(DefaultBodyLimit::max(normverk_app::access_log::MAX_BYTES)),
         )
         .get("/api/v1/processings", api::processing::list)
         .post("/api/v1/processings", api::processing::create)

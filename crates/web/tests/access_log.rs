@@ -216,11 +216,11 @@ async fn checkpoints_tiles_and_proofs_verify_as_an_outsider_would_check_them() {
         }
 
         // The whole log verifies from its payloads, with the checkpoint saved earlier.
-        let verified = normverk_web::access_log::verify(&app.store, &verifier, &mut |_, _| {}).await.unwrap();
+        let verified = normverk_app::access_log::verify(&app.store, &verifier, &mut |_, _| {}).await.unwrap();
         assert_eq!((verified.leaves, verified.head.map(|h| h.0)), (800, Some(800)), "{engine}");
-        normverk_web::access_log::verify_saved_checkpoint(&app.store, &verifier, note.as_bytes()).await.unwrap();
+        normverk_app::access_log::verify_saved_checkpoint(&app.store, &verifier, note.as_bytes()).await.unwrap();
         let forged = note.replace("\n700\n", "\n699\n");
-        assert!(normverk_web::access_log::verify_saved_checkpoint(&app.store, &verifier, forged.as_bytes())
+        assert!(normverk_app::access_log::verify_saved_checkpoint(&app.store, &verifier, forged.as_bytes())
             .await
             .is_err());
     }
@@ -485,12 +485,12 @@ async fn verify_finds_tampering_at_the_right_index_even_with_the_triggers_droppe
             client().post(app.url("/api/v1/access-events")).bearer_auth(&writer).json(&batch).send().await.unwrap();
             signed(&app, 600).await;
             let verifier = common::test_signer().verifier();
-            normverk_web::access_log::verify(&app.store, &verifier, &mut |_, _| {}).await.unwrap();
+            normverk_app::access_log::verify(&app.store, &verifier, &mut |_, _| {}).await.unwrap();
             for statement in *sql {
                 app.store.execute_raw_for_test(statement).await.unwrap();
             }
-            match normverk_web::access_log::verify(&app.store, &verifier, &mut |_, _| {}).await {
-                Err(normverk_web::access_log::LogError::Tampered { index, message }) => {
+            match normverk_app::access_log::verify(&app.store, &verifier, &mut |_, _| {}).await {
+                Err(normverk_app::access_log::LogError::Tampered { index, message }) => {
                     assert_eq!(index, Some(*bad_index), "{engine}: {what}: {message}")
                 }
                 other => panic!("{engine}: {what}: {other:?}"),

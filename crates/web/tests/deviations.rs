@@ -416,7 +416,7 @@ async fn smtp_sink() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<(Vec<String>, 
 
 #[tokio::test]
 async fn breach_reminders_are_mailed_at_24_48_and_66_hours_once_without_content() {
-    use normverk_web::mail::{send_breach_reminders, MailConfig, Mailer};
+    use normverk_app::reminder::{send_breach_reminders, MailConfig, Mailer};
     for engine in engines() {
         let app = spawn_app(engine).await;
         let (org, _) = app.org_with_member("A", "974760673", "leder@a.no", &[Role::SecurityLead]).await;

@@ -142,7 +142,7 @@ async fn the_page_marks_findings_escapes_input_and_keeps_only_counts() {
         let page = admin.get("/dlp").await;
         assert!(page.body.contains("<dt>Stoppet</dt><dd>1</dd>"), "{}", page.body);
         // Counts only: after the statistics are written, the database holds no message text.
-        app.state.scanner.flush(&app.store).await.unwrap();
+        app.state.app.dlp.flush().await.unwrap();
         let stats = app.store.dlp_message_stats(org.id, 0).await.unwrap();
         assert_eq!(stats.iter().map(|s| s.messages).sum::<i64>(), 1);
         assert_eq!(stats[0].verdict, "block");

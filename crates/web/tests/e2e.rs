@@ -245,7 +245,7 @@ async fn first_journey_setup_logout_login_dashboard_language() {
         let profile = tempfile::tempdir().unwrap();
         let app = spawn_app(engine).await;
         let b = driver.session(&chromium, profile.path()).await;
-        let token = normverk_web::setup_token_if_needed(&app.store).await.unwrap().unwrap();
+        let token = app.setup_token().await.unwrap();
 
         b.goto(&app.url(&format!("/setup?token={token}"))).await;
         b.screenshot(&shots, "01-setup").await;

@@ -12,7 +12,7 @@ use normverk_web::WebConfig;
 async fn setup_link_creates_the_first_organisation_and_admin_once() {
     for engine in engines() {
         let app = spawn_app(engine).await;
-        let token = normverk_web::setup_token_if_needed(&app.store).await.unwrap().unwrap();
+        let token = app.setup_token().await.unwrap();
         let b = app.browser();
         let login = b.get("/login").await;
         assert!(login.body.contains("ikke satt opp"), "login page points to the setup link");
@@ -61,7 +61,7 @@ async fn setup_link_creates_the_first_organisation_and_admin_once() {
         assert!(again.body.contains("allerede satt opp"));
         let unknown = app.browser().get("/setup?token=nonsense").await;
         assert_eq!(unknown.status, 410);
-        assert!(normverk_web::setup_token_if_needed(&app.store).await.unwrap().is_none());
+        assert!(app.setup_token().await.is_none());
     }
 }
 

@@ -197,7 +197,7 @@ pub async fn put_answer(
             problems.into_iter().map(|(f, p)| FieldError { field: f.into(), message: p.message().into() }).collect(),
         )
     })?;
-    let now = normverk_store::unix_now();
+    let now = state.app.clock.now();
     match state.store.save_answers(caller.org_id, round.id, &[(req_id.clone(), answer)], None, now).await {
         Ok(_) => {}
         Err(StoreError::Rejected(m)) if m.contains("frozen") => return Err(ApiError::new(StatusCode::CONFLICT, m)),

@@ -146,7 +146,7 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<AssetOut>), ApiError> {
     caller.require(Action::ManageRecords)?;
     let a = checked(input)?;
-    let created = state.store.create_asset(caller.org_id, &a, normverk_store::unix_now()).await?;
+    let created = state.store.create_asset(caller.org_id, &a, state.app.clock.now()).await?;
     Ok((StatusCode::CREATED, Json(created.into())))
 }
 
@@ -180,7 +180,7 @@ pub async fn replace(
         ApiError::new(status, e.to_string())
     })?;
     let a = checked(input)?;
-    Ok(Json(state.store.update_asset(caller.org_id, id, &a, normverk_store::unix_now()).await?.into()))
+    Ok(Json(state.store.update_asset(caller.org_id, id, &a, state.app.clock.now()).await?.into()))
 }
 
 #[utoipa::path(delete, path = "/api/v1/assets/{id}", tag = "assets",
@@ -241,7 +241,7 @@ pub async fn import(
                     .collect(),
             )
         })?;
-    match state.store.import_assets(caller.org_id, &rows, normverk_store::unix_now()).await {
+    match state.store.import_assets(caller.org_id, &rows, state.app.clock.now()).await {
         Ok((created, updated)) => Ok(Json(Imported { created, updated })),
         Err(StoreError::Conflict(m)) => Err(ApiError::new(StatusCode::CONFLICT, m)),
         Err(e) => Err(e.into()),

@@ -1,13 +1,13 @@
 //! `/api/v1/deviations`: systems and integrations report deviations and take their steps.
 
 use crate::auth::ApiCaller;
-use crate::deviations::{self, Actor, DeviationError};
 use crate::error::{ApiError, FieldError, Problem};
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use normverk_app::deviation::{Actor, DeviationError};
 use normverk_core::deviation::{self as rules, Category, NewDeviation, Step};
 use normverk_core::org::Action;
 use normverk_store::deviation::Deviation;
@@ -138,7 +138,7 @@ pub async fn report(
         .category
         .parse::<Category>()
         .map_err(|e| errors.push(FieldError { field: "category".into(), message: e.to_string() }));
-    let now = normverk_store::unix_now();
+    let now = state.app.clock.now();
     let report = NewDeviation {
         title: input.title,
         description: input.description,
@@ -160,7 +160,7 @@ pub async fn report(
     if !errors.is_empty() {
         return Err(ApiError::invalid(errors));
     }
-    let d = deviations::create(&state, caller.org_id, None, &report, now).await?;
+    let d = state.app.deviation.create(caller.org_id, None, &report).await?;
     tracing::info!(org_id = caller.org_id, token_id = caller.token_id, deviation = d.id, "deviation reported");
     Ok((StatusCode::CREATED, Json(d.into())))
 }
@@ -176,9 +176,9 @@ pub async fn get(
     caller: ApiCaller,
     Path(id): Path<i64>,
 ) -> Result<Json<DeviationOut>, ApiError> {
-    let d = deviations::load(&state, caller.org_id, id, &Actor::Token).await?;
+    let d = state.app.deviation.load(caller.org_id, id, &Actor::Token).await?;
     caller.require(Action::ReadAllDeviations)?;
-    state.store.record_deviation_read(caller.org_id, id, None, normverk_store::unix_now()).await?;
+    state.store.record_deviation_read(caller.org_id, id, None, state.app.clock.now()).await?;
     Ok(Json(d.into()))
 }
 
@@ -201,12 +201,12 @@ pub async fn transition(
     body: Bytes,
 ) -> Result<Json<DeviationOut>, ApiError> {
     // Whose deviation it is before what the body says: another organisation's is not found.
-    let d = deviations::load(&state, caller.org_id, id, &Actor::Token).await?;
+    let d = state.app.deviation.load(caller.org_id, id, &Actor::Token).await?;
     caller.require(Action::ReportDeviation)?;
     let step: Step = serde_json::from_slice(&body).map_err(|e| {
         let status = if e.is_data() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::BAD_REQUEST };
         ApiError::new(status, format!("not a step: {e}"))
     })?;
-    deviations::take_step(&state, &d, &step, &Actor::Token, normverk_store::unix_now()).await?;
+    state.app.deviation.take_step(&d, &step, &Actor::Token).await?;
     Ok(Json(state.store.deviation(caller.org_id, id).await?.into()))
 }

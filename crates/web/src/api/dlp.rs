@@ -137,7 +137,7 @@ impl Message {
     /// Scans with the organisation's scanner and counts the result; large messages off the
     /// async threads.
     pub async fn scan(self, state: &AppState, org_id: i64) -> Result<Report, ApiError> {
-        let scanner: Arc<Scanner> = state.scanner.scanner(&state.store, org_id).await?;
+        let scanner: Arc<Scanner> = state.app.dlp.scanner(org_id).await?;
         let channel = self.channel();
         let report = if self.size() >= BLOCKING_FROM {
             tokio::task::spawn_blocking(move || self.scan_with(&scanner))
@@ -150,7 +150,7 @@ impl Message {
             dlp::Error::TooLarge { .. } => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, e.to_string()),
             dlp::Error::Config { .. } => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
         })?;
-        state.scanner.count(org_id, channel, &report, normverk_store::unix_now());
+        state.app.dlp.count(org_id, channel, &report);
         Ok(report)
     }
 }

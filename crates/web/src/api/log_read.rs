@@ -3,7 +3,6 @@
 //! `/api/v1/access-log/proof/`. For auditors of the organisation only, because events are
 //! personal data: entry bundles (`/log/tile/entries/…`) and the events themselves.
 
-use crate::access_log::{consistency_proof, inclusion_proof, LogError};
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, Problem};
 use crate::AppState;
@@ -14,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
+use normverk_app::access_log::{consistency_proof, inclusion_proof, LogError};
 use normverk_core::org::Action;
 use normverk_store::access_log::{EventFilter, StoredCheckpoint};
 use serde::{Deserialize, Serialize};
@@ -137,8 +137,9 @@ fn log_error(e: LogError) -> ApiError {
 /// The latest checkpoint, read again if the one seen lately is smaller than `size`.
 async fn head(state: &AppState, size: u64) -> Result<Arc<StoredCheckpoint>, ApiError> {
     state
-        .log
-        .head(&state.store, size)
+        .app
+        .access_log
+        .head(size)
         .await?
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "the log has no checkpoint yet"))
 }

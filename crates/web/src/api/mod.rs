@@ -6,7 +6,6 @@ pub mod asset;
 pub mod catalog;
 pub mod deviation;
 pub mod dlp;
-pub mod fhir_audit;
 pub mod log_read;
 pub mod org;
 pub mod processing;

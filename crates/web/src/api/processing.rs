@@ -78,7 +78,7 @@ fn read(body: &[u8]) -> Result<(Record, Option<Vec<i64>>), ApiError> {
 async fn save(state: &AppState, caller: &ApiCaller, target: Target, body: &[u8]) -> Result<Value, ApiError> {
     let (record, systems) = read(body)?;
     let put = Put { target, missing: missing_fields(&record).len(), record, systems };
-    let now = normverk_store::unix_now();
+    let now = state.app.clock.now();
     let (ids, _) = match state.store.put_processings(caller.org_id, &[put], None, now).await {
         Err(StoreError::Rejected(m)) => {
             return Err(ApiError::field("systems", m.strip_prefix("systems: ").unwrap_or(&m).to_string()))

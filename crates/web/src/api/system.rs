@@ -2,12 +2,12 @@
 
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, FieldError, Problem};
-use crate::systems::{register, Registered};
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use normverk_app::system::Registered;
 use normverk_core::org::Action;
 use normverk_core::system::{check_system, NewSystem};
 use normverk_store::StoreError;
@@ -78,7 +78,7 @@ async fn uses(state: &AppState, org_id: i64) -> Result<HashMap<i64, Vec<i64>>, A
 }
 
 async fn one(state: &AppState, org_id: i64, id: i64) -> Result<SystemOut, ApiError> {
-    let all = register(state, org_id).await?;
+    let all = state.app.system.register(org_id).await?;
     let names: HashMap<i64, String> = all.iter().map(|r| (r.system.id, r.system.name.clone())).collect();
     let uses = uses(state, org_id).await?;
     all.iter().find(|r| r.system.id == id).map(|r| out(r, &names, &uses)).ok_or_else(ApiError::not_found)
@@ -88,7 +88,7 @@ async fn one(state: &AppState, org_id: i64, id: i64) -> Result<SystemOut, ApiErr
     responses((status = 200, body = Vec<SystemOut>, description = "every system, by name")))]
 pub async fn list(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<Vec<SystemOut>>, ApiError> {
     caller.require(Action::Read)?;
-    let all = register(&state, caller.org_id).await?;
+    let all = state.app.system.register(caller.org_id).await?;
     let names: HashMap<i64, String> = all.iter().map(|r| (r.system.id, r.system.name.clone())).collect();
     let uses = uses(&state, caller.org_id).await?;
     Ok(Json(all.iter().map(|r| out(r, &names, &uses)).collect()))
@@ -112,7 +112,7 @@ pub async fn create(
             problems.into_iter().map(|p| FieldError { field: p.field.into(), message: p.message }).collect(),
         ));
     }
-    let s = state.store.create_system(caller.org_id, &input, normverk_store::unix_now()).await?;
+    let s = state.store.create_system(caller.org_id, &input, state.app.clock.now()).await?;
     Ok((StatusCode::CREATED, Json(one(&state, caller.org_id, s.id).await?)))
 }
 
@@ -155,7 +155,7 @@ pub async fn add_dependency(
         let status = if e.is_data() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::BAD_REQUEST };
         ApiError::new(status, format!("send {{\"depends_on\": ID}}: {e}"))
     })?;
-    match state.store.add_system_dependency(caller.org_id, id, input.depends_on, normverk_store::unix_now()).await {
+    match state.store.add_system_dependency(caller.org_id, id, input.depends_on, state.app.clock.now()).await {
         Err(StoreError::Rejected(m)) => {
             let message = m.strip_prefix("depends_on: ").unwrap_or(&m).to_string();
             return Err(ApiError::invalid(vec![FieldError { field: "depends_on".into(), message }]));

@@ -87,11 +87,11 @@ async fn status(state: &AppState, head: Option<&StoredCheckpoint>) -> Result<Sta
         return Ok(Status { sound: true, problem: None, waiting: size, unindexed });
     };
     let waiting = size.saturating_sub(head.size);
-    let signed = tlog::note::open(head.note.as_bytes(), &[state.log.verifier()]).is_ok();
+    let signed = tlog::note::open(head.note.as_bytes(), &[state.app.access_log.verifier()]).is_ok();
     let problem = if !signed {
         Some("the latest checkpoint's signature does not verify with the log's key".to_string())
     } else {
-        match crate::access_log::root_from_tiles(&state.store, head.size).await {
+        match normverk_app::access_log::root_from_tiles(&state.store, head.size).await {
             Ok(root) if root == head.root => None,
             Ok(_) => Some("the stored tiles no longer lead to the signed root".to_string()),
             Err(e) => Some(e.to_string()),
@@ -136,8 +136,8 @@ pub async fn show(
     };
     render(&AccessLogPage {
         page: &page,
-        origin: state.log.origin().to_string(),
-        verifier_key: state.log.verifier().key_string(),
+        origin: state.app.access_log.origin().to_string(),
+        verifier_key: state.app.access_log.verifier().key_string(),
         head,
         status,
         query,

@@ -54,7 +54,7 @@ pub async fn change_password(
     Form(form): Form<PasswordForm>,
 ) -> Result<Response, PageError> {
     let mut errors = FormErrors::default();
-    if !crate::password::verify(form.current, viewer.user.password_hash.clone()).await {
+    if !normverk_app::account::verify_password(form.current, viewer.user.password_hash.clone()).await {
         errors.add("current", page.t("error-current-password"));
     } else if let Err(e) = check_new_password(&form.password) {
         errors.add("password", password_error(page.lang, &e));
@@ -64,7 +64,7 @@ pub async fn change_password(
     if !errors.is_empty() {
         return account_page(&page, &viewer, errors, None);
     }
-    let hash = crate::password::hash(form.password).await?;
+    let hash = normverk_app::account::hash_password(form.password).await?;
     state.store.set_password_hash(viewer.user.id, &hash, Some(&viewer.session.id_hash)).await?;
     tracing::info!(user_id = viewer.user.id, "password changed");
     account_page(&page, &viewer, errors, Some(page.t("account-password-changed")))

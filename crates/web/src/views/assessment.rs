@@ -269,7 +269,7 @@ pub async fn start(
     match clean_name(&form.name) {
         Ok(name) => {
             let catalog = normen_5_3();
-            let now = normverk_store::unix_now();
+            let now = state.app.clock.now();
             let by = Some(member.viewer.user.id);
             match state.store.start_round(member.org.id, &name, &catalog.catalog, &catalog.version, None, by, now).await
             {
@@ -291,11 +291,7 @@ pub async fn freeze(
 ) -> Result<Response, PageError> {
     state.store.round(member.org.id, round_id).await?;
     member.require(Action::ManageAssessment)?;
-    match state
-        .store
-        .freeze_round(member.org.id, round_id, Some(member.viewer.user.id), normverk_store::unix_now())
-        .await
-    {
+    match state.store.freeze_round(member.org.id, round_id, Some(member.viewer.user.id), state.app.clock.now()).await {
         Ok(()) | Err(StoreError::Rejected(_)) => {
             Ok(Redirect::to(&format!("/assessment/rounds/{round_id}")).into_response())
         }
@@ -497,7 +493,7 @@ pub async fn save(
     }
     match check_answer(&input) {
         Ok(answer) if errors.is_empty() => {
-            let now = normverk_store::unix_now();
+            let now = state.app.clock.now();
             let batch = vec![(requirement.id.clone(), answer)];
             match state.store.save_answers(member.org.id, round.id, &batch, Some(member.viewer.user.id), now).await {
                 Ok(_) => {

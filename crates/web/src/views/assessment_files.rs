@@ -337,7 +337,7 @@ pub async fn upload_evidence(
     };
     let problem = match evidence_type(&name, &bytes) {
         Ok(media) => {
-            let now = normverk_store::unix_now();
+            let now = state.app.clock.now();
             let by = Some(member.viewer.user.id);
             match state
                 .store
@@ -556,7 +556,7 @@ pub async fn import(
     };
     let (errors, imported) = match outcome {
         Ok(answers) => {
-            let now = normverk_store::unix_now();
+            let now = state.app.clock.now();
             match state.store.save_answers(member.org.id, round.id, &answers, Some(member.viewer.user.id), now).await {
                 Ok(n) => (Vec::new(), Some(n)),
                 Err(StoreError::Rejected(m)) => (vec![RowError { row: 0, field: "".into(), message: m }], None),

@@ -161,7 +161,7 @@ pub async fn create(
         let errors = problems.into_iter().map(|p| (p.field.to_string(), p.message)).collect();
         return list_page(&state, &page, &member, &q, entered, errors).await;
     }
-    match state.store.create_asset(member.org.id, &asset, normverk_store::unix_now()).await {
+    match state.store.create_asset(member.org.id, &asset, state.app.clock.now()).await {
         Ok(a) => Ok(Redirect::to(&format!("/assets/{}", a.id)).into_response()),
         Err(StoreError::Conflict(m)) => {
             list_page(&state, &page, &member, &q, entered, vec![("identifier".into(), m)]).await
@@ -226,7 +226,7 @@ pub async fn update(
     let mut errors: Vec<(String, String)> =
         check(&input).into_iter().map(|p| (p.field.to_string(), p.message)).collect();
     if errors.is_empty() {
-        match state.store.update_asset(member.org.id, id, &input, normverk_store::unix_now()).await {
+        match state.store.update_asset(member.org.id, id, &input, state.app.clock.now()).await {
             Ok(_) => return Ok(Redirect::to(&format!("/assets/{id}")).into_response()),
             Err(StoreError::Conflict(m)) => errors.push(("identifier".into(), m)),
             Err(e) => return Err(e.into()),
@@ -300,7 +300,7 @@ pub async fn import(
         Err(errors) => Err(errors),
         Ok(assets) => Ok(state
             .store
-            .import_assets(member.org.id, &assets, normverk_store::unix_now())
+            .import_assets(member.org.id, &assets, state.app.clock.now())
             .await
             .map(|(created, updated)| Saved { created, updated, unchanged: 0 })),
     };

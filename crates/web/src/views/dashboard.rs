@@ -34,7 +34,7 @@ pub async fn show(State(state): State<AppState>, page: Page, member: Member) -> 
     let (breaches, repeats) = if member.may(Action::ReadAllDeviations) {
         (
             super::deviation::open_breaches(&state, member.org.id).await?,
-            crate::deviations::repeats(&state, member.org.id).await?,
+            state.app.deviation.repeats(member.org.id).await?,
         )
     } else {
         (Vec::new(), Vec::new())

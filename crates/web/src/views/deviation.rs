@@ -3,7 +3,6 @@
 
 use super::{parse_time_input, render, render_status, Page};
 use crate::auth::Member;
-use crate::deviations::{self, Actor, DeviationError};
 use crate::error::PageError;
 use crate::AppState;
 use askama::Template;
@@ -11,6 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
+use normverk_app::deviation::{self as deviations, Actor, DeviationError};
 use normverk_core::deviation::{
     self as rules, AuthorityNotice, Category, DeviationKind, MeasureIn, NewDeviation, NoticeStage, Problem, Severity,
     State as DevState, Step, SubjectDecision, SubjectExemption,
@@ -99,7 +99,7 @@ pub struct Row {
 
 /// Breaches whose notice is still due, with their clocks, for the dashboard.
 pub async fn open_breaches(state: &AppState, org_id: i64) -> Result<Vec<Row>, PageError> {
-    let now = normverk_store::unix_now();
+    let now = state.app.clock.now();
     Ok(state.store.open_breaches(org_id).await?.into_iter().map(|d| Row { clock: Clock::of(&d, now), d }).collect())
 }
 
@@ -122,7 +122,7 @@ pub async fn list(
     member.require(Action::ReportDeviation)?;
     let page_no = q.number();
     let visible = deviations::visible(member.viewer.user.id, &member.roles);
-    let now = normverk_store::unix_now();
+    let now = state.app.clock.now();
     // One more than a page tells whether there is a next page.
     let mut found =
         state.store.deviations(member.org.id, &visible, PAGE_SIZE + 1, (page_no as i64 - 1) * PAGE_SIZE).await?;
@@ -150,7 +150,7 @@ fn now_input(now: i64) -> String {
 pub async fn new(State(state): State<AppState>, page: Page, member: Member) -> Result<Response, PageError> {
     member.require(Action::ReportDeviation)?;
     let units = state.store.units(member.org.id).await?;
-    let now = now_input(normverk_store::unix_now());
+    let now = now_input(state.app.clock.now());
     let entered = Entered(HashMap::from([("occurred_at".to_string(), now.clone()), ("aware_at".to_string(), now)]));
     render(&NewPage { page: &page, units, entered, problems: Problems::default(), categories: Category::ALL })
 }
@@ -163,7 +163,7 @@ pub async fn create(
 ) -> Result<Response, PageError> {
     member.require(Action::ReportDeviation)?;
     let entered = Entered::from(&fields);
-    let now = normverk_store::unix_now();
+    let now = state.app.clock.now();
     let mut problems = Vec::new();
     let mut time = |field: &'static str| {
         parse_time_input(entered.get(field)).unwrap_or_else(|| {
@@ -199,7 +199,7 @@ pub async fn create(
         problems = rules::check_report(&report, now);
     }
     let created = if problems.is_empty() {
-        match deviations::create(&state, member.org.id, Some(member.viewer.user.id), &report, now).await {
+        match state.app.deviation.create(member.org.id, Some(member.viewer.user.id), &report).await {
             Ok(d) => Some(d),
             Err(DeviationError::Invalid(p)) => {
                 problems = p;
@@ -340,8 +340,8 @@ async fn show_page(
 ) -> Result<Response, PageError> {
     let org_id = member.org.id;
     let actor = Actor::Person { user_id: member.viewer.user.id, roles: &member.roles };
-    let (may_handle, may_adopt) = deviations::powers(state, &d, &actor).await?;
-    let now = normverk_store::unix_now();
+    let (may_handle, may_adopt) = state.app.deviation.powers(&d, &actor).await?;
+    let now = state.app.clock.now();
     let unit = match d.unit_id {
         Some(u) => state.store.unit(org_id, u).await.ok().map(|u| u.name),
         None => None,
@@ -436,11 +436,8 @@ async fn show_page(
 /// Loads a deviation the member may see, recording the read.
 async fn load_read(state: &AppState, member: &Member, id: i64) -> Result<Deviation, PageError> {
     let actor = Actor::Person { user_id: member.viewer.user.id, roles: &member.roles };
-    let d = deviations::load(state, member.org.id, id, &actor).await.map_err(page_error)?;
-    state
-        .store
-        .record_deviation_read(member.org.id, id, Some(member.viewer.user.id), normverk_store::unix_now())
-        .await?;
+    let d = state.app.deviation.load(member.org.id, id, &actor).await.map_err(page_error)?;
+    state.store.record_deviation_read(member.org.id, id, Some(member.viewer.user.id), state.app.clock.now()).await?;
     Ok(d)
 }
 
@@ -552,10 +549,10 @@ pub async fn step(
     let entered = Entered::from(&fields);
     let actor = Actor::Person { user_id: member.viewer.user.id, roles: &member.roles };
     let result = match step_from(&entered) {
-        Ok(step) => deviations::take_step(&state, &d, &step, &actor, normverk_store::unix_now()).await,
+        Ok(step) => state.app.deviation.take_step(&d, &step, &actor).await,
         Err(p) => {
             // Still refuse people who may not act at all, before saying what is missing.
-            if !deviations::powers(&state, &d, &actor).await?.0 {
+            if !state.app.deviation.powers(&d, &actor).await?.0 {
                 return Err(PageError::Forbidden);
             }
             Err(DeviationError::Invalid(p))
@@ -601,7 +598,7 @@ pub async fn notice(
     };
     let actor = Actor::Person { user_id: member.viewer.user.id, roles: &member.roles };
     let result = if p.is_empty() {
-        deviations::record_notice(&state, &d, &notice, &actor, normverk_store::unix_now()).await
+        state.app.deviation.record_notice(&d, &notice, &actor).await
     } else {
         Err(DeviationError::Invalid(p))
     };
@@ -636,7 +633,7 @@ pub async fn subjects(
     };
     let actor = Actor::Person { user_id: member.viewer.user.id, roles: &member.roles };
     let result = if p.is_empty() {
-        deviations::record_subject_decision(&state, &d, &decision, &actor, normverk_store::unix_now()).await
+        state.app.deviation.record_subject_decision(&d, &decision, &actor).await
     } else {
         Err(DeviationError::Invalid(p))
     };
@@ -652,17 +649,14 @@ pub async fn measure(
 ) -> Result<Response, PageError> {
     let d = load_read(&state, &member, id).await?;
     let actor = Actor::Person { user_id: member.viewer.user.id, roles: &member.roles };
-    if !deviations::powers(&state, &d, &actor).await?.0 {
+    if !state.app.deviation.powers(&d, &actor).await?.0 {
         return Err(PageError::Forbidden);
     }
     let entered = Entered::from(&fields);
     let Ok(status) = rules::MeasureStatus::from_str(entered.get("status")) else {
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, "status: planned, in_progress or done").into_response());
     };
-    state
-        .store
-        .set_measure_status(member.org.id, d.id, measure_id, status.as_str(), normverk_store::unix_now())
-        .await?;
+    state.store.set_measure_status(member.org.id, d.id, measure_id, status.as_str(), state.app.clock.now()).await?;
     Ok(Redirect::to(&format!("/deviations/{id}")).into_response())
 }
 
@@ -696,7 +690,7 @@ pub async fn reaction(
                         kind.as_str(),
                         entered.get("note").trim(),
                         Some(member.viewer.user.id),
-                        normverk_store::unix_now(),
+                        state.app.clock.now(),
                     )
                     .await
                     .map_err(DeviationError::from)
@@ -851,32 +845,10 @@ fn per_month(times: &[(i64, i64)], now: i64) -> Vec<(String, i64)> {
         .collect()
 }
 
-/// Sums `groups` by a key, largest first.
-fn sum_by<K: std::hash::Hash + Eq + Clone + Ord>(
-    groups: &[normverk_store::deviation::DeviationGroup],
-    key: impl Fn(&normverk_store::deviation::DeviationGroup) -> K,
-) -> Vec<(K, i64)> {
-    let mut sums: HashMap<K, i64> = HashMap::new();
-    for g in groups {
-        *sums.entry(key(g)).or_default() += g.count;
-    }
-    let mut out: Vec<(K, i64)> = sums.into_iter().collect();
-    out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    out
-}
-
-/// The categories and systems that call for a new risk assessment.
-pub fn repeats_of(groups: &[normverk_store::deviation::DeviationGroup], threshold: i64) -> Vec<rules::Repeat> {
-    let categories = sum_by(groups, |g| g.category.clone());
-    let systems: Vec<(String, i64)> =
-        sum_by(groups, |g| g.system.clone()).into_iter().filter_map(|(s, n)| Some((s?, n))).collect();
-    rules::repeated(&categories, &systems, threshold)
-}
-
 pub async fn stats(State(state): State<AppState>, page: Page, member: Member) -> Result<Response, PageError> {
     member.require(Action::ReadAllDeviations)?;
-    let now = normverk_store::unix_now();
-    let counts = deviations::year_counts(&state, member.org.id, now).await?;
+    let now = state.app.clock.now();
+    let counts = state.app.deviation.year_counts(member.org.id).await?;
     let (since, groups, days) = (counts.since, &counts.groups, &counts.days);
     let units: HashMap<i64, String> =
         state.store.units(member.org.id).await?.into_iter().map(|u| (u.id, u.name)).collect();
@@ -890,7 +862,7 @@ pub async fn stats(State(state): State<AppState>, page: Page, member: Member) ->
             id: "category",
             title_key: "dev-field-category",
             bars: bars(
-                sum_by(groups, |g| g.category.clone())
+                deviations::sum_by(groups, |g| g.category.clone())
                     .into_iter()
                     .map(|(c, n)| (page.named("dev-category", &c), n))
                     .collect(),
@@ -900,7 +872,7 @@ pub async fn stats(State(state): State<AppState>, page: Page, member: Member) ->
             id: "unit",
             title_key: "dev-field-unit",
             bars: bars(
-                sum_by(groups, |g| g.unit_id)
+                deviations::sum_by(groups, |g| g.unit_id)
                     .into_iter()
                     .map(|(u, n)| (label(u.and_then(|u| units.get(&u).cloned())), n))
                     .collect(),
@@ -909,13 +881,19 @@ pub async fn stats(State(state): State<AppState>, page: Page, member: Member) ->
         Chart {
             id: "system",
             title_key: "dev-field-system",
-            bars: bars(sum_by(groups, |g| g.system.clone()).into_iter().take(20).map(|(v, n)| (label(v), n)).collect()),
+            bars: bars(
+                deviations::sum_by(groups, |g| g.system.clone())
+                    .into_iter()
+                    .take(20)
+                    .map(|(v, n)| (label(v), n))
+                    .collect(),
+            ),
         },
         Chart {
             id: "severity",
             title_key: "dev-field-severity",
             bars: bars(
-                sum_by(groups, |g| g.severity.clone())
+                deviations::sum_by(groups, |g| g.severity.clone())
                     .into_iter()
                     .map(|(v, n)| (v.map(|v| page.named("dev-severity", &v)).unwrap_or_else(|| none.clone()), n))
                     .collect(),
@@ -925,7 +903,7 @@ pub async fn stats(State(state): State<AppState>, page: Page, member: Member) ->
     let total: i64 = groups.iter().map(|g| g.count).sum();
     let closed: i64 = groups.iter().map(|g| g.closed).sum();
     let close_s: i64 = groups.iter().map(|g| g.close_s).sum();
-    let overdue = state.store.overdue_measures(member.org.id, &deviations::today(now)).await?;
+    let overdue = state.store.overdue_measures(member.org.id, &normverk_app::clock::date_in_norway(now)).await?;
     let threshold = state.store.repeat_threshold(member.org.id).await?;
     render(&StatsPage {
         page: &page,
@@ -934,7 +912,7 @@ pub async fn stats(State(state): State<AppState>, page: Page, member: Member) ->
         avg_close_days: (closed > 0).then(|| format!("{:.1}", close_s as f64 / closed as f64 / 86_400.0)),
         charts,
         overdue,
-        repeats: repeats_of(groups, threshold),
+        repeats: deviations::repeats_of(groups, threshold),
         threshold,
         may_configure: member.roles.contains(&normverk_core::org::Role::SecurityLead),
         processors: state.store.deviation_processors(member.org.id).await?,
@@ -954,8 +932,7 @@ pub async fn set_threshold(
     let Some(n) = entered.get("threshold").trim().parse::<i64>().ok().filter(|n| (2..=100).contains(n)) else {
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, "threshold: a whole number from 2 to 100").into_response());
     };
-    deviations::set_repeat_threshold(&state, member.org.id, n, Some(member.viewer.user.id), normverk_store::unix_now())
-        .await?;
+    state.app.deviation.set_repeat_threshold(member.org.id, n, Some(member.viewer.user.id)).await?;
     Ok(Redirect::to("/deviations/stats").into_response())
 }
 
@@ -1053,12 +1030,12 @@ pub async fn forward(
 ) -> Result<Response, PageError> {
     let d = load_read(&state, &member, id).await?;
     let actor = Actor::Person { user_id: member.viewer.user.id, roles: &member.roles };
-    if !deviations::powers(&state, &d, &actor).await?.0 {
+    if !state.app.deviation.powers(&d, &actor).await?.0 {
         return Err(PageError::Forbidden);
     }
     let entered = Entered::from(&fields);
     let controller = entered.get("controller").parse::<i64>().ok();
-    let now = normverk_store::unix_now();
+    let now = state.app.clock.now();
     let outcome = match controller {
         None => Err("choose the controller".to_string()),
         Some(c) => {
@@ -1097,7 +1074,7 @@ pub async fn report_json(
             "personal_data_breach": d.personal_data_breach, "consequences_for_data_subjects": d.consequences,
             "severity": d.severity,
         },
-        "reported_at": rfc(normverk_store::unix_now()),
+        "reported_at": rfc(state.app.clock.now()),
     });
     json_download(&body, &format!("avvik-{}-til-behandlingsansvarlig.json", d.number))
 }
@@ -1129,7 +1106,7 @@ pub async fn set_processor(
         );
     };
     let accept = entered.get("accept") != "no";
-    let now = normverk_store::unix_now();
+    let now = state.app.clock.now();
     state
         .store
         .set_deviation_processor(member.org.id, number.as_str(), accept, Some(member.viewer.user.id), now)

@@ -6,7 +6,6 @@ use super::{render, render_status, FormErrors, Page};
 use crate::api::dlp::Message;
 use crate::auth::Member;
 use crate::error::PageError;
-use crate::scanner::day_of;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Query, State};
@@ -14,6 +13,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use dlp::{Config, Finding, Kind, Part, Report, Scanner, Severity, Word};
+use normverk_app::dlp::day_of;
 use normverk_core::org::Action;
 use serde::Deserialize;
 
@@ -156,11 +156,11 @@ fn result_of(form: &ScanForm, report: Report) -> ScanResult {
 }
 
 async fn stats(state: &AppState, org_id: i64) -> Result<Stats, PageError> {
-    let since = day_of(normverk_store::unix_now()) - (STATS_DAYS - 1);
+    let since = day_of(state.app.clock.now()) - (STATS_DAYS - 1);
     let messages = state.store.dlp_message_stats(org_id, since).await?;
     let findings = state.store.dlp_finding_stats(org_id, since).await?;
     // What is counted but not yet written belongs in the picture too.
-    let (pending_verdicts, pending_kinds) = state.scanner.pending(org_id, since);
+    let (pending_verdicts, pending_kinds) = state.app.dlp.pending(org_id, since);
     let sum = |verdict: &str| {
         messages.iter().filter(|m| m.verdict == verdict).map(|m| m.messages).sum::<i64>()
             + pending_verdicts.get(verdict).copied().unwrap_or(0)
@@ -387,11 +387,9 @@ pub async fn save_settings(
         }
     };
     let json = serde_json::to_string(&config).map_err(|e| PageError::Internal(e.to_string()))?;
-    let version = state
-        .store
-        .save_dlp_settings(member.org.id, &json, Some(member.viewer.user.id), normverk_store::unix_now())
-        .await?;
-    state.scanner.forget(member.org.id);
+    let version =
+        state.store.save_dlp_settings(member.org.id, &json, Some(member.viewer.user.id), state.app.clock.now()).await?;
+    state.app.dlp.forget(member.org.id);
     tracing::info!(org_id = member.org.id, by = member.viewer.user.id, version, "message scanner settings changed");
     Ok(Redirect::to("/dlp/settings?saved=1").into_response())
 }

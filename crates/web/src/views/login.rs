@@ -46,7 +46,7 @@ pub async fn submit(
     page: Page,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, PageError> {
-    let now = normverk_store::unix_now();
+    let now = state.app.clock.now();
     let address = addr.ip().to_string();
     let email = form.email.trim().to_lowercase();
     let refuse = |error: String| {
@@ -70,7 +70,9 @@ pub async fn submit(
         Ok(_) | Err(normverk_store::StoreError::NotFound) => None,
         Err(e) => return Err(e.into()),
     };
-    let password_ok = crate::password::verify(form.password, user.as_ref().and_then(|u| u.password_hash.clone())).await;
+    let password_ok =
+        normverk_app::account::verify_password(form.password, user.as_ref().and_then(|u| u.password_hash.clone()))
+            .await;
     let Some(user) = user.filter(|_| password_ok) else {
         state.throttle.record_failure(&email, &address, now);
         tracing::warn!(client = %address, "failed sign-in");

@@ -263,7 +263,7 @@ pub async fn add_member(
                 u.id
             }
             (None, Some(email), Some(display_name)) => {
-                let password_hash = Some(crate::password::hash(password).await?);
+                let password_hash = Some(normverk_app::account::hash_password(password).await?);
                 let new = NewUser { email, display_name, password_hash };
                 match state.store.create_user(member.org.id, &new, &roles).await {
                     Ok(u) => u.id,
@@ -410,7 +410,7 @@ pub async fn reset_password(
         errors.add("password", password_error(page.lang, &e));
         return member_page(&state, &page, &member, user_id, errors, None).await;
     }
-    let hash = crate::password::hash(password).await?;
+    let hash = normverk_app::account::hash_password(password).await?;
     state.store.set_password_hash(user_id, &hash, None).await?;
     tracing::info!(org_id = member.org.id, user_id, by = member.viewer.user.id, "password reset by admin");
     member_page(&state, &page, &member, user_id, FormErrors::default(), Some(page.t("member-password-reset"))).await

@@ -191,7 +191,7 @@ async fn save(
         record: record.clone(),
         systems: Some(systems.clone()),
     };
-    let now = normverk_store::unix_now();
+    let now = state.app.clock.now();
     match state.store.put_processings(member.org.id, &[put], Some(member.viewer.user.id), now).await {
         Ok((ids, _)) => {
             Ok(Redirect::to(&format!("/processings/{}", ids.first().copied().unwrap_or_default())).into_response())
@@ -332,7 +332,7 @@ pub async fn import(
         Ok(table) => match read_import(&state, member.org.id, &table).await? {
             Err(errors) => Err(errors),
             Ok(puts) => {
-                let now = normverk_store::unix_now();
+                let now = state.app.clock.now();
                 let by = Some(member.viewer.user.id);
                 Ok(state.store.put_processings(member.org.id, &puts, by, now).await.map(|(_, saved)| saved))
             }

@@ -68,7 +68,7 @@ async fn unavailable_reason(state: &AppState, token: &str) -> Result<Option<&'st
     if state.store.count_users().await? > 0 {
         return Ok(Some("setup-already-done"));
     }
-    Ok(match state.store.setup_token_state(&secret_hash(token), normverk_store::unix_now()).await? {
+    Ok(match state.store.setup_token_state(&secret_hash(token), state.app.clock.now()).await? {
         SetupTokenState::Valid => None,
         SetupTokenState::Used => Some("setup-link-used"),
         SetupTokenState::Expired => Some("setup-link-expired"),
@@ -120,10 +120,10 @@ pub async fn submit(
     else {
         return again(&page, form, errors);
     };
-    let hash = crate::password::hash(form.password.clone()).await?;
+    let hash = normverk_app::account::hash_password(form.password.clone()).await?;
     let org = NewOrg { name: org_name, org_number, kind, parent_id: None };
     let admin = NewUser { email, display_name: name, password_hash: Some(hash) };
-    let now = normverk_store::unix_now();
+    let now = state.app.clock.now();
     let (_, user) = match state.store.complete_setup(&secret_hash(&form.token), now, &org, &admin).await {
         Ok(created) => created,
         Err(StoreError::Rejected(_)) => return unavailable(&page, "setup-link-used"),

@@ -4,13 +4,13 @@
 use super::{render_status, Page};
 use crate::auth::Member;
 use crate::error::PageError;
-use crate::systems::{register, Registered};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
+use normverk_app::system::Registered;
 use normverk_core::org::Action;
 use normverk_core::system::{check_downtime, check_system, test_overdue, Criticality, NewSystem, ProcedureMode};
 use normverk_store::StoreError;
@@ -65,12 +65,12 @@ async fn list_page(
     entered: HashMap<String, String>,
     errors: Vec<(String, String)>,
 ) -> Result<Response, PageError> {
-    let all = register(state, member.org.id).await?;
+    let all = state.app.system.register(member.org.id).await?;
     let names = all.iter().map(|r| (r.system.id, r.system.name.clone())).collect();
     let more = all.len() > page_no * PAGE_SIZE;
     let rows: Vec<Registered> = all.iter().skip((page_no - 1) * PAGE_SIZE).take(PAGE_SIZE).cloned().collect();
     let downtime = state.store.downtimes(member.org.id).await?.into_iter().collect();
-    let now = normverk_store::unix_now();
+    let now = state.app.clock.now();
     let overdue = state
         .store
         .procedures(member.org.id, None)
@@ -134,7 +134,7 @@ pub async fn create(
         let errors = problems.into_iter().map(|p| (p.field.to_string(), p.message)).collect();
         return list_page(&state, &page, &member, 1, entered, errors).await;
     }
-    match state.store.create_system(member.org.id, &new, normverk_store::unix_now()).await {
+    match state.store.create_system(member.org.id, &new, state.app.clock.now()).await {
         Ok(s) => Ok(Redirect::to(&format!("/systems/{}", s.id)).into_response()),
         Err(StoreError::Conflict(m)) => list_page(&state, &page, &member, 1, entered, vec![("name".into(), m)]).await,
         Err(e) => Err(e.into()),
@@ -217,7 +217,7 @@ async fn show_page_with(
     entered: Option<NewSystem>,
 ) -> Result<Response, PageError> {
     state.store.system(member.org.id, id).await?;
-    let all = register(state, member.org.id).await?;
+    let all = state.app.system.register(member.org.id).await?;
     let names: HashMap<i64, String> = all.iter().map(|r| (r.system.id, r.system.name.clone())).collect();
     let classes: HashMap<i64, Criticality> = all.iter().map(|r| (r.system.id, r.effective.criticality)).collect();
     let Some(r) = all.iter().find(|r| r.system.id == id).cloned() else { return Err(PageError::NotFound) };
@@ -249,7 +249,7 @@ async fn show_page_with(
         .map(|(i, n)| (*i, n.clone()))
         .collect();
     candidates.sort_by(|a, b| a.1.cmp(&b.1));
-    let now = normverk_store::unix_now();
+    let now = state.app.clock.now();
     let processings = state.store.processings_of_system(member.org.id, id).await?;
     let procedures = state
         .store
@@ -280,7 +280,7 @@ async fn show_page_with(
             procedures,
             processings,
             modes: ProcedureMode::ALL,
-            today: crate::deviations::today(now),
+            today: normverk_app::clock::date_in_norway(now),
             classes: Criticality::ALL,
             edit_refused,
             edit,
@@ -310,7 +310,7 @@ pub async fn add_dependency(
     let Some(depends_on) = depends_on else {
         return show_page(&state, &page, &member, id, Some(page.t("sys-choose-system"))).await;
     };
-    match state.store.add_system_dependency(member.org.id, id, depends_on, normverk_store::unix_now()).await {
+    match state.store.add_system_dependency(member.org.id, id, depends_on, state.app.clock.now()).await {
         Ok(()) => Ok(Redirect::to(&format!("/systems/{id}")).into_response()),
         Err(StoreError::Rejected(m)) => show_page(&state, &page, &member, id, Some(m)).await,
         Err(e) => Err(e.into()),
@@ -358,7 +358,7 @@ pub async fn set_downtime(
             }
         }
     }
-    let now = normverk_store::unix_now();
+    let now = state.app.clock.now();
     for (class, h) in set {
         state.store.set_downtime(member.org.id, class.as_str(), h, Some(member.viewer.user.id), now).await?;
     }
@@ -382,10 +382,7 @@ pub async fn add_procedure(
         return show_page(&state, &page, &member, id, Some(page.t("sys-procedure-bad"))).await;
     }
     let mode = mode.unwrap_or(ProcedureMode::WithoutSystem);
-    state
-        .store
-        .add_procedure(member.org.id, id, &title, mode.as_str(), &description, normverk_store::unix_now())
-        .await?;
+    state.store.add_procedure(member.org.id, id, &title, mode.as_str(), &description, state.app.clock.now()).await?;
     Ok(Redirect::to(&format!("/systems/{id}")).into_response())
 }
 
@@ -400,7 +397,7 @@ pub async fn add_procedure_test(
     state.store.system(member.org.id, id).await?;
     member.require(Action::ManageStructure)?;
     let get = |k: &str| fields.iter().find(|(f, _)| f == k).map(|(_, v)| v.trim().to_string()).unwrap_or_default();
-    let now = normverk_store::unix_now();
+    let now = state.app.clock.now();
     let tested_at = super::parse_time_input(&get("tested_at")).filter(|t| *t <= now + 300);
     let result = get("result");
     let (Some(tested_at), false) = (tested_at, result.is_empty() || result.chars().count() > 20_000) else {
@@ -456,7 +453,7 @@ pub async fn update(
             .join(". ");
         return show_page_with(&state, &page, &member, id, Some(message), Some(system)).await;
     }
-    match state.store.update_system(member.org.id, id, &system, normverk_store::unix_now()).await {
+    match state.store.update_system(member.org.id, id, &system, state.app.clock.now()).await {
         Ok(_) => Ok(Redirect::to(&format!("/systems/{id}")).into_response()),
         Err(StoreError::Conflict(m)) => show_page_with(&state, &page, &member, id, Some(m), Some(system)).await,
         Err(e) => Err(e.into()),
@@ -464,7 +461,7 @@ pub async fn update(
 }
 
 async fn export(state: &AppState, member: &Member, ext: &str) -> Result<Response, PageError> {
-    let all = register(state, member.org.id).await?;
+    let all = state.app.system.register(member.org.id).await?;
     let names: HashMap<i64, &str> = all.iter().map(|r| (r.system.id, r.system.name.as_str())).collect();
     let rows: Vec<Vec<String>> = all
         .iter()
@@ -507,7 +504,7 @@ pub async fn import(
         Err(errors) => Err(errors),
         Ok(rows) => Ok(state
             .store
-            .import_systems(member.org.id, &rows, normverk_store::unix_now())
+            .import_systems(member.org.id, &rows, state.app.clock.now())
             .await
             .map(|(created, updated)| normverk_store::processing::Saved { created, updated, unchanged: 0 })),
     };

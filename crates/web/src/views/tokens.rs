@@ -11,12 +11,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use normverk_core::org::{clean_name, Action, Scope};
-use normverk_store::account::{new_secret, secret_hash};
 use normverk_store::token::ApiToken;
 use std::str::FromStr;
-
-/// Every API token starts with this, so secret scanners and people can recognise one.
-pub const TOKEN_PREFIX: &str = "nvk_";
 
 #[derive(Template)]
 #[template(path = "tokens.html")]
@@ -47,19 +43,6 @@ pub async fn list(State(state): State<AppState>, page: Page, member: Member) -> 
     tokens_page(&state, &page, &member, String::new(), FormErrors::default(), None).await
 }
 
-/// Issues a token; returns it (to be shown once) and its record.
-pub async fn issue(
-    store: &normverk_store::Store,
-    org_id: i64,
-    name: &str,
-    scopes: &[Scope],
-    by: Option<i64>,
-) -> Result<(String, ApiToken), normverk_store::StoreError> {
-    let secret = new_secret(TOKEN_PREFIX);
-    let token = store.create_token(org_id, name, scopes, &secret_hash(&secret), by).await?;
-    Ok((secret, token))
-}
-
 pub async fn create(
     State(state): State<AppState>,
     page: Page,
@@ -80,7 +63,9 @@ pub async fn create(
     let (Some(name), true) = (name, errors.is_empty()) else {
         return tokens_page(&state, &page, &member, raw_name.to_string(), errors, None).await;
     };
-    let (secret, token) = issue(&state.store, member.org.id, &name, &scopes, Some(member.viewer.user.id)).await?;
+    let (secret, token) =
+        normverk_app::account::issue_token(&state.store, member.org.id, &name, &scopes, Some(member.viewer.user.id))
+            .await?;
     tracing::info!(org_id = member.org.id, token_id = token.id, by = member.viewer.user.id, "API token issued");
     tokens_page(&state, &page, &member, String::new(), FormErrors::default(), Some(secret)).await
 }

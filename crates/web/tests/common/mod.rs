@@ -40,7 +40,8 @@ pub async fn spawn_app_with(engine: &'static str, config: WebConfig) -> TestApp 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let state = AppState::new(store.clone(), config, test_signer());
+    let app = normverk_app::App::new(store.clone(), normverk_app::Clock::system(), test_signer());
+    let state = AppState::new(app, config);
     let shared = state.clone();
     tokio::spawn(async move {
         normverk_web::serve(listener, state, async {
@@ -53,6 +54,11 @@ pub async fn spawn_app_with(engine: &'static str, config: WebConfig) -> TestApp 
 }
 
 impl TestApp {
+    /// A setup link's token, as `serve` prints it when nobody has an account yet.
+    pub async fn setup_token(&self) -> Option<String> {
+        normverk_app::account::setup_token_if_needed(&self.store, &self.state.app.clock).await.unwrap()
+    }
+
     /// An organisation with the given number and a person holding `roles` in it; returns the org
     /// and a signed-in browser for that person.
     pub async fn org_with_member(&self, name: &str, number: &str, email: &str, roles: &[Role]) -> (Org, Browser) {
@@ -76,7 +82,7 @@ impl TestApp {
     }
 
     pub async fn member(&self, org: &Org, email: &str, roles: &[Role]) -> i64 {
-        let hash = normverk_web::hash_password(PASSWORD.into()).await.unwrap();
+        let hash = normverk_app::account::hash_password(PASSWORD.into()).await.unwrap();
         let user = NewUser { email: email.into(), display_name: format!("Navn {email}"), password_hash: Some(hash) };
         self.store.create_user(org.id, &user, roles).await.unwrap().id
     }
@@ -86,7 +92,7 @@ impl TestApp {
     }
 
     pub async fn token(&self, org: &Org, scopes: &[normverk_core::org::Scope]) -> String {
-        normverk_web::issue_token(&self.store, org.id, "test", scopes, None).await.unwrap().0
+        normverk_app::account::issue_token(&self.store, org.id, "test", scopes, None).await.unwrap().0
     }
 
     /// Every byte of an SQLite database and its write-ahead log; None on PostgreSQL.

@@ -2,12 +2,14 @@
 //! allowed phrases), and statistics kept as counts in memory and written every few seconds.
 //! Message content is never logged or stored, here or anywhere.
 
+use crate::cache::Cache;
+use crate::clock::Clock;
 use dlp::{Config, Report, Scanner};
 use normverk_store::dlp::{FindingCount, MessageCount};
 use normverk_store::{Store, StoreError};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::watch;
 
 /// How long a compiled scanner is trusted before its settings are read again (another instance
@@ -23,9 +25,11 @@ struct Counts {
     findings: HashMap<FindingCount, i64>,
 }
 
-#[derive(Default)]
+/// The scanner service: compiled scanners per organisation and the counts not yet written.
 pub struct Scanners {
-    scanners: Mutex<HashMap<i64, (Instant, Arc<Scanner>)>>,
+    store: Store,
+    clock: Clock,
+    scanners: Cache<i64, Arc<Scanner>>,
     counts: Mutex<Counts>,
 }
 
@@ -35,40 +39,34 @@ pub fn day_of(unix: i64) -> i64 {
 }
 
 impl Scanners {
+    pub fn new(store: Store, clock: Clock) -> Self {
+        Scanners { store, clock, scanners: Cache::new(Some(SCANNER_TTL)), counts: Mutex::default() }
+    }
+
     /// The organisation's scanner, compiled from its current settings.
-    pub async fn scanner(&self, store: &Store, org_id: i64) -> Result<Arc<Scanner>, StoreError> {
-        if let Ok(cache) = self.scanners.lock() {
-            if let Some((at, s)) = cache.get(&org_id) {
-                if at.elapsed() < SCANNER_TTL {
-                    return Ok(s.clone());
-                }
-            }
-        }
-        let config = match store.dlp_settings(org_id).await? {
-            // Stored settings were checked when saved; a version this binary cannot read falls
-            // back to the built-in lists rather than to no scanning at all.
-            Some(s) => serde_json::from_str::<Config>(&s.config).unwrap_or_default(),
-            None => Config::default(),
-        };
-        let scanner = Arc::new(
-            tokio::task::spawn_blocking(move || Scanner::new(config).unwrap_or_default()).await.unwrap_or_default(),
-        );
-        if let Ok(mut cache) = self.scanners.lock() {
-            cache.insert(org_id, (Instant::now(), scanner.clone()));
-        }
-        Ok(scanner)
+    pub async fn scanner(&self, org_id: i64) -> Result<Arc<Scanner>, StoreError> {
+        self.scanners
+            .get_or_load(org_id, 0, async {
+                let config = match self.store.dlp_settings(org_id).await? {
+                    // Stored settings were checked when saved; a version this binary cannot read
+                    // falls back to the built-in lists rather than to no scanning at all.
+                    Some(s) => serde_json::from_str::<Config>(&s.config).unwrap_or_default(),
+                    None => Config::default(),
+                };
+                let compiled = tokio::task::spawn_blocking(move || Scanner::new(config).unwrap_or_default());
+                Ok(Arc::new(compiled.await.unwrap_or_default()))
+            })
+            .await
     }
 
     /// Forgets the organisation's compiled scanner: its settings changed.
     pub fn forget(&self, org_id: i64) {
-        if let Ok(mut cache) = self.scanners.lock() {
-            cache.remove(&org_id);
-        }
+        self.scanners.forget(&org_id);
     }
 
     /// Counts one scanned message: its verdict and the kinds found. Nothing else is kept.
-    pub fn count(&self, org_id: i64, channel: &str, report: &Report, now: i64) {
-        let day = day_of(now);
+    pub fn count(&self, org_id: i64, channel: &str, report: &Report) {
+        let day = day_of(self.clock.now());
         let Ok(mut counts) = self.counts.lock() else { return };
         let key =
             MessageCount { org_id, day, channel: channel.to_string(), verdict: report.verdict.as_str().to_string() };
@@ -95,14 +93,14 @@ impl Scanners {
     }
 
     /// Writes the counts gathered so far; on failure they are kept for the next try.
-    pub async fn flush(&self, store: &Store) -> Result<(), StoreError> {
+    pub async fn flush(&self) -> Result<(), StoreError> {
         let taken = match self.counts.lock() {
             Ok(mut c) => std::mem::take(&mut *c),
             Err(_) => return Ok(()),
         };
         let messages: Vec<_> = taken.messages.iter().map(|(k, v)| (k.clone(), *v)).collect();
         let findings: Vec<_> = taken.findings.iter().map(|(k, v)| (k.clone(), *v)).collect();
-        if let Err(e) = store.add_dlp_stats(&messages, &findings).await {
+        if let Err(e) = self.store.add_dlp_stats(&messages, &findings).await {
             if let Ok(mut c) = self.counts.lock() {
                 for (k, v) in taken.messages {
                     *c.messages.entry(k).or_default() += v;
@@ -118,13 +116,13 @@ impl Scanners {
 }
 
 /// Writes the statistics every few seconds, and once more when the server stops.
-pub async fn run_stats_writer(store: Store, scanners: Arc<Scanners>, mut stop: watch::Receiver<bool>) {
+pub async fn run_stats_writer(scanners: Arc<Scanners>, mut stop: watch::Receiver<bool>) {
     loop {
         let stopping = tokio::select! {
             () = tokio::time::sleep(FLUSH_INTERVAL) => false,
             _ = stop.changed() => true,
         };
-        if let Err(e) = scanners.flush(&store).await {
+        if let Err(e) = scanners.flush().await {
             tracing::error!(error = %e, "writing message scanner statistics failed; will retry");
         }
         if stopping {

@@ -16,7 +16,7 @@
 //!
 //! What cannot be mapped is refused naming the missing element.
 
-use crate::error::FieldError;
+use super::EventError;
 use normverk_core::access_log::{check_event, AccessAction, AccessEvent, Basis};
 use serde_json::Value;
 
@@ -27,8 +27,8 @@ const ENH: &str = "urn:oid:2.16.578.1.12.4.1.4.101";
 const RESH: &str = "urn:oid:2.16.578.1.12.4.1.4.102";
 
 /// The access events of an AuditEvent or a Bundle of them, or every problem, by index.
-pub fn parse(body: &[u8]) -> Result<Vec<AccessEvent>, Vec<FieldError>> {
-    let fail = |field: String, message: String| vec![FieldError { field, message }];
+pub fn parse(body: &[u8], now: i64) -> Result<Vec<AccessEvent>, Vec<EventError>> {
+    let fail = |field: String, message: String| vec![EventError { field, message }];
     let root: Value = serde_json::from_slice(body).map_err(|e| fail(String::new(), format!("not JSON: {e}")))?;
     let resources: Vec<&Value> = match root.get("resourceType").and_then(Value::as_str) {
         Some("AuditEvent") => vec![&root],
@@ -42,22 +42,22 @@ pub fn parse(body: &[u8]) -> Result<Vec<AccessEvent>, Vec<FieldError>> {
     if resources.is_empty() {
         return Err(fail("/entry".into(), "the Bundle holds no AuditEvent".into()));
     }
-    if resources.len() > super::access_log::MAX_EVENTS {
-        return Err(fail(String::new(), format!("at most {} events per request", super::access_log::MAX_EVENTS)));
+    if resources.len() > super::MAX_EVENTS {
+        return Err(fail(String::new(), format!("at most {} events per request", super::MAX_EVENTS)));
     }
-    let now = normverk_store::unix_now();
+
     let mut events = Vec::with_capacity(resources.len());
     let mut errors = Vec::new();
     for (i, r) in resources.into_iter().enumerate() {
         match map(r) {
             Ok(e) => {
-                errors.extend(check_event(&e, now).into_iter().map(|p| FieldError {
+                errors.extend(check_event(&e, now).into_iter().map(|p| EventError {
                     field: format!("/{i}/{}", p.field.replace('.', "/")),
                     message: format!("{} (mapped from the AuditEvent)", p.message),
                 }));
                 events.push(e);
             }
-            Err((element, message)) => errors.push(FieldError { field: format!("/{i}/{element}"), message }),
+            Err((element, message)) => errors.push(EventError { field: format!("/{i}/{element}"), message }),
         }
     }
     if errors.is_empty() {

@@ -1,12 +1,12 @@
 //! E-mail from normverk, when SMTP is configured: the breach clock's reminders at 24, 48 and 66
-//! hours after awareness (Normen 5.8.1), to those who see every deviation. A reminder carries
-//! the deviation's number and deadline, never what happened: that stays behind the login.
+//! hours after awareness (Normen 5.8.1), to those answerable for the notice
+//! (`core::deviation::reminded`). A reminder carries the deviation's number and deadline, never
+//! what happened: that stays behind the login.
 
-use crate::i18n::Lang;
+use crate::clock::{in_norway, Clock};
 use lettre::message::{header::ContentType, Mailbox};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use normverk_core::deviation::{due_reminders, notification_deadline, NOTIFICATION_WINDOW_S};
-use normverk_core::org::Role;
+use normverk_core::deviation::{due_reminders, notification_deadline, reminded, NOTIFICATION_WINDOW_S};
 use normverk_store::{Store, StoreError};
 use std::time::Duration;
 
@@ -57,7 +57,9 @@ impl Mailer {
 /// awareness: subject and body.
 pub fn reminder_text(id: i64, number: i64, aware_at: i64, hours: i64, public_url: Option<&str>) -> (String, String) {
     let left = 72 - hours;
-    let deadline = Lang::Nb.datetime(notification_deadline(aware_at));
+    let deadline = in_norway(notification_deadline(aware_at))
+        .map(|z| z.strftime("%d.%m.%Y kl. %H:%M").to_string())
+        .unwrap_or_default();
     let subject = format!("Avvik {number}: {left} timer igjen til fristen for melding til Datatilsynet");
     let open = match public_url {
         Some(url) => format!("Åpne avviket: {url}/deviations/{id}"),
@@ -91,7 +93,7 @@ pub async fn send_breach_reminders(store: &Store, mailer: &Mailer, now: i64) -> 
             .await?
             .into_iter()
             .filter(|m| !m.disabled)
-            .filter(|m| m.roles.iter().any(|r| matches!(r, Role::SecurityLead | Role::Dpo | Role::TopManagement)))
+            .filter(|m| reminded(&m.roles))
             .map(|m| m.email)
             .collect();
         if !store.claim_reminders(org_id, id, &due, recipients.len(), now).await? {
@@ -112,9 +114,9 @@ pub async fn send_breach_reminders(store: &Store, mailer: &Mailer, now: i64) -> 
 }
 
 /// Sends the breach reminders every minute until `stop` turns true.
-pub async fn run_reminders(store: Store, mailer: Mailer, mut stop: tokio::sync::watch::Receiver<bool>) {
+pub async fn run_reminders(store: Store, clock: Clock, mailer: Mailer, mut stop: tokio::sync::watch::Receiver<bool>) {
     loop {
-        if let Err(e) = send_breach_reminders(&store, &mailer, normverk_store::unix_now()).await {
+        if let Err(e) = send_breach_reminders(&store, &mailer, clock.now()).await {
             tracing::warn!(error = %e, "breach reminders could not be read");
         }
         tokio::select! {

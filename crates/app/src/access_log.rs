@@ -1,9 +1,15 @@
-//! The access log as a running service: the integrator that turns sequenced events into tiles
-//! and signs checkpoints, proofs served from the stored tiles, and verification of the whole log
-//! from its payloads (for `normverk log verify` and the auditors' page).
+//! The access log as a running service: ingest (native events and FHIR AuditEvents, checked,
+//! salted, hashed and stored durably), the integrator that turns sequenced events into tiles and
+//! signs checkpoints, the search indexer, proofs served from the stored tiles, and verification
+//! of the whole log from its payloads (for `normverk log verify` and the auditors' page).
 
-use normverk_store::access_log::{StoredCheckpoint, StoredEntry};
+pub mod fhir;
+
+use crate::clock::Clock;
+use normverk_core::access_log::{check_event, jcs, AccessEvent};
+use normverk_store::access_log::{Appended, Idempotency, NewAccessEvent, StoredCheckpoint, StoredEntry};
 use normverk_store::{Store, StoreError};
+use rand::RngCore;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tlog::checkpoint::Checkpoint;
@@ -27,8 +33,11 @@ const MIN_INTERVAL: Duration = Duration::from_millis(200);
 /// How long proofs may be made against a head read earlier, rather than reading it again.
 const HEAD_FRESH: Duration = Duration::from_secs(1);
 
-/// The log's key, the integrator's signals and the latest head seen. One per running server.
+/// The log's store, key and clock, the integrator's signals and the latest head seen. One per
+/// running server.
 pub struct AccessLog {
+    store: Store,
+    clock: Clock,
     signer: Signer,
     wake: Notify,
     /// The latest checkpoint signed or read here, and when. Proofs are made against it for up
@@ -38,13 +47,14 @@ pub struct AccessLog {
 }
 
 impl AccessLog {
-    pub fn new(signer: Signer) -> Arc<AccessLog> {
-        Arc::new(AccessLog { signer, wake: Notify::new(), head: std::sync::Mutex::new(None) })
+    pub fn new(store: Store, clock: Clock, signer: Signer) -> AccessLog {
+        AccessLog { store, clock, signer, wake: Notify::new(), head: std::sync::Mutex::new(None) }
     }
 
     /// The latest checkpoint, at least `size` leaves large if there is one: as seen in the last
     /// [`HEAD_FRESH`], or read from the store.
-    pub async fn head(&self, store: &Store, size: u64) -> Result<Option<Arc<StoredCheckpoint>>, StoreError> {
+    pub async fn head(&self, size: u64) -> Result<Option<Arc<StoredCheckpoint>>, StoreError> {
+        let store = &self.store;
         let seen = self.head.lock().ok().and_then(|h| h.clone());
         if let Some((_, head)) = seen.filter(|(at, h)| at.elapsed() < HEAD_FRESH && h.size >= size) {
             return Ok(Some(head));
@@ -72,9 +82,125 @@ impl AccessLog {
         self.signer.verifier()
     }
 
-    /// Tells the integrator that events are waiting.
-    pub fn wake(&self) {
+    /// Stores checked events durably, each with a random salt and its leaf hash, as one request
+    /// from `org_id`; then wakes the integrator.
+    pub async fn append(
+        &self,
+        org_id: i64,
+        events: Vec<AccessEvent>,
+        idempotency: Option<&Idempotency>,
+    ) -> Result<Appended, StoreError> {
+        let rows = tokio::task::spawn_blocking(move || {
+            // Every salt from one read of the system's generator, not a read per event.
+            let mut salts = vec![[0u8; 16]; events.len()];
+            rand::rngs::OsRng.fill_bytes(salts.as_flattened_mut());
+            events.iter().zip(salts).map(|(e, salt)| new_event(e, salt)).collect::<Vec<NewAccessEvent>>()
+        })
+        .await
+        .map_err(|e| StoreError::Io(std::io::Error::other(format!("hashing events failed: {e}"))))?;
+        let stored = self.store.append_access_events(org_id, &rows, idempotency, self.clock.now()).await?;
         self.wake.notify_one();
+        Ok(stored)
+    }
+
+    /// The events of a request body, parsed by its content type and checked at the clock's time,
+    /// or every problem found, by index and field.
+    pub fn parse(&self, format: Format, body: &[u8]) -> Result<Vec<AccessEvent>, Vec<EventError>> {
+        match format {
+            Format::Fhir => fhir::parse(body, self.clock.now()),
+            Format::Json => parse_events(false, body, self.clock.now()),
+            Format::Ndjson => parse_events(true, body, self.clock.now()),
+        }
+    }
+
+    /// Runs the integrator until `stop`: see [`run_integrator`].
+    pub async fn run_integrator(self: Arc<Self>, stop: watch::Receiver<bool>) {
+        run_integrator(self, stop).await
+    }
+}
+
+/// At most this many events in one request.
+pub const MAX_EVENTS: usize = 10_000;
+/// At most this many bytes in one request.
+pub const MAX_BYTES: usize = 16 * 1024 * 1024;
+
+/// How a request's events are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// A JSON array of events (or one event).
+    Json,
+    /// One event per line.
+    Ndjson,
+    /// FHIR R4 AuditEvent resources, single or in a Bundle.
+    Fhir,
+}
+
+/// One thing wrong with a request's events: where (a JSON pointer, the event's index first) and
+/// what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventError {
+    pub field: String,
+    pub message: String,
+}
+
+/// The events of a JSON array or NDJSON body, or every problem found, by index and field.
+fn parse_events(ndjson: bool, body: &[u8], now: i64) -> Result<Vec<AccessEvent>, Vec<EventError>> {
+    let error = |index: usize, field: &str, message: String| EventError { field: format!("/{index}{field}"), message };
+    let whole = |message: String| vec![EventError { field: String::new(), message }];
+    let text = std::str::from_utf8(body).map_err(|_| vec![error(0, "", "the body is not UTF-8".into())])?;
+    // Each event's own text, so every one is parsed once, straight into an event.
+    let raw: Vec<&str> = if ndjson {
+        text.lines().filter(|l| !l.trim().is_empty()).collect()
+    } else if text.trim_start().starts_with('{') {
+        vec![text]
+    } else {
+        match serde_json::from_str::<Vec<&serde_json::value::RawValue>>(text) {
+            Ok(values) => values.into_iter().map(|v| v.get()).collect(),
+            Err(e) if e.is_data() => return Err(vec![error(0, "", "send an array of events".into())]),
+            Err(e) => return Err(whole(format!("not JSON: {e}"))),
+        }
+    };
+    if raw.is_empty() {
+        return Err(whole("no events".into()));
+    }
+    if raw.len() > MAX_EVENTS {
+        return Err(whole(format!("at most {MAX_EVENTS} events per request")));
+    }
+    let mut events = Vec::with_capacity(raw.len());
+    let mut errors = Vec::new();
+    for (i, text) in raw.into_iter().enumerate() {
+        match serde_json::from_str::<AccessEvent>(text) {
+            Ok(e) => {
+                errors.extend(
+                    check_event(&e, now)
+                        .into_iter()
+                        .map(|p| error(i, &format!("/{}", p.field.replace('.', "/")), p.message)),
+                );
+                events.push(e);
+            }
+            Err(e) if e.is_syntax() || e.is_eof() => errors.push(error(i, "", format!("not JSON: {e}"))),
+            Err(e) => errors.push(error(i, "", e.to_string())),
+        }
+    }
+    if errors.is_empty() {
+        Ok(events)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Hashes and canonicalises one checked event with its salt: the leaf is H(0x00 ‖ salt ‖ JCS(event)),
+/// as `normverk_core::access_log::canonical_bytes` defines it.
+fn new_event(e: &AccessEvent, salt: [u8; 16]) -> NewAccessEvent {
+    let json = jcs(e);
+    NewAccessEvent {
+        leaf_hash: tlog::merkle::leaf_hash_of_parts(&[&salt, &json]),
+        salt,
+        occurred_at: e.occurred_at.parse::<jiff::Timestamp>().map(|t| t.as_second()).unwrap_or(0),
+        patient_id: e.patient_id.clone(),
+        user_id: e.user_id.clone(),
+        unit: e.unit.clone(),
+        event_json: String::from_utf8(json).unwrap_or_default(),
     }
 }
 
@@ -180,7 +306,8 @@ pub async fn integrate_once(store: &Store, signer: &Signer, now: i64) -> Result<
 
 /// The integrator: wakes when events arrive (or every second), integrates everything waiting,
 /// then rests [`MIN_INTERVAL`] so concurrent batches share a checkpoint. Runs until `stop`.
-pub async fn run_integrator(store: Store, log: Arc<AccessLog>, mut stop: watch::Receiver<bool>) {
+async fn run_integrator(log: Arc<AccessLog>, mut stop: watch::Receiver<bool>) {
+    let store = log.store.clone();
     loop {
         tokio::select! {
             () = log.wake.notified() => {},
@@ -188,7 +315,7 @@ pub async fn run_integrator(store: Store, log: Arc<AccessLog>, mut stop: watch::
             _ = stop.changed() => return,
         }
         loop {
-            match integrate_once(&store, &log.signer, normverk_store::unix_now()).await {
+            match integrate_once(&store, &log.signer, log.clock.now()).await {
                 Ok(Some(c)) => {
                     tracing::debug!(size = c.size, "access log checkpoint signed");
                     log.remember(Arc::new(c));

@@ -1,0 +1,63 @@
+//! normverk's application services: one module per feature, named as in `core` and `store`.
+//!
+//! A service holds what is neither a rule nor a query: it reads through `normverk-store`, asks
+//! `normverk-core` to decide, and writes; it keeps its own caches and reads the time from the
+//! [`Clock`] it was given. The background jobs (the access log's integrator and indexer, the
+//! scanner's statistics writer, the breach reminders) live here too. `web` and `cli` call this
+//! crate; it knows nothing of HTTP.
+
+pub mod access_log;
+pub mod account;
+pub mod cache;
+pub mod clock;
+pub mod deviation;
+pub mod dlp;
+pub mod reminder;
+pub mod system;
+
+pub use clock::Clock;
+
+use normverk_store::Store;
+use std::sync::Arc;
+
+/// Every service, sharing one store and one clock. Cloning is cheap.
+#[derive(Clone)]
+pub struct App {
+    pub store: Store,
+    pub clock: Clock,
+    pub access_log: Arc<access_log::AccessLog>,
+    pub deviation: Arc<deviation::Deviations>,
+    pub system: Arc<system::Systems>,
+    pub dlp: Arc<dlp::Scanners>,
+}
+
+impl App {
+    /// The services over `store`, going by `clock`, with the access log signing with `log_signer`.
+    pub fn new(store: Store, clock: Clock, log_signer: tlog::note::Signer) -> App {
+        App {
+            access_log: Arc::new(access_log::AccessLog::new(store.clone(), clock.clone(), log_signer)),
+            deviation: Arc::new(deviation::Deviations::new(store.clone(), clock.clone())),
+            system: Arc::new(system::Systems::new(store.clone())),
+            dlp: Arc::new(dlp::Scanners::new(store.clone(), clock.clone())),
+            store,
+            clock,
+        }
+    }
+
+    /// Runs the background jobs until `stop` turns true: the access log's integrator and search
+    /// indexer, the scanner's statistics writer (which writes once more on the way out) and,
+    /// with a mailer, the breach reminders. Returns when all have finished.
+    pub async fn run_jobs(&self, mailer: Option<reminder::Mailer>, stop: tokio::sync::watch::Receiver<bool>) {
+        let integrator = tokio::spawn(self.access_log.clone().run_integrator(stop.clone()));
+        let indexer = tokio::spawn(access_log::run_indexer(self.store.clone(), stop.clone()));
+        let stats = tokio::spawn(dlp::run_stats_writer(self.dlp.clone(), stop.clone()));
+        let reminders = mailer
+            .map(|m| tokio::spawn(reminder::run_reminders(self.store.clone(), self.clock.clone(), m, stop.clone())));
+        let _ = integrator.await;
+        let _ = indexer.await;
+        let _ = stats.await;
+        if let Some(reminders) = reminders {
+            let _ = reminders.await;
+        }
+    }
+}

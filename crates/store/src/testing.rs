@@ -21,10 +21,39 @@ enum Cleanup {
 /// The engines to test on: SQLite always, PostgreSQL when configured.
 pub fn engines() -> Vec<&'static str> {
     let mut engines = vec!["sqlite"];
-    if postgres_admin_url().is_some() {
+    if postgres_configured() {
         engines.push("postgres");
     }
     engines
+}
+
+/// Whether `NORMVERK_TEST_POSTGRES_URL` names a server to test on.
+pub fn postgres_configured() -> bool {
+    postgres_admin_url().is_some()
+}
+
+/// Runs each named `async fn name(engine: &'static str)` as two tests, `name::sqlite` and
+/// `name::postgres`, so a failure names its engine and `cargo test postgres` runs only the
+/// PostgreSQL half. The PostgreSQL test passes with a note when no server is configured.
+#[macro_export]
+macro_rules! engine_tests {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                super::$name("sqlite").await
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                if $crate::testing::postgres_configured() {
+                    super::$name("postgres").await
+                } else {
+                    eprintln!("skipped: set NORMVERK_TEST_POSTGRES_URL to run this on PostgreSQL");
+                }
+            }
+        }
+    )+};
 }
 
 fn postgres_admin_url() -> Option<String> {

@@ -1,12 +1,10 @@
 //! Browser journey through Debian's chromium, driven over WebDriver (chromedriver) from Rust,
 //! with axe-core checking every page visited. Skips with a message when chromium,
 //! chromedriver or axe-core is missing, unless NORMVERK_REQUIRE_E2E=1.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
+use crate::common::{spawn_app, PASSWORD};
 use base64::Engine as _;
-use common::{engines, spawn_app, PASSWORD};
+use normverk_store::engine_tests;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -235,82 +233,80 @@ impl Session {
     }
 }
 
-#[tokio::test]
-async fn first_journey_setup_logout_login_dashboard_language() {
+async fn first_journey_setup_logout_login_dashboard_language(engine: &'static str) {
     let Some((chromium, driver_path, axe)) = prerequisites_or_skip() else { return };
     let driver = Driver::start(&driver_path).await;
-    for engine in engines() {
-        let shots = repo_root().join("target/e2e-screenshots").join(engine);
-        std::fs::create_dir_all(&shots).unwrap();
-        let profile = tempfile::tempdir().unwrap();
-        let app = spawn_app(engine).await;
-        let b = driver.session(&chromium, profile.path()).await;
-        let token = app.setup_token().await.unwrap();
+    let shots = repo_root().join("target/e2e-screenshots").join(engine);
+    std::fs::create_dir_all(&shots).unwrap();
+    let profile = tempfile::tempdir().unwrap();
+    let app = spawn_app(engine).await;
+    let b = driver.session(&chromium, profile.path()).await;
+    let token = app.setup_token().await.unwrap();
 
-        b.goto(&app.url(&format!("/setup?token={token}"))).await;
-        b.screenshot(&shots, "01-setup").await;
-        b.assert_accessible(&axe, "setup").await;
-        b.fill("#org_name", "Fjordlegen legekontor").await;
-        b.fill("#org_number", "974760674").await;
-        b.fill("#name", "Kari Nordmann").await;
-        b.fill("#email", "kari@fjordlegen.no").await;
-        b.fill("#password", PASSWORD).await;
-        b.fill("#password_confirm", PASSWORD).await;
-        b.click("button[type=submit].primary").await;
-        let error = b.text("#org_number-error").await;
-        assert!(error.contains("kontrollsifferet"), "{engine}: {error}");
-        b.screenshot(&shots, "02-setup-error").await;
-        b.assert_accessible(&axe, "setup with errors").await;
-        b.fill("#org_number", "974760673").await;
-        b.fill("#password", PASSWORD).await;
-        b.fill("#password_confirm", PASSWORD).await;
-        b.click("button[type=submit].primary").await;
-        b.wait_for_path("/").await;
-        assert_eq!(b.text("h1").await, "Fjordlegen legekontor");
-        b.screenshot(&shots, "03-dashboard").await;
-        b.assert_accessible(&axe, "dashboard").await;
+    b.goto(&app.url(&format!("/setup?token={token}"))).await;
+    b.screenshot(&shots, "01-setup").await;
+    b.assert_accessible(&axe, "setup").await;
+    b.fill("#org_name", "Fjordlegen legekontor").await;
+    b.fill("#org_number", "974760674").await;
+    b.fill("#name", "Kari Nordmann").await;
+    b.fill("#email", "kari@fjordlegen.no").await;
+    b.fill("#password", PASSWORD).await;
+    b.fill("#password_confirm", PASSWORD).await;
+    b.click("button[type=submit].primary").await;
+    let error = b.text("#org_number-error").await;
+    assert!(error.contains("kontrollsifferet"), "{engine}: {error}");
+    b.screenshot(&shots, "02-setup-error").await;
+    b.assert_accessible(&axe, "setup with errors").await;
+    b.fill("#org_number", "974760673").await;
+    b.fill("#password", PASSWORD).await;
+    b.fill("#password_confirm", PASSWORD).await;
+    b.click("button[type=submit].primary").await;
+    b.wait_for_path("/").await;
+    assert_eq!(b.text("h1").await, "Fjordlegen legekontor");
+    b.screenshot(&shots, "03-dashboard").await;
+    b.assert_accessible(&axe, "dashboard").await;
 
-        b.click(".user-menu button").await;
-        b.wait_for_path("/login").await;
-        b.screenshot(&shots, "04-logged-out").await;
-        b.assert_accessible(&axe, "login").await;
-        b.fill("#email", "kari@fjordlegen.no").await;
-        b.fill("#password", PASSWORD).await;
-        b.click("button[type=submit].primary").await;
-        b.wait_for_path("/").await;
-        b.screenshot(&shots, "05-logged-in").await;
+    b.click(".user-menu button").await;
+    b.wait_for_path("/login").await;
+    b.screenshot(&shots, "04-logged-out").await;
+    b.assert_accessible(&axe, "login").await;
+    b.fill("#email", "kari@fjordlegen.no").await;
+    b.fill("#password", PASSWORD).await;
+    b.click("button[type=submit].primary").await;
+    b.wait_for_path("/").await;
+    b.screenshot(&shots, "05-logged-in").await;
 
-        for (path, name) in [
-            ("/org/units", "06-units"),
-            ("/org/members", "07-members"),
-            ("/org/tokens", "08-tokens"),
-            ("/account", "09-account"),
-            ("/catalog?q=tilgang", "09a-catalog-search"),
-            ("/catalog/requirements/5.2.1.1-01", "09b-requirement"),
-            ("/catalog/glossary", "09c-glossary"),
-            ("/access-log", "09d-access-log"),
-            ("/systems", "09e-systems"),
-            ("/processings", "09h-processings"),
-            ("/assets", "09i-assets"),
-            ("/deviations", "09f-deviations"),
-            ("/dlp", "09g-message-check"),
-        ] {
-            b.goto(&app.url(path)).await;
-            b.screenshot(&shots, name).await;
-            b.assert_accessible(&axe, path).await;
-        }
-
-        b.goto(&app.url("/")).await;
-        b.click("#lang-select option[value=en]").await;
-        b.click(".lang-switch button").await;
-        b.wait_for_text("Overview").await;
-        assert_eq!(b.text(".main-nav a[aria-current=page]").await, "Overview", "{engine}: switched to English");
-        b.screenshot(&shots, "10-english").await;
-        b.assert_accessible(&axe, "dashboard in English").await;
-        b.close().await;
-        eprintln!("{engine}: screenshots in {}", shots.display());
+    for (path, name) in [
+        ("/org/units", "06-units"),
+        ("/org/members", "07-members"),
+        ("/org/tokens", "08-tokens"),
+        ("/account", "09-account"),
+        ("/catalog?q=tilgang", "09a-catalog-search"),
+        ("/catalog/requirements/5.2.1.1-01", "09b-requirement"),
+        ("/catalog/glossary", "09c-glossary"),
+        ("/access-log", "09d-access-log"),
+        ("/systems", "09e-systems"),
+        ("/processings", "09h-processings"),
+        ("/assets", "09i-assets"),
+        ("/deviations", "09f-deviations"),
+        ("/dlp", "09g-message-check"),
+    ] {
+        b.goto(&app.url(path)).await;
+        b.screenshot(&shots, name).await;
+        b.assert_accessible(&axe, path).await;
     }
+
+    b.goto(&app.url("/")).await;
+    b.click("#lang-select option[value=en]").await;
+    b.click(".lang-switch button").await;
+    b.wait_for_text("Overview").await;
+    assert_eq!(b.text(".main-nav a[aria-current=page]").await, "Overview", "{engine}: switched to English");
+    b.screenshot(&shots, "10-english").await;
+    b.assert_accessible(&axe, "dashboard in English").await;
+    b.close().await;
+    eprintln!("{engine}: screenshots in {}", shots.display());
 }
+engine_tests!(first_journey_setup_logout_login_dashboard_language);
 
 #[tokio::test]
 async fn assessment_journey_search_answer_evidence_freeze_chart_export() {
@@ -430,7 +426,7 @@ async fn assessment_journey_search_answer_evidence_freeze_chart_export() {
             })
         })
         .collect();
-    let resp = common::client()
+    let resp = crate::common::client()
         .post(app.url("/api/v1/access-events"))
         .bearer_auth(&writer)
         .json(&events)
@@ -642,7 +638,7 @@ async fn deviation_journey_report_assess_clock_notice_close() {
     let token = app.token(&org, &[normverk_core::org::Scope::DeviationWrite]).await;
     let now = normverk_store::unix_now();
     let rfc = |t: i64| jiff::Timestamp::from_second(t).unwrap().to_string();
-    let c = common::client();
+    let c = crate::common::client();
     let d: Value = c
         .post(app.url("/api/v1/deviations"))
         .bearer_auth(&token)

@@ -1,6 +1,5 @@
 //! Test kit: the real server on a free port over a fresh database, and a small cookie-keeping
 //! HTTP client that behaves like a browser without JavaScript.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use normverk_core::org::{OrgKind, OrgNumber, Role};
 use normverk_store::account::NewUser;
@@ -11,16 +10,12 @@ use normverk_web::{AppState, WebConfig};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-#[allow(unused_imports)]
-pub use normverk_store::testing::engines;
-
 pub const PASSWORD: &str = "korrekt hest batteri stift";
 
 pub struct TestApp {
     pub base: String,
     pub store: Store,
     pub state: AppState,
-    pub engine: &'static str,
     _db: TestDb,
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
@@ -50,7 +45,7 @@ pub async fn spawn_app_with(engine: &'static str, config: WebConfig) -> TestApp 
         .await
         .unwrap();
     });
-    TestApp { base, store, state: shared, engine, _db: db, _shutdown: tx }
+    TestApp { base, store, state: shared, _db: db, _shutdown: tx }
 }
 
 impl TestApp {

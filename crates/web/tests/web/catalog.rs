@@ -1,9 +1,6 @@
 //! The Normen catalogue in the UI and the API.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::{client, spawn_app};
+use crate::common::{client, spawn_app};
 use normverk_core::org::{Role, Scope};
 
 #[tokio::test]

@@ -1,0 +1,507 @@
+//! Reporting access events into the log over the API.
+
+use crate::common::{client, spawn_app};
+use normverk_core::org::{Role, Scope};
+use normverk_store::engine_tests;
+use serde_json::json;
+
+fn event(patient: &str) -> serde_json::Value {
+    json!({
+        "occurred_at": "2026-11-20T08:15:00+01:00", "duration_s": 42, "user_id": "hpr:9144897", "user_name": "Kari Lege",
+        "user_role": "lege", "org_number": "974760673", "unit": "Akuttmottak", "patient_id": patient,
+        "information_type": "journalnotat", "action": "read", "basis": "care_relation"
+    })
+}
+
+async fn events_are_stored_all_or_nothing_with_errors_by_index(engine: &'static str) {
+    let app = spawn_app(engine).await;
+    let (org, _) = app.org_with_member("A", "974760673", "a@a.no", &[Role::Admin]).await;
+    let writer = app.token(&org, &[Scope::AccessLogWrite]).await;
+    let reader = app.token(&org, &[Scope::OrgRead]).await;
+    let url = app.url("/api/v1/access-events");
+    let c = client();
+
+    assert_eq!(c.post(&url).bearer_auth(&reader).json(&json!([event("fnr:1")])).send().await.unwrap().status(), 403);
+
+    let mut bad = event("fnr:2");
+    bad["basis"] = json!("break_glass");
+    bad["occurred_at"] = json!("2099-01-01T00:00:00Z");
+    let mut unknown = event("fnr:3");
+    unknown["colour"] = json!("red");
+    let refused = c.post(&url).bearer_auth(&writer).json(&json!([event("fnr:1"), bad, unknown])).send().await.unwrap();
+    assert_eq!(refused.status(), 422, "{engine}");
+    let problem: serde_json::Value = refused.json().await.unwrap();
+    let fields: Vec<&str> =
+        problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, vec!["/1/occurred_at", "/1/basis_reason", "/2"]);
+    assert!(problem["errors"][2]["message"].as_str().unwrap().contains("unknown field"));
+    assert_eq!(app.store.access_log_size().await.unwrap(), 0, "nothing stored");
+
+    let ok = c.post(&url).bearer_auth(&writer).json(&json!([event("fnr:1"), event("fnr:2")])).send().await.unwrap();
+    assert_eq!(ok.status(), 201);
+    let body: serde_json::Value = ok.json().await.unwrap();
+    assert_eq!((body["first_index"].as_u64(), body["count"].as_u64()), (Some(0), Some(2)));
+    let ndjson = format!("{}\n{}\n", event("fnr:3"), event("fnr:4"));
+    let nd = c
+        .post(&url)
+        .bearer_auth(&writer)
+        .header("content-type", "application/x-ndjson")
+        .body(ndjson)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(nd.status(), 201);
+    let body: serde_json::Value = nd.json().await.unwrap();
+    assert_eq!(body["first_index"].as_u64(), Some(2));
+    assert_eq!(app.store.access_log_size().await.unwrap(), 4);
+    let hashes = app.store.access_leaf_hashes(0, 4).await.unwrap();
+    assert_eq!(
+        hashes.iter().collect::<std::collections::HashSet<_>>().len(),
+        4,
+        "salted: equal content, different leaves"
+    );
+
+    let wrong_type =
+        c.post(&url).bearer_auth(&writer).header("content-type", "text/plain").body("[]").send().await.unwrap();
+    assert_eq!(wrong_type.status(), 415);
+    let empty = c.post(&url).bearer_auth(&writer).json(&json!([])).send().await.unwrap();
+    assert_eq!(empty.status(), 422);
+    let broken =
+        c.post(&url).bearer_auth(&writer).header("content-type", "application/json").body("[{").send().await.unwrap();
+    assert_eq!(broken.status(), 422);
+    assert_eq!(broken.headers()["content-type"], "application/problem+json");
+}
+engine_tests!(events_are_stored_all_or_nothing_with_errors_by_index);
+
+#[tokio::test]
+async fn oversized_requests_get_413_and_store_nothing() {
+    let app = spawn_app("sqlite").await;
+    let (org, _) = app.org_with_member("A", "974760673", "a@a.no", &[Role::Admin]).await;
+    let writer = app.token(&org, &[Scope::AccessLogWrite]).await;
+    let line = format!("{}\n", event("fnr:1"));
+    let body = line.repeat(17 * 1024 * 1024 / line.len() + 1);
+    let resp = client()
+        .post(app.url("/api/v1/access-events"))
+        .bearer_auth(&writer)
+        .header("content-type", "application/x-ndjson")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 413);
+    assert_eq!(app.store.access_log_size().await.unwrap(), 0);
+}
+
+/// Waits until the integrator has signed a checkpoint of at least `size` events.
+async fn signed(app: &crate::common::TestApp, size: u64) -> normverk_store::access_log::StoredCheckpoint {
+    for _ in 0..100 {
+        if let Some(head) = app.store.access_log_head().await.unwrap() {
+            if head.size >= size {
+                return head;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("no checkpoint of {size} events within 5 s");
+}
+
+/// Waits until the search index holds the first `size` events.
+async fn indexed(app: &crate::common::TestApp, size: u64) {
+    for _ in 0..100 {
+        if app.store.access_indexed_until().await.unwrap() >= size {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the search index never reached {size} events");
+}
+
+fn b64(s: &serde_json::Value) -> Vec<u8> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.decode(s.as_str().unwrap()).unwrap()
+}
+
+/// A proof endpoint's answer, and its `proof` hashes decoded.
+async fn proof(c: &reqwest::Client, url: String) -> (serde_json::Value, Vec<Vec<u8>>) {
+    let answer: serde_json::Value = c.get(url).send().await.unwrap().json().await.unwrap();
+    let hashes = answer["proof"].as_array().unwrap().iter().map(b64).collect();
+    (answer, hashes)
+}
+
+async fn checkpoints_tiles_and_proofs_verify_as_an_outsider_would_check_them(engine: &'static str) {
+    let app = spawn_app(engine).await;
+    let (org, _) = app.org_with_member("A", "974760673", "a@a.no", &[Role::Admin]).await;
+    let writer = app.token(&org, &[Scope::AccessLogWrite]).await;
+    let c = client();
+    let url = app.url("/api/v1/access-events");
+    assert_eq!(c.get(app.url("/log/checkpoint")).send().await.unwrap().status(), 404, "no checkpoint yet");
+
+    // 700 events: two full tiles and a partial one.
+    let batch: Vec<_> = (0..700).map(|i| event(&format!("fnr:{i}"))).collect();
+    assert_eq!(c.post(&url).bearer_auth(&writer).json(&batch).send().await.unwrap().status(), 201);
+    signed(&app, 700).await;
+
+    let resp = c.get(app.url("/log/checkpoint")).send().await.unwrap();
+    assert_eq!(resp.headers()["content-type"], "text/plain; charset=utf-8");
+    let note = resp.text().await.unwrap();
+    let verifier = crate::common::test_signer().verifier();
+    let opened = tlog::note::open(note.as_bytes(), std::slice::from_ref(&verifier)).unwrap();
+    let cp = tlog::checkpoint::Checkpoint::parse(&opened.text).unwrap();
+    assert_eq!((cp.origin.as_str(), cp.size), ("normverk.test/access-log", 700), "{engine}");
+
+    // The tiles, fetched like any tlog-tiles client does, give the signed root.
+    let mut leaves = Vec::new();
+    for path in ["tile/0/000", "tile/0/001", "tile/0/002.p/188"] {
+        let r = c.get(app.url(&format!("/log/{path}"))).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{engine}: {path}");
+        leaves.extend(tlog::tile::parse_tile(&r.bytes().await.unwrap()).unwrap());
+    }
+    let tree = tlog::merkle::Tree::new(leaves);
+    assert_eq!(tree.root(700).unwrap(), cp.root, "{engine}");
+    let full = c.get(app.url("/log/tile/0/000")).send().await.unwrap();
+    assert!(full.headers()["cache-control"].to_str().unwrap().contains("immutable"));
+    for missing in ["tile/0/003", "tile/0/002", "tile/0/002.p/189", "tile/1/000", "tile/0/0001", "tile/x"] {
+        assert_eq!(c.get(app.url(&format!("/log/{missing}"))).send().await.unwrap().status(), 404, "{missing}");
+    }
+
+    // An inclusion proof, with the leaf's hash, checks against the signed root: in a full
+    // tile, in the partial one, the last leaf.
+    let leaves = app.store.access_leaf_hashes(0, 700).await.unwrap();
+    for index in [0u64, 300, 650, 699] {
+        let (proof, hashes) =
+            proof(&c, app.url(&format!("/api/v1/access-log/proof/inclusion?index={index}&size=700"))).await;
+        let refs: Vec<&[u8]> = hashes.iter().map(Vec::as_slice).collect();
+        let leaf = b64(&proof["leaf_hash"]);
+        assert_eq!(leaf, leaves[index as usize], "{index}");
+        tlog::merkle::verify_inclusion_raw(&leaf, index, 700, &refs, &cp.root).unwrap();
+    }
+
+    // More events; the new checkpoint is consistent with the old.
+    let more: Vec<_> = (0..100).map(|i| event(&format!("fnr:x{i}"))).collect();
+    c.post(&url).bearer_auth(&writer).json(&more).send().await.unwrap();
+    let head = signed(&app, 800).await;
+    let (_, hashes) = proof(&c, app.url("/api/v1/access-log/proof/consistency?old=700&new=800")).await;
+    let refs: Vec<&[u8]> = hashes.iter().map(Vec::as_slice).collect();
+    tlog::merkle::verify_consistency_raw(700, 800, &refs, &cp.root, &head.root).unwrap();
+
+    // Proofs beyond the signed tree, or sizes out of order, are refused.
+    for bad in [
+        "inclusion?index=800&size=800",
+        "inclusion?index=1&size=801",
+        "inclusion?index=-1",
+        "inclusion?index=abc",
+        "consistency?old=801&new=800",
+        "consistency?old=0&new=800",
+        "consistency?old=1&new=9000",
+    ] {
+        let r = c.get(app.url(&format!("/api/v1/access-log/proof/{bad}"))).send().await.unwrap();
+        assert!(matches!(r.status().as_u16(), 400 | 422), "{engine}: {bad}: {}", r.status());
+        assert_eq!(r.headers()["content-type"], "application/problem+json");
+    }
+
+    // The whole log verifies from its payloads, with the checkpoint saved earlier.
+    let verified = normverk_app::access_log::verify(&app.store, &verifier, &mut |_, _| {}).await.unwrap();
+    assert_eq!((verified.leaves, verified.head.map(|h| h.0)), (800, Some(800)), "{engine}");
+    normverk_app::access_log::verify_saved_checkpoint(&app.store, &verifier, note.as_bytes()).await.unwrap();
+    let forged = note.replace("\n700\n", "\n699\n");
+    assert!(normverk_app::access_log::verify_saved_checkpoint(&app.store, &verifier, forged.as_bytes()).await.is_err());
+}
+engine_tests!(checkpoints_tiles_and_proofs_verify_as_an_outsider_would_check_them);
+
+async fn auditors_read_their_own_events_and_bundles_only(engine: &'static str) {
+    let app = spawn_app(engine).await;
+    let (org, _) = app.org_with_member("A", "974760673", "a@a.no", &[Role::Admin]).await;
+    let (other, _) = app.org_with_member("B", "982463718", "b@b.no", &[Role::Admin]).await;
+    let writer = app.token(&org, &[Scope::AccessLogWrite]).await;
+    let auditor = app.token(&org, &[Scope::AccessLogRead]).await;
+    let their_writer = app.token(&other, &[Scope::AccessLogWrite]).await;
+    let their_auditor = app.token(&other, &[Scope::AccessLogRead]).await;
+    let c = client();
+    let url = app.url("/api/v1/access-events");
+    let ours: Vec<_> = (0..256).map(|i| event(&format!("fnr:{}", i % 3))).collect();
+    c.post(&url).bearer_auth(&writer).json(&ours).send().await.unwrap();
+    c.post(&url).bearer_auth(&their_writer).json(&json!([event("fnr:9")])).send().await.unwrap();
+    signed(&app, 257).await;
+    indexed(&app, 257).await;
+
+    // Entry bundles: personal data, for the reporting organisation's auditors.
+    let bundle = app.url("/log/tile/entries/000");
+    assert_eq!(c.get(&bundle).send().await.unwrap().status(), 401);
+    assert_eq!(c.get(&bundle).bearer_auth(&writer).send().await.unwrap().status(), 403, "no read scope");
+    assert_eq!(c.get(&bundle).bearer_auth(&their_auditor).send().await.unwrap().status(), 403);
+    let r = c.get(&bundle).bearer_auth(&auditor).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{engine}");
+    let bytes = r.bytes().await.unwrap();
+    let entries = tlog::tile::parse_entry_bundle(&bytes).unwrap();
+    let tile = c.get(app.url("/log/tile/0/000")).send().await.unwrap().bytes().await.unwrap();
+    let leaves = tlog::tile::parse_tile(&tile).unwrap();
+    assert!(entries.iter().zip(&leaves).all(|(e, l)| tlog::merkle::leaf_hash(e) == *l), "{engine}");
+    let mixed = app.url("/log/tile/entries/001.p/1");
+    assert_eq!(c.get(&mixed).bearer_auth(&auditor).send().await.unwrap().status(), 403, "B's event");
+    assert_eq!(c.get(&mixed).bearer_auth(&their_auditor).send().await.unwrap().status(), 200);
+
+    // Search and single events, with a proof.
+    let found: serde_json::Value = c
+        .get(app.url("/api/v1/access-log/events?patient_id=fnr:1&from=2026-11-20"))
+        .bearer_auth(&auditor)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found.as_array().unwrap().len(), 85, "{engine}");
+    let none: serde_json::Value = c
+        .get(app.url("/api/v1/access-log/events?patient_id=fnr:9"))
+        .bearer_auth(&auditor)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(none.as_array().unwrap().len(), 0, "{engine}: B's patient is not found from A");
+    let deep = c
+        .get(app.url("/api/v1/access-log/events?page=18446744073709551615"))
+        .bearer_auth(&auditor)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deep.status(), 200, "{engine}: a page beyond the deepest is the deepest");
+    assert_eq!(deep.json::<serde_json::Value>().await.unwrap().as_array().unwrap().len(), 0);
+    let bad_time =
+        c.get(app.url("/api/v1/access-log/events?from=yesterday")).bearer_auth(&auditor).send().await.unwrap();
+    assert_eq!(bad_time.status(), 422);
+    assert_eq!(c.get(app.url("/api/v1/access-log/events")).bearer_auth(&writer).send().await.unwrap().status(), 403);
+    let one: serde_json::Value =
+        c.get(app.url("/api/v1/access-log/events/5")).bearer_auth(&auditor).send().await.unwrap().json().await.unwrap();
+    assert_eq!(one["event"]["patient_id"], "fnr:2");
+    let data =
+        [b64(&one["salt"]), normverk_core::access_log::jcs(&serde_json::from_value(one["event"].clone()).unwrap())]
+            .concat();
+    assert_eq!(
+        tlog::merkle::leaf_hash(&data).to_vec(),
+        b64(&one["leaf_hash"]),
+        "{engine}: the leaf is the salted event"
+    );
+    assert_eq!(
+        c.get(app.url("/api/v1/access-log/events/256")).bearer_auth(&auditor).send().await.unwrap().status(),
+        404
+    );
+}
+engine_tests!(auditors_read_their_own_events_and_bundles_only);
+
+#[tokio::test]
+async fn idempotency_keys_and_fhir_audit_events() {
+    let app = spawn_app("sqlite").await;
+    let (org, _) = app.org_with_member("A", "974760673", "a@a.no", &[Role::Admin]).await;
+    let writer = app.token(&org, &[Scope::AccessLogWrite]).await;
+    let c = client();
+    let url = app.url("/api/v1/access-events");
+    let send = |key: &'static str, body: serde_json::Value| {
+        c.post(&url).bearer_auth(&writer).header("idempotency-key", key).json(&body).send()
+    };
+    let first = send("k1", json!([event("fnr:1")])).await.unwrap();
+    assert_eq!(first.status(), 201);
+    let retry = send("k1", json!([event("fnr:1")])).await.unwrap();
+    assert_eq!(retry.status(), 200);
+    assert_eq!(retry.json::<serde_json::Value>().await.unwrap()["first_index"], 0);
+    assert_eq!(send("k1", json!([event("fnr:2")])).await.unwrap().status(), 422, "same key, other body");
+    assert_eq!(app.store.access_log_size().await.unwrap(), 1);
+    let long: &'static str = Box::leak("x".repeat(256).into_boxed_str());
+    assert_eq!(send(long, json!([event("fnr:2")])).await.unwrap().status(), 422);
+
+    let audit = json!({
+        "resourceType": "AuditEvent",
+        "type": {"system": "http://terminology.hl7.org/CodeSystem/audit-event-type", "code": "rest"},
+        "subtype": [{"system": "http://hl7.org/fhir/restful-interaction", "code": "read"}],
+        "action": "R",
+        "period": {"start": "2026-11-20T08:15:00+01:00", "end": "2026-11-20T08:16:30+01:00"},
+        "recorded": "2026-11-20T08:16:31+01:00",
+        "purposeOfEvent": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActReason", "code": "ETREAT"}], "text": "Bevisstløs pasient"}],
+        "agent": [
+            {"type": {"coding": [{"code": "humanuser"}]}, "requestor": true,
+             "who": {"identifier": {"system": "urn:oid:2.16.578.1.12.4.1.4.4", "value": "9144897"}, "display": "Kari Lege"},
+             "role": [{"coding": [{"code": "LE", "display": "Lege"}]}]},
+            {"requestor": false, "who": {"identifier": {"system": "urn:oid:2.16.578.1.12.4.1.4.101", "value": "974760673"}}},
+            {"requestor": false, "who": {"identifier": {"system": "urn:oid:2.16.578.1.12.4.1.4.102", "value": "4001031"}, "display": "Akuttmottaket"}}
+        ],
+        "source": {"observer": {"display": "DIPS"}},
+        "entity": [
+            {"what": {"identifier": {"system": "urn:oid:2.16.578.1.12.4.1.4.1", "value": "13116900216"}}, "role": {"system": "http://terminology.hl7.org/CodeSystem/object-role", "code": "1"}},
+            {"what": {"reference": "DocumentReference/77"}, "type": {"code": "DocumentReference", "display": "Journalnotat"}}
+        ]
+    });
+    let fhir = |body: &serde_json::Value| {
+        c.post(&url).bearer_auth(&writer).header("content-type", "application/fhir+json").body(body.to_string()).send()
+    };
+    let bundle = json!({"resourceType": "Bundle", "type": "collection", "entry": [{"resource": audit.clone()}]});
+    let r = fhir(&bundle).await.unwrap();
+    assert_eq!(r.status(), 201);
+    let stored = app.store.access_entry(org.id, 1).await.unwrap();
+    let e: normverk_core::access_log::AccessEvent = serde_json::from_str(&stored.event_json.unwrap()).unwrap();
+    assert_eq!(
+        (e.user_id.as_str(), e.user_role.as_str(), e.unit.as_str(), e.patient_id.as_str(), e.information_type.as_str()),
+        ("hpr:9144897", "Lege", "Akuttmottaket", "fnr:13116900216", "Journalnotat")
+    );
+    assert_eq!(
+        (e.duration_s, e.basis.as_str(), e.basis_reason.as_deref()),
+        (90, "break_glass", Some("Bevisstløs pasient"))
+    );
+
+    let mut no_patient = audit.clone();
+    no_patient["entity"] = json!([]);
+    let mut no_org = audit.clone();
+    no_org["agent"].as_array_mut().unwrap().remove(1);
+    let refused = fhir(&json!({"resourceType": "Bundle", "entry": [{"resource": no_patient}, {"resource": no_org}]}))
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 422);
+    let problem: serde_json::Value = refused.json().await.unwrap();
+    let errors = problem["errors"].as_array().unwrap();
+    assert_eq!((errors[0]["field"].as_str(), errors[1]["field"].as_str()), (Some("/0/entity"), Some("/1/agent")));
+    assert!(errors[0]["message"].as_str().unwrap().contains("role 1"));
+    assert_eq!(fhir(&json!({"resourceType": "Patient"})).await.unwrap().status(), 422);
+    assert_eq!(app.store.access_log_size().await.unwrap(), 2, "nothing more stored");
+}
+
+async fn verify_finds_tampering_at_the_right_index_even_with_the_triggers_dropped(engine: &'static str) {
+    // Each tampering on a fresh log of 600 events, integrated and signed.
+    let cases: &[(&str, &[&str], u64)] = if engine == "sqlite" {
+        &[
+            (
+                "payload byte",
+                &[
+                    "DROP TRIGGER access_payloads_no_update",
+                    "UPDATE access_payloads SET event_json = replace(event_json, 'Kari', 'Kara') WHERE idx = 417",
+                ],
+                417,
+            ),
+            (
+                "deleted leaf",
+                &[
+                    "PRAGMA foreign_keys = OFF",
+                    "DROP TRIGGER access_leaves_no_delete",
+                    "DELETE FROM access_leaves WHERE idx = 300",
+                ],
+                300,
+            ),
+            (
+                "reordered",
+                &[
+                    "PRAGMA foreign_keys = OFF",
+                    "DROP TRIGGER access_leaves_no_update",
+                    "UPDATE access_leaves SET idx = -1 WHERE idx = 5",
+                    "UPDATE access_leaves SET idx = 5 WHERE idx = 6",
+                    "UPDATE access_leaves SET idx = 6 WHERE idx = -1",
+                ],
+                5,
+            ),
+            (
+                "truncated",
+                &[
+                    "PRAGMA foreign_keys = OFF",
+                    "DROP TRIGGER access_leaves_no_delete",
+                    "DELETE FROM access_payloads WHERE idx >= 590",
+                    "DELETE FROM access_leaves WHERE idx >= 590",
+                ],
+                590,
+            ),
+        ]
+    } else {
+        &[
+            (
+                "payload byte",
+                &[
+                    "ALTER TABLE access_payloads DISABLE TRIGGER USER",
+                    "UPDATE access_payloads SET event_json = replace(event_json, 'Kari', 'Kara') WHERE idx = 417",
+                ],
+                417,
+            ),
+            (
+                "deleted leaf",
+                &[
+                    "ALTER TABLE access_leaves DISABLE TRIGGER USER",
+                    "DELETE FROM access_payloads WHERE idx = 300",
+                    "DELETE FROM access_leaves WHERE idx = 300",
+                ],
+                300,
+            ),
+            (
+                "reordered",
+                &[
+                    "ALTER TABLE access_leaves DISABLE TRIGGER USER",
+                    "ALTER TABLE access_payloads DROP CONSTRAINT access_payloads_idx_fkey",
+                    "UPDATE access_leaves SET idx = -1 WHERE idx = 5",
+                    "UPDATE access_leaves SET idx = 5 WHERE idx = 6",
+                    "UPDATE access_leaves SET idx = 6 WHERE idx = -1",
+                ],
+                5,
+            ),
+            (
+                "truncated",
+                &["DROP TRIGGER access_leaves_no_truncate ON access_leaves", "TRUNCATE access_leaves CASCADE"],
+                0,
+            ),
+        ]
+    };
+    for (what, sql, bad_index) in cases {
+        let app = spawn_app(engine).await;
+        let (org, _) = app.org_with_member("A", "974760673", "a@a.no", &[Role::Admin]).await;
+        let writer = app.token(&org, &[Scope::AccessLogWrite]).await;
+        let batch: Vec<_> = (0..600).map(|i| event(&format!("fnr:{i}"))).collect();
+        client().post(app.url("/api/v1/access-events")).bearer_auth(&writer).json(&batch).send().await.unwrap();
+        signed(&app, 600).await;
+        let verifier = crate::common::test_signer().verifier();
+        normverk_app::access_log::verify(&app.store, &verifier, &mut |_, _| {}).await.unwrap();
+        for statement in *sql {
+            app.store.execute_raw_for_test(statement).await.unwrap();
+        }
+        match normverk_app::access_log::verify(&app.store, &verifier, &mut |_, _| {}).await {
+            Err(normverk_app::access_log::LogError::Tampered { index, message }) => {
+                assert_eq!(index, Some(*bad_index), "{engine}: {what}: {message}")
+            }
+            other => panic!("{engine}: {what}: {other:?}"),
+        }
+    }
+}
+engine_tests!(verify_finds_tampering_at_the_right_index_even_with_the_triggers_dropped);
+
+#[tokio::test]
+async fn the_auditors_page_shows_the_signed_state_and_searches_events() {
+    let app = spawn_app("sqlite").await;
+    let (org, admin) = app.org_with_member("A", "974760673", "a@a.no", &[Role::Admin]).await;
+    app.member(&org, "revisor@a.no", &[Role::Auditor]).await;
+    app.member(&org, "ansatt@a.no", &[Role::Employee]).await;
+    let writer = app.token(&org, &[Scope::AccessLogWrite]).await;
+    let empty = admin.get("/access-log").await;
+    assert_eq!(empty.status, 200);
+    assert!(empty.body.contains("Ingen kontrollpunkt ennå"));
+    let mut glass = event("fnr:13116900216");
+    glass["basis"] = json!("break_glass");
+    glass["basis_reason"] = json!("<script>alert(1)</script>");
+    let batch = vec![glass, event("fnr:2")];
+    client().post(app.url("/api/v1/access-events")).bearer_auth(&writer).json(&batch).send().await.unwrap();
+    signed(&app, 2).await;
+    indexed(&app, 2).await;
+
+    let auditor = app.browser();
+    assert_eq!(auditor.login("revisor@a.no", crate::common::PASSWORD).await.status, 303);
+    let page = auditor.get("/access-log").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Det siste kontrollpunktet er signert"), "sound");
+    assert!(page.body.contains(&crate::common::test_signer().verifier().key_string()), "the verifier key");
+    assert!(page.body.contains("— normverk.test/access-log "), "the signed note");
+    let found = auditor.get("/access-log?patient_id=fnr%3A13116900216&from=2026-11-01T00%3A00").await;
+    assert!(found.body.contains("Akuttilgang"));
+    assert!(found.body.contains("&#60;script&#62;alert(1)"), "escaped");
+    assert!(!found.body.contains("<script>alert"));
+    assert!(!found.body.contains("fnr:2<"), "only the patient searched for");
+    let bad = auditor.get("/access-log?from=i+morgen").await;
+    assert!(bad.body.contains("aria-invalid=\"true\""));
+
+    let employee = app.browser();
+    employee.login("ansatt@a.no", crate::common::PASSWORD).await;
+    assert_eq!(employee.get("/access-log").await.status, 403, "events are personal data");
+    assert!(!employee.get("/").await.body.contains("href=\"/access-log\""));
+}

@@ -171,6 +171,7 @@ impl Store {
     /// The schema as a sorted list of lines: every table's columns (name, type, nullability,
     /// default), indexes and triggers. Two databases migrated along different paths must give
     /// the same list.
+    #[allow(clippy::expect_used)]
     pub async fn schema_for_test(&self) -> Vec<String> {
         let mut lines: Vec<String> = match &self.pools {
             crate::db::Pools::Sqlite { read, .. } => {
@@ -232,6 +233,7 @@ impl Store {
 
     /// Records a different checksum for an applied step, as if its file had been edited after
     /// it was released.
+    #[allow(clippy::expect_used)]
     pub async fn alter_migration_checksum_for_test(&self, version: i64) {
         self.execute_raw_for_test(&format!(
             "UPDATE schema_migrations SET checksum = 'edited' WHERE version = {version}"

@@ -4,7 +4,7 @@
 
 use crate::cache::Cache;
 use crate::clock::Clock;
-use dlp::{Config, Report, Scanner};
+use dlp::{Config, Input, Report, Scanner};
 use normverk_store::dlp::{FindingCount, MessageCount};
 use normverk_store::{Store, StoreError};
 use std::collections::HashMap;
@@ -33,6 +33,66 @@ pub struct Scanners {
     counts: Mutex<Counts>,
 }
 
+/// Messages larger than this are scanned off the async threads.
+const BLOCKING_FROM: usize = 64 * 1024;
+
+/// A message to scan, owned so it can move to a blocking thread.
+pub enum Message {
+    Sms {
+        text: String,
+        sender: Option<String>,
+    },
+    Email {
+        subject: String,
+        body: String,
+        html: bool,
+        sender: Option<String>,
+    },
+    /// A raw RFC 5322 message.
+    Raw(Vec<u8>),
+}
+
+impl Message {
+    pub fn channel(&self) -> &'static str {
+        match self {
+            Message::Sms { .. } => "sms",
+            _ => "email",
+        }
+    }
+
+    fn size(&self) -> usize {
+        match self {
+            Message::Sms { text, sender } => text.len() + sender.as_ref().map_or(0, String::len),
+            Message::Email { subject, body, sender, .. } => {
+                subject.len() + body.len() + sender.as_ref().map_or(0, String::len)
+            }
+            Message::Raw(b) => b.len(),
+        }
+    }
+
+    fn scan_with(&self, scanner: &Scanner) -> Result<Report, dlp::Error> {
+        let input = match self {
+            Message::Sms { text, sender } => Input::Sms { text, sender: sender.as_deref() },
+            Message::Email { subject, body, html, sender } => {
+                Input::Email { subject, body, html: *html, sender: sender.as_deref() }
+            }
+            Message::Raw(bytes) => Input::RawEmail(bytes),
+        };
+        scanner.scan(&input)
+    }
+}
+
+/// Why a message could not be scanned.
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    #[error("{0}")]
+    TooLarge(String),
+    #[error("{0}")]
+    Failed(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 /// Days since 1970-01-01 (UTC) of a Unix time.
 pub fn day_of(unix: i64) -> i64 {
     unix.div_euclid(86_400)
@@ -57,6 +117,26 @@ impl Scanners {
                 Ok(Arc::new(compiled.await.unwrap_or_default()))
             })
             .await
+    }
+
+    /// Scans `message` with the organisation's scanner (large messages off the async threads)
+    /// and counts the result. The message is forgotten when this returns.
+    pub async fn scan(&self, org_id: i64, message: Message) -> Result<Report, ScanError> {
+        let scanner = self.scanner(org_id).await?;
+        let channel = message.channel();
+        let report = if message.size() >= BLOCKING_FROM {
+            tokio::task::spawn_blocking(move || message.scan_with(&scanner))
+                .await
+                .map_err(|e| ScanError::Failed(e.to_string()))?
+        } else {
+            message.scan_with(&scanner)
+        };
+        let report = report.map_err(|e| match e {
+            dlp::Error::TooLarge { .. } => ScanError::TooLarge(e.to_string()),
+            dlp::Error::Config { .. } => ScanError::Failed(e.to_string()),
+        })?;
+        self.count(org_id, channel, &report);
+        Ok(report)
     }
 
     /// Forgets the organisation's compiled scanner: its settings changed.

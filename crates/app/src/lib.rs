@@ -8,6 +8,7 @@
 
 pub mod access_log;
 pub mod account;
+pub mod assessment;
 pub mod cache;
 pub mod clock;
 pub mod deviation;

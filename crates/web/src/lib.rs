@@ -9,14 +9,16 @@ mod auth;
 mod error;
 mod i18n;
 mod middleware;
+mod params;
 mod routes;
+mod spreadsheet;
 mod views;
 
 pub use api::openapi_json;
 
 /// The rows of an XLSX or CSV file as the import reads them (for tests and tools).
 pub fn read_table_for_tests(file_name: &str, bytes: &[u8]) -> Vec<Vec<String>> {
-    views::assessment_files::table_from_upload(file_name, bytes).unwrap_or_default()
+    spreadsheet::table_from_upload(file_name, bytes).unwrap_or_default()
 }
 
 pub use routes::{route_table, RouteInfo};

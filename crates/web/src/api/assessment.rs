@@ -132,7 +132,7 @@ pub async fn get_round(
     let round = state.store.round(caller.org_id, round_id).await?;
     let answers = state.store.answers(caller.org_id, round.id).await?;
     let catalog = round_catalog(&round)?;
-    let (chapters, overall) = scores(catalog, &crate::views::assessment::statuses(&answers));
+    let (chapters, overall) = scores(catalog, &normverk_app::assessment::statuses(&answers));
     let score = |chapter: String, s: normverk_core::assessment::Score| ScoreOut {
         chapter,
         total: s.total,

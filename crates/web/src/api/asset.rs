@@ -227,7 +227,7 @@ pub async fn import(
         None => None,
         Some(k) => Some(k.parse::<AssetKind>().map_err(|e| ApiError::field("kind", e.to_string()))?),
     };
-    let rows = crate::views::assessment_files::table_from_upload("import.csv", &body)
+    let rows = crate::spreadsheet::table_from_upload("import.csv", &body)
         .map_err(|e| vec![e])
         .and_then(|t| read_rows(&t, default_kind))
         .map_err(|errors| {

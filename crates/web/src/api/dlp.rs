@@ -8,16 +8,14 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
-use dlp::{Input, Report, Scanner, MAX_MESSAGE_BYTES};
+use dlp::{Report, MAX_MESSAGE_BYTES};
+use normverk_app::dlp::{Message, ScanError};
 use normverk_core::org::Action;
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
 use utoipa::ToSchema;
 
 /// The request body may be larger than the message: JSON escapes text.
 pub const MAX_BODY_BYTES: usize = 2 * MAX_MESSAGE_BYTES + 64 * 1024;
-/// Messages larger than this are scanned off the async threads.
-const BLOCKING_FROM: usize = 64 * 1024;
 
 /// A message to check. For an SMS give `text` (and optionally `sender`); for an e-mail give
 /// `subject` and `text` (the body; `html` when it is HTML), or the whole message as `raw`.
@@ -98,65 +96,18 @@ impl From<Report> for ScanOut {
     }
 }
 
-/// The message in a request, owned so it can move to a blocking thread.
-pub enum Message {
-    Sms { text: String, sender: Option<String> },
-    Email { subject: String, body: String, html: bool, sender: Option<String> },
-    Raw(Vec<u8>),
-}
-
-impl Message {
-    pub fn channel(&self) -> &'static str {
-        match self {
-            Message::Sms { .. } => "sms",
-            _ => "email",
-        }
-    }
-
-    fn size(&self) -> usize {
-        match self {
-            Message::Sms { text, sender } => text.len() + sender.as_ref().map_or(0, String::len),
-            Message::Email { subject, body, sender, .. } => {
-                subject.len() + body.len() + sender.as_ref().map_or(0, String::len)
-            }
-            Message::Raw(b) => b.len(),
-        }
-    }
-
-    fn scan_with(&self, scanner: &Scanner) -> Result<Report, dlp::Error> {
-        let input = match self {
-            Message::Sms { text, sender } => Input::Sms { text, sender: sender.as_deref() },
-            Message::Email { subject, body, html, sender } => {
-                Input::Email { subject, body, html: *html, sender: sender.as_deref() }
-            }
-            Message::Raw(bytes) => Input::RawEmail(bytes),
-        };
-        scanner.scan(&input)
-    }
-
-    /// Scans with the organisation's scanner and counts the result; large messages off the
-    /// async threads.
-    pub async fn scan(self, state: &AppState, org_id: i64) -> Result<Report, ApiError> {
-        let scanner: Arc<Scanner> = state.app.dlp.scanner(org_id).await?;
-        let channel = self.channel();
-        let report = if self.size() >= BLOCKING_FROM {
-            tokio::task::spawn_blocking(move || self.scan_with(&scanner))
-                .await
-                .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
-        } else {
-            self.scan_with(&scanner)
-        };
-        let report = report.map_err(|e| match e {
-            dlp::Error::TooLarge { .. } => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, e.to_string()),
-            dlp::Error::Config { .. } => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
-        })?;
-        state.app.dlp.count(org_id, channel, &report);
-        Ok(report)
-    }
-}
-
 fn field(name: &str, message: &str) -> FieldError {
     FieldError { field: name.into(), message: message.into() }
+}
+
+impl From<ScanError> for ApiError {
+    fn from(e: ScanError) -> Self {
+        match e {
+            ScanError::TooLarge(m) => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, m),
+            ScanError::Failed(m) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, m),
+            ScanError::Store(e) => e.into(),
+        }
+    }
 }
 
 /// The message of a JSON request, or every field that is wrong.
@@ -229,7 +180,7 @@ pub async fn scan(
     } else {
         return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "send application/json or message/rfc822"));
     };
-    let report = message.scan(&state, caller.org_id).await?;
+    let report = state.app.dlp.scan(caller.org_id, message).await?;
     tracing::debug!(
         org_id = caller.org_id,
         verdict = report.verdict.as_str(),

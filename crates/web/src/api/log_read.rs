@@ -5,6 +5,7 @@
 
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, Problem};
+use crate::params::{EventQuery, PAGE_SIZE};
 use crate::AppState;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
@@ -15,7 +16,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use normverk_app::access_log::{consistency_proof, inclusion_proof, LogError};
 use normverk_core::org::Action;
-use normverk_store::access_log::{EventFilter, StoredCheckpoint};
+use normverk_store::access_log::StoredCheckpoint;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
@@ -226,54 +227,6 @@ pub async fn consistency(
     check_size(new, &head, "new")?;
     let proof = consistency_proof(&state.store, p.old, new).await.map_err(log_error)?;
     Ok(Json(ConsistencyProof { old: p.old, new, proof: proof.iter().map(|h| B64.encode(h)).collect() }))
-}
-
-#[derive(Deserialize, IntoParams, Default)]
-#[into_params(parameter_in = Query)]
-pub struct EventQuery {
-    pub patient_id: Option<String>,
-    pub user_id: Option<String>,
-    pub unit: Option<String>,
-    /// RFC 3339, inclusive.
-    pub from: Option<String>,
-    /// RFC 3339, exclusive.
-    pub to: Option<String>,
-    /// From 1; 100 events a page, at most 100 pages (narrow the time window for older events).
-    pub page: Option<u64>,
-}
-
-/// Events per page of a search.
-pub const PAGE_SIZE: u32 = 100;
-
-/// The deepest page of a search: each index segment is asked for its best page × 100 matches.
-pub const MAX_PAGE: u64 = 100;
-
-impl EventQuery {
-    /// The store's filter, or the first field that is not understood.
-    pub fn filter(&self) -> Result<EventFilter, (&'static str, String)> {
-        let time = |name: &'static str, v: &Option<String>| -> Result<Option<i64>, (&'static str, String)> {
-            match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-                None => Ok(None),
-                Some(s) => crate::views::parse_time_input(s)
-                    .map(Some)
-                    .ok_or((name, "use RFC 3339 (2026-11-24T08:00:00+01:00) or a date (2026-11-24)".to_string())),
-            }
-        };
-        let text = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
-        Ok(EventFilter {
-            patient_id: text(&self.patient_id),
-            user_id: text(&self.user_id),
-            unit: text(&self.unit),
-            from: time("from", &self.from)?,
-            to: time("to", &self.to)?,
-        })
-    }
-
-    /// The page asked for, at most [`MAX_PAGE`]: a search goes no deeper than its newest
-    /// 10,000 matches (older ones are found by narrowing the time window).
-    pub fn page(&self) -> u64 {
-        self.page.unwrap_or(1).clamp(1, MAX_PAGE)
-    }
 }
 
 /// One stored event with where it sits in the log.

@@ -2,9 +2,9 @@
 //! stored log still leads to the signed root, and a search of the organisation's events.
 
 use super::{render, Page};
-use crate::api::log_read::{EventQuery, MAX_PAGE, PAGE_SIZE};
 use crate::auth::Member;
 use crate::error::PageError;
+use crate::params::{EventQuery, MAX_PAGE, PAGE_SIZE};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Query, State};

@@ -13,17 +13,14 @@ use axum::Form;
 use normverk_core::assessment::{self as rules, check_answer, AnswerInput, AnswerProblem, Change, Date, Score, Status};
 use normverk_core::catalog::{normen_5_3, Catalog, Requirement, Section};
 use normverk_core::org::{clean_name, Action};
-use normverk_store::assessment::{AnswerRow, Evidence, HistoryRow, Round};
+use normverk_store::assessment::{Evidence, HistoryRow, Round};
 use normverk_store::org::Member as OrgMember;
 use normverk_store::StoreError;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// The statuses of a round's answers, by requirement id.
-pub fn statuses(answers: &[AnswerRow]) -> HashMap<String, Status> {
-    answers.iter().filter_map(|a| Some((a.requirement_id.clone(), a.status.parse().ok()?))).collect()
-}
+pub use normverk_app::assessment::statuses;
 
 /// Scores per chapter with the chapter's title, and overall.
 pub fn chapter_scores(catalog: &Catalog, statuses: &HashMap<String, Status>) -> (Vec<(String, Score, String)>, Score) {

@@ -1,11 +1,11 @@
 //! `/assets`: the inventory of ICT equipment and software (Normen 3.2), filtered by kind and
 //! text, kept by hand or imported from an inventory or MDM export.
 
-use super::assessment_files::table_file;
 use super::import::{read_upload, result_page};
 use super::{render_status, Page};
 use crate::auth::Member;
 use crate::error::PageError;
+use crate::spreadsheet::table_file;
 use crate::AppState;
 use askama::Template;
 use axum::extract::multipart::MultipartRejection;

@@ -997,12 +997,8 @@ pub async fn export_csv(State(state): State<AppState>, member: Member) -> Result
     member.require(Action::ReadAllDeviations)?;
     let rows = export_rows(&state, &member).await?;
     let rows: Vec<&[String]> = rows.iter().map(|r| &r[..]).collect();
-    let body = super::assessment_files::table_csv(&EXPORT_COLUMNS, &rows)?;
-    Ok(super::assessment_files::download(
-        body,
-        "text/csv; charset=utf-8",
-        &format!("avvik-{}.csv", member.org.org_number),
-    ))
+    let body = crate::spreadsheet::table_csv(&EXPORT_COLUMNS, &rows)?;
+    Ok(crate::spreadsheet::download(body, "text/csv; charset=utf-8", &format!("avvik-{}.csv", member.org.org_number)))
 }
 
 pub async fn export_xlsx(State(state): State<AppState>, member: Member) -> Result<Response, PageError> {
@@ -1010,9 +1006,9 @@ pub async fn export_xlsx(State(state): State<AppState>, member: Member) -> Resul
     let rows = export_rows(&state, &member).await?;
     let rows: Vec<&[String]> = rows.iter().map(|r| &r[..]).collect();
     let widths = [6.0, 40.0, 24.0, 20.0, 14.0, 16.0, 18.0, 12.0, 18.0, 18.0, 12.0, 12.0, 18.0, 18.0, 18.0];
-    let body = super::assessment_files::table_xlsx(&EXPORT_COLUMNS, &rows, &widths, "Avvik")
+    let body = crate::spreadsheet::table_xlsx(&EXPORT_COLUMNS, &rows, &widths, "Avvik")
         .map_err(|e| PageError::Internal(format!("xlsx: {e}")))?;
-    Ok(super::assessment_files::download(
+    Ok(crate::spreadsheet::download(
         body,
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         &format!("avvik-{}.xlsx", member.org.org_number),
@@ -1087,7 +1083,7 @@ fn rfc(t: i64) -> String {
 /// A JSON export as a download named `file`.
 fn json_download(body: &serde_json::Value, file: &str) -> Result<Response, PageError> {
     let bytes = serde_json::to_vec_pretty(body).map_err(|e| PageError::Internal(format!("json: {e}")))?;
-    Ok(super::assessment_files::download(bytes, "application/json", file))
+    Ok(crate::spreadsheet::download(bytes, "application/json", file))
 }
 
 /// The security lead names the processors whose deviations the organisation takes.

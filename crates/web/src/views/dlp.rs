@@ -3,7 +3,6 @@
 //! is scanned and forgotten; the page shows only counts of what was seen before.
 
 use super::{render, render_status, FormErrors, Page};
-use crate::api::dlp::Message;
 use crate::auth::Member;
 use crate::error::PageError;
 use crate::AppState;
@@ -14,6 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use dlp::{Config, Finding, Kind, Part, Report, Scanner, Severity, Word};
 use normverk_app::dlp::day_of;
+use normverk_app::dlp::Message;
 use normverk_core::org::Action;
 use serde::Deserialize;
 
@@ -213,15 +213,13 @@ pub async fn scan(
     } else {
         Message::Sms { text: form.text.clone(), sender }
     };
-    match message.scan(&state, member.org.id).await {
+    match state.app.dlp.scan(member.org.id, message).await {
         Ok(report) => {
             let result = result_of(&form, report);
             dlp_page(&state, &page, &member, form, Some(result), None).await
         }
-        Err(e) => {
-            let detail = e.1.detail.clone().unwrap_or_default();
-            dlp_page(&state, &page, &member, form, None, Some(detail)).await
-        }
+        Err(normverk_app::dlp::ScanError::Store(e)) => Err(e.into()),
+        Err(e) => dlp_page(&state, &page, &member, form, None, Some(e.to_string())).await,
     }
 }
 

@@ -2,9 +2,10 @@
 //! uploaded form read into a table, and the page that says what was saved or lists every row
 //! that was wrong (nothing is saved then).
 
-use super::assessment_files::{clean_file_name, table_from_upload, RowError};
+use super::assessment_files::{clean_file_name, RowError};
 use super::{render_status, Page};
 use crate::error::PageError;
+use crate::spreadsheet::table_from_upload;
 use axum::extract::Multipart;
 use axum::http::StatusCode;
 use axum::response::Response;

@@ -20,6 +20,7 @@ pub mod tokens;
 use crate::auth::Viewer;
 use crate::error::PageError;
 use crate::i18n::Lang;
+pub use crate::params::parse_time_input;
 use askama::Template;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -196,21 +197,6 @@ impl<S: Send + Sync> FromRequestParts<S> for Page {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         parts.extensions.get::<Page>().cloned().ok_or_else(|| PageError::Internal("page context missing".into()))
     }
-}
-
-/// A time typed by a person or sent by a program: RFC 3339 with offset, a local date and time
-/// (`2026-11-24T08:00`, as a datetime-local field sends it) or a date, both in Norwegian time.
-/// Unix seconds.
-pub fn parse_time_input(s: &str) -> Option<i64> {
-    if let Ok(t) = s.parse::<jiff::Timestamp>() {
-        return Some(t.as_second());
-    }
-    let tz = jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC);
-    let civil = s
-        .parse::<jiff::civil::DateTime>()
-        .ok()
-        .or_else(|| s.parse::<jiff::civil::Date>().ok().map(|d| d.to_datetime(jiff::civil::Time::midnight())))?;
-    civil.to_zoned(tz).ok().map(|z| z.timestamp().as_second())
 }
 
 /// `?page=N` of a paged list: 1 when absent or not a page number.

@@ -2,11 +2,12 @@
 //! still lacks, their versions, the systems they use, and the spreadsheet they go to and come
 //! from.
 
-use super::assessment_files::{table_file, RowError};
+use super::assessment_files::RowError;
 use super::import::{read_upload, result_page};
 use super::{render, render_status, Page};
 use crate::auth::Member;
 use crate::error::PageError;
+use crate::spreadsheet::table_file;
 use crate::AppState;
 use askama::Template;
 use axum::extract::multipart::MultipartRejection;

@@ -474,7 +474,7 @@ async fn export(state: &AppState, member: &Member, ext: &str) -> Result<Response
     let headings: Vec<&str> = normverk_core::system::COLUMNS.iter().map(|(_, h)| *h).collect();
     let widths = [30.0, 16.0, 24.0, 24.0, 24.0, 30.0, 40.0, 40.0];
     let stem = format!("systemer-{}", member.org.org_number);
-    super::assessment_files::table_file(ext, &headings, &rows, &widths, "Systemer", &stem)
+    crate::spreadsheet::table_file(ext, &headings, &rows, &widths, "Systemer", &stem)
 }
 
 pub async fn export_xlsx(State(state): State<AppState>, member: Member) -> Result<Response, PageError> {

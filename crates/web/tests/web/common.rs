@@ -30,12 +30,17 @@ pub async fn spawn_app(engine: &'static str) -> TestApp {
 }
 
 pub async fn spawn_app_with(engine: &'static str, config: WebConfig) -> TestApp {
+    spawn_app_at(engine, config, normverk_app::Clock::system()).await
+}
+
+/// The server going by `clock`, which the test sets instead of sleeping.
+pub async fn spawn_app_at(engine: &'static str, config: WebConfig, clock: normverk_app::Clock) -> TestApp {
     let db = test_db(engine).await;
     let store = db.store.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let app = normverk_app::App::new(store.clone(), normverk_app::Clock::system(), test_signer());
+    let app = normverk_app::App::new(store.clone(), clock, test_signer());
     let state = AppState::new(app, config);
     let shared = state.clone();
     tokio::spawn(async move {

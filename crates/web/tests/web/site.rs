@@ -1,6 +1,6 @@
 //! Setting up, signing in, sessions, CSRF, headers and the API basics.
 
-use crate::common::{client, spawn_app, spawn_app_with, PASSWORD};
+use crate::common::{client, spawn_app, spawn_app_at, PASSWORD};
 use normverk_core::account::SessionPolicy;
 use normverk_core::org::{Role, Scope};
 use normverk_store::engine_tests;
@@ -98,9 +98,11 @@ engine_tests!(login_logout_and_throttling);
 async fn sessions_end_after_the_idle_timeout() {
     let config =
         WebConfig { session: SessionPolicy { idle_timeout_s: 1, absolute_timeout_s: 3600 }, ..WebConfig::default() };
-    let app = spawn_app_with("sqlite", config).await;
+    let clock = normverk_app::Clock::fixed(normverk_store::unix_now());
+    let app = spawn_app_at("sqlite", config, clock.clone()).await;
     let (_, b) = app.org_with_member("A", "974760673", "a@a.no", &[Role::Admin]).await;
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(b.get("/").await.status, 200, "within the idle time");
+    clock.advance(2);
     assert_eq!(b.get("/").await.location(), Some("/login"));
 }
 

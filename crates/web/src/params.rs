@@ -1,0 +1,69 @@
+//! Query and form values the pages and the API read alike: times as people and programs write
+//! them, and the access log's search.
+
+use normverk_store::access_log::EventFilter;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+/// A time typed by a person or sent by a program: RFC 3339 with offset, a local date and time
+/// (`2026-11-24T08:00`, as a datetime-local field sends it) or a date, both in Norwegian time.
+/// Unix seconds.
+pub fn parse_time_input(s: &str) -> Option<i64> {
+    if let Ok(t) = s.parse::<jiff::Timestamp>() {
+        return Some(t.as_second());
+    }
+    let tz = jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC);
+    let civil = s
+        .parse::<jiff::civil::DateTime>()
+        .ok()
+        .or_else(|| s.parse::<jiff::civil::Date>().ok().map(|d| d.to_datetime(jiff::civil::Time::midnight())))?;
+    civil.to_zoned(tz).ok().map(|z| z.timestamp().as_second())
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+pub struct EventQuery {
+    pub patient_id: Option<String>,
+    pub user_id: Option<String>,
+    pub unit: Option<String>,
+    /// RFC 3339, inclusive.
+    pub from: Option<String>,
+    /// RFC 3339, exclusive.
+    pub to: Option<String>,
+    /// From 1; 100 events a page, at most 100 pages (narrow the time window for older events).
+    pub page: Option<u64>,
+}
+
+/// Events per page of a search.
+pub const PAGE_SIZE: u32 = 100;
+
+/// The deepest page of a search: each index segment is asked for its best page × 100 matches.
+pub const MAX_PAGE: u64 = 100;
+
+impl EventQuery {
+    /// The store's filter, or the first field that is not understood.
+    pub fn filter(&self) -> Result<EventFilter, (&'static str, String)> {
+        let time = |name: &'static str, v: &Option<String>| -> Result<Option<i64>, (&'static str, String)> {
+            match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+                None => Ok(None),
+                Some(s) => parse_time_input(s)
+                    .map(Some)
+                    .ok_or((name, "use RFC 3339 (2026-11-24T08:00:00+01:00) or a date (2026-11-24)".to_string())),
+            }
+        };
+        let text = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+        Ok(EventFilter {
+            patient_id: text(&self.patient_id),
+            user_id: text(&self.user_id),
+            unit: text(&self.unit),
+            from: time("from", &self.from)?,
+            to: time("to", &self.to)?,
+        })
+    }
+
+    /// The page asked for, at most [`MAX_PAGE`]: a search goes no deeper than its newest
+    /// 10,000 matches (older ones are found by narrowing the time window).
+    pub fn page(&self) -> u64 {
+        self.page.unwrap_or(1).clamp(1, MAX_PAGE)
+    }
+}

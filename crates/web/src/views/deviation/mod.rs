@@ -1,0 +1,148 @@
+//! `/deviations`: report a deviation in a minute (on a phone too), follow it from report to
+//! closure, and never miss the 72-hour clock. Every read of a deviation is recorded.
+//!
+//! One module per concern: `report` (the form and the list), `show` (a deviation's page),
+//! `workflow` (steps, measures, reactions), `notice` (to Datatilsynet and the data subjects),
+//! `stats`, `export` and `processors` (reports between a processor and its controllers). What
+//! they share is here.
+
+mod export;
+mod notice;
+mod processors;
+mod report;
+mod show;
+mod stats;
+mod workflow;
+
+pub use export::{export_csv, export_xlsx};
+pub use notice::{notice, notice_html, notice_json, subjects};
+pub use processors::{forward, report_json, set_processor};
+pub use report::{create, list, new};
+pub use show::show;
+pub use stats::{set_threshold, stats};
+pub use workflow::{measure, reaction, step};
+
+use processors::{json_download, rfc};
+use report::now_input;
+use show::show_page;
+use workflow::{act, number, yes_no};
+
+use super::{parse_time_input, render, render_status, Page};
+use crate::auth::Member;
+use crate::error::PageError;
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use normverk_app::deviation::{self as deviations, Actor, DeviationError};
+use normverk_core::deviation::{
+    self as rules, AuthorityNotice, Category, DeviationKind, MeasureIn, NewDeviation, NoticeStage, Problem, Severity,
+    State as DevState, Step, SubjectDecision, SubjectExemption,
+};
+use normverk_core::org::Action;
+use normverk_store::deviation::{Deviation, Measure, NoticeRecord, ReadRecord, StepRecord};
+use normverk_store::org::Unit;
+use normverk_store::StoreError;
+use std::collections::HashMap;
+use std::str::FromStr;
+
+const PAGE_SIZE: i64 = 50;
+
+/// Submitted form fields, kept to fill the form again when something was wrong.
+#[derive(Default)]
+pub struct Entered(HashMap<String, String>);
+
+impl Entered {
+    fn from(fields: &[(String, String)]) -> Entered {
+        Entered(fields.iter().cloned().collect())
+    }
+
+    pub fn get(&self, key: &str) -> &str {
+        self.0.get(key).map_or("", String::as_str)
+    }
+
+    pub fn is(&self, key: &str, value: &str) -> bool {
+        self.get(key) == value
+    }
+}
+
+/// Problems by field, for the templates.
+#[derive(Default)]
+pub struct Problems(Vec<Problem>);
+
+impl Problems {
+    pub fn get(&self, field: &str) -> Option<String> {
+        let found: Vec<&str> = self.0.iter().filter(|p| p.field == field).map(|p| p.message.as_str()).collect();
+        (!found.is_empty()).then(|| found.join("; "))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn all(&self) -> &[Problem] {
+        &self.0
+    }
+}
+
+/// The breach clock as shown: the deadline, and how long is left (negative when passed).
+pub struct Clock {
+    pub deadline: i64,
+    pub left_s: i64,
+}
+
+impl Clock {
+    fn of(d: &Deviation, now: i64) -> Option<Clock> {
+        (d.notice_required && d.notice_complete_at.is_none()).then(|| {
+            let deadline = rules::notification_deadline(d.aware_at);
+            Clock { deadline, left_s: deadline - now }
+        })
+    }
+
+    pub fn passed(&self) -> bool {
+        self.left_s < 0
+    }
+
+    /// "41 t 12 min".
+    pub fn left(&self) -> String {
+        let s = self.left_s.abs();
+        format!("{} t {:02} min", s / 3600, (s % 3600) / 60)
+    }
+
+    /// The reminder level: 0 before 24 hours, 1 after 24, 2 after 48, 3 after 66, 4 when passed.
+    pub fn level(&self) -> usize {
+        let elapsed = rules::NOTIFICATION_WINDOW_S - self.left_s;
+        rules::REMINDER_HOURS.iter().filter(|h| elapsed >= *h * 3600).count() + usize::from(self.passed())
+    }
+}
+
+pub struct Row {
+    pub d: Deviation,
+    pub clock: Option<Clock>,
+}
+
+/// Breaches whose notice is still due, with their clocks, for the dashboard.
+pub async fn open_breaches(state: &AppState, org_id: i64) -> Result<Vec<Row>, PageError> {
+    let now = state.app.clock.now();
+    Ok(state.store.open_breaches(org_id).await?.into_iter().map(|d| Row { clock: Clock::of(&d, now), d }).collect())
+}
+
+fn page_error(e: DeviationError) -> PageError {
+    match e {
+        DeviationError::NotFound => PageError::NotFound,
+        DeviationError::Forbidden(_) => PageError::Forbidden,
+        DeviationError::Invalid(p) => PageError::Internal(format!("{p:?}")),
+        DeviationError::Conflict(m) => PageError::Internal(m),
+        DeviationError::Store(e) => e.into(),
+    }
+}
+
+/// Loads a deviation the member may see, recording the read.
+async fn load_read(state: &AppState, member: &Member, id: i64) -> Result<Deviation, PageError> {
+    let actor = Actor::Person { user_id: member.viewer.user.id, roles: &member.roles };
+    let d = state.app.deviation.load(member.org.id, id, &actor).await.map_err(page_error)?;
+    state.store.record_deviation_read(member.org.id, id, Some(member.viewer.user.id), state.app.clock.now()).await?;
+    Ok(d)
+}

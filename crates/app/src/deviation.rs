@@ -5,14 +5,13 @@
 use crate::cache::Cache;
 use crate::clock::{date_in_norway, Clock};
 use normverk_core::deviation::{
-    self, check_notice, check_step, check_subject_decision, AuthorityNotice, Facts, Problem, Reach, Repeat, State,
+    self, check_notice, check_step, check_subject_decision, AuthorityNotice, Facts, MeasureIn, Problem, Reach, Repeat,
     Step, SubjectDecision,
 };
 use normverk_core::org::Role;
 use normverk_store::deviation::{Deviation, DeviationGroup, StepChanges, Visible};
 use normverk_store::{Store, StoreError};
 use std::collections::HashMap;
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -89,13 +88,9 @@ pub fn visible(user_id: i64, roles: &[Role]) -> Visible {
     }
 }
 
-pub fn state_of(d: &Deviation) -> State {
-    State::from_str(&d.state).unwrap_or(State::Reported)
-}
-
 fn facts(d: &Deviation) -> Facts {
     Facts {
-        state: state_of(d),
+        state: d.state,
         notice_required: d.notice_required,
         notice_recorded: d.notice_complete_at.is_some(),
         subject_decision_recorded: d.subject_decision.is_some(),
@@ -118,7 +113,7 @@ pub fn sum_by<K: std::hash::Hash + Eq + Clone + Ord>(
 
 /// The categories and systems that call for a new risk assessment.
 pub fn repeats_of(groups: &[DeviationGroup], threshold: i64) -> Vec<Repeat> {
-    let categories = sum_by(groups, |g| g.category.clone());
+    let categories = sum_by(groups, |g| g.category.as_str().to_string());
     let systems: Vec<(String, i64)> =
         sum_by(groups, |g| g.system.clone()).into_iter().filter_map(|(s, n)| Some((s?, n))).collect();
     deviation::repeated(&categories, &systems, threshold)
@@ -239,8 +234,8 @@ impl Deviations {
         let mut changes = StepChanges::default();
         match step {
             Step::Assessed { kind, personal_data_breach, consequences_for_data_subjects, severity, .. } => {
-                changes.kind = Some(kind.as_str().to_string());
-                changes.severity = Some(severity.as_str().to_string());
+                changes.kind = Some(*kind);
+                changes.severity = Some(*severity);
                 changes.personal_data_breach = Some(*personal_data_breach);
                 changes.consequences = Some(*consequences_for_data_subjects);
                 changes.notice_required =
@@ -249,8 +244,10 @@ impl Deviations {
             Step::MeasuresProposed { measures, .. } => {
                 changes.measures = measures
                     .iter()
-                    .map(|m| {
-                        (m.description.trim().to_string(), m.owner.trim().to_string(), m.deadline.trim().to_string())
+                    .map(|m| MeasureIn {
+                        description: m.description.trim().to_string(),
+                        owner: m.owner.trim().to_string(),
+                        deadline: m.deadline.trim().to_string(),
                     })
                     .collect();
             }
@@ -258,9 +255,7 @@ impl Deviations {
         }
         let fields = serde_json::to_string(step).unwrap_or_default();
         let to = step.target();
-        self.store
-            .apply_deviation_step(d.org_id, d.id, state_of(d), to, &fields, &changes, actor.user_id(), now)
-            .await?;
+        self.store.apply_deviation_step(d.org_id, d.id, d.state, to, &fields, &changes, actor.user_id(), now).await?;
         tracing::info!(org_id = d.org_id, deviation = d.id, to = to.as_str(), "deviation step taken");
         Ok(())
     }

@@ -7,7 +7,6 @@ use normverk_core::system::{effective_criticality, Criticality, Effective};
 use normverk_store::system::System;
 use normverk_store::{Store, StoreError};
 use std::collections::HashMap;
-use std::str::FromStr;
 use std::sync::Arc;
 
 /// A system with its computed class.
@@ -47,10 +46,7 @@ impl Systems {
     async fn compute(&self, org_id: i64) -> Result<Vec<Registered>, StoreError> {
         let systems = self.store.systems(org_id).await?;
         let deps = self.store.system_dependencies(org_id).await?;
-        let own: Vec<(i64, Criticality)> = systems
-            .iter()
-            .map(|s| (s.id, Criticality::from_str(&s.criticality).unwrap_or(Criticality::NotPrioritised)))
-            .collect();
+        let own: Vec<(i64, Criticality)> = systems.iter().map(|s| (s.id, s.criticality)).collect();
         let mut effective = effective_criticality(&own, &deps);
         let mut depends_on: HashMap<i64, Vec<i64>> = HashMap::new();
         let mut needed_by: HashMap<i64, Vec<i64>> = HashMap::new();

@@ -1,7 +1,7 @@
 //! Self-assessment rounds, answers with their history, and evidence files.
 
-use crate::db::{read, write_tx, Store, StoreError, StoreResult};
-use normverk_core::assessment::Answer;
+use crate::db::{code, decode_all, read, write_tx, Store, StoreError, StoreResult};
+use normverk_core::assessment::{Answer, Status};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -19,10 +19,10 @@ pub struct Round {
     pub frozen_by: Option<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AnswerRow {
     pub requirement_id: String,
-    pub status: String,
+    pub status: Status,
     pub justification: Option<String>,
     pub comment: Option<String>,
     pub responsible_user_id: Option<i64>,
@@ -30,6 +30,38 @@ pub struct AnswerRow {
     pub evidence_link: Option<String>,
     pub updated_at: i64,
     pub updated_by: Option<i64>,
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawAnswer {
+    requirement_id: String,
+    status: String,
+    justification: Option<String>,
+    comment: Option<String>,
+    responsible_user_id: Option<i64>,
+    due_date: Option<String>,
+    evidence_link: Option<String>,
+    updated_at: i64,
+    updated_by: Option<i64>,
+}
+
+impl TryFrom<RawAnswer> for AnswerRow {
+    type Error = StoreError;
+
+    fn try_from(r: RawAnswer) -> StoreResult<AnswerRow> {
+        const T: &str = "assessment_answers";
+        Ok(AnswerRow {
+            status: code(T, &r.requirement_id, "status", &r.status)?,
+            requirement_id: r.requirement_id,
+            justification: r.justification,
+            comment: r.comment,
+            responsible_user_id: r.responsible_user_id,
+            due_date: r.due_date,
+            evidence_link: r.evidence_link,
+            updated_at: r.updated_at,
+            updated_by: r.updated_by,
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -91,7 +123,7 @@ macro_rules! insert_answer {
         .bind($org_id)
         .bind($round_id)
         .bind(&row.requirement_id)
-        .bind(&row.status)
+        .bind(row.status.as_str())
         .bind(&row.justification)
         .bind(&row.comment)
         .bind(row.responsible_user_id)
@@ -108,7 +140,7 @@ macro_rules! insert_answer {
 fn answer_row(requirement_id: &str, a: &Answer, now: i64, by: Option<i64>) -> AnswerRow {
     AnswerRow {
         requirement_id: requirement_id.to_string(),
-        status: a.status.as_str().to_string(),
+        status: a.status,
         justification: a.justification.clone(),
         comment: a.comment.clone(),
         responsible_user_id: a.responsible_user_id,
@@ -248,19 +280,25 @@ impl Store {
         let sql = format!(
             "SELECT {ANSWER_COLUMNS} FROM assessment_answers WHERE org_id = $1 AND round_id = $2 ORDER BY requirement_id"
         );
-        Ok(read!(self, |c| sqlx::query_as::<_, AnswerRow>(&sql).bind(org_id).bind(round_id).fetch_all(c).await?))
+        decode_all(read!(self, |c| sqlx::query_as::<_, RawAnswer>(&sql)
+            .bind(org_id)
+            .bind(round_id)
+            .fetch_all(c)
+            .await?))
     }
 
     pub async fn answer(&self, org_id: i64, round_id: i64, requirement_id: &str) -> StoreResult<Option<AnswerRow>> {
         let sql = format!(
             "SELECT {ANSWER_COLUMNS} FROM assessment_answers WHERE org_id = $1 AND round_id = $2 AND requirement_id = $3"
         );
-        Ok(read!(self, |c| sqlx::query_as::<_, AnswerRow>(&sql)
+        read!(self, |c| sqlx::query_as::<_, RawAnswer>(&sql)
             .bind(org_id)
             .bind(round_id)
             .bind(requirement_id)
             .fetch_optional(c)
-            .await?))
+            .await?)
+        .map(AnswerRow::try_from)
+        .transpose()
     }
 
     /// Saves answers to an open round in one transaction, recording each change in the
@@ -294,12 +332,13 @@ impl Store {
                 let sql = format!(
                     "SELECT {ANSWER_COLUMNS} FROM assessment_answers WHERE org_id = $1 AND round_id = $2 AND requirement_id = $3"
                 );
-                let before: Option<AnswerRow> = sqlx::query_as(&sql)
+                let before: Option<RawAnswer> = sqlx::query_as(&sql)
                     .bind(org_id)
                     .bind(round_id)
                     .bind(requirement_id)
                     .fetch_optional(&mut *tx)
                     .await?;
+                let before = before.map(AnswerRow::try_from).transpose()?;
                 let after = answer_row(requirement_id, a, now, by);
                 let (before_json, after_json) = (before.as_ref().map(answer_json), answer_json(&after));
                 if before_json.as_deref() == Some(after_json.as_str()) {

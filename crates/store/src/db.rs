@@ -99,6 +99,10 @@ pub enum StoreError {
     )]
     SchemaTooOld { found: i64, expected: i64 },
     #[error(
+        "{table} {row}: {column} holds '{value}', which this normverk does not know (changed outside normverk, or by a newer version)"
+    )]
+    UnknownValue { table: &'static str, row: String, column: &'static str, value: String },
+    #[error(
         "migration {version} ({file}) differs from the one applied to this database: a released migration must never change; restore the released file"
     )]
     MigrationChanged { version: i64, file: String },
@@ -381,6 +385,37 @@ pub(crate) fn for_postgres(sql: &str) -> String {
         .replace("{key}", "BIGINT PRIMARY KEY")
         .replace("{without_rowid}", "")
         .replace("{blob}", "BYTEA")
+}
+
+/// A code read from `table`.`column` of `row`, as core's type. An unknown one is an error that
+/// says where it was, never a default.
+pub(crate) fn code<T: std::str::FromStr>(
+    table: &'static str,
+    row: impl std::fmt::Display,
+    column: &'static str,
+    value: &str,
+) -> StoreResult<T> {
+    value.parse().map_err(|_| StoreError::UnknownValue {
+        table,
+        row: row.to_string(),
+        column,
+        value: value.chars().take(64).collect(),
+    })
+}
+
+/// [`code`] for a column that may be empty.
+pub(crate) fn code_opt<T: std::str::FromStr>(
+    table: &'static str,
+    row: impl std::fmt::Display,
+    column: &'static str,
+    value: Option<&str>,
+) -> StoreResult<Option<T>> {
+    value.map(|v| code(table, row, column, v)).transpose()
+}
+
+/// Rows as the database holds them, decoded into typed rows.
+pub(crate) fn decode_all<R, T: TryFrom<R, Error = StoreError>>(rows: Vec<R>) -> StoreResult<Vec<T>> {
+    rows.into_iter().map(T::try_from).collect()
 }
 
 #[cfg(test)]

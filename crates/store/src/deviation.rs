@@ -1,11 +1,13 @@
 //! Deviations: the report, each step of the workflow, measures, notices to Datatilsynet, the
 //! decision on data subjects, and a record of every read.
 
-use crate::db::{read, write_tx, Store, StoreError, StoreResult};
-use normverk_core::deviation::{NewDeviation, State};
+use crate::db::{code, code_opt, decode_all, read, write_tx, Store, StoreError, StoreResult};
+use normverk_core::deviation::{
+    Category, DeviationKind, MeasureIn, MeasureStatus, NewDeviation, NoticeStage, Reaction, Severity, State,
+};
 use serde::Serialize;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Deviation {
     pub id: i64,
     pub org_id: i64,
@@ -16,13 +18,13 @@ pub struct Deviation {
     pub aware_at: i64,
     pub unit_id: Option<i64>,
     pub system: Option<String>,
-    pub category: String,
+    pub category: Category,
     pub patients_concerned: bool,
     pub immediate_actions: String,
     pub reporter_id: Option<i64>,
-    pub state: String,
-    pub kind: Option<String>,
-    pub severity: Option<String>,
+    pub state: State,
+    pub kind: Option<DeviationKind>,
+    pub severity: Option<Severity>,
     pub personal_data_breach: Option<bool>,
     pub consequences: Option<bool>,
     pub notice_required: bool,
@@ -32,6 +34,69 @@ pub struct Deviation {
     pub created_at: i64,
     pub updated_at: i64,
     pub closed_at: Option<i64>,
+}
+
+/// A deviation as stored, its codes still text.
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawDeviation {
+    id: i64,
+    org_id: i64,
+    number: i64,
+    title: String,
+    description: String,
+    occurred_at: i64,
+    aware_at: i64,
+    unit_id: Option<i64>,
+    system: Option<String>,
+    category: String,
+    patients_concerned: bool,
+    immediate_actions: String,
+    reporter_id: Option<i64>,
+    state: String,
+    kind: Option<String>,
+    severity: Option<String>,
+    personal_data_breach: Option<bool>,
+    consequences: Option<bool>,
+    notice_required: bool,
+    notice_complete_at: Option<i64>,
+    subject_decision: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+    closed_at: Option<i64>,
+}
+
+impl TryFrom<RawDeviation> for Deviation {
+    type Error = StoreError;
+
+    fn try_from(r: RawDeviation) -> StoreResult<Deviation> {
+        const T: &str = "deviations";
+        Ok(Deviation {
+            category: code(T, r.id, "category", &r.category)?,
+            state: code(T, r.id, "state", &r.state)?,
+            kind: code_opt(T, r.id, "kind", r.kind.as_deref())?,
+            severity: code_opt(T, r.id, "severity", r.severity.as_deref())?,
+            id: r.id,
+            org_id: r.org_id,
+            number: r.number,
+            title: r.title,
+            description: r.description,
+            occurred_at: r.occurred_at,
+            aware_at: r.aware_at,
+            unit_id: r.unit_id,
+            system: r.system,
+            patients_concerned: r.patients_concerned,
+            immediate_actions: r.immediate_actions,
+            reporter_id: r.reporter_id,
+            personal_data_breach: r.personal_data_breach,
+            consequences: r.consequences,
+            notice_required: r.notice_required,
+            notice_complete_at: r.notice_complete_at,
+            subject_decision: r.subject_decision,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            closed_at: r.closed_at,
+        })
+    }
 }
 
 /// Marks the organisation's deviations changed for the statistics; run in every transaction that
@@ -54,10 +119,10 @@ pub struct DueBreach {
     pub last_reminder: Option<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StepRecord {
     pub id: i64,
-    pub to_state: String,
+    pub to_state: State,
     /// The step's fields as JSON.
     pub fields: String,
     pub by_user: Option<i64>,
@@ -65,20 +130,72 @@ pub struct StepRecord {
     pub at: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawStepRecord {
+    id: i64,
+    to_state: String,
+    fields: String,
+    by_user: Option<i64>,
+    by_name: Option<String>,
+    at: i64,
+}
+
+impl TryFrom<RawStepRecord> for StepRecord {
+    type Error = StoreError;
+
+    fn try_from(r: RawStepRecord) -> StoreResult<StepRecord> {
+        const T: &str = "deviation_steps";
+        Ok(StepRecord {
+            to_state: code(T, r.id, "to_state", &r.to_state)?,
+            id: r.id,
+            fields: r.fields,
+            by_user: r.by_user,
+            by_name: r.by_name,
+            at: r.at,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Measure {
     pub id: i64,
     pub description: String,
     pub owner: String,
     pub deadline: String,
-    pub status: String,
+    pub status: MeasureStatus,
     pub updated_at: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawMeasure {
+    id: i64,
+    description: String,
+    owner: String,
+    deadline: String,
+    status: String,
+    updated_at: i64,
+}
+
+impl TryFrom<RawMeasure> for Measure {
+    type Error = StoreError;
+
+    fn try_from(r: RawMeasure) -> StoreResult<Measure> {
+        const T: &str = "deviation_measures";
+        Ok(Measure {
+            status: code(T, r.id, "status", &r.status)?,
+            id: r.id,
+            description: r.description,
+            owner: r.owner,
+            deadline: r.deadline,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NoticeRecord {
     pub id: i64,
-    pub stage: String,
+    pub stage: NoticeStage,
     /// `core::deviation::AuthorityNotice` as JSON.
     pub content: String,
     pub sent_at: i64,
@@ -88,13 +205,67 @@ pub struct NoticeRecord {
     pub recorded_at: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawNoticeRecord {
+    id: i64,
+    stage: String,
+    content: String,
+    sent_at: i64,
+    late: bool,
+    recorded_by: Option<i64>,
+    recorded_by_name: Option<String>,
+    recorded_at: i64,
+}
+
+impl TryFrom<RawNoticeRecord> for NoticeRecord {
+    type Error = StoreError;
+
+    fn try_from(r: RawNoticeRecord) -> StoreResult<NoticeRecord> {
+        const T: &str = "deviation_notices";
+        Ok(NoticeRecord {
+            stage: code(T, r.id, "stage", &r.stage)?,
+            id: r.id,
+            content: r.content,
+            sent_at: r.sent_at,
+            late: r.late,
+            recorded_by: r.recorded_by,
+            recorded_by_name: r.recorded_by_name,
+            recorded_at: r.recorded_at,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReactionRecord {
     pub person: String,
-    pub reaction: String,
+    pub reaction: Reaction,
     pub note: String,
     pub by_name: Option<String>,
     pub at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawReactionRecord {
+    person: String,
+    reaction: String,
+    note: String,
+    by_name: Option<String>,
+    at: i64,
+}
+
+impl TryFrom<RawReactionRecord> for ReactionRecord {
+    type Error = StoreError;
+
+    fn try_from(r: RawReactionRecord) -> StoreResult<ReactionRecord> {
+        const T: &str = "deviation_reactions";
+        Ok(ReactionRecord {
+            reaction: code(T, format!("of {}", r.person), "reaction", &r.reaction)?,
+            person: r.person,
+            note: r.note,
+            by_name: r.by_name,
+            at: r.at,
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -116,13 +287,12 @@ pub enum Visible {
 /// What a step changes besides the state: the assessment, the measures.
 #[derive(Debug, Clone, Default)]
 pub struct StepChanges {
-    pub kind: Option<String>,
-    pub severity: Option<String>,
+    pub kind: Option<DeviationKind>,
+    pub severity: Option<Severity>,
     pub personal_data_breach: Option<bool>,
     pub consequences: Option<bool>,
     pub notice_required: Option<bool>,
-    /// (description, owner, deadline)
-    pub measures: Vec<(String, String, String)>,
+    pub measures: Vec<MeasureIn>,
 }
 
 impl Store {
@@ -155,7 +325,7 @@ impl Store {
                     .bind(org_id)
                     .fetch_one(&mut *tx)
                     .await?;
-            let created = sqlx::query_as::<_, Deviation>(&sql)
+            let created = sqlx::query_as::<_, RawDeviation>(&sql)
                 .bind(org_id)
                 .bind(number)
                 .bind(d.title.trim())
@@ -176,7 +346,7 @@ impl Store {
             sqlx::query(BUMP).bind(org_id).execute(&mut *tx).await?;
             created
         });
-        Ok(created)
+        created.try_into()
     }
 
     /// The number of changes the statistics count in the organisation's deviations so far.
@@ -192,8 +362,8 @@ impl Store {
 
     pub async fn deviation(&self, org_id: i64, id: i64) -> StoreResult<Deviation> {
         let sql = format!("SELECT {COLUMNS} FROM deviations WHERE org_id = $1 AND id = $2");
-        let d = read!(self, |c| sqlx::query_as::<_, Deviation>(&sql).bind(org_id).bind(id).fetch_one(c).await?);
-        Ok(d)
+        let d = read!(self, |c| sqlx::query_as::<_, RawDeviation>(&sql).bind(org_id).bind(id).fetch_one(c).await?);
+        d.try_into()
     }
 
     /// The deviations a person may see, newest first.
@@ -215,9 +385,15 @@ impl Store {
         let sql =
             format!("SELECT {COLUMNS} FROM deviations WHERE org_id = $1{filter} ORDER BY id DESC LIMIT $3 OFFSET $4");
         let rows = read!(self, |c| {
-            sqlx::query_as::<_, Deviation>(&sql).bind(org_id).bind(user).bind(limit).bind(offset).fetch_all(c).await?
+            sqlx::query_as::<_, RawDeviation>(&sql)
+                .bind(org_id)
+                .bind(user)
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(c)
+                .await?
         });
-        Ok(rows)
+        decode_all(rows)
     }
 
     /// Whether `user_id` manages the unit `unit_id`.
@@ -239,8 +415,9 @@ impl Store {
             "SELECT {COLUMNS} FROM deviations WHERE org_id = $1 AND notice_required = $2 AND notice_complete_at IS NULL \
              ORDER BY aware_at LIMIT 50"
         );
-        let rows = read!(self, |c| sqlx::query_as::<_, Deviation>(&sql).bind(org_id).bind(true).fetch_all(c).await?);
-        Ok(rows)
+        let rows =
+            read!(self, |c| sqlx::query_as::<_, RawDeviation>(&sql).bind(org_id).bind(true).fetch_all(c).await?);
+        decode_all(rows)
     }
 
     /// Every organisation's breaches whose notice is still due and whose deadline (`aware_at` +
@@ -318,8 +495,8 @@ impl Store {
             .bind(to.as_str())
             .bind(now)
             .bind(closed_at)
-            .bind(changes.kind.as_deref())
-            .bind(changes.severity.as_deref())
+            .bind(changes.kind.map(DeviationKind::as_str))
+            .bind(changes.severity.map(Severity::as_str))
             .bind(changes.personal_data_breach)
             .bind(changes.consequences)
             .bind(changes.notice_required)
@@ -343,7 +520,7 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            for (description, owner, deadline) in &changes.measures {
+            for MeasureIn { description, owner, deadline } in &changes.measures {
                 sqlx::query(
                     "INSERT INTO deviation_measures (deviation_id, org_id, description, owner, deadline, status, updated_at) \
                      VALUES ($1, $2, $3, $4, $5, 'planned', $6)",
@@ -363,7 +540,7 @@ impl Store {
 
     pub async fn deviation_steps(&self, org_id: i64, id: i64) -> StoreResult<Vec<StepRecord>> {
         let rows = read!(self, |c| {
-            sqlx::query_as::<_, StepRecord>(
+            sqlx::query_as::<_, RawStepRecord>(
                 "SELECT s.id, s.to_state, s.fields, s.by_user, u.display_name AS by_name, s.at FROM deviation_steps s \
                  LEFT JOIN users u ON u.id = s.by_user WHERE s.org_id = $1 AND s.deviation_id = $2 ORDER BY s.id",
             )
@@ -372,7 +549,7 @@ impl Store {
             .fetch_all(c)
             .await?
         });
-        Ok(rows)
+        decode_all(rows)
     }
 
     /// Sets a measure's status; the measure must belong to the deviation in this organisation.
@@ -381,14 +558,14 @@ impl Store {
         org_id: i64,
         id: i64,
         measure_id: i64,
-        status: &str,
+        status: MeasureStatus,
         now: i64,
     ) -> StoreResult<()> {
         write_tx!(self, |tx| {
             let done = sqlx::query(
                 "UPDATE deviation_measures SET status = $1, updated_at = $2 WHERE org_id = $3 AND deviation_id = $4 AND id = $5",
             )
-            .bind(status)
+            .bind(status.as_str())
             .bind(now)
             .bind(org_id)
             .bind(id)
@@ -404,7 +581,7 @@ impl Store {
 
     pub async fn deviation_measures(&self, org_id: i64, id: i64) -> StoreResult<Vec<Measure>> {
         let rows = read!(self, |c| {
-            sqlx::query_as::<_, Measure>(
+            sqlx::query_as::<_, RawMeasure>(
                 "SELECT id, description, owner, deadline, status, updated_at FROM deviation_measures \
                  WHERE org_id = $1 AND deviation_id = $2 ORDER BY id",
             )
@@ -413,7 +590,7 @@ impl Store {
             .fetch_all(c)
             .await?
         });
-        Ok(rows)
+        decode_all(rows)
     }
 
     /// Records a notice to Datatilsynet; a final one completes the notification.
@@ -462,7 +639,7 @@ impl Store {
 
     pub async fn deviation_notices(&self, org_id: i64, id: i64) -> StoreResult<Vec<NoticeRecord>> {
         let rows = read!(self, |c| {
-            sqlx::query_as::<_, NoticeRecord>(
+            sqlx::query_as::<_, RawNoticeRecord>(
                 "SELECT n.id, n.stage, n.content, n.sent_at, n.late, n.recorded_by, u.display_name AS recorded_by_name, \
                  n.recorded_at FROM deviation_notices n LEFT JOIN users u ON u.id = n.recorded_by \
                  WHERE n.org_id = $1 AND n.deviation_id = $2 ORDER BY n.id",
@@ -472,7 +649,7 @@ impl Store {
             .fetch_all(c)
             .await?
         });
-        Ok(rows)
+        decode_all(rows)
     }
 
     pub async fn set_subject_decision(&self, org_id: i64, id: i64, decision_json: &str, now: i64) -> StoreResult<()> {
@@ -519,7 +696,7 @@ impl Store {
 
     pub async fn deviation_reactions(&self, org_id: i64, id: i64) -> StoreResult<Vec<ReactionRecord>> {
         let rows = read!(self, |c| {
-            sqlx::query_as::<_, ReactionRecord>(
+            sqlx::query_as::<_, RawReactionRecord>(
                 "SELECT r.person, r.reaction, r.note, u.display_name AS by_name, r.at FROM deviation_reactions r \
                  LEFT JOIN users u ON u.id = r.by_user WHERE r.org_id = $1 AND r.deviation_id = $2 ORDER BY r.id",
             )
@@ -528,7 +705,7 @@ impl Store {
             .fetch_all(c)
             .await?
         });
-        Ok(rows)
+        decode_all(rows)
     }
 
     /// The organisation's threshold for repeated deviations.
@@ -569,7 +746,7 @@ impl Store {
     /// are closed and their total time to close.
     pub async fn deviation_groups(&self, org_id: i64, since: i64) -> StoreResult<Vec<DeviationGroup>> {
         let rows = read!(self, |c| {
-            sqlx::query_as::<_, DeviationGroup>(
+            sqlx::query_as::<_, RawDeviationGroup>(
                 "SELECT category, system, severity, unit_id, COUNT(*) AS count, \
                  CAST(COALESCE(SUM(CASE WHEN closed_at IS NULL THEN 0 ELSE 1 END), 0) AS BIGINT) AS closed, \
                  CAST(COALESCE(SUM(CASE WHEN closed_at IS NULL THEN 0 ELSE closed_at - aware_at END), 0) AS BIGINT) AS close_s \
@@ -580,7 +757,7 @@ impl Store {
             .fetch_all(c)
             .await?
         });
-        Ok(rows)
+        decode_all(rows)
     }
 
     /// Deviations since `since`, counted per day after it (day 0 starts at `since`).
@@ -628,16 +805,44 @@ impl Store {
 }
 
 /// Deviations sharing a category, system, severity and unit.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DeviationGroup {
-    pub category: String,
+    pub category: Category,
     pub system: Option<String>,
-    pub severity: Option<String>,
+    pub severity: Option<Severity>,
     pub unit_id: Option<i64>,
     pub count: i64,
     pub closed: i64,
     /// Seconds from awareness to closure, summed over the closed ones.
     pub close_s: i64,
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawDeviationGroup {
+    category: String,
+    system: Option<String>,
+    severity: Option<String>,
+    unit_id: Option<i64>,
+    count: i64,
+    closed: i64,
+    close_s: i64,
+}
+
+impl TryFrom<RawDeviationGroup> for DeviationGroup {
+    type Error = StoreError;
+
+    fn try_from(r: RawDeviationGroup) -> StoreResult<DeviationGroup> {
+        const T: &str = "deviations";
+        Ok(DeviationGroup {
+            category: code(T, "group", "category", &r.category)?,
+            severity: code_opt(T, "group", "severity", r.severity.as_deref())?,
+            system: r.system,
+            unit_id: r.unit_id,
+            count: r.count,
+            closed: r.closed,
+            close_s: r.close_s,
+        })
+    }
 }
 
 /// A measure past its deadline and not done.
@@ -754,7 +959,7 @@ impl Store {
     ) -> StoreResult<i64> {
         let sql = format!("SELECT {COLUMNS} FROM deviations WHERE org_id = $1 AND id = $2");
         let created = write_tx!(self, |tx| {
-            let d = sqlx::query_as::<_, Deviation>(&sql).bind(org_id).bind(id).fetch_one(&mut *tx).await?;
+            let d = sqlx::query_as::<_, RawDeviation>(&sql).bind(org_id).bind(id).fetch_one(&mut *tx).await?;
             let accepts: Option<String> = sqlx::query_scalar(
                 "SELECT p.processor_org_number FROM deviation_processors p JOIN orgs o ON o.org_number = p.processor_org_number \
                  WHERE p.org_id = $1 AND o.id = $2",

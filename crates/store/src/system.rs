@@ -1,10 +1,10 @@
 //! Information systems and their dependencies.
 
-use crate::db::{read, write_tx, Store, StoreError, StoreResult};
-use normverk_core::system::NewSystem;
+use crate::db::{code, decode_all, read, write_tx, Store, StoreError, StoreResult};
+use normverk_core::system::{Criticality, NewSystem, ProcedureMode};
 use serde::Serialize;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct System {
     pub id: i64,
     pub org_id: i64,
@@ -14,9 +14,45 @@ pub struct System {
     pub supplier: String,
     pub hosting: String,
     pub data_types: String,
-    pub criticality: String,
+    pub criticality: Criticality,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawSystem {
+    id: i64,
+    org_id: i64,
+    name: String,
+    description: String,
+    owner: String,
+    supplier: String,
+    hosting: String,
+    data_types: String,
+    criticality: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl TryFrom<RawSystem> for System {
+    type Error = StoreError;
+
+    fn try_from(r: RawSystem) -> StoreResult<System> {
+        const T: &str = "systems";
+        Ok(System {
+            criticality: code(T, r.id, "criticality", &r.criticality)?,
+            id: r.id,
+            org_id: r.org_id,
+            name: r.name,
+            description: r.description,
+            owner: r.owner,
+            supplier: r.supplier,
+            hosting: r.hosting,
+            data_types: r.data_types,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
 }
 
 /// Marks the organisation's register changed; run in every transaction that changes systems or
@@ -33,7 +69,7 @@ impl From<&System> for NewSystem {
             supplier: s.supplier.clone(),
             hosting: s.hosting.clone(),
             data_types: s.data_types.clone(),
-            criticality: s.criticality.parse().unwrap_or(normverk_core::system::Criticality::NotPrioritised),
+            criticality: s.criticality,
         }
     }
 }
@@ -53,7 +89,7 @@ impl Store {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING {COLUMNS}"
         );
         let created = write_tx!(self, |tx| {
-            let row = sqlx::query_as::<_, System>(&sql)
+            let row = sqlx::query_as::<_, RawSystem>(&sql)
                 .bind(org_id)
                 .bind(s.name.trim())
                 .bind(s.description.trim())
@@ -74,14 +110,14 @@ impl Store {
             sqlx::query(BUMP).bind(org_id).execute(&mut *tx).await?;
             row
         });
-        Ok(created)
+        created.try_into()
     }
 
     /// Replaces the fields of the organisation's system `id`.
     pub async fn update_system(&self, org_id: i64, id: i64, s: &NewSystem, now: i64) -> StoreResult<System> {
         let sql = format!("{UPDATE} RETURNING {COLUMNS}");
         let updated = write_tx!(self, |tx| {
-            let row = sqlx::query_as::<_, System>(&sql)
+            let row = sqlx::query_as::<_, RawSystem>(&sql)
                 .bind(org_id)
                 .bind(id)
                 .bind(s.name.trim())
@@ -103,7 +139,7 @@ impl Store {
             sqlx::query(BUMP).bind(org_id).execute(&mut *tx).await?;
             row
         });
-        Ok(updated)
+        updated.try_into()
     }
 
     /// Imports systems in one transaction, all or none: a system whose name (ignoring case) is
@@ -202,14 +238,14 @@ impl Store {
 
     pub async fn systems(&self, org_id: i64) -> StoreResult<Vec<System>> {
         let sql = format!("SELECT {COLUMNS} FROM systems WHERE org_id = $1 ORDER BY name");
-        let rows = read!(self, |c| sqlx::query_as::<_, System>(&sql).bind(org_id).fetch_all(c).await?);
-        Ok(rows)
+        let rows = read!(self, |c| sqlx::query_as::<_, RawSystem>(&sql).bind(org_id).fetch_all(c).await?);
+        decode_all(rows)
     }
 
     pub async fn system(&self, org_id: i64, id: i64) -> StoreResult<System> {
         let sql = format!("SELECT {COLUMNS} FROM systems WHERE org_id = $1 AND id = $2");
-        let row = read!(self, |c| sqlx::query_as::<_, System>(&sql).bind(org_id).bind(id).fetch_one(c).await?);
-        Ok(row)
+        let row = read!(self, |c| sqlx::query_as::<_, RawSystem>(&sql).bind(org_id).bind(id).fetch_one(c).await?);
+        row.try_into()
     }
 
     /// Every dependency of the organisation: (system, the system it depends on).
@@ -275,16 +311,46 @@ impl Store {
 }
 
 /// An emergency procedure with its latest test.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Procedure {
     pub id: i64,
     pub system_id: i64,
     pub title: String,
-    pub mode: String,
+    pub mode: ProcedureMode,
     pub description: String,
     pub created_at: i64,
     pub last_test: Option<i64>,
     pub last_result: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawProcedure {
+    id: i64,
+    system_id: i64,
+    title: String,
+    mode: String,
+    description: String,
+    created_at: i64,
+    last_test: Option<i64>,
+    last_result: Option<String>,
+}
+
+impl TryFrom<RawProcedure> for Procedure {
+    type Error = StoreError;
+
+    fn try_from(r: RawProcedure) -> StoreResult<Procedure> {
+        const T: &str = "emergency_procedures";
+        Ok(Procedure {
+            mode: code(T, r.id, "mode", &r.mode)?,
+            id: r.id,
+            system_id: r.system_id,
+            title: r.title,
+            description: r.description,
+            created_at: r.created_at,
+            last_test: r.last_test,
+            last_result: r.last_result,
+        })
+    }
 }
 
 impl Store {
@@ -402,7 +468,7 @@ impl Store {
     /// The organisation's procedures (of one system, or all), each with its latest test.
     pub async fn procedures(&self, org_id: i64, system_id: Option<i64>) -> StoreResult<Vec<Procedure>> {
         let rows = read!(self, |c| {
-            sqlx::query_as::<_, Procedure>(
+            sqlx::query_as::<_, RawProcedure>(
                 "SELECT p.id, p.system_id, p.title, p.mode, p.description, p.created_at, \
                  (SELECT MAX(t.tested_at) FROM emergency_tests t WHERE t.procedure_id = p.id) AS last_test, \
                  (SELECT t.result FROM emergency_tests t WHERE t.procedure_id = p.id ORDER BY t.tested_at DESC, t.id DESC LIMIT 1) AS last_result \
@@ -413,6 +479,6 @@ impl Store {
             .fetch_all(c)
             .await?
         });
-        Ok(rows)
+        decode_all(rows)
     }
 }

@@ -203,3 +203,39 @@ async fn managers_lead_their_own_organisations_units_only(engine: &'static str) 
     assert!(s.managed_units(a.id).await.unwrap().is_empty(), "no longer a manager, no longer leads");
 }
 engine_tests!(managers_lead_their_own_organisations_units_only);
+
+async fn an_unknown_code_in_the_database_is_an_error_that_says_where(engine: &'static str) {
+    let db = test_db(engine).await;
+    let s = &db.store;
+    let org = s.create_org(&new_org("A", "974760673")).await.unwrap();
+    let report = normverk_core::deviation::NewDeviation {
+        title: "Feil".into(),
+        description: "Beskrivelse".into(),
+        occurred_at: 1_700_000_000,
+        aware_at: 1_700_000_100,
+        unit_id: None,
+        system: Some("EPJ".into()),
+        category: normverk_core::deviation::Category::Other,
+        patients_concerned: false,
+        immediate_actions: String::new(),
+    };
+    let d = s.create_deviation(org.id, None, &report, 1_700_000_200).await.unwrap();
+    assert_eq!(s.deviation(org.id, d.id).await.unwrap().state, normverk_core::deviation::State::Reported);
+    s.execute_raw_for_test(&format!("UPDATE deviations SET state = 'lost' WHERE id = {}", d.id)).await.unwrap();
+    let err = s.deviation(org.id, d.id).await.unwrap_err();
+    match &err {
+        StoreError::UnknownValue { table, row, column, value } => {
+            assert_eq!(
+                (*table, row.as_str(), *column, value.as_str()),
+                ("deviations", &*d.id.to_string(), "state", "lost")
+            );
+        }
+        other => panic!("{engine}: {other}"),
+    }
+    assert!(err.to_string().contains("'lost'"), "{err}");
+    assert!(
+        s.deviations(org.id, &normverk_store::deviation::Visible::All, 10, 0).await.is_err(),
+        "lists refuse it too"
+    );
+}
+engine_tests!(an_unknown_code_in_the_database_is_an_error_that_says_where);

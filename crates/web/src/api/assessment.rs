@@ -83,7 +83,7 @@ impl From<AnswerRow> for AnswerOut {
     fn from(a: AnswerRow) -> Self {
         AnswerOut {
             requirement_id: a.requirement_id,
-            status: a.status,
+            status: a.status.to_string(),
             justification: a.justification,
             comment: a.comment,
             responsible_user_id: a.responsible_user_id,

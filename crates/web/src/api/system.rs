@@ -55,7 +55,7 @@ fn out(r: &Registered, names: &HashMap<i64, String>, uses: &HashMap<i64, Vec<i64
         supplier: s.supplier.clone(),
         hosting: s.hosting.clone(),
         data_types: s.data_types.clone(),
-        criticality: s.criticality.clone(),
+        criticality: s.criticality.to_string(),
         effective_criticality: r.effective.criticality.as_str().to_string(),
         criticality_inherited_from: r
             .effective

@@ -380,7 +380,7 @@ async fn answer_page(
         Some(f) => f,
         None => match state.store.answer(member.org.id, round.id, &requirement.id).await? {
             Some(a) => AnswerInput {
-                status: a.status,
+                status: a.status.to_string(),
                 justification: a.justification.unwrap_or_default(),
                 comment: a.comment.unwrap_or_default(),
                 responsible_user_id: a.responsible_user_id,
@@ -601,7 +601,7 @@ pub async fn report(
         .iter()
         .filter_map(|r| {
             let input = AnswerInput {
-                status: r.status.clone(),
+                status: r.status.to_string(),
                 justification: r.justification.clone().unwrap_or_default(),
                 comment: String::new(),
                 responsible_user_id: r.responsible_user_id,

@@ -77,7 +77,7 @@ async fn rows(state: &AppState, member: &Member, round: &Round) -> Result<Vec<[S
                 r.section.clone(),
                 text,
                 if r.obligation == normverk_core::catalog::Obligation::Shall { "Skal" } else { "Bør" }.to_string(),
-                a.and_then(|a| a.status.parse::<Status>().ok()).map(status_label).unwrap_or("").to_string(),
+                a.map(|a| status_label(a.status)).unwrap_or("").to_string(),
                 a.and_then(|a| a.justification.clone()).unwrap_or_default(),
                 a.and_then(|a| a.comment.clone()).unwrap_or_default(),
                 a.and_then(|a| a.responsible_user_id).and_then(|id| emails.get(&id).cloned()).unwrap_or_default(),

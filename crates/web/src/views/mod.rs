@@ -114,9 +114,10 @@ impl Page {
         self.t(&format!("scope-{}", scope.plain().as_str().replace(':', "-")))
     }
 
-    /// The name of an enumeration's value: the message `{prefix}-{value}`, underscores as dashes.
-    pub fn named(&self, prefix: &str, value: &str) -> String {
-        self.t(&format!("{prefix}-{}", value.replace('_', "-")))
+    /// The name of an enumeration's value (a core enum or its code): the message
+    /// `{prefix}-{value}`, underscores as dashes.
+    pub fn named(&self, prefix: &str, value: impl std::fmt::Display) -> String {
+        self.t(&format!("{prefix}-{}", value.to_string().replace('_', "-")))
     }
 
     pub fn kind_name(&self, kind: impl Plain<::dlp::Kind>) -> String {

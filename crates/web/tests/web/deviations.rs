@@ -190,7 +190,7 @@ async fn from_report_to_closure_in_the_browser_with_the_clock(engine: &'static s
     assert_eq!(employee.post(&format!("{location}/measures/{measure}"), &[("status", "done")]).await.status, 403);
     assert_eq!(lead.post(&format!("{location}/measures/{measure}"), &[("status", "finished")]).await.status, 422);
     assert_eq!(lead.post(&format!("{location}/measures/{measure}"), &[("status", "done")]).await.status, 303);
-    assert_eq!(app.store.deviation_measures(org.id, id).await.unwrap()[0].status, "done");
+    assert_eq!(app.store.deviation_measures(org.id, id).await.unwrap()[0].status.as_str(), "done");
     let early = lead.post(&format!("{location}/steps"), &[("to", "closed"), ("conclusion", "Ferdig")]).await;
     assert_eq!(early.status, 422);
     assert!(early.body.contains("data subjects"));
@@ -211,7 +211,7 @@ async fn from_report_to_closure_in_the_browser_with_the_clock(engine: &'static s
         303
     );
     let d = app.store.deviation(org.id, id).await.unwrap();
-    assert_eq!(d.state, "closed");
+    assert_eq!(d.state.as_str(), "closed");
     assert!(d.closed_at.is_some());
     // The security lead sees who has read it.
     let page = lead.get(&location).await;

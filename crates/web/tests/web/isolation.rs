@@ -71,7 +71,11 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
             normverk_core::deviation::State::FactsGathered,
             "{}",
             &normverk_store::deviation::StepChanges {
-                measures: vec![("Beta-markør tiltak".into(), "Eier".into(), "2099-01-01".into())],
+                measures: vec![normverk_core::deviation::MeasureIn {
+                    description: "Beta-markør tiltak".into(),
+                    owner: "Eier".into(),
+                    deadline: "2099-01-01".into(),
+                }],
                 ..Default::default()
             },
             None,
@@ -241,7 +245,7 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
     let d = app.store.deviation(b.id, b_deviation.id).await.unwrap();
     assert_eq!((d.state.as_str(), d.notice_complete_at, d.subject_decision.is_none()), ("facts_gathered", None, true));
     assert_eq!(app.store.deviation_steps(b.id, b_deviation.id).await.unwrap().len(), 1);
-    assert_eq!(app.store.deviation_measures(b.id, b_deviation.id).await.unwrap()[0].status, "planned");
+    assert_eq!(app.store.deviation_measures(b.id, b_deviation.id).await.unwrap()[0].status.as_str(), "planned");
     assert_eq!(app.store.system_dependencies(b.id).await.unwrap(), vec![(b_system.id, b_system2.id)]);
     assert_eq!(app.store.systems(b.id).await.unwrap().len(), 2);
     let procedures = app.store.procedures(b.id, None).await.unwrap();
@@ -266,7 +270,7 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
     assert!(b_round_now.frozen_at.is_none(), "B's round is not frozen by A");
     let b_answers = app.store.answers(b.id, b_round.id).await.unwrap();
     assert_eq!(b_answers.len(), 1);
-    assert_eq!(b_answers[0].status, "not_met", "B's answer is untouched");
+    assert_eq!(b_answers[0].status.as_str(), "not_met", "B's answer is untouched");
     app.store.access_index_more(100).await.unwrap();
     assert_eq!(app.store.access_events(b.id, &Default::default(), 10, 0).await.unwrap().len(), 1);
     assert_eq!(app.store.evidence_for(b.id, b_round.id, "5.2.1-01").await.unwrap().len(), 1);

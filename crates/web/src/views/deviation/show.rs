@@ -65,6 +65,14 @@ impl ShowPage<'_> {
     pub fn error(&self, form: &str, field: &str) -> Option<String> {
         (self.form == form).then(|| self.problems.get(field)).flatten()
     }
+
+    /// Whether the deviation is of a kind where the person responsible may face a reaction.
+    pub fn concerns_confidentiality(&self) -> bool {
+        matches!(
+            self.d.category,
+            Category::UnauthorisedAccess | Category::SelfAuthorisation | Category::Confidentiality | Category::EmailSms
+        )
+    }
 }
 
 fn labelled(fields_json: &str) -> Vec<(String, String)> {
@@ -156,7 +164,7 @@ pub(super) async fn show_page(
         &notice_default.measures,
         &notice_default.contact,
     );
-    let current = deviations::state_of(&d);
+    let current = d.state;
     let sent_to = state.store.deviation_sent_to(org_id, d.id).await?;
     let received_from = state.store.deviation_received_from(org_id, d.id).await?;
     let controllers = if may_handle { state.store.controllers_of(&member.org.org_number).await? } else { Vec::new() };

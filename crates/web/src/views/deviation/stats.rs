@@ -95,9 +95,9 @@ pub async fn stats(State(state): State<AppState>, page: Page, member: Member) ->
             id: "category",
             title_key: "dev-field-category",
             bars: bars(
-                deviations::sum_by(groups, |g| g.category.clone())
+                deviations::sum_by(groups, |g| g.category.as_str())
                     .into_iter()
-                    .map(|(c, n)| (page.named("dev-category", &c), n))
+                    .map(|(c, n)| (page.named("dev-category", c), n))
                     .collect(),
             ),
         },
@@ -126,9 +126,9 @@ pub async fn stats(State(state): State<AppState>, page: Page, member: Member) ->
             id: "severity",
             title_key: "dev-field-severity",
             bars: bars(
-                deviations::sum_by(groups, |g| g.severity.clone())
+                deviations::sum_by(groups, |g| g.severity.map(Severity::as_str))
                     .into_iter()
-                    .map(|(v, n)| (v.map(|v| page.named("dev-severity", &v)).unwrap_or_else(|| none.clone()), n))
+                    .map(|(v, n)| (v.map(|v| page.named("dev-severity", v)).unwrap_or_else(|| none.clone()), n))
                     .collect(),
             ),
         },

@@ -136,7 +136,7 @@ pub async fn measure(
     let Ok(status) = rules::MeasureStatus::from_str(entered.get("status")) else {
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, "status: planned, in_progress or done").into_response());
     };
-    state.store.set_measure_status(member.org.id, d.id, measure_id, status.as_str(), state.app.clock.now()).await?;
+    state.store.set_measure_status(member.org.id, d.id, measure_id, status, state.app.clock.now()).await?;
     Ok(Redirect::to(&format!("/deviations/{id}")).into_response())
 }
 
@@ -153,7 +153,7 @@ pub async fn reaction(
         return Err(PageError::Forbidden);
     }
     let entered = Entered::from(&fields);
-    let category = Category::from_str(&d.category).unwrap_or(Category::Other);
+    let category = d.category;
     let result = match rules::Reaction::from_str(entered.get("reaction")) {
         Err(_) => {
             Err(DeviationError::Invalid(vec![Problem { field: "reaction", message: "choose a reaction".into() }]))

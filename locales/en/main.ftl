@@ -785,3 +785,26 @@ dev-forward-export = Download the deviation as JSON for the controller
 dev-forwarded-to = Reported to { $name }
 dev-received-from = Reported by processor
 dev-their-number = their deviation no. { $number }
+
+## What the store refuses (normverk_store::Rejection::key)
+rejection-idempotency-key-reused = This Idempotency-Key was used for another request; use a new key.
+rejection-setup-link-used = The setup link is expired or already used.
+rejection-already-set-up = normverk is already set up.
+rejection-round-frozen = The round is frozen and cannot be changed.
+rejection-round-already-open = An assessment round is already open; freeze it first.
+rejection-round-not-open = The round does not exist or is already frozen.
+rejection-responsible-not-member = { $requirement_id }: the responsible person is not a member.
+rejection-backup-needs-sqlite = Online backup is for SQLite; for PostgreSQL use pg_dump (see README).
+rejection-backup-path-not-utf8 = The backup path is not UTF-8.
+rejection-no-such-unit = No such unit in this organisation.
+rejection-no-unit = Unit { $id } does not exist.
+rejection-no-parent-unit = Parent unit { $id } does not exist.
+rejection-unit-has-sub-units = The unit has sub-units; delete or move them first.
+rejection-no-parent-organisation = Parent organisation { $id } does not exist.
+rejection-last-administrator = The organisation must keep at least one administrator.
+rejection-not-a-manager = Only people with the manager role lead units.
+rejection-not-a-controller = That organisation does not take deviations from yours in normverk.
+rejection-no-system-named = No other system is named “{ $name }”.
+rejection-depends-on-itself = A system cannot depend on itself.
+rejection-no-such-system = No such system in this organisation.
+rejection-no-system = No system { $id } in this organisation.

@@ -785,3 +785,26 @@ dev-forward-export = Last ned avviket som JSON for den behandlingsansvarlige
 dev-forwarded-to = Meldt til { $name }
 dev-received-from = Meldt av databehandler
 dev-their-number = deres avvik nr. { $number }
+
+## What the store refuses (normverk_store::Rejection::key)
+rejection-idempotency-key-reused = Denne Idempotency-Key er brukt for en annen forespørsel; bruk en ny nøkkel.
+rejection-setup-link-used = Oppsettlenken er utløpt eller allerede brukt.
+rejection-already-set-up = normverk er allerede satt opp.
+rejection-round-frozen = Runden er låst og kan ikke endres.
+rejection-round-already-open = En egenvurderingsrunde er allerede åpen; lås den først.
+rejection-round-not-open = Runden finnes ikke eller er allerede låst.
+rejection-responsible-not-member = { $requirement_id }: den ansvarlige er ikke medlem av virksomheten.
+rejection-backup-needs-sqlite = Sikkerhetskopi mens normverk kjører er for SQLite; for PostgreSQL, bruk pg_dump (se README).
+rejection-backup-path-not-utf8 = Stien til sikkerhetskopien er ikke UTF-8.
+rejection-no-such-unit = Enheten finnes ikke i virksomheten.
+rejection-no-unit = Enhet { $id } finnes ikke.
+rejection-no-parent-unit = Overordnet enhet { $id } finnes ikke.
+rejection-unit-has-sub-units = Enheten har underenheter; slett eller flytt dem først.
+rejection-no-parent-organisation = Overordnet virksomhet { $id } finnes ikke.
+rejection-last-administrator = Virksomheten må ha minst én administrator.
+rejection-not-a-manager = Bare personer med lederrollen leder enheter.
+rejection-not-a-controller = Den virksomheten tar ikke imot avvik fra dere i normverk.
+rejection-no-system-named = Ingen andre systemer heter «{ $name }».
+rejection-depends-on-itself = Et system kan ikke avhenge av seg selv.
+rejection-no-such-system = Systemet finnes ikke i virksomheten.
+rejection-no-system = System { $id } finnes ikke i virksomheten.

@@ -69,10 +69,8 @@ impl From<StoreError> for DeviationError {
         match e {
             StoreError::NotFound => DeviationError::NotFound,
             StoreError::Conflict(m) => DeviationError::Conflict(m),
-            StoreError::Rejected(m) => {
-                let (field, message) = m.split_once(": ").unwrap_or(("", m.as_str()));
-                let field = if field == "unit_id" { "unit_id" } else { "" };
-                DeviationError::Invalid(vec![Problem { field, message: message.to_string() }])
+            StoreError::Rejected(r) => {
+                DeviationError::Invalid(vec![Problem { field: r.field().unwrap_or(""), message: r.to_string() }])
             }
             other => DeviationError::Store(other),
         }

@@ -3,7 +3,7 @@
 //! partial tiles of the latest checkpoint) as a replaceable cache. Sequencing happens here, in
 //! the transaction that makes the events durable.
 
-use crate::db::{read, search_tx, write_tx, Store, StoreError, StoreResult};
+use crate::db::{read, search_tx, write_tx, Rejection, Store, StoreError, StoreResult};
 use tlog::tile::{FullTile, Tiles};
 use tlog::Hash;
 
@@ -85,15 +85,15 @@ fn to_i64(n: u64) -> i64 {
 }
 
 fn to_u64(n: i64) -> StoreResult<u64> {
-    u64::try_from(n).map_err(|_| StoreError::Rejected("negative log index".into()))
+    u64::try_from(n).map_err(|_| StoreError::Corrupt("negative log index".into()))
 }
 
 fn hash(bytes: &[u8]) -> StoreResult<Hash> {
-    Hash::try_from(bytes).map_err(|_| StoreError::Rejected("a stored hash is not 32 bytes".into()))
+    Hash::try_from(bytes).map_err(|_| StoreError::Corrupt("a stored hash is not 32 bytes".into()))
 }
 
 fn hashes(bytes: &[u8]) -> StoreResult<Vec<Hash>> {
-    tlog::tile::parse_tile(bytes).map_err(|_| StoreError::Rejected("a stored tile is malformed".into()))
+    tlog::tile::parse_tile(bytes).map_err(|_| StoreError::Corrupt("a stored tile is malformed".into()))
 }
 
 /// Leaves `from..to` of the SQLite database at `path` with their events, for
@@ -125,7 +125,7 @@ fn sqlite_entries(path: &std::path::Path, from: i64, to: i64) -> StoreResult<Vec
             index: to_u64(index)?,
             org_id: leaf.get(1)?,
             leaf_hash: hash(leaf.get_ref(2)?.as_blob()?)?,
-            salt: salt.try_into().map_err(|_| StoreError::Rejected("a stored salt is not 16 bytes".into()))?,
+            salt: salt.try_into().map_err(|_| StoreError::Corrupt("a stored salt is not 16 bytes".into()))?,
             event_json: event_at(&mut events, index),
         });
     }
@@ -182,9 +182,7 @@ impl Store {
             };
             if let (Some((sha, first, n)), Some(idem)) = (earlier, idempotency) {
                 if sha != idem.request_sha {
-                    return Err(StoreError::Rejected(
-                        "this Idempotency-Key was used for another request; use a new key".into(),
-                    ));
+                    return Err(StoreError::Rejected(Rejection::IdempotencyKeyReused));
                 }
                 Appended { first_index: to_u64(first)?, count: to_u64(n)?, replayed: true }
             } else {
@@ -284,7 +282,7 @@ impl Store {
                 let path = path.clone();
                 tokio::task::spawn_blocking(move || sqlite_entries(&path, from, to))
                     .await
-                    .map_err(|e| StoreError::Rejected(format!("reading the log stopped: {e}")))?
+                    .map_err(|e| StoreError::Corrupt(format!("reading the log stopped: {e}")))?
             }
             crate::db::Pools::Postgres(pool) => {
                 // Each table's range as one binary COPY stream in index order (no per-row
@@ -311,7 +309,7 @@ impl Store {
                 )
                 .await?;
                 tx.rollback().await?;
-                let bad = || StoreError::Rejected("a log entry read by COPY is malformed".into());
+                let bad = || StoreError::Corrupt("a log entry read by COPY is malformed".into());
                 let int = |f: Option<&[u8]>| f.and_then(|b| <[u8; 8]>::try_from(b).ok()).map(i64::from_be_bytes);
                 let mut held: Vec<(i64, &[u8])> = Vec::new();
                 copy_binary_rows(&events, |[idx, event]| {
@@ -572,7 +570,7 @@ impl Store {
                 .await?);
         let mut levels: Vec<Vec<Hash>> = Vec::new();
         for (level, bytes) in rows {
-            let level = usize::try_from(level).map_err(|_| StoreError::Rejected("negative tile level".into()))?;
+            let level = usize::try_from(level).map_err(|_| StoreError::Corrupt("negative tile level".into()))?;
             levels.resize(levels.len().max(level + 1), Vec::new());
             levels[level] = hashes(&bytes)?;
         }
@@ -690,7 +688,7 @@ impl Store {
             q.build_query_as().fetch_all(c).await?
         });
         for (level, index, bytes, _) in rows {
-            let level = u8::try_from(level).map_err(|_| StoreError::Rejected("bad tile level".into()))?;
+            let level = u8::try_from(level).map_err(|_| StoreError::Corrupt("bad tile level".into()))?;
             tiles.entry((level, to_u64(index)?)).or_insert(hashes(&bytes)?);
         }
         // Each tile as wide as asked, so a proof never uses hashes beyond its tree size.
@@ -734,7 +732,7 @@ fn copy_binary_rows<'a, const N: usize>(
     data: &'a [u8],
     mut row: impl FnMut([Option<&'a [u8]>; N]) -> StoreResult<()>,
 ) -> StoreResult<()> {
-    let bad = || StoreError::Rejected("a COPY stream from PostgreSQL is malformed".into());
+    let bad = || StoreError::Corrupt("a COPY stream from PostgreSQL is malformed".into());
     fn take<'a>(data: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
         let (head, tail) = (data.get(..n)?, data.get(n..)?);
         *data = tail;
@@ -771,7 +769,7 @@ fn entry(
         org_id,
         leaf_hash: hash(&leaf_hash)?,
         salt: <[u8; 16]>::try_from(salt.as_slice())
-            .map_err(|_| StoreError::Rejected("a stored salt is not 16 bytes".into()))?,
+            .map_err(|_| StoreError::Corrupt("a stored salt is not 16 bytes".into()))?,
         event_json,
     })
 }

@@ -1,6 +1,6 @@
 //! People's accounts, their sessions, and the one-time setup link.
 
-use crate::db::{read, write_tx, Store, StoreError, StoreResult};
+use crate::db::{read, write_tx, Rejection, Store, StoreError, StoreResult};
 use crate::org::{bind_new_org, org_conflict, NewOrg, Org, INSERT_ORG};
 use base64::Engine as _;
 use normverk_core::org::Role;
@@ -187,11 +187,11 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             if spent.rows_affected() != 1 {
-                return Err(StoreError::Rejected("the setup link is expired or already used".into()));
+                return Err(StoreError::Rejected(Rejection::SetupLinkUsed));
             }
             let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&mut *tx).await?;
             if users > 0 {
-                return Err(StoreError::Rejected("normverk is already set up".into()));
+                return Err(StoreError::Rejected(Rejection::AlreadySetUp));
             }
             let org: Org = bind_new_org!(sqlx::query_as(INSERT_ORG), org, now)
                 .fetch_one(&mut *tx)

@@ -1,6 +1,6 @@
 //! Self-assessment rounds, answers with their history, and evidence files.
 
-use crate::db::{code, decode_all, read, write_tx, Store, StoreError, StoreResult};
+use crate::db::{code, decode_all, read, write_tx, Rejection, Store, StoreError, StoreResult};
 use normverk_core::assessment::{Answer, Status};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -105,7 +105,7 @@ macro_rules! require_open_round {
                 .await?;
         match frozen {
             None => return Err(StoreError::NotFound),
-            Some(Some(_)) => return Err(StoreError::Rejected("the round is frozen and cannot be changed".into())),
+            Some(Some(_)) => return Err(StoreError::Rejected(Rejection::RoundFrozen)),
             Some(None) => {}
         }
     }};
@@ -203,7 +203,7 @@ impl Store {
                     .fetch_optional(&mut *tx)
                     .await?;
             if open.is_some() {
-                return Err(StoreError::Rejected("an assessment round is already open; freeze it first".into()));
+                return Err(StoreError::Rejected(Rejection::RoundAlreadyOpen));
             }
             let previous: Option<i64> = sqlx::query_scalar(
                 "SELECT id FROM assessment_rounds WHERE org_id = $1 ORDER BY started_at DESC, id DESC LIMIT 1",
@@ -270,7 +270,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             if done.rows_affected() == 0 {
-                return Err(StoreError::Rejected("the round does not exist or is already frozen".into()));
+                return Err(StoreError::Rejected(Rejection::RoundNotOpen));
             }
         });
         Ok(())
@@ -324,9 +324,9 @@ impl Store {
                             .fetch_optional(&mut *tx)
                             .await?;
                     if member.is_none() {
-                        return Err(StoreError::Rejected(format!(
-                            "{requirement_id}: the responsible person is not a member"
-                        )));
+                        return Err(StoreError::Rejected(Rejection::ResponsibleNotMember {
+                            requirement_id: requirement_id.clone(),
+                        }));
                     }
                 }
                 let sql = format!(

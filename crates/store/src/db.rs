@@ -86,8 +86,12 @@ pub enum StoreError {
     NotFound,
     #[error("already exists: {0}")]
     Conflict(String),
+    /// A write the data does not allow; nothing was changed.
     #[error("{0}")]
-    Rejected(String),
+    Rejected(Rejection),
+    /// What is stored cannot be read back as it was written.
+    #[error("the stored data is damaged: {0}")]
+    Corrupt(String),
     #[error("cannot open the database: {0}")]
     Open(String),
     #[error(
@@ -110,6 +114,112 @@ pub enum StoreError {
     Database(#[source] sqlx::Error),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+}
+
+/// Why the store refused a write. Each names the field of the request it concerns, where there
+/// is one, and says in English what was wrong; the edges translate it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    #[error("this Idempotency-Key was used for another request; use a new key")]
+    IdempotencyKeyReused,
+    #[error("the setup link is expired or already used")]
+    SetupLinkUsed,
+    #[error("normverk is already set up")]
+    AlreadySetUp,
+    #[error("the round is frozen and cannot be changed")]
+    RoundFrozen,
+    #[error("an assessment round is already open; freeze it first")]
+    RoundAlreadyOpen,
+    #[error("the round does not exist or is already frozen")]
+    RoundNotOpen,
+    #[error("{requirement_id}: the responsible person is not a member")]
+    ResponsibleNotMember { requirement_id: String },
+    #[error("online backup is for SQLite; for PostgreSQL use pg_dump (see README)")]
+    BackupNeedsSqlite,
+    #[error("backup path is not UTF-8")]
+    BackupPathNotUtf8,
+    #[error("no such unit in this organisation")]
+    NoSuchUnit,
+    #[error("unit {0} does not exist")]
+    NoUnit(i64),
+    #[error("parent unit {0} does not exist")]
+    NoParentUnit(i64),
+    #[error("the unit has sub-units; delete or move them first")]
+    UnitHasSubUnits,
+    #[error("parent organisation {0} does not exist")]
+    NoParentOrganisation(i64),
+    #[error("the organisation must keep at least one administrator")]
+    LastAdministrator,
+    #[error("only people with the manager role lead units")]
+    NotAManager,
+    #[error("that organisation does not take deviations from yours in normverk")]
+    NotAController,
+    #[error("no other system named '{0}'")]
+    NoSystemNamed(String),
+    #[error("a system cannot depend on itself")]
+    DependsOnItself,
+    #[error("no such system in this organisation")]
+    NoSuchSystem,
+    #[error("no system {0} in this organisation")]
+    NoSystem(i64),
+}
+
+impl Rejection {
+    /// The message key that names this rejection, for translation at the edge
+    /// (`rejection-{key}`), with [`Rejection::args`].
+    pub fn key(&self) -> &'static str {
+        match self {
+            Rejection::IdempotencyKeyReused => "idempotency-key-reused",
+            Rejection::SetupLinkUsed => "setup-link-used",
+            Rejection::AlreadySetUp => "already-set-up",
+            Rejection::RoundFrozen => "round-frozen",
+            Rejection::RoundAlreadyOpen => "round-already-open",
+            Rejection::RoundNotOpen => "round-not-open",
+            Rejection::ResponsibleNotMember { .. } => "responsible-not-member",
+            Rejection::BackupNeedsSqlite => "backup-needs-sqlite",
+            Rejection::BackupPathNotUtf8 => "backup-path-not-utf8",
+            Rejection::NoSuchUnit => "no-such-unit",
+            Rejection::NoUnit(_) => "no-unit",
+            Rejection::NoParentUnit(_) => "no-parent-unit",
+            Rejection::UnitHasSubUnits => "unit-has-sub-units",
+            Rejection::NoParentOrganisation(_) => "no-parent-organisation",
+            Rejection::LastAdministrator => "last-administrator",
+            Rejection::NotAManager => "not-a-manager",
+            Rejection::NotAController => "not-a-controller",
+            Rejection::NoSystemNamed(_) => "no-system-named",
+            Rejection::DependsOnItself => "depends-on-itself",
+            Rejection::NoSuchSystem => "no-such-system",
+            Rejection::NoSystem(_) => "no-system",
+        }
+    }
+
+    /// The values the message names.
+    pub fn args(&self) -> Vec<(&'static str, String)> {
+        match self {
+            Rejection::ResponsibleNotMember { requirement_id } => vec![("requirement_id", requirement_id.to_string())],
+            Rejection::NoUnit(id) => vec![("id", id.to_string())],
+            Rejection::NoParentUnit(id) => vec![("id", id.to_string())],
+            Rejection::NoParentOrganisation(id) => vec![("id", id.to_string())],
+            Rejection::NoSystemNamed(name) => vec![("name", name.to_string())],
+            Rejection::NoSystem(id) => vec![("id", id.to_string())],
+            _ => Vec::new(),
+        }
+    }
+
+    /// The field of the request the rejection concerns, if it is one field's.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Rejection::NoSuchUnit => Some("unit_id"),
+            Rejection::NoParentUnit(_) => Some("parent_id"),
+            Rejection::NoParentOrganisation(_) => Some("parent_id"),
+            Rejection::NotAController => Some("controller"),
+            Rejection::NoSystemNamed(_) | Rejection::DependsOnItself | Rejection::NoSuchSystem => Some("depends_on"),
+            Rejection::NoSystem(_) => Some("systems"),
+            Rejection::ResponsibleNotMember { .. } => Some("responsible_user_id"),
+            Rejection::IdempotencyKeyReused => Some("Idempotency-Key"),
+            _ => None,
+        }
+    }
 }
 
 /// From the direct reads of [`crate::access_log`]'s full scans.
@@ -256,11 +366,9 @@ impl Store {
     /// Writes a consistent copy of an SQLite database to `dest` while it is in use.
     pub async fn sqlite_snapshot(&self, dest: &Path) -> StoreResult<()> {
         let Pools::Sqlite { read, .. } = &self.pools else {
-            return Err(StoreError::Rejected(
-                "online backup is for SQLite; for PostgreSQL use pg_dump (see README)".into(),
-            ));
+            return Err(StoreError::Rejected(Rejection::BackupNeedsSqlite));
         };
-        let dest = dest.to_str().ok_or_else(|| StoreError::Rejected("backup path is not UTF-8".into()))?;
+        let dest = dest.to_str().ok_or_else(|| StoreError::Rejected(Rejection::BackupPathNotUtf8))?;
         sqlx::query("VACUUM INTO $1").bind(dest).execute(read).await?;
         Ok(())
     }

@@ -1,7 +1,7 @@
 //! Deviations: the report, each step of the workflow, measures, notices to Datatilsynet, the
 //! decision on data subjects, and a record of every read.
 
-use crate::db::{code, code_opt, decode_all, read, write_tx, Store, StoreError, StoreResult};
+use crate::db::{code, code_opt, decode_all, read, write_tx, Rejection, Store, StoreError, StoreResult};
 use normverk_core::deviation::{
     Category, DeviationKind, MeasureIn, MeasureStatus, NewDeviation, NoticeStage, Reaction, Severity, State,
 };
@@ -317,7 +317,7 @@ impl Store {
                     .fetch_optional(&mut *tx)
                     .await?;
                 if found.is_none() {
-                    return Err(StoreError::Rejected("unit_id: no such unit in this organisation".into()));
+                    return Err(StoreError::Rejected(Rejection::NoSuchUnit));
                 }
             }
             let number: i64 =
@@ -969,9 +969,7 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?;
             if accepts.is_none() || controller_org_id == org_id {
-                return Err(StoreError::Rejected(
-                    "controller: that organisation does not take deviations from yours in normverk".into(),
-                ));
+                return Err(StoreError::Rejected(Rejection::NotAController));
             }
             let sent: Option<i64> = sqlx::query_scalar(
                 "SELECT controller_deviation_id FROM deviation_forwards WHERE deviation_id = $1 AND controller_org_id = $2",

@@ -1,6 +1,6 @@
 //! Organisations, units and memberships.
 
-use crate::db::{read, write_tx, Store, StoreError, StoreResult};
+use crate::db::{read, write_tx, Rejection, Store, StoreError, StoreResult};
 use normverk_core::org::{OrgKind, OrgNumber, Role};
 use serde::Serialize;
 use std::str::FromStr;
@@ -91,7 +91,7 @@ impl Store {
                     .fetch_optional(&mut *tx)
                     .await?;
                 if exists.is_none() {
-                    return Err(StoreError::Rejected(format!("parent organisation {parent} does not exist")));
+                    return Err(StoreError::Rejected(Rejection::NoParentOrganisation(parent)));
                 }
             }
             bind_new_org!(sqlx::query_as::<_, Org>(INSERT_ORG), org, now)
@@ -173,7 +173,7 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
             if admins == 0 {
-                return Err(StoreError::Rejected("the organisation must keep at least one administrator".into()));
+                return Err(StoreError::Rejected(Rejection::LastAdministrator));
             }
         });
         Ok(())
@@ -229,7 +229,7 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?;
             if is_manager.is_none() {
-                return Err(StoreError::Rejected("only people with the manager role lead units".into()));
+                return Err(StoreError::Rejected(Rejection::NotAManager));
             }
             sqlx::query("DELETE FROM manager_units WHERE org_id = $1 AND user_id = $2")
                 .bind(org_id)
@@ -243,7 +243,7 @@ impl Store {
                     .fetch_optional(&mut *tx)
                     .await?;
                 if own.is_none() {
-                    return Err(StoreError::Rejected(format!("unit {unit_id} does not exist")));
+                    return Err(StoreError::Rejected(Rejection::NoUnit(*unit_id)));
                 }
                 sqlx::query(
                     "INSERT INTO manager_units (org_id, user_id, unit_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
@@ -268,7 +268,7 @@ impl Store {
                     .fetch_optional(&mut *tx)
                     .await?;
                 if exists.is_none() {
-                    return Err(StoreError::Rejected(format!("parent unit {parent} does not exist")));
+                    return Err(StoreError::Rejected(Rejection::NoParentUnit(parent)));
                 }
             }
             sqlx::query_as::<_, Unit>(
@@ -304,7 +304,7 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await?;
             if children > 0 {
-                return Err(StoreError::Rejected("the unit has sub-units; delete or move them first".into()));
+                return Err(StoreError::Rejected(Rejection::UnitHasSubUnits));
             }
             sqlx::query("DELETE FROM manager_units WHERE org_id = $1 AND unit_id = $2")
                 .bind(org_id)

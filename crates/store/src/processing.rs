@@ -1,6 +1,6 @@
 //! The record of processing: entries with every version, and the systems each uses.
 
-use crate::db::{read, write_tx, Store, StoreError, StoreResult};
+use crate::db::{read, write_tx, Rejection, Store, StoreError, StoreResult};
 use normverk_core::processing::Record;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
@@ -66,11 +66,11 @@ pub struct Saved {
 }
 
 fn parse(json: &str) -> StoreResult<Record> {
-    serde_json::from_str(json).map_err(|e| StoreError::Rejected(format!("stored processing unreadable: {e}")))
+    serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("stored processing unreadable: {e}")))
 }
 
 fn encode(record: &Record) -> StoreResult<String> {
-    serde_json::to_string(record).map_err(|e| StoreError::Rejected(format!("processing: {e}")))
+    serde_json::to_string(record).map_err(|e| StoreError::Corrupt(format!("processing: {e}")))
 }
 
 impl Store {
@@ -196,9 +196,7 @@ impl Store {
                     wanted.dedup();
                     if links.get(&id).map_or(&[][..], Vec::as_slice) != wanted.as_slice() {
                         if let Some(unknown) = wanted.iter().find(|s| !known.contains(s)) {
-                            return Err(StoreError::Rejected(format!(
-                                "systems: no system {unknown} in this organisation"
-                            )));
+                            return Err(StoreError::Rejected(Rejection::NoSystem(*unknown)));
                         }
                         sqlx::query("DELETE FROM processing_systems WHERE org_id = $1 AND processing_id = $2")
                             .bind(org_id)

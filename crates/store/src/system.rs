@@ -1,6 +1,6 @@
 //! Information systems and their dependencies.
 
-use crate::db::{code, decode_all, read, write_tx, Store, StoreError, StoreResult};
+use crate::db::{code, decode_all, read, write_tx, Rejection, Store, StoreError, StoreResult};
 use normverk_core::system::{Criticality, NewSystem, ProcedureMode};
 use serde::Serialize;
 
@@ -199,7 +199,7 @@ impl Store {
                 for name in names {
                     match ids.get(&name.to_lowercase()) {
                         Some(t) if *t != id => targets.push(*t),
-                        _ => return Err(StoreError::Rejected(format!("depends_on: no other system named '{name}'"))),
+                        _ => return Err(StoreError::Rejected(Rejection::NoSystemNamed(name.clone()))),
                     }
                 }
                 targets.sort_unstable();
@@ -269,7 +269,7 @@ impl Store {
         now: i64,
     ) -> StoreResult<()> {
         if system_id == depends_on {
-            return Err(StoreError::Rejected("depends_on: a system cannot depend on itself".into()));
+            return Err(StoreError::Rejected(Rejection::DependsOnItself));
         }
         write_tx!(self, |tx| {
             let found: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM systems WHERE org_id = $1 AND id IN ($2, $3)")
@@ -279,7 +279,7 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await?;
             if found != 2 {
-                return Err(StoreError::Rejected("depends_on: no such system in this organisation".into()));
+                return Err(StoreError::Rejected(Rejection::NoSuchSystem));
             }
             sqlx::query(
                 "INSERT INTO system_dependencies (org_id, system_id, depends_on, created_at) VALUES ($1, $2, $3, $4) \

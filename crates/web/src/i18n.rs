@@ -189,6 +189,15 @@ mod tests {
             keys.push(format!("error-{e}-title"));
             keys.push(format!("error-{e}-message"));
         }
+        // What the store refuses is named by `Rejection::key`, shown as `rejection-{key}`.
+        let store = std::fs::read_to_string(format!("{root}/../store/src/db.rs")).unwrap_or_default();
+        let rejections: Vec<String> = store
+            .lines()
+            .filter(|l| l.trim_start().starts_with("Rejection::") && l.contains("=> \""))
+            .filter_map(|l| l.split("=> \"").nth(1)?.split('"').next().map(|k| format!("rejection-{k}")))
+            .collect();
+        assert!(rejections.len() >= 20, "found only {} rejections", rejections.len());
+        keys.extend(rejections);
         assert!(keys.len() > 100, "found only {} keys", keys.len());
         for lang in Lang::ALL {
             let defined = ftl_keys(lang.code());

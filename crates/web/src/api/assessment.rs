@@ -10,7 +10,7 @@ use axum::Json;
 use normverk_core::assessment::{check_answer, scores, AnswerInput};
 use normverk_core::org::Action;
 use normverk_store::assessment::{AnswerRow, Round};
-use normverk_store::StoreError;
+use normverk_store::{Rejection, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -200,7 +200,9 @@ pub async fn put_answer(
     let now = state.app.clock.now();
     match state.store.save_answers(caller.org_id, round.id, &[(req_id.clone(), answer)], None, now).await {
         Ok(_) => {}
-        Err(StoreError::Rejected(m)) if m.contains("frozen") => return Err(ApiError::new(StatusCode::CONFLICT, m)),
+        Err(StoreError::Rejected(r @ Rejection::RoundFrozen)) => {
+            return Err(ApiError::new(StatusCode::CONFLICT, r.to_string()))
+        }
         Err(StoreError::Rejected(_)) => {
             return Err(ApiError::field("responsible_user_id", "not a member of the organisation"));
         }

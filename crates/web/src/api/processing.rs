@@ -80,9 +80,7 @@ async fn save(state: &AppState, caller: &ApiCaller, target: Target, body: &[u8])
     let put = Put { target, missing: missing_fields(&record).len(), record, systems };
     let now = state.app.clock.now();
     let (ids, _) = match state.store.put_processings(caller.org_id, &[put], None, now).await {
-        Err(StoreError::Rejected(m)) => {
-            return Err(ApiError::field("systems", m.strip_prefix("systems: ").unwrap_or(&m).to_string()))
-        }
+        Err(StoreError::Rejected(m)) => return Err(ApiError::field("systems", m.to_string())),
         other => other?,
     };
     let id = ids.first().copied().unwrap_or_default();

@@ -157,7 +157,7 @@ pub async fn add_dependency(
     })?;
     match state.store.add_system_dependency(caller.org_id, id, input.depends_on, state.app.clock.now()).await {
         Err(StoreError::Rejected(m)) => {
-            let message = m.strip_prefix("depends_on: ").unwrap_or(&m).to_string();
+            let message = m.to_string();
             return Err(ApiError::invalid(vec![FieldError { field: "depends_on".into(), message }]));
         }
         other => other?,

@@ -410,7 +410,9 @@ pub async fn import(
             let now = state.app.clock.now();
             match state.store.save_answers(member.org.id, round.id, &answers, Some(member.viewer.user.id), now).await {
                 Ok(n) => (Vec::new(), Some(n)),
-                Err(StoreError::Rejected(m)) => (vec![RowError { row: 0, field: "".into(), message: m }], None),
+                Err(StoreError::Rejected(r)) => {
+                    (vec![RowError { row: 0, field: "".into(), message: page.rejection(&r) }], None)
+                }
                 Err(e) => return Err(e.into()),
             }
         }

@@ -56,7 +56,8 @@ pub fn result_page(
     let (errors, saved) = match outcome {
         Err(errors) => (errors, None),
         Ok(Ok(saved)) => (Vec::new(), Some(saved)),
-        Ok(Err(StoreError::Conflict(m) | StoreError::Rejected(m))) => (vec![RowError::file(m)], None),
+        Ok(Err(StoreError::Conflict(m))) => (vec![RowError::file(m)], None),
+        Ok(Err(StoreError::Rejected(r))) => (vec![RowError::file(page.rejection(&r))], None),
         Ok(Err(e)) => return Err(e.into()),
     };
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };

@@ -66,6 +66,11 @@ impl Page {
         self.lang.t_args(key, &[(name, value.to_string())])
     }
 
+    /// What the store refused, in the reader's language.
+    pub fn rejection(&self, r: &normverk_store::Rejection) -> String {
+        self.lang.t_args(&format!("rejection-{}", r.key()), &r.args())
+    }
+
     pub fn datetime(&self, unix: impl Plain<i64>) -> String {
         self.lang.datetime(unix.plain())
     }

@@ -200,8 +200,8 @@ async fn save(
         Err(StoreError::Conflict(m)) => {
             form_page(state, page, member, id, &record, &systems, vec![("name".into(), m)]).await
         }
-        Err(StoreError::Rejected(m)) => {
-            form_page(state, page, member, id, &record, &systems, vec![("systems".into(), m)]).await
+        Err(StoreError::Rejected(r)) => {
+            form_page(state, page, member, id, &record, &systems, vec![("systems".into(), page.rejection(&r))]).await
         }
         Err(e) => Err(e.into()),
     }

@@ -312,7 +312,7 @@ pub async fn add_dependency(
     };
     match state.store.add_system_dependency(member.org.id, id, depends_on, state.app.clock.now()).await {
         Ok(()) => Ok(Redirect::to(&format!("/systems/{id}")).into_response()),
-        Err(StoreError::Rejected(m)) => show_page(&state, &page, &member, id, Some(m)).await,
+        Err(StoreError::Rejected(r)) => show_page(&state, &page, &member, id, Some(page.rejection(&r))).await,
         Err(e) => Err(e.into()),
     }
 }

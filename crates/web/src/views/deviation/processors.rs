@@ -24,9 +24,8 @@ pub async fn forward(
         Some(c) => {
             match state.store.forward_deviation(member.org.id, d.id, c, Some(member.viewer.user.id), now).await {
                 Ok(_) => Ok(()),
-                Err(StoreError::Rejected(m) | StoreError::Conflict(m)) => {
-                    Err(m.trim_start_matches("controller: ").to_string())
-                }
+                Err(StoreError::Rejected(r)) => Err(page.rejection(&r)),
+                Err(StoreError::Conflict(m)) => Err(m),
                 Err(e) => return Err(e.into()),
             }
         }

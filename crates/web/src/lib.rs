@@ -10,6 +10,7 @@ mod error;
 mod i18n;
 mod middleware;
 mod params;
+mod route;
 mod routes;
 mod spreadsheet;
 mod views;
@@ -21,7 +22,8 @@ pub fn read_table_for_tests(file_name: &str, bytes: &[u8]) -> Vec<Vec<String>> {
     spreadsheet::table_from_upload(file_name, bytes).unwrap_or_default()
 }
 
-pub use routes::{route_table, RouteInfo};
+pub use route::RouteInfo;
+pub use routes::route_table;
 
 use normverk_app::reminder::{MailConfig, Mailer};
 use normverk_app::App;

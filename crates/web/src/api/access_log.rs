@@ -13,6 +13,7 @@ use normverk_store::access_log::Idempotency;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// Where the accepted events landed in the log.
 #[derive(Serialize, ToSchema)]
@@ -86,4 +87,13 @@ pub async fn append(
     );
     let status = if stored.replayed { StatusCode::OK } else { StatusCode::CREATED };
     Ok((status, Json(Appended { first_index: stored.first_index, count: stored.count })))
+}
+
+/// The documented operations of this feature, each with its description.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default().merge(
+        OpenApiRouter::default()
+            .routes(routes!(append))
+            .layer(axum::extract::DefaultBodyLimit::max(normverk_app::access_log::MAX_BYTES)),
+    )
 }

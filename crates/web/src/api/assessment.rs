@@ -13,6 +13,7 @@ use normverk_store::assessment::{AnswerRow, Round};
 use normverk_store::{Rejection, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 fn round_catalog(round: &Round) -> Result<&'static normverk_core::catalog::Catalog, ApiError> {
     normverk_core::catalog::find(&round.catalog, &round.catalog_version)
@@ -211,4 +212,13 @@ pub async fn put_answer(
     tracing::info!(org_id = caller.org_id, token_id = caller.token_id, round_id, requirement = %req_id, "answer written through the API");
     let saved = state.store.answer(caller.org_id, round.id, &req_id).await?.ok_or_else(ApiError::not_found)?;
     Ok(Json(saved.into()))
+}
+
+/// The documented operations of this feature, each with its description.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(list_rounds))
+        .routes(routes!(get_round))
+        .routes(routes!(list_answers))
+        .routes(routes!(put_answer))
 }

@@ -13,6 +13,7 @@ use normverk_store::asset::{Asset, AssetFilter};
 use normverk_store::StoreError;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::ApiJson;
 
@@ -246,4 +247,12 @@ pub async fn import(
         Err(StoreError::Conflict(m)) => Err(ApiError::new(StatusCode::CONFLICT, m)),
         Err(e) => Err(e.into()),
     }
+}
+
+/// The documented operations of this feature, each with its description.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(list, create))
+        .routes(routes!(get, replace, delete))
+        .merge(OpenApiRouter::default().routes(routes!(import)).layer(crate::route::upload_limit()))
 }

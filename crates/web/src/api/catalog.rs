@@ -2,6 +2,7 @@
 
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, FieldError, Problem};
+use crate::AppState;
 use axum::extract::{Path, Query};
 use axum::Json;
 use normverk_core::catalog::{normen_5_3, Audience, Filter, Obligation, Requirement, Section, Tag};
@@ -9,6 +10,7 @@ use normverk_core::org::Action;
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 #[derive(Serialize, ToSchema)]
 pub struct SectionOut {
@@ -153,4 +155,12 @@ pub async fn get_requirement(caller: ApiCaller, Path(req_id): Path<String>) -> R
         .requirement(&req_id)
         .map(|r| Json(r.into()))
         .ok_or_else(|| ApiError::new(axum::http::StatusCode::NOT_FOUND, "no requirement with that id"))
+}
+
+/// The documented operations of this feature, each with its description.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(get_catalog))
+        .routes(routes!(search_requirements))
+        .routes(routes!(get_requirement))
 }

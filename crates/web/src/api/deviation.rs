@@ -13,6 +13,7 @@ use normverk_core::org::Action;
 use normverk_store::deviation::Deviation;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::ApiJson;
 
@@ -209,4 +210,9 @@ pub async fn transition(
     })?;
     state.app.deviation.take_step(&d, &step, &Actor::Token).await?;
     Ok(Json(state.store.deviation(caller.org_id, id).await?.into()))
+}
+
+/// The documented operations of this feature, each with its description.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default().routes(routes!(report)).routes(routes!(get)).routes(routes!(transition))
 }

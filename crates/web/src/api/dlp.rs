@@ -13,6 +13,7 @@ use normverk_app::dlp::{Message, ScanError};
 use normverk_core::org::Action;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The request body may be larger than the message: JSON escapes text.
 pub const MAX_BODY_BYTES: usize = 2 * MAX_MESSAGE_BYTES + 64 * 1024;
@@ -188,4 +189,11 @@ pub async fn scan(
         "message scanned"
     );
     Ok(Json(report.into()))
+}
+
+/// The documented operations of this feature, each with its description.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default().merge(
+        OpenApiRouter::default().routes(routes!(scan)).layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES)),
+    )
 }

@@ -20,6 +20,7 @@ use normverk_store::access_log::StoredCheckpoint;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 fn text(status: StatusCode, body: &str) -> Response {
     (
@@ -301,4 +302,18 @@ pub async fn event(
         checkpoint: head.map(|h| h.note),
         proof: proof.map(|p| p.iter().map(|h| B64.encode(h)).collect()),
     }))
+}
+
+/// The documented operations of this feature, each with its description.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(inclusion))
+        .routes(routes!(consistency))
+        .routes(routes!(search))
+        .routes(routes!(event))
+}
+
+/// The public log paths (C2SP), served beside the API and described by C2SP rather than OpenAPI.
+pub fn log_routes(r: crate::route::Routes) -> crate::route::Routes {
+    r.get("/log/checkpoint", checkpoint).get("/log/tile/{*path}", tile)
 }

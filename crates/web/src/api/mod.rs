@@ -12,11 +12,13 @@ pub mod processing;
 pub mod system;
 
 use crate::error::{ApiError, FieldError, Problem};
+use crate::AppState;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -25,7 +27,6 @@ use utoipa::{Modify, OpenApi};
         description = "The JSON API of normverk. Authenticate with an API token: `Authorization: Bearer nvk_…`. \
                        A token acts for one organisation, within its scopes. Errors are RFC 9457 problem details."
     ),
-    paths(processing::list, processing::create, processing::get, processing::replace, processing::versions, asset::list, asset::create, asset::get, asset::replace, asset::delete, asset::import, system::list, system::create, system::get, system::add_dependency, deviation::report, deviation::get, deviation::transition, dlp::scan, access_log::append, log_read::inclusion, log_read::consistency, log_read::search, log_read::event, assessment::list_rounds, assessment::get_round, assessment::list_answers, assessment::put_answer, catalog::get_catalog, catalog::search_requirements, catalog::get_requirement, org::get_org, org::list_units, org::create_unit, org::get_unit, org::delete_unit, org::list_members, org::get_member),
     components(schemas(Problem, FieldError, asset::AssetOut, asset::AssetIn, asset::Imported, system::SystemOut, system::SystemRef, system::DependencyIn, deviation::DeviationIn, deviation::DeviationOut, dlp::ScanIn, dlp::ScanOut, dlp::FindingOut, access_log::Appended, log_read::InclusionProof, log_read::ConsistencyProof, log_read::EventOut, log_read::EventProof, assessment::RoundOut, assessment::RoundDetailOut, assessment::ScoreOut, assessment::AnswerOut, assessment::AnswerIn, catalog::CatalogOut, catalog::SectionOut, catalog::RequirementOut, org::OrgOut, org::UnitOut, org::NewUnit, org::MemberOut)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
@@ -55,13 +56,30 @@ impl Modify for BearerAuth {
     }
 }
 
+/// Every feature's documented operations, over the document's info, shared components, tags and
+/// security.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(access_log::routes())
+        .merge(assessment::routes())
+        .merge(asset::routes())
+        .merge(catalog::routes())
+        .merge(deviation::routes())
+        .merge(dlp::routes())
+        .merge(log_read::routes())
+        .merge(org::routes())
+        .merge(processing::routes())
+        .merge(system::routes())
+}
+
 /// The OpenAPI document, pretty-printed as committed in `openapi.json`.
 pub fn openapi_json() -> String {
-    ApiDoc::openapi().to_pretty_json().unwrap_or_default() + "\n"
+    routes().into_openapi().to_pretty_json().unwrap_or_default() + "\n"
 }
 
 pub async fn openapi() -> impl axum::response::IntoResponse {
-    ([(axum::http::header::CONTENT_TYPE, "application/json")], openapi_json())
+    static DOCUMENT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], DOCUMENT.get_or_init(openapi_json).as_str())
 }
 
 /// A JSON body whose rejections are problem details that say what was wrong.

@@ -11,6 +11,7 @@ use normverk_core::org::{clean_name, Action, Role};
 use normverk_store::org::{Member, Org, Unit};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The organisation the API token acts for.
 #[derive(Serialize, ToSchema)]
@@ -176,4 +177,14 @@ pub async fn get_member(
     caller.require(Action::Read)?;
     let member = state.store.member(caller.org_id, user_id).await?;
     Ok(Json(MemberOut::new(member, &state.store.managed_units(caller.org_id).await?)))
+}
+
+/// The documented operations of this feature, each with its description.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(get_org))
+        .routes(routes!(list_units, create_unit))
+        .routes(routes!(get_unit, delete_unit))
+        .routes(routes!(list_members))
+        .routes(routes!(get_member))
 }

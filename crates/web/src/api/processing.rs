@@ -15,6 +15,7 @@ use normverk_store::processing::{Processing, Put, Target};
 use normverk_store::StoreError;
 use serde_json::{json, Value};
 use std::collections::HashMap;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// An entry as the API gives it.
 fn out(p: &Processing, systems: &[i64]) -> Value {
@@ -161,4 +162,9 @@ pub async fn versions(
     caller.require(Action::Read)?;
     let versions = state.store.processing_versions(caller.org_id, id).await?;
     Ok(Json(versions.iter().map(|v| serde_json::to_value(v).unwrap_or(Value::Null)).collect()))
+}
+
+/// The documented operations of this feature, each with its description.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default().routes(routes!(list, create)).routes(routes!(get, replace)).routes(routes!(versions))
 }

@@ -14,6 +14,7 @@ use normverk_store::StoreError;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::ApiJson;
 
@@ -163,4 +164,9 @@ pub async fn add_dependency(
         other => other?,
     }
     Ok(Json(one(&state, caller.org_id, id).await?))
+}
+
+/// The documented operations of this feature, each with its description.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default().routes(routes!(list, create)).routes(routes!(get)).routes(routes!(add_dependency))
 }

@@ -150,3 +150,8 @@ pub async fn show(
         searched,
     })
 }
+
+/// The pages of this family.
+pub fn routes(r: crate::route::Routes) -> crate::route::Routes {
+    r.get("/access-log", show)
+}

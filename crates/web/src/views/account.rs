@@ -98,3 +98,8 @@ pub async fn set_language(
     Ok(([(header::SET_COOKIE, cookie(&state, LANG_COOKIE, lang.code(), Some(one_year)))], Redirect::to(&back))
         .into_response())
 }
+
+/// The pages of this family.
+pub fn routes(r: crate::route::Routes) -> crate::route::Routes {
+    r.get("/account", show).post("/account/password", change_password).post("/account/language", set_language)
+}

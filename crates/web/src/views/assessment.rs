@@ -628,3 +628,15 @@ pub async fn report(
     let chart = chart_svg(&page, &chapters, &overall);
     render(&ReportPage { page: &page, org_name: member.org.name.clone(), round, chart, chapters, overall, gaps, today })
 }
+
+/// The pages of this family.
+pub fn routes(r: crate::route::Routes) -> crate::route::Routes {
+    r.get("/assessment", index)
+        .get("/assessment/rounds", rounds)
+        .post("/assessment/rounds", start)
+        .get("/assessment/rounds/{round_id}", round)
+        .post("/assessment/rounds/{round_id}/freeze", freeze)
+        .get("/assessment/rounds/{round_id}/report", report)
+        .get("/assessment/rounds/{round_id}/requirements/{req_id}", answer)
+        .post("/assessment/rounds/{round_id}/requirements/{req_id}", save)
+}

@@ -170,7 +170,7 @@ const EVIDENCE_TYPES: &[(&str, &str, &[u8])] = &[
     ("csv", "text/csv; charset=utf-8", b""),
 ];
 
-pub const MAX_EVIDENCE_BYTES: usize = 10 * 1024 * 1024;
+pub const MAX_EVIDENCE_BYTES: usize = crate::route::MAX_UPLOAD_BYTES;
 
 /// Why an evidence file was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -420,4 +420,14 @@ pub async fn import(
     };
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     super::render_status(status, &ImportPage { page: &page, round, errors, imported })
+}
+
+/// The pages of this family.
+pub fn routes(r: crate::route::Routes) -> crate::route::Routes {
+    r.upload("/assessment/rounds/{round_id}/requirements/{req_id}/evidence", upload_evidence)
+        .upload("/assessment/rounds/{round_id}/import", import)
+        .get("/assessment/rounds/{round_id}/export.csv", export_csv)
+        .get("/assessment/rounds/{round_id}/export.xlsx", export_xlsx)
+        .get("/assessment/rounds/{round_id}/export.json", export_json)
+        .get("/assessment/evidence/{evidence_id}", download_evidence)
 }

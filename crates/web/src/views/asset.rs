@@ -306,3 +306,15 @@ pub async fn import(
     };
     result_page(&page, "asset-import", "/assets", outcome)
 }
+
+/// The pages of this family.
+pub fn routes(r: crate::route::Routes) -> crate::route::Routes {
+    r.get("/assets", list)
+        .post("/assets", create)
+        .get("/assets/export.xlsx", export_xlsx)
+        .get("/assets/export.csv", export_csv)
+        .upload("/assets/import", import)
+        .get("/assets/{id}", show)
+        .post("/assets/{id}", update)
+        .post("/assets/{id}/delete", delete)
+}

@@ -157,3 +157,11 @@ pub async fn ciso_assistant(_: SignedIn) -> Response {
     )
         .into_response()
 }
+
+/// The pages of this family.
+pub fn routes(r: crate::route::Routes) -> crate::route::Routes {
+    r.get("/catalog", index)
+        .get("/catalog/glossary", glossary)
+        .get("/catalog/export/ciso-assistant.yaml", ciso_assistant)
+        .get("/catalog/requirements/{req_id}", requirement)
+}

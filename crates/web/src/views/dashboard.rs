@@ -51,3 +51,8 @@ pub async fn show(State(state): State<AppState>, page: Page, member: Member) -> 
         repeats,
     })
 }
+
+/// The pages of this family.
+pub fn routes(r: crate::route::Routes) -> crate::route::Routes {
+    r.get("/", show)
+}

@@ -391,3 +391,8 @@ pub async fn save_settings(
     tracing::info!(org_id = member.org.id, by = member.viewer.user.id, version, "message scanner settings changed");
     Ok(Redirect::to("/dlp/settings?saved=1").into_response())
 }
+
+/// The pages of this family.
+pub fn routes(r: crate::route::Routes) -> crate::route::Routes {
+    r.get("/dlp", show).post("/dlp", scan).get("/dlp/settings", settings).post("/dlp/settings", save_settings)
+}

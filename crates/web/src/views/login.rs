@@ -110,3 +110,8 @@ pub async fn logout(State(state): State<AppState>, page: Page) -> Result<Respons
     }
     Ok(([(header::SET_COOKIE, cookie(&state, SESSION_COOKIE, "", Some(0)))], Redirect::to("/login")).into_response())
 }
+
+/// The pages of this family.
+pub fn routes(r: crate::route::Routes) -> crate::route::Routes {
+    r.get("/login", show).post("/login", submit).post("/logout", logout)
+}

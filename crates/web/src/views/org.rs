@@ -428,3 +428,18 @@ pub async fn switch(
     state.store.set_session_org(&viewer.session.id_hash, org_id).await?;
     Ok(Redirect::to("/").into_response())
 }
+
+/// The pages of this family.
+pub fn routes(r: crate::route::Routes) -> crate::route::Routes {
+    r.post("/org/switch", switch)
+        .get("/org/units", units)
+        .post("/org/units", create_unit)
+        .get("/org/units/{unit_id}", unit)
+        .post("/org/units/{unit_id}/delete", delete_unit)
+        .get("/org/members", members)
+        .post("/org/members", add_member)
+        .get("/org/members/{user_id}", member)
+        .post("/org/members/{user_id}/roles", set_roles)
+        .post("/org/members/{user_id}/units", set_units)
+        .post("/org/members/{user_id}/password", reset_password)
+}

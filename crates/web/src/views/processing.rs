@@ -361,3 +361,16 @@ pub async fn read_import(
             .collect()
     }))
 }
+
+/// The pages of this family.
+pub fn routes(r: crate::route::Routes) -> crate::route::Routes {
+    r.get("/processings", list)
+        .post("/processings", create)
+        .get("/processings/new", new)
+        .get("/processings/export.xlsx", export_xlsx)
+        .get("/processings/export.csv", export_csv)
+        .upload("/processings/import", import)
+        .get("/processings/{id}", show)
+        .post("/processings/{id}", update)
+        .get("/processings/{id}/edit", edit)
+}

@@ -164,3 +164,8 @@ pub fn password_error(lang: Lang, e: &PasswordError) -> String {
         PasswordError::TooLong => lang.t("error-too-long"),
     }
 }
+
+/// The pages of this family.
+pub fn routes(r: crate::route::Routes) -> crate::route::Routes {
+    r.get("/setup", show).post("/setup", submit)
+}

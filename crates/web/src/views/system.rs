@@ -510,3 +510,19 @@ pub async fn import(
     };
     super::import::result_page(&page, "sys-import", "/systems", outcome)
 }
+
+/// The pages of this family.
+pub fn routes(r: crate::route::Routes) -> crate::route::Routes {
+    r.get("/systems", list)
+        .post("/systems", create)
+        .get("/systems/export.xlsx", export_xlsx)
+        .get("/systems/export.csv", export_csv)
+        .upload("/systems/import", import)
+        .get("/systems/{id}", show)
+        .post("/systems/{id}", update)
+        .post("/systems/{id}/dependencies", add_dependency)
+        .post("/systems/{id}/dependencies/{depends_on}/remove", remove_dependency)
+        .post("/systems/downtime", set_downtime)
+        .post("/systems/{id}/procedures", add_procedure)
+        .post("/systems/{id}/procedures/{procedure_id}/tests", add_procedure_test)
+}

@@ -83,3 +83,8 @@ pub async fn revoke(
     }
     Ok(Redirect::to("/org/tokens").into_response())
 }
+
+/// The pages of this family.
+pub fn routes(r: crate::route::Routes) -> crate::route::Routes {
+    r.get("/org/tokens", list).post("/org/tokens", create).post("/org/tokens/{token_id}/revoke", revoke)
+}

@@ -146,3 +146,25 @@ async fn load_read(state: &AppState, member: &Member, id: i64) -> Result<Deviati
     state.store.record_deviation_read(member.org.id, id, Some(member.viewer.user.id), state.app.clock.now()).await?;
     Ok(d)
 }
+
+/// The pages of this family.
+pub fn routes(r: crate::route::Routes) -> crate::route::Routes {
+    r.get("/deviations", list)
+        .post("/deviations", create)
+        .get("/deviations/new", new)
+        .get("/deviations/stats", stats)
+        .post("/deviations/settings", set_threshold)
+        .post("/deviations/processors", set_processor)
+        .get("/deviations/export.csv", export_csv)
+        .get("/deviations/export.xlsx", export_xlsx)
+        .get("/deviations/{id}", show)
+        .post("/deviations/{id}/steps", step)
+        .post("/deviations/{id}/notices", notice)
+        .post("/deviations/{id}/subjects", subjects)
+        .post("/deviations/{id}/reactions", reaction)
+        .post("/deviations/{id}/measures/{measure_id}", measure)
+        .get("/deviations/{id}/notice.html", notice_html)
+        .get("/deviations/{id}/notice.json", notice_json)
+        .get("/deviations/{id}/report.json", report_json)
+        .post("/deviations/{id}/forward", forward)
+}

@@ -1,6 +1,6 @@
 //! Self-assessment rounds, answers with their history, and evidence files.
 
-use crate::db::{code, decode_all, read, write_tx, Rejection, Store, StoreError, StoreResult};
+use crate::db::{coded_row, decode_all, read, write_tx, Rejection, Store, StoreError, StoreResult};
 use normverk_core::assessment::{Answer, Status};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -19,48 +19,18 @@ pub struct Round {
     pub frozen_by: Option<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct AnswerRow {
-    pub requirement_id: String,
-    pub status: Status,
-    pub justification: Option<String>,
-    pub comment: Option<String>,
-    pub responsible_user_id: Option<i64>,
-    pub due_date: Option<String>,
-    pub evidence_link: Option<String>,
-    pub updated_at: i64,
-    pub updated_by: Option<i64>,
-}
-
-#[derive(sqlx::FromRow)]
-pub(crate) struct RawAnswer {
-    requirement_id: String,
-    status: String,
-    justification: Option<String>,
-    comment: Option<String>,
-    responsible_user_id: Option<i64>,
-    due_date: Option<String>,
-    evidence_link: Option<String>,
-    updated_at: i64,
-    updated_by: Option<i64>,
-}
-
-impl TryFrom<RawAnswer> for AnswerRow {
-    type Error = StoreError;
-
-    fn try_from(r: RawAnswer) -> StoreResult<AnswerRow> {
-        const T: &str = "assessment_answers";
-        Ok(AnswerRow {
-            status: code(T, &r.requirement_id, "status", &r.status)?,
-            requirement_id: r.requirement_id,
-            justification: r.justification,
-            comment: r.comment,
-            responsible_user_id: r.responsible_user_id,
-            due_date: r.due_date,
-            evidence_link: r.evidence_link,
-            updated_at: r.updated_at,
-            updated_by: r.updated_by,
-        })
+coded_row! {
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+    pub struct AnswerRow as RawAnswer in "assessment_answers" by requirement_id {
+        pub requirement_id: String,
+        pub status: Status = code,
+        pub justification: Option<String>,
+        pub comment: Option<String>,
+        pub responsible_user_id: Option<i64>,
+        pub due_date: Option<String>,
+        pub evidence_link: Option<String>,
+        pub updated_at: i64,
+        pub updated_by: Option<i64>,
     }
 }
 

@@ -495,6 +495,45 @@ pub(crate) fn for_postgres(sql: &str) -> String {
         .replace("{blob}", "BYTEA")
 }
 
+/// Declares a row whose code columns hold core's enums: the typed struct as written, its twin
+/// `$raw` as the database holds it (codes as text), and the decoding from one to the other, which
+/// names the table, the row (by its `$key` field) and the column of an unknown code. A code
+/// column is marked `= code` (text) or `= code_opt` (text or NULL).
+macro_rules! coded_row {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident as $raw:ident in $table:literal by $key:ident {
+            $( $(#[$fmeta:meta])* pub $field:ident : $ty:ty $(= $code:ident)? ),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        pub struct $name { $( $(#[$fmeta])* pub $field: $ty ),* }
+
+        #[derive(sqlx::FromRow)]
+        pub(crate) struct $raw { $( $field: $crate::db::coded_row!(@raw $ty $(, $code)?) ),* }
+
+        impl TryFrom<$raw> for $name {
+            type Error = $crate::db::StoreError;
+
+            fn try_from(r: $raw) -> $crate::db::StoreResult<$name> {
+                let key = r.$key.clone();
+                Ok($name { $( $field: $crate::db::coded_row!(@get $table, key, r.$field, stringify!($field) $(, $code)?) ),* })
+            }
+        }
+    };
+    (@raw $ty:ty) => { $ty };
+    (@raw $ty:ty, code) => { String };
+    (@raw $ty:ty, code_opt) => { Option<String> };
+    (@get $table:literal, $key:ident, $value:expr, $column:expr) => { $value };
+    (@get $table:literal, $key:ident, $value:expr, $column:expr, code) => {
+        $crate::db::code($table, &$key, $column, &$value)?
+    };
+    (@get $table:literal, $key:ident, $value:expr, $column:expr, code_opt) => {
+        $crate::db::code_opt($table, &$key, $column, $value.as_deref())?
+    };
+}
+pub(crate) use coded_row;
+
 /// A code read from `table`.`column` of `row`, as core's type. An unknown one is an error that
 /// says where it was, never a default.
 pub(crate) fn code<T: std::str::FromStr>(

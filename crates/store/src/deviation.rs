@@ -1,101 +1,40 @@
 //! Deviations: the report, each step of the workflow, measures, notices to Datatilsynet, the
 //! decision on data subjects, and a record of every read.
 
-use crate::db::{code, code_opt, decode_all, read, write_tx, Rejection, Store, StoreError, StoreResult};
+use crate::db::{coded_row, decode_all, read, write_tx, Rejection, Store, StoreError, StoreResult};
 use normverk_core::deviation::{
     Category, DeviationKind, MeasureIn, MeasureStatus, NewDeviation, NoticeStage, Reaction, Severity, State,
 };
 use serde::Serialize;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Deviation {
-    pub id: i64,
-    pub org_id: i64,
-    pub number: i64,
-    pub title: String,
-    pub description: String,
-    pub occurred_at: i64,
-    pub aware_at: i64,
-    pub unit_id: Option<i64>,
-    pub system: Option<String>,
-    pub category: Category,
-    pub patients_concerned: bool,
-    pub immediate_actions: String,
-    pub reporter_id: Option<i64>,
-    pub state: State,
-    pub kind: Option<DeviationKind>,
-    pub severity: Option<Severity>,
-    pub personal_data_breach: Option<bool>,
-    pub consequences: Option<bool>,
-    pub notice_required: bool,
-    pub notice_complete_at: Option<i64>,
-    /// `core::deviation::SubjectDecision` as JSON.
-    pub subject_decision: Option<String>,
-    pub created_at: i64,
-    pub updated_at: i64,
-    pub closed_at: Option<i64>,
-}
-
-/// A deviation as stored, its codes still text.
-#[derive(sqlx::FromRow)]
-pub(crate) struct RawDeviation {
-    id: i64,
-    org_id: i64,
-    number: i64,
-    title: String,
-    description: String,
-    occurred_at: i64,
-    aware_at: i64,
-    unit_id: Option<i64>,
-    system: Option<String>,
-    category: String,
-    patients_concerned: bool,
-    immediate_actions: String,
-    reporter_id: Option<i64>,
-    state: String,
-    kind: Option<String>,
-    severity: Option<String>,
-    personal_data_breach: Option<bool>,
-    consequences: Option<bool>,
-    notice_required: bool,
-    notice_complete_at: Option<i64>,
-    subject_decision: Option<String>,
-    created_at: i64,
-    updated_at: i64,
-    closed_at: Option<i64>,
-}
-
-impl TryFrom<RawDeviation> for Deviation {
-    type Error = StoreError;
-
-    fn try_from(r: RawDeviation) -> StoreResult<Deviation> {
-        const T: &str = "deviations";
-        Ok(Deviation {
-            category: code(T, r.id, "category", &r.category)?,
-            state: code(T, r.id, "state", &r.state)?,
-            kind: code_opt(T, r.id, "kind", r.kind.as_deref())?,
-            severity: code_opt(T, r.id, "severity", r.severity.as_deref())?,
-            id: r.id,
-            org_id: r.org_id,
-            number: r.number,
-            title: r.title,
-            description: r.description,
-            occurred_at: r.occurred_at,
-            aware_at: r.aware_at,
-            unit_id: r.unit_id,
-            system: r.system,
-            patients_concerned: r.patients_concerned,
-            immediate_actions: r.immediate_actions,
-            reporter_id: r.reporter_id,
-            personal_data_breach: r.personal_data_breach,
-            consequences: r.consequences,
-            notice_required: r.notice_required,
-            notice_complete_at: r.notice_complete_at,
-            subject_decision: r.subject_decision,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-            closed_at: r.closed_at,
-        })
+coded_row! {
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+    pub struct Deviation as RawDeviation in "deviations" by id {
+        pub id: i64,
+        pub org_id: i64,
+        pub number: i64,
+        pub title: String,
+        pub description: String,
+        pub occurred_at: i64,
+        pub aware_at: i64,
+        pub unit_id: Option<i64>,
+        pub system: Option<String>,
+        pub category: Category = code,
+        pub patients_concerned: bool,
+        pub immediate_actions: String,
+        pub reporter_id: Option<i64>,
+        pub state: State = code,
+        pub kind: Option<DeviationKind> = code_opt,
+        pub severity: Option<Severity> = code_opt,
+        pub personal_data_breach: Option<bool>,
+        pub consequences: Option<bool>,
+        pub notice_required: bool,
+        pub notice_complete_at: Option<i64>,
+        /// `core::deviation::SubjectDecision` as JSON.
+        pub subject_decision: Option<String>,
+        pub created_at: i64,
+        pub updated_at: i64,
+        pub closed_at: Option<i64>,
     }
 }
 
@@ -119,152 +58,54 @@ pub struct DueBreach {
     pub last_reminder: Option<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct StepRecord {
-    pub id: i64,
-    pub to_state: State,
-    /// The step's fields as JSON.
-    pub fields: String,
-    pub by_user: Option<i64>,
-    pub by_name: Option<String>,
-    pub at: i64,
-}
-
-#[derive(sqlx::FromRow)]
-pub(crate) struct RawStepRecord {
-    id: i64,
-    to_state: String,
-    fields: String,
-    by_user: Option<i64>,
-    by_name: Option<String>,
-    at: i64,
-}
-
-impl TryFrom<RawStepRecord> for StepRecord {
-    type Error = StoreError;
-
-    fn try_from(r: RawStepRecord) -> StoreResult<StepRecord> {
-        const T: &str = "deviation_steps";
-        Ok(StepRecord {
-            to_state: code(T, r.id, "to_state", &r.to_state)?,
-            id: r.id,
-            fields: r.fields,
-            by_user: r.by_user,
-            by_name: r.by_name,
-            at: r.at,
-        })
+coded_row! {
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+    pub struct StepRecord as RawStepRecord in "deviation_steps" by id {
+        pub id: i64,
+        pub to_state: State = code,
+        /// The step's fields as JSON.
+        pub fields: String,
+        pub by_user: Option<i64>,
+        pub by_name: Option<String>,
+        pub at: i64,
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Measure {
-    pub id: i64,
-    pub description: String,
-    pub owner: String,
-    pub deadline: String,
-    pub status: MeasureStatus,
-    pub updated_at: i64,
-}
-
-#[derive(sqlx::FromRow)]
-pub(crate) struct RawMeasure {
-    id: i64,
-    description: String,
-    owner: String,
-    deadline: String,
-    status: String,
-    updated_at: i64,
-}
-
-impl TryFrom<RawMeasure> for Measure {
-    type Error = StoreError;
-
-    fn try_from(r: RawMeasure) -> StoreResult<Measure> {
-        const T: &str = "deviation_measures";
-        Ok(Measure {
-            status: code(T, r.id, "status", &r.status)?,
-            id: r.id,
-            description: r.description,
-            owner: r.owner,
-            deadline: r.deadline,
-            updated_at: r.updated_at,
-        })
+coded_row! {
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+    pub struct Measure as RawMeasure in "deviation_measures" by id {
+        pub id: i64,
+        pub description: String,
+        pub owner: String,
+        pub deadline: String,
+        pub status: MeasureStatus = code,
+        pub updated_at: i64,
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct NoticeRecord {
-    pub id: i64,
-    pub stage: NoticeStage,
-    /// `core::deviation::AuthorityNotice` as JSON.
-    pub content: String,
-    pub sent_at: i64,
-    pub late: bool,
-    pub recorded_by: Option<i64>,
-    pub recorded_by_name: Option<String>,
-    pub recorded_at: i64,
-}
-
-#[derive(sqlx::FromRow)]
-pub(crate) struct RawNoticeRecord {
-    id: i64,
-    stage: String,
-    content: String,
-    sent_at: i64,
-    late: bool,
-    recorded_by: Option<i64>,
-    recorded_by_name: Option<String>,
-    recorded_at: i64,
-}
-
-impl TryFrom<RawNoticeRecord> for NoticeRecord {
-    type Error = StoreError;
-
-    fn try_from(r: RawNoticeRecord) -> StoreResult<NoticeRecord> {
-        const T: &str = "deviation_notices";
-        Ok(NoticeRecord {
-            stage: code(T, r.id, "stage", &r.stage)?,
-            id: r.id,
-            content: r.content,
-            sent_at: r.sent_at,
-            late: r.late,
-            recorded_by: r.recorded_by,
-            recorded_by_name: r.recorded_by_name,
-            recorded_at: r.recorded_at,
-        })
+coded_row! {
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+    pub struct NoticeRecord as RawNoticeRecord in "deviation_notices" by id {
+        pub id: i64,
+        pub stage: NoticeStage = code,
+        /// `core::deviation::AuthorityNotice` as JSON.
+        pub content: String,
+        pub sent_at: i64,
+        pub late: bool,
+        pub recorded_by: Option<i64>,
+        pub recorded_by_name: Option<String>,
+        pub recorded_at: i64,
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ReactionRecord {
-    pub person: String,
-    pub reaction: Reaction,
-    pub note: String,
-    pub by_name: Option<String>,
-    pub at: i64,
-}
-
-#[derive(sqlx::FromRow)]
-pub(crate) struct RawReactionRecord {
-    person: String,
-    reaction: String,
-    note: String,
-    by_name: Option<String>,
-    at: i64,
-}
-
-impl TryFrom<RawReactionRecord> for ReactionRecord {
-    type Error = StoreError;
-
-    fn try_from(r: RawReactionRecord) -> StoreResult<ReactionRecord> {
-        const T: &str = "deviation_reactions";
-        Ok(ReactionRecord {
-            reaction: code(T, format!("of {}", r.person), "reaction", &r.reaction)?,
-            person: r.person,
-            note: r.note,
-            by_name: r.by_name,
-            at: r.at,
-        })
+coded_row! {
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+    pub struct ReactionRecord as RawReactionRecord in "deviation_reactions" by person {
+        pub person: String,
+        pub reaction: Reaction = code,
+        pub note: String,
+        pub by_name: Option<String>,
+        pub at: i64,
     }
 }
 
@@ -804,44 +645,18 @@ impl Store {
     }
 }
 
-/// Deviations sharing a category, system, severity and unit.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct DeviationGroup {
-    pub category: Category,
-    pub system: Option<String>,
-    pub severity: Option<Severity>,
-    pub unit_id: Option<i64>,
-    pub count: i64,
-    pub closed: i64,
-    /// Seconds from awareness to closure, summed over the closed ones.
-    pub close_s: i64,
-}
-
-#[derive(sqlx::FromRow)]
-pub(crate) struct RawDeviationGroup {
-    category: String,
-    system: Option<String>,
-    severity: Option<String>,
-    unit_id: Option<i64>,
-    count: i64,
-    closed: i64,
-    close_s: i64,
-}
-
-impl TryFrom<RawDeviationGroup> for DeviationGroup {
-    type Error = StoreError;
-
-    fn try_from(r: RawDeviationGroup) -> StoreResult<DeviationGroup> {
-        const T: &str = "deviations";
-        Ok(DeviationGroup {
-            category: code(T, "group", "category", &r.category)?,
-            severity: code_opt(T, "group", "severity", r.severity.as_deref())?,
-            system: r.system,
-            unit_id: r.unit_id,
-            count: r.count,
-            closed: r.closed,
-            close_s: r.close_s,
-        })
+coded_row! {
+    /// Deviations sharing a category, system, severity and unit.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+    pub struct DeviationGroup as RawDeviationGroup in "deviations" by category {
+        pub category: Category = code,
+        pub system: Option<String>,
+        pub severity: Option<Severity> = code_opt,
+        pub unit_id: Option<i64>,
+        pub count: i64,
+        pub closed: i64,
+        /// Seconds from awareness to closure, summed over the closed ones.
+        pub close_s: i64,
     }
 }
 

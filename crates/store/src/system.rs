@@ -1,57 +1,23 @@
 //! Information systems and their dependencies.
 
-use crate::db::{code, decode_all, read, write_tx, Rejection, Store, StoreError, StoreResult};
+use crate::db::{coded_row, decode_all, read, write_tx, Rejection, Store, StoreError, StoreResult};
 use normverk_core::system::{Criticality, NewSystem, ProcedureMode};
 use serde::Serialize;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct System {
-    pub id: i64,
-    pub org_id: i64,
-    pub name: String,
-    pub description: String,
-    pub owner: String,
-    pub supplier: String,
-    pub hosting: String,
-    pub data_types: String,
-    pub criticality: Criticality,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
-
-#[derive(sqlx::FromRow)]
-pub(crate) struct RawSystem {
-    id: i64,
-    org_id: i64,
-    name: String,
-    description: String,
-    owner: String,
-    supplier: String,
-    hosting: String,
-    data_types: String,
-    criticality: String,
-    created_at: i64,
-    updated_at: i64,
-}
-
-impl TryFrom<RawSystem> for System {
-    type Error = StoreError;
-
-    fn try_from(r: RawSystem) -> StoreResult<System> {
-        const T: &str = "systems";
-        Ok(System {
-            criticality: code(T, r.id, "criticality", &r.criticality)?,
-            id: r.id,
-            org_id: r.org_id,
-            name: r.name,
-            description: r.description,
-            owner: r.owner,
-            supplier: r.supplier,
-            hosting: r.hosting,
-            data_types: r.data_types,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-        })
+coded_row! {
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+    pub struct System as RawSystem in "systems" by id {
+        pub id: i64,
+        pub org_id: i64,
+        pub name: String,
+        pub description: String,
+        pub owner: String,
+        pub supplier: String,
+        pub hosting: String,
+        pub data_types: String,
+        pub criticality: Criticality = code,
+        pub created_at: i64,
+        pub updated_at: i64,
     }
 }
 
@@ -310,46 +276,18 @@ impl Store {
     }
 }
 
-/// An emergency procedure with its latest test.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Procedure {
-    pub id: i64,
-    pub system_id: i64,
-    pub title: String,
-    pub mode: ProcedureMode,
-    pub description: String,
-    pub created_at: i64,
-    pub last_test: Option<i64>,
-    pub last_result: Option<String>,
-}
-
-#[derive(sqlx::FromRow)]
-pub(crate) struct RawProcedure {
-    id: i64,
-    system_id: i64,
-    title: String,
-    mode: String,
-    description: String,
-    created_at: i64,
-    last_test: Option<i64>,
-    last_result: Option<String>,
-}
-
-impl TryFrom<RawProcedure> for Procedure {
-    type Error = StoreError;
-
-    fn try_from(r: RawProcedure) -> StoreResult<Procedure> {
-        const T: &str = "emergency_procedures";
-        Ok(Procedure {
-            mode: code(T, r.id, "mode", &r.mode)?,
-            id: r.id,
-            system_id: r.system_id,
-            title: r.title,
-            description: r.description,
-            created_at: r.created_at,
-            last_test: r.last_test,
-            last_result: r.last_result,
-        })
+coded_row! {
+    /// An emergency procedure with its latest test.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+    pub struct Procedure as RawProcedure in "emergency_procedures" by id {
+        pub id: i64,
+        pub system_id: i64,
+        pub title: String,
+        pub mode: ProcedureMode = code,
+        pub description: String,
+        pub created_at: i64,
+        pub last_test: Option<i64>,
+        pub last_result: Option<String>,
     }
 }
 

@@ -26,3 +26,4 @@ pub fn new_user(email: &str) -> NewUser {
 mod access_log;
 mod assessment;
 mod db;
+mod deviation;

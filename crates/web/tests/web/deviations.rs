@@ -134,6 +134,11 @@ async fn from_report_to_closure_in_the_browser_with_the_clock(engine: &'static s
     assert!(page.body.contains("Meldefrist til Datatilsynet"), "the clock shows");
     // 20 November 10:00 Oslo + 72 hours = 23 November 10:00, already passed today.
     assert!(page.body.contains("23.11.2026 kl. 10:00"), "{}", page.body);
+    // The timeline names the assessment in words, in the order it was made, never by its codes.
+    let timeline = page.body.split("<ol class=\"timeline\">").nth(1).and_then(|t| t.split("</ol>").next()).unwrap();
+    assert!(!timeline.contains("security_breach") && !timeline.contains(">high<"), "{timeline}");
+    let at = |text: &str| timeline.find(text).unwrap_or_else(|| panic!("{text} not in {timeline}"));
+    assert!(at("Sikkerhetsbrudd") < at(">Ja<") && at(">Ja<") < at("Høy"), "kind, answers, severity: {timeline}");
     assert!(lead.get("/").await.body.contains(&format!("/deviations/{id}")), "and on the dashboard");
 
     // A late notice without a reason is refused and nothing is recorded.

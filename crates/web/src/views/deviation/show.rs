@@ -75,16 +75,21 @@ impl ShowPage<'_> {
     }
 }
 
-fn labelled(fields_json: &str) -> Vec<(String, String)> {
+/// A step's fields as the timeline shows them: in the order the step was written, coded values
+/// and yes/no in the reader's language.
+fn labelled(page: &Page, fields_json: &str) -> Vec<(String, String)> {
     let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(fields_json) else {
         return Vec::new();
     };
-    map.into_iter()
+    let mut fields: Vec<(String, String)> = map
+        .into_iter()
         .filter(|(k, _)| k != "to")
         .map(|(k, v)| {
             let shown = match v {
+                serde_json::Value::String(s) if k == "kind" => page.named("dev-kind", s),
+                serde_json::Value::String(s) if k == "severity" => page.named("dev-severity", s),
                 serde_json::Value::String(s) => s,
-                serde_json::Value::Bool(b) => (if b { "ja" } else { "nei" }).to_string(),
+                serde_json::Value::Bool(b) => page.t(if b { "dev-yes" } else { "dev-no" }),
                 serde_json::Value::Array(items) => items
                     .iter()
                     .map(|m| {
@@ -101,7 +106,10 @@ fn labelled(fields_json: &str) -> Vec<(String, String)> {
             };
             (k, shown)
         })
-        .collect()
+        .collect();
+    // The stored text keeps the step's own order; the parsed map is alphabetical.
+    fields.sort_by_key(|(k, _)| fields_json.find(&format!("\"{k}\":")).unwrap_or(usize::MAX));
+    fields
 }
 
 pub(super) async fn show_page(
@@ -131,7 +139,7 @@ pub(super) async fn show_page(
         .deviation_steps(org_id, d.id)
         .await?
         .into_iter()
-        .map(|r| Taken { fields: labelled(&r.fields), record: r })
+        .map(|r| Taken { fields: labelled(page, &r.fields), record: r })
         .collect();
     let measures = state.store.deviation_measures(org_id, d.id).await?;
     let notices: Vec<(NoticeRecord, AuthorityNotice)> = state

@@ -139,11 +139,25 @@ fn page_error(e: DeviationError) -> PageError {
     }
 }
 
+/// The member as the deviation service sees them.
+fn actor(member: &Member) -> Actor<'_> {
+    Actor::Person { user_id: member.viewer.user.id, roles: &member.roles }
+}
+
 /// Loads a deviation the member may see, recording the read.
 async fn load_read(state: &AppState, member: &Member, id: i64) -> Result<Deviation, PageError> {
-    let actor = Actor::Person { user_id: member.viewer.user.id, roles: &member.roles };
-    let d = state.app.deviation.load(member.org.id, id, &actor).await.map_err(page_error)?;
+    let d = state.app.deviation.load(member.org.id, id, &actor(member)).await.map_err(page_error)?;
     state.store.record_deviation_read(member.org.id, id, Some(member.viewer.user.id), state.app.clock.now()).await?;
+    Ok(d)
+}
+
+/// Loads a deviation the member may handle (the read recorded); one they may only see is
+/// forbidden.
+async fn load_handled(state: &AppState, member: &Member, id: i64) -> Result<Deviation, PageError> {
+    let d = load_read(state, member, id).await?;
+    if !state.app.deviation.powers(&d, &actor(member)).await?.0 {
+        return Err(PageError::Forbidden);
+    }
     Ok(d)
 }
 

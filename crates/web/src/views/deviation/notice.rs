@@ -29,7 +29,7 @@ pub async fn notice(
         sent_at: sent_at.unwrap_or(0),
         delay_reason: entered.get("delay_reason").to_string(),
     };
-    let actor = Actor::Person { user_id: member.viewer.user.id, roles: &member.roles };
+    let actor = actor(&member);
     let result = if p.is_empty() {
         state.app.deviation.record_notice(&d, &notice, &actor).await
     } else {
@@ -64,7 +64,7 @@ pub async fn subjects(
         sent_how: entered.get("sent_how").to_string(),
         sent_at,
     };
-    let actor = Actor::Person { user_id: member.viewer.user.id, roles: &member.roles };
+    let actor = actor(&member);
     let result = if p.is_empty() {
         state.app.deviation.record_subject_decision(&d, &decision, &actor).await
     } else {

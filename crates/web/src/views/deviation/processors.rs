@@ -11,11 +11,7 @@ pub async fn forward(
     Path(id): Path<i64>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let d = load_read(&state, &member, id).await?;
-    let actor = Actor::Person { user_id: member.viewer.user.id, roles: &member.roles };
-    if !state.app.deviation.powers(&d, &actor).await?.0 {
-        return Err(PageError::Forbidden);
-    }
+    let d = load_handled(&state, &member, id).await?;
     let entered = Entered::from(&fields);
     let controller = entered.get("controller").parse::<i64>().ok();
     let now = state.app.clock.now();

@@ -122,7 +122,7 @@ pub(super) async fn show_page(
     problems: Vec<Problem>,
 ) -> Result<Response, PageError> {
     let org_id = member.org.id;
-    let actor = Actor::Person { user_id: member.viewer.user.id, roles: &member.roles };
+    let actor = actor(member);
     let (may_handle, may_adopt) = state.app.deviation.powers(&d, &actor).await?;
     let now = state.app.clock.now();
     let unit = match d.unit_id {

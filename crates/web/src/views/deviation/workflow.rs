@@ -98,7 +98,7 @@ pub async fn step(
 ) -> Result<Response, PageError> {
     let d = load_read(&state, &member, id).await?;
     let entered = Entered::from(&fields);
-    let actor = Actor::Person { user_id: member.viewer.user.id, roles: &member.roles };
+    let actor = actor(&member);
     let result = match step_from(&entered) {
         Ok(step) => state.app.deviation.take_step(&d, &step, &actor).await,
         Err(p) => {
@@ -127,11 +127,7 @@ pub async fn measure(
     Path((id, measure_id)): Path<(i64, i64)>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let d = load_read(&state, &member, id).await?;
-    let actor = Actor::Person { user_id: member.viewer.user.id, roles: &member.roles };
-    if !state.app.deviation.powers(&d, &actor).await?.0 {
-        return Err(PageError::Forbidden);
-    }
+    let d = load_handled(&state, &member, id).await?;
     let entered = Entered::from(&fields);
     let Ok(status) = rules::MeasureStatus::from_str(entered.get("status")) else {
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, "status: planned, in_progress or done").into_response());

@@ -5,10 +5,11 @@
 use crate::cache::Cache;
 use crate::clock::{date_in_norway, Clock};
 use normverk_core::deviation::{
-    self, check_notice, check_step, check_subject_decision, AuthorityNotice, Facts, MeasureIn, Problem, Reach, Repeat,
-    Step, SubjectDecision,
+    self, check_notice, check_step, check_subject_decision, AuthorityNotice, Facts, MeasureIn, Reach, Repeat, Step,
+    SubjectDecision,
 };
 use normverk_core::org::Role;
+use normverk_core::problem::Problem;
 use normverk_store::deviation::{Deviation, DeviationGroup, StepChanges, Visible};
 use normverk_store::{Store, StoreError};
 use std::collections::HashMap;

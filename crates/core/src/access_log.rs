@@ -2,6 +2,7 @@
 //! 5.4.4 asks to be logged, their checks, and the canonical bytes that go into the log.
 
 use crate::org::OrgNumber;
+use crate::problem::Problem;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
@@ -73,13 +74,6 @@ pub struct AccessEvent {
     pub user_role: String,
 }
 
-/// One field that was wrong.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EventProblem {
-    pub field: &'static str,
-    pub message: String,
-}
-
 /// How far in the future an event's time may be, for clocks that disagree a little.
 pub const CLOCK_SKEW_S: i64 = 300;
 const MAX_TEXT: usize = 512;
@@ -92,10 +86,9 @@ fn parse_time(s: &str) -> Option<i64> {
 /// organisation number, a time that is not in the future (beyond a small skew), a reason for
 /// break-glass and "other", a recipient exactly when something was disclosed, complete
 /// cross-enterprise details. `now` is Unix seconds.
-pub fn check_event(e: &AccessEvent, now: i64) -> Vec<EventProblem> {
+pub fn check_event(e: &AccessEvent, now: i64) -> Vec<Problem> {
     let mut problems = Vec::new();
-    let mut problem =
-        |field: &'static str, message: &str| problems.push(EventProblem { field, message: message.into() });
+    let mut problem = |field: &'static str, message: &str| problems.push(Problem { field, message: message.into() });
     match parse_time(&e.occurred_at) {
         None => problem("occurred_at", "must be an RFC 3339 time with offset, e.g. 2026-11-24T08:15:00+01:00"),
         Some(t) if t > now + CLOCK_SKEW_S => problem("occurred_at", "lies in the future"),

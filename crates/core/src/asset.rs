@@ -1,8 +1,8 @@
 //! The inventory of ICT equipment and software (Normen 3.2), and reading it from the CSV an
 //! inventory or MDM tool exports. Pure.
 
-use crate::deviation::Problem;
 use crate::import::RowError;
+use crate::problem::Problem;
 use serde::{Deserialize, Serialize};
 
 string_enum! {

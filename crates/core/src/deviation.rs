@@ -4,6 +4,7 @@
 //! in; shown in Europe/Oslo by the layers above.
 
 use crate::org::Role;
+use crate::problem::Problem;
 use serde::{Deserialize, Serialize};
 
 /// Which deviations a person sees (Normen 5.8; least privilege).
@@ -103,13 +104,6 @@ pub const REMINDER_HOURS: [i64; 3] = [24, 48, 66];
 pub const CLOCK_SKEW_S: i64 = 300;
 const MAX_SHORT: usize = 200;
 const MAX_LONG: usize = 20_000;
-
-/// One field that was wrong.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Problem {
-    pub field: &'static str,
-    pub message: String,
-}
 
 fn problem(problems: &mut Vec<Problem>, field: &'static str, message: impl Into<String>) {
     problems.push(Problem { field, message: message.into() });

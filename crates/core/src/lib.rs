@@ -59,5 +59,6 @@ pub mod catalog;
 pub mod deviation;
 pub mod import;
 pub mod org;
+pub mod problem;
 pub mod processing;
 pub mod system;

@@ -2,8 +2,8 @@
 //! record (Normen 5.7.2.4, GDPR art. 30 (2)): the fields, what each entry still lacks, and the
 //! spreadsheet layout it is exported to and imported from. Pure.
 
-use crate::deviation::Problem;
 use crate::import::RowError;
+use crate::problem::Problem;
 use serde::{Deserialize, Serialize};
 
 string_enum! {

@@ -126,13 +126,13 @@ pub struct NewSystem {
 }
 
 /// Checks a system: a name of 1–200 characters, other fields at most 2,000.
-pub fn check_system(s: &NewSystem) -> Vec<crate::deviation::Problem> {
+pub fn check_system(s: &NewSystem) -> Vec<crate::problem::Problem> {
     let mut p = Vec::new();
     let mut field = |name: &'static str, value: &str, required: bool, max: usize| {
         if required && value.trim().is_empty() {
-            p.push(crate::deviation::Problem { field: name, message: "required".into() });
+            p.push(crate::problem::Problem { field: name, message: "required".into() });
         } else if value.chars().count() > max || value.chars().any(|c| c.is_control() && c != '\n' && c != '\r') {
-            p.push(crate::deviation::Problem {
+            p.push(crate::problem::Problem {
                 field: name,
                 message: format!("at most {max} characters, no control characters"),
             });

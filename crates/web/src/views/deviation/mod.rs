@@ -38,10 +38,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use normverk_app::deviation::{self as deviations, Actor, DeviationError};
 use normverk_core::deviation::{
-    self as rules, AuthorityNotice, Category, DeviationKind, MeasureIn, NewDeviation, NoticeStage, Problem, Severity,
+    self as rules, AuthorityNotice, Category, DeviationKind, MeasureIn, NewDeviation, NoticeStage, Severity,
     State as DevState, Step, SubjectDecision, SubjectExemption,
 };
 use normverk_core::org::Action;
+use normverk_core::problem::Problem;
 use normverk_store::deviation::{Deviation, Measure, NoticeRecord, ReadRecord, StepRecord};
 use normverk_store::org::Unit;
 use normverk_store::StoreError;

@@ -8,6 +8,7 @@ pub mod fhir;
 use crate::clock::Clock;
 use normverk_core::access_log::{check_event, jcs, AccessEvent};
 use normverk_store::access_log::{Appended, Idempotency, NewAccessEvent, StoredCheckpoint, StoredEntry};
+use normverk_store::OrgId;
 use normverk_store::{Store, StoreError};
 use rand::RngCore;
 use std::sync::Arc;
@@ -86,7 +87,7 @@ impl AccessLog {
     /// from `org_id`; then wakes the integrator.
     pub async fn append(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         events: Vec<AccessEvent>,
         idempotency: Option<&Idempotency>,
     ) -> Result<Appended, StoreError> {

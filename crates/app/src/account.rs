@@ -7,6 +7,7 @@ use argon2::Argon2;
 use normverk_core::org::Scope;
 use normverk_store::account::{new_secret, secret_hash};
 use normverk_store::token::ApiToken;
+use normverk_store::OrgId;
 use normverk_store::{Store, StoreError};
 
 /// Every API token starts with this, so a leaked one is recognised by scanners.
@@ -54,7 +55,7 @@ const DUMMY_HASH: &str =
 /// show once, and the token as stored (its hash only).
 pub async fn issue_token(
     store: &Store,
-    org_id: i64,
+    org_id: OrgId,
     name: &str,
     scopes: &[Scope],
     by: Option<i64>,

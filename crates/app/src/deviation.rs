@@ -11,6 +11,7 @@ use normverk_core::deviation::{
 use normverk_core::org::Role;
 use normverk_core::problem::Problem;
 use normverk_store::deviation::{Deviation, DeviationGroup, StepChanges, Visible};
+use normverk_store::OrgId;
 use normverk_store::{Store, StoreError};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -35,8 +36,8 @@ pub struct YearCounts {
 pub struct Deviations {
     store: Store,
     clock: Clock,
-    repeats: Cache<i64, Vec<Repeat>>,
-    stats: Cache<i64, Arc<YearCounts>>,
+    repeats: Cache<OrgId, Vec<Repeat>>,
+    stats: Cache<OrgId, Arc<YearCounts>>,
 }
 
 /// Who acts: a person with roles, or an API token (which acts for the organisation but adopts
@@ -130,7 +131,7 @@ impl Deviations {
 
     /// The organisation's last twelve months counted, reused until a report or step changes them
     /// (on any instance: the version lives in the store) or a minute has passed.
-    pub async fn year_counts(&self, org_id: i64) -> Result<Arc<YearCounts>, StoreError> {
+    pub async fn year_counts(&self, org_id: OrgId) -> Result<Arc<YearCounts>, StoreError> {
         let version = self.store.deviation_version(org_id).await?;
         let since = self.clock.now() - deviation::REPEAT_WINDOW_S;
         self.stats
@@ -147,7 +148,7 @@ impl Deviations {
     /// Files a report (already checked), so the dashboard counts it at once.
     pub async fn create(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         reporter: Option<i64>,
         report: &deviation::NewDeviation,
     ) -> Result<Deviation, DeviationError> {
@@ -157,14 +158,14 @@ impl Deviations {
     }
 
     /// Sets the threshold for repeated deviations.
-    pub async fn set_repeat_threshold(&self, org_id: i64, n: i64, by: Option<i64>) -> Result<(), StoreError> {
+    pub async fn set_repeat_threshold(&self, org_id: OrgId, n: i64, by: Option<i64>) -> Result<(), StoreError> {
         self.store.set_repeat_threshold(org_id, n, by, self.clock.now()).await?;
         self.repeats.forget(&org_id);
         Ok(())
     }
 
     /// The categories and systems that call for a new risk assessment (Normen 5.8.1).
-    pub async fn repeats(&self, org_id: i64) -> Result<Vec<Repeat>, StoreError> {
+    pub async fn repeats(&self, org_id: OrgId) -> Result<Vec<Repeat>, StoreError> {
         let since = self.clock.now() - deviation::REPEAT_WINDOW_S;
         self.repeats
             .get_or_load(org_id, 0, async {
@@ -184,7 +185,7 @@ impl Deviations {
 
     /// A deviation the actor may see; one they may not see is "not found", so its existence is
     /// not told either.
-    pub async fn load(&self, org_id: i64, id: i64, actor: &Actor<'_>) -> Result<Deviation, DeviationError> {
+    pub async fn load(&self, org_id: OrgId, id: i64, actor: &Actor<'_>) -> Result<Deviation, DeviationError> {
         let d = self.store.deviation(org_id, id).await?;
         let Actor::Person { user_id, roles } = actor else { return Ok(d) };
         let seen = match deviation::reach(roles) {
@@ -255,7 +256,7 @@ impl Deviations {
         let fields = serde_json::to_string(step).unwrap_or_default();
         let to = step.target();
         self.store.apply_deviation_step(d.org_id, d.id, d.state, to, &fields, &changes, actor.user_id(), now).await?;
-        tracing::info!(org_id = d.org_id, deviation = d.id, to = to.as_str(), "deviation step taken");
+        tracing::info!(org_id = d.org_id.0, deviation = d.id, to = to.as_str(), "deviation step taken");
         Ok(())
     }
 
@@ -292,7 +293,7 @@ impl Deviations {
                 now,
             )
             .await?;
-        tracing::info!(org_id = d.org_id, deviation = d.id, stage, late, "notice to Datatilsynet recorded");
+        tracing::info!(org_id = d.org_id.0, deviation = d.id, stage, late, "notice to Datatilsynet recorded");
         Ok(())
     }
 

@@ -6,6 +6,7 @@ use crate::cache::Cache;
 use crate::clock::Clock;
 use dlp::{Config, Input, Report, Scanner};
 use normverk_store::dlp::{FindingCount, MessageCount};
+use normverk_store::OrgId;
 use normverk_store::{Store, StoreError};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -29,7 +30,7 @@ struct Counts {
 pub struct Scanners {
     store: Store,
     clock: Clock,
-    scanners: Cache<i64, Arc<Scanner>>,
+    scanners: Cache<OrgId, Arc<Scanner>>,
     counts: Mutex<Counts>,
 }
 
@@ -104,7 +105,7 @@ impl Scanners {
     }
 
     /// The organisation's scanner, compiled from its current settings.
-    pub async fn scanner(&self, org_id: i64) -> Result<Arc<Scanner>, StoreError> {
+    pub async fn scanner(&self, org_id: OrgId) -> Result<Arc<Scanner>, StoreError> {
         self.scanners
             .get_or_load(org_id, 0, async {
                 let config = match self.store.dlp_settings(org_id).await? {
@@ -121,7 +122,7 @@ impl Scanners {
 
     /// Scans `message` with the organisation's scanner (large messages off the async threads)
     /// and counts the result. The message is forgotten when this returns.
-    pub async fn scan(&self, org_id: i64, message: Message) -> Result<Report, ScanError> {
+    pub async fn scan(&self, org_id: OrgId, message: Message) -> Result<Report, ScanError> {
         let scanner = self.scanner(org_id).await?;
         let channel = message.channel();
         let report = if message.size() >= BLOCKING_FROM {
@@ -140,12 +141,12 @@ impl Scanners {
     }
 
     /// Forgets the organisation's compiled scanner: its settings changed.
-    pub fn forget(&self, org_id: i64) {
+    pub fn forget(&self, org_id: OrgId) {
         self.scanners.forget(&org_id);
     }
 
     /// Counts one scanned message: its verdict and the kinds found. Nothing else is kept.
-    pub fn count(&self, org_id: i64, channel: &str, report: &Report) {
+    pub fn count(&self, org_id: OrgId, channel: &str, report: &Report) {
         let day = day_of(self.clock.now());
         let Ok(mut counts) = self.counts.lock() else { return };
         let key =
@@ -159,7 +160,7 @@ impl Scanners {
 
     /// Counts gathered but not yet written, for one organisation from `since_day` on: messages
     /// per verdict and findings per kind.
-    pub fn pending(&self, org_id: i64, since_day: i64) -> (HashMap<String, i64>, HashMap<String, i64>) {
+    pub fn pending(&self, org_id: OrgId, since_day: i64) -> (HashMap<String, i64>, HashMap<String, i64>) {
         let (mut verdicts, mut kinds) = (HashMap::new(), HashMap::new());
         if let Ok(c) = self.counts.lock() {
             for (k, v) in c.messages.iter().filter(|(k, _)| k.org_id == org_id && k.day >= since_day) {

@@ -5,6 +5,7 @@
 use crate::cache::Cache;
 use normverk_core::system::{effective_criticality, Criticality, Effective};
 use normverk_store::system::System;
+use normverk_store::OrgId;
 use normverk_store::{Store, StoreError};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -29,7 +30,7 @@ pub type Register = Arc<Vec<Registered>>;
 /// is never served.
 pub struct Systems {
     store: Store,
-    registers: Cache<i64, Register>,
+    registers: Cache<OrgId, Register>,
 }
 
 impl Systems {
@@ -38,12 +39,12 @@ impl Systems {
     }
 
     /// The organisation's systems, by name, with effective criticality over the whole graph.
-    pub async fn register(&self, org_id: i64) -> Result<Register, StoreError> {
+    pub async fn register(&self, org_id: OrgId) -> Result<Register, StoreError> {
         let version = self.store.system_register_version(org_id).await?;
         self.registers.get_or_load(org_id, version, async { Ok(Arc::new(self.compute(org_id).await?)) }).await
     }
 
-    async fn compute(&self, org_id: i64) -> Result<Vec<Registered>, StoreError> {
+    async fn compute(&self, org_id: OrgId) -> Result<Vec<Registered>, StoreError> {
         let systems = self.store.systems(org_id).await?;
         let deps = self.store.system_dependencies(org_id).await?;
         let own: Vec<(i64, Criticality)> = systems.iter().map(|s| (s.id, s.criticality)).collect();

@@ -3,7 +3,7 @@
 //! partial tiles of the latest checkpoint) as a replaceable cache. Sequencing happens here, in
 //! the transaction that makes the events durable.
 
-use crate::db::{read, search_tx, write_tx, Rejection, Store, StoreError, StoreResult};
+use crate::db::{read, search_tx, write_tx, OrgId, Rejection, Store, StoreError, StoreResult};
 use tlog::tile::{FullTile, Tiles};
 use tlog::Hash;
 
@@ -54,7 +54,7 @@ pub struct StoredCheckpoint {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredEntry {
     pub index: u64,
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub leaf_hash: Hash,
     pub salt: [u8; 16],
     pub event_json: Option<String>,
@@ -123,7 +123,7 @@ fn sqlite_entries(path: &std::path::Path, from: i64, to: i64) -> StoreResult<Vec
         let salt = leaf.get_ref(3)?.as_blob()?;
         entries.push(StoredEntry {
             index: to_u64(index)?,
-            org_id: leaf.get(1)?,
+            org_id: OrgId(leaf.get(1)?),
             leaf_hash: hash(leaf.get_ref(2)?.as_blob()?)?,
             salt: salt.try_into().map_err(|_| StoreError::Corrupt("a stored salt is not 16 bytes".into()))?,
             event_json: event_at(&mut events, index),
@@ -153,7 +153,7 @@ impl Store {
     /// request is a conflict.
     pub async fn append_access_events(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         events: &[NewAccessEvent],
         idempotency: Option<&Idempotency>,
         now: i64,
@@ -326,7 +326,7 @@ impl Store {
                     };
                     entries.push(StoredEntry {
                         index: to_u64(idx)?,
-                        org_id: int(org).ok_or_else(bad)?,
+                        org_id: OrgId(int(org).ok_or_else(bad)?),
                         leaf_hash: hash(leaf.ok_or_else(bad)?)?,
                         salt: salt.and_then(|s| <[u8; 16]>::try_from(s).ok()).ok_or_else(bad)?,
                         event_json: event,
@@ -339,7 +339,7 @@ impl Store {
     }
 
     /// One of the organisation's events with its leaf (not found for another organisation's).
-    pub async fn access_entry(&self, org_id: i64, index: u64) -> StoreResult<StoredEntry> {
+    pub async fn access_entry(&self, org_id: OrgId, index: u64) -> StoreResult<StoredEntry> {
         let row: (i64, i64, Vec<u8>, Vec<u8>, Option<String>) = read!(self, |c| sqlx::query_as(
             "SELECT l.idx, l.org_id, l.leaf_hash, l.salt, p.event_json FROM access_leaves l \
              LEFT JOIN access_payloads p ON p.idx = l.idx WHERE l.idx = $1 AND l.org_id = $2"
@@ -360,7 +360,7 @@ impl Store {
     /// pages of a broad search therefore cost more than narrow ones.
     pub async fn access_events(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         filter: &EventFilter,
         limit: u32,
         offset: u64,
@@ -706,7 +706,7 @@ impl Store {
 
     /// The organisation that reported each leaf of `from..to`, for deciding who may read an
     /// entry bundle.
-    pub async fn access_leaf_orgs(&self, from: u64, to: u64) -> StoreResult<Vec<i64>> {
+    pub async fn access_leaf_orgs(&self, from: u64, to: u64) -> StoreResult<Vec<OrgId>> {
         Ok(read!(self, |c| sqlx::query_scalar("SELECT org_id FROM access_leaves WHERE idx >= $1 AND idx < $2")
             .bind(to_i64(from))
             .bind(to_i64(to))
@@ -766,7 +766,7 @@ fn entry(
 ) -> StoreResult<StoredEntry> {
     Ok(StoredEntry {
         index: to_u64(idx)?,
-        org_id,
+        org_id: OrgId(org_id),
         leaf_hash: hash(&leaf_hash)?,
         salt: <[u8; 16]>::try_from(salt.as_slice())
             .map_err(|_| StoreError::Corrupt("a stored salt is not 16 bytes".into()))?,

@@ -1,6 +1,6 @@
 //! People's accounts, their sessions, and the one-time setup link.
 
-use crate::db::{read, write_tx, Rejection, Store, StoreError, StoreResult};
+use crate::db::{read, write_tx, OrgId, Rejection, Store, StoreError, StoreResult};
 use crate::org::{bind_new_org, org_conflict, NewOrg, Org, INSERT_ORG};
 use base64::Engine as _;
 use normverk_core::org::Role;
@@ -32,7 +32,7 @@ pub struct NewUser {
 pub struct Session {
     pub id_hash: String,
     pub user_id: i64,
-    pub org_id: Option<i64>,
+    pub org_id: Option<OrgId>,
     pub csrf_token: String,
     pub created_at: i64,
     pub last_seen_at: i64,
@@ -78,7 +78,7 @@ impl Store {
     }
 
     /// Creates an account and gives it `roles` in the organisation, in one transaction.
-    pub async fn create_user(&self, org_id: i64, user: &NewUser, roles: &[Role]) -> StoreResult<User> {
+    pub async fn create_user(&self, org_id: OrgId, user: &NewUser, roles: &[Role]) -> StoreResult<User> {
         let now = crate::unix_now();
         let created = write_tx!(self, |tx| {
             let created: User = sqlx::query_as(INSERT_USER)
@@ -271,7 +271,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn set_session_org(&self, id_hash: &str, org_id: i64) -> StoreResult<()> {
+    pub async fn set_session_org(&self, id_hash: &str, org_id: OrgId) -> StoreResult<()> {
         write_tx!(self, |tx| {
             sqlx::query("UPDATE sessions SET org_id = $1 WHERE id_hash = $2")
                 .bind(org_id)

@@ -1,6 +1,6 @@
 //! Self-assessment rounds, answers with their history, and evidence files.
 
-use crate::db::{coded_row, decode_all, read, write_tx, Rejection, Store, StoreError, StoreResult};
+use crate::db::{coded_row, decode_all, read, write_tx, OrgId, Rejection, Store, StoreError, StoreResult};
 use normverk_core::assessment::{Answer, Status};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct Round {
     pub id: i64,
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub name: String,
     pub catalog: String,
     pub catalog_version: String,
@@ -135,20 +135,20 @@ fn answer_json(a: &AnswerRow) -> String {
 }
 
 impl Store {
-    pub async fn rounds(&self, org_id: i64) -> StoreResult<Vec<Round>> {
+    pub async fn rounds(&self, org_id: OrgId) -> StoreResult<Vec<Round>> {
         let sql = format!(
             "SELECT {ROUND_COLUMNS} FROM assessment_rounds WHERE org_id = $1 ORDER BY started_at DESC, id DESC"
         );
         Ok(read!(self, |c| sqlx::query_as::<_, Round>(&sql).bind(org_id).fetch_all(c).await?))
     }
 
-    pub async fn round(&self, org_id: i64, round_id: i64) -> StoreResult<Round> {
+    pub async fn round(&self, org_id: OrgId, round_id: i64) -> StoreResult<Round> {
         let sql = format!("SELECT {ROUND_COLUMNS} FROM assessment_rounds WHERE org_id = $1 AND id = $2");
         Ok(read!(self, |c| sqlx::query_as::<_, Round>(&sql).bind(org_id).bind(round_id).fetch_one(c).await?))
     }
 
     /// The newest round, open or frozen.
-    pub async fn latest_round(&self, org_id: i64) -> StoreResult<Option<Round>> {
+    pub async fn latest_round(&self, org_id: OrgId) -> StoreResult<Option<Round>> {
         Ok(self.rounds(org_id).await?.into_iter().next())
     }
 
@@ -158,7 +158,7 @@ impl Store {
     #[allow(clippy::too_many_arguments)]
     pub async fn start_round(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         name: &str,
         catalog: &str,
         catalog_version: &str,
@@ -228,7 +228,7 @@ impl Store {
     }
 
     /// Freezes a round: from now on it is read-only.
-    pub async fn freeze_round(&self, org_id: i64, round_id: i64, by: Option<i64>, now: i64) -> StoreResult<()> {
+    pub async fn freeze_round(&self, org_id: OrgId, round_id: i64, by: Option<i64>, now: i64) -> StoreResult<()> {
         write_tx!(self, |tx| {
             let done = sqlx::query(
                 "UPDATE assessment_rounds SET frozen_at = $1, frozen_by = $2 WHERE org_id = $3 AND id = $4 AND frozen_at IS NULL",
@@ -246,7 +246,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn answers(&self, org_id: i64, round_id: i64) -> StoreResult<Vec<AnswerRow>> {
+    pub async fn answers(&self, org_id: OrgId, round_id: i64) -> StoreResult<Vec<AnswerRow>> {
         let sql = format!(
             "SELECT {ANSWER_COLUMNS} FROM assessment_answers WHERE org_id = $1 AND round_id = $2 ORDER BY requirement_id"
         );
@@ -257,7 +257,7 @@ impl Store {
             .await?))
     }
 
-    pub async fn answer(&self, org_id: i64, round_id: i64, requirement_id: &str) -> StoreResult<Option<AnswerRow>> {
+    pub async fn answer(&self, org_id: OrgId, round_id: i64, requirement_id: &str) -> StoreResult<Option<AnswerRow>> {
         let sql = format!(
             "SELECT {ANSWER_COLUMNS} FROM assessment_answers WHERE org_id = $1 AND round_id = $2 AND requirement_id = $3"
         );
@@ -276,7 +276,7 @@ impl Store {
     /// when anything is refused.
     pub async fn save_answers(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         round_id: i64,
         answers: &[(String, Answer)],
         by: Option<i64>,
@@ -346,7 +346,7 @@ impl Store {
     /// The changes to one answer, newest first.
     pub async fn answer_history(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         round_id: i64,
         requirement_id: &str,
     ) -> StoreResult<Vec<HistoryRow>> {
@@ -365,7 +365,7 @@ impl Store {
     #[allow(clippy::too_many_arguments)]
     pub async fn add_evidence(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         round_id: i64,
         requirement_id: &str,
         file_name: &str,
@@ -406,7 +406,7 @@ impl Store {
         Ok(evidence)
     }
 
-    pub async fn evidence_for(&self, org_id: i64, round_id: i64, requirement_id: &str) -> StoreResult<Vec<Evidence>> {
+    pub async fn evidence_for(&self, org_id: OrgId, round_id: i64, requirement_id: &str) -> StoreResult<Vec<Evidence>> {
         let sql = format!(
             "SELECT {EVIDENCE_COLUMNS} FROM assessment_evidence WHERE org_id = $1 AND round_id = $2 AND requirement_id = $3 ORDER BY id"
         );
@@ -419,7 +419,7 @@ impl Store {
     }
 
     /// An evidence file and its content.
-    pub async fn evidence_file(&self, org_id: i64, evidence_id: i64) -> StoreResult<(Evidence, Vec<u8>)> {
+    pub async fn evidence_file(&self, org_id: OrgId, evidence_id: i64) -> StoreResult<(Evidence, Vec<u8>)> {
         let sql = format!("SELECT {EVIDENCE_COLUMNS} FROM assessment_evidence WHERE org_id = $1 AND id = $2");
         let evidence: Evidence =
             read!(self, |c| sqlx::query_as::<_, Evidence>(&sql).bind(org_id).bind(evidence_id).fetch_one(c).await?);

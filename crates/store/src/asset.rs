@@ -1,6 +1,6 @@
 //! The asset inventory.
 
-use crate::db::{read, write_tx, Store, StoreError, StoreResult};
+use crate::db::{read, write_tx, OrgId, Store, StoreError, StoreResult};
 use normverk_core::asset::NewAsset;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -111,7 +111,7 @@ impl AssetFilter {
 }
 
 impl Store {
-    pub async fn create_asset(&self, org_id: i64, a: &NewAsset, now: i64) -> StoreResult<Asset> {
+    pub async fn create_asset(&self, org_id: OrgId, a: &NewAsset, now: i64) -> StoreResult<Asset> {
         let sql = format!(
             "{INSERT} VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $13, $12, $12) RETURNING {COLUMNS}"
         );
@@ -140,7 +140,7 @@ impl Store {
     /// Imports assets in one transaction, all or none: an asset whose identifier (ignoring
     /// case) is in the inventory is updated, the rest are added, many rows to a statement.
     /// Returns how many were added and how many updated.
-    pub async fn import_assets(&self, org_id: i64, assets: &[NewAsset], now: i64) -> StoreResult<(usize, usize)> {
+    pub async fn import_assets(&self, org_id: OrgId, assets: &[NewAsset], now: i64) -> StoreResult<(usize, usize)> {
         /// 14 values a row: well under both engines' limit on bound values.
         const ROWS_PER_INSERT: usize = 500;
         let out = write_tx!(self, |tx| {
@@ -184,7 +184,7 @@ impl Store {
     }
 
     /// Replaces the fields of one asset.
-    pub async fn update_asset(&self, org_id: i64, id: i64, a: &NewAsset, now: i64) -> StoreResult<Asset> {
+    pub async fn update_asset(&self, org_id: OrgId, id: i64, a: &NewAsset, now: i64) -> StoreResult<Asset> {
         write_tx!(self, |tx| {
             update!(&mut *tx, org_id, id, a, now).map_err(|e| conflict(e, a))?;
         });
@@ -192,7 +192,7 @@ impl Store {
     }
 
     /// Removes a retired asset from the inventory.
-    pub async fn delete_asset(&self, org_id: i64, id: i64) -> StoreResult<()> {
+    pub async fn delete_asset(&self, org_id: OrgId, id: i64) -> StoreResult<()> {
         write_tx!(self, |tx| {
             let gone = sqlx::query("DELETE FROM assets WHERE org_id = $1 AND id = $2")
                 .bind(org_id)
@@ -207,7 +207,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn asset(&self, org_id: i64, id: i64) -> StoreResult<Asset> {
+    pub async fn asset(&self, org_id: OrgId, id: i64) -> StoreResult<Asset> {
         let sql = format!("SELECT {COLUMNS} FROM assets WHERE org_id = $1 AND id = $2");
         let row = read!(self, |c| sqlx::query_as::<_, Asset>(&sql).bind(org_id).bind(id).fetch_one(c).await?);
         Ok(row)
@@ -216,7 +216,7 @@ impl Store {
     /// One page of the inventory by identifier, and whether more follow.
     pub async fn assets_page(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         filter: &AssetFilter,
         offset: i64,
         limit: i64,
@@ -238,7 +238,7 @@ impl Store {
     }
 
     /// Every asset matching the filter, by identifier: exports.
-    pub async fn assets(&self, org_id: i64, filter: &AssetFilter) -> StoreResult<Vec<Asset>> {
+    pub async fn assets(&self, org_id: OrgId, filter: &AssetFilter) -> StoreResult<Vec<Asset>> {
         let (clause, values) = filter.clause();
         let sql = format!("SELECT {COLUMNS} FROM assets WHERE {clause} ORDER BY identifier");
         let rows = read!(self, |c| {
@@ -252,7 +252,7 @@ impl Store {
     }
 
     /// How many assets of each kind.
-    pub async fn asset_counts(&self, org_id: i64) -> StoreResult<Vec<(String, i64)>> {
+    pub async fn asset_counts(&self, org_id: OrgId) -> StoreResult<Vec<(String, i64)>> {
         let rows = read!(self, |c| {
             sqlx::query_as::<_, (String, i64)>(
                 "SELECT kind, COUNT(*) FROM assets WHERE org_id = $1 GROUP BY kind ORDER BY kind",

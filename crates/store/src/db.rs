@@ -116,6 +116,21 @@ pub enum StoreError {
     Io(#[from] std::io::Error),
 }
 
+/// An organisation's id. Every function that reads or changes an organisation's data takes one,
+/// so the compiler refuses an object's id where the organisation's belongs.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize, sqlx::Type,
+)]
+#[sqlx(transparent)]
+#[serde(transparent)]
+pub struct OrgId(pub i64);
+
+impl std::fmt::Display for OrgId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 /// Why the store refused a write. Each names the field of the request it concerns, where there
 /// is one, and says in English what was wrong; the edges translate it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

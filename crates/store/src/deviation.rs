@@ -1,7 +1,7 @@
 //! Deviations: the report, each step of the workflow, measures, notices to Datatilsynet, the
 //! decision on data subjects, and a record of every read.
 
-use crate::db::{coded_row, decode_all, read, write_tx, Rejection, Store, StoreError, StoreResult};
+use crate::db::{coded_row, decode_all, read, write_tx, OrgId, Rejection, Store, StoreError, StoreResult};
 use normverk_core::deviation::{
     Category, DeviationKind, MeasureIn, MeasureStatus, NewDeviation, NoticeStage, Reaction, Severity, State,
 };
@@ -11,7 +11,7 @@ coded_row! {
     #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
     pub struct Deviation as RawDeviation in "deviations" by id {
         pub id: i64,
-        pub org_id: i64,
+        pub org_id: OrgId,
         pub number: i64,
         pub title: String,
         pub description: String,
@@ -51,7 +51,7 @@ const COLUMNS: &str = "id, org_id, number, title, description, occurred_at, awar
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct DueBreach {
     pub id: i64,
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub number: i64,
     pub aware_at: i64,
     /// The last reminder sent, in hours after awareness.
@@ -140,7 +140,7 @@ impl Store {
     /// Files a report; the organisation's next number is its name in conversation ("avvik 17").
     pub async fn create_deviation(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         reporter_id: Option<i64>,
         d: &NewDeviation,
         now: i64,
@@ -191,7 +191,7 @@ impl Store {
     }
 
     /// The number of changes the statistics count in the organisation's deviations so far.
-    pub async fn deviation_version(&self, org_id: i64) -> StoreResult<i64> {
+    pub async fn deviation_version(&self, org_id: OrgId) -> StoreResult<i64> {
         let v = read!(self, |c| {
             sqlx::query_scalar::<_, i64>("SELECT version FROM deviation_versions WHERE org_id = $1")
                 .bind(org_id)
@@ -201,7 +201,7 @@ impl Store {
         Ok(v.unwrap_or(0))
     }
 
-    pub async fn deviation(&self, org_id: i64, id: i64) -> StoreResult<Deviation> {
+    pub async fn deviation(&self, org_id: OrgId, id: i64) -> StoreResult<Deviation> {
         let sql = format!("SELECT {COLUMNS} FROM deviations WHERE org_id = $1 AND id = $2");
         let d = read!(self, |c| sqlx::query_as::<_, RawDeviation>(&sql).bind(org_id).bind(id).fetch_one(c).await?);
         d.try_into()
@@ -210,7 +210,7 @@ impl Store {
     /// The deviations a person may see, newest first.
     pub async fn deviations(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         visible: &Visible,
         limit: i64,
         offset: i64,
@@ -238,7 +238,7 @@ impl Store {
     }
 
     /// Whether `user_id` manages the unit `unit_id`.
-    pub async fn manages_unit(&self, org_id: i64, user_id: i64, unit_id: i64) -> StoreResult<bool> {
+    pub async fn manages_unit(&self, org_id: OrgId, user_id: i64, unit_id: i64) -> StoreResult<bool> {
         let found: Option<i64> = read!(self, |c| {
             sqlx::query_scalar("SELECT unit_id FROM manager_units WHERE org_id = $1 AND user_id = $2 AND unit_id = $3")
                 .bind(org_id)
@@ -251,7 +251,7 @@ impl Store {
     }
 
     /// Breaches whose notice to Datatilsynet is still due, soonest deadline first.
-    pub async fn open_breaches(&self, org_id: i64) -> StoreResult<Vec<Deviation>> {
+    pub async fn open_breaches(&self, org_id: OrgId) -> StoreResult<Vec<Deviation>> {
         let sql = format!(
             "SELECT {COLUMNS} FROM deviations WHERE org_id = $1 AND notice_required = $2 AND notice_complete_at IS NULL \
              ORDER BY aware_at LIMIT 50"
@@ -282,7 +282,7 @@ impl Store {
     /// recorded them first.
     pub async fn claim_reminders(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         deviation_id: i64,
         hours: &[i64],
         recipients: usize,
@@ -315,7 +315,7 @@ impl Store {
     #[allow(clippy::too_many_arguments)]
     pub async fn apply_deviation_step(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         id: i64,
         from: State,
         to: State,
@@ -379,7 +379,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn deviation_steps(&self, org_id: i64, id: i64) -> StoreResult<Vec<StepRecord>> {
+    pub async fn deviation_steps(&self, org_id: OrgId, id: i64) -> StoreResult<Vec<StepRecord>> {
         let rows = read!(self, |c| {
             sqlx::query_as::<_, RawStepRecord>(
                 "SELECT s.id, s.to_state, s.fields, s.by_user, u.display_name AS by_name, s.at FROM deviation_steps s \
@@ -396,7 +396,7 @@ impl Store {
     /// Sets a measure's status; the measure must belong to the deviation in this organisation.
     pub async fn set_measure_status(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         id: i64,
         measure_id: i64,
         status: MeasureStatus,
@@ -420,7 +420,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn deviation_measures(&self, org_id: i64, id: i64) -> StoreResult<Vec<Measure>> {
+    pub async fn deviation_measures(&self, org_id: OrgId, id: i64) -> StoreResult<Vec<Measure>> {
         let rows = read!(self, |c| {
             sqlx::query_as::<_, RawMeasure>(
                 "SELECT id, description, owner, deadline, status, updated_at FROM deviation_measures \
@@ -438,7 +438,7 @@ impl Store {
     #[allow(clippy::too_many_arguments)]
     pub async fn add_deviation_notice(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         id: i64,
         stage: &str,
         content_json: &str,
@@ -478,7 +478,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn deviation_notices(&self, org_id: i64, id: i64) -> StoreResult<Vec<NoticeRecord>> {
+    pub async fn deviation_notices(&self, org_id: OrgId, id: i64) -> StoreResult<Vec<NoticeRecord>> {
         let rows = read!(self, |c| {
             sqlx::query_as::<_, RawNoticeRecord>(
                 "SELECT n.id, n.stage, n.content, n.sent_at, n.late, n.recorded_by, u.display_name AS recorded_by_name, \
@@ -493,7 +493,7 @@ impl Store {
         decode_all(rows)
     }
 
-    pub async fn set_subject_decision(&self, org_id: i64, id: i64, decision_json: &str, now: i64) -> StoreResult<()> {
+    pub async fn set_subject_decision(&self, org_id: OrgId, id: i64, decision_json: &str, now: i64) -> StoreResult<()> {
         write_tx!(self, |tx| {
             sqlx::query("UPDATE deviations SET subject_decision = $1, updated_at = $2 WHERE org_id = $3 AND id = $4")
                 .bind(decision_json)
@@ -509,7 +509,7 @@ impl Store {
     #[allow(clippy::too_many_arguments)]
     pub async fn add_deviation_reaction(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         id: i64,
         person: &str,
         reaction: &str,
@@ -535,7 +535,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn deviation_reactions(&self, org_id: i64, id: i64) -> StoreResult<Vec<ReactionRecord>> {
+    pub async fn deviation_reactions(&self, org_id: OrgId, id: i64) -> StoreResult<Vec<ReactionRecord>> {
         let rows = read!(self, |c| {
             sqlx::query_as::<_, RawReactionRecord>(
                 "SELECT r.person, r.reaction, r.note, u.display_name AS by_name, r.at FROM deviation_reactions r \
@@ -550,7 +550,7 @@ impl Store {
     }
 
     /// The organisation's threshold for repeated deviations.
-    pub async fn repeat_threshold(&self, org_id: i64) -> StoreResult<i64> {
+    pub async fn repeat_threshold(&self, org_id: OrgId) -> StoreResult<i64> {
         let n: Option<i64> = read!(self, |c| {
             sqlx::query_scalar("SELECT repeat_threshold FROM deviation_settings WHERE org_id = $1")
                 .bind(org_id)
@@ -562,7 +562,7 @@ impl Store {
 
     pub async fn set_repeat_threshold(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         threshold: i64,
         by: Option<i64>,
         now: i64,
@@ -585,7 +585,7 @@ impl Store {
 
     /// Deviations since `since`, counted per category, system, severity and unit, with how many
     /// are closed and their total time to close.
-    pub async fn deviation_groups(&self, org_id: i64, since: i64) -> StoreResult<Vec<DeviationGroup>> {
+    pub async fn deviation_groups(&self, org_id: OrgId, since: i64) -> StoreResult<Vec<DeviationGroup>> {
         let rows = read!(self, |c| {
             sqlx::query_as::<_, RawDeviationGroup>(
                 "SELECT category, system, severity, unit_id, COUNT(*) AS count, \
@@ -602,7 +602,7 @@ impl Store {
     }
 
     /// Deviations since `since`, counted per day after it (day 0 starts at `since`).
-    pub async fn deviation_days(&self, org_id: i64, since: i64) -> StoreResult<Vec<(i64, i64)>> {
+    pub async fn deviation_days(&self, org_id: OrgId, since: i64) -> StoreResult<Vec<(i64, i64)>> {
         let rows = read!(self, |c| {
             sqlx::query_as::<_, (i64, i64)>(
                 "SELECT (aware_at - $2) / 86400 AS day, COUNT(*) FROM deviations WHERE org_id = $1 AND aware_at >= $2 \
@@ -616,7 +616,13 @@ impl Store {
         Ok(rows)
     }
 
-    pub async fn record_deviation_read(&self, org_id: i64, id: i64, user_id: Option<i64>, now: i64) -> StoreResult<()> {
+    pub async fn record_deviation_read(
+        &self,
+        org_id: OrgId,
+        id: i64,
+        user_id: Option<i64>,
+        now: i64,
+    ) -> StoreResult<()> {
         write_tx!(self, |tx| {
             sqlx::query("INSERT INTO deviation_reads (deviation_id, org_id, user_id, at) VALUES ($1, $2, $3, $4)")
                 .bind(id)
@@ -630,7 +636,7 @@ impl Store {
     }
 
     /// The latest reads of a deviation, newest first.
-    pub async fn deviation_reads(&self, org_id: i64, id: i64) -> StoreResult<Vec<ReadRecord>> {
+    pub async fn deviation_reads(&self, org_id: OrgId, id: i64) -> StoreResult<Vec<ReadRecord>> {
         let rows = read!(self, |c| {
             sqlx::query_as::<_, ReadRecord>(
                 "SELECT r.user_id, u.display_name AS name, r.at FROM deviation_reads r LEFT JOIN users u ON u.id = r.user_id \
@@ -672,7 +678,7 @@ pub struct OverdueMeasure {
 
 impl Store {
     /// Measures past their deadline (`today`, YYYY-MM-DD) and not done, oldest first.
-    pub async fn overdue_measures(&self, org_id: i64, today: &str) -> StoreResult<Vec<OverdueMeasure>> {
+    pub async fn overdue_measures(&self, org_id: OrgId, today: &str) -> StoreResult<Vec<OverdueMeasure>> {
         let rows = read!(self, |c| {
             sqlx::query_as::<_, OverdueMeasure>(
                 "SELECT m.deviation_id, d.number, m.description, m.owner, m.deadline FROM deviation_measures m \
@@ -702,7 +708,7 @@ pub struct Forward {
 
 impl Store {
     /// The organisation numbers of the processors the organisation takes deviations from.
-    pub async fn deviation_processors(&self, org_id: i64) -> StoreResult<Vec<String>> {
+    pub async fn deviation_processors(&self, org_id: OrgId) -> StoreResult<Vec<String>> {
         let rows = read!(self, |c| {
             sqlx::query_scalar::<_, String>(
                 "SELECT processor_org_number FROM deviation_processors WHERE org_id = $1 ORDER BY processor_org_number",
@@ -717,7 +723,7 @@ impl Store {
     /// Adds or removes a processor the organisation takes deviations from.
     pub async fn set_deviation_processor(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         org_number: &str,
         accept: bool,
         by: Option<i64>,
@@ -748,9 +754,9 @@ impl Store {
 
     /// The controllers in this normverk that take deviations from the processor with this
     /// organisation number: (id, name), by name.
-    pub async fn controllers_of(&self, processor_org_number: &str) -> StoreResult<Vec<(i64, String)>> {
+    pub async fn controllers_of(&self, processor_org_number: &str) -> StoreResult<Vec<(OrgId, String)>> {
         let rows = read!(self, |c| {
-            sqlx::query_as::<_, (i64, String)>(
+            sqlx::query_as::<_, (OrgId, String)>(
                 "SELECT o.id, o.name FROM deviation_processors p JOIN orgs o ON o.id = p.org_id \
                  WHERE p.processor_org_number = $1 ORDER BY o.name",
             )
@@ -766,9 +772,9 @@ impl Store {
     /// of it now), reported by nobody there. Returns the controller's deviation id.
     pub async fn forward_deviation(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         id: i64,
-        controller_org_id: i64,
+        controller_org_id: OrgId,
         by: Option<i64>,
         now: i64,
     ) -> StoreResult<i64> {
@@ -839,7 +845,7 @@ impl Store {
     }
 
     /// Where the organisation's deviation `id` was reported to: each controller.
-    pub async fn deviation_sent_to(&self, org_id: i64, id: i64) -> StoreResult<Vec<Forward>> {
+    pub async fn deviation_sent_to(&self, org_id: OrgId, id: i64) -> StoreResult<Vec<Forward>> {
         let rows = read!(self, |c| {
             sqlx::query_as::<_, Forward>(
                 "SELECT o.name AS org_name, o.org_number, d.number AS processor_number, f.at FROM deviation_forwards f \
@@ -855,7 +861,7 @@ impl Store {
     }
 
     /// Which processor reported the organisation's deviation `id`, if one did.
-    pub async fn deviation_received_from(&self, org_id: i64, id: i64) -> StoreResult<Option<Forward>> {
+    pub async fn deviation_received_from(&self, org_id: OrgId, id: i64) -> StoreResult<Option<Forward>> {
         let row = read!(self, |c| {
             sqlx::query_as::<_, Forward>(
                 "SELECT o.name AS org_name, o.org_number, d.number AS processor_number, f.at FROM deviation_forwards f \

@@ -1,6 +1,6 @@
 //! The message scanner's settings (versioned) and statistics (counts only).
 
-use crate::db::{read, write_tx, Store, StoreResult};
+use crate::db::{read, write_tx, OrgId, Store, StoreResult};
 use serde::Serialize;
 
 /// An organisation's current scanner settings.
@@ -16,7 +16,7 @@ pub struct DlpSettings {
 /// Counts of scanned messages: for one day (days since 1970-01-01, UTC), channel and verdict.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct MessageCount {
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub day: i64,
     pub channel: String,
     pub verdict: String,
@@ -25,7 +25,7 @@ pub struct MessageCount {
 /// Counts of findings: for one day and kind.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FindingCount {
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub day: i64,
     pub kind: String,
 }
@@ -46,7 +46,7 @@ pub struct DayFindings {
 }
 
 impl Store {
-    pub async fn dlp_settings(&self, org_id: i64) -> StoreResult<Option<DlpSettings>> {
+    pub async fn dlp_settings(&self, org_id: OrgId) -> StoreResult<Option<DlpSettings>> {
         let row = read!(self, |c| {
             sqlx::query_as::<_, DlpSettings>(
                 "SELECT version, config, changed_by, changed_at FROM dlp_settings WHERE org_id = $1 \
@@ -62,7 +62,7 @@ impl Store {
     /// Stores a new version of the settings; earlier versions are kept.
     pub async fn save_dlp_settings(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         config: &str,
         user_id: Option<i64>,
         now: i64,
@@ -128,7 +128,7 @@ impl Store {
     }
 
     /// Message counts from `since_day` on, oldest first.
-    pub async fn dlp_message_stats(&self, org_id: i64, since_day: i64) -> StoreResult<Vec<DayMessages>> {
+    pub async fn dlp_message_stats(&self, org_id: OrgId, since_day: i64) -> StoreResult<Vec<DayMessages>> {
         let rows = read!(self, |c| {
             sqlx::query_as::<_, DayMessages>(
                 "SELECT day, channel, verdict, messages FROM dlp_stats WHERE org_id = $1 AND day >= $2 \
@@ -143,7 +143,7 @@ impl Store {
     }
 
     /// Finding counts from `since_day` on, oldest first.
-    pub async fn dlp_finding_stats(&self, org_id: i64, since_day: i64) -> StoreResult<Vec<DayFindings>> {
+    pub async fn dlp_finding_stats(&self, org_id: OrgId, since_day: i64) -> StoreResult<Vec<DayFindings>> {
         let rows = read!(self, |c| {
             sqlx::query_as::<_, DayFindings>(
                 "SELECT day, kind, findings FROM dlp_stats_kinds WHERE org_id = $1 AND day >= $2 ORDER BY day, kind",

@@ -1,17 +1,17 @@
 //! Organisations, units and memberships.
 
-use crate::db::{read, write_tx, Rejection, Store, StoreError, StoreResult};
+use crate::db::{read, write_tx, OrgId, Rejection, Store, StoreError, StoreResult};
 use normverk_core::org::{OrgKind, OrgNumber, Role};
 use serde::Serialize;
 use std::str::FromStr;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct Org {
-    pub id: i64,
+    pub id: OrgId,
     pub name: String,
     pub org_number: String,
     pub kind: String,
-    pub parent_id: Option<i64>,
+    pub parent_id: Option<OrgId>,
     pub created_at: i64,
 }
 
@@ -20,13 +20,13 @@ pub struct NewOrg {
     pub name: String,
     pub org_number: OrgNumber,
     pub kind: OrgKind,
-    pub parent_id: Option<i64>,
+    pub parent_id: Option<OrgId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct Unit {
     pub id: i64,
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub parent_id: Option<i64>,
     pub name: String,
     pub created_at: i64,
@@ -91,7 +91,7 @@ impl Store {
                     .fetch_optional(&mut *tx)
                     .await?;
                 if exists.is_none() {
-                    return Err(StoreError::Rejected(Rejection::NoParentOrganisation(parent)));
+                    return Err(StoreError::Rejected(Rejection::NoParentOrganisation(parent.0)));
                 }
             }
             bind_new_org!(sqlx::query_as::<_, Org>(INSERT_ORG), org, now)
@@ -102,7 +102,7 @@ impl Store {
         Ok(created)
     }
 
-    pub async fn org(&self, org_id: i64) -> StoreResult<Org> {
+    pub async fn org(&self, org_id: OrgId) -> StoreResult<Org> {
         let sql = "SELECT id, name, org_number, kind, parent_id, created_at FROM orgs WHERE id = $1";
         Ok(read!(self, |c| sqlx::query_as::<_, Org>(sql).bind(org_id).fetch_one(c).await?))
     }
@@ -132,7 +132,7 @@ impl Store {
     }
 
     /// The roles a person holds in an organisation (empty when not a member).
-    pub async fn roles(&self, org_id: i64, user_id: i64) -> StoreResult<Vec<Role>> {
+    pub async fn roles(&self, org_id: OrgId, user_id: i64) -> StoreResult<Vec<Role>> {
         let sql = "SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2";
         let names: Vec<String> =
             read!(self, |c| sqlx::query_scalar(sql).bind(org_id).bind(user_id).fetch_all(c).await?);
@@ -141,7 +141,7 @@ impl Store {
 
     /// Replaces a person's roles in an organisation. An empty list removes them from it.
     /// Refuses to leave the organisation without an administrator.
-    pub async fn set_roles(&self, org_id: i64, user_id: i64, roles: &[Role]) -> StoreResult<()> {
+    pub async fn set_roles(&self, org_id: OrgId, user_id: i64, roles: &[Role]) -> StoreResult<()> {
         let now = crate::unix_now();
         write_tx!(self, |tx| {
             sqlx::query("DELETE FROM memberships WHERE org_id = $1 AND user_id = $2")
@@ -180,7 +180,7 @@ impl Store {
     }
 
     /// Everyone who holds a role in the organisation, by name.
-    pub async fn members(&self, org_id: i64) -> StoreResult<Vec<Member>> {
+    pub async fn members(&self, org_id: OrgId) -> StoreResult<Vec<Member>> {
         let sql = "SELECT u.id, u.email, u.display_name, u.disabled_at, m.role FROM memberships m \
                    JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 ORDER BY u.display_name, u.id";
         let rows: Vec<(i64, String, String, Option<i64>, String)> =
@@ -199,12 +199,12 @@ impl Store {
     }
 
     /// One member of the organisation; `NotFound` for a person who is not a member.
-    pub async fn member(&self, org_id: i64, user_id: i64) -> StoreResult<Member> {
+    pub async fn member(&self, org_id: OrgId, user_id: i64) -> StoreResult<Member> {
         self.members(org_id).await?.into_iter().find(|m| m.user_id == user_id).ok_or(StoreError::NotFound)
     }
 
     /// How many units, members and live API tokens the organisation has, in one query.
-    pub async fn org_summary(&self, org_id: i64) -> StoreResult<OrgSummary> {
+    pub async fn org_summary(&self, org_id: OrgId) -> StoreResult<OrgSummary> {
         let sql = "SELECT (SELECT COUNT(*) FROM units WHERE org_id = $1) AS units, \
                    (SELECT COUNT(DISTINCT user_id) FROM memberships WHERE org_id = $1) AS members, \
                    (SELECT COUNT(*) FROM api_tokens WHERE org_id = $1 AND revoked_at IS NULL) AS active_tokens";
@@ -212,14 +212,14 @@ impl Store {
     }
 
     /// Which units each manager in the organisation leads, as (user id, unit id) pairs.
-    pub async fn managed_units(&self, org_id: i64) -> StoreResult<Vec<(i64, i64)>> {
+    pub async fn managed_units(&self, org_id: OrgId) -> StoreResult<Vec<(i64, i64)>> {
         let sql = "SELECT user_id, unit_id FROM manager_units WHERE org_id = $1 ORDER BY user_id, unit_id";
         Ok(read!(self, |c| sqlx::query_as(sql).bind(org_id).fetch_all(c).await?))
     }
 
     /// Replaces the units a manager leads. The person must hold the manager role in the
     /// organisation, and every unit must be the organisation's own.
-    pub async fn set_managed_units(&self, org_id: i64, user_id: i64, unit_ids: &[i64]) -> StoreResult<()> {
+    pub async fn set_managed_units(&self, org_id: OrgId, user_id: i64, unit_ids: &[i64]) -> StoreResult<()> {
         write_tx!(self, |tx| {
             let is_manager: Option<String> = sqlx::query_scalar(
                 "SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2 AND role = 'manager'",
@@ -258,7 +258,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn create_unit(&self, org_id: i64, name: &str, parent_id: Option<i64>) -> StoreResult<Unit> {
+    pub async fn create_unit(&self, org_id: OrgId, name: &str, parent_id: Option<i64>) -> StoreResult<Unit> {
         let now = crate::unix_now();
         let unit = write_tx!(self, |tx| {
             if let Some(parent) = parent_id {
@@ -285,18 +285,18 @@ impl Store {
         Ok(unit)
     }
 
-    pub async fn units(&self, org_id: i64) -> StoreResult<Vec<Unit>> {
+    pub async fn units(&self, org_id: OrgId) -> StoreResult<Vec<Unit>> {
         let sql = "SELECT id, org_id, parent_id, name, created_at FROM units WHERE org_id = $1 ORDER BY name, id";
         Ok(read!(self, |c| sqlx::query_as::<_, Unit>(sql).bind(org_id).fetch_all(c).await?))
     }
 
-    pub async fn unit(&self, org_id: i64, unit_id: i64) -> StoreResult<Unit> {
+    pub async fn unit(&self, org_id: OrgId, unit_id: i64) -> StoreResult<Unit> {
         let sql = "SELECT id, org_id, parent_id, name, created_at FROM units WHERE org_id = $1 AND id = $2";
         Ok(read!(self, |c| sqlx::query_as::<_, Unit>(sql).bind(org_id).bind(unit_id).fetch_one(c).await?))
     }
 
     /// Deletes a unit that has no sub-units and no managers.
-    pub async fn delete_unit(&self, org_id: i64, unit_id: i64) -> StoreResult<()> {
+    pub async fn delete_unit(&self, org_id: OrgId, unit_id: i64) -> StoreResult<()> {
         write_tx!(self, |tx| {
             let children: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM units WHERE org_id = $1 AND parent_id = $2")
                 .bind(org_id)

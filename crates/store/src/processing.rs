@@ -1,6 +1,6 @@
 //! The record of processing: entries with every version, and the systems each uses.
 
-use crate::db::{read, write_tx, Rejection, Store, StoreError, StoreResult};
+use crate::db::{read, write_tx, OrgId, Rejection, Store, StoreError, StoreResult};
 use normverk_core::processing::Record;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
@@ -79,7 +79,7 @@ impl Store {
     /// order with what was done.
     pub async fn put_processings(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         puts: &[Put],
         by: Option<i64>,
         now: i64,
@@ -231,7 +231,7 @@ impl Store {
     }
 
     /// One page of the register by name, and whether more follow.
-    pub async fn processings_page(&self, org_id: i64, offset: i64, limit: i64) -> StoreResult<(Vec<Listed>, bool)> {
+    pub async fn processings_page(&self, org_id: OrgId, offset: i64, limit: i64) -> StoreResult<(Vec<Listed>, bool)> {
         let mut rows = read!(self, |c| {
             sqlx::query_as::<_, Listed>(
                 "SELECT id, name, role, missing, version, updated_at FROM processings WHERE org_id = $1 \
@@ -249,7 +249,7 @@ impl Store {
     }
 
     /// How many entries there are, and how many lack nothing.
-    pub async fn processing_counts(&self, org_id: i64) -> StoreResult<(i64, i64)> {
+    pub async fn processing_counts(&self, org_id: OrgId) -> StoreResult<(i64, i64)> {
         let row = read!(self, |c| {
             sqlx::query_as::<_, (i64, i64)>(
                 "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN missing = 0 THEN 1 ELSE 0 END), 0) AS BIGINT) \
@@ -263,7 +263,7 @@ impl Store {
     }
 
     /// Every entry with its record, by name.
-    pub async fn processings(&self, org_id: i64) -> StoreResult<Vec<Processing>> {
+    pub async fn processings(&self, org_id: OrgId) -> StoreResult<Vec<Processing>> {
         let rows = read!(self, |c| {
             sqlx::query_as::<_, (i64, i64, i64, i64, String)>(
                 "SELECT id, version, created_at, updated_at, record FROM processings WHERE org_id = $1 ORDER BY name",
@@ -279,7 +279,7 @@ impl Store {
             .collect()
     }
 
-    pub async fn processing(&self, org_id: i64, id: i64) -> StoreResult<Processing> {
+    pub async fn processing(&self, org_id: OrgId, id: i64) -> StoreResult<Processing> {
         let (id, version, created_at, updated_at, json) = read!(self, |c| {
             sqlx::query_as::<_, (i64, i64, i64, i64, String)>(
                 "SELECT id, version, created_at, updated_at, record FROM processings WHERE org_id = $1 AND id = $2",
@@ -293,7 +293,7 @@ impl Store {
     }
 
     /// Every version of an entry, newest first.
-    pub async fn processing_versions(&self, org_id: i64, id: i64) -> StoreResult<Vec<Version>> {
+    pub async fn processing_versions(&self, org_id: OrgId, id: i64) -> StoreResult<Vec<Version>> {
         let rows = read!(self, |c| {
             sqlx::query_as::<_, (i64, Option<String>, i64, String)>(
                 "SELECT v.version, u.display_name, v.changed_at, v.record FROM processing_versions v \
@@ -313,7 +313,7 @@ impl Store {
     }
 
     /// Every link of the organisation: (processing, system).
-    pub async fn processing_systems(&self, org_id: i64) -> StoreResult<Vec<(i64, i64)>> {
+    pub async fn processing_systems(&self, org_id: OrgId) -> StoreResult<Vec<(i64, i64)>> {
         let rows = read!(self, |c| {
             sqlx::query_as::<_, (i64, i64)>(
                 "SELECT processing_id, system_id FROM processing_systems WHERE org_id = $1 ORDER BY processing_id, system_id",
@@ -326,7 +326,7 @@ impl Store {
     }
 
     /// The systems of one entry, as (id, name) by name.
-    pub async fn systems_of_processing(&self, org_id: i64, id: i64) -> StoreResult<Vec<(i64, String)>> {
+    pub async fn systems_of_processing(&self, org_id: OrgId, id: i64) -> StoreResult<Vec<(i64, String)>> {
         let rows = read!(self, |c| {
             sqlx::query_as::<_, (i64, String)>(
                 "SELECT s.id, s.name FROM processing_systems l JOIN systems s ON s.id = l.system_id \
@@ -341,7 +341,7 @@ impl Store {
     }
 
     /// The entries a system supports, as (id, name) by name.
-    pub async fn processings_of_system(&self, org_id: i64, system_id: i64) -> StoreResult<Vec<(i64, String)>> {
+    pub async fn processings_of_system(&self, org_id: OrgId, system_id: i64) -> StoreResult<Vec<(i64, String)>> {
         let rows = read!(self, |c| {
             sqlx::query_as::<_, (i64, String)>(
                 "SELECT p.id, p.name FROM processing_systems l JOIN processings p ON p.id = l.processing_id \

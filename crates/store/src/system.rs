@@ -1,6 +1,6 @@
 //! Information systems and their dependencies.
 
-use crate::db::{coded_row, decode_all, read, write_tx, Rejection, Store, StoreError, StoreResult};
+use crate::db::{coded_row, decode_all, read, write_tx, OrgId, Rejection, Store, StoreError, StoreResult};
 use normverk_core::system::{Criticality, NewSystem, ProcedureMode};
 use serde::Serialize;
 
@@ -8,7 +8,7 @@ coded_row! {
     #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
     pub struct System as RawSystem in "systems" by id {
         pub id: i64,
-        pub org_id: i64,
+        pub org_id: OrgId,
         pub name: String,
         pub description: String,
         pub owner: String,
@@ -49,7 +49,7 @@ const COLUMNS: &str =
     "id, org_id, name, description, owner, supplier, hosting, data_types, criticality, created_at, updated_at";
 
 impl Store {
-    pub async fn create_system(&self, org_id: i64, s: &NewSystem, now: i64) -> StoreResult<System> {
+    pub async fn create_system(&self, org_id: OrgId, s: &NewSystem, now: i64) -> StoreResult<System> {
         let sql = format!(
             "INSERT INTO systems (org_id, name, description, owner, supplier, hosting, data_types, criticality, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING {COLUMNS}"
@@ -80,7 +80,7 @@ impl Store {
     }
 
     /// Replaces the fields of the organisation's system `id`.
-    pub async fn update_system(&self, org_id: i64, id: i64, s: &NewSystem, now: i64) -> StoreResult<System> {
+    pub async fn update_system(&self, org_id: OrgId, id: i64, s: &NewSystem, now: i64) -> StoreResult<System> {
         let sql = format!("{UPDATE} RETURNING {COLUMNS}");
         let updated = write_tx!(self, |tx| {
             let row = sqlx::query_as::<_, RawSystem>(&sql)
@@ -114,7 +114,7 @@ impl Store {
     /// were added and how many updated.
     pub async fn import_systems(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         rows: &[(NewSystem, Option<Vec<String>>)],
         now: i64,
     ) -> StoreResult<(usize, usize)> {
@@ -192,7 +192,7 @@ impl Store {
     }
 
     /// The number of changes to the organisation's systems and dependencies so far.
-    pub async fn system_register_version(&self, org_id: i64) -> StoreResult<i64> {
+    pub async fn system_register_version(&self, org_id: OrgId) -> StoreResult<i64> {
         let v = read!(self, |c| {
             sqlx::query_scalar::<_, i64>("SELECT version FROM system_register_versions WHERE org_id = $1")
                 .bind(org_id)
@@ -202,20 +202,20 @@ impl Store {
         Ok(v.unwrap_or(0))
     }
 
-    pub async fn systems(&self, org_id: i64) -> StoreResult<Vec<System>> {
+    pub async fn systems(&self, org_id: OrgId) -> StoreResult<Vec<System>> {
         let sql = format!("SELECT {COLUMNS} FROM systems WHERE org_id = $1 ORDER BY name");
         let rows = read!(self, |c| sqlx::query_as::<_, RawSystem>(&sql).bind(org_id).fetch_all(c).await?);
         decode_all(rows)
     }
 
-    pub async fn system(&self, org_id: i64, id: i64) -> StoreResult<System> {
+    pub async fn system(&self, org_id: OrgId, id: i64) -> StoreResult<System> {
         let sql = format!("SELECT {COLUMNS} FROM systems WHERE org_id = $1 AND id = $2");
         let row = read!(self, |c| sqlx::query_as::<_, RawSystem>(&sql).bind(org_id).bind(id).fetch_one(c).await?);
         row.try_into()
     }
 
     /// Every dependency of the organisation: (system, the system it depends on).
-    pub async fn system_dependencies(&self, org_id: i64) -> StoreResult<Vec<(i64, i64)>> {
+    pub async fn system_dependencies(&self, org_id: OrgId) -> StoreResult<Vec<(i64, i64)>> {
         let rows = read!(self, |c| {
             sqlx::query_as::<_, (i64, i64)>("SELECT system_id, depends_on FROM system_dependencies WHERE org_id = $1")
                 .bind(org_id)
@@ -229,7 +229,7 @@ impl Store {
     /// and not the same one.
     pub async fn add_system_dependency(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         system_id: i64,
         depends_on: i64,
         now: i64,
@@ -262,7 +262,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn remove_system_dependency(&self, org_id: i64, system_id: i64, depends_on: i64) -> StoreResult<()> {
+    pub async fn remove_system_dependency(&self, org_id: OrgId, system_id: i64, depends_on: i64) -> StoreResult<()> {
         write_tx!(self, |tx| {
             sqlx::query("DELETE FROM system_dependencies WHERE org_id = $1 AND system_id = $2 AND depends_on = $3")
                 .bind(org_id)
@@ -293,7 +293,7 @@ coded_row! {
 
 impl Store {
     /// Management's maximum downtime per class, in hours.
-    pub async fn downtimes(&self, org_id: i64) -> StoreResult<Vec<(String, i64)>> {
+    pub async fn downtimes(&self, org_id: OrgId) -> StoreResult<Vec<(String, i64)>> {
         let rows = read!(self, |c| {
             sqlx::query_as::<_, (String, i64)>(
                 "SELECT criticality, max_downtime_hours FROM criticality_downtime WHERE org_id = $1",
@@ -307,7 +307,7 @@ impl Store {
 
     pub async fn set_downtime(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         class: &str,
         hours: i64,
         by: Option<i64>,
@@ -332,7 +332,7 @@ impl Store {
 
     pub async fn add_procedure(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         system_id: i64,
         title: &str,
         mode: &str,
@@ -368,7 +368,7 @@ impl Store {
     #[allow(clippy::too_many_arguments)]
     pub async fn add_procedure_test(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         system_id: i64,
         procedure_id: i64,
         tested_at: i64,
@@ -404,7 +404,7 @@ impl Store {
     }
 
     /// The organisation's procedures (of one system, or all), each with its latest test.
-    pub async fn procedures(&self, org_id: i64, system_id: Option<i64>) -> StoreResult<Vec<Procedure>> {
+    pub async fn procedures(&self, org_id: OrgId, system_id: Option<i64>) -> StoreResult<Vec<Procedure>> {
         let rows = read!(self, |c| {
             sqlx::query_as::<_, RawProcedure>(
                 "SELECT p.id, p.system_id, p.title, p.mode, p.description, p.created_at, \

@@ -1,6 +1,6 @@
 //! API tokens: scoped, stored hashed, revocable, with their last use recorded.
 
-use crate::db::{read, write_tx, Store, StoreError, StoreResult};
+use crate::db::{read, write_tx, OrgId, Store, StoreError, StoreResult};
 use normverk_core::org::Scope;
 use serde::Serialize;
 use std::str::FromStr;
@@ -8,7 +8,7 @@ use std::str::FromStr;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct ApiToken {
     pub id: i64,
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub name: String,
     /// Space-separated scope names.
     pub scopes: String,
@@ -30,7 +30,7 @@ const TOKEN_COLUMNS: &str = "id, org_id, name, scopes, created_by, created_at, l
 impl Store {
     pub async fn create_token(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         name: &str,
         scopes: &[Scope],
         token_hash: &str,
@@ -62,17 +62,17 @@ impl Store {
         Ok(read!(self, |c| sqlx::query_as::<_, ApiToken>(&sql).bind(token_hash).fetch_one(c).await?))
     }
 
-    pub async fn tokens(&self, org_id: i64) -> StoreResult<Vec<ApiToken>> {
+    pub async fn tokens(&self, org_id: OrgId) -> StoreResult<Vec<ApiToken>> {
         let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE org_id = $1 ORDER BY created_at DESC, id DESC");
         Ok(read!(self, |c| sqlx::query_as::<_, ApiToken>(&sql).bind(org_id).fetch_all(c).await?))
     }
 
-    pub async fn token(&self, org_id: i64, token_id: i64) -> StoreResult<ApiToken> {
+    pub async fn token(&self, org_id: OrgId, token_id: i64) -> StoreResult<ApiToken> {
         let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE org_id = $1 AND id = $2");
         Ok(read!(self, |c| sqlx::query_as::<_, ApiToken>(&sql).bind(org_id).bind(token_id).fetch_one(c).await?))
     }
 
-    pub async fn revoke_token(&self, org_id: i64, token_id: i64) -> StoreResult<()> {
+    pub async fn revoke_token(&self, org_id: OrgId, token_id: i64) -> StoreResult<()> {
         let now = crate::unix_now();
         write_tx!(self, |tx| {
             let done = sqlx::query(

@@ -8,6 +8,7 @@ use normverk_core::account::{session_state, FailureWindow, SessionState, Throttl
 use normverk_core::org::{role_permits, scope_permits, Action, Role, Scope};
 use normverk_store::account::{secret_hash, Session, User};
 use normverk_store::org::Org;
+use normverk_store::OrgId;
 use normverk_store::{StoreError, StoreResult};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -93,7 +94,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Member {
 #[derive(Debug, Clone)]
 pub struct ApiCaller {
     pub token_id: i64,
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub scopes: Vec<Scope>,
 }
 

@@ -78,7 +78,7 @@ pub async fn append(
     });
     let stored = log.append(caller.org_id, events, idempotency.as_ref()).await?;
     tracing::info!(
-        org_id = caller.org_id,
+        org_id = caller.org_id.0,
         token_id = caller.token_id,
         first_index = stored.first_index,
         count = stored.count,

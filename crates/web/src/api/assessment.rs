@@ -209,7 +209,7 @@ pub async fn put_answer(
         }
         Err(e) => return Err(e.into()),
     }
-    tracing::info!(org_id = caller.org_id, token_id = caller.token_id, round_id, requirement = %req_id, "answer written through the API");
+    tracing::info!(org_id = caller.org_id.0, token_id = caller.token_id, round_id, requirement = %req_id, "answer written through the API");
     let saved = state.store.answer(caller.org_id, round.id, &req_id).await?.ok_or_else(ApiError::not_found)?;
     Ok(Json(saved.into()))
 }

@@ -162,7 +162,7 @@ pub async fn report(
         return Err(ApiError::invalid(errors));
     }
     let d = state.app.deviation.create(caller.org_id, None, &report).await?;
-    tracing::info!(org_id = caller.org_id, token_id = caller.token_id, deviation = d.id, "deviation reported");
+    tracing::info!(org_id = caller.org_id.0, token_id = caller.token_id, deviation = d.id, "deviation reported");
     Ok((StatusCode::CREATED, Json(d.into())))
 }
 

@@ -183,7 +183,7 @@ pub async fn scan(
     };
     let report = state.app.dlp.scan(caller.org_id, message).await?;
     tracing::debug!(
-        org_id = caller.org_id,
+        org_id = caller.org_id.0,
         verdict = report.verdict.as_str(),
         findings = report.findings.len(),
         "message scanned"

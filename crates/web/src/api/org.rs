@@ -31,11 +31,11 @@ pub struct OrgOut {
 impl From<Org> for OrgOut {
     fn from(o: Org) -> Self {
         OrgOut {
-            id: o.id,
+            id: o.id.0,
             name: o.name,
             org_number: o.org_number,
             kind: o.kind,
-            parent_id: o.parent_id,
+            parent_id: o.parent_id.map(|p| p.0),
             created_at: o.created_at,
         }
     }
@@ -123,7 +123,7 @@ pub async fn create_unit(
         other => other.into(),
     })?;
     tracing::info!(
-        org_id = caller.org_id,
+        org_id = caller.org_id.0,
         token_id = caller.token_id,
         unit_id = unit.id,
         "unit created through the API"
@@ -155,7 +155,7 @@ pub async fn delete_unit(
     state.store.unit(caller.org_id, unit_id).await?;
     caller.require(Action::ManageStructure)?;
     state.store.delete_unit(caller.org_id, unit_id).await?;
-    tracing::info!(org_id = caller.org_id, token_id = caller.token_id, unit_id, "unit deleted through the API");
+    tracing::info!(org_id = caller.org_id.0, token_id = caller.token_id, unit_id, "unit deleted through the API");
     Ok(StatusCode::NO_CONTENT)
 }
 

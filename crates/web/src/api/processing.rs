@@ -12,6 +12,7 @@ use axum::Json;
 use normverk_core::org::Action;
 use normverk_core::processing::{check, missing_fields, Record, FIELDS};
 use normverk_store::processing::{Processing, Put, Target};
+use normverk_store::OrgId;
 use normverk_store::StoreError;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -88,7 +89,7 @@ async fn save(state: &AppState, caller: &ApiCaller, target: Target, body: &[u8])
     one(state, caller.org_id, id).await
 }
 
-async fn one(state: &AppState, org_id: i64, id: i64) -> Result<Value, ApiError> {
+async fn one(state: &AppState, org_id: OrgId, id: i64) -> Result<Value, ApiError> {
     let p = state.store.processing(org_id, id).await?;
     let systems: Vec<i64> = state.store.systems_of_processing(org_id, id).await?.into_iter().map(|(s, _)| s).collect();
     Ok(out(&p, &systems))

@@ -10,6 +10,7 @@ use axum::Json;
 use normverk_app::system::Registered;
 use normverk_core::org::Action;
 use normverk_core::system::{check_system, NewSystem};
+use normverk_store::OrgId;
 use normverk_store::StoreError;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -70,7 +71,7 @@ fn out(r: &Registered, names: &HashMap<i64, String>, uses: &HashMap<i64, Vec<i64
 }
 
 /// The processings that use each system.
-async fn uses(state: &AppState, org_id: i64) -> Result<HashMap<i64, Vec<i64>>, ApiError> {
+async fn uses(state: &AppState, org_id: OrgId) -> Result<HashMap<i64, Vec<i64>>, ApiError> {
     let mut uses: HashMap<i64, Vec<i64>> = HashMap::new();
     for (processing, system) in state.store.processing_systems(org_id).await? {
         uses.entry(system).or_default().push(processing);
@@ -78,7 +79,7 @@ async fn uses(state: &AppState, org_id: i64) -> Result<HashMap<i64, Vec<i64>>, A
     Ok(uses)
 }
 
-async fn one(state: &AppState, org_id: i64, id: i64) -> Result<SystemOut, ApiError> {
+async fn one(state: &AppState, org_id: OrgId, id: i64) -> Result<SystemOut, ApiError> {
     let all = state.app.system.register(org_id).await?;
     let names: HashMap<i64, String> = all.iter().map(|r| (r.system.id, r.system.name.clone())).collect();
     let uses = uses(state, org_id).await?;

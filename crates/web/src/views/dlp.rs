@@ -15,6 +15,7 @@ use dlp::{Config, Finding, Kind, Part, Report, Scanner, Severity, Word};
 use normverk_app::dlp::day_of;
 use normverk_app::dlp::Message;
 use normverk_core::org::Action;
+use normverk_store::OrgId;
 use serde::Deserialize;
 
 /// The statistics cover this many days.
@@ -155,7 +156,7 @@ fn result_of(form: &ScanForm, report: Report) -> ScanResult {
     ScanResult { verdict: report.verdict.as_str(), fields, findings, lossy: report.lossy, rewrite: report.rewrite }
 }
 
-async fn stats(state: &AppState, org_id: i64) -> Result<Stats, PageError> {
+async fn stats(state: &AppState, org_id: OrgId) -> Result<Stats, PageError> {
     let since = day_of(state.app.clock.now()) - (STATS_DAYS - 1);
     let messages = state.store.dlp_message_stats(org_id, since).await?;
     let findings = state.store.dlp_finding_stats(org_id, since).await?;
@@ -388,7 +389,7 @@ pub async fn save_settings(
     let version =
         state.store.save_dlp_settings(member.org.id, &json, Some(member.viewer.user.id), state.app.clock.now()).await?;
     state.app.dlp.forget(member.org.id);
-    tracing::info!(org_id = member.org.id, by = member.viewer.user.id, version, "message scanner settings changed");
+    tracing::info!(org_id = member.org.id.0, by = member.viewer.user.id, version, "message scanner settings changed");
     Ok(Redirect::to("/dlp/settings?saved=1").into_response())
 }
 

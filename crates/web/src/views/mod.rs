@@ -27,6 +27,7 @@ use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use normverk_core::org::{role_permits, Action, Role};
+use normverk_store::OrgId;
 use std::sync::Arc;
 
 /// What every page template knows about the request: language, CSRF token, where we are, who
@@ -48,7 +49,7 @@ pub struct NavItem {
 
 /// One organisation in the switcher.
 pub struct OrgChoice {
-    pub id: i64,
+    pub id: OrgId,
     pub name: String,
     pub current: bool,
 }

@@ -15,6 +15,7 @@ use normverk_core::account::{check_new_password, normalise_email};
 use normverk_core::org::{clean_name, Action, Role};
 use normverk_store::account::NewUser;
 use normverk_store::org::{Member as OrgMember, Unit};
+use normverk_store::OrgId;
 use normverk_store::StoreError;
 use std::str::FromStr;
 
@@ -275,7 +276,7 @@ pub async fn add_member(
             }
             _ => return Err(PageError::Internal("member form inconsistent".into())),
         };
-        tracing::info!(org_id = member.org.id, user_id, by = member.viewer.user.id, "member added");
+        tracing::info!(org_id = member.org.id.0, user_id, by = member.viewer.user.id, "member added");
         return Ok(Redirect::to(&format!("/org/members/{user_id}")).into_response());
     }
     let members = state.store.members(member.org.id).await?;
@@ -360,7 +361,7 @@ pub async fn set_roles(
     match state.store.set_roles(member.org.id, user_id, &roles).await {
         Ok(()) if roles.is_empty() => return Ok(Redirect::to("/org/members").into_response()),
         Ok(()) => {
-            tracing::info!(org_id = member.org.id, user_id, by = member.viewer.user.id, "roles changed");
+            tracing::info!(org_id = member.org.id.0, user_id, by = member.viewer.user.id, "roles changed");
             return member_page(&state, &page, &member, user_id, errors, Some(page.t("member-roles-saved"))).await;
         }
         Err(StoreError::Rejected(_)) => errors.add("roles", page.t("error-last-admin")),
@@ -382,7 +383,7 @@ pub async fn set_units(
         fields.iter().filter(|(k, _)| k == "unit_id").filter_map(|(_, v)| v.parse().ok()).collect();
     match state.store.set_managed_units(member.org.id, user_id, &unit_ids).await {
         Ok(()) => {
-            tracing::info!(org_id = member.org.id, user_id, by = member.viewer.user.id, "managed units changed");
+            tracing::info!(org_id = member.org.id.0, user_id, by = member.viewer.user.id, "managed units changed");
             member_page(&state, &page, &member, user_id, FormErrors::default(), Some(page.t("member-units-saved")))
                 .await
         }
@@ -412,7 +413,7 @@ pub async fn reset_password(
     }
     let hash = normverk_app::account::hash_password(password).await?;
     state.store.set_password_hash(user_id, &hash, None).await?;
-    tracing::info!(org_id = member.org.id, user_id, by = member.viewer.user.id, "password reset by admin");
+    tracing::info!(org_id = member.org.id.0, user_id, by = member.viewer.user.id, "password reset by admin");
     member_page(&state, &page, &member, user_id, FormErrors::default(), Some(page.t("member-password-reset"))).await
 }
 
@@ -421,7 +422,7 @@ pub async fn switch(
     SignedIn(viewer): SignedIn,
     Form(fields): Form<Fields>,
 ) -> Result<Response, PageError> {
-    let org_id: i64 = field(&fields, "org_id").parse().map_err(|_| PageError::NotFound)?;
+    let org_id = OrgId(field(&fields, "org_id").parse().map_err(|_| PageError::NotFound)?);
     if !viewer.orgs.iter().any(|(o, _)| o.id == org_id) {
         return Err(PageError::NotFound);
     }

@@ -18,6 +18,7 @@ use axum::Form;
 use normverk_core::org::Action;
 use normverk_core::processing::{self as core, Record, FIELDS};
 use normverk_store::processing::{Listed, Processing, Put, Target, Version};
+use normverk_store::OrgId;
 use normverk_store::StoreError;
 use std::collections::HashMap;
 
@@ -287,7 +288,7 @@ pub async fn show(
 }
 
 /// The register as spreadsheet rows in the template's layout.
-async fn export_rows(state: &AppState, org_id: i64) -> Result<Vec<Vec<String>>, PageError> {
+async fn export_rows(state: &AppState, org_id: OrgId) -> Result<Vec<Vec<String>>, PageError> {
     let all = state.store.processings(org_id).await?;
     let names: HashMap<i64, String> = state.store.systems(org_id).await?.into_iter().map(|s| (s.id, s.name)).collect();
     let mut systems: HashMap<i64, Vec<String>> = HashMap::new();
@@ -345,7 +346,7 @@ pub async fn import(
 /// The rows of an import as saves, systems named in a row resolved to the organisation's.
 pub async fn read_import(
     state: &AppState,
-    org_id: i64,
+    org_id: OrgId,
     table: &[Vec<String>],
 ) -> Result<Result<Vec<Put>, Vec<RowError>>, PageError> {
     let systems: HashMap<String, i64> =

@@ -66,7 +66,7 @@ pub async fn create(
     let (secret, token) =
         normverk_app::account::issue_token(&state.store, member.org.id, &name, &scopes, Some(member.viewer.user.id))
             .await?;
-    tracing::info!(org_id = member.org.id, token_id = token.id, by = member.viewer.user.id, "API token issued");
+    tracing::info!(org_id = member.org.id.0, token_id = token.id, by = member.viewer.user.id, "API token issued");
     tokens_page(&state, &page, &member, String::new(), FormErrors::default(), Some(secret)).await
 }
 
@@ -79,7 +79,7 @@ pub async fn revoke(
     member.require(Action::ManageAccess)?;
     if token.revoked_at.is_none() {
         state.store.revoke_token(member.org.id, token_id).await?;
-        tracing::info!(org_id = member.org.id, token_id, by = member.viewer.user.id, "API token revoked");
+        tracing::info!(org_id = member.org.id.0, token_id, by = member.viewer.user.id, "API token revoked");
     }
     Ok(Redirect::to("/org/tokens").into_response())
 }

@@ -285,6 +285,6 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
     // And B's token cannot reach A either.
     let resp = client().get(app.url("/api/v1/org")).bearer_auth(&b_token).send().await.unwrap();
     let org: serde_json::Value = resp.json().await.unwrap();
-    assert_eq!(org["id"], b.id);
+    assert_eq!(org["id"], b.id.0);
 }
 engine_tests!(no_route_lets_organisation_a_reach_organisation_b);

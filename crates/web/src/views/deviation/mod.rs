@@ -45,6 +45,7 @@ use normverk_core::org::Action;
 use normverk_core::problem::Problem;
 use normverk_store::deviation::{Deviation, Measure, NoticeRecord, ReadRecord, StepRecord};
 use normverk_store::org::Unit;
+use normverk_store::OrgId;
 use normverk_store::StoreError;
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -125,7 +126,7 @@ pub struct Row {
 }
 
 /// Breaches whose notice is still due, with their clocks, for the dashboard.
-pub async fn open_breaches(state: &AppState, org_id: i64) -> Result<Vec<Row>, PageError> {
+pub async fn open_breaches(state: &AppState, org_id: OrgId) -> Result<Vec<Row>, PageError> {
     let now = state.app.clock.now();
     Ok(state.store.open_breaches(org_id).await?.into_iter().map(|d| Row { clock: Clock::of(&d, now), d }).collect())
 }

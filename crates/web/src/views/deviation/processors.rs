@@ -1,6 +1,7 @@
 //! Reports between a processor and its controllers: into the controller's inbox, or as JSON, and which processors a controller takes deviations from.
 
 use super::*;
+use normverk_store::OrgId;
 
 /// A processor reports its deviation to a controller in the same normverk that takes
 /// deviations from it (Normen 5.7, 5.8): a new deviation in the controller's inbox.
@@ -13,7 +14,7 @@ pub async fn forward(
 ) -> Result<Response, PageError> {
     let d = load_handled(&state, &member, id).await?;
     let entered = Entered::from(&fields);
-    let controller = entered.get("controller").parse::<i64>().ok();
+    let controller = entered.get("controller").parse::<i64>().ok().map(OrgId);
     let now = state.app.clock.now();
     let outcome = match controller {
         None => Err("choose the controller".to_string()),

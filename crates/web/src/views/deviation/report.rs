@@ -111,7 +111,12 @@ pub async fn create(
     };
     match created {
         Some(d) => {
-            tracing::info!(org_id = member.org.id, deviation = d.id, by = member.viewer.user.id, "deviation reported");
+            tracing::info!(
+                org_id = member.org.id.0,
+                deviation = d.id,
+                by = member.viewer.user.id,
+                "deviation reported"
+            );
             Ok(Redirect::to(&format!("/deviations/{}", d.id)).into_response())
         }
         None => {

@@ -192,7 +192,10 @@ async fn api_tokens_are_scoped_revocable_and_errors_are_problems(engine: &'stati
     assert_eq!(created.status, 200);
     let start = created.body.find("nvk_").expect("token shown once");
     let read_token: String = created.body[start..].chars().take_while(|c| *c != '"').collect();
-    assert!(!admin.get("/org/tokens").await.body.contains(&read_token), "never shown again");
+    let list = admin.get("/org/tokens").await.body;
+    assert!(!list.contains(&read_token), "never shown again");
+    let row = list.split("EPJ-integrasjon").nth(1).and_then(|r| r.split("</tr>").next()).unwrap_or_default();
+    assert!(row.contains("Lese virksomhetens data") && !row.contains("org:read"), "the scope by name: {row}");
 
     let me = c.get(api("/api/v1/org")).bearer_auth(&read_token).send().await.unwrap();
     assert_eq!(me.status(), 200, "{engine}");

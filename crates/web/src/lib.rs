@@ -6,6 +6,7 @@
 
 mod api;
 mod auth;
+mod chart;
 mod error;
 mod i18n;
 mod middleware;

@@ -50,19 +50,18 @@ pub fn today() -> Date {
     Date { year: i32::from(now.year()), month: now.month().unsigned_abs(), day: now.day().unsigned_abs() }
 }
 
-/// The stacked bar chart of compliance per chapter, as SVG. Colours are paired with the
-/// numbers in the table beside it, so nothing is said by colour alone.
+/// The stacked bar chart of compliance per chapter, as SVG, to the scale of every chart
+/// (`crate::chart`): labels wrap, nothing is cut. Colours are paired with the numbers in the
+/// table beside it, so nothing is said by colour alone.
 pub fn chart_svg(page: &Page, chapters: &[(String, Score, String)], overall: &Score) -> String {
-    const WIDTH: u32 = 640;
-    const BAR_X: u32 = 180;
-    const BAR_W: u32 = 400;
-    const ROW: u32 = 34;
-    let rows: Vec<(String, Score)> = chapters
+    use crate::chart::{label_lines, row_height, BAR_H, BAR_MAX, BAR_X, FONT, LINE, WIDTH};
+    let rows: Vec<(Vec<String>, Score)> = chapters
         .iter()
-        .map(|(n, s, title)| (format!("{n} {title}"), *s))
-        .chain(std::iter::once((page.t("assessment-overall"), *overall)))
+        .map(|(n, s, title)| (label_lines(&format!("{n} {title}")), *s))
+        .chain(std::iter::once((label_lines(&page.t("assessment-overall")), *overall)))
         .collect();
-    let height = ROW * rows.len() as u32 + 40;
+    let legend_h = 24;
+    let height: u32 = rows.iter().map(|(lines, _)| row_height(lines.len())).sum::<u32>() + legend_h;
     let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
     let mut svg = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} {height}\" role=\"img\" aria-labelledby=\"chart-title\" class=\"chart\">\
@@ -70,33 +69,39 @@ pub fn chart_svg(page: &Page, chapters: &[(String, Score, String)], overall: &Sc
         esc(&page.t("assessment-chart-title"))
     );
     let colours = [("#1e6b34", "met"), ("#b7791f", "partial"), ("#a4161a", "not_met"), ("#6b7683", "not_relevant")];
-    for (i, (label, s)) in rows.iter().enumerate() {
-        let y = 10 + ROW * i as u32;
-        let short: String = label.chars().take(24).collect();
+    let mut y = 0;
+    for (lines, s) in &rows {
+        svg.push_str(&format!("<text x=\"0\" y=\"{}\" font-size=\"{FONT}\" fill=\"#1b1f24\">", y + FONT + 1));
+        for (i, line) in lines.iter().enumerate() {
+            svg.push_str(&format!("<tspan x=\"0\" dy=\"{}\">{}</tspan>", if i == 0 { 0 } else { LINE }, esc(line)));
+        }
+        svg.push_str("</text>");
         svg.push_str(&format!(
-            "<text x=\"0\" y=\"{}\" font-size=\"13\" fill=\"#1b1f24\">{}</text>",
-            y + 16,
-            esc(&short)
+            "<rect x=\"{BAR_X}\" y=\"{}\" width=\"{BAR_MAX}\" height=\"{BAR_H}\" fill=\"#e8ecf1\"/>",
+            y + 1
         ));
-        svg.push_str(&format!("<rect x=\"{BAR_X}\" y=\"{y}\" width=\"{BAR_W}\" height=\"22\" fill=\"#e8ecf1\"/>"));
         let total = s.total.max(1) as u32;
         let mut x = BAR_X;
         for (count, (colour, _)) in [s.met, s.partial, s.not_met, s.not_relevant].iter().zip(colours) {
-            let w = BAR_W * *count as u32 / total;
+            let w = BAR_MAX * *count as u32 / total;
             if w > 0 {
-                svg.push_str(&format!("<rect x=\"{x}\" y=\"{y}\" width=\"{w}\" height=\"22\" fill=\"{colour}\"/>"));
+                svg.push_str(&format!(
+                    "<rect x=\"{x}\" y=\"{}\" width=\"{w}\" height=\"{BAR_H}\" fill=\"{colour}\"/>",
+                    y + 1
+                ));
             }
             x += w;
         }
         let pct = s.percent().map_or("–".to_string(), |p| format!("{p} %"));
         svg.push_str(&format!(
-            "<text x=\"{}\" y=\"{}\" font-size=\"13\" fill=\"#1b1f24\">{}</text>",
-            BAR_X + BAR_W + 8,
-            y + 16,
+            "<text x=\"{}\" y=\"{}\" font-size=\"{FONT}\" fill=\"#1b1f24\">{}</text>",
+            BAR_X + BAR_MAX + 8,
+            y + FONT + 1,
             esc(&pct)
         ));
+        y += row_height(lines.len());
     }
-    let legend_y = 10 + ROW * rows.len() as u32 + 6;
+    let legend_y = y + 6;
     let mut lx = 0;
     for (colour, key) in colours.iter().copied().chain(std::iter::once(("#e8ecf1", "unanswered"))) {
         svg.push_str(&format!(

@@ -52,19 +52,12 @@ pub struct ScanResult {
     pub rewrite: Option<String>,
 }
 
-/// A bar in the chart of findings per kind.
-pub struct Bar {
-    pub kind: Kind,
-    pub count: i64,
-    pub width: u32,
-    pub y: u32,
-}
-
 pub struct Stats {
     pub clean: i64,
     pub warn: i64,
     pub block: i64,
-    pub bars: Vec<Bar>,
+    /// Findings per kind.
+    pub bars: crate::chart::BarChart,
 }
 
 #[derive(Template)]
@@ -156,7 +149,7 @@ fn result_of(form: &ScanForm, report: Report) -> ScanResult {
     ScanResult { verdict: report.verdict.as_str(), fields, findings, lossy: report.lossy, rewrite: report.rewrite }
 }
 
-async fn stats(state: &AppState, org_id: OrgId) -> Result<Stats, PageError> {
+async fn stats(state: &AppState, page: &Page, org_id: OrgId) -> Result<Stats, PageError> {
     let since = day_of(state.app.clock.now()) - (STATS_DAYS - 1);
     let messages = state.store.dlp_message_stats(org_id, since).await?;
     let findings = state.store.dlp_finding_stats(org_id, since).await?;
@@ -173,12 +166,7 @@ async fn stats(state: &AppState, org_id: OrgId) -> Result<Stats, PageError> {
             (*k, stored + pending_kinds.get(k.as_str()).copied().unwrap_or(0))
         })
         .collect();
-    let max = counts.iter().map(|c| c.1).max().unwrap_or(0).max(1);
-    let bars = counts
-        .into_iter()
-        .enumerate()
-        .map(|(i, (kind, count))| Bar { kind, count, width: (count * 300 / max) as u32, y: i as u32 * 28 })
-        .collect();
+    let bars = crate::chart::BarChart::new(counts.into_iter().map(|(kind, n)| (page.kind_name(kind), n)).collect());
     Ok(Stats { clean: sum("clean"), warn: sum("warn"), block: sum("block"), bars })
 }
 
@@ -190,7 +178,7 @@ async fn dlp_page(
     result: Option<ScanResult>,
     error: Option<String>,
 ) -> Result<Response, PageError> {
-    let stats = stats(state, member.org.id).await?;
+    let stats = stats(state, page, member.org.id).await?;
     let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     let may_configure = member.may(Action::ManageScanner);
     render_status(status, &DlpPage { page, form, result, stats, may_configure, error })

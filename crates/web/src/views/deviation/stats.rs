@@ -2,35 +2,11 @@
 
 use super::*;
 
-/// One bar of a chart: its label, count and geometry.
-pub struct Bar {
-    pub label: String,
-    pub count: i64,
-    pub width: u32,
-    pub y: u32,
-}
-
-/// Bars scaled to 300 pixels for the largest.
-fn bars(items: Vec<(String, i64)>) -> Vec<Bar> {
-    let max = items.iter().map(|i| i.1).max().unwrap_or(0).max(1);
-    items
-        .into_iter()
-        .enumerate()
-        .map(|(i, (label, count))| Bar { label, count, width: (count * 300 / max) as u32, y: i as u32 * 26 })
-        .collect()
-}
-
 /// A chart with its heading.
 pub struct Chart {
     pub id: &'static str,
     pub title_key: &'static str,
-    pub bars: Vec<Bar>,
-}
-
-impl Chart {
-    pub fn height(&self) -> u32 {
-        self.bars.len() as u32 * 26 + 4
-    }
+    pub bars: crate::chart::BarChart,
 }
 
 #[derive(Template)]
@@ -90,11 +66,11 @@ pub async fn stats(State(state): State<AppState>, page: Page, member: Member) ->
     // Each day's count lands in its month: the day's start is enough to know which.
     let times: Vec<(i64, i64)> = days.iter().map(|(day, n)| (since + day * 86_400, *n)).collect();
     let charts = vec![
-        Chart { id: "month", title_key: "dev-stats-month", bars: bars(per_month(&times, now)) },
+        Chart { id: "month", title_key: "dev-stats-month", bars: crate::chart::BarChart::new(per_month(&times, now)) },
         Chart {
             id: "category",
             title_key: "dev-field-category",
-            bars: bars(
+            bars: crate::chart::BarChart::new(
                 deviations::sum_by(groups, |g| g.category.as_str())
                     .into_iter()
                     .map(|(c, n)| (page.named("dev-category", c), n))
@@ -104,7 +80,7 @@ pub async fn stats(State(state): State<AppState>, page: Page, member: Member) ->
         Chart {
             id: "unit",
             title_key: "dev-field-unit",
-            bars: bars(
+            bars: crate::chart::BarChart::new(
                 deviations::sum_by(groups, |g| g.unit_id)
                     .into_iter()
                     .map(|(u, n)| (label(u.and_then(|u| units.get(&u).cloned())), n))
@@ -114,7 +90,7 @@ pub async fn stats(State(state): State<AppState>, page: Page, member: Member) ->
         Chart {
             id: "system",
             title_key: "dev-field-system",
-            bars: bars(
+            bars: crate::chart::BarChart::new(
                 deviations::sum_by(groups, |g| g.system.clone())
                     .into_iter()
                     .take(20)
@@ -125,7 +101,7 @@ pub async fn stats(State(state): State<AppState>, page: Page, member: Member) ->
         Chart {
             id: "severity",
             title_key: "dev-field-severity",
-            bars: bars(
+            bars: crate::chart::BarChart::new(
                 deviations::sum_by(groups, |g| g.severity.map(Severity::as_str))
                     .into_iter()
                     .map(|(v, n)| (v.map(|v| page.named("dev-severity", v)).unwrap_or_else(|| none.clone()), n))

@@ -2,7 +2,7 @@
 //! text, kept by hand or imported from an inventory or MDM export.
 
 use super::import::{read_upload, result_page};
-use super::{render_status, Page};
+use super::{render_status, FormErrors, Page};
 use crate::auth::Member;
 use crate::error::PageError;
 use crate::spreadsheet::table_file;
@@ -65,7 +65,7 @@ struct ListPage<'a> {
     more: bool,
     may_manage: bool,
     entered: HashMap<String, String>,
-    errors: Vec<(String, String)>,
+    errors: FormErrors,
 }
 
 impl ListPage<'_> {
@@ -73,8 +73,8 @@ impl ListPage<'_> {
         self.entered.get(key).map_or("", String::as_str)
     }
 
-    pub fn error(&self, key: &str) -> Option<&str> {
-        self.errors.iter().find(|(k, _)| k == key).map(|(_, m)| m.as_str())
+    pub fn error(&self, key: &str) -> Option<String> {
+        self.errors.get(key)
     }
 
     pub fn text_fields(&self) -> Vec<&'static str> {
@@ -88,7 +88,7 @@ async fn list_page(
     member: &Member,
     q: &ListQuery,
     entered: HashMap<String, String>,
-    errors: Vec<(String, String)>,
+    errors: FormErrors,
 ) -> Result<Response, PageError> {
     let filter = q.filter();
     let page_no = q.page.number();
@@ -127,7 +127,7 @@ pub async fn list(
     member: Member,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, PageError> {
-    list_page(&state, &page, &member, &q, HashMap::new(), Vec::new()).await
+    list_page(&state, &page, &member, &q, HashMap::new(), FormErrors::default()).await
 }
 
 fn read_form(fields: &HashMap<String, String>) -> NewAsset {
@@ -158,13 +158,14 @@ pub async fn create(
     let problems = check(&asset);
     let q = ListQuery::default();
     if !problems.is_empty() {
-        let errors = problems.into_iter().map(|p| (p.field.to_string(), p.message)).collect();
-        return list_page(&state, &page, &member, &q, entered, errors).await;
+        return list_page(&state, &page, &member, &q, entered, problems.into()).await;
     }
     match state.store.create_asset(member.org.id, &asset, state.app.clock.now()).await {
         Ok(a) => Ok(Redirect::to(&format!("/assets/{}", a.id)).into_response()),
         Err(StoreError::Conflict(m)) => {
-            list_page(&state, &page, &member, &q, entered, vec![("identifier".into(), m)]).await
+            let mut errors = FormErrors::default();
+            errors.add("identifier", m);
+            list_page(&state, &page, &member, &q, entered, errors).await
         }
         Err(e) => Err(e.into()),
     }
@@ -179,7 +180,7 @@ struct ShowPage<'a> {
     may_manage: bool,
     /// The form as entered when it was refused.
     entered: Option<NewAsset>,
-    errors: Vec<(String, String)>,
+    errors: FormErrors,
 }
 
 impl ShowPage<'_> {
@@ -190,8 +191,8 @@ impl ShowPage<'_> {
         }
     }
 
-    pub fn error(&self, key: &str) -> Option<&str> {
-        self.errors.iter().find(|(k, _)| k == key).map(|(_, m)| m.as_str())
+    pub fn error(&self, key: &str) -> Option<String> {
+        self.errors.get(key)
     }
 
     pub fn text_fields(&self) -> Vec<&'static str> {
@@ -209,7 +210,14 @@ pub async fn show(
     let may_manage = member.may(Action::ManageRecords);
     render_status(
         StatusCode::OK,
-        &ShowPage { page: &page, asset, kinds: AssetKind::ALL, may_manage, entered: None, errors: Vec::new() },
+        &ShowPage {
+            page: &page,
+            asset,
+            kinds: AssetKind::ALL,
+            may_manage,
+            entered: None,
+            errors: FormErrors::default(),
+        },
     )
 }
 
@@ -223,12 +231,11 @@ pub async fn update(
     let asset = state.store.asset(member.org.id, id).await?;
     member.require(Action::ManageRecords)?;
     let input = read_form(&fields.into_iter().collect());
-    let mut errors: Vec<(String, String)> =
-        check(&input).into_iter().map(|p| (p.field.to_string(), p.message)).collect();
+    let mut errors: FormErrors = check(&input).into();
     if errors.is_empty() {
         match state.store.update_asset(member.org.id, id, &input, state.app.clock.now()).await {
             Ok(_) => return Ok(Redirect::to(&format!("/assets/{id}")).into_response()),
-            Err(StoreError::Conflict(m)) => errors.push(("identifier".into(), m)),
+            Err(StoreError::Conflict(m)) => errors.add("identifier", m),
             Err(e) => return Err(e.into()),
         }
     }

@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod dashboard;
 pub mod deviation;
 pub mod dlp;
+pub mod form;
 pub mod import;
 pub mod login;
 pub mod org;
@@ -26,6 +27,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
+pub use form::{Entered, FormErrors};
 use normverk_core::org::{role_permits, Action, Role};
 use normverk_store::OrgId;
 use std::sync::Arc;
@@ -254,24 +256,6 @@ pub fn render_error_page(page: &Page, status: StatusCode, hint: Option<&str>) ->
     };
     let body = t.render().unwrap_or_else(|_| "Error".to_string());
     (status, Html(body)).into_response()
-}
-
-/// A form field's error message, for templates.
-#[derive(Debug, Clone, Default)]
-pub struct FormErrors(pub Vec<(&'static str, String)>);
-
-impl FormErrors {
-    pub fn add(&mut self, field: &'static str, message: String) {
-        self.0.push((field, message));
-    }
-
-    pub fn get(&self, field: &str) -> Option<&str> {
-        self.0.iter().find(|(f, _)| *f == field).map(|(_, m)| m.as_str())
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
 }
 
 /// A small `Copy` value however many references askama wraps it in.

@@ -4,7 +4,7 @@
 
 use super::assessment_files::RowError;
 use super::import::{read_upload, result_page};
-use super::{render, render_status, Page};
+use super::{render, render_status, FormErrors, Page};
 use crate::auth::Member;
 use crate::error::PageError;
 use crate::spreadsheet::table_file;
@@ -94,10 +94,10 @@ struct FormPage<'a> {
     inputs: Vec<Input>,
     /// The organisation's systems, (id, name, chosen).
     systems: Vec<(i64, String, bool)>,
-    errors: Vec<(String, String)>,
+    errors: FormErrors,
 }
 
-fn inputs(page: &Page, record: &Record, errors: &[(String, String)]) -> Vec<Input> {
+fn inputs(page: &Page, record: &Record, errors: &FormErrors) -> Vec<Input> {
     FIELDS
         .iter()
         .map(|(key, _)| {
@@ -117,7 +117,7 @@ fn inputs(page: &Page, record: &Record, errors: &[(String, String)]) -> Vec<Inpu
                 long: LONG.contains(key),
                 hint: page.lang.t_opt(&format!("proc-hint-{}", key.replace('_', "-"))).unwrap_or_default(),
                 value: record.get(key).to_string(),
-                error: errors.iter().find(|(k, _)| k == key).map(|(_, m)| m.clone()),
+                error: errors.get(key),
             }
         })
         .collect()
@@ -131,7 +131,7 @@ async fn form_page(
     id: Option<i64>,
     record: &Record,
     chosen: &[i64],
-    errors: Vec<(String, String)>,
+    errors: FormErrors,
 ) -> Result<Response, PageError> {
     let systems =
         state.store.systems(member.org.id).await?.into_iter().map(|s| (s.id, s.name, chosen.contains(&s.id))).collect();
@@ -143,7 +143,7 @@ async fn form_page(
 pub async fn new(State(state): State<AppState>, page: Page, member: Member) -> Result<Response, PageError> {
     member.require(Action::ManageRecords)?;
     let record = Record { role: "controller".into(), ..Record::default() };
-    form_page(&state, &page, &member, None, &record, &[], Vec::new()).await
+    form_page(&state, &page, &member, None, &record, &[], FormErrors::default()).await
 }
 
 pub async fn edit(
@@ -156,7 +156,7 @@ pub async fn edit(
     member.require(Action::ManageRecords)?;
     let chosen: Vec<i64> =
         state.store.systems_of_processing(member.org.id, id).await?.into_iter().map(|(s, _)| s).collect();
-    form_page(&state, &page, &member, Some(id), &p.record, &chosen, Vec::new()).await
+    form_page(&state, &page, &member, Some(id), &p.record, &chosen, FormErrors::default()).await
 }
 
 /// The posted form as a record and the chosen systems (ids that are not numbers are dropped:
@@ -184,8 +184,7 @@ async fn save(
     let (record, systems) = read_form(fields);
     let problems = core::check(&record);
     if !problems.is_empty() {
-        let errors = problems.into_iter().map(|p| (p.field.to_string(), p.message)).collect();
-        return form_page(state, page, member, id, &record, &systems, errors).await;
+        return form_page(state, page, member, id, &record, &systems, problems.into()).await;
     }
     let put = Put {
         target: id.map_or(Target::New, Target::Id),
@@ -199,10 +198,14 @@ async fn save(
             Ok(Redirect::to(&format!("/processings/{}", ids.first().copied().unwrap_or_default())).into_response())
         }
         Err(StoreError::Conflict(m)) => {
-            form_page(state, page, member, id, &record, &systems, vec![("name".into(), m)]).await
+            let mut errors = FormErrors::default();
+            errors.add("name", m);
+            form_page(state, page, member, id, &record, &systems, errors).await
         }
         Err(StoreError::Rejected(r)) => {
-            form_page(state, page, member, id, &record, &systems, vec![("systems".into(), page.rejection(&r))]).await
+            let mut errors = FormErrors::default();
+            errors.add("systems", page.rejection(&r));
+            form_page(state, page, member, id, &record, &systems, errors).await
         }
         Err(e) => Err(e.into()),
     }

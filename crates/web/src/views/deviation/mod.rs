@@ -27,7 +27,7 @@ use report::now_input;
 use show::show_page;
 use workflow::{act, number, yes_no};
 
-use super::{parse_time_input, render, render_status, Page};
+use super::{parse_time_input, render, render_status, Entered, FormErrors, Page};
 use crate::auth::Member;
 use crate::error::PageError;
 use crate::AppState;
@@ -51,43 +51,6 @@ use std::collections::HashMap;
 use std::str::FromStr;
 
 const PAGE_SIZE: i64 = 50;
-
-/// Submitted form fields, kept to fill the form again when something was wrong.
-#[derive(Default)]
-pub struct Entered(HashMap<String, String>);
-
-impl Entered {
-    fn from(fields: &[(String, String)]) -> Entered {
-        Entered(fields.iter().cloned().collect())
-    }
-
-    pub fn get(&self, key: &str) -> &str {
-        self.0.get(key).map_or("", String::as_str)
-    }
-
-    pub fn is(&self, key: &str, value: &str) -> bool {
-        self.get(key) == value
-    }
-}
-
-/// Problems by field, for the templates.
-#[derive(Default)]
-pub struct Problems(Vec<Problem>);
-
-impl Problems {
-    pub fn get(&self, field: &str) -> Option<String> {
-        let found: Vec<&str> = self.0.iter().filter(|p| p.field == field).map(|p| p.message.as_str()).collect();
-        (!found.is_empty()).then(|| found.join("; "))
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    pub fn all(&self) -> &[Problem] {
-        &self.0
-    }
-}
 
 /// The breach clock as shown: the deadline, and how long is left (negative when passed).
 pub struct Clock {

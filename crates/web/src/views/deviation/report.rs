@@ -37,7 +37,7 @@ struct NewPage<'a> {
     page: &'a Page,
     units: Vec<Unit>,
     entered: Entered,
-    problems: Problems,
+    problems: FormErrors,
     categories: &'static [Category],
 }
 
@@ -50,8 +50,8 @@ pub async fn new(State(state): State<AppState>, page: Page, member: Member) -> R
     member.require(Action::ReportDeviation)?;
     let units = state.store.units(member.org.id).await?;
     let now = now_input(state.app.clock.now());
-    let entered = Entered(HashMap::from([("occurred_at".to_string(), now.clone()), ("aware_at".to_string(), now)]));
-    render(&NewPage { page: &page, units, entered, problems: Problems::default(), categories: Category::ALL })
+    let entered = Entered::from(&[("occurred_at".to_string(), now.clone()), ("aware_at".to_string(), now)]);
+    render(&NewPage { page: &page, units, entered, problems: FormErrors::default(), categories: Category::ALL })
 }
 
 pub async fn create(
@@ -123,7 +123,7 @@ pub async fn create(
             let units = state.store.units(member.org.id).await?;
             render_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &NewPage { page: &page, units, entered, problems: Problems(problems), categories: Category::ALL },
+                &NewPage { page: &page, units, entered, problems: problems.into(), categories: Category::ALL },
             )
         }
     }

@@ -36,7 +36,7 @@ struct ShowPage<'a> {
     /// Which form the problems and entered values belong to: "step", "notice", "subjects".
     form: &'static str,
     entered: Entered,
-    problems: Problems,
+    problems: FormErrors,
     kinds: &'static [DeviationKind],
     severities: &'static [Severity],
     stages: &'static [NoticeStage],
@@ -56,7 +56,7 @@ struct ShowPage<'a> {
 impl ShowPage<'_> {
     /// A value for a field of `form`: what was entered, or `default`.
     pub fn value<'b>(&'b self, form: &str, key: &str, default: &'b str) -> &'b str {
-        if self.form == form && self.entered.0.contains_key(key) {
+        if self.form == form && self.entered.has(key) {
             self.entered.get(key)
         } else {
             default
@@ -204,7 +204,7 @@ pub(super) async fn show_page(
             show_reads,
             form,
             entered,
-            problems: Problems(problems),
+            problems: problems.into(),
             kinds: DeviationKind::ALL,
             severities: Severity::ALL,
             stages: NoticeStage::ALL,

@@ -12,6 +12,7 @@ mod deviations;
 mod dlp;
 mod e2e;
 mod isolation;
+mod layout;
 mod protokoll;
 mod site;
 mod systems;

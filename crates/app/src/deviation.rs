@@ -12,7 +12,7 @@ use normverk_core::org::Role;
 use normverk_core::problem::Problem;
 use normverk_store::deviation::{Deviation, DeviationGroup, StepChanges, Visible};
 use normverk_store::OrgId;
-use normverk_store::{Store, StoreError};
+use normverk_store::{Rejection, Store, StoreError};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -62,6 +62,8 @@ pub enum DeviationError {
     NotFound,
     Forbidden(&'static str),
     Invalid(Vec<Problem>),
+    /// The store refused it (a unit of another organisation, say).
+    Rejected(Rejection),
     Conflict(String),
     Store(StoreError),
 }
@@ -71,9 +73,7 @@ impl From<StoreError> for DeviationError {
         match e {
             StoreError::NotFound => DeviationError::NotFound,
             StoreError::Conflict(m) => DeviationError::Conflict(m),
-            StoreError::Rejected(r) => {
-                DeviationError::Invalid(vec![Problem { field: r.field().unwrap_or(""), message: r.to_string() }])
-            }
+            StoreError::Rejected(r) => DeviationError::Rejected(r),
             other => DeviationError::Store(other),
         }
     }

@@ -2,7 +2,7 @@
 //! inventory or MDM tool exports. Pure.
 
 use crate::import::RowError;
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemKey};
 use serde::{Deserialize, Serialize};
 
 string_enum! {
@@ -153,15 +153,25 @@ pub fn check(a: &NewAsset) -> Vec<Problem> {
         let value = a.get(field);
         let max = if *field == "software" { 20_000 } else { 500 };
         if value.chars().count() > max || value.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
-            p.push(Problem { field, message: format!("at most {max} characters, no control characters") });
+            p.push(
+                Problem::new(
+                    field,
+                    ProblemKey::TooLongOrControl,
+                    format!("at most {max} characters, no control characters"),
+                )
+                .arg("max", max),
+            );
         }
     }
     if a.identifier.trim().is_empty() {
-        p.push(Problem { field: "identifier", message: "required".into() });
+        p.push(Problem::new("identifier", ProblemKey::Required, "required"));
     }
     if a.kind.parse::<AssetKind>().is_err() {
         let kinds: Vec<&str> = AssetKind::ALL.iter().map(|k| k.as_str()).collect();
-        p.push(Problem { field: "kind", message: format!("one of {}", kinds.join(", ")) });
+        p.push(
+            Problem::new("kind", ProblemKey::OneOf, format!("one of {}", kinds.join(", ")))
+                .arg("values", kinds.join(", ")),
+        );
     }
     p
 }

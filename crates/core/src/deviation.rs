@@ -4,7 +4,7 @@
 //! in; shown in Europe/Oslo by the layers above.
 
 use crate::org::Role;
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemKey};
 use serde::{Deserialize, Serialize};
 
 /// Which deviations a person sees (Normen 5.8; least privilege).
@@ -105,15 +105,15 @@ pub const CLOCK_SKEW_S: i64 = 300;
 const MAX_SHORT: usize = 200;
 const MAX_LONG: usize = 20_000;
 
-fn problem(problems: &mut Vec<Problem>, field: &'static str, message: impl Into<String>) {
-    problems.push(Problem { field, message: message.into() });
+fn problem(problems: &mut Vec<Problem>, field: &'static str, key: ProblemKey, message: impl Into<String>) {
+    problems.push(Problem::new(field, key, message));
 }
 
 fn text(problems: &mut Vec<Problem>, field: &'static str, value: &str, required: bool, max: usize) {
     if required && value.trim().is_empty() {
-        problem(problems, field, "required");
+        problem(problems, field, ProblemKey::Required, "required");
     } else if value.chars().count() > max {
-        problem(problems, field, format!("at most {max} characters"));
+        problems.push(Problem::new(field, ProblemKey::TooLong, format!("at most {max} characters")).arg("max", max));
     }
 }
 
@@ -150,13 +150,13 @@ pub fn check_report(d: &NewDeviation, now: i64) -> Vec<Problem> {
         text(&mut p, "system", s, false, MAX_SHORT);
     }
     if d.occurred_at > now + CLOCK_SKEW_S {
-        problem(&mut p, "occurred_at", "is in the future");
+        problem(&mut p, "occurred_at", ProblemKey::InFuture, "is in the future");
     }
     if d.aware_at > now + CLOCK_SKEW_S {
-        problem(&mut p, "aware_at", "is in the future");
+        problem(&mut p, "aware_at", ProblemKey::InFuture, "is in the future");
     }
     if d.aware_at < d.occurred_at {
-        problem(&mut p, "aware_at", "is before the deviation occurred");
+        problem(&mut p, "aware_at", ProblemKey::AwareBeforeOccurred, "is before the deviation occurred");
     }
     p
 }
@@ -184,7 +184,12 @@ pub fn check_reaction(category: Category, person: &str, reaction: Reaction, note
     text(&mut p, "person", person, true, MAX_SHORT);
     text(&mut p, "note", note, false, MAX_LONG);
     if category == Category::Confidentiality && matches!(reaction, Reaction::Guidance | Reaction::Warning) {
-        problem(&mut p, "reaction", "a breach of confidentiality calls for at least a written warning (Normen 4.1)");
+        problem(
+            &mut p,
+            "reaction",
+            ProblemKey::ReactionTooMild,
+            "a breach of confidentiality calls for at least a written warning (Normen 4.1)",
+        );
     }
     p
 }
@@ -318,11 +323,14 @@ pub fn check_step(facts: Facts, step: &Step, today: &str) -> Vec<Problem> {
     let mut p = Vec::new();
     let expected = facts.state.next();
     if expected != Some(step.target()) {
-        let message = match expected {
-            Some(next) => format!("the deviation is {}; the next step is {}, not {}", facts.state, next, step.target()),
-            None => "the deviation is closed".to_string(),
-        };
-        problem(&mut p, "to", message);
+        p.push(match expected {
+            Some(next) => Problem::new(
+                "to",
+                ProblemKey::StepOutOfOrder,
+                format!("the deviation is {}; the next step is {}, not {}", facts.state, next, step.target()),
+            ),
+            None => Problem::new("to", ProblemKey::Closed, "the deviation is closed"),
+        });
         return p;
     }
     match step {
@@ -332,23 +340,35 @@ pub fn check_step(facts: Facts, step: &Step, today: &str) -> Vec<Problem> {
             text(&mut p, "plan", plan, true, MAX_LONG);
             text(&mut p, "alternatives", alternatives, false, MAX_LONG);
             if measures.is_empty() {
-                problem(&mut p, "measures", "propose at least one measure");
+                problem(&mut p, "measures", ProblemKey::MeasuresNone, "propose at least one measure");
             }
             if measures.len() > 50 {
-                problem(&mut p, "measures", "at most 50 measures");
+                problem(&mut p, "measures", ProblemKey::MeasuresTooMany, "at most 50 measures");
             }
             for m in measures {
                 if m.description.trim().is_empty() || m.description.chars().count() > MAX_LONG {
-                    problem(&mut p, "measures", "every measure needs a description");
+                    problem(&mut p, "measures", ProblemKey::MeasureDescription, "every measure needs a description");
                 }
                 if m.owner.trim().is_empty() || m.owner.chars().count() > MAX_SHORT {
-                    problem(&mut p, "measures", "every measure needs an owner");
+                    problem(&mut p, "measures", ProblemKey::MeasureOwner, "every measure needs an owner");
                 }
                 match crate::assessment::Date::parse(&m.deadline) {
-                    None => problem(&mut p, "measures", format!("'{}' is not a date (YYYY-MM-DD)", m.deadline)),
-                    Some(d) if crate::assessment::Date::parse(today).is_some_and(|t| d < t) => {
-                        problem(&mut p, "measures", format!("the deadline {} has passed", m.deadline))
-                    }
+                    None => p.push(
+                        Problem::new(
+                            "measures",
+                            ProblemKey::MeasureDeadlineNotDate,
+                            format!("'{}' is not a date (YYYY-MM-DD)", m.deadline),
+                        )
+                        .arg("value", &m.deadline),
+                    ),
+                    Some(d) if crate::assessment::Date::parse(today).is_some_and(|t| d < t) => p.push(
+                        Problem::new(
+                            "measures",
+                            ProblemKey::MeasureDeadlinePassed,
+                            format!("the deadline {} has passed", m.deadline),
+                        )
+                        .arg("value", &m.deadline),
+                    ),
                     Some(_) => {}
                 }
             }
@@ -358,10 +378,20 @@ pub fn check_step(facts: Facts, step: &Step, today: &str) -> Vec<Problem> {
         Step::Closed { conclusion } => {
             text(&mut p, "conclusion", conclusion, true, MAX_LONG);
             if facts.notice_required && !facts.notice_recorded {
-                problem(&mut p, "to", "record the complete notice to Datatilsynet before closing");
+                problem(
+                    &mut p,
+                    "to",
+                    ProblemKey::CloseNeedsNotice,
+                    "record the complete notice to Datatilsynet before closing",
+                );
             }
             if facts.notice_required && !facts.subject_decision_recorded {
-                problem(&mut p, "to", "record whether the data subjects are to be notified before closing");
+                problem(
+                    &mut p,
+                    "to",
+                    ProblemKey::CloseNeedsSubjectDecision,
+                    "record whether the data subjects are to be notified before closing",
+                );
             }
         }
     }
@@ -443,7 +473,7 @@ impl AuthorityNotice {
 pub fn check_notice(n: &AuthorityNotice, aware_at: i64, now: i64) -> Vec<Problem> {
     let mut p = Vec::new();
     if n.stage.is_none() {
-        problem(&mut p, "stage", "choose initial, follow_up or final");
+        problem(&mut p, "stage", ProblemKey::StageChoose, "choose initial, follow_up or final");
     }
     text(&mut p, "description", &n.description, true, MAX_LONG);
     text(&mut p, "contact", &n.contact, true, MAX_SHORT * 2);
@@ -453,16 +483,21 @@ pub fn check_notice(n: &AuthorityNotice, aware_at: i64, now: i64) -> Vec<Problem
     text(&mut p, "likely_consequences", &n.likely_consequences, last, MAX_LONG);
     text(&mut p, "measures", &n.measures, last, MAX_LONG);
     if last && n.approx_data_subjects.is_none() {
-        problem(&mut p, "approx_data_subjects", "required: an approximate number");
+        problem(&mut p, "approx_data_subjects", ProblemKey::ApproxNumber, "required: an approximate number");
     }
     if last && n.approx_records.is_none() {
-        problem(&mut p, "approx_records", "required: an approximate number");
+        problem(&mut p, "approx_records", ProblemKey::ApproxNumber, "required: an approximate number");
     }
     if n.sent_at > now + CLOCK_SKEW_S {
-        problem(&mut p, "sent_at", "is in the future");
+        problem(&mut p, "sent_at", ProblemKey::InFuture, "is in the future");
     }
     if n.sent_at < aware_at {
-        problem(&mut p, "sent_at", "is before the organisation became aware of the breach");
+        problem(
+            &mut p,
+            "sent_at",
+            ProblemKey::SentBeforeAware,
+            "is before the organisation became aware of the breach",
+        );
     }
     if n.sent_at > notification_deadline(aware_at) {
         text(&mut p, "delay_reason", &n.delay_reason, true, MAX_LONG);
@@ -471,6 +506,7 @@ pub fn check_notice(n: &AuthorityNotice, aware_at: i64, now: i64) -> Vec<Problem
             problem(
                 &mut p,
                 "delay_reason",
+                ProblemKey::DelayReason,
                 "the notice is later than 72 hours after awareness: give the reason for the delay",
             );
         }
@@ -515,12 +551,17 @@ pub fn check_subject_decision(d: &SubjectDecision, now: i64) -> Vec<Problem> {
     let mut p = Vec::new();
     if d.notify {
         if d.exemption.is_some() {
-            problem(&mut p, "exemption", "no exemption when the data subjects are notified");
+            problem(
+                &mut p,
+                "exemption",
+                ProblemKey::ExemptionWithNotice,
+                "no exemption when the data subjects are notified",
+            );
         }
         text(&mut p, "notice_text", &d.notice_text, true, MAX_LONG);
     } else {
         if d.exemption.is_none() {
-            problem(&mut p, "exemption", "say which exemption applies");
+            problem(&mut p, "exemption", ProblemKey::ExemptionChoose, "say which exemption applies");
         }
         text(&mut p, "justification", &d.justification, true, MAX_LONG);
         if d.exemption == Some(SubjectExemption::DisproportionateEffort) {
@@ -529,7 +570,7 @@ pub fn check_subject_decision(d: &SubjectDecision, now: i64) -> Vec<Problem> {
     }
     text(&mut p, "sent_how", &d.sent_how, d.sent_at.is_some(), MAX_SHORT);
     if d.sent_at.is_some_and(|t| t > now + CLOCK_SKEW_S) {
-        problem(&mut p, "sent_at", "is in the future");
+        problem(&mut p, "sent_at", ProblemKey::InFuture, "is in the future");
     }
     p
 }

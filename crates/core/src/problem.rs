@@ -1,17 +1,72 @@
 //! What was wrong with an input, field by field: the one validation-problem type every rule
-//! returns, translated or shown at the edge.
+//! returns. A problem names its field, a message key with arguments (pages show
+//! `problem-{key}` in the reader's language) and the same message in English (the API's words).
 
 use serde::Serialize;
 
-/// One field that was wrong, and why (in English; the pages show it beside the field).
+string_enum! {
+    /// What a problem says, as a key for translation at the edge.
+    ProblemKey {
+        Required = "required",
+        TooLong = "too_long",
+        TooLongOrControl = "too_long_or_control",
+        OneOf = "one_of",
+        InFuture = "in_future",
+        DateTime = "date_time",
+        TimeFormat = "time_format",
+        WholeNumber = "whole_number",
+        YesNo = "yes_no",
+        ChooseOne = "choose_one",
+        AwareBeforeOccurred = "aware_before_occurred",
+        ReactionTooMild = "reaction_too_mild",
+        StepOutOfOrder = "step_out_of_order",
+        UnknownStep = "unknown_step",
+        Closed = "closed",
+        MovedOn = "moved_on",
+        MeasuresNone = "measures_none",
+        MeasuresTooMany = "measures_too_many",
+        MeasureDescription = "measure_description",
+        MeasureOwner = "measure_owner",
+        MeasureDeadlineNotDate = "measure_deadline_not_date",
+        MeasureDeadlinePassed = "measure_deadline_passed",
+        CloseNeedsNotice = "close_needs_notice",
+        CloseNeedsSubjectDecision = "close_needs_subject_decision",
+        StageChoose = "stage_choose",
+        ApproxNumber = "approx_number",
+        SentBeforeAware = "sent_before_aware",
+        DelayReason = "delay_reason",
+        ExemptionWithNotice = "exemption_with_notice",
+        ExemptionChoose = "exemption_choose",
+        DurationWeek = "duration_week",
+        OrgNumber = "org_number",
+        BasisReasonRequired = "basis_reason_required",
+        DisclosedRequired = "disclosed_required",
+        DisclosedOnly = "disclosed_only",
+        PeriodOrder = "period_order",
+        PeriodTimes = "period_times",
+        RoleRequired = "role_required",
+    }
+}
+
+/// One field that was wrong, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Problem {
     pub field: &'static str,
+    pub key: ProblemKey,
+    /// The values the message names, for its translations.
+    pub args: Vec<(&'static str, String)>,
+    /// The message in English.
     pub message: String,
 }
 
 impl Problem {
-    pub fn new(field: &'static str, message: impl Into<String>) -> Problem {
-        Problem { field, message: message.into() }
+    pub fn new(field: &'static str, key: ProblemKey, message: impl Into<String>) -> Problem {
+        Problem { field, key, args: Vec::new(), message: message.into() }
+    }
+
+    /// The problem with a value its message names.
+    pub fn arg(mut self, name: &'static str, value: impl ToString) -> Problem {
+        self.args.push((name, value.to_string()));
+        self
     }
 }

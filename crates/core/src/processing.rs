@@ -3,7 +3,7 @@
 //! spreadsheet layout it is exported to and imported from. Pure.
 
 use crate::import::RowError;
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemKey};
 use serde::{Deserialize, Serialize};
 
 string_enum! {
@@ -172,16 +172,26 @@ pub fn check(r: &Record) -> Vec<Problem> {
         let value = r.get(field);
         let max = if *field == "name" { MAX_NAME } else { MAX_TEXT };
         if value.chars().count() > max || value.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
-            p.push(Problem { field, message: format!("at most {max} characters, no control characters") });
+            p.push(
+                Problem::new(
+                    field,
+                    ProblemKey::TooLongOrControl,
+                    format!("at most {max} characters, no control characters"),
+                )
+                .arg("max", max),
+            );
         } else if !codes(field).is_empty() && !value.is_empty() && !codes(field).contains(&value) {
-            p.push(Problem { field, message: format!("one of {}", codes(field).join(", ")) });
+            p.push(
+                Problem::new(field, ProblemKey::OneOf, format!("one of {}", codes(field).join(", ")))
+                    .arg("values", codes(field).join(", ")),
+            );
         }
     }
     if r.name.trim().is_empty() {
-        p.push(Problem { field: "name", message: "required".into() });
+        p.push(Problem::new("name", ProblemKey::Required, "required"));
     }
     if r.role.is_empty() {
-        p.push(Problem { field: "role", message: "required: controller or processor".into() });
+        p.push(Problem::new("role", ProblemKey::RoleRequired, "required: controller or processor"));
     }
     p
 }

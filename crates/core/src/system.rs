@@ -2,6 +2,7 @@
 //! systems, and the rule that a system another system depends on — directly or through others —
 //! is at least as critical as that system. Pure.
 
+use crate::problem::{Problem, ProblemKey};
 use serde::Serialize;
 use std::collections::{HashMap, VecDeque};
 
@@ -126,16 +127,20 @@ pub struct NewSystem {
 }
 
 /// Checks a system: a name of 1–200 characters, other fields at most 2,000.
-pub fn check_system(s: &NewSystem) -> Vec<crate::problem::Problem> {
+pub fn check_system(s: &NewSystem) -> Vec<Problem> {
     let mut p = Vec::new();
     let mut field = |name: &'static str, value: &str, required: bool, max: usize| {
         if required && value.trim().is_empty() {
-            p.push(crate::problem::Problem { field: name, message: "required".into() });
+            p.push(Problem::new(name, ProblemKey::Required, "required"));
         } else if value.chars().count() > max || value.chars().any(|c| c.is_control() && c != '\n' && c != '\r') {
-            p.push(crate::problem::Problem {
-                field: name,
-                message: format!("at most {max} characters, no control characters"),
-            });
+            p.push(
+                Problem::new(
+                    name,
+                    ProblemKey::TooLongOrControl,
+                    format!("at most {max} characters, no control characters"),
+                )
+                .arg("max", max),
+            );
         }
     };
     field("name", &s.name, true, 200);

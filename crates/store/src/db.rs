@@ -231,7 +231,6 @@ impl Rejection {
             Rejection::NoSystemNamed(_) | Rejection::DependsOnItself | Rejection::NoSuchSystem => Some("depends_on"),
             Rejection::NoSystem(_) => Some("systems"),
             Rejection::ResponsibleNotMember { .. } => Some("responsible_user_id"),
-            Rejection::IdempotencyKeyReused => Some("Idempotency-Key"),
             _ => None,
         }
     }

@@ -159,13 +159,10 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound => ApiError::not_found(),
             StoreError::Conflict(what) => ApiError::new(StatusCode::CONFLICT, format!("already exists: {what}")),
-            StoreError::Rejected(why) => {
-                let mut e = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, why.to_string());
-                if let Some(field) = why.field() {
-                    e.1.errors = vec![FieldError { field: field.into(), message: why.to_string() }];
-                }
-                e
-            }
+            StoreError::Rejected(why) => match why.field() {
+                Some(field) => ApiError::field(field, why.to_string()),
+                None => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, why.to_string()),
+            },
             other => {
                 tracing::error!(error = %other, "API request failed");
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "an internal error occurred; it has been logged")

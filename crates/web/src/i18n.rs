@@ -168,6 +168,9 @@ mod tests {
         keys.extend(Role::ALL.iter().map(|r| format!("role-{}", r.as_str().replace('_', "-"))));
         keys.extend(OrgKind::ALL.iter().map(|k| format!("org-kind-{}", k.as_str().replace('_', "-"))));
         keys.extend(Scope::ALL.iter().map(|s| format!("scope-{}", s.as_str().replace(':', "-"))));
+        keys.extend(
+            normverk_core::problem::ProblemKey::ALL.iter().map(|k| format!("problem-{}", k.as_str().replace('_', "-"))),
+        );
         use normverk_core::catalog::{Audience, Obligation, Tag};
         keys.extend(Obligation::ALL.iter().map(|o| format!("obligation-{}", o.as_str())));
         keys.extend(Audience::ALL.iter().map(|a| format!("audience-{}", a.as_str().replace('_', "-"))));

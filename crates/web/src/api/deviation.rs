@@ -25,6 +25,7 @@ impl From<DeviationError> for ApiError {
             DeviationError::Invalid(problems) => ApiError::invalid(
                 problems.into_iter().map(|p| FieldError { field: p.field.to_string(), message: p.message }).collect(),
             ),
+            DeviationError::Rejected(r) => normverk_store::StoreError::Rejected(r).into(),
             DeviationError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, m),
             DeviationError::Store(e) => e.into(),
         }

@@ -158,7 +158,7 @@ pub async fn create(
     let problems = check(&asset);
     let q = ListQuery::default();
     if !problems.is_empty() {
-        return list_page(&state, &page, &member, &q, entered, problems.into()).await;
+        return list_page(&state, &page, &member, &q, entered, FormErrors::of(&page, problems)).await;
     }
     match state.store.create_asset(member.org.id, &asset, state.app.clock.now()).await {
         Ok(a) => Ok(Redirect::to(&format!("/assets/{}", a.id)).into_response()),
@@ -231,7 +231,7 @@ pub async fn update(
     let asset = state.store.asset(member.org.id, id).await?;
     member.require(Action::ManageRecords)?;
     let input = read_form(&fields.into_iter().collect());
-    let mut errors: FormErrors = check(&input).into();
+    let mut errors = FormErrors::of(&page, check(&input));
     if errors.is_empty() {
         match state.store.update_asset(member.org.id, id, &input, state.app.clock.now()).await {
             Ok(_) => return Ok(Redirect::to(&format!("/assets/{id}")).into_response()),

@@ -2,6 +2,7 @@
 //! wrong with it, field by field. Every page keeps its errors in [`FormErrors`] and shows them
 //! through the `field` template macro (`aria-invalid`, `aria-describedby`).
 
+use super::Page;
 use normverk_core::problem::Problem;
 use std::collections::HashMap;
 
@@ -53,15 +54,26 @@ impl FormErrors {
     }
 }
 
-impl From<Vec<Problem>> for FormErrors {
-    fn from(problems: Vec<Problem>) -> FormErrors {
-        FormErrors(problems.into_iter().map(|p| (p.field, p.message)).collect())
+impl FormErrors {
+    /// Core's problems in the reader's language (`problem-{key}` with the problem's values).
+    pub fn of(page: &Page, problems: Vec<Problem>) -> FormErrors {
+        let mut errors = FormErrors::default();
+        for p in problems {
+            errors.add_problem(page, p);
+        }
+        errors
+    }
+
+    pub fn add_problem(&mut self, page: &Page, p: Problem) {
+        let key = format!("problem-{}", p.key.as_str().replace('_', "-"));
+        self.add(p.field, page.lang.t_args(&key, &p.args));
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use normverk_core::problem::ProblemKey;
 
     #[test]
     fn messages_are_kept_per_field_in_order() {
@@ -72,7 +84,11 @@ mod tests {
         e.add("kind", "choose one".into());
         assert_eq!(e.get("name").as_deref(), Some("required; too long"));
         assert_eq!(e.all().len(), 3);
-        let from: FormErrors = vec![Problem::new("to", "unknown step")].into();
-        assert_eq!(from.get("to").as_deref(), Some("unknown step"));
+        let page = Page::anonymous(crate::i18n::Lang::Nb, String::new());
+        let from = FormErrors::of(&page, vec![Problem::new("to", ProblemKey::UnknownStep, "unknown step")]);
+        assert_eq!(from.get("to").as_deref(), Some("Ukjent steg."));
+        let mut long = FormErrors::default();
+        long.add_problem(&page, Problem::new("title", ProblemKey::TooLong, "at most 200 characters").arg("max", 200));
+        assert!(long.get("title").is_some_and(|m| m.contains("200")), "{long:?}");
     }
 }

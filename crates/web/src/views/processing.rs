@@ -184,7 +184,7 @@ async fn save(
     let (record, systems) = read_form(fields);
     let problems = core::check(&record);
     if !problems.is_empty() {
-        return form_page(state, page, member, id, &record, &systems, problems.into()).await;
+        return form_page(state, page, member, id, &record, &systems, FormErrors::of(page, problems)).await;
     }
     let put = Put {
         target: id.map_or(Target::New, Target::Id),

@@ -154,7 +154,7 @@ async fn from_report_to_closure_in_the_browser_with_the_clock(engine: &'static s
         )
         .await;
     assert_eq!(late.status, 422);
-    assert!(late.body.contains("give the reason for the delay"));
+    assert!(late.body.contains("oppgi grunnen til forsinkelsen"), "the reason is asked for in Norwegian");
     assert!(app.store.deviation_notices(org.id, id).await.unwrap().is_empty());
     let complete = [
         ("stage", "final"),
@@ -198,7 +198,7 @@ async fn from_report_to_closure_in_the_browser_with_the_clock(engine: &'static s
     assert_eq!(app.store.deviation_measures(org.id, id).await.unwrap()[0].status.as_str(), "done");
     let early = lead.post(&format!("{location}/steps"), &[("to", "closed"), ("conclusion", "Ferdig")]).await;
     assert_eq!(early.status, 422);
-    assert!(early.body.contains("data subjects"));
+    assert!(early.body.contains("de registrerte skal varsles"), "{}", early.body);
     let decided = lead
         .post(
             &format!("{location}/subjects"),
@@ -335,7 +335,7 @@ async fn personnel_reactions_are_for_the_security_lead_and_top_management(engine
     );
     let too_mild = lead.post(&format!("{path}/reactions"), &[("person", "Ola"), ("reaction", "warning")]).await;
     assert_eq!(too_mild.status, 422);
-    assert!(too_mild.body.contains("at least a written warning"));
+    assert!(too_mild.body.contains("minst en skriftlig advarsel"));
     assert!(app.store.deviation_reactions(org.id, d.id).await.unwrap().is_empty());
     let ok = lead
         .post(

@@ -669,7 +669,7 @@ async fn deviation_journey_report_assess_clock_notice_close() {
     assert!(lead.text(".clock-box .clock").await.contains("Fristen gikk ut"));
     lead.fill("#n-contact", "Personvernombud Per").await;
     lead.click("form[action$='/notices'] button[type=submit]").await;
-    lead.wait_for_text("give the reason for the delay").await;
+    lead.wait_for_text("oppgi grunnen til forsinkelsen").await;
     lead.assert_accessible(&axe, "late notice refused").await;
     lead.screenshot(&shots, "04-late-refused").await;
     lead.fill("#n-delay_reason", "Oppdaget av vikar som ikke kjente rutinen").await;

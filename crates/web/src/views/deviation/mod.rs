@@ -42,7 +42,7 @@ use normverk_core::deviation::{
     State as DevState, Step, SubjectDecision, SubjectExemption,
 };
 use normverk_core::org::Action;
-use normverk_core::problem::Problem;
+use normverk_core::problem::{Problem, ProblemKey};
 use normverk_store::deviation::{Deviation, Measure, NoticeRecord, ReadRecord, StepRecord};
 use normverk_store::org::Unit;
 use normverk_store::OrgId;
@@ -99,6 +99,7 @@ fn page_error(e: DeviationError) -> PageError {
         DeviationError::NotFound => PageError::NotFound,
         DeviationError::Forbidden(_) => PageError::Forbidden,
         DeviationError::Invalid(p) => PageError::Internal(format!("{p:?}")),
+        DeviationError::Rejected(r) => PageError::Internal(r.to_string()),
         DeviationError::Conflict(m) => PageError::Internal(m),
         DeviationError::Store(e) => e.into(),
     }

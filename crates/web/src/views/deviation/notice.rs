@@ -14,7 +14,7 @@ pub async fn notice(
     let mut p = Vec::new();
     let sent_at = parse_time_input(entered.get("sent_at"));
     if sent_at.is_none() {
-        p.push(Problem { field: "sent_at", message: "not a date and time".into() });
+        p.push(Problem::new("sent_at", ProblemKey::DateTime, "not a date and time"));
     }
     let notice = AuthorityNotice {
         stage: NoticeStage::from_str(entered.get("stage")).ok(),
@@ -52,7 +52,7 @@ pub async fn subjects(
     let sent_at = match entered.get("subjects_sent_at").trim() {
         "" => None,
         s => parse_time_input(s).or_else(|| {
-            p.push(Problem { field: "sent_at", message: "not a date and time".into() });
+            p.push(Problem::new("sent_at", ProblemKey::DateTime, "not a date and time"));
             None
         }),
     };

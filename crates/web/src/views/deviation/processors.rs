@@ -17,7 +17,7 @@ pub async fn forward(
     let controller = entered.get("controller").parse::<i64>().ok().map(OrgId);
     let now = state.app.clock.now();
     let outcome = match controller {
-        None => Err("choose the controller".to_string()),
+        None => Err(page.t("problem-choose-one")),
         Some(c) => {
             match state.store.forward_deviation(member.org.id, d.id, c, Some(member.viewer.user.id), now).await {
                 Ok(_) => Ok(()),
@@ -30,8 +30,9 @@ pub async fn forward(
     match outcome {
         Ok(()) => Ok(Redirect::to(&format!("/deviations/{id}#forward-heading")).into_response()),
         Err(message) => {
-            let problems = vec![Problem { field: "controller", message }];
-            show_page(&state, &page, &member, d, "forward", entered, problems).await
+            let mut errors = FormErrors::default();
+            errors.add("controller", message);
+            show_page(&state, &page, &member, d, "forward", entered, errors).await
         }
     }
 }

@@ -66,13 +66,13 @@ pub async fn create(
     let mut problems = Vec::new();
     let mut time = |field: &'static str| {
         parse_time_input(entered.get(field)).unwrap_or_else(|| {
-            problems.push(Problem { field, message: "not a date and time".into() });
+            problems.push(Problem::new(field, ProblemKey::DateTime, "not a date and time"));
             0
         })
     };
     let (occurred_at, aware_at) = (time("occurred_at"), time("aware_at"));
     let category = Category::from_str(entered.get("category")).map_err(|_| {
-        problems.push(Problem { field: "category", message: "choose a category".into() });
+        problems.push(Problem::new("category", ProblemKey::ChooseOne, "choose a category"));
     });
     let patients = match entered.get("patients_concerned") {
         "yes" => Some(true),
@@ -80,7 +80,7 @@ pub async fn create(
         _ => None,
     };
     if patients.is_none() {
-        problems.push(Problem { field: "patients_concerned", message: "answer yes or no".into() });
+        problems.push(Problem::new("patients_concerned", ProblemKey::YesNo, "answer yes or no"));
     }
     let unit_id = entered.get("unit_id").parse::<i64>().ok();
     let report = NewDeviation {
@@ -97,11 +97,16 @@ pub async fn create(
     if problems.is_empty() {
         problems = rules::check_report(&report, now);
     }
+    let mut errors = FormErrors::default();
     let created = if problems.is_empty() {
         match state.app.deviation.create(member.org.id, Some(member.viewer.user.id), &report).await {
             Ok(d) => Some(d),
             Err(DeviationError::Invalid(p)) => {
                 problems = p;
+                None
+            }
+            Err(DeviationError::Rejected(r)) => {
+                errors.add(r.field().unwrap_or("unit_id"), page.rejection(&r));
                 None
             }
             Err(other) => return Err(page_error(other)),
@@ -121,9 +126,12 @@ pub async fn create(
         }
         None => {
             let units = state.store.units(member.org.id).await?;
+            for p in problems {
+                errors.add_problem(&page, p);
+            }
             render_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &NewPage { page: &page, units, entered, problems: problems.into(), categories: Category::ALL },
+                &NewPage { page: &page, units, entered, problems: errors, categories: Category::ALL },
             )
         }
     }

@@ -120,7 +120,7 @@ pub(super) async fn show_page(
     d: Deviation,
     form: &'static str,
     entered: Entered,
-    problems: Vec<Problem>,
+    problems: FormErrors,
 ) -> Result<Response, PageError> {
     let org_id = member.org.id;
     let actor = actor(member);
@@ -204,7 +204,7 @@ pub(super) async fn show_page(
             show_reads,
             form,
             entered,
-            problems: problems.into(),
+            problems,
             kinds: DeviationKind::ALL,
             severities: Severity::ALL,
             stages: NoticeStage::ALL,
@@ -224,5 +224,5 @@ pub async fn show(
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
     let d = load_read(&state, &member, id).await?;
-    show_page(&state, &page, &member, d, "", Entered::default(), Vec::new()).await
+    show_page(&state, &page, &member, d, "", Entered::default(), FormErrors::default()).await
 }

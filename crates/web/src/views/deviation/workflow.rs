@@ -7,7 +7,7 @@ pub(super) fn yes_no(entered: &Entered, key: &'static str, problems: &mut Vec<Pr
         "yes" => true,
         "no" => false,
         _ => {
-            problems.push(Problem { field: key, message: "answer yes or no".into() });
+            problems.push(Problem::new(key, ProblemKey::YesNo, "answer yes or no"));
             false
         }
     }
@@ -23,10 +23,10 @@ fn step_from(entered: &Entered) -> Result<Step, Vec<Problem>> {
             let kind = DeviationKind::from_str(entered.get("kind"));
             let severity = Severity::from_str(entered.get("severity"));
             if kind.is_err() {
-                p.push(Problem { field: "kind", message: "choose the kind".into() });
+                p.push(Problem::new("kind", ProblemKey::ChooseOne, "choose the kind"));
             }
             if severity.is_err() {
-                p.push(Problem { field: "severity", message: "choose the severity".into() });
+                p.push(Problem::new("severity", ProblemKey::ChooseOne, "choose the severity"));
             }
             let personal_data_breach = yes_no(entered, "personal_data_breach", &mut p);
             let consequences = yes_no(entered, "consequences_for_data_subjects", &mut p);
@@ -60,7 +60,7 @@ fn step_from(entered: &Entered) -> Result<Step, Vec<Problem>> {
         "measures_adopted" => Step::MeasuresAdopted { decision: text("decision") },
         "implemented" => Step::Implemented { status_report: text("status_report") },
         "closed" => Step::Closed { conclusion: text("conclusion") },
-        _ => return Err(vec![Problem { field: "to", message: "unknown step".into() }]),
+        _ => return Err(vec![Problem::new("to", ProblemKey::UnknownStep, "unknown step")]),
     };
     if p.is_empty() {
         Ok(step)
@@ -81,9 +81,18 @@ pub(super) async fn act(
 ) -> Result<Response, PageError> {
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/deviations/{}", d.id)).into_response()),
-        Err(DeviationError::Invalid(problems)) => show_page(state, page, member, d, form, entered, problems).await,
+        Err(DeviationError::Invalid(problems)) => {
+            show_page(state, page, member, d, form, entered, FormErrors::of(page, problems)).await
+        }
+        Err(DeviationError::Rejected(r)) => {
+            let mut errors = FormErrors::default();
+            errors.add(r.field().unwrap_or("to"), page.rejection(&r));
+            show_page(state, page, member, d, form, entered, errors).await
+        }
         Err(DeviationError::Conflict(m)) => {
-            show_page(state, page, member, d, form, entered, vec![Problem { field: "to", message: m }]).await
+            let mut errors = FormErrors::default();
+            errors.add_problem(page, Problem::new("to", ProblemKey::MovedOn, m));
+            show_page(state, page, member, d, form, entered, errors).await
         }
         Err(e) => Err(page_error(e)),
     }
@@ -117,7 +126,7 @@ pub(super) fn number(entered: &Entered, key: &'static str, p: &mut Vec<Problem>)
     if v.is_empty() {
         return None;
     }
-    v.parse().map_err(|_| p.push(Problem { field: key, message: "a whole number".into() })).ok()
+    v.parse().map_err(|_| p.push(Problem::new(key, ProblemKey::WholeNumber, "a whole number"))).ok()
 }
 
 /// Moves a measure on: planned, in progress, done.
@@ -152,7 +161,7 @@ pub async fn reaction(
     let category = d.category;
     let result = match rules::Reaction::from_str(entered.get("reaction")) {
         Err(_) => {
-            Err(DeviationError::Invalid(vec![Problem { field: "reaction", message: "choose a reaction".into() }]))
+            Err(DeviationError::Invalid(vec![Problem::new("reaction", ProblemKey::ChooseOne, "choose a reaction")]))
         }
         Ok(kind) => {
             let problems = rules::check_reaction(category, entered.get("person"), kind, entered.get("note"));

@@ -4,7 +4,7 @@
 //!     cargo run --release -p dlp --example fuzz -- 600
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "../tests/fuzzing/mod.rs"]
+#[path = "../tests/dlp/fuzzing.rs"]
 mod fuzzing;
 
 use rand::SeedableRng;

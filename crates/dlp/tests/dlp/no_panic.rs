@@ -1,13 +1,12 @@
 //! A short fuzzing run in CI; `cargo run --release -p dlp --example fuzz -- SECONDS` runs long.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod fuzzing;
+use crate::fuzzing;
 
 use rand::SeedableRng;
 
 #[test]
 fn the_scanner_parsers_and_mime_reader_never_panic() {
-    let corpus: Vec<String> = include_str!("../corpus/corpus.jsonl")
+    let corpus: Vec<String> = include_str!("../../corpus/corpus.jsonl")
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok()?["text"].as_str().map(String::from))
         .collect();

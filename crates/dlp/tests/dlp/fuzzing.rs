@@ -1,4 +1,4 @@
-//! The fuzzer shared by `tests/no_panic.rs` (a short run in CI) and `examples/fuzz.rs` (long
+//! The fuzzer shared by `tests/dlp/no_panic.rs` (a short run in CI) and `examples/fuzz.rs` (long
 //! runs): inputs from random bytes and from mutated corpus messages, fed to the scanner (every
 //! kind of input), the MIME reader and the fnr parser, with the invariants every answer keeps.
 

@@ -277,6 +277,15 @@ impl Store {
 }
 
 coded_row! {
+    /// Management's maximum downtime for a criticality class (Normen 5.9).
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+    pub struct Downtime as RawDowntime in "criticality_downtime" by criticality {
+        pub criticality: Criticality = code,
+        pub max_downtime_hours: i64,
+    }
+}
+
+coded_row! {
     /// An emergency procedure with its latest test.
     #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
     pub struct Procedure as RawProcedure in "emergency_procedures" by id {
@@ -293,16 +302,16 @@ coded_row! {
 
 impl Store {
     /// Management's maximum downtime per class, in hours.
-    pub async fn downtimes(&self, org_id: OrgId) -> StoreResult<Vec<(String, i64)>> {
+    pub async fn downtimes(&self, org_id: OrgId) -> StoreResult<Vec<Downtime>> {
         let rows = read!(self, |c| {
-            sqlx::query_as::<_, (String, i64)>(
-                "SELECT criticality, max_downtime_hours FROM criticality_downtime WHERE org_id = $1",
+            sqlx::query_as::<_, RawDowntime>(
+                "SELECT criticality, max_downtime_hours FROM criticality_downtime WHERE org_id = $1 ORDER BY criticality",
             )
             .bind(org_id)
             .fetch_all(c)
             .await?
         });
-        Ok(rows)
+        decode_all(rows)
     }
 
     pub async fn set_downtime(

@@ -22,7 +22,7 @@ use std::str::FromStr;
 struct ListPage<'a> {
     page: &'a Page,
     /// Management's maximum downtime per class, in hours.
-    downtime: HashMap<String, i64>,
+    downtime: HashMap<Criticality, i64>,
     may_set_downtime: bool,
     /// Emergency procedures whose yearly test is overdue.
     overdue: usize,
@@ -46,7 +46,7 @@ impl ListPage<'_> {
     }
 
     pub fn downtime_of(&self, class: &Criticality) -> String {
-        self.downtime.get(class.as_str()).map(i64::to_string).unwrap_or_default()
+        self.downtime.get(class).map(i64::to_string).unwrap_or_default()
     }
 
     pub fn error(&self, key: &str) -> Option<&str> {
@@ -69,7 +69,13 @@ async fn list_page(
     let names = all.iter().map(|r| (r.system.id, r.system.name.clone())).collect();
     let more = all.len() > page_no * PAGE_SIZE;
     let rows: Vec<Registered> = all.iter().skip((page_no - 1) * PAGE_SIZE).take(PAGE_SIZE).cloned().collect();
-    let downtime = state.store.downtimes(member.org.id).await?.into_iter().collect();
+    let downtime = state
+        .store
+        .downtimes(member.org.id)
+        .await?
+        .into_iter()
+        .map(|d| (d.criticality, d.max_downtime_hours))
+        .collect();
     let now = state.app.clock.now();
     let overdue = state
         .store

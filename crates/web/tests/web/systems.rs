@@ -2,6 +2,7 @@
 
 use crate::common::{client, spawn_app};
 use normverk_core::org::{Role, Scope};
+use normverk_core::system::Criticality;
 use normverk_store::engine_tests;
 use serde_json::{json, Value};
 
@@ -170,9 +171,9 @@ async fn a_critical_systems_dependencies_inherit_its_class_with_the_path(engine:
     assert_eq!(bad.status, 422);
     assert!(app.store.downtimes(org.id).await.unwrap().is_empty(), "nothing half-saved");
     assert_eq!(top.post("/systems/downtime", &[("hours_critical", "4"), ("hours_serious", "24")]).await.status, 303);
-    let mut d = app.store.downtimes(org.id).await.unwrap();
-    d.sort();
-    assert_eq!(d, vec![("critical".to_string(), 4), ("serious".to_string(), 24)]);
+    let d: Vec<(Criticality, i64)> =
+        app.store.downtimes(org.id).await.unwrap().into_iter().map(|d| (d.criticality, d.max_downtime_hours)).collect();
+    assert_eq!(d, vec![(Criticality::Critical, 4), (Criticality::Serious, 24)]);
     let second = employee.get("/systems?page=2").await;
     assert!(second.body.contains("Z-system 099") && !second.body.contains(">EPJ<"));
 }

@@ -9,10 +9,12 @@
 pub mod access_log;
 pub mod account;
 pub mod assessment;
+pub mod asset;
 pub mod cache;
 pub mod clock;
 pub mod deviation;
 pub mod dlp;
+pub mod processing;
 pub mod reminder;
 pub mod system;
 
@@ -30,6 +32,8 @@ pub struct App {
     pub deviation: Arc<deviation::Deviations>,
     pub system: Arc<system::Systems>,
     pub dlp: Arc<dlp::Scanners>,
+    pub processing: Arc<processing::Protokoll>,
+    pub asset: Arc<asset::Assets>,
 }
 
 impl App {
@@ -40,6 +44,8 @@ impl App {
             deviation: Arc::new(deviation::Deviations::new(store.clone(), clock.clone())),
             system: Arc::new(system::Systems::new(store.clone())),
             dlp: Arc::new(dlp::Scanners::new(store.clone(), clock.clone())),
+            processing: Arc::new(processing::Protokoll::new(store.clone(), clock.clone())),
+            asset: Arc::new(asset::Assets::new(store.clone(), clock.clone())),
             store,
             clock,
         }

@@ -7,7 +7,8 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
-use normverk_core::asset::{check, read_rows, AssetKind, NewAsset};
+use normverk_app::asset::AssetError;
+use normverk_core::asset::{read_rows, AssetKind, NewAsset};
 use normverk_core::org::Action;
 use normverk_store::asset::{Asset, AssetFilter};
 use normverk_store::StoreError;
@@ -94,15 +95,14 @@ impl From<AssetIn> for NewAsset {
     }
 }
 
-fn checked(a: AssetIn) -> Result<NewAsset, ApiError> {
-    let a = NewAsset::from(a);
-    let problems = check(&a);
-    if problems.is_empty() {
-        Ok(a)
-    } else {
-        Err(ApiError::invalid(
-            problems.into_iter().map(|p| FieldError { field: p.field.into(), message: p.message }).collect(),
-        ))
+impl From<AssetError> for ApiError {
+    fn from(e: AssetError) -> Self {
+        match e {
+            AssetError::Invalid(problems) => ApiError::invalid(
+                problems.into_iter().map(|p| FieldError { field: p.field.into(), message: p.message }).collect(),
+            ),
+            AssetError::Store(e) => e.into(),
+        }
     }
 }
 
@@ -146,8 +146,7 @@ pub async fn create(
     ApiJson(input): ApiJson<AssetIn>,
 ) -> Result<(StatusCode, Json<AssetOut>), ApiError> {
     caller.require(Action::ManageRecords)?;
-    let a = checked(input)?;
-    let created = state.store.create_asset(caller.org_id, &a, state.app.clock.now()).await?;
+    let created = state.app.asset.create(caller.org_id, &NewAsset::from(input)).await?;
     Ok((StatusCode::CREATED, Json(created.into())))
 }
 
@@ -180,8 +179,7 @@ pub async fn replace(
         let status = if e.is_data() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::BAD_REQUEST };
         ApiError::new(status, e.to_string())
     })?;
-    let a = checked(input)?;
-    Ok(Json(state.store.update_asset(caller.org_id, id, &a, state.app.clock.now()).await?.into()))
+    Ok(Json(state.app.asset.update(caller.org_id, id, &NewAsset::from(input)).await?.into()))
 }
 
 #[utoipa::path(delete, path = "/api/v1/assets/{id}", tag = "assets",
@@ -242,7 +240,7 @@ pub async fn import(
                     .collect(),
             )
         })?;
-    match state.store.import_assets(caller.org_id, &rows, state.app.clock.now()).await {
+    match state.app.asset.import(caller.org_id, &rows).await {
         Ok((created, updated)) => Ok(Json(Imported { created, updated })),
         Err(StoreError::Conflict(m)) => Err(ApiError::new(StatusCode::CONFLICT, m)),
         Err(e) => Err(e.into()),

@@ -9,9 +9,10 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use normverk_app::processing::Entry;
 use normverk_core::org::Action;
 use normverk_core::processing::{check, missing_fields, Record, FIELDS};
-use normverk_store::processing::{Processing, Put, Target};
+use normverk_store::processing::{Processing, Target};
 use normverk_store::OrgId;
 use normverk_store::StoreError;
 use serde_json::{json, Value};
@@ -79,9 +80,8 @@ fn read(body: &[u8]) -> Result<(Record, Option<Vec<i64>>), ApiError> {
 
 async fn save(state: &AppState, caller: &ApiCaller, target: Target, body: &[u8]) -> Result<Value, ApiError> {
     let (record, systems) = read(body)?;
-    let put = Put { target, missing: missing_fields(&record).len(), record, systems };
-    let now = state.app.clock.now();
-    let (ids, _) = match state.store.put_processings(caller.org_id, &[put], None, now).await {
+    let entry = Entry { target, record, systems };
+    let (ids, _) = match state.app.processing.save(caller.org_id, vec![entry], None).await {
         Err(StoreError::Rejected(m)) => return Err(ApiError::field("systems", m.to_string())),
         other => other?,
     };

@@ -13,7 +13,8 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use normverk_core::asset::{check, read_rows, AssetKind, NewAsset, COLUMNS};
+use normverk_app::asset::AssetError;
+use normverk_core::asset::{read_rows, AssetKind, NewAsset, COLUMNS};
 use normverk_core::org::Action;
 use normverk_store::asset::{Asset, AssetFilter};
 use normverk_store::processing::Saved;
@@ -155,19 +156,18 @@ pub async fn create(
     member.require(Action::ManageRecords)?;
     let entered: HashMap<String, String> = fields.into_iter().collect();
     let asset = read_form(&entered);
-    let problems = check(&asset);
     let q = ListQuery::default();
-    if !problems.is_empty() {
-        return list_page(&state, &page, &member, &q, entered, FormErrors::of(&page, problems)).await;
-    }
-    match state.store.create_asset(member.org.id, &asset, state.app.clock.now()).await {
+    match state.app.asset.create(member.org.id, &asset).await {
         Ok(a) => Ok(Redirect::to(&format!("/assets/{}", a.id)).into_response()),
-        Err(StoreError::Conflict(m)) => {
+        Err(AssetError::Invalid(problems)) => {
+            list_page(&state, &page, &member, &q, entered, FormErrors::of(&page, problems)).await
+        }
+        Err(AssetError::Store(StoreError::Conflict(m))) => {
             let mut errors = FormErrors::default();
             errors.add("identifier", m);
             list_page(&state, &page, &member, &q, entered, errors).await
         }
-        Err(e) => Err(e.into()),
+        Err(AssetError::Store(e)) => Err(e.into()),
     }
 }
 
@@ -231,13 +231,12 @@ pub async fn update(
     let asset = state.store.asset(member.org.id, id).await?;
     member.require(Action::ManageRecords)?;
     let input = read_form(&fields.into_iter().collect());
-    let mut errors = FormErrors::of(&page, check(&input));
-    if errors.is_empty() {
-        match state.store.update_asset(member.org.id, id, &input, state.app.clock.now()).await {
-            Ok(_) => return Ok(Redirect::to(&format!("/assets/{id}")).into_response()),
-            Err(StoreError::Conflict(m)) => errors.add("identifier", m),
-            Err(e) => return Err(e.into()),
-        }
+    let mut errors = FormErrors::default();
+    match state.app.asset.update(member.org.id, id, &input).await {
+        Ok(_) => return Ok(Redirect::to(&format!("/assets/{id}")).into_response()),
+        Err(AssetError::Invalid(problems)) => errors = FormErrors::of(&page, problems),
+        Err(AssetError::Store(StoreError::Conflict(m))) => errors.add("identifier", m),
+        Err(AssetError::Store(e)) => return Err(e.into()),
     }
     let page_data =
         ShowPage { page: &page, asset, kinds: AssetKind::ALL, may_manage: true, entered: Some(input), errors };
@@ -305,11 +304,11 @@ pub async fn import(
     let default_kind = fields.get("kind").and_then(|k| k.parse::<AssetKind>().ok());
     let outcome = match table.and_then(|t| read_rows(&t, default_kind)) {
         Err(errors) => Err(errors),
-        Ok(assets) => Ok(state
-            .store
-            .import_assets(member.org.id, &assets, state.app.clock.now())
-            .await
-            .map(|(created, updated)| Saved { created, updated, unchanged: 0 })),
+        Ok(assets) => Ok(state.app.asset.import(member.org.id, &assets).await.map(|(created, updated)| Saved {
+            created,
+            updated,
+            unchanged: 0,
+        })),
     };
     result_page(&page, "asset-import", "/assets", outcome)
 }

@@ -2,7 +2,6 @@
 //! still lacks, their versions, the systems they use, and the spreadsheet they go to and come
 //! from.
 
-use super::assessment_files::RowError;
 use super::import::{read_upload, result_page};
 use super::{render, render_status, FormErrors, Page};
 use crate::auth::Member;
@@ -15,9 +14,10 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
+use normverk_app::processing::Entry;
 use normverk_core::org::Action;
 use normverk_core::processing::{self as core, Record, FIELDS};
-use normverk_store::processing::{Listed, Processing, Put, Target, Version};
+use normverk_store::processing::{Listed, Processing, Target, Version};
 use normverk_store::OrgId;
 use normverk_store::StoreError;
 use std::collections::HashMap;
@@ -186,14 +186,9 @@ async fn save(
     if !problems.is_empty() {
         return form_page(state, page, member, id, &record, &systems, FormErrors::of(page, problems)).await;
     }
-    let put = Put {
-        target: id.map_or(Target::New, Target::Id),
-        missing: core::missing_fields(&record).len(),
-        record: record.clone(),
-        systems: Some(systems.clone()),
-    };
-    let now = state.app.clock.now();
-    match state.store.put_processings(member.org.id, &[put], Some(member.viewer.user.id), now).await {
+    let entry =
+        Entry { target: id.map_or(Target::New, Target::Id), record: record.clone(), systems: Some(systems.clone()) };
+    match state.app.processing.save(member.org.id, vec![entry], Some(member.viewer.user.id)).await {
         Ok((ids, _)) => {
             Ok(Redirect::to(&format!("/processings/{}", ids.first().copied().unwrap_or_default())).into_response())
         }
@@ -334,36 +329,17 @@ pub async fn import(
     let (_, table) = read_upload(&mut multipart).await;
     let outcome = match table {
         Err(errors) => Err(errors),
-        Ok(table) => match read_import(&state, member.org.id, &table).await? {
+        Ok(table) => match state.app.processing.read_import(member.org.id, &table).await? {
             Err(errors) => Err(errors),
-            Ok(puts) => {
-                let now = state.app.clock.now();
-                let by = Some(member.viewer.user.id);
-                Ok(state.store.put_processings(member.org.id, &puts, by, now).await.map(|(_, saved)| saved))
-            }
+            Ok(entries) => Ok(state
+                .app
+                .processing
+                .save(member.org.id, entries, Some(member.viewer.user.id))
+                .await
+                .map(|(_, saved)| saved)),
         },
     };
     result_page(&page, "proc-import", "/processings", outcome)
-}
-
-/// The rows of an import as saves, systems named in a row resolved to the organisation's.
-pub async fn read_import(
-    state: &AppState,
-    org_id: OrgId,
-    table: &[Vec<String>],
-) -> Result<Result<Vec<Put>, Vec<RowError>>, PageError> {
-    let systems: HashMap<String, i64> =
-        state.store.systems(org_id).await?.into_iter().map(|s| (s.name.to_lowercase(), s.id)).collect();
-    Ok(core::read_rows(table, &systems).map(|rows| {
-        rows.into_iter()
-            .map(|(_, record, systems)| Put {
-                target: Target::ByName,
-                missing: core::missing_fields(&record).len(),
-                record,
-                systems,
-            })
-            .collect()
-    }))
 }
 
 /// The pages of this family.

@@ -1,7 +1,7 @@
 //! The web face of normverk: server-rendered HTML views and the JSON API under `/api/v1/`.
 //!
-//! A request is parsed and authorised here, decided in `normverk-core` and persisted through
-//! `normverk-store`; this crate never writes SQL. Every page is escaped by askama, every
+//! A request is parsed and authorised here and carried out by `normverk-app`'s services (plain
+//! reads go to `normverk-store`); this crate never writes SQL and decides no rule. Every page is escaped by askama, every
 //! state-changing form carries a CSRF token, and nothing here logs a secret.
 
 mod api;

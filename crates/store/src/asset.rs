@@ -1,7 +1,7 @@
 //! The asset inventory.
 
-use crate::db::{read, write_tx, OrgId, Store, StoreError, StoreResult};
-use normverk_core::asset::NewAsset;
+use crate::db::{code, coded_row, decode_all, read, write_tx, OrgId, Store, StoreError, StoreResult};
+use normverk_core::asset::{AssetKind, NewAsset};
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -33,21 +33,23 @@ macro_rules! update {
     };
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
-pub struct Asset {
-    pub id: i64,
-    pub identifier: String,
-    pub kind: String,
-    pub model: String,
-    pub owner: String,
-    pub location: String,
-    pub os: String,
-    pub os_version: String,
-    pub software: String,
-    pub supplier: String,
-    pub responsible: String,
-    pub created_at: i64,
-    pub updated_at: i64,
+coded_row! {
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+    pub struct Asset as RawAsset in "assets" by id {
+        pub id: i64,
+        pub identifier: String,
+        pub kind: AssetKind = code,
+        pub model: String,
+        pub owner: String,
+        pub location: String,
+        pub os: String,
+        pub os_version: String,
+        pub software: String,
+        pub supplier: String,
+        pub responsible: String,
+        pub created_at: i64,
+        pub updated_at: i64,
+    }
 }
 
 /// The fields as entered, to edit or export.
@@ -55,7 +57,7 @@ impl From<&Asset> for NewAsset {
     fn from(a: &Asset) -> NewAsset {
         NewAsset {
             identifier: a.identifier.clone(),
-            kind: a.kind.clone(),
+            kind: a.kind.as_str().to_string(),
             model: a.model.clone(),
             owner: a.owner.clone(),
             location: a.location.clone(),
@@ -116,7 +118,7 @@ impl Store {
             "{INSERT} VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $13, $12, $12) RETURNING {COLUMNS}"
         );
         let created = write_tx!(self, |tx| {
-            sqlx::query_as::<_, Asset>(&sql)
+            sqlx::query_as::<_, RawAsset>(&sql)
                 .bind(org_id)
                 .bind(a.identifier.trim())
                 .bind(&a.kind)
@@ -134,7 +136,7 @@ impl Store {
                 .await
                 .map_err(|e| conflict(e, a))?
         });
-        Ok(created)
+        created.try_into()
     }
 
     /// Imports assets in one transaction, all or none: an asset whose identifier (ignoring
@@ -209,8 +211,8 @@ impl Store {
 
     pub async fn asset(&self, org_id: OrgId, id: i64) -> StoreResult<Asset> {
         let sql = format!("SELECT {COLUMNS} FROM assets WHERE org_id = $1 AND id = $2");
-        let row = read!(self, |c| sqlx::query_as::<_, Asset>(&sql).bind(org_id).bind(id).fetch_one(c).await?);
-        Ok(row)
+        let row = read!(self, |c| sqlx::query_as::<_, RawAsset>(&sql).bind(org_id).bind(id).fetch_one(c).await?);
+        row.try_into()
     }
 
     /// One page of the inventory by identifier, and whether more follow.
@@ -226,7 +228,7 @@ impl Store {
         let sql =
             format!("SELECT {COLUMNS} FROM assets WHERE {clause} ORDER BY identifier LIMIT ${n} OFFSET ${}", n + 1);
         let mut rows = read!(self, |c| {
-            let mut q = sqlx::query_as::<_, Asset>(&sql).bind(org_id);
+            let mut q = sqlx::query_as::<_, RawAsset>(&sql).bind(org_id);
             for v in &values {
                 q = q.bind(v);
             }
@@ -234,7 +236,7 @@ impl Store {
         });
         let more = rows.len() as i64 > limit;
         rows.truncate(limit.max(0) as usize);
-        Ok((rows, more))
+        Ok((decode_all(rows)?, more))
     }
 
     /// Every asset matching the filter, by identifier: exports.
@@ -242,17 +244,17 @@ impl Store {
         let (clause, values) = filter.clause();
         let sql = format!("SELECT {COLUMNS} FROM assets WHERE {clause} ORDER BY identifier");
         let rows = read!(self, |c| {
-            let mut q = sqlx::query_as::<_, Asset>(&sql).bind(org_id);
+            let mut q = sqlx::query_as::<_, RawAsset>(&sql).bind(org_id);
             for v in &values {
                 q = q.bind(v);
             }
             q.fetch_all(c).await?
         });
-        Ok(rows)
+        decode_all(rows)
     }
 
     /// How many assets of each kind.
-    pub async fn asset_counts(&self, org_id: OrgId) -> StoreResult<Vec<(String, i64)>> {
+    pub async fn asset_counts(&self, org_id: OrgId) -> StoreResult<Vec<(AssetKind, i64)>> {
         let rows = read!(self, |c| {
             sqlx::query_as::<_, (String, i64)>(
                 "SELECT kind, COUNT(*) FROM assets WHERE org_id = $1 GROUP BY kind ORDER BY kind",
@@ -261,7 +263,7 @@ impl Store {
             .fetch_all(c)
             .await?
         });
-        Ok(rows)
+        rows.into_iter().map(|(kind, n)| Ok((code("assets", "count", "kind", &kind)?, n))).collect()
     }
 }
 

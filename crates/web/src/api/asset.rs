@@ -40,7 +40,7 @@ impl From<Asset> for AssetOut {
         AssetOut {
             id: a.id,
             identifier: a.identifier,
-            kind: a.kind,
+            kind: a.kind.to_string(),
             model: a.model,
             owner: a.owner,
             location: a.location,

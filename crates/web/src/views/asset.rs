@@ -54,7 +54,7 @@ impl ListQuery {
 struct ListPage<'a> {
     page: &'a Page,
     rows: Vec<Asset>,
-    counts: Vec<(String, i64)>,
+    counts: Vec<(AssetKind, i64)>,
     total: i64,
     kinds: &'static [AssetKind],
     kind: String,

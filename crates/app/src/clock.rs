@@ -42,10 +42,14 @@ impl Clock {
     }
 }
 
-/// A Unix time in Norway's time zone (Europe/Oslo), where people read dates and deadlines.
+/// Norway's time zone (Europe/Oslo), where people read dates and deadlines.
+pub fn norway() -> jiff::tz::TimeZone {
+    jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC)
+}
+
+/// A Unix time in Norway's time zone.
 pub fn in_norway(unix: i64) -> Option<jiff::Zoned> {
-    let tz = jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC);
-    jiff::Timestamp::from_second(unix).ok().map(|t| t.to_zoned(tz))
+    jiff::Timestamp::from_second(unix).ok().map(|t| t.to_zoned(norway()))
 }
 
 /// The date in Norway at `unix`, `YYYY-MM-DD` (deadlines of measures are dates).

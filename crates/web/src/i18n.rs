@@ -92,10 +92,9 @@ impl Lang {
 
     /// A Unix time shown as local time in Norway.
     pub fn datetime(self, unix: i64) -> String {
-        let Ok(ts) = jiff::Timestamp::from_second(unix) else {
+        let Some(zoned) = normverk_app::clock::in_norway(unix) else {
             return String::new();
         };
-        let zoned = ts.to_zoned(jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC));
         match self {
             Lang::Nb => zoned.strftime("%d.%m.%Y kl. %H:%M").to_string(),
             Lang::En => zoned.strftime("%Y-%m-%d %H:%M").to_string(),

@@ -12,7 +12,7 @@ pub fn parse_time_input(s: &str) -> Option<i64> {
     if let Ok(t) = s.parse::<jiff::Timestamp>() {
         return Some(t.as_second());
     }
-    let tz = jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC);
+    let tz = normverk_app::clock::norway();
     let civil = s
         .parse::<jiff::civil::DateTime>()
         .ok()

@@ -118,10 +118,7 @@ pub async fn create_unit(
 ) -> Result<(StatusCode, Json<UnitOut>), ApiError> {
     caller.require(Action::ManageStructure)?;
     let name = clean_name(&body.name).map_err(|e| ApiError::field("name", e.to_string()))?;
-    let unit = state.store.create_unit(caller.org_id, &name, body.parent_id).await.map_err(|e| match e {
-        normverk_store::StoreError::Rejected(r) => ApiError::field("parent_id", r.to_string()),
-        other => other.into(),
-    })?;
+    let unit = state.store.create_unit(caller.org_id, &name, body.parent_id).await?;
     tracing::info!(
         org_id = caller.org_id.0,
         token_id = caller.token_id,

@@ -14,7 +14,6 @@ use normverk_core::org::Action;
 use normverk_core::processing::{check, missing_fields, Record, FIELDS};
 use normverk_store::processing::{Processing, Target};
 use normverk_store::OrgId;
-use normverk_store::StoreError;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -81,10 +80,7 @@ fn read(body: &[u8]) -> Result<(Record, Option<Vec<i64>>), ApiError> {
 async fn save(state: &AppState, caller: &ApiCaller, target: Target, body: &[u8]) -> Result<Value, ApiError> {
     let (record, systems) = read(body)?;
     let entry = Entry { target, record, systems };
-    let (ids, _) = match state.app.processing.save(caller.org_id, vec![entry], None).await {
-        Err(StoreError::Rejected(m)) => return Err(ApiError::field("systems", m.to_string())),
-        other => other?,
-    };
+    let (ids, _) = state.app.processing.save(caller.org_id, vec![entry], None).await?;
     let id = ids.first().copied().unwrap_or_default();
     one(state, caller.org_id, id).await
 }

@@ -11,7 +11,6 @@ use normverk_app::system::Registered;
 use normverk_core::org::Action;
 use normverk_core::system::{check_system, NewSystem};
 use normverk_store::OrgId;
-use normverk_store::StoreError;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use utoipa::ToSchema;
@@ -157,13 +156,7 @@ pub async fn add_dependency(
         let status = if e.is_data() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::BAD_REQUEST };
         ApiError::new(status, format!("send {{\"depends_on\": ID}}: {e}"))
     })?;
-    match state.store.add_system_dependency(caller.org_id, id, input.depends_on, state.app.clock.now()).await {
-        Err(StoreError::Rejected(m)) => {
-            let message = m.to_string();
-            return Err(ApiError::invalid(vec![FieldError { field: "depends_on".into(), message }]));
-        }
-        other => other?,
-    }
+    state.store.add_system_dependency(caller.org_id, id, input.depends_on, state.app.clock.now()).await?;
     Ok(Json(one(&state, caller.org_id, id).await?))
 }
 

@@ -43,10 +43,9 @@ pub fn round_catalog(round: Option<&Round>) -> Result<&'static Catalog, PageErro
     }
 }
 
-/// Today's date in Norway.
-pub fn today() -> Date {
-    let now =
-        jiff::Zoned::now().with_time_zone(jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC));
+/// The date in Norway at `now` (the application's clock).
+pub fn today(now: i64) -> Date {
+    let Some(now) = normverk_app::clock::in_norway(now) else { return Date { year: 1970, month: 1, day: 1 } };
     Date { year: i32::from(now.year()), month: now.month().unsigned_abs(), day: now.day().unsigned_abs() }
 }
 
@@ -616,7 +615,7 @@ pub async fn report(
             Some((r.requirement_id.clone(), check_answer(&input).ok()?))
         })
         .collect();
-    let today = today();
+    let today = today(state.app.clock.now());
     let gaps = rules::gaps(answers.iter().map(|(id, a)| (id.as_str(), a)), today)
         .into_iter()
         .filter_map(|gap| {

@@ -42,8 +42,7 @@ struct NewPage<'a> {
 }
 
 pub(super) fn now_input(now: i64) -> String {
-    let tz = jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC);
-    jiff::Timestamp::from_second(now).map(|t| t.to_zoned(tz).strftime("%Y-%m-%dT%H:%M").to_string()).unwrap_or_default()
+    normverk_app::clock::in_norway(now).map(|t| t.strftime("%Y-%m-%dT%H:%M").to_string()).unwrap_or_default()
 }
 
 pub async fn new(State(state): State<AppState>, page: Page, member: Member) -> Result<Response, PageError> {

@@ -28,7 +28,7 @@ struct StatsPage<'a> {
 /// The last twelve months, oldest first, as "2026-01" labels with their counts; `times` are
 /// (time, count) pairs.
 fn per_month(times: &[(i64, i64)], now: i64) -> Vec<(String, i64)> {
-    let tz = jiff::tz::TimeZone::get("Europe/Oslo").unwrap_or(jiff::tz::TimeZone::UTC);
+    let tz = normverk_app::clock::norway();
     let month = |t: i64| {
         jiff::Timestamp::from_second(t)
             .map(|t| t.to_zoned(tz.clone()).strftime("%Y-%m").to_string())

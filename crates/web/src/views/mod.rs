@@ -69,6 +69,12 @@ impl Page {
         self.lang.t_args(key, &[(name, value.to_string())])
     }
 
+    /// A field's label (`{prefix}-{field}`, underscores as dashes) where there is one, so a
+    /// summary of problems never shows a field's code.
+    pub fn field_label(&self, prefix: &str, field: &str) -> Option<String> {
+        self.lang.t_opt(&format!("{prefix}-{}", field.replace('_', "-")))
+    }
+
     /// What the store refused, in the reader's language.
     pub fn rejection(&self, r: &normverk_store::Rejection) -> String {
         self.lang.t_args(&format!("rejection-{}", r.key()), &r.args())

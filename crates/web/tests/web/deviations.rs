@@ -111,6 +111,10 @@ async fn from_report_to_closure_in_the_browser_with_the_clock(engine: &'static s
     let forbidden = employee.post(&format!("{location}/steps"), &[("to", "facts_gathered"), ("timeline", "x")]).await;
     assert_eq!(forbidden.status, 403, "the reporter does not handle it");
 
+    // A step without its fields is refused in Norwegian, naming the field by its label, not its code.
+    let empty = lead.post(&format!("{location}/steps"), &[("to", "facts_gathered"), ("timeline", "")]).await;
+    assert_eq!(empty.status, 422);
+    assert!(empty.body.contains("Må fylles ut.") && !empty.body.contains("timeline:"), "{}", empty.body);
     // The security lead handles it: facts, then assessed as a breach with consequences.
     assert_eq!(
         lead.post(&format!("{location}/steps"), &[("to", "facts_gathered"), ("timeline", "Mistet 08:00")]).await.status,

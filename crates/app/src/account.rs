@@ -52,16 +52,17 @@ const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$OLbOCrXxrm2K7v0AkHxDd5dsdhRTEcOk0T2f4khmjWs";
 
 /// Issues an API token for `org_id` with `scopes`, by `by` (none from the CLI): the secret to
-/// show once, and the token as stored (its hash only).
+/// show once, and the token as stored (its hash only), issued at `now`.
 pub async fn issue_token(
     store: &Store,
     org_id: OrgId,
     name: &str,
     scopes: &[Scope],
     by: Option<i64>,
+    now: i64,
 ) -> Result<(String, ApiToken), StoreError> {
     let secret = new_secret(TOKEN_PREFIX);
-    let token = store.create_token(org_id, name, scopes, &secret_hash(&secret), by).await?;
+    let token = store.create_token(org_id, name, scopes, &secret_hash(&secret), by, now).await?;
     Ok((secret, token))
 }
 

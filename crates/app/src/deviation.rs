@@ -10,7 +10,7 @@ use normverk_core::deviation::{
 };
 use normverk_core::org::Role;
 use normverk_core::problem::Problem;
-use normverk_store::deviation::{Deviation, DeviationGroup, StepChanges, Visible};
+use normverk_store::deviation::{DayCount, Deviation, DeviationGroup, StepChanges, Visible};
 use normverk_store::OrgId;
 use normverk_store::{Rejection, Store, StoreError};
 use std::collections::HashMap;
@@ -29,7 +29,7 @@ const STATS_TTL: Duration = Duration::from_secs(60);
 pub struct YearCounts {
     pub since: i64,
     pub groups: Vec<DeviationGroup>,
-    pub days: Vec<(i64, i64)>,
+    pub days: Vec<DayCount>,
 }
 
 /// The deviation service: the store, the clock, and what it keeps counted per organisation.

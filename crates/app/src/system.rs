@@ -46,7 +46,8 @@ impl Systems {
 
     async fn compute(&self, org_id: OrgId) -> Result<Vec<Registered>, StoreError> {
         let systems = self.store.systems(org_id).await?;
-        let deps = self.store.system_dependencies(org_id).await?;
+        let deps: Vec<(i64, i64)> =
+            self.store.system_dependencies(org_id).await?.into_iter().map(|d| (d.system_id, d.depends_on)).collect();
         let own: Vec<(i64, Criticality)> = systems.iter().map(|s| (s.id, s.criticality)).collect();
         let mut effective = effective_criticality(&own, &deps);
         let mut depends_on: HashMap<i64, Vec<i64>> = HashMap::new();

@@ -526,7 +526,7 @@ async fn org_add(config: &Config, name: &str, number: &str, kind: &str, parent: 
         Some(p) => Some(find_org(&store, p).await?.id),
         None => None,
     };
-    let org = store.create_org(&NewOrg { name, org_number, kind, parent_id }).await?;
+    let org = store.create_org(&NewOrg { name, org_number, kind, parent_id }, normverk_store::unix_now()).await?;
     println!("added organisation {} ({}) with id {}", org.name, org.org_number, org.id);
     Ok(())
 }
@@ -563,7 +563,7 @@ async fn user_add(
             if !store.roles(org.id, existing.id).await?.is_empty() {
                 bail!("{email} is already a member of {}", org.name);
             }
-            store.set_roles(org.id, existing.id, &roles).await?;
+            store.set_roles(org.id, existing.id, &roles, normverk_store::unix_now()).await?;
             println!("gave existing user {email} roles in {}", org.name);
         }
         Err(StoreError::NotFound) => {
@@ -573,8 +573,14 @@ async fn user_add(
             let password = read_password_stdin()?;
             check_new_password(&password).map_err(|e| anyhow!("password: {e}"))?;
             let hash = normverk_app::account::hash_password(password).await?;
-            let user =
-                store.create_user(org.id, &NewUser { email, display_name, password_hash: Some(hash) }, &roles).await?;
+            let user = store
+                .create_user(
+                    org.id,
+                    &NewUser { email, display_name, password_hash: Some(hash) },
+                    &roles,
+                    normverk_store::unix_now(),
+                )
+                .await?;
             println!("added user {} with id {} to {}", user.email, user.id, org.name);
         }
         Err(e) => return Err(e.into()),
@@ -587,7 +593,8 @@ async fn token_add(config: &Config, org: &str, scopes: &[String], name: &str) ->
     let name = clean_name(name).map_err(|e| anyhow!("--name: {e}"))?;
     let store = open_migrated(config).await?;
     let org = find_org(&store, org).await?;
-    let (secret, token) = normverk_app::account::issue_token(&store, org.id, &name, &scopes, None).await?;
+    let (secret, token) =
+        normverk_app::account::issue_token(&store, org.id, &name, &scopes, None, normverk_store::unix_now()).await?;
     eprintln!("issued API token '{}' (id {}) for {} with scopes {}", token.name, token.id, org.name, token.scopes);
     println!("{secret}");
     Ok(())

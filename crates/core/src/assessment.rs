@@ -2,6 +2,7 @@
 //! compliance scores, gap lists and comparisons between rounds.
 
 use crate::catalog::Catalog;
+use crate::problem::{Problem, ProblemKey};
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -90,53 +91,51 @@ pub struct Answer {
     pub evidence_link: Option<String>,
 }
 
-/// What was wrong with an answer, by field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AnswerProblem {
-    UnknownStatus,
-    JustificationRequired,
-    TooLong,
-    InvalidDate,
-    InvalidLink,
-}
-
-impl AnswerProblem {
-    pub fn message(self) -> &'static str {
-        match self {
-            AnswerProblem::UnknownStatus => "status must be one of met, partial, not_met, not_relevant",
-            AnswerProblem::JustificationRequired => "'not relevant' needs a justification",
-            AnswerProblem::TooLong => "the text is longer than 5000 characters",
-            AnswerProblem::InvalidDate => "the date must be a real date written YYYY-MM-DD",
-            AnswerProblem::InvalidLink => "the link must be an http:// or https:// address",
-        }
-    }
-}
-
 const MAX_TEXT: usize = 5000;
 
-fn optional_text(field: &'static str, s: &str, problems: &mut Vec<(&'static str, AnswerProblem)>) -> Option<String> {
+fn justification_required() -> Problem {
+    Problem::new("justification", ProblemKey::JustificationRequired, "'not relevant' needs a justification")
+}
+
+fn optional_text(field: &'static str, s: &str, problems: &mut Vec<Problem>) -> Option<String> {
     let t = s.trim();
     if t.chars().count() > MAX_TEXT {
-        problems.push((field, AnswerProblem::TooLong));
+        problems.push(
+            Problem::new(field, ProblemKey::TooLong, format!("the text is longer than {MAX_TEXT} characters"))
+                .arg("max", MAX_TEXT),
+        );
     }
     (!t.is_empty()).then(|| t.to_string())
 }
 
 /// Checks an answer: a known status; a justification for "not relevant"; real dates; web
 /// links only; bounded text. Returns every problem at once, by field.
-pub fn check_answer(input: &AnswerInput) -> Result<Answer, Vec<(&'static str, AnswerProblem)>> {
+pub fn check_answer(input: &AnswerInput) -> Result<Answer, Vec<Problem>> {
     let mut problems = Vec::new();
-    let status =
-        input.status.parse::<Status>().map_err(|_| problems.push(("status", AnswerProblem::UnknownStatus))).ok();
+    let status = input
+        .status
+        .parse::<Status>()
+        .map_err(|_| {
+            problems.push(Problem::new(
+                "status",
+                ProblemKey::ChooseOne,
+                "status must be one of met, partial, not_met, not_relevant",
+            ))
+        })
+        .ok();
     let justification = optional_text("justification", &input.justification, &mut problems);
     if status == Some(Status::NotRelevant) && justification.is_none() {
-        problems.push(("justification", AnswerProblem::JustificationRequired));
+        problems.push(justification_required());
     }
     let comment = optional_text("comment", &input.comment, &mut problems);
     let due_date = match input.due_date.trim() {
         "" => None,
         d => Date::parse(d).or_else(|| {
-            problems.push(("due_date", AnswerProblem::InvalidDate));
+            problems.push(Problem::new(
+                "due_date",
+                ProblemKey::Date,
+                "the date must be a real date written YYYY-MM-DD",
+            ));
             None
         }),
     };
@@ -145,7 +144,11 @@ pub fn check_answer(input: &AnswerInput) -> Result<Answer, Vec<(&'static str, An
         let lower = link.to_ascii_lowercase();
         let web = (lower.starts_with("https://") || lower.starts_with("http://")) && link.len() > 10;
         if !web || link.chars().any(char::is_whitespace) || link.chars().count() > 2000 {
-            problems.push(("evidence_link", AnswerProblem::InvalidLink));
+            problems.push(Problem::new(
+                "evidence_link",
+                ProblemKey::Link,
+                "the link must be an http:// or https:// address",
+            ));
         }
     }
     match (status, problems.is_empty()) {
@@ -294,10 +297,9 @@ mod tests {
 
     #[test]
     fn not_relevant_needs_a_justification() {
-        assert_eq!(
-            check_answer(&input("not_relevant")),
-            Err(vec![("justification", AnswerProblem::JustificationRequired)])
-        );
+        let problems = check_answer(&input("not_relevant")).unwrap_err();
+        let said: Vec<(&str, ProblemKey)> = problems.iter().map(|p| (p.field, p.key)).collect();
+        assert_eq!(said, vec![("justification", ProblemKey::JustificationRequired)]);
         let ok =
             check_answer(&AnswerInput { justification: "Vi har ingen mobile enheter".into(), ..input("not_relevant") });
         assert_eq!(ok.map(|a| a.status), Ok(Status::NotRelevant));
@@ -314,7 +316,7 @@ mod tests {
             comment: "x".repeat(5001),
             ..AnswerInput::default()
         };
-        let fields: Vec<&str> = check_answer(&bad).unwrap_err().into_iter().map(|(f, _)| f).collect();
+        let fields: Vec<&str> = check_answer(&bad).unwrap_err().into_iter().map(|p| p.field).collect();
         assert_eq!(fields, vec!["status", "comment", "due_date", "evidence_link"]);
         let ok = AnswerInput {
             due_date: "2028-02-29".into(),

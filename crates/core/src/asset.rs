@@ -168,9 +168,12 @@ pub fn check(a: &NewAsset) -> Vec<Problem> {
     }
     if a.kind.parse::<AssetKind>().is_err() {
         let kinds: Vec<&str> = AssetKind::ALL.iter().map(|k| k.as_str()).collect();
+        // Readers are shown the Norwegian words an import takes, not the codes.
+        let words: Vec<&str> = KIND_WORDS.iter().filter_map(|(_, w)| w.first().copied()).collect();
         p.push(
-            Problem::new("kind", ProblemKey::OneOf, format!("one of {}", kinds.join(", ")))
-                .arg("values", kinds.join(", ")),
+            Problem::new("kind", ProblemKey::NotOneOf, format!("one of {}", kinds.join(", ")))
+                .arg("value", a.kind.trim())
+                .arg("values", words.join(", ")),
         );
     }
     p
@@ -180,14 +183,10 @@ pub fn check(a: &NewAsset) -> Vec<Problem> {
 /// gets `default_kind` (an MDM export of phones says nothing else). Every problem is listed by
 /// row and column; identifiers must be unique in the file.
 pub fn read_rows(table: &[Vec<String>], default_kind: Option<AssetKind>) -> Result<Vec<NewAsset>, Vec<RowError>> {
-    let Some(heading) = table.first() else { return Err(vec![RowError::file("the file is empty")]) };
+    let Some(heading) = table.first() else { return Err(vec![RowError::file(ProblemKey::FileEmpty)]) };
     let mapped = crate::import::map_headings(heading, COLUMNS, &["identifier"])?;
     if default_kind.is_none() && !mapped.contains(&Some("kind")) {
-        return Err(vec![RowError {
-            row: 1,
-            field: "Type".into(),
-            message: "the column is missing: add it, or choose the kind of the rows".into(),
-        }]);
+        return Err(vec![RowError::new(1, "Type", ProblemKey::ColumnMissingOrKind)]);
     }
     let heading_of = |field: &str| {
         mapped
@@ -220,16 +219,12 @@ pub fn read_rows(table: &[Vec<String>], default_kind: Option<AssetKind>) -> Resu
             }
         }
         for problem in check(&asset) {
-            errors.push(RowError { row: line, field: heading_of(problem.field), message: problem.message });
+            errors.push(RowError::of(line, heading_of(problem.field), problem));
         }
         let key = asset.identifier.trim().to_lowercase();
         if !key.is_empty() {
             if let Some(first) = seen.insert(key, line) {
-                errors.push(RowError {
-                    row: line,
-                    field: heading_of("identifier"),
-                    message: format!("the same asset as row {first}"),
-                });
+                errors.push(RowError::new(line, heading_of("identifier"), ProblemKey::SameAsRow).arg("row", first));
             }
         }
         out.push(asset);

@@ -1,17 +1,38 @@
 //! Spreadsheet imports: text in the encodings Excel writes, headings mapped to fields, and the
 //! per-row errors that make an import all or nothing. Pure.
 
-/// A row the import could not take, and why. Row 1 is the heading; 0 is the file itself.
+use crate::problem::{Problem, ProblemKey};
+
+/// A row the import could not take, and why: the column as the file heads it, and the problem
+/// as a message key with arguments (translated at the edge). Row 1 is the heading; 0 is the
+/// file itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RowError {
     pub row: usize,
     pub field: String,
-    pub message: String,
+    pub key: ProblemKey,
+    pub args: Vec<(&'static str, String)>,
 }
 
 impl RowError {
-    pub fn file(message: impl Into<String>) -> Self {
-        RowError { row: 0, field: String::new(), message: message.into() }
+    pub fn new(row: usize, field: impl Into<String>, key: ProblemKey) -> Self {
+        RowError { row, field: field.into(), key, args: Vec::new() }
+    }
+
+    /// A problem with the file as a whole.
+    pub fn file(key: ProblemKey) -> Self {
+        RowError::new(0, "", key)
+    }
+
+    /// A rule's problem found in a row, under the column's heading.
+    pub fn of(row: usize, heading: impl Into<String>, problem: Problem) -> Self {
+        RowError { row, field: heading.into(), key: problem.key, args: problem.args }
+    }
+
+    /// The error with a value its message names.
+    pub fn arg(mut self, name: &'static str, value: impl ToString) -> Self {
+        self.args.push((name, value.to_string()));
+        self
     }
 }
 
@@ -56,12 +77,8 @@ pub fn map_headings(
         }
         let field = columns.iter().find(|(_, names)| names.iter().any(|n| n.to_lowercase() == text)).map(|(f, _)| *f);
         match field {
-            None => errors.push(RowError { row: 1, field: cell.trim().to_string(), message: "unknown column".into() }),
-            Some(f) if mapped.contains(&Some(f)) => errors.push(RowError {
-                row: 1,
-                field: cell.trim().to_string(),
-                message: "the column appears twice".into(),
-            }),
+            None => errors.push(RowError::new(1, cell.trim(), ProblemKey::UnknownColumn)),
+            Some(f) if mapped.contains(&Some(f)) => errors.push(RowError::new(1, cell.trim(), ProblemKey::ColumnTwice)),
             Some(_) => {}
         }
         mapped.push(field);
@@ -69,7 +86,7 @@ pub fn map_headings(
     for field in required {
         if !mapped.contains(&Some(*field)) {
             let name = columns.iter().find(|(f, _)| f == field).and_then(|(_, n)| n.first()).unwrap_or(field);
-            errors.push(RowError { row: 1, field: (*name).to_string(), message: "the column is missing".into() });
+            errors.push(RowError::new(1, *name, ProblemKey::ColumnMissing));
         }
     }
     if errors.is_empty() {
@@ -82,11 +99,7 @@ pub fn map_headings(
 /// The error for a row with text beyond the last heading: usually a separator inside a cell
 /// that was not quoted.
 pub fn overflow(row: &[String], width: usize, line: usize) -> Option<RowError> {
-    row.iter().skip(width).any(|c| !c.trim().is_empty()).then(|| RowError {
-        row: line,
-        field: String::new(),
-        message: "more cells than columns: put cells that contain the separator in quotes".into(),
-    })
+    row.iter().skip(width).any(|c| !c.trim().is_empty()).then(|| RowError::new(line, "", ProblemKey::MoreCells))
 }
 
 /// Whether every cell of a row is blank (such rows are skipped).

@@ -129,7 +129,7 @@ pub fn display(field: &str, code: &str) -> String {
 /// Reads a coded value from what a person typed or the export wrote: the code, the Norwegian
 /// word, or for a legal basis the letter in any usual spelling («c», «6(1)(c)», «art. 6 nr. 1
 /// bokstav c – rettslig forpliktelse»). Blank stays blank.
-pub fn parse_code(field: &str, text: &str) -> Result<String, String> {
+pub fn parse_code(field: &'static str, text: &str) -> Result<String, Problem> {
     let text = text.trim();
     if text.is_empty() {
         return Ok(String::new());
@@ -151,12 +151,14 @@ pub fn parse_code(field: &str, text: &str) -> Result<String, String> {
         )
     };
     found.map(str::to_string).ok_or_else(|| match field {
-        "legal_basis" => "give the letter of GDPR art. 6 (1), a–f".to_string(),
-        "special_basis" => "give the letter of GDPR art. 9 (2), a–j".to_string(),
-        _ => format!(
-            "one of {}",
-            WORDS.iter().filter(|(f, _, _)| *f == field).map(|(_, _, w)| *w).collect::<Vec<_>>().join(", ")
-        ),
+        "legal_basis" => Problem::new(field, ProblemKey::LegalBasisLetter, "give the letter of GDPR art. 6 (1), a–f"),
+        "special_basis" => {
+            Problem::new(field, ProblemKey::SpecialBasisLetter, "give the letter of GDPR art. 9 (2), a–j")
+        }
+        _ => {
+            let words = WORDS.iter().filter(|(f, _, _)| *f == field).map(|(_, _, w)| *w).collect::<Vec<_>>().join(", ");
+            Problem::new(field, ProblemKey::NotOneOf, format!("one of {words}")).arg("value", text).arg("values", words)
+        }
     })
 }
 
@@ -265,7 +267,7 @@ pub fn read_rows(
     table: &[Vec<String>],
     systems: &std::collections::HashMap<String, i64>,
 ) -> Result<Vec<ImportedRow>, Vec<RowError>> {
-    let Some(heading) = table.first() else { return Err(vec![RowError::file("the file is empty")]) };
+    let Some(heading) = table.first() else { return Err(vec![RowError::file(ProblemKey::FileEmpty)]) };
     let columns: Vec<(&'static str, Vec<&str>)> =
         FIELDS.iter().map(|(f, h)| (*f, vec![*h, *f])).chain([("systems", vec![SYSTEMS_HEADING, "systems"])]).collect();
     let columns: Vec<(&'static str, &[&str])> = columns.iter().map(|(f, n)| (*f, n.as_slice())).collect();
@@ -289,11 +291,8 @@ pub fn read_rows(
                 for name in value.split(';').map(str::trim).filter(|s| !s.is_empty()) {
                     match systems.get(&name.to_lowercase()) {
                         Some(id) => found.push(*id),
-                        None => errors.push(RowError {
-                            row: line,
-                            field: SYSTEMS_HEADING.into(),
-                            message: format!("no system named '{name}'; register it first"),
-                        }),
+                        None => errors
+                            .push(RowError::new(line, SYSTEMS_HEADING, ProblemKey::NoSuchSystem).arg("name", name)),
                     }
                 }
                 ids = Some(found);
@@ -304,23 +303,19 @@ pub fn read_rows(
             } else {
                 match parse_code(field, &value) {
                     Ok(code) => record.set(field, code),
-                    Err(message) => errors.push(RowError { row: line, field: heading_of(field).into(), message }),
+                    Err(problem) => errors.push(RowError::of(line, heading_of(field), problem)),
                 }
             }
         }
         for problem in check(&record) {
             if !errors.iter().any(|e| e.row == line && e.field == heading_of(problem.field)) {
-                errors.push(RowError { row: line, field: heading_of(problem.field).into(), message: problem.message });
+                errors.push(RowError::of(line, heading_of(problem.field), problem));
             }
         }
         let key = record.name.trim().to_lowercase();
         if let Some((first, _, _)) = out.iter().find(|(_, r, _)| r.name.trim().to_lowercase() == key && !key.is_empty())
         {
-            errors.push(RowError {
-                row: line,
-                field: heading_of("name").into(),
-                message: format!("the same processing as row {first}"),
-            });
+            errors.push(RowError::new(line, heading_of("name"), ProblemKey::SameAsRow).arg("row", first));
         }
         out.push((line, record, ids));
     }
@@ -400,7 +395,7 @@ mod tests {
         assert_eq!(parse_code("special_basis", "9 (2) h – helsehjelp"), Ok("h".into()));
         assert_eq!(parse_code("dpia", "ikke påkrevd"), Ok("not_required".into()));
         assert_eq!(parse_code("role", "Databehandler"), Ok("processor".into()));
-        assert!(parse_code("special_categories", "kanskje").unwrap_err().contains("Ja, Nei"));
+        assert!(parse_code("special_categories", "kanskje").unwrap_err().message.contains("Ja, Nei"));
     }
 
     #[test]

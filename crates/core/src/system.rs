@@ -208,7 +208,7 @@ pub fn read_rows(
     existing: &std::collections::HashSet<String>,
 ) -> Result<Vec<ImportedSystem>, Vec<crate::import::RowError>> {
     use crate::import::RowError;
-    let Some(heading) = table.first() else { return Err(vec![RowError::file("the file is empty")]) };
+    let Some(heading) = table.first() else { return Err(vec![RowError::file(ProblemKey::FileEmpty)]) };
     let columns: Vec<(&'static str, [&str; 2])> = COLUMNS.iter().map(|(f, h)| (*f, [*h, *f])).collect();
     let columns: Vec<(&'static str, &[&str])> = columns.iter().map(|(f, n)| (*f, &n[..])).collect();
     let mapped = crate::import::map_headings(heading, &columns, &["name", "criticality"])?;
@@ -235,12 +235,12 @@ pub fn read_rows(
         if criticality.is_none() {
             let names: Vec<&str> = CLASS_NAMES.iter().map(|(_, n)| *n).collect();
             let given = get("criticality");
-            let message = if given.is_empty() {
-                format!("required: one of {}", names.join(", "))
+            let error = if given.is_empty() {
+                RowError::new(line, heading_of("criticality"), ProblemKey::Required)
             } else {
-                format!("'{given}' is not a class: one of {}", names.join(", "))
+                RowError::new(line, heading_of("criticality"), ProblemKey::NotOneOf).arg("value", given)
             };
-            errors.push(RowError { row: line, field: heading_of("criticality"), message });
+            errors.push(error.arg("values", names.join(", ")));
         }
         let system = NewSystem {
             name: get("name"),
@@ -252,29 +252,25 @@ pub fn read_rows(
             criticality: criticality.unwrap_or(Criticality::NotPrioritised),
         };
         for p in check_system(&system) {
-            errors.push(RowError { row: line, field: heading_of(p.field), message: p.message });
+            errors.push(RowError::of(line, heading_of(p.field), p));
         }
         let key = system.name.to_lowercase();
         if let Some(first) = seen.insert(key.clone(), line).filter(|_| !key.is_empty()) {
-            errors.push(RowError {
-                row: line,
-                field: heading_of("name"),
-                message: format!("the same system as row {first}"),
-            });
+            errors.push(RowError::new(line, heading_of("name"), ProblemKey::SameAsRow).arg("row", first));
         }
         let depends_on = cells.get("depends_on").map(|text| {
             text.split(';').map(str::trim).filter(|n| !n.is_empty()).map(str::to_string).collect::<Vec<_>>()
         });
         for name in depends_on.iter().flatten() {
             let lower = name.to_lowercase();
-            let message = if lower == key {
-                "a system cannot depend on itself".to_string()
+            let error = if lower == key {
+                RowError::new(line, heading_of("depends_on"), ProblemKey::DependsOnItself)
             } else if !in_file.contains(&lower) && !existing.contains(&lower) {
-                format!("no system named '{name}'")
+                RowError::new(line, heading_of("depends_on"), ProblemKey::NoSuchSystem).arg("name", name)
             } else {
                 continue;
             };
-            errors.push(RowError { row: line, field: heading_of("depends_on"), message });
+            errors.push(error);
         }
         out.push((system, depends_on));
     }

@@ -78,8 +78,7 @@ impl Store {
     }
 
     /// Creates an account and gives it `roles` in the organisation, in one transaction.
-    pub async fn create_user(&self, org_id: OrgId, user: &NewUser, roles: &[Role]) -> StoreResult<User> {
-        let now = crate::unix_now();
+    pub async fn create_user(&self, org_id: OrgId, user: &NewUser, roles: &[Role], now: i64) -> StoreResult<User> {
         let created = write_tx!(self, |tx| {
             let created: User = sqlx::query_as(INSERT_USER)
                 .bind(&user.email)

@@ -5,6 +5,13 @@ use normverk_core::asset::{AssetKind, NewAsset};
 use serde::Serialize;
 use std::collections::HashMap;
 
+/// How many assets of one kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct KindCount {
+    pub kind: AssetKind,
+    pub count: i64,
+}
+
 /// Replaces the fields of the organisation's asset `id` inside a transaction; no such asset is
 /// `RowNotFound`. A macro, so that it is written once for both engines' transactions.
 macro_rules! update {
@@ -254,7 +261,7 @@ impl Store {
     }
 
     /// How many assets of each kind.
-    pub async fn asset_counts(&self, org_id: OrgId) -> StoreResult<Vec<(AssetKind, i64)>> {
+    pub async fn asset_counts(&self, org_id: OrgId) -> StoreResult<Vec<KindCount>> {
         let rows = read!(self, |c| {
             sqlx::query_as::<_, (String, i64)>(
                 "SELECT kind, COUNT(*) FROM assets WHERE org_id = $1 GROUP BY kind ORDER BY kind",
@@ -263,7 +270,9 @@ impl Store {
             .fetch_all(c)
             .await?
         });
-        rows.into_iter().map(|(kind, n)| Ok((code("assets", "count", "kind", &kind)?, n))).collect()
+        rows.into_iter()
+            .map(|(kind, count)| Ok(KindCount { kind: code("assets", "count", "kind", &kind)?, count }))
+            .collect()
     }
 }
 

@@ -7,6 +7,20 @@ use normverk_core::deviation::{
 };
 use serde::Serialize;
 
+/// How many deviations became known on one day, counted from a starting time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct DayCount {
+    pub day: i64,
+    pub count: i64,
+}
+
+/// A controller in this normverk that takes deviations from a processor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Controller {
+    pub id: OrgId,
+    pub name: String,
+}
+
 coded_row! {
     #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
     pub struct Deviation as RawDeviation in "deviations" by id {
@@ -602,10 +616,10 @@ impl Store {
     }
 
     /// Deviations since `since`, counted per day after it (day 0 starts at `since`).
-    pub async fn deviation_days(&self, org_id: OrgId, since: i64) -> StoreResult<Vec<(i64, i64)>> {
+    pub async fn deviation_days(&self, org_id: OrgId, since: i64) -> StoreResult<Vec<DayCount>> {
         let rows = read!(self, |c| {
-            sqlx::query_as::<_, (i64, i64)>(
-                "SELECT (aware_at - $2) / 86400 AS day, COUNT(*) FROM deviations WHERE org_id = $1 AND aware_at >= $2 \
+            sqlx::query_as::<_, DayCount>(
+                "SELECT (aware_at - $2) / 86400 AS day, COUNT(*) AS count FROM deviations WHERE org_id = $1 AND aware_at >= $2 \
                  GROUP BY (aware_at - $2) / 86400",
             )
             .bind(org_id)
@@ -753,10 +767,10 @@ impl Store {
     }
 
     /// The controllers in this normverk that take deviations from the processor with this
-    /// organisation number: (id, name), by name.
-    pub async fn controllers_of(&self, processor_org_number: &str) -> StoreResult<Vec<(OrgId, String)>> {
+    /// organisation number, by name.
+    pub async fn controllers_of(&self, processor_org_number: &str) -> StoreResult<Vec<Controller>> {
         let rows = read!(self, |c| {
-            sqlx::query_as::<_, (OrgId, String)>(
+            sqlx::query_as::<_, Controller>(
                 "SELECT o.id, o.name FROM deviation_processors p JOIN orgs o ON o.id = p.org_id \
                  WHERE p.processor_org_number = $1 ORDER BY o.name",
             )

@@ -25,5 +25,7 @@ pub mod token;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use db::{redact_url, search_file, unix_now, DbTarget, Engine, OrgId, Rejection, Store, StoreError, StoreResult};
+pub use db::{
+    redact_url, search_file, unix_now, DbTarget, Engine, Named, OrgId, Rejection, Store, StoreError, StoreResult,
+};
 pub use migrate::{MigrationReport, SCHEMA_VERSION};

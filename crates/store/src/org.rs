@@ -32,6 +32,20 @@ pub struct Unit {
     pub created_at: i64,
 }
 
+/// An organisation a person belongs to, with their roles in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Membership {
+    pub org: Org,
+    pub roles: Vec<Role>,
+}
+
+/// A unit a manager leads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct ManagedUnit {
+    pub user_id: i64,
+    pub unit_id: i64,
+}
+
 /// Counts shown on the dashboard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct OrgSummary {
@@ -82,8 +96,7 @@ pub(crate) fn org_conflict(org: &NewOrg) -> impl Fn(sqlx::Error) -> StoreError +
 }
 
 impl Store {
-    pub async fn create_org(&self, org: &NewOrg) -> StoreResult<Org> {
-        let now = crate::unix_now();
+    pub async fn create_org(&self, org: &NewOrg, now: i64) -> StoreResult<Org> {
         let created = write_tx!(self, |tx| {
             if let Some(parent) = org.parent_id {
                 let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM orgs WHERE id = $1")
@@ -117,7 +130,7 @@ impl Store {
     }
 
     /// The organisations a person belongs to, with their roles in each, by name.
-    pub async fn orgs_of_user(&self, user_id: i64) -> StoreResult<Vec<(Org, Vec<Role>)>> {
+    pub async fn orgs_of_user(&self, user_id: i64) -> StoreResult<Vec<Membership>> {
         let sql = "SELECT o.id, o.name, o.org_number, o.kind, o.parent_id, o.created_at, m.role \
                    FROM memberships m JOIN orgs o ON o.id = m.org_id WHERE m.user_id = $1 ORDER BY o.name, o.id";
         let rows: Vec<OrgRole> = read!(self, |c| sqlx::query_as(sql).bind(user_id).fetch_all(c).await?);
@@ -128,7 +141,7 @@ impl Store {
                 _ => out.push((row.org, vec![row.role])),
             }
         }
-        Ok(out.into_iter().map(|(org, roles)| (org, parse_roles(roles))).collect())
+        Ok(out.into_iter().map(|(org, roles)| Membership { org, roles: parse_roles(roles) }).collect())
     }
 
     /// The roles a person holds in an organisation (empty when not a member).
@@ -141,8 +154,7 @@ impl Store {
 
     /// Replaces a person's roles in an organisation. An empty list removes them from it.
     /// Refuses to leave the organisation without an administrator.
-    pub async fn set_roles(&self, org_id: OrgId, user_id: i64, roles: &[Role]) -> StoreResult<()> {
-        let now = crate::unix_now();
+    pub async fn set_roles(&self, org_id: OrgId, user_id: i64, roles: &[Role], now: i64) -> StoreResult<()> {
         write_tx!(self, |tx| {
             sqlx::query("DELETE FROM memberships WHERE org_id = $1 AND user_id = $2")
                 .bind(org_id)
@@ -211,8 +223,8 @@ impl Store {
         Ok(read!(self, |c| sqlx::query_as::<_, OrgSummary>(sql).bind(org_id).fetch_one(c).await?))
     }
 
-    /// Which units each manager in the organisation leads, as (user id, unit id) pairs.
-    pub async fn managed_units(&self, org_id: OrgId) -> StoreResult<Vec<(i64, i64)>> {
+    /// Which units each manager in the organisation leads, by person and unit.
+    pub async fn managed_units(&self, org_id: OrgId) -> StoreResult<Vec<ManagedUnit>> {
         let sql = "SELECT user_id, unit_id FROM manager_units WHERE org_id = $1 ORDER BY user_id, unit_id";
         Ok(read!(self, |c| sqlx::query_as(sql).bind(org_id).fetch_all(c).await?))
     }
@@ -258,8 +270,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn create_unit(&self, org_id: OrgId, name: &str, parent_id: Option<i64>) -> StoreResult<Unit> {
-        let now = crate::unix_now();
+    pub async fn create_unit(&self, org_id: OrgId, name: &str, parent_id: Option<i64>, now: i64) -> StoreResult<Unit> {
         let unit = write_tx!(self, |tx| {
             if let Some(parent) = parent_id {
                 let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM units WHERE id = $1 AND org_id = $2")

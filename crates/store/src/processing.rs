@@ -1,9 +1,16 @@
 //! The record of processing: entries with every version, and the systems each uses.
 
-use crate::db::{read, write_tx, OrgId, Rejection, Store, StoreError, StoreResult};
+use crate::db::{read, write_tx, Named, OrgId, Rejection, Store, StoreError, StoreResult};
 use normverk_core::processing::Record;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
+
+/// A processing and a system it runs in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct ProcessingSystem {
+    pub processing_id: i64,
+    pub system_id: i64,
+}
 
 /// An entry as listed: no record body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -312,10 +319,10 @@ impl Store {
             .collect()
     }
 
-    /// Every link of the organisation: (processing, system).
-    pub async fn processing_systems(&self, org_id: OrgId) -> StoreResult<Vec<(i64, i64)>> {
+    /// Every link of the organisation between a processing and a system it runs in.
+    pub async fn processing_systems(&self, org_id: OrgId) -> StoreResult<Vec<ProcessingSystem>> {
         let rows = read!(self, |c| {
-            sqlx::query_as::<_, (i64, i64)>(
+            sqlx::query_as::<_, ProcessingSystem>(
                 "SELECT processing_id, system_id FROM processing_systems WHERE org_id = $1 ORDER BY processing_id, system_id",
             )
             .bind(org_id)
@@ -325,10 +332,10 @@ impl Store {
         Ok(rows)
     }
 
-    /// The systems of one entry, as (id, name) by name.
-    pub async fn systems_of_processing(&self, org_id: OrgId, id: i64) -> StoreResult<Vec<(i64, String)>> {
+    /// The systems of one entry, by name.
+    pub async fn systems_of_processing(&self, org_id: OrgId, id: i64) -> StoreResult<Vec<Named>> {
         let rows = read!(self, |c| {
-            sqlx::query_as::<_, (i64, String)>(
+            sqlx::query_as::<_, Named>(
                 "SELECT s.id, s.name FROM processing_systems l JOIN systems s ON s.id = l.system_id \
                  WHERE l.org_id = $1 AND l.processing_id = $2 ORDER BY s.name",
             )
@@ -340,10 +347,10 @@ impl Store {
         Ok(rows)
     }
 
-    /// The entries a system supports, as (id, name) by name.
-    pub async fn processings_of_system(&self, org_id: OrgId, system_id: i64) -> StoreResult<Vec<(i64, String)>> {
+    /// The entries a system supports, by name.
+    pub async fn processings_of_system(&self, org_id: OrgId, system_id: i64) -> StoreResult<Vec<Named>> {
         let rows = read!(self, |c| {
-            sqlx::query_as::<_, (i64, String)>(
+            sqlx::query_as::<_, Named>(
                 "SELECT p.id, p.name FROM processing_systems l JOIN processings p ON p.id = l.processing_id \
                  WHERE l.org_id = $1 AND l.system_id = $2 ORDER BY p.name",
             )

@@ -4,6 +4,13 @@ use crate::db::{coded_row, decode_all, read, write_tx, OrgId, Rejection, Store, 
 use normverk_core::system::{Criticality, NewSystem, ProcedureMode};
 use serde::Serialize;
 
+/// A system and a system it depends on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Dependency {
+    pub system_id: i64,
+    pub depends_on: i64,
+}
+
 coded_row! {
     #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
     pub struct System as RawSystem in "systems" by id {
@@ -214,10 +221,10 @@ impl Store {
         row.try_into()
     }
 
-    /// Every dependency of the organisation: (system, the system it depends on).
-    pub async fn system_dependencies(&self, org_id: OrgId) -> StoreResult<Vec<(i64, i64)>> {
+    /// Every dependency of the organisation: a system and the system it depends on.
+    pub async fn system_dependencies(&self, org_id: OrgId) -> StoreResult<Vec<Dependency>> {
         let rows = read!(self, |c| {
-            sqlx::query_as::<_, (i64, i64)>("SELECT system_id, depends_on FROM system_dependencies WHERE org_id = $1")
+            sqlx::query_as::<_, Dependency>("SELECT system_id, depends_on FROM system_dependencies WHERE org_id = $1")
                 .bind(org_id)
                 .fetch_all(c)
                 .await?

@@ -35,8 +35,8 @@ impl Store {
         scopes: &[Scope],
         token_hash: &str,
         created_by: Option<i64>,
+        now: i64,
     ) -> StoreResult<ApiToken> {
-        let now = crate::unix_now();
         let scopes: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
         let sql = format!(
             "INSERT INTO api_tokens (org_id, name, scopes, token_hash, created_by, created_at) \
@@ -72,8 +72,7 @@ impl Store {
         Ok(read!(self, |c| sqlx::query_as::<_, ApiToken>(&sql).bind(org_id).bind(token_id).fetch_one(c).await?))
     }
 
-    pub async fn revoke_token(&self, org_id: OrgId, token_id: i64) -> StoreResult<()> {
-        let now = crate::unix_now();
+    pub async fn revoke_token(&self, org_id: OrgId, token_id: i64, now: i64) -> StoreResult<()> {
         write_tx!(self, |tx| {
             let done = sqlx::query(
                 "UPDATE api_tokens SET revoked_at = $1 WHERE org_id = $2 AND id = $3 AND revoked_at IS NULL",

@@ -7,7 +7,7 @@ use axum::http::request::Parts;
 use normverk_core::account::{session_state, FailureWindow, SessionState, ThrottlePolicy};
 use normverk_core::org::{role_permits, scope_permits, Action, Role, Scope};
 use normverk_store::account::{secret_hash, Session, User};
-use normverk_store::org::Org;
+use normverk_store::org::{Membership, Org};
 use normverk_store::OrgId;
 use normverk_store::{StoreError, StoreResult};
 use std::collections::HashMap;
@@ -23,9 +23,9 @@ pub struct Viewer {
     pub user: User,
     pub session: Session,
     /// The organisation the person is working in now, and their roles there.
-    pub org: Option<(Org, Vec<Role>)>,
+    pub org: Option<Membership>,
     /// Every organisation they belong to (for the switcher).
-    pub orgs: Vec<(Org, Vec<Role>)>,
+    pub orgs: Vec<Membership>,
 }
 
 /// Loads the person behind a session cookie, ending the session when it has expired.
@@ -43,7 +43,7 @@ pub async fn load_viewer(state: &AppState, session_secret: &str, now: i64) -> St
         state.store.touch_session(&id_hash, now).await?;
     }
     let orgs = state.store.orgs_of_user(user.id).await?;
-    let org = session.org_id.and_then(|id| orgs.iter().find(|(o, _)| o.id == id)).or_else(|| orgs.first()).cloned();
+    let org = session.org_id.and_then(|id| orgs.iter().find(|m| m.org.id == id)).or_else(|| orgs.first()).cloned();
     Ok(Some(Viewer { user, session, org, orgs }))
 }
 
@@ -85,7 +85,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Member {
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let SignedIn(viewer) = SignedIn::from_request_parts(parts, state).await?;
-        let (org, roles) = viewer.org.clone().ok_or(PageError::NoOrganisation)?;
+        let Membership { org, roles } = viewer.org.clone().ok_or(PageError::NoOrganisation)?;
         Ok(Member { viewer, org, roles })
     }
 }

@@ -86,6 +86,13 @@ pub struct FieldError {
     pub message: String,
 }
 
+impl From<normverk_core::problem::Problem> for FieldError {
+    /// A rule's problem in the API's words (English).
+    fn from(p: normverk_core::problem::Problem) -> Self {
+        FieldError { field: p.field.into(), message: p.message }
+    }
+}
+
 /// An RFC 9457 problem detail.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Problem {
@@ -136,6 +143,11 @@ impl ApiError {
         e.1.kind = "https://normverk.no/problems/validation".into();
         e.1.errors = errors;
         e
+    }
+
+    /// 422 with the rules' problems.
+    pub fn problems(problems: Vec<normverk_core::problem::Problem>) -> Self {
+        Self::invalid(problems.into_iter().map(FieldError::from).collect())
     }
 
     pub fn field(field: &str, message: impl Into<String>) -> Self {

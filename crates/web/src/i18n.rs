@@ -90,6 +90,11 @@ impl Lang {
         LOCALES.try_lookup_with_args(&self.id(), key, &args).unwrap_or_else(|| key.to_string())
     }
 
+    /// A rule's problem (`problem-{key}` with its arguments).
+    pub fn problem(self, key: normverk_core::problem::ProblemKey, args: &[(&'static str, String)]) -> String {
+        self.t_args(&format!("problem-{}", key.as_str().replace('_', "-")), args)
+    }
+
     /// A Unix time shown as local time in Norway.
     pub fn datetime(self, unix: i64) -> String {
         let Some(zoned) = normverk_app::clock::in_norway(unix) else {

@@ -6,6 +6,7 @@ use crate::error::PageError;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use normverk_core::import::RowError;
+use normverk_core::problem::ProblemKey;
 
 /// A spreadsheet cell that Excel or LibreOffice would run as a formula gets a leading
 /// apostrophe, so exported data can never execute.
@@ -102,17 +103,28 @@ pub fn table_csv(columns: &[&str], rows: &[&[String]]) -> Result<Vec<u8>, PageEr
     Ok(body)
 }
 
+/// A file name safe to store and to put in a header: no paths, no control characters.
+pub fn clean_file_name(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
+    let clean: String = base.chars().filter(|c| !c.is_control() && *c != '"').take(120).collect();
+    if clean.trim().is_empty() {
+        "fil".to_string()
+    } else {
+        clean.trim().to_string()
+    }
+}
+
 /// The rows of an uploaded CSV (`;`, tab or `,` separated; UTF-8 or Windows-1252) or XLSX file.
 pub fn table_from_upload(file_name: &str, bytes: &[u8]) -> Result<Vec<Vec<String>>, RowError> {
     let lower = file_name.to_ascii_lowercase();
     if lower.ends_with(".xlsx") {
         use calamine::{Data, Reader, Xlsx};
         let mut workbook: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec()))
-            .map_err(|e| RowError { row: 0, field: "".into(), message: format!("not a readable XLSX file: {e}") })?;
+            .map_err(|e| RowError::file(ProblemKey::FileUnreadable).arg("detail", e))?;
         let range = workbook
             .worksheet_range_at(0)
-            .ok_or_else(|| RowError { row: 0, field: "".into(), message: "the workbook has no sheet".into() })?
-            .map_err(|e| RowError { row: 0, field: "".into(), message: format!("cannot read the first sheet: {e}") })?;
+            .ok_or_else(|| RowError::file(ProblemKey::NoSheet))?
+            .map_err(|e| RowError::file(ProblemKey::FileUnreadable).arg("detail", e))?;
         return Ok(range
             .rows()
             .map(|r| {
@@ -128,7 +140,7 @@ pub fn table_from_upload(file_name: &str, bytes: &[u8]) -> Result<Vec<Vec<String
             .collect());
     }
     if !lower.ends_with(".csv") {
-        return Err(RowError { row: 0, field: "".into(), message: "upload the export as .xlsx or .csv".into() });
+        return Err(RowError::file(ProblemKey::FileType));
     }
     let text = normverk_core::import::decode_text(bytes);
     let first_line = text.lines().next().unwrap_or("");
@@ -143,8 +155,7 @@ pub fn table_from_upload(file_name: &str, bytes: &[u8]) -> Result<Vec<Vec<String
         csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).from_reader(text.as_bytes());
     let mut table = Vec::new();
     for (i, record) in reader.records().enumerate() {
-        let record =
-            record.map_err(|e| RowError { row: i + 1, field: "".into(), message: format!("unreadable CSV: {e}") })?;
+        let record = record.map_err(|e| RowError::new(i + 1, "", ProblemKey::FileUnreadable).arg("detail", e))?;
         table.push(record.iter().map(|c| c.strip_prefix('\'').unwrap_or(c).to_string()).collect());
     }
     Ok(table)

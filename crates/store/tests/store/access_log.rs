@@ -18,7 +18,7 @@ fn event(i: u32) -> NewAccessEvent {
 
 async fn concurrent_appends_get_dense_indexes(engine: &'static str) {
     let db = test_db(engine).await;
-    let org = db.store.create_org(&new_org("A", "974760673")).await.unwrap();
+    let org = db.store.create_org(&new_org("A", "974760673"), unix_now()).await.unwrap();
     let mut tasks = Vec::new();
     for t in 0..20u32 {
         let store = db.store.clone();
@@ -41,7 +41,7 @@ engine_tests!(concurrent_appends_get_dense_indexes);
 async fn leaves_cannot_be_changed_or_deleted_even_with_database_access(engine: &'static str) {
     let db = test_db(engine).await;
     let s = &db.store;
-    let org = s.create_org(&new_org("A", "974760673")).await.unwrap();
+    let org = s.create_org(&new_org("A", "974760673"), unix_now()).await.unwrap();
     s.append_access_events(org.id, &[event(1), event(2)], None, 1).await.unwrap();
     let cp = StoredCheckpoint { size: 2, root: [9; 32], note: "n".into(), signed_at: 1 };
     let tile = FullTile { level: 0, index: 0, hashes: vec![[3; 32]; 256] };
@@ -76,7 +76,7 @@ engine_tests!(leaves_cannot_be_changed_or_deleted_even_with_database_access);
 async fn scanned_entries_are_the_entries_with_retired_events_marked(engine: &'static str) {
     let db = test_db(engine).await;
     let s = &db.store;
-    let org = s.create_org(&new_org("A", "974760673")).await.unwrap();
+    let org = s.create_org(&new_org("A", "974760673"), unix_now()).await.unwrap();
     let mut events: Vec<NewAccessEvent> = (0..600).map(event).collect();
     events[7].event_json = "{\"a\":\"comma, quote \\\" and \\u001e\"}".into();
     s.append_access_events(org.id, &events, None, 1).await.unwrap();
@@ -93,8 +93,8 @@ async fn search_over_several_index_segments_matches_a_full_sort(engine: &'static
     use normverk_store::access_log::EventFilter;
     let db = test_db(engine).await;
     let s = &db.store;
-    let a = s.create_org(&new_org("A", "974760673")).await.unwrap();
-    let b = s.create_org(&new_org("B", "982463718")).await.unwrap();
+    let a = s.create_org(&new_org("A", "974760673"), unix_now()).await.unwrap();
+    let b = s.create_org(&new_org("B", "982463718"), unix_now()).await.unwrap();
     // 80,000 events over two segments of 65,536, their times scattered so that every
     // segment spans nearly the whole range; a few of B's in between.
     let time = |i: u32| 1_800_000_000 + i64::from((i * 7_919) % 100_003);
@@ -146,7 +146,7 @@ async fn the_sqlite_search_file_is_rebuilt_when_lost_or_ahead_of_the_log() {
     use normverk_store::access_log::EventFilter;
     let db = test_db("sqlite").await;
     let DbTarget::Sqlite(path) = db.target.clone() else { unreachable!() };
-    let org = db.store.create_org(&new_org("A", "974760673")).await.unwrap();
+    let org = db.store.create_org(&new_org("A", "974760673"), unix_now()).await.unwrap();
     db.store.append_access_events(org.id, &(0..300).map(event).collect::<Vec<_>>(), None, 1).await.unwrap();
     while db.store.access_index_more(100).await.unwrap() > 0 {}
     let everything = |s: Store| async move { s.access_events(org.id, &EventFilter::default(), 1000, 0).await.unwrap() };
@@ -164,7 +164,7 @@ async fn the_sqlite_search_file_is_rebuilt_when_lost_or_ahead_of_the_log() {
     // An index from a larger log (the database was replaced under it) is emptied first.
     let other = test_db("sqlite").await;
     let DbTarget::Sqlite(other_path) = other.target.clone() else { unreachable!() };
-    let theirs = other.store.create_org(&new_org("B", "982463718")).await.unwrap();
+    let theirs = other.store.create_org(&new_org("B", "982463718"), unix_now()).await.unwrap();
     other.store.append_access_events(theirs.id, &(0..10).map(event).collect::<Vec<_>>(), None, 1).await.unwrap();
     other.store.close().await;
     let target = normverk_store::search_file(&other_path);
@@ -187,8 +187,8 @@ async fn the_sqlite_search_file_is_rebuilt_when_lost_or_ahead_of_the_log() {
 async fn a_retried_request_with_its_idempotency_key_stores_nothing_twice(engine: &'static str) {
     let db = test_db(engine).await;
     let s = &db.store;
-    let org = s.create_org(&new_org("A", "974760673")).await.unwrap();
-    let other = s.create_org(&new_org("B", "982463718")).await.unwrap();
+    let org = s.create_org(&new_org("A", "974760673"), unix_now()).await.unwrap();
+    let other = s.create_org(&new_org("B", "982463718"), unix_now()).await.unwrap();
     let key = Idempotency { key: "retry-1".into(), request_sha: [5; 32] };
     let first = s.append_access_events(org.id, &[event(1), event(2)], Some(&key), 1).await.unwrap();
     assert!(!first.replayed);

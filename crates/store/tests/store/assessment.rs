@@ -11,10 +11,10 @@ fn answer(status: &str, justification: &str) -> normverk_core::assessment::Answe
 async fn rounds_keep_history_freeze_and_carry_answers_over(engine: &'static str) {
     let db = test_db(engine).await;
     let s = &db.store;
-    let a = s.create_org(&new_org("A", "974760673")).await.unwrap();
-    let b = s.create_org(&new_org("B", "983544622")).await.unwrap();
-    let user = s.create_user(a.id, &new_user("a@a.no"), &[Role::Admin]).await.unwrap();
-    let outsider = s.create_user(b.id, &new_user("b@b.no"), &[Role::Admin]).await.unwrap();
+    let a = s.create_org(&new_org("A", "974760673"), unix_now()).await.unwrap();
+    let b = s.create_org(&new_org("B", "983544622"), unix_now()).await.unwrap();
+    let user = s.create_user(a.id, &new_user("a@a.no"), &[Role::Admin], unix_now()).await.unwrap();
+    let outsider = s.create_user(b.id, &new_user("b@b.no"), &[Role::Admin], unix_now()).await.unwrap();
     let round = s.start_round(a.id, "2026", "normen", "5.3", None, Some(user.id), 100).await.unwrap();
     assert!(matches!(
         s.start_round(a.id, "again", "normen", "5.3", None, None, 101).await,

@@ -1,6 +1,7 @@
 //! Migrations, setup links, organisations and members, concurrency, snapshots.
 
 use crate::*;
+use normverk_store::org::ManagedUnit;
 
 async fn migrations_apply_once_and_refuse_newer_schema(engine: &'static str) {
     let (target, _guard) = fresh_target(engine).await;
@@ -14,7 +15,7 @@ async fn migrations_apply_once_and_refuse_newer_schema(engine: &'static str) {
     store.require_current_schema().await.unwrap();
 
     // A newer normverk wrote version 999: this one must refuse and change nothing.
-    store.create_org(&new_org("A", "974760673")).await.unwrap();
+    store.create_org(&new_org("A", "974760673"), unix_now()).await.unwrap();
     let reopened = Store::open(&target).await.unwrap();
     reopened.mark_schema_version_for_test(999).await;
     let err = reopened.migrate().await.unwrap_err();
@@ -34,7 +35,7 @@ async fn every_earlier_version_upgrades_to_the_schema_of_a_fresh_database(engine
         let report = store.migrate_to_version(version).await.unwrap();
         assert_eq!(report.to_version, version);
         if version >= 1 {
-            store.create_org(&new_org("A", "974760673")).await.unwrap();
+            store.create_org(&new_org("A", "974760673"), unix_now()).await.unwrap();
         }
         let report = store.migrate().await.unwrap();
         assert_eq!((report.from_version, report.to_version), (version, SCHEMA_VERSION), "{engine}");
@@ -63,7 +64,7 @@ async fn a_database_from_before_checksums_gains_them_and_upgrades_in_place(engin
     let (target, _guard) = fresh_target(engine).await;
     let store = Store::open(&target).await.unwrap();
     store.migrate_to_version(8).await.unwrap();
-    store.create_org(&new_org("A", "974760673")).await.unwrap();
+    store.create_org(&new_org("A", "974760673"), unix_now()).await.unwrap();
     // As an earlier normverk left it: no checksum column at all.
     store.execute_raw_for_test("ALTER TABLE schema_migrations DROP COLUMN checksum").await.unwrap();
     let reopened = Store::open(&target).await.unwrap();
@@ -101,18 +102,18 @@ engine_tests!(setup_link_is_single_use_and_expires);
 async fn organisation_data_stays_in_its_organisation(engine: &'static str) {
     let db = test_db(engine).await;
     let s = &db.store;
-    let a = s.create_org(&new_org("A", "974760673")).await.unwrap();
-    let b = s.create_org(&new_org("B", "983544622")).await.unwrap();
-    let unit_b = s.create_unit(b.id, "Legevakt", None).await.unwrap();
+    let a = s.create_org(&new_org("A", "974760673"), unix_now()).await.unwrap();
+    let b = s.create_org(&new_org("B", "983544622"), unix_now()).await.unwrap();
+    let unit_b = s.create_unit(b.id, "Legevakt", None, unix_now()).await.unwrap();
     assert!(matches!(s.unit(a.id, unit_b.id).await, Err(StoreError::NotFound)), "{engine}");
     assert!(matches!(s.delete_unit(a.id, unit_b.id).await, Err(StoreError::NotFound)));
     assert!(s.units(a.id).await.unwrap().is_empty());
     // A unit cannot hang under another organisation's unit.
-    assert!(matches!(s.create_unit(a.id, "X", Some(unit_b.id)).await, Err(StoreError::Rejected(_))));
-    let token = s.create_token(b.id, "EPJ", &[Scope::OrgRead], &secret_hash("t"), None).await.unwrap();
-    assert!(matches!(s.revoke_token(a.id, token.id).await, Err(StoreError::NotFound)));
+    assert!(matches!(s.create_unit(a.id, "X", Some(unit_b.id), unix_now()).await, Err(StoreError::Rejected(_))));
+    let token = s.create_token(b.id, "EPJ", &[Scope::OrgRead], &secret_hash("t"), None, unix_now()).await.unwrap();
+    assert!(matches!(s.revoke_token(a.id, token.id, unix_now()).await, Err(StoreError::NotFound)));
     assert!(s.active_token(&secret_hash("t")).await.is_ok());
-    let user_b = s.create_user(b.id, &new_user("b@x.no"), &[Role::Admin]).await.unwrap();
+    let user_b = s.create_user(b.id, &new_user("b@x.no"), &[Role::Admin], unix_now()).await.unwrap();
     assert!(matches!(s.member(a.id, user_b.id).await, Err(StoreError::NotFound)));
 }
 engine_tests!(organisation_data_stays_in_its_organisation);
@@ -120,32 +121,32 @@ engine_tests!(organisation_data_stays_in_its_organisation);
 async fn duplicates_are_conflicts_and_admins_cannot_vanish(engine: &'static str) {
     let db = test_db(engine).await;
     let s = &db.store;
-    let a = s.create_org(&new_org("A", "974760673")).await.unwrap();
-    let err = s.create_org(&new_org("A2", "974760673")).await.unwrap_err();
+    let a = s.create_org(&new_org("A", "974760673"), unix_now()).await.unwrap();
+    let err = s.create_org(&new_org("A2", "974760673"), unix_now()).await.unwrap_err();
     assert!(matches!(err, StoreError::Conflict(ref m) if m.contains("974760673")), "{engine}: {err}");
-    let admin = s.create_user(a.id, &new_user("a@x.no"), &[Role::Admin]).await.unwrap();
-    let err = s.create_user(a.id, &new_user("a@x.no"), &[Role::Employee]).await.unwrap_err();
+    let admin = s.create_user(a.id, &new_user("a@x.no"), &[Role::Admin], unix_now()).await.unwrap();
+    let err = s.create_user(a.id, &new_user("a@x.no"), &[Role::Employee], unix_now()).await.unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)));
-    let err = s.set_roles(a.id, admin.id, &[Role::Employee]).await.unwrap_err();
+    let err = s.set_roles(a.id, admin.id, &[Role::Employee], unix_now()).await.unwrap_err();
     assert!(matches!(err, StoreError::Rejected(_)));
     assert_eq!(s.roles(a.id, admin.id).await.unwrap(), vec![Role::Admin], "refused change is rolled back");
-    s.set_roles(a.id, admin.id, &[Role::SecurityLead, Role::Admin]).await.unwrap();
+    s.set_roles(a.id, admin.id, &[Role::SecurityLead, Role::Admin], unix_now()).await.unwrap();
     assert_eq!(s.roles(a.id, admin.id).await.unwrap(), vec![Role::Admin, Role::SecurityLead]);
     let orgs = s.orgs_of_user(admin.id).await.unwrap();
     assert_eq!(orgs.len(), 1);
-    assert_eq!(orgs[0].1, vec![Role::Admin, Role::SecurityLead]);
+    assert_eq!(orgs[0].roles, vec![Role::Admin, Role::SecurityLead]);
 }
 engine_tests!(duplicates_are_conflicts_and_admins_cannot_vanish);
 
 async fn fifty_concurrent_writers_all_succeed(engine: &'static str) {
     let db = test_db(engine).await;
-    let org = db.store.create_org(&new_org("A", "974760673")).await.unwrap();
+    let org = db.store.create_org(&new_org("A", "974760673"), unix_now()).await.unwrap();
     let mut tasks = Vec::new();
     for i in 0..50 {
         let store = db.store.clone();
         tasks.push(tokio::spawn(async move {
             for j in 0..4 {
-                store.create_unit(org.id, &format!("Enhet {i}-{j}"), None).await?;
+                store.create_unit(org.id, &format!("Enhet {i}-{j}"), None, unix_now()).await?;
                 store.units(org.id).await?;
             }
             Ok::<_, StoreError>(())
@@ -161,7 +162,7 @@ engine_tests!(fifty_concurrent_writers_all_succeed);
 #[tokio::test]
 async fn sqlite_snapshot_is_a_working_database() {
     let db = test_db("sqlite").await;
-    let org = db.store.create_org(&new_org("A", "974760673")).await.unwrap();
+    let org = db.store.create_org(&new_org("A", "974760673"), unix_now()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let copy = dir.path().join("copy.db");
     db.store.sqlite_snapshot(&copy).await.unwrap();
@@ -184,22 +185,22 @@ async fn a_file_that_is_not_sqlite_is_refused_clearly() {
 async fn managers_lead_their_own_organisations_units_only(engine: &'static str) {
     let db = test_db(engine).await;
     let s = &db.store;
-    let a = s.create_org(&new_org("A", "974760673")).await.unwrap();
-    let b = s.create_org(&new_org("B", "983544622")).await.unwrap();
-    let unit_a = s.create_unit(a.id, "Sengepost", None).await.unwrap();
-    let unit_b = s.create_unit(b.id, "Legevakt", None).await.unwrap();
-    s.create_user(a.id, &new_user("admin@a.no"), &[Role::Admin]).await.unwrap();
-    let lead = s.create_user(a.id, &new_user("leder@a.no"), &[Role::Employee]).await.unwrap();
+    let a = s.create_org(&new_org("A", "974760673"), unix_now()).await.unwrap();
+    let b = s.create_org(&new_org("B", "983544622"), unix_now()).await.unwrap();
+    let unit_a = s.create_unit(a.id, "Sengepost", None, unix_now()).await.unwrap();
+    let unit_b = s.create_unit(b.id, "Legevakt", None, unix_now()).await.unwrap();
+    s.create_user(a.id, &new_user("admin@a.no"), &[Role::Admin], unix_now()).await.unwrap();
+    let lead = s.create_user(a.id, &new_user("leder@a.no"), &[Role::Employee], unix_now()).await.unwrap();
     assert!(matches!(s.set_managed_units(a.id, lead.id, &[unit_a.id]).await, Err(StoreError::Rejected(_))), "{engine}");
-    s.set_roles(a.id, lead.id, &[Role::Manager]).await.unwrap();
+    s.set_roles(a.id, lead.id, &[Role::Manager], unix_now()).await.unwrap();
     assert!(matches!(s.set_managed_units(a.id, lead.id, &[unit_a.id, unit_b.id]).await, Err(StoreError::Rejected(_))));
     assert!(s.managed_units(a.id).await.unwrap().is_empty(), "refused change is rolled back");
     s.set_managed_units(a.id, lead.id, &[unit_a.id, unit_a.id]).await.unwrap();
-    assert_eq!(s.managed_units(a.id).await.unwrap(), vec![(lead.id, unit_a.id)]);
+    assert_eq!(s.managed_units(a.id).await.unwrap(), vec![ManagedUnit { user_id: lead.id, unit_id: unit_a.id }]);
     assert!(matches!(s.delete_unit(a.id, unit_a.id).await, Ok(())), "deleting a unit releases its managers");
-    let unit_a2 = s.create_unit(a.id, "Poliklinikk", None).await.unwrap();
+    let unit_a2 = s.create_unit(a.id, "Poliklinikk", None, unix_now()).await.unwrap();
     s.set_managed_units(a.id, lead.id, &[unit_a2.id]).await.unwrap();
-    s.set_roles(a.id, lead.id, &[Role::Employee]).await.unwrap();
+    s.set_roles(a.id, lead.id, &[Role::Employee], unix_now()).await.unwrap();
     assert!(s.managed_units(a.id).await.unwrap().is_empty(), "no longer a manager, no longer leads");
 }
 engine_tests!(managers_lead_their_own_organisations_units_only);
@@ -207,7 +208,7 @@ engine_tests!(managers_lead_their_own_organisations_units_only);
 async fn an_unknown_code_in_the_database_is_an_error_that_says_where(engine: &'static str) {
     let db = test_db(engine).await;
     let s = &db.store;
-    let org = s.create_org(&new_org("A", "974760673")).await.unwrap();
+    let org = s.create_org(&new_org("A", "974760673"), unix_now()).await.unwrap();
     let report = normverk_core::deviation::NewDeviation {
         title: "Feil".into(),
         description: "Beskrivelse".into(),

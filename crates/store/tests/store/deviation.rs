@@ -22,7 +22,7 @@ fn report(title: &str) -> NewDeviation {
 async fn a_step_taken_from_a_stale_state_is_refused_and_changes_nothing(engine: &'static str) {
     let db = test_db(engine).await;
     let s = &db.store;
-    let org = s.create_org(&new_org("A", "974760673")).await.unwrap();
+    let org = s.create_org(&new_org("A", "974760673"), unix_now()).await.unwrap();
     let d = s.create_deviation(org.id, None, &report("Feil"), 1_700_000_200).await.unwrap();
     let none = StepChanges::default();
     let step = |from, to, at| s.apply_deviation_step(org.id, d.id, from, to, "{}", &none, None, at);
@@ -43,9 +43,9 @@ engine_tests!(a_step_taken_from_a_stale_state_is_refused_and_changes_nothing);
 async fn a_processor_forwards_only_to_a_controller_that_takes_its_deviations(engine: &'static str) {
     let db = test_db(engine).await;
     let s = &db.store;
-    let controller = s.create_org(&new_org("Helse A", "974760673")).await.unwrap();
-    let processor = s.create_org(&new_org("Drift AS", "923609016")).await.unwrap();
-    let other = s.create_org(&new_org("Helse C", "983544622")).await.unwrap();
+    let controller = s.create_org(&new_org("Helse A", "974760673"), unix_now()).await.unwrap();
+    let processor = s.create_org(&new_org("Drift AS", "923609016"), unix_now()).await.unwrap();
+    let other = s.create_org(&new_org("Helse C", "983544622"), unix_now()).await.unwrap();
     let theirs =
         s.create_deviation(processor.id, None, &report("Sikkerhetskopi på feil sted"), 1_700_000_200).await.unwrap();
     let refused = s.forward_deviation(processor.id, theirs.id, controller.id, None, 1_700_001_000).await;
@@ -78,7 +78,7 @@ engine_tests!(a_processor_forwards_only_to_a_controller_that_takes_its_deviation
 
 async fn two_instances_racing_for_a_reminder_send_it_once(engine: &'static str) {
     let db = test_db(engine).await;
-    let org = db.store.create_org(&new_org("A", "974760673")).await.unwrap();
+    let org = db.store.create_org(&new_org("A", "974760673"), unix_now()).await.unwrap();
     let d = db.store.create_deviation(org.id, None, &report("Brudd"), 1_700_000_200).await.unwrap();
     // Two processes on the same database, as two normverk instances behind a load balancer.
     let (one, two) = (Store::open(&db.target).await.unwrap(), Store::open(&db.target).await.unwrap());

@@ -8,7 +8,7 @@ pub use normverk_store::account::{secret_hash, NewUser, SetupTokenState};
 pub use normverk_store::engine_tests;
 pub use normverk_store::org::NewOrg;
 pub use normverk_store::testing::{fresh_target, test_db};
-pub use normverk_store::{DbTarget, Store, StoreError, SCHEMA_VERSION};
+pub use normverk_store::{unix_now, DbTarget, Store, StoreError, SCHEMA_VERSION};
 
 pub fn new_org(name: &str, number: &str) -> NewOrg {
     NewOrg {

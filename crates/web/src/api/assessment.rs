@@ -2,7 +2,7 @@
 
 use super::ApiJson;
 use crate::auth::ApiCaller;
-use crate::error::{ApiError, FieldError, Problem};
+use crate::error::{ApiError, Problem};
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -193,11 +193,7 @@ pub async fn put_answer(
         due_date: body.due_date.unwrap_or_default(),
         evidence_link: body.evidence_link.unwrap_or_default(),
     };
-    let answer = check_answer(&input).map_err(|problems| {
-        ApiError::invalid(
-            problems.into_iter().map(|(f, p)| FieldError { field: f.into(), message: p.message().into() }).collect(),
-        )
-    })?;
+    let answer = check_answer(&input).map_err(ApiError::problems)?;
     let now = state.app.clock.now();
     match state.store.save_answers(caller.org_id, round.id, &[(req_id.clone(), answer)], None, now).await {
         Ok(_) => {}

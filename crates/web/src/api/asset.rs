@@ -98,9 +98,7 @@ impl From<AssetIn> for NewAsset {
 impl From<AssetError> for ApiError {
     fn from(e: AssetError) -> Self {
         match e {
-            AssetError::Invalid(problems) => ApiError::invalid(
-                problems.into_iter().map(|p| FieldError { field: p.field.into(), message: p.message }).collect(),
-            ),
+            AssetError::Invalid(problems) => ApiError::problems(problems),
             AssetError::Store(e) => e.into(),
         }
     }
@@ -235,7 +233,7 @@ pub async fn import(
                     .into_iter()
                     .map(|e| {
                         let field = if e.row == 0 { "file".to_string() } else { format!("row {}: {}", e.row, e.field) };
-                        FieldError { field, message: e.message }
+                        FieldError { field, message: crate::i18n::Lang::En.problem(e.key, &e.args) }
                     })
                     .collect(),
             )

@@ -22,9 +22,7 @@ impl From<DeviationError> for ApiError {
         match e {
             DeviationError::NotFound => ApiError::not_found(),
             DeviationError::Forbidden(m) => ApiError::forbidden(m),
-            DeviationError::Invalid(problems) => ApiError::invalid(
-                problems.into_iter().map(|p| FieldError { field: p.field.to_string(), message: p.message }).collect(),
-            ),
+            DeviationError::Invalid(problems) => ApiError::problems(problems),
             DeviationError::Rejected(r) => normverk_store::StoreError::Rejected(r).into(),
             DeviationError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, m),
             DeviationError::Store(e) => e.into(),
@@ -153,11 +151,7 @@ pub async fn report(
         immediate_actions: input.immediate_actions,
     };
     if errors.is_empty() {
-        errors.extend(
-            rules::check_report(&report, now)
-                .into_iter()
-                .map(|p| FieldError { field: p.field.to_string(), message: p.message }),
-        );
+        errors.extend(rules::check_report(&report, now).into_iter().map(FieldError::from));
     }
     if !errors.is_empty() {
         return Err(ApiError::invalid(errors));

@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use normverk_core::org::{clean_name, Action, Role};
-use normverk_store::org::{Member, Org, Unit};
+use normverk_store::org::{ManagedUnit, Member, Org, Unit};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -80,9 +80,9 @@ pub struct MemberOut {
 }
 
 impl MemberOut {
-    fn new(m: Member, managed: &[(i64, i64)]) -> Self {
+    fn new(m: Member, managed: &[ManagedUnit]) -> Self {
         MemberOut {
-            managed_unit_ids: managed.iter().filter(|(u, _)| *u == m.user_id).map(|(_, unit)| *unit).collect(),
+            managed_unit_ids: managed.iter().filter(|u| u.user_id == m.user_id).map(|u| u.unit_id).collect(),
             user_id: m.user_id,
             email: m.email,
             display_name: m.display_name,
@@ -118,7 +118,7 @@ pub async fn create_unit(
 ) -> Result<(StatusCode, Json<UnitOut>), ApiError> {
     caller.require(Action::ManageStructure)?;
     let name = clean_name(&body.name).map_err(|e| ApiError::field("name", e.to_string()))?;
-    let unit = state.store.create_unit(caller.org_id, &name, body.parent_id).await?;
+    let unit = state.store.create_unit(caller.org_id, &name, body.parent_id, state.app.clock.now()).await?;
     tracing::info!(
         org_id = caller.org_id.0,
         token_id = caller.token_id,

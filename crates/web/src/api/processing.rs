@@ -68,7 +68,7 @@ fn read(body: &[u8]) -> Result<(Record, Option<Vec<i64>>), ApiError> {
     }
     if errors.is_empty() {
         let problems = check(&record);
-        errors.extend(problems.into_iter().map(|p| FieldError { field: p.field.into(), message: p.message }));
+        errors.extend(problems.into_iter().map(FieldError::from));
     }
     if errors.is_empty() {
         Ok((record, systems))
@@ -87,7 +87,7 @@ async fn save(state: &AppState, caller: &ApiCaller, target: Target, body: &[u8])
 
 async fn one(state: &AppState, org_id: OrgId, id: i64) -> Result<Value, ApiError> {
     let p = state.store.processing(org_id, id).await?;
-    let systems: Vec<i64> = state.store.systems_of_processing(org_id, id).await?.into_iter().map(|(s, _)| s).collect();
+    let systems: Vec<i64> = state.store.systems_of_processing(org_id, id).await?.into_iter().map(|s| s.id).collect();
     Ok(out(&p, &systems))
 }
 
@@ -96,8 +96,8 @@ async fn one(state: &AppState, org_id: OrgId, id: i64) -> Result<Value, ApiError
 pub async fn list(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<Vec<Value>>, ApiError> {
     caller.require(Action::Read)?;
     let mut systems: HashMap<i64, Vec<i64>> = HashMap::new();
-    for (p, s) in state.store.processing_systems(caller.org_id).await? {
-        systems.entry(p).or_default().push(s);
+    for link in state.store.processing_systems(caller.org_id).await? {
+        systems.entry(link.processing_id).or_default().push(link.system_id);
     }
     let all = state.store.processings(caller.org_id).await?;
     Ok(Json(all.iter().map(|p| out(p, systems.get(&p.id).map_or(&[], Vec::as_slice))).collect()))

@@ -72,8 +72,8 @@ fn out(r: &Registered, names: &HashMap<i64, String>, uses: &HashMap<i64, Vec<i64
 /// The processings that use each system.
 async fn uses(state: &AppState, org_id: OrgId) -> Result<HashMap<i64, Vec<i64>>, ApiError> {
     let mut uses: HashMap<i64, Vec<i64>> = HashMap::new();
-    for (processing, system) in state.store.processing_systems(org_id).await? {
-        uses.entry(system).or_default().push(processing);
+    for link in state.store.processing_systems(org_id).await? {
+        uses.entry(link.system_id).or_default().push(link.processing_id);
     }
     Ok(uses)
 }

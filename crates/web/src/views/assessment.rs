@@ -10,7 +10,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use normverk_core::assessment::{self as rules, check_answer, AnswerInput, AnswerProblem, Change, Date, Score, Status};
+use normverk_core::assessment::{self as rules, check_answer, AnswerInput, Change, Date, Score, Status};
 use normverk_core::catalog::{normen_5_3, Catalog, Requirement, Section};
 use normverk_core::org::{clean_name, Action};
 use normverk_store::assessment::{Evidence, HistoryRow, Round};
@@ -455,17 +455,6 @@ pub struct AnswerForm {
     evidence_link: String,
 }
 
-/// The message for an answer problem, in the reader's language.
-pub fn problem_text(page: &Page, p: AnswerProblem) -> String {
-    page.t(match p {
-        AnswerProblem::UnknownStatus => "error-choose-one",
-        AnswerProblem::JustificationRequired => "error-justification-required",
-        AnswerProblem::TooLong => "error-too-long",
-        AnswerProblem::InvalidDate => "error-date",
-        AnswerProblem::InvalidLink => "error-link",
-    })
-}
-
 pub async fn save(
     State(state): State<AppState>,
     page: Page,
@@ -508,8 +497,8 @@ pub async fn save(
         }
         Ok(_) => {}
         Err(problems) => {
-            for (field, p) in problems {
-                errors.add(field, problem_text(&page, p));
+            for p in problems {
+                errors.add_problem(&page, p);
             }
         }
     }

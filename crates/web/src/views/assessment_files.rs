@@ -4,7 +4,7 @@
 use super::Page;
 use crate::auth::Member;
 use crate::error::PageError;
-use crate::spreadsheet::{download, table_csv, table_from_upload, table_xlsx};
+use crate::spreadsheet::{clean_file_name, download, table_csv, table_from_upload, table_xlsx};
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::multipart::MultipartRejection;
@@ -210,17 +210,6 @@ async fn file_field(multipart: &mut Multipart) -> Result<Option<(String, Bytes)>
     Ok(None)
 }
 
-/// A file name safe to store and to put in a header: no paths, no control characters.
-pub fn clean_file_name(name: &str) -> String {
-    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
-    let clean: String = base.chars().filter(|c| !c.is_control() && *c != '"').take(120).collect();
-    if clean.trim().is_empty() {
-        "fil".to_string()
-    } else {
-        clean.trim().to_string()
-    }
-}
-
 pub async fn upload_evidence(
     State(state): State<AppState>,
     page: Page,
@@ -282,7 +271,21 @@ pub async fn download_evidence(
     Ok(resp)
 }
 
-pub use normverk_core::import::RowError;
+use super::import::{lines, Line};
+use normverk_core::import::RowError;
+use normverk_core::problem::ProblemKey;
+
+/// The column that holds an answer's field.
+fn heading(field: &str) -> &str {
+    match field {
+        "status" => "Status",
+        "justification" => "Begrunnelse",
+        "comment" => "Kommentar",
+        "due_date" => "Frist",
+        "evidence_link" => "Dokumentasjon (lenke)",
+        other => other,
+    }
+}
 
 /// Reads answers from spreadsheet rows (the first row holds the headings). Every row is
 /// checked; the answers come back only when all rows are sound, so an import is all or nothing.
@@ -293,18 +296,11 @@ pub fn read_answers(
 ) -> Result<Vec<(String, Answer)>, Vec<RowError>> {
     let mut errors = Vec::new();
     let Some(headings) = table.first() else {
-        return Err(vec![RowError { row: 1, field: "".into(), message: "the file is empty".into() }]);
+        return Err(vec![RowError::file(ProblemKey::FileEmpty)]);
     };
     let col = |name: &str| headings.iter().position(|h| h.trim().eq_ignore_ascii_case(name));
     let (Some(id_col), Some(status_col)) = (col("Krav-ID"), col("Status")) else {
-        return Err(vec![RowError {
-            row: 1,
-            field: "".into(),
-            message: format!(
-                "the first row must hold the column headings, at least 'Krav-ID' and 'Status' (expected: {})",
-                COLUMNS.join(", ")
-            ),
-        }]);
+        return Err(vec![RowError::new(1, "", ProblemKey::HeadingsRequired).arg("expected", COLUMNS.join(", "))]);
     };
     let get = |row: &Vec<String>, c: Option<usize>| {
         c.and_then(|c| row.get(c)).map(|s| s.trim().to_string()).unwrap_or_default()
@@ -318,24 +314,18 @@ pub fn read_answers(
             continue;
         }
         if catalog.requirement(&id).is_none() {
-            errors.push(RowError {
-                row: line,
-                field: "Krav-ID".into(),
-                message: format!("no requirement '{id}' in {}", catalog.key()),
-            });
+            errors.push(
+                RowError::new(line, "Krav-ID", ProblemKey::NoSuchRequirement)
+                    .arg("id", &id)
+                    .arg("catalog", catalog.key()),
+            );
             continue;
         }
         if status_text.is_empty() {
             continue; // unanswered rows are left as they are
         }
         let Some(status) = parse_status(&status_text) else {
-            errors.push(RowError {
-                row: line,
-                field: "Status".into(),
-                message: format!(
-                    "unknown status '{status_text}'; use Oppfylt, Delvis oppfylt, Ikke oppfylt or Ikke relevant"
-                ),
-            });
+            errors.push(RowError::new(line, "Status", ProblemKey::UnknownStatus).arg("value", &status_text));
             continue;
         };
         let email = get(row, col("Ansvarlig (e-post)")).to_lowercase();
@@ -344,11 +334,7 @@ pub fn read_answers(
         } else if let Some(id) = members_by_email.get(&email) {
             Some(*id)
         } else {
-            errors.push(RowError {
-                row: line,
-                field: "Ansvarlig (e-post)".into(),
-                message: format!("{email} is not a member of the organisation"),
-            });
+            errors.push(RowError::new(line, "Ansvarlig (e-post)", ProblemKey::NotAMember).arg("email", &email));
             continue;
         };
         let input = AnswerInput {
@@ -361,11 +347,7 @@ pub fn read_answers(
         };
         match check_answer(&input) {
             Ok(a) => out.push((id, a)),
-            Err(problems) => errors.extend(problems.into_iter().map(|(field, p)| RowError {
-                row: line,
-                field: field.into(),
-                message: p.message().into(),
-            })),
+            Err(problems) => errors.extend(problems.into_iter().map(|p| RowError::of(line, heading(p.field), p))),
         }
     }
     if errors.is_empty() {
@@ -380,7 +362,7 @@ pub fn read_answers(
 struct ImportPage<'a> {
     page: &'a Page,
     round: Round,
-    errors: Vec<RowError>,
+    errors: Vec<Line>,
     imported: Option<usize>,
 }
 
@@ -398,7 +380,7 @@ pub async fn import(
         return Ok(super::render_error_page(&page, StatusCode::BAD_REQUEST, None));
     };
     let outcome = match file_field(&mut multipart).await.ok().flatten() {
-        None => Err(vec![RowError { row: 0, field: "".into(), message: "choose a file to import".into() }]),
+        None => Err(vec![RowError::file(ProblemKey::ChooseFile)]),
         Some((name, bytes)) => {
             let members: HashMap<String, i64> =
                 state.store.members(member.org.id).await?.into_iter().map(|m| (m.email, m.user_id)).collect();
@@ -410,13 +392,11 @@ pub async fn import(
             let now = state.app.clock.now();
             match state.store.save_answers(member.org.id, round.id, &answers, Some(member.viewer.user.id), now).await {
                 Ok(n) => (Vec::new(), Some(n)),
-                Err(StoreError::Rejected(r)) => {
-                    (vec![RowError { row: 0, field: "".into(), message: page.rejection(&r) }], None)
-                }
+                Err(StoreError::Rejected(r)) => (vec![Line::file(page.rejection(&r))], None),
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(errors) => (errors, None),
+        Err(errors) => (lines(&page, errors), None),
     };
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     super::render_status(status, &ImportPage { page: &page, round, errors, imported })

@@ -16,7 +16,7 @@ use axum::Form;
 use normverk_app::asset::AssetError;
 use normverk_core::asset::{read_rows, AssetKind, NewAsset, COLUMNS};
 use normverk_core::org::Action;
-use normverk_store::asset::{Asset, AssetFilter};
+use normverk_store::asset::{Asset, AssetFilter, KindCount};
 use normverk_store::processing::Saved;
 use normverk_store::StoreError;
 use std::collections::HashMap;
@@ -54,7 +54,7 @@ impl ListQuery {
 struct ListPage<'a> {
     page: &'a Page,
     rows: Vec<Asset>,
-    counts: Vec<(AssetKind, i64)>,
+    counts: Vec<KindCount>,
     total: i64,
     kinds: &'static [AssetKind],
     kind: String,
@@ -96,7 +96,7 @@ async fn list_page(
     let (rows, more) =
         state.store.assets_page(member.org.id, &filter, (page_no as i64 - 1) * PAGE_SIZE, PAGE_SIZE).await?;
     let counts = state.store.asset_counts(member.org.id).await?;
-    let total = counts.iter().map(|(_, n)| n).sum();
+    let total = counts.iter().map(|c| c.count).sum();
     let kind = filter.kind.clone().unwrap_or_default();
     let text = filter.text.clone().unwrap_or_default();
     let query = serde_urlencoded::to_string([("kind", kind.as_str()), ("q", text.as_str())]).unwrap_or_default();
@@ -162,9 +162,9 @@ pub async fn create(
         Err(AssetError::Invalid(problems)) => {
             list_page(&state, &page, &member, &q, entered, FormErrors::of(&page, problems)).await
         }
-        Err(AssetError::Store(StoreError::Conflict(m))) => {
+        Err(AssetError::Store(StoreError::Conflict(_))) => {
             let mut errors = FormErrors::default();
-            errors.add("identifier", m);
+            errors.add("identifier", page.t("asset-identifier-taken"));
             list_page(&state, &page, &member, &q, entered, errors).await
         }
         Err(AssetError::Store(e)) => Err(e.into()),
@@ -235,7 +235,7 @@ pub async fn update(
     match state.app.asset.update(member.org.id, id, &input).await {
         Ok(_) => return Ok(Redirect::to(&format!("/assets/{id}")).into_response()),
         Err(AssetError::Invalid(problems)) => errors = FormErrors::of(&page, problems),
-        Err(AssetError::Store(StoreError::Conflict(m))) => errors.add("identifier", m),
+        Err(AssetError::Store(StoreError::Conflict(_))) => errors.add("identifier", page.t("asset-identifier-taken")),
         Err(AssetError::Store(e)) => return Err(e.into()),
     }
     let page_data =

@@ -5,6 +5,7 @@
 use super::{render, render_status, FormErrors, Page};
 use crate::auth::Member;
 use crate::error::PageError;
+use crate::i18n::Lang;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Query, State};
@@ -245,6 +246,34 @@ pub struct SettingsForm {
     pub sev_sender: String,
 }
 
+/// A severity as a word list writes it: one short word per language.
+fn severity_word(page: &Page, severity: Severity) -> String {
+    page.t(&format!("dlp-word-{}", severity.as_str()))
+}
+
+/// A kind in a word list: its name in either language, or its code as earlier versions wrote it.
+fn parse_kind(text: &str) -> Option<Kind> {
+    Kind::parse(text).or_else(|| {
+        Kind::ALL.into_iter().find(|k| {
+            Lang::ALL.iter().any(|lang| {
+                let name = lang.t(&format!("dlp-kind-{}", k.as_str().replace('_', "-")));
+                name.to_lowercase() == text.to_lowercase()
+            })
+        })
+    })
+}
+
+/// A severity in a word list: its word in either language, or its code.
+fn parse_severity(text: &str) -> Option<Severity> {
+    Severity::parse(text).or_else(|| {
+        [Severity::Block, Severity::Warn].into_iter().find(|s| {
+            Lang::ALL
+                .iter()
+                .any(|lang| lang.t(&format!("dlp-word-{}", s.as_str())).to_lowercase() == text.to_lowercase())
+        })
+    })
+}
+
 impl SettingsForm {
     fn severity_field(&self, kind: Kind) -> &str {
         match kind {
@@ -262,14 +291,14 @@ impl SettingsForm {
         self.severity_field(*kind)
     }
 
-    fn of(config: &Config) -> SettingsForm {
+    fn of(config: &Config, page: &Page) -> SettingsForm {
         let sev = |k: Kind| config.severities.get(&k).map(|s| s.as_str().to_string()).unwrap_or_default();
         SettingsForm {
             neutral_name: config.neutral_name.clone().unwrap_or_default(),
             words: config
                 .words
                 .iter()
-                .map(|w| format!("{}; {}; {}", w.phrase, w.kind.as_str(), w.severity.as_str()))
+                .map(|w| format!("{}; {}; {}", w.phrase, page.kind_name(w.kind), severity_word(page, w.severity)))
                 .collect::<Vec<_>>()
                 .join("\n"),
             allowed: config.allowed.join("\n"),
@@ -291,11 +320,11 @@ impl SettingsForm {
             let phrase = parts.next().unwrap_or_default().to_string();
             let kind = match parts.next().filter(|s| !s.is_empty()) {
                 None => Some(Kind::HealthTerm),
-                Some(k) => Kind::parse(k),
+                Some(k) => parse_kind(k),
             };
             let severity = match parts.next().filter(|s| !s.is_empty()) {
                 None => Some(Severity::Block),
-                Some(s) => Severity::parse(s),
+                Some(s) => parse_severity(s),
             };
             match (kind, severity) {
                 (Some(kind), Some(severity)) => config.words.push(Word { phrase, kind, severity }),
@@ -348,7 +377,7 @@ pub async fn settings(
     let config: Config = stored.as_ref().and_then(|s| serde_json::from_str(&s.config).ok()).unwrap_or_default();
     render(&SettingsPage {
         page: &page,
-        form: SettingsForm::of(&config),
+        form: SettingsForm::of(&config, &page),
         errors: FormErrors::default(),
         saved: q.saved.is_some(),
         version: stored.map(|s| s.version),

@@ -65,8 +65,7 @@ impl FormErrors {
     }
 
     pub fn add_problem(&mut self, page: &Page, p: Problem) {
-        let key = format!("problem-{}", p.key.as_str().replace('_', "-"));
-        self.add(p.field, page.lang.t_args(&key, &p.args));
+        self.add(p.field, page.problem(p.key, &p.args));
     }
 }
 

@@ -88,7 +88,7 @@ pub async fn submit(
 /// first organisation, and returns the `Set-Cookie` value for it.
 pub async fn start_session(state: &AppState, user_id: i64, now: i64) -> Result<String, PageError> {
     let secret = new_secret("");
-    let org_id = state.store.orgs_of_user(user_id).await?.first().map(|(o, _)| o.id);
+    let org_id = state.store.orgs_of_user(user_id).await?.first().map(|m| m.org.id);
     let session = Session {
         id_hash: secret_hash(&secret),
         user_id,

@@ -75,6 +75,11 @@ impl Page {
         self.lang.t_opt(&format!("{prefix}-{}", field.replace('_', "-")))
     }
 
+    /// A rule's problem (`problem-{key}` with its arguments), in the reader's language.
+    pub fn problem(&self, key: normverk_core::problem::ProblemKey, args: &[(&'static str, String)]) -> String {
+        self.lang.problem(key, args)
+    }
+
     /// What the store refused, in the reader's language.
     pub fn rejection(&self, r: &normverk_store::Rejection) -> String {
         self.lang.t_args(&format!("rejection-{}", r.key()), &r.args())
@@ -143,11 +148,11 @@ impl Page {
     }
 
     pub fn org_name(&self) -> Option<&str> {
-        self.viewer.as_ref()?.org.as_ref().map(|(o, _)| o.name.as_str())
+        self.viewer.as_ref()?.org.as_ref().map(|m| m.org.name.as_str())
     }
 
     fn roles(&self) -> &[Role] {
-        self.viewer.as_ref().and_then(|v| v.org.as_ref()).map_or(&[], |(_, r)| r.as_slice())
+        self.viewer.as_ref().and_then(|v| v.org.as_ref()).map_or(&[], |m| m.roles.as_slice())
     }
 
     pub fn may_manage_access(&self) -> bool {
@@ -158,10 +163,10 @@ impl Page {
         let Some(v) = &self.viewer else {
             return Vec::new();
         };
-        let current = v.org.as_ref().map(|(o, _)| o.id);
+        let current = v.org.as_ref().map(|m| m.org.id);
         v.orgs
             .iter()
-            .map(|(o, _)| OrgChoice { id: o.id, name: o.name.clone(), current: Some(o.id) == current })
+            .map(|m| OrgChoice { id: m.org.id, name: m.org.name.clone(), current: Some(m.org.id) == current })
             .collect()
     }
 

@@ -104,7 +104,7 @@ pub async fn create_unit(
     };
     let name = clean_name(&form.name).map_err(|e| errors.add("name", name_error(page.lang, &e))).ok();
     if let (Some(name), true) = (name, errors.is_empty()) {
-        match state.store.create_unit(member.org.id, &name, parent_id).await {
+        match state.store.create_unit(member.org.id, &name, parent_id, state.app.clock.now()).await {
             Ok(unit) => return Ok(Redirect::to(&format!("/org/units/{}", unit.id)).into_response()),
             Err(StoreError::Rejected(_)) => errors.add("parent_id", page.t("error-choose-one")),
             Err(e) => return Err(e.into()),
@@ -260,13 +260,13 @@ pub async fn add_member(
     if errors.is_empty() {
         let user_id = match (existing, email, name) {
             (Some(u), _, _) => {
-                state.store.set_roles(member.org.id, u.id, &roles).await?;
+                state.store.set_roles(member.org.id, u.id, &roles, state.app.clock.now()).await?;
                 u.id
             }
             (None, Some(email), Some(display_name)) => {
                 let password_hash = Some(normverk_app::account::hash_password(password).await?);
                 let new = NewUser { email, display_name, password_hash };
-                match state.store.create_user(member.org.id, &new, &roles).await {
+                match state.store.create_user(member.org.id, &new, &roles, state.app.clock.now()).await {
                     Ok(u) => u.id,
                     Err(StoreError::Conflict(_)) => {
                         return Err(PageError::Internal("user appeared concurrently".into()))
@@ -330,8 +330,8 @@ async fn member_page(
         .managed_units(member.org.id)
         .await?
         .into_iter()
-        .filter(|(u, _)| *u == user_id)
-        .map(|(_, unit)| unit)
+        .filter(|m| m.user_id == user_id)
+        .map(|m| m.unit_id)
         .collect();
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let may_edit = member.may(Action::ManageAccess);
@@ -358,7 +358,7 @@ pub async fn set_roles(
     member.require(Action::ManageAccess)?;
     let roles = roles_of(&fields);
     let mut errors = FormErrors::default();
-    match state.store.set_roles(member.org.id, user_id, &roles).await {
+    match state.store.set_roles(member.org.id, user_id, &roles, state.app.clock.now()).await {
         Ok(()) if roles.is_empty() => return Ok(Redirect::to("/org/members").into_response()),
         Ok(()) => {
             tracing::info!(org_id = member.org.id.0, user_id, by = member.viewer.user.id, "roles changed");
@@ -423,7 +423,7 @@ pub async fn switch(
     Form(fields): Form<Fields>,
 ) -> Result<Response, PageError> {
     let org_id = OrgId(field(&fields, "org_id").parse().map_err(|_| PageError::NotFound)?);
-    if !viewer.orgs.iter().any(|(o, _)| o.id == org_id) {
+    if !viewer.orgs.iter().any(|m| m.org.id == org_id) {
         return Err(PageError::NotFound);
     }
     state.store.set_session_org(&viewer.session.id_hash, org_id).await?;

@@ -18,8 +18,7 @@ use normverk_app::processing::Entry;
 use normverk_core::org::Action;
 use normverk_core::processing::{self as core, Record, FIELDS};
 use normverk_store::processing::{Listed, Processing, Target, Version};
-use normverk_store::OrgId;
-use normverk_store::StoreError;
+use normverk_store::{Named, OrgId, StoreError};
 use std::collections::HashMap;
 
 /// Entries per page of the register.
@@ -155,7 +154,7 @@ pub async fn edit(
     let p = state.store.processing(member.org.id, id).await?;
     member.require(Action::ManageRecords)?;
     let chosen: Vec<i64> =
-        state.store.systems_of_processing(member.org.id, id).await?.into_iter().map(|(s, _)| s).collect();
+        state.store.systems_of_processing(member.org.id, id).await?.into_iter().map(|s| s.id).collect();
     form_page(&state, &page, &member, Some(id), &p.record, &chosen, FormErrors::default()).await
 }
 
@@ -192,9 +191,9 @@ async fn save(
         Ok((ids, _)) => {
             Ok(Redirect::to(&format!("/processings/{}", ids.first().copied().unwrap_or_default())).into_response())
         }
-        Err(StoreError::Conflict(m)) => {
+        Err(StoreError::Conflict(_)) => {
             let mut errors = FormErrors::default();
-            errors.add("name", m);
+            errors.add("name", page.t("proc-name-taken"));
             form_page(state, page, member, id, &record, &systems, errors).await
         }
         Err(StoreError::Rejected(r)) => {
@@ -240,7 +239,7 @@ struct ShowPage<'a> {
     page: &'a Page,
     p: Processing,
     missing: Vec<&'static str>,
-    systems: Vec<(i64, String)>,
+    systems: Vec<Named>,
     history: Vec<Change>,
     may_manage: bool,
 }
@@ -290,8 +289,8 @@ async fn export_rows(state: &AppState, org_id: OrgId) -> Result<Vec<Vec<String>>
     let all = state.store.processings(org_id).await?;
     let names: HashMap<i64, String> = state.store.systems(org_id).await?.into_iter().map(|s| (s.id, s.name)).collect();
     let mut systems: HashMap<i64, Vec<String>> = HashMap::new();
-    for (p, s) in state.store.processing_systems(org_id).await? {
-        systems.entry(p).or_default().extend(names.get(&s).cloned());
+    for link in state.store.processing_systems(org_id).await? {
+        systems.entry(link.processing_id).or_default().extend(names.get(&link.system_id).cloned());
     }
     Ok(all.iter().map(|p| core::to_row(&p.record, systems.get(&p.id).map_or(&[], Vec::as_slice))).collect())
 }

@@ -1,7 +1,7 @@
 //! `/systems`: the register of information systems with their criticality (Normen 5.9), the
 //! class each inherits from the systems that depend on it, and a map of its dependencies.
 
-use super::{render_status, Page};
+use super::{render_status, FormErrors, Page};
 use crate::auth::Member;
 use crate::error::PageError;
 use crate::AppState;
@@ -13,7 +13,7 @@ use axum::Form;
 use normverk_app::system::Registered;
 use normverk_core::org::Action;
 use normverk_core::system::{check_downtime, check_system, test_overdue, Criticality, NewSystem, ProcedureMode};
-use normverk_store::StoreError;
+use normverk_store::{Named, StoreError};
 use std::collections::HashMap;
 use std::str::FromStr;
 
@@ -33,7 +33,7 @@ struct ListPage<'a> {
     classes: &'static [Criticality],
     may_manage: bool,
     entered: HashMap<String, String>,
-    errors: Vec<(String, String)>,
+    errors: FormErrors,
 }
 
 impl ListPage<'_> {
@@ -49,8 +49,8 @@ impl ListPage<'_> {
         self.downtime.get(class).map(i64::to_string).unwrap_or_default()
     }
 
-    pub fn error(&self, key: &str) -> Option<&str> {
-        self.errors.iter().find(|(k, _)| k == key).map(|(_, m)| m.as_str())
+    pub fn error(&self, key: &str) -> Option<String> {
+        self.errors.get(key)
     }
 }
 
@@ -63,7 +63,7 @@ async fn list_page(
     member: &Member,
     page_no: usize,
     entered: HashMap<String, String>,
-    errors: Vec<(String, String)>,
+    errors: FormErrors,
 ) -> Result<Response, PageError> {
     let all = state.app.system.register(member.org.id).await?;
     let names = all.iter().map(|r| (r.system.id, r.system.name.clone())).collect();
@@ -110,7 +110,7 @@ pub async fn list(
     member: Member,
     axum::extract::Query(q): axum::extract::Query<super::PageQuery>,
 ) -> Result<Response, PageError> {
-    list_page(&state, &page, &member, q.number(), HashMap::new(), Vec::new()).await
+    list_page(&state, &page, &member, q.number(), HashMap::new(), FormErrors::default()).await
 }
 
 pub async fn create(
@@ -123,7 +123,8 @@ pub async fn create(
     let entered: HashMap<String, String> = fields.into_iter().collect();
     let get = |k: &str| entered.get(k).cloned().unwrap_or_default();
     let Ok(criticality) = Criticality::from_str(&get("criticality")) else {
-        let errors = vec![("criticality".to_string(), page.t("sys-choose-class"))];
+        let mut errors = FormErrors::default();
+        errors.add("criticality", page.t("sys-choose-class"));
         return list_page(&state, &page, &member, 1, entered, errors).await;
     };
     let new = NewSystem {
@@ -137,12 +138,15 @@ pub async fn create(
     };
     let problems = check_system(&new);
     if !problems.is_empty() {
-        let errors = problems.into_iter().map(|p| (p.field.to_string(), p.message)).collect();
-        return list_page(&state, &page, &member, 1, entered, errors).await;
+        return list_page(&state, &page, &member, 1, entered, FormErrors::of(&page, problems)).await;
     }
     match state.store.create_system(member.org.id, &new, state.app.clock.now()).await {
         Ok(s) => Ok(Redirect::to(&format!("/systems/{}", s.id)).into_response()),
-        Err(StoreError::Conflict(m)) => list_page(&state, &page, &member, 1, entered, vec![("name".into(), m)]).await,
+        Err(StoreError::Conflict(_)) => {
+            let mut errors = FormErrors::default();
+            errors.add("name", page.t("sys-name-taken"));
+            list_page(&state, &page, &member, 1, entered, errors).await
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -161,7 +165,7 @@ struct ShowPage<'a> {
     page: &'a Page,
     r: Registered,
     names: HashMap<i64, String>,
-    candidates: Vec<(i64, String)>,
+    candidates: Vec<Named>,
     may_manage: bool,
     left: Vec<Node>,
     centre: Node,
@@ -170,7 +174,7 @@ struct ShowPage<'a> {
     error: Option<String>,
     procedures: Vec<(normverk_store::system::Procedure, bool)>,
     /// The processings of the protokoll that use the system, (id, name).
-    processings: Vec<(i64, String)>,
+    processings: Vec<Named>,
     modes: &'static [ProcedureMode],
     today: String,
     classes: &'static [Criticality],
@@ -249,12 +253,12 @@ async fn show_page_with(
         y: (height - BOX_H - GAP) / 2,
     };
     // What it could depend on: every other system it does not depend on yet, by name.
-    let mut candidates: Vec<(i64, String)> = names
+    let mut candidates: Vec<Named> = names
         .iter()
         .filter(|(other, _)| **other != id && !r.depends_on.contains(other))
-        .map(|(i, n)| (*i, n.clone()))
+        .map(|(i, n)| Named { id: *i, name: n.clone() })
         .collect();
-    candidates.sort_by(|a, b| a.1.cmp(&b.1));
+    candidates.sort_by(|a, b| a.name.cmp(&b.name));
     let now = state.app.clock.now();
     let processings = state.store.processings_of_system(member.org.id, id).await?;
     let procedures = state
@@ -355,10 +359,8 @@ pub async fn set_downtime(
         match v.trim().parse::<i64>().map_err(|_| String::new()).and_then(check_downtime) {
             Ok(h) => set.push((class, h)),
             Err(_) => {
-                let errors = vec![(
-                    "downtime".to_string(),
-                    page.ta("sys-downtime-bad", "class", page.named("sys-class", class.as_str())),
-                )];
+                let mut errors = FormErrors::default();
+                errors.add("downtime", page.ta("sys-downtime-bad", "class", page.named("sys-class", class.as_str())));
                 let entered: HashMap<String, String> = fields.into_iter().collect();
                 return list_page(&state, &page, &member, 1, entered, errors).await;
             }
@@ -454,14 +456,16 @@ pub async fn update(
     if !problems.is_empty() {
         let message = problems
             .iter()
-            .map(|p| format!("{}: {}", page.t(&format!("sys-{}", p.field.replace('_', "-"))), p.message))
+            .map(|p| format!("{}: {}", page.t(&format!("sys-{}", p.field.replace('_', "-"))), page.problem(p.key, &p.args)))
             .collect::<Vec<_>>()
             .join(". ");
         return show_page_with(&state, &page, &member, id, Some(message), Some(system)).await;
     }
     match state.store.update_system(member.org.id, id, &system, state.app.clock.now()).await {
         Ok(_) => Ok(Redirect::to(&format!("/systems/{id}")).into_response()),
-        Err(StoreError::Conflict(m)) => show_page_with(&state, &page, &member, id, Some(m), Some(system)).await,
+        Err(StoreError::Conflict(_)) => {
+            show_page_with(&state, &page, &member, id, Some(page.t("sys-name-taken")), Some(system)).await
+        }
         Err(e) => Err(e.into()),
     }
 }

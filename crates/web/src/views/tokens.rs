@@ -63,9 +63,15 @@ pub async fn create(
     let (Some(name), true) = (name, errors.is_empty()) else {
         return tokens_page(&state, &page, &member, raw_name.to_string(), errors, None).await;
     };
-    let (secret, token) =
-        normverk_app::account::issue_token(&state.store, member.org.id, &name, &scopes, Some(member.viewer.user.id))
-            .await?;
+    let (secret, token) = normverk_app::account::issue_token(
+        &state.store,
+        member.org.id,
+        &name,
+        &scopes,
+        Some(member.viewer.user.id),
+        state.app.clock.now(),
+    )
+    .await?;
     tracing::info!(org_id = member.org.id.0, token_id = token.id, by = member.viewer.user.id, "API token issued");
     tokens_page(&state, &page, &member, String::new(), FormErrors::default(), Some(secret)).await
 }
@@ -78,7 +84,7 @@ pub async fn revoke(
     let token = state.store.token(member.org.id, token_id).await?;
     member.require(Action::ManageAccess)?;
     if token.revoked_at.is_none() {
-        state.store.revoke_token(member.org.id, token_id).await?;
+        state.store.revoke_token(member.org.id, token_id, state.app.clock.now()).await?;
         tracing::info!(org_id = member.org.id.0, token_id, by = member.viewer.user.id, "API token revoked");
     }
     Ok(Redirect::to("/org/tokens").into_response())

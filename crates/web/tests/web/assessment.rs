@@ -144,7 +144,9 @@ async fn exports_evidence_and_import() {
     let refused = lead.upload(&format!("{base}/import"), "svar.csv", bad.into_bytes(), true).await;
     assert_eq!(refused.status, 422);
     assert!(
-        refused.body.contains("Ferdig") && refused.body.contains("9.9-99") && refused.body.contains("justification"),
+        refused.body.contains("Ukjent status «Ferdig»")
+            && refused.body.contains("Ingen krav «9.9-99»")
+            && refused.body.contains("Skriv hvorfor kravet ikke er relevant"),
         "{}",
         refused.body
     );

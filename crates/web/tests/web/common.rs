@@ -54,6 +54,11 @@ pub async fn spawn_app_at(engine: &'static str, config: WebConfig, clock: normve
 }
 
 impl TestApp {
+    /// The time by the server's clock.
+    pub fn now(&self) -> i64 {
+        self.state.app.clock.now()
+    }
+
     /// A setup link's token, as `serve` prints it when nobody has an account yet.
     pub async fn setup_token(&self) -> Option<String> {
         normverk_app::account::setup_token_if_needed(&self.store, &self.state.app.clock).await.unwrap()
@@ -66,12 +71,15 @@ impl TestApp {
             Ok(o) => o,
             Err(_) => self
                 .store
-                .create_org(&NewOrg {
-                    name: name.into(),
-                    org_number: OrgNumber::parse(number).unwrap(),
-                    kind: OrgKind::HealthTrust,
-                    parent_id: None,
-                })
+                .create_org(
+                    &NewOrg {
+                        name: name.into(),
+                        org_number: OrgNumber::parse(number).unwrap(),
+                        kind: OrgKind::HealthTrust,
+                        parent_id: None,
+                    },
+                    self.now(),
+                )
                 .await
                 .unwrap(),
         };
@@ -84,7 +92,7 @@ impl TestApp {
     pub async fn member(&self, org: &Org, email: &str, roles: &[Role]) -> i64 {
         let hash = normverk_app::account::hash_password(PASSWORD.into()).await.unwrap();
         let user = NewUser { email: email.into(), display_name: format!("Navn {email}"), password_hash: Some(hash) };
-        self.store.create_user(org.id, &user, roles).await.unwrap().id
+        self.store.create_user(org.id, &user, roles, self.now()).await.unwrap().id
     }
 
     pub fn browser(&self) -> Browser {
@@ -92,7 +100,7 @@ impl TestApp {
     }
 
     pub async fn token(&self, org: &Org, scopes: &[normverk_core::org::Scope]) -> String {
-        normverk_app::account::issue_token(&self.store, org.id, "test", scopes, None).await.unwrap().0
+        normverk_app::account::issue_token(&self.store, org.id, "test", scopes, None, self.now()).await.unwrap().0
     }
 
     /// Every byte of an SQLite database and its write-ahead log; None on PostgreSQL.

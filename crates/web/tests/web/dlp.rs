@@ -175,12 +175,17 @@ async fn settings_are_versioned_take_effect_and_are_for_managers_only(engine: &'
             "/dlp/settings",
             &[
                 ("neutral_name", "Sørlandet sykehus"),
-                ("words", "smertepumpe*"),
+                ("words", "smertepumpe*\nsmertesenter; Avdelingsnavn; advar"),
                 ("allowed", "Klinikk for psykisk helse"),
                 ("sev_department", "warn"),
             ],
         )
         .await;
+    // The list is written and shown in words, never in codes.
+    let shown = admin.get("/dlp/settings").await.body;
+    assert!(shown.contains("smertepumpe*; Helseopplysning; stopp"), "{shown}");
+    assert!(shown.contains("smertesenter; Avdelingsnavn; advar"));
+    assert!(!shown.contains("; health_term"));
 
     let token = app.token(&org, &[Scope::DlpScan]).await;
     let url = app.url("/api/v1/dlp/scan");

@@ -6,6 +6,7 @@
 use crate::common::{client, spawn_app, PASSWORD};
 use normverk_core::org::{Role, Scope};
 use normverk_store::engine_tests;
+use normverk_store::system::Dependency;
 
 const B_NAME: &str = "Beta-markør helseforetak";
 const B_UNIT: &str = "Beta-markør enhet";
@@ -15,8 +16,8 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
     let app = spawn_app(engine).await;
     let (a, browser_a) = app.org_with_member("Alfa", "974760673", "admin@a.no", &[Role::Admin]).await;
     let (b, browser_b) = app.org_with_member(B_NAME, "983544622", B_EMAIL, &[Role::Admin]).await;
-    let b_unit = app.store.create_unit(b.id, B_UNIT, None).await.unwrap();
-    let b_child = app.store.create_unit(b.id, "Beta-markør underenhet", Some(b_unit.id)).await.unwrap();
+    let b_unit = app.store.create_unit(b.id, B_UNIT, None, app.now()).await.unwrap();
+    let b_child = app.store.create_unit(b.id, "Beta-markør underenhet", Some(b_unit.id), app.now()).await.unwrap();
     let b_user = app.store.user_by_email(B_EMAIL).await.unwrap();
     let b_token = app.token(&b, &[Scope::OrgRead]).await;
     let b_token_id = app.store.tokens(b.id).await.unwrap()[0].id;
@@ -246,7 +247,10 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
     assert_eq!((d.state.as_str(), d.notice_complete_at, d.subject_decision.is_none()), ("facts_gathered", None, true));
     assert_eq!(app.store.deviation_steps(b.id, b_deviation.id).await.unwrap().len(), 1);
     assert_eq!(app.store.deviation_measures(b.id, b_deviation.id).await.unwrap()[0].status.as_str(), "planned");
-    assert_eq!(app.store.system_dependencies(b.id).await.unwrap(), vec![(b_system.id, b_system2.id)]);
+    assert_eq!(
+        app.store.system_dependencies(b.id).await.unwrap(),
+        vec![Dependency { system_id: b_system.id, depends_on: b_system2.id }]
+    );
     assert_eq!(app.store.systems(b.id).await.unwrap().len(), 2);
     let procedures = app.store.procedures(b.id, None).await.unwrap();
     assert_eq!((procedures.len(), procedures[0].last_test), (1, None));

@@ -4,6 +4,7 @@ use crate::common::{client, spawn_app, spawn_app_at, PASSWORD};
 use normverk_core::account::SessionPolicy;
 use normverk_core::org::{Role, Scope};
 use normverk_store::engine_tests;
+use normverk_store::org::ManagedUnit;
 use normverk_web::WebConfig;
 
 async fn setup_link_creates_the_first_organisation_and_admin_once(engine: &'static str) {
@@ -437,7 +438,7 @@ async fn people_in_several_organisations_switch_between_them() {
     let (a, b) = app.org_with_member("Alfa", "974760673", "x@a.no", &[Role::Admin]).await;
     let (beta, _) = app.org_with_member("Beta", "983544622", "y@b.no", &[Role::Admin]).await;
     let user = app.store.user_by_email("x@a.no").await.unwrap();
-    app.store.set_roles(beta.id, user.id, &[Role::Auditor]).await.unwrap();
+    app.store.set_roles(beta.id, user.id, &[Role::Auditor], app.now()).await.unwrap();
     let dash = b.get("/").await;
     assert!(dash.body.contains("id=\"org-switch\""), "switcher shown for people in several organisations");
     assert!(dash.body.contains("<h1>Alfa</h1>"));
@@ -454,8 +455,8 @@ async fn managers_are_given_units_of_their_own_organisation(engine: &'static str
     let (org, admin) = app.org_with_member("A", "974760673", "admin@a.no", &[Role::Admin]).await;
     let (other, _) = app.org_with_member("B", "983544622", "b@b.no", &[Role::Admin]).await;
     let lead = app.member(&org, "leder@a.no", &[Role::Manager]).await;
-    let unit = app.store.create_unit(org.id, "Sengepost 3", None).await.unwrap();
-    let foreign = app.store.create_unit(other.id, "Fremmed enhet", None).await.unwrap();
+    let unit = app.store.create_unit(org.id, "Sengepost 3", None, app.now()).await.unwrap();
+    let foreign = app.store.create_unit(other.id, "Fremmed enhet", None, app.now()).await.unwrap();
     let page = admin.get(&format!("/org/members/{lead}")).await;
     assert!(page.body.contains("Sengepost 3"), "units offered to a manager");
     let saved = admin.post(&format!("/org/members/{lead}/units"), &[("unit_id", &unit.id.to_string())]).await;
@@ -468,7 +469,11 @@ async fn managers_are_given_units_of_their_own_organisation(engine: &'static str
         )
         .await;
     assert_eq!(refused.status, 422);
-    assert_eq!(app.store.managed_units(org.id).await.unwrap(), vec![(lead, unit.id)], "refused change kept nothing");
+    assert_eq!(
+        app.store.managed_units(org.id).await.unwrap(),
+        vec![ManagedUnit { user_id: lead, unit_id: unit.id }],
+        "refused change kept nothing"
+    );
     let token = app.token(&org, &[Scope::OrgRead]).await;
     let json: serde_json::Value = client()
         .get(app.url(&format!("/api/v1/members/{lead}")))

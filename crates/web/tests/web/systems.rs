@@ -189,11 +189,11 @@ async fn the_register_is_edited_exported_and_imported_all_or_nothing(engine: &'s
     let refused = admin.upload("/systems/import", "systemer.csv", bad.into_bytes(), true).await;
     assert_eq!(refused.status, 422, "{engine}");
     for needle in [
-        "&#39;Middels&#39; is not a class",
-        "more cells than columns",
-        "cannot depend on itself",
-        "no system named &#39;PACS&#39;",
-        "same system as row 2",
+        "«Middels» er ikke blant verdiene: Kritisk, Alvorlig",
+        "Flere celler enn kolonner",
+        "Et system kan ikke avhenge av seg selv",
+        "Ingen system heter «PACS»",
+        "Det samme som rad 2",
     ] {
         assert!(refused.body.contains(needle), "{needle}: {}", refused.body);
     }

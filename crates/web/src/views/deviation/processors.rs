@@ -22,7 +22,7 @@ pub async fn forward(
             match state.store.forward_deviation(member.org.id, d.id, c, Some(member.viewer.user.id), now).await {
                 Ok(_) => Ok(()),
                 Err(StoreError::Rejected(r)) => Err(page.rejection(&r)),
-                Err(StoreError::Conflict(m)) => Err(m),
+                Err(StoreError::Conflict(_)) => Err(page.t("dev-forward-already")),
                 Err(e) => return Err(e.into()),
             }
         }

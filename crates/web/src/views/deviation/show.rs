@@ -1,7 +1,7 @@
 //! A deviation's page: its facts, the clock, the timeline and the forms for the next step.
 
 use super::*;
-use normverk_store::OrgId;
+use normverk_store::deviation::Controller;
 
 /// A step as the timeline shows it.
 pub struct Taken {
@@ -50,7 +50,7 @@ struct ShowPage<'a> {
     received_from: Option<normverk_store::deviation::Forward>,
     /// The controllers in normverk that take deviations from this organisation, (id, name),
     /// for those who handle it.
-    controllers: Vec<(OrgId, String)>,
+    controllers: Vec<Controller>,
 }
 
 impl ShowPage<'_> {

@@ -64,7 +64,7 @@ pub async fn stats(State(state): State<AppState>, page: Page, member: Member) ->
     let none = page.t("dev-none");
     let label = |v: Option<String>| v.unwrap_or_else(|| none.clone());
     // Each day's count lands in its month: the day's start is enough to know which.
-    let times: Vec<(i64, i64)> = days.iter().map(|(day, n)| (since + day * 86_400, *n)).collect();
+    let times: Vec<(i64, i64)> = days.iter().map(|d| (since + d.day * 86_400, d.count)).collect();
     let charts = vec![
         Chart { id: "month", title_key: "dev-stats-month", bars: crate::chart::BarChart::new(per_month(&times, now)) },
         Chart {

@@ -22,8 +22,9 @@ role-manager = Manager
 role-employee = Employee
 role-auditor = Auditor (read-only)
 
-scope-org-read = Read the organisation's data
-scope-org-write = Change the organisation's structure
+scope-org-read = Read the organisation: units, systems, protokoll, assets, self-assessment and the catalogue
+scope-org-write = Change units, systems, the protokoll and assets
+scope-members-read = Read the members: names, e-mail addresses and roles
 
 org-kind-regional-health-authority = Regional health authority
 org-kind-health-trust = Health trust

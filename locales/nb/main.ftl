@@ -22,8 +22,9 @@ role-manager = Leder
 role-employee = Ansatt
 role-auditor = Revisor (lesetilgang)
 
-scope-org-read = Lese virksomhetens data
-scope-org-write = Endre virksomhetens struktur
+scope-org-read = Lese virksomheten: enheter, systemer, protokoll, eiendeler, egenvurdering og katalogen
+scope-org-write = Endre enheter, systemer, protokoll og eiendeler
+scope-members-read = Lese medlemmene: navn, e-postadresser og roller
 
 org-kind-regional-health-authority = Regionalt helseforetak
 org-kind-health-trust = Helseforetak

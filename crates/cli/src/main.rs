@@ -219,12 +219,20 @@ enum TokenCommand {
         /// Organisation number or name.
         #[arg(long, value_name = "ORG")]
         org: String,
-        /// org:read, org:write; repeat or separate with commas.
-        #[arg(long, value_delimiter = ',', required = true)]
+        /// What the token may do; repeat or separate with commas. A token may do exactly what
+        /// its scopes name.
+        #[arg(long, value_delimiter = ',', required = true, value_parser = scope_values())]
         scope: Vec<String>,
         #[arg(long, default_value = "API token")]
         name: String,
     },
+}
+
+/// Every scope, with what it allows, for `token add --help`.
+fn scope_values() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(
+        normverk_core::org::Scope::ALL.iter().map(|s| clap::builder::PossibleValue::new(s.as_str()).help(s.allows())),
+    )
 }
 
 fn main() -> std::process::ExitCode {

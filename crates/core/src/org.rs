@@ -95,10 +95,12 @@ string_enum! {
 }
 
 string_enum! {
-    /// What an API token may do. Tokens act for one organisation only.
+    /// What an API token may do. Tokens act for one organisation only, and a token may do
+    /// exactly what its scopes name: each API operation names the scope it needs.
     Scope {
         OrgRead = "org:read",
         OrgWrite = "org:write",
+        MembersRead = "members:read",
         AssessmentWrite = "assessment:write",
         AccessLogWrite = "access_log:write",
         AccessLogRead = "access_log:read",
@@ -158,19 +160,23 @@ pub fn role_permits(roles: &[Role], action: Action) -> bool {
     })
 }
 
-/// Whether an API token with `scopes` may do `action`. Tokens never manage access.
-pub fn scope_permits(scopes: &[Scope], action: Action) -> bool {
-    scopes.iter().any(|scope| match action {
-        Action::Read => true,
-        Action::ManageStructure | Action::ManageRecords => matches!(scope, Scope::OrgWrite),
-        Action::Assess => matches!(scope, Scope::AssessmentWrite),
-        Action::WriteAccessLog => matches!(scope, Scope::AccessLogWrite),
-        Action::ReadAccessLog => matches!(scope, Scope::AccessLogRead),
-        Action::ScanMessage => matches!(scope, Scope::DlpScan),
-        Action::ReportDeviation => matches!(scope, Scope::DeviationWrite),
-        Action::ReadAllDeviations => matches!(scope, Scope::DeviationRead | Scope::DeviationWrite),
-        Action::ManageAccess | Action::ManageAssessment | Action::ManageScanner => false,
-    })
+impl Scope {
+    /// What the scope allows, in English (the CLI's help and the API's description).
+    pub fn allows(self) -> &'static str {
+        match self {
+            Scope::OrgRead => {
+                "read the organisation, its units, systems, protokoll, assets, self-assessment and the catalogue"
+            }
+            Scope::OrgWrite => "change units, systems, the protokoll and assets",
+            Scope::MembersRead => "read the members: names, e-mail addresses and roles",
+            Scope::AssessmentWrite => "answer the self-assessment",
+            Scope::AccessLogWrite => "append events to the access log",
+            Scope::AccessLogRead => "read the access log's events (personal data, for audit)",
+            Scope::DlpScan => "check a message with the scanner (nothing is kept but counts)",
+            Scope::DeviationWrite => "report deviations and take their steps",
+            Scope::DeviationRead => "read the organisation's deviations",
+        }
+    }
 }
 
 /// Parses a comma- or space-separated list of scopes, refusing unknown ones and an empty list.
@@ -269,8 +275,6 @@ mod tests {
         assert_eq!(parse_scopes("org:write, org:read org:read"), Ok(vec![Scope::OrgRead, Scope::OrgWrite]));
         assert!(parse_scopes("org:delete").is_err());
         assert!(parse_scopes(" , ").is_err());
-        assert!(!scope_permits(&[Scope::OrgWrite], Action::ManageAccess));
-        assert!(!scope_permits(&[Scope::OrgRead], Action::ManageStructure));
     }
 
     #[test]

@@ -58,6 +58,7 @@ pub(crate) const STEPS: &[Step] = &[
     step!(8, "0008_processing_asset_reminders", "record of processing with versions and systems; asset inventory; register versions; breach reminders; processors reporting to controllers"),
     step!(9, "0009_access_log_search_segments", "access log search index in segments, on SQLite in a file of its own",
         postgres: SEARCH_SCHEMA),
+    step!(10, "0010_token_scopes_per_operation", "API tokens keep what they could do as each operation names its scope"),
 ];
 
 /// The schema version this binary writes and expects.

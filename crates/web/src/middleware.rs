@@ -1,13 +1,14 @@
 //! What wraps every request: security headers and an access line in the log; for pages the
 //! session, language and CSRF check, and friendly error pages; for the API, problem details.
 
-use crate::auth::{cookie, cookie_value, load_viewer, CSRF_COOKIE, LANG_COOKIE, SESSION_COOKIE};
+use crate::api::contract::Access;
+use crate::auth::{cookie, cookie_value, load_viewer, require_scope, CSRF_COOKIE, LANG_COOKIE, SESSION_COOKIE};
 use crate::error::{problem_response, ApiError, ErrorKind};
 use crate::i18n::Lang;
 use crate::views::{render_error_page, Page};
 use crate::AppState;
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -51,6 +52,19 @@ fn has_content_type(resp: &Response, prefix: &str) -> bool {
 pub async fn context(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     if is_api(&path) {
+        let matched = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string());
+        let access = matched.and_then(|m| crate::api::access(req.method(), &m));
+        let req = match access {
+            None | Some(Access::Public) => req,
+            Some(Access::Nobody) => return ApiError::forbidden("no token may call this operation").into_response(),
+            Some(Access::Scope(scope)) => {
+                let (mut parts, body) = req.into_parts();
+                if let Err(e) = require_scope(&state, &mut parts, scope).await {
+                    return e.into_response();
+                }
+                Request::from_parts(parts, body)
+            }
+        };
         let resp = next.run(req).await;
         if resp.status().as_u16() >= 400 && !has_content_type(&resp, "application/problem+json") {
             let status = resp.status();

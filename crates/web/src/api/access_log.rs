@@ -8,7 +8,6 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
 use normverk_app::access_log::{EventError, Format};
-use normverk_core::org::Action;
 use normverk_store::access_log::Idempotency;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -33,7 +32,7 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     Ok(Some(key.to_string()))
 }
 
-#[utoipa::path(post, path = "/api/v1/access-events", tag = "access-log",
+#[utoipa::path(post, path = "/api/v1/access-events", security(("bearer" = ["access_log:write"])), tag = "access-log",
     params(("Idempotency-Key" = Option<String>, Header, description = "A retried request with the same key returns the first result and stores nothing twice (remembered for 24 hours)")),
     request_body(content = Vec<serde_json::Value>, description = "An array of access events (application/json), one event per line (application/x-ndjson), or FHIR R4 AuditEvent resources, single or in a Bundle (application/fhir+json)"),
     responses(
@@ -49,7 +48,6 @@ pub async fn append(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Appended>), ApiError> {
-    caller.require(Action::WriteAccessLog)?;
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let format = if content_type.starts_with("application/fhir+json") {
         Format::Fhir

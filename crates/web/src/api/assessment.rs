@@ -8,7 +8,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use normverk_core::assessment::{check_answer, scores, AnswerInput};
-use normverk_core::org::Action;
 use normverk_store::assessment::{AnswerRow, Round};
 use normverk_store::{Rejection, StoreError};
 use serde::{Deserialize, Serialize};
@@ -115,21 +114,19 @@ pub struct AnswerIn {
     pub evidence_link: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/assessment/rounds", tag = "assessment",
+#[utoipa::path(get, path = "/api/v1/assessment/rounds", security(("bearer" = ["org:read"])), tag = "assessment",
     responses((status = 200, body = [RoundOut]), (status = 401, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_rounds(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<Vec<RoundOut>>, ApiError> {
-    caller.require(Action::Read)?;
     Ok(Json(state.store.rounds(caller.org_id).await?.into_iter().map(Into::into).collect()))
 }
 
-#[utoipa::path(get, path = "/api/v1/assessment/rounds/{round_id}", tag = "assessment", params(("round_id" = i64, Path)),
+#[utoipa::path(get, path = "/api/v1/assessment/rounds/{round_id}", security(("bearer" = ["org:read"])), tag = "assessment", params(("round_id" = i64, Path)),
     responses((status = 200, body = RoundDetailOut), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_round(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path(round_id): Path<i64>,
 ) -> Result<Json<RoundDetailOut>, ApiError> {
-    caller.require(Action::Read)?;
     let round = state.store.round(caller.org_id, round_id).await?;
     let answers = state.store.answers(caller.org_id, round.id).await?;
     let catalog = round_catalog(&round)?;
@@ -149,19 +146,18 @@ pub async fn get_round(
     Ok(Json(RoundDetailOut { round: round.into(), scores: out }))
 }
 
-#[utoipa::path(get, path = "/api/v1/assessment/rounds/{round_id}/answers", tag = "assessment", params(("round_id" = i64, Path)),
+#[utoipa::path(get, path = "/api/v1/assessment/rounds/{round_id}/answers", security(("bearer" = ["org:read"])), tag = "assessment", params(("round_id" = i64, Path)),
     responses((status = 200, body = [AnswerOut]), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_answers(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path(round_id): Path<i64>,
 ) -> Result<Json<Vec<AnswerOut>>, ApiError> {
-    caller.require(Action::Read)?;
     state.store.round(caller.org_id, round_id).await?;
     Ok(Json(state.store.answers(caller.org_id, round_id).await?.into_iter().map(Into::into).collect()))
 }
 
-#[utoipa::path(put, path = "/api/v1/assessment/rounds/{round_id}/answers/{req_id}", tag = "assessment",
+#[utoipa::path(put, path = "/api/v1/assessment/rounds/{round_id}/answers/{req_id}", security(("bearer" = ["assessment:write"])), tag = "assessment",
     params(("round_id" = i64, Path), ("req_id" = String, Path)), request_body = AnswerIn,
     responses(
         (status = 200, body = AnswerOut),
@@ -180,7 +176,6 @@ pub async fn put_answer(
     if round_catalog(&round)?.requirement(&req_id).is_none() {
         return Err(ApiError::new(StatusCode::NOT_FOUND, "no requirement with that id"));
     }
-    caller.require(Action::Assess)?;
     let ApiJson(body) = body?;
     if round.frozen_at.is_some() {
         return Err(ApiError::new(StatusCode::CONFLICT, "the round is frozen and cannot be changed"));

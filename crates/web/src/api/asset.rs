@@ -9,7 +9,6 @@ use axum::http::StatusCode;
 use axum::Json;
 use normverk_app::asset::AssetError;
 use normverk_core::asset::{read_rows, AssetKind, NewAsset};
-use normverk_core::org::Action;
 use normverk_store::asset::{Asset, AssetFilter};
 use normverk_store::StoreError;
 use serde::{Deserialize, Serialize};
@@ -112,7 +111,7 @@ pub struct ListParams {
     pub q: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/assets", tag = "assets", params(ListParams),
+#[utoipa::path(get, path = "/api/v1/assets", security(("bearer" = ["org:read"])), tag = "assets", params(ListParams),
     responses((status = 200, body = Vec<AssetOut>, description = "the matching assets, by identifier"),
         (status = 422, description = "an unknown kind", body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
@@ -120,7 +119,6 @@ pub async fn list(
     caller: ApiCaller,
     Query(p): Query<ListParams>,
 ) -> Result<Json<Vec<AssetOut>>, ApiError> {
-    caller.require(Action::Read)?;
     let kind = match p.kind.as_deref().filter(|k| !k.is_empty()) {
         None => None,
         Some(k) => {
@@ -132,7 +130,7 @@ pub async fn list(
     Ok(Json(all.into_iter().map(AssetOut::from).collect()))
 }
 
-#[utoipa::path(post, path = "/api/v1/assets", tag = "assets", request_body = AssetIn,
+#[utoipa::path(post, path = "/api/v1/assets", security(("bearer" = ["org:write"])), tag = "assets", request_body = AssetIn,
     responses(
         (status = 201, body = AssetOut),
         (status = 403, description = "the token lacks org:write", body = Problem, content_type = "application/problem+json"),
@@ -143,12 +141,11 @@ pub async fn create(
     caller: ApiCaller,
     ApiJson(input): ApiJson<AssetIn>,
 ) -> Result<(StatusCode, Json<AssetOut>), ApiError> {
-    caller.require(Action::ManageRecords)?;
     let created = state.app.asset.create(caller.org_id, &NewAsset::from(input)).await?;
     Ok((StatusCode::CREATED, Json(created.into())))
 }
 
-#[utoipa::path(get, path = "/api/v1/assets/{id}", tag = "assets",
+#[utoipa::path(get, path = "/api/v1/assets/{id}", security(("bearer" = ["org:read"])), tag = "assets",
     params(("id" = i64, Path, description = "The asset's id")),
     responses((status = 200, body = AssetOut), (status = 404, description = "no such asset in this organisation", body = Problem, content_type = "application/problem+json")))]
 pub async fn get(
@@ -156,11 +153,10 @@ pub async fn get(
     caller: ApiCaller,
     Path(id): Path<i64>,
 ) -> Result<Json<AssetOut>, ApiError> {
-    caller.require(Action::Read)?;
     Ok(Json(state.store.asset(caller.org_id, id).await?.into()))
 }
 
-#[utoipa::path(put, path = "/api/v1/assets/{id}", tag = "assets", request_body = AssetIn,
+#[utoipa::path(put, path = "/api/v1/assets/{id}", security(("bearer" = ["org:write"])), tag = "assets", request_body = AssetIn,
     params(("id" = i64, Path, description = "The asset's id")),
     responses((status = 200, body = AssetOut),
         (status = 404, description = "no such asset in this organisation", body = Problem, content_type = "application/problem+json"),
@@ -172,7 +168,6 @@ pub async fn replace(
     body: Bytes,
 ) -> Result<Json<AssetOut>, ApiError> {
     state.store.asset(caller.org_id, id).await?;
-    caller.require(Action::ManageRecords)?;
     let input: AssetIn = serde_json::from_slice(&body).map_err(|e| {
         let status = if e.is_data() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::BAD_REQUEST };
         ApiError::new(status, e.to_string())
@@ -180,7 +175,7 @@ pub async fn replace(
     Ok(Json(state.app.asset.update(caller.org_id, id, &NewAsset::from(input)).await?.into()))
 }
 
-#[utoipa::path(delete, path = "/api/v1/assets/{id}", tag = "assets",
+#[utoipa::path(delete, path = "/api/v1/assets/{id}", security(("bearer" = ["org:write"])), tag = "assets",
     params(("id" = i64, Path, description = "The asset's id")),
     responses((status = 204, description = "removed from the inventory"),
         (status = 403, description = "the token lacks org:write", body = Problem, content_type = "application/problem+json"),
@@ -191,7 +186,6 @@ pub async fn delete(
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
     state.store.asset(caller.org_id, id).await?;
-    caller.require(Action::ManageRecords)?;
     state.store.delete_asset(caller.org_id, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -208,7 +202,7 @@ pub struct Imported {
     pub updated: usize,
 }
 
-#[utoipa::path(post, path = "/api/v1/assets/import", tag = "assets", params(ImportParams),
+#[utoipa::path(post, path = "/api/v1/assets/import", security(("bearer" = ["org:write"])), tag = "assets", params(ImportParams),
     request_body(content = String, content_type = "text/csv", description = "an inventory or MDM export: `;`, tab or `,` separated, UTF-8 or Windows-1252, headings in the first row"),
     responses(
         (status = 200, body = Imported, description = "all rows saved: matched by identifier and updated, or added"),
@@ -219,7 +213,6 @@ pub async fn import(
     Query(p): Query<ImportParams>,
     body: Bytes,
 ) -> Result<Json<Imported>, ApiError> {
-    caller.require(Action::ManageRecords)?;
     let default_kind = match p.kind.as_deref().filter(|k| !k.is_empty()) {
         None => None,
         Some(k) => Some(k.parse::<AssetKind>().map_err(|e| ApiError::field("kind", e.to_string()))?),

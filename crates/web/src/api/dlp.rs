@@ -10,7 +10,6 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
 use dlp::{Report, MAX_MESSAGE_BYTES};
 use normverk_app::dlp::{Message, ScanError};
-use normverk_core::org::Action;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -154,7 +153,7 @@ fn message_from(input: ScanIn) -> Result<Message, Vec<FieldError>> {
     }
 }
 
-#[utoipa::path(post, path = "/api/v1/dlp/scan", tag = "dlp",
+#[utoipa::path(post, path = "/api/v1/dlp/scan", security(("bearer" = ["dlp:scan"])), tag = "dlp",
     request_body(content = ScanIn, description = "The message as JSON, or a raw e-mail as message/rfc822"),
     responses(
         (status = 200, body = ScanOut, description = "the verdict; the message is not stored"),
@@ -168,7 +167,6 @@ pub async fn scan(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<ScanOut>, ApiError> {
-    caller.require(Action::ScanMessage)?;
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let message = if content_type.starts_with("message/rfc822") {
         Message::Raw(body.to_vec())

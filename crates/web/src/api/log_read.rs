@@ -15,7 +15,6 @@ use axum::Json;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use normverk_app::access_log::{consistency_proof, inclusion_proof, LogError};
-use normverk_core::org::Action;
 use normverk_store::access_log::StoredCheckpoint;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -86,7 +85,7 @@ async fn entries(state: &AppState, caller: Result<ApiCaller, ApiError>, head: u6
         Ok(c) => c,
         Err(e) => return e.into_response(),
     };
-    if let Err(e) = caller.require(Action::ReadAccessLog) {
+    if let Err(e) = caller.require(normverk_core::org::Scope::AccessLogRead) {
         return e.into_response();
     }
     let Ok((_, index, width)) = tlog::tile::parse_tile_path(&format!("tile/0/{path}")) else {
@@ -238,7 +237,7 @@ pub struct EventOut {
     pub event: serde_json::Value,
 }
 
-#[utoipa::path(get, path = "/api/v1/access-log/events", tag = "access-log", params(EventQuery),
+#[utoipa::path(get, path = "/api/v1/access-log/events", security(("bearer" = ["access_log:read"])), tag = "access-log", params(EventQuery),
     responses(
         (status = 200, body = [EventOut], description = "newest first, 100 a page"),
         (status = 403, description = "the token lacks access_log:read", body = Problem, content_type = "application/problem+json"),
@@ -248,7 +247,6 @@ pub async fn search(
     caller: ApiCaller,
     params: Result<Query<EventQuery>, QueryRejection>,
 ) -> Result<Json<Vec<EventOut>>, ApiError> {
-    caller.require(Action::ReadAccessLog)?;
     let q = query(params)?;
     let filter = q.filter().map_err(|(f, m)| ApiError::field(f, m))?;
     let rows =
@@ -276,7 +274,7 @@ pub struct EventProof {
     pub proof: Option<Vec<String>>,
 }
 
-#[utoipa::path(get, path = "/api/v1/access-log/events/{index}", tag = "access-log", params(("index" = u64, Path)),
+#[utoipa::path(get, path = "/api/v1/access-log/events/{index}", security(("bearer" = ["access_log:read"])), tag = "access-log", params(("index" = u64, Path)),
     responses(
         (status = 200, body = EventProof),
         (status = 403, description = "the token lacks access_log:read", body = Problem, content_type = "application/problem+json"),
@@ -288,7 +286,6 @@ pub async fn event(
 ) -> Result<Json<EventProof>, ApiError> {
     let index: u64 = index.parse().map_err(|_| ApiError::not_found())?;
     let entry = state.store.access_entry(caller.org_id, index).await?;
-    caller.require(Action::ReadAccessLog)?;
     let head = state.store.access_log_head().await?.filter(|h| h.size > index);
     let proof = match &head {
         Some(h) => Some(inclusion_proof(&state.store, index, h.size).await.map_err(log_error)?.1),

@@ -4,6 +4,7 @@ pub mod access_log;
 pub mod assessment;
 pub mod asset;
 pub mod catalog;
+pub mod contract;
 pub mod deviation;
 pub mod dlp;
 pub mod log_read;
@@ -74,7 +75,48 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document, pretty-printed as committed in `openapi.json`.
 pub fn openapi_json() -> String {
-    routes().into_openapi().to_pretty_json().unwrap_or_default() + "\n"
+    document().to_pretty_json().unwrap_or_default() + "\n"
+}
+
+/// The document as served: every operation's own description, completed in one place with
+/// the scope it needs and every status the server's extractors, scope check and limits can
+/// answer it with.
+fn document() -> utoipa::openapi::OpenApi {
+    let mut doc = routes().into_openapi();
+    let components = doc.components.get_or_insert_with(Default::default);
+    for (name, response) in contract::shared_responses() {
+        components.responses.insert(name.to_string(), response);
+    }
+    for item in doc.paths.paths.values_mut() {
+        for op in
+            [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch].into_iter().flatten()
+        {
+            contract::complete(op);
+        }
+    }
+    doc
+}
+
+/// How each documented operation is reached: by its method and path pattern, the scope it
+/// needs (none for the public proofs). Read from the document, so what it says is what is
+/// enforced.
+pub fn access(method: &axum::http::Method, path: &str) -> Option<contract::Access> {
+    static TABLE: std::sync::OnceLock<std::collections::HashMap<(String, String), contract::Access>> =
+        std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        let doc = routes().into_openapi();
+        let mut table = std::collections::HashMap::new();
+        for (path, item) in &doc.paths.paths {
+            for (method, op) in [("GET", &item.get), ("PUT", &item.put), ("POST", &item.post), ("DELETE", &item.delete)]
+            {
+                if let Some(op) = op {
+                    table.insert((method.to_string(), path.clone()), contract::access_of(op));
+                }
+            }
+        }
+        table
+    });
+    table.get(&(method.as_str().to_string(), path.to_string())).copied()
 }
 
 pub async fn openapi() -> impl axum::response::IntoResponse {

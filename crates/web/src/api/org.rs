@@ -7,7 +7,7 @@ use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use normverk_core::org::{clean_name, Action, Role};
+use normverk_core::org::{clean_name, Role};
 use normverk_store::org::{ManagedUnit, Member, Org, Unit};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -92,21 +92,19 @@ impl MemberOut {
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/org", tag = "org",
+#[utoipa::path(get, path = "/api/v1/org", security(("bearer" = ["org:read"])), tag = "org",
     responses((status = 200, body = OrgOut), (status = 401, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_org(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<OrgOut>, ApiError> {
-    caller.require(Action::Read)?;
     Ok(Json(state.store.org(caller.org_id).await?.into()))
 }
 
-#[utoipa::path(get, path = "/api/v1/units", tag = "org",
+#[utoipa::path(get, path = "/api/v1/units", security(("bearer" = ["org:read"])), tag = "org",
     responses((status = 200, body = [UnitOut]), (status = 401, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_units(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<Vec<UnitOut>>, ApiError> {
-    caller.require(Action::Read)?;
     Ok(Json(state.store.units(caller.org_id).await?.into_iter().map(Into::into).collect()))
 }
 
-#[utoipa::path(post, path = "/api/v1/units", tag = "org", request_body = NewUnit,
+#[utoipa::path(post, path = "/api/v1/units", security(("bearer" = ["org:write"])), tag = "org", request_body = NewUnit,
     responses(
         (status = 201, body = UnitOut),
         (status = 403, description = "the token lacks org:write", body = Problem, content_type = "application/problem+json"),
@@ -116,7 +114,6 @@ pub async fn create_unit(
     caller: ApiCaller,
     ApiJson(body): ApiJson<NewUnit>,
 ) -> Result<(StatusCode, Json<UnitOut>), ApiError> {
-    caller.require(Action::ManageStructure)?;
     let name = clean_name(&body.name).map_err(|e| ApiError::field("name", e.to_string()))?;
     let unit = state.store.create_unit(caller.org_id, &name, body.parent_id, state.app.clock.now()).await?;
     tracing::info!(
@@ -128,18 +125,17 @@ pub async fn create_unit(
     Ok((StatusCode::CREATED, Json(unit.into())))
 }
 
-#[utoipa::path(get, path = "/api/v1/units/{unit_id}", tag = "org", params(("unit_id" = i64, Path)),
+#[utoipa::path(get, path = "/api/v1/units/{unit_id}", security(("bearer" = ["org:read"])), tag = "org", params(("unit_id" = i64, Path)),
     responses((status = 200, body = UnitOut), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_unit(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path(unit_id): Path<i64>,
 ) -> Result<Json<UnitOut>, ApiError> {
-    caller.require(Action::Read)?;
     Ok(Json(state.store.unit(caller.org_id, unit_id).await?.into()))
 }
 
-#[utoipa::path(delete, path = "/api/v1/units/{unit_id}", tag = "org", params(("unit_id" = i64, Path)),
+#[utoipa::path(delete, path = "/api/v1/units/{unit_id}", security(("bearer" = ["org:write"])), tag = "org", params(("unit_id" = i64, Path)),
     responses(
         (status = 204, description = "deleted"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
@@ -150,28 +146,25 @@ pub async fn delete_unit(
     Path(unit_id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
     state.store.unit(caller.org_id, unit_id).await?;
-    caller.require(Action::ManageStructure)?;
     state.store.delete_unit(caller.org_id, unit_id).await?;
     tracing::info!(org_id = caller.org_id.0, token_id = caller.token_id, unit_id, "unit deleted through the API");
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(get, path = "/api/v1/members", tag = "org",
+#[utoipa::path(get, path = "/api/v1/members", security(("bearer" = ["members:read"])), tag = "org",
     responses((status = 200, body = [MemberOut]), (status = 401, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_members(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<Vec<MemberOut>>, ApiError> {
-    caller.require(Action::Read)?;
     let managed = state.store.managed_units(caller.org_id).await?;
     Ok(Json(state.store.members(caller.org_id).await?.into_iter().map(|m| MemberOut::new(m, &managed)).collect()))
 }
 
-#[utoipa::path(get, path = "/api/v1/members/{user_id}", tag = "org", params(("user_id" = i64, Path)),
+#[utoipa::path(get, path = "/api/v1/members/{user_id}", security(("bearer" = ["members:read"])), tag = "org", params(("user_id" = i64, Path)),
     responses((status = 200, body = MemberOut), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_member(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path(user_id): Path<i64>,
 ) -> Result<Json<MemberOut>, ApiError> {
-    caller.require(Action::Read)?;
     let member = state.store.member(caller.org_id, user_id).await?;
     Ok(Json(MemberOut::new(member, &state.store.managed_units(caller.org_id).await?)))
 }

@@ -10,7 +10,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use normverk_app::processing::Entry;
-use normverk_core::org::Action;
 use normverk_core::processing::{check, missing_fields, Record, FIELDS};
 use normverk_store::processing::{Processing, Target};
 use normverk_store::OrgId;
@@ -91,10 +90,9 @@ async fn one(state: &AppState, org_id: OrgId, id: i64) -> Result<Value, ApiError
     Ok(out(&p, &systems))
 }
 
-#[utoipa::path(get, path = "/api/v1/processings", tag = "protokoll",
+#[utoipa::path(get, path = "/api/v1/processings", security(("bearer" = ["org:read"])), tag = "protokoll",
     responses((status = 200, body = Vec<serde_json::Value>, description = "every entry of the protokoll, by name, with `missing_fields`")))]
 pub async fn list(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<Vec<Value>>, ApiError> {
-    caller.require(Action::Read)?;
     let mut systems: HashMap<i64, Vec<i64>> = HashMap::new();
     for link in state.store.processing_systems(caller.org_id).await? {
         systems.entry(link.processing_id).or_default().push(link.system_id);
@@ -103,7 +101,7 @@ pub async fn list(State(state): State<AppState>, caller: ApiCaller) -> Result<Js
     Ok(Json(all.iter().map(|p| out(p, systems.get(&p.id).map_or(&[], Vec::as_slice))).collect()))
 }
 
-#[utoipa::path(post, path = "/api/v1/processings", tag = "protokoll", request_body = serde_json::Value,
+#[utoipa::path(post, path = "/api/v1/processings", security(("bearer" = ["org:write"])), tag = "protokoll", request_body = serde_json::Value,
     responses(
         (status = 201, body = serde_json::Value, description = "the entry, with `id`, `version` and `missing_fields`"),
         (status = 403, description = "the token lacks org:write", body = Problem, content_type = "application/problem+json"),
@@ -114,11 +112,10 @@ pub async fn create(
     caller: ApiCaller,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    caller.require(Action::ManageRecords)?;
     Ok((StatusCode::CREATED, Json(save(&state, &caller, Target::New, &body).await?)))
 }
 
-#[utoipa::path(get, path = "/api/v1/processings/{id}", tag = "protokoll",
+#[utoipa::path(get, path = "/api/v1/processings/{id}", security(("bearer" = ["org:read"])), tag = "protokoll",
     params(("id" = i64, Path, description = "The entry's id")),
     responses((status = 200, body = serde_json::Value, description = "the entry"), (status = 404, description = "no such entry in this organisation", body = Problem, content_type = "application/problem+json")))]
 pub async fn get(
@@ -126,11 +123,10 @@ pub async fn get(
     caller: ApiCaller,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
-    caller.require(Action::Read)?;
     Ok(Json(one(&state, caller.org_id, id).await?))
 }
 
-#[utoipa::path(put, path = "/api/v1/processings/{id}", tag = "protokoll", request_body = serde_json::Value,
+#[utoipa::path(put, path = "/api/v1/processings/{id}", security(("bearer" = ["org:write"])), tag = "protokoll", request_body = serde_json::Value,
     params(("id" = i64, Path, description = "The entry's id")),
     responses(
         (status = 200, body = serde_json::Value, description = "the entry as saved; a new version when anything changed"),
@@ -143,11 +139,10 @@ pub async fn replace(
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     state.store.processing(caller.org_id, id).await?;
-    caller.require(Action::ManageRecords)?;
     Ok(Json(save(&state, &caller, Target::Id(id), &body).await?))
 }
 
-#[utoipa::path(get, path = "/api/v1/processings/{id}/versions", tag = "protokoll",
+#[utoipa::path(get, path = "/api/v1/processings/{id}/versions", security(("bearer" = ["org:read"])), tag = "protokoll",
     params(("id" = i64, Path, description = "The entry's id")),
     responses((status = 200, body = Vec<serde_json::Value>, description = "every version, newest first: `version`, `changed_by`, `changed_at`, `record`"), (status = 404, description = "no such entry in this organisation", body = Problem, content_type = "application/problem+json")))]
 pub async fn versions(
@@ -156,7 +151,6 @@ pub async fn versions(
     Path(id): Path<i64>,
 ) -> Result<Json<Vec<Value>>, ApiError> {
     state.store.processing(caller.org_id, id).await?;
-    caller.require(Action::Read)?;
     let versions = state.store.processing_versions(caller.org_id, id).await?;
     Ok(Json(versions.iter().map(|v| serde_json::to_value(v).unwrap_or(Value::Null)).collect()))
 }

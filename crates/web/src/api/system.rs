@@ -8,7 +8,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use normverk_app::system::Registered;
-use normverk_core::org::Action;
 use normverk_core::system::{check_system, NewSystem};
 use normverk_store::OrgId;
 use serde::{Deserialize, Serialize};
@@ -85,17 +84,16 @@ async fn one(state: &AppState, org_id: OrgId, id: i64) -> Result<SystemOut, ApiE
     all.iter().find(|r| r.system.id == id).map(|r| out(r, &names, &uses)).ok_or_else(ApiError::not_found)
 }
 
-#[utoipa::path(get, path = "/api/v1/systems", tag = "systems",
+#[utoipa::path(get, path = "/api/v1/systems", security(("bearer" = ["org:read"])), tag = "systems",
     responses((status = 200, body = Vec<SystemOut>, description = "every system, by name")))]
 pub async fn list(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<Vec<SystemOut>>, ApiError> {
-    caller.require(Action::Read)?;
     let all = state.app.system.register(caller.org_id).await?;
     let names: HashMap<i64, String> = all.iter().map(|r| (r.system.id, r.system.name.clone())).collect();
     let uses = uses(&state, caller.org_id).await?;
     Ok(Json(all.iter().map(|r| out(r, &names, &uses)).collect()))
 }
 
-#[utoipa::path(post, path = "/api/v1/systems", tag = "systems", request_body = serde_json::Value,
+#[utoipa::path(post, path = "/api/v1/systems", security(("bearer" = ["org:write"])), tag = "systems", request_body = serde_json::Value,
     responses(
         (status = 201, body = SystemOut),
         (status = 403, description = "the token lacks org:write", body = Problem, content_type = "application/problem+json"),
@@ -106,7 +104,6 @@ pub async fn create(
     caller: ApiCaller,
     ApiJson(input): ApiJson<NewSystem>,
 ) -> Result<(StatusCode, Json<SystemOut>), ApiError> {
-    caller.require(Action::ManageStructure)?;
     let problems = check_system(&input);
     if !problems.is_empty() {
         return Err(ApiError::invalid(
@@ -117,7 +114,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(one(&state, caller.org_id, s.id).await?)))
 }
 
-#[utoipa::path(get, path = "/api/v1/systems/{id}", tag = "systems",
+#[utoipa::path(get, path = "/api/v1/systems/{id}", security(("bearer" = ["org:read"])), tag = "systems",
     params(("id" = i64, Path, description = "The system's id")),
     responses((status = 200, body = SystemOut), (status = 404, description = "no such system in this organisation", body = Problem, content_type = "application/problem+json")))]
 pub async fn get(
@@ -126,7 +123,6 @@ pub async fn get(
     Path(id): Path<i64>,
 ) -> Result<Json<SystemOut>, ApiError> {
     state.store.system(caller.org_id, id).await?;
-    caller.require(Action::Read)?;
     Ok(Json(one(&state, caller.org_id, id).await?))
 }
 
@@ -137,7 +133,7 @@ pub struct DependencyIn {
     pub depends_on: i64,
 }
 
-#[utoipa::path(post, path = "/api/v1/systems/{id}/dependencies", tag = "systems",
+#[utoipa::path(post, path = "/api/v1/systems/{id}/dependencies", security(("bearer" = ["org:write"])), tag = "systems",
     params(("id" = i64, Path, description = "The system that depends on another")),
     request_body = DependencyIn,
     responses(
@@ -151,7 +147,6 @@ pub async fn add_dependency(
     body: Bytes,
 ) -> Result<Json<SystemOut>, ApiError> {
     state.store.system(caller.org_id, id).await?;
-    caller.require(Action::ManageStructure)?;
     let input: DependencyIn = serde_json::from_slice(&body).map_err(|e| {
         let status = if e.is_data() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::BAD_REQUEST };
         ApiError::new(status, format!("send {{\"depends_on\": ID}}: {e}"))

@@ -456,7 +456,9 @@ pub async fn update(
     if !problems.is_empty() {
         let message = problems
             .iter()
-            .map(|p| format!("{}: {}", page.t(&format!("sys-{}", p.field.replace('_', "-"))), page.problem(p.key, &p.args)))
+            .map(|p| {
+                format!("{}: {}", page.t(&format!("sys-{}", p.field.replace('_', "-"))), page.problem(p.key, &p.args))
+            })
             .collect::<Vec<_>>()
             .join(". ");
         return show_page_with(&state, &page, &member, id, Some(message), Some(system)).await;

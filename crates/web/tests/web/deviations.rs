@@ -14,6 +14,7 @@ async fn the_api_reports_and_moves_a_deviation_in_order(engine: &'static str) {
     let (org, _) = app.org_with_member("A", "974760673", "a@a.no", &[Role::Admin]).await;
     let writer = app.token(&org, &[Scope::DeviationWrite]).await;
     let reader = app.token(&org, &[Scope::OrgRead]).await;
+    let deviation_reader = app.token(&org, &[Scope::DeviationRead]).await;
     let c = client();
     let now = normverk_store::unix_now();
     let report = json!({
@@ -65,7 +66,8 @@ async fn the_api_reports_and_moves_a_deviation_in_order(engine: &'static str) {
     assert_eq!(adopted.status(), 403, "adopting is a person's decision");
     let get = app.url(&format!("/api/v1/deviations/{id}"));
     assert_eq!(c.get(&get).bearer_auth(&reader).send().await.unwrap().status(), 403);
-    let d: Value = c.get(&get).bearer_auth(&writer).send().await.unwrap().json().await.unwrap();
+    assert_eq!(c.get(&get).bearer_auth(&writer).send().await.unwrap().status(), 403, "writing is not reading");
+    let d: Value = c.get(&get).bearer_auth(&deviation_reader).send().await.unwrap().json().await.unwrap();
     assert_eq!((d["state"].as_str(), d["personal_data_breach"].as_bool()), (Some("measures_proposed"), Some(true)));
     assert_eq!(app.store.deviation_reads(org.id, id).await.unwrap().len(), 1, "the read was recorded");
     assert_eq!(app.store.deviation_steps(org.id, id).await.unwrap().len(), 3);

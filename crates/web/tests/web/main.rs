@@ -14,5 +14,6 @@ mod e2e;
 mod isolation;
 mod layout;
 mod protokoll;
+mod scopes;
 mod site;
 mod systems;

@@ -25,7 +25,7 @@ async fn the_protokoll_over_the_api_names_what_is_missing_and_keeps_versions(eng
     let (other, _) = app.org_with_member("B", "923609016", "b@b.no", &[Role::Admin]).await;
     let epj = app.store.create_system(org.id, &system("EPJ"), 1).await.unwrap();
     let theirs = app.store.create_system(other.id, &system("Deres"), 1).await.unwrap();
-    let writer = app.token(&org, &[Scope::OrgWrite]).await;
+    let writer = app.token(&org, &[Scope::OrgWrite, Scope::OrgRead]).await;
     let reader = app.token(&org, &[Scope::OrgRead]).await;
     let c = client();
     let url = app.url("/api/v1/processings");
@@ -100,7 +100,7 @@ async fn the_protokoll_over_the_api_names_what_is_missing_and_keeps_versions(eng
 
     let list: Value = c.get(&url).bearer_auth(&reader).send().await.unwrap().json().await.unwrap();
     assert_eq!(list.as_array().unwrap().len(), 1);
-    let theirs_token = app.token(&other, &[Scope::OrgWrite]).await;
+    let theirs_token = app.token(&other, &[Scope::OrgWrite, Scope::OrgRead]).await;
     let hidden = c.get(app.url(&format!("/api/v1/processings/{id}"))).bearer_auth(&theirs_token).send().await.unwrap();
     assert_eq!(hidden.status(), 404, "another organisation's entry does not exist for them");
 }
@@ -201,7 +201,7 @@ async fn assets_are_kept_and_imported_from_an_mdm_export(engine: &'static str) {
     let app = spawn_app(engine).await;
     let (org, admin) = app.org_with_member("A", "974760673", "a@a.no", &[Role::Admin]).await;
     let (_, employee) = app.org_with_member("A", "974760673", "e@a.no", &[Role::Employee]).await;
-    let writer = app.token(&org, &[Scope::OrgWrite]).await;
+    let writer = app.token(&org, &[Scope::OrgWrite, Scope::OrgRead]).await;
     let c = client();
     let url = app.url("/api/v1/assets");
     let post = |body: Value| c.post(&url).bearer_auth(&writer).json(&body).send();

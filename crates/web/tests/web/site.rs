@@ -196,7 +196,7 @@ async fn api_tokens_are_scoped_revocable_and_errors_are_problems(engine: &'stati
     let list = admin.get("/org/tokens").await.body;
     assert!(!list.contains(&read_token), "never shown again");
     let row = list.split("EPJ-integrasjon").nth(1).and_then(|r| r.split("</tr>").next()).unwrap_or_default();
-    assert!(row.contains("Lese virksomhetens data") && !row.contains("org:read"), "the scope by name: {row}");
+    assert!(row.contains("Lese virksomheten: enheter") && !row.contains("org:read"), "the scope by name: {row}");
 
     let me = c.get(api("/api/v1/org")).bearer_auth(&read_token).send().await.unwrap();
     assert_eq!(me.status(), 200, "{engine}");
@@ -213,6 +213,15 @@ async fn api_tokens_are_scoped_revocable_and_errors_are_problems(engine: &'stati
         .await
         .unwrap();
     assert_eq!(denied.status(), 403, "read scope cannot write");
+    let members = c.get(api("/api/v1/members")).bearer_auth(&read_token).send().await.unwrap();
+    assert_eq!(members.status(), 403, "members' e-mail addresses need members:read");
+    let scanner = app.token(&org, &[Scope::DlpScan]).await;
+    for path in ["/api/v1/org", "/api/v1/members", "/api/v1/systems", "/api/v1/assessment/rounds"] {
+        let r = c.get(api(path)).bearer_auth(&scanner).send().await.unwrap();
+        assert_eq!(r.status(), 403, "dlp:scan alone reads nothing: {path}");
+    }
+    let lower = c.get(api("/api/v1/org")).header("authorization", format!("bearer {read_token}")).send().await.unwrap();
+    assert_eq!(lower.status(), 200, "the scheme is case-insensitive");
 
     let write = app.token(&org, &[Scope::OrgWrite]).await;
     let malformed = c
@@ -474,7 +483,7 @@ async fn managers_are_given_units_of_their_own_organisation(engine: &'static str
         vec![ManagedUnit { user_id: lead, unit_id: unit.id }],
         "refused change kept nothing"
     );
-    let token = app.token(&org, &[Scope::OrgRead]).await;
+    let token = app.token(&org, &[Scope::MembersRead]).await;
     let json: serde_json::Value = client()
         .get(app.url(&format!("/api/v1/members/{lead}")))
         .bearer_auth(token)

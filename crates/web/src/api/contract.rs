@@ -1,0 +1,111 @@
+//! What every operation of the document promises beyond its own description: the scope it
+//! needs, and the statuses the shared machinery answers with (the extractors' 400, 413 and 415,
+//! the scope check's 401 and 403, the rules' 422, the connection limit's 503). Written once
+//! here, so no handler can forget one.
+
+use normverk_core::org::Scope;
+use std::str::FromStr;
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+
+/// Who may call an operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone: the log's proofs are public.
+    Public,
+    /// A token of the organisation holding this scope.
+    Scope(Scope),
+    /// The document names no scope the server knows: nobody (a mistake a test catches).
+    Nobody,
+}
+
+/// The access an operation's security requirement states.
+pub fn access_of(op: &Operation) -> Access {
+    let Some(requirements) = &op.security else { return Access::Nobody };
+    let value = serde_json::to_value(requirements).unwrap_or_default();
+    let scopes: Vec<&str> = value
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r.get("bearer"))
+        .filter_map(|s| s.as_array())
+        .flatten()
+        .filter_map(|s| s.as_str())
+        .collect();
+    match scopes.as_slice() {
+        [] if value.as_array().is_some_and(|r| r.iter().all(|r| r.as_object().is_some_and(|o| o.is_empty()))) => {
+            Access::Public
+        }
+        [one] => Scope::from_str(one).map_or(Access::Nobody, Access::Scope),
+        _ => Access::Nobody,
+    }
+}
+
+/// Adds the scope line to the description and every shared status the operation lacks.
+pub fn complete(op: &mut Operation) {
+    let access = access_of(op);
+    if let Access::Scope(scope) = access {
+        let line = format!("Needs an API token with the scope `{scope}`: {}.", scope.allows());
+        op.description = Some(match op.description.take() {
+            Some(d) if !d.is_empty() => format!("{d}\n\n{line}"),
+            _ => line,
+        });
+    }
+    let params = op.parameters.as_deref().unwrap_or_default();
+    let in_path = params.iter().any(|p| p.parameter_in == ParameterIn::Path);
+    let in_query = params.iter().any(|p| p.parameter_in == ParameterIn::Query);
+    let body = op.request_body.is_some();
+    let mut add = |status: &str, name: &str| {
+        op.responses
+            .responses
+            .entry(status.to_string())
+            .or_insert_with(|| RefOr::Ref(Ref::new(format!("#/components/responses/{name}"))));
+    };
+    if in_path || in_query || body {
+        add("400", "BadRequest");
+    }
+    if let Access::Scope(_) = access {
+        add("401", "Unauthorized");
+        add("403", "Forbidden");
+    }
+    if in_path {
+        add("404", "NotFound");
+    }
+    if body {
+        add("413", "TooLarge");
+        add("415", "UnsupportedMediaType");
+    }
+    if in_query || body {
+        add("422", "Invalid");
+    }
+    add("503", "Unavailable");
+}
+
+/// The shared responses the operations refer to, for the document's components.
+pub fn shared_responses() -> Vec<(&'static str, RefOr<utoipa::openapi::Response>)> {
+    [
+        ("BadRequest", "malformed: a path or query parameter of the wrong type, or a body that is not well-formed"),
+        ("Unauthorized", "no API token, or one that is unknown or revoked"),
+        ("Forbidden", "the token lacks the scope the operation names"),
+        ("NotFound", "no such object in this organisation"),
+        ("TooLarge", "the body is larger than allowed"),
+        ("UnsupportedMediaType", "the body is not of the documented media type"),
+        ("Invalid", "fields that break the rules, each named; nothing changed"),
+        ("Unavailable", "the server is at its connection limit; try again shortly"),
+    ]
+    .into_iter()
+    .map(|(name, description)| (name, problem(description)))
+    .collect()
+}
+
+fn problem(description: &str) -> RefOr<utoipa::openapi::Response> {
+    RefOr::T(
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/problem+json",
+                ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
+            )
+            .build(),
+    )
+}

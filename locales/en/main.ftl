@@ -125,6 +125,7 @@ unit-no-children = No sub-units.
 unit-delete = Delete the unit
 unit-delete-confirm = Delete this unit?
 unit-has-children = The unit has sub-units. Delete or move them first.
+unit-in-use = The unit cannot be deleted because deviations refer to it. Move them to another unit first.
 
 members-title = People and roles
 members-add = Add a person
@@ -804,7 +805,6 @@ rejection-backup-path-not-utf8 = The backup path is not UTF-8.
 rejection-no-such-unit = No such unit in this organisation.
 rejection-no-unit = Unit { $id } does not exist.
 rejection-no-parent-unit = Parent unit { $id } does not exist.
-rejection-unit-has-sub-units = The unit has sub-units; delete or move them first.
 rejection-no-parent-organisation = Parent organisation { $id } does not exist.
 rejection-last-administrator = The organisation must keep at least one administrator.
 rejection-not-a-manager = Only people with the manager role lead units.

@@ -125,6 +125,7 @@ unit-no-children = Ingen underenheter.
 unit-delete = Slett enheten
 unit-delete-confirm = Vil du slette enheten?
 unit-has-children = Enheten har underenheter. Slett eller flytt dem først.
+unit-in-use = Enheten kan ikke slettes fordi avvik viser til den. Flytt avvikene til en annen enhet først.
 
 members-title = Personer og roller
 members-add = Legg til person
@@ -804,7 +805,6 @@ rejection-backup-path-not-utf8 = Stien til sikkerhetskopien er ikke UTF-8.
 rejection-no-such-unit = Enheten finnes ikke i virksomheten.
 rejection-no-unit = Enhet { $id } finnes ikke.
 rejection-no-parent-unit = Overordnet enhet { $id } finnes ikke.
-rejection-unit-has-sub-units = Enheten har underenheter; slett eller flytt dem først.
 rejection-no-parent-organisation = Overordnet virksomhet { $id } finnes ikke.
 rejection-last-administrator = Virksomheten må ha minst én administrator.
 rejection-not-a-manager = Bare personer med lederrollen leder enheter.

@@ -86,6 +86,10 @@ pub enum StoreError {
     NotFound,
     #[error("already exists: {0}")]
     Conflict(String),
+    /// A delete or change of something others still refer to (named by what they are, e.g.
+    /// `deviations`); nothing was changed.
+    #[error("still referred to by {0}")]
+    InUse(&'static str),
     /// A write the data does not allow; nothing was changed.
     #[error("{0}")]
     Rejected(Rejection),
@@ -159,8 +163,6 @@ pub enum Rejection {
     NoUnit(i64),
     #[error("parent unit {0} does not exist")]
     NoParentUnit(i64),
-    #[error("the unit has sub-units; delete or move them first")]
-    UnitHasSubUnits,
     #[error("parent organisation {0} does not exist")]
     NoParentOrganisation(i64),
     #[error("the organisation must keep at least one administrator")]
@@ -196,7 +198,6 @@ impl Rejection {
             Rejection::NoSuchUnit => "no-such-unit",
             Rejection::NoUnit(_) => "no-unit",
             Rejection::NoParentUnit(_) => "no-parent-unit",
-            Rejection::UnitHasSubUnits => "unit-has-sub-units",
             Rejection::NoParentOrganisation(_) => "no-parent-organisation",
             Rejection::LastAdministrator => "last-administrator",
             Rejection::NotAManager => "not-a-manager",
@@ -256,6 +257,9 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::Database(db) if db.is_unique_violation() => {
                 StoreError::Conflict(db.constraint().unwrap_or("unique constraint").to_string())
             }
+            // A reference the schema guards but a store function did not check first: refused
+            // as such on both engines, never an internal error.
+            sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::InUse("records"),
             _ => StoreError::Database(e),
         }
     }

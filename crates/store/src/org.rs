@@ -315,7 +315,16 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await?;
             if children > 0 {
-                return Err(StoreError::Rejected(Rejection::UnitHasSubUnits));
+                return Err(StoreError::InUse("sub-units"));
+            }
+            let deviations: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM deviations WHERE org_id = $1 AND unit_id = $2")
+                    .bind(org_id)
+                    .bind(unit_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            if deviations > 0 {
+                return Err(StoreError::InUse("deviations"));
             }
             sqlx::query("DELETE FROM manager_units WHERE org_id = $1 AND unit_id = $2")
                 .bind(org_id)

@@ -171,6 +171,10 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound => ApiError::not_found(),
             StoreError::Conflict(what) => ApiError::new(StatusCode::CONFLICT, format!("already exists: {what}")),
+            StoreError::InUse(by) => ApiError::new(
+                StatusCode::CONFLICT,
+                format!("still referred to by {by}: change or remove those first; nothing was changed"),
+            ),
             StoreError::Rejected(why) => match why.field() {
                 Some(field) => ApiError::field(field, why.to_string()),
                 None => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, why.to_string()),

@@ -31,6 +31,8 @@ pub struct EventQuery {
     /// RFC 3339, exclusive.
     pub to: Option<String>,
     /// From 1; 100 events a page, at most 100 pages (narrow the time window for older events).
+    /// A page past the last matching event is empty.
+    #[param(minimum = 1, maximum = 100)]
     pub page: Option<u64>,
 }
 
@@ -62,8 +64,17 @@ impl EventQuery {
     }
 
     /// The page asked for, at most [`MAX_PAGE`]: a search goes no deeper than its newest
-    /// 10,000 matches (older ones are found by narrowing the time window).
+    /// 10,000 matches (older ones are found by narrowing the time window). Pages show the
+    /// nearest page there is.
     pub fn page(&self) -> u64 {
         self.page.unwrap_or(1).clamp(1, MAX_PAGE)
+    }
+
+    /// The page asked for, refused when it is not one there can be (the API's reading).
+    pub fn page_in_range(&self) -> Result<u64, (&'static str, String)> {
+        match self.page.unwrap_or(1) {
+            page @ 1..=MAX_PAGE => Ok(page),
+            _ => Err(("page", format!("pages are numbered from 1 to {MAX_PAGE}"))),
+        }
     }
 }

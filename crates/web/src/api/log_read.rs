@@ -5,7 +5,7 @@
 
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, Problem};
-use crate::params::{EventQuery, PAGE_SIZE};
+use crate::params::{EventQuery, MAX_PAGE, PAGE_SIZE};
 use crate::AppState;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
@@ -239,23 +239,43 @@ pub struct EventOut {
 
 #[utoipa::path(get, path = "/api/v1/access-log/events", security(("bearer" = ["access_log:read"])), tag = "access-log", params(EventQuery),
     responses(
-        (status = 200, body = [EventOut], description = "newest first, 100 a page"),
+        (status = 200, body = [EventOut], description = "newest first, 100 a page; an empty page after the last match. \
+            While there may be more, a `Link` header names the next page (`rel=\"next\"`)",
+            headers(("link" = String, description = "`<…?page=N>; rel=\"next\"` while a next page may hold events"))),
         (status = 403, description = "the token lacks access_log:read", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "a time that cannot be read", body = Problem, content_type = "application/problem+json")))]
 pub async fn search(
     State(state): State<AppState>,
     caller: ApiCaller,
     params: Result<Query<EventQuery>, QueryRejection>,
-) -> Result<Json<Vec<EventOut>>, ApiError> {
+    uri: axum::http::Uri,
+) -> Result<Response, ApiError> {
     let q = query(params)?;
     let filter = q.filter().map_err(|(f, m)| ApiError::field(f, m))?;
-    let rows =
-        state.store.access_events(caller.org_id, &filter, PAGE_SIZE, (q.page() - 1) * u64::from(PAGE_SIZE)).await?;
-    Ok(Json(
-        rows.into_iter()
-            .map(|r| EventOut { index: r.index, event: serde_json::from_str(&r.event_json).unwrap_or_default() })
-            .collect(),
-    ))
+    let page = q.page_in_range().map_err(|(f, m)| ApiError::field(f, m))?;
+    let rows = state.store.access_events(caller.org_id, &filter, PAGE_SIZE, (page - 1) * u64::from(PAGE_SIZE)).await?;
+    let full = rows.len() == PAGE_SIZE as usize;
+    let events: Vec<EventOut> = rows
+        .into_iter()
+        .map(|r| EventOut { index: r.index, event: serde_json::from_str(&r.event_json).unwrap_or_default() })
+        .collect();
+    let mut resp = Json(events).into_response();
+    if full && page < MAX_PAGE {
+        let others: Vec<(String, String)> = uri
+            .query()
+            .and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(k, _)| k != "page")
+            .chain([("page".to_string(), (page + 1).to_string())])
+            .collect();
+        let next =
+            format!("<{}?{}>; rel=\"next\"", uri.path(), serde_urlencoded::to_string(&others).unwrap_or_default());
+        if let Ok(value) = axum::http::HeaderValue::from_str(&next) {
+            resp.headers_mut().insert(axum::http::header::LINK, value);
+        }
+    }
+    Ok(resp)
 }
 
 /// An event with what an auditor needs to prove it is in the log.

@@ -139,7 +139,7 @@ pub async fn get_unit(
     responses(
         (status = 204, description = "deleted"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "the unit has sub-units", body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "sub-units or deviations refer to the unit; nothing was changed", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_unit(
     State(state): State<AppState>,
     caller: ApiCaller,

@@ -162,9 +162,10 @@ pub async fn delete_unit(
     member.require(Action::ManageStructure)?;
     match state.store.delete_unit(member.org.id, unit_id).await {
         Ok(()) => Ok(Redirect::to("/org/units").into_response()),
-        Err(StoreError::Rejected(_)) => {
+        Err(StoreError::InUse("sub-units")) => {
             unit_page(&state, &page, &member, unit_id, Some(page.t("unit-has-children"))).await
         }
+        Err(StoreError::InUse(_)) => unit_page(&state, &page, &member, unit_id, Some(page.t("unit-in-use"))).await,
         Err(e) => Err(e.into()),
     }
 }

@@ -261,14 +261,27 @@ async fn auditors_read_their_own_events_and_bundles_only(engine: &'static str) {
         .await
         .unwrap();
     assert_eq!(none.as_array().unwrap().len(), 0, "{engine}: B's patient is not found from A");
-    let deep = c
-        .get(app.url("/api/v1/access-log/events?page=18446744073709551615"))
-        .bearer_auth(&auditor)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(deep.status(), 200, "{engine}: a page beyond the deepest is the deepest");
-    assert_eq!(deep.json::<serde_json::Value>().await.unwrap().as_array().unwrap().len(), 0);
+    // Pages: from 1 to 100, an empty page after the last match, and a link to the next one.
+    for page in ["0", "101"] {
+        let r = c.get(app.url(&format!("/api/v1/access-log/events?page={page}"))).bearer_auth(&auditor).send().await;
+        let r = r.unwrap();
+        assert_eq!(r.status(), 422, "{engine}: page {page}");
+        assert_eq!(r.json::<serde_json::Value>().await.unwrap()["errors"][0]["field"], "page");
+    }
+    let huge = c.get(app.url("/api/v1/access-log/events?page=18446744073709551616")).bearer_auth(&auditor).send();
+    assert_eq!(huge.await.unwrap().status(), 400, "not a number the schema allows");
+    let first = c.get(app.url("/api/v1/access-log/events?patient_id=fnr:0&page=1")).bearer_auth(&auditor).send();
+    let first = first.await.unwrap();
+    assert_eq!(first.headers().get("link").map(|l| l.to_str().unwrap()).unwrap_or(""), "", "86 matches: one page");
+    let all = c.get(app.url("/api/v1/access-log/events")).bearer_auth(&auditor).send().await.unwrap();
+    let link = all.headers()["link"].to_str().unwrap().to_string();
+    assert_eq!(link, "</api/v1/access-log/events?page=2>; rel=\"next\"", "{engine}");
+    let second = c.get(app.url("/api/v1/access-log/events?page=2")).bearer_auth(&auditor).send();
+    let second: serde_json::Value = second.await.unwrap().json().await.unwrap();
+    assert_eq!(second.as_array().unwrap().len(), 100);
+    let past = c.get(app.url("/api/v1/access-log/events?page=4")).bearer_auth(&auditor).send().await.unwrap();
+    assert!(past.headers().get("link").is_none());
+    assert_eq!(past.json::<serde_json::Value>().await.unwrap().as_array().unwrap().len(), 0, "past the last");
     let bad_time =
         c.get(app.url("/api/v1/access-log/events?from=yesterday")).bearer_auth(&auditor).send().await.unwrap();
     assert_eq!(bad_time.status(), 422);

@@ -561,3 +561,30 @@ async fn a_processor_reports_into_the_controllers_inbox_only_when_the_controller
     assert!(app.store.controllers_of("923609016").await.unwrap().is_empty());
 }
 engine_tests!(a_processor_reports_into_the_controllers_inbox_only_when_the_controller_takes_it);
+
+async fn a_unit_that_deviations_refer_to_is_kept_with_a_clear_refusal(engine: &'static str) {
+    let app = spawn_app(engine).await;
+    let (org, admin) = app.org_with_member("A", "974760673", "a@a.no", &[Role::Admin]).await;
+    let unit = app.store.create_unit(org.id, "Legevakt", None, app.now()).await.unwrap();
+    let child = app.store.create_unit(org.id, "Natt", Some(unit.id), app.now()).await.unwrap();
+    let writer = app.token(&org, &[Scope::DeviationWrite]).await;
+    let structure = app.token(&org, &[Scope::OrgWrite]).await;
+    let c = client();
+    let now = normverk_store::unix_now();
+    let report = json!({
+        "title": "Feil pasient", "description": "Journal åpnet på feil pasient.", "occurred_at": rfc(now - 7200),
+        "aware_at": rfc(now - 3600), "category": "other", "patients_concerned": true, "unit_id": child.id
+    });
+    let r = c.post(app.url("/api/v1/deviations")).bearer_auth(&writer).json(&report).send().await.unwrap();
+    assert_eq!(r.status(), 201, "{engine}");
+    for (id, what) in [(unit.id, "sub-units"), (child.id, "deviations")] {
+        let r = c.delete(app.url(&format!("/api/v1/units/{id}"))).bearer_auth(&structure).send().await.unwrap();
+        assert_eq!(r.status(), 409, "{engine}: {what}");
+        let p: Value = r.json().await.unwrap();
+        assert!(p["detail"].as_str().unwrap().contains(what), "{p}");
+    }
+    let page = admin.post(&format!("/org/units/{}/delete", child.id), &[]).await;
+    assert!(page.body.contains("avvik viser til den"), "{}", page.status);
+    assert_eq!(app.store.units(org.id).await.unwrap().len(), 2, "nothing was deleted");
+}
+engine_tests!(a_unit_that_deviations_refer_to_is_kept_with_a_clear_refusal);

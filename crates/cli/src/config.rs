@@ -17,6 +17,10 @@ pub struct FileConfig {
     pub session_idle_minutes: Option<i64>,
     pub session_absolute_hours: Option<i64>,
     pub body_limit_bytes: Option<usize>,
+    pub header_timeout_seconds: Option<u64>,
+    pub body_timeout_seconds: Option<u64>,
+    pub idle_timeout_seconds: Option<u64>,
+    pub max_connections: Option<usize>,
     pub log_origin: Option<String>,
     pub log_key_file: Option<PathBuf>,
     pub smtp_url: Option<String>,
@@ -67,6 +71,12 @@ pub struct Config {
     pub session_idle_minutes: Setting<i64>,
     pub session_absolute_hours: Setting<i64>,
     pub body_limit_bytes: Setting<usize>,
+    /// Seconds a client may take to send a request's head, and its body; seconds a keep-alive
+    /// connection may sit idle; connections open at once.
+    pub header_timeout_seconds: Setting<u64>,
+    pub body_timeout_seconds: Setting<u64>,
+    pub idle_timeout_seconds: Setting<u64>,
+    pub max_connections: Setting<usize>,
     /// The access log's origin line, also the name of its signing key.
     pub log_origin: Setting<String>,
     /// A file holding the log's signing key, instead of `keys/log.key` in the data directory.
@@ -124,6 +134,22 @@ impl Config {
         if body_limit.value < 1024 {
             bail!("body_limit_bytes must be at least 1024");
         }
+        let header_timeout = pick(None, fc.header_timeout_seconds, 10);
+        let body_timeout = pick(None, fc.body_timeout_seconds, 30);
+        let idle_timeout = pick(None, fc.idle_timeout_seconds, 60);
+        for (name, s) in [
+            ("header_timeout_seconds", &header_timeout),
+            ("body_timeout_seconds", &body_timeout),
+            ("idle_timeout_seconds", &idle_timeout),
+        ] {
+            if !(1..=3600).contains(&s.value) {
+                bail!("{name} must be between 1 and 3600");
+            }
+        }
+        let max_connections = pick(None, fc.max_connections, 10_000);
+        if !(16..=1_000_000).contains(&max_connections.value) {
+            bail!("max_connections must be between 16 and 1000000");
+        }
         let log_origin = pick(o.log_origin, fc.log_origin, "normverk.local/access-log".to_string());
         if log_origin.value.is_empty()
             || log_origin.value.contains('+')
@@ -165,6 +191,10 @@ impl Config {
             session_idle_minutes: idle,
             session_absolute_hours: absolute,
             body_limit_bytes: body_limit,
+            header_timeout_seconds: header_timeout,
+            body_timeout_seconds: body_timeout,
+            idle_timeout_seconds: idle_timeout,
+            max_connections,
         })
     }
 
@@ -193,6 +223,14 @@ impl Config {
             self.session_absolute_hours.source,
         );
         line("body_limit_bytes", self.body_limit_bytes.value.to_string(), self.body_limit_bytes.source);
+        for (name, s) in [
+            ("header_timeout_seconds", &self.header_timeout_seconds),
+            ("body_timeout_seconds", &self.body_timeout_seconds),
+            ("idle_timeout_seconds", &self.idle_timeout_seconds),
+        ] {
+            line(name, s.value.to_string(), s.source);
+        }
+        line("max_connections", self.max_connections.value.to_string(), self.max_connections.source);
         line("log_origin", quote(&self.log_origin.value), self.log_origin.source);
         let key_file = self
             .log_key_file

@@ -228,6 +228,24 @@ enum TokenCommand {
     },
 }
 
+/// The connections the server may hold at once: `configured`, but never so many that the
+/// process runs out of file descriptors (the soft limit is first raised to the hard one; 256
+/// are kept for the database, the log and the files).
+fn connection_cap(configured: usize) -> usize {
+    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+    let limit = getrlimit(Resource::Nofile);
+    if limit.maximum > limit.current {
+        let _ = setrlimit(Resource::Nofile, Rlimit { current: limit.maximum, maximum: limit.maximum });
+    }
+    let available =
+        getrlimit(Resource::Nofile).current.map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX));
+    let cap = configured.min(available.saturating_sub(256)).max(16);
+    if cap < configured {
+        tracing::warn!(configured, cap, "max_connections lowered to what the file descriptor limit allows");
+    }
+    cap
+}
+
 /// Every scope, with what it allows, for `token add --help`.
 fn scope_values() -> clap::builder::PossibleValuesParser {
     clap::builder::PossibleValuesParser::new(
@@ -462,6 +480,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             absolute_timeout_s: config.session_absolute_hours.value * 3600,
         },
         body_limit: config.body_limit_bytes.value,
+        limits: normverk_web::Limits {
+            header_timeout: std::time::Duration::from_secs(config.header_timeout_seconds.value),
+            body_timeout: std::time::Duration::from_secs(config.body_timeout_seconds.value),
+            idle_timeout: std::time::Duration::from_secs(config.idle_timeout_seconds.value),
+            max_connections: connection_cap(config.max_connections.value),
+        },
         mail: match (&config.smtp_url.value, &config.smtp_from.value) {
             (Some(smtp_url), Some(from)) => Some(normverk_app::reminder::MailConfig {
                 smtp_url: smtp_url.clone(),

@@ -13,6 +13,7 @@ mod middleware;
 mod params;
 mod route;
 mod routes;
+mod server;
 mod spreadsheet;
 mod views;
 
@@ -25,12 +26,12 @@ pub fn read_table_for_tests(file_name: &str, bytes: &[u8]) -> Vec<Vec<String>> {
 
 pub use route::RouteInfo;
 pub use routes::route_table;
+pub use server::Limits;
 
 use normverk_app::reminder::{MailConfig, Mailer};
 use normverk_app::App;
 use normverk_core::account::SessionPolicy;
 use normverk_store::Store;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 /// Settings the web layer needs.
@@ -43,11 +44,19 @@ pub struct WebConfig {
     pub body_limit: usize,
     /// Outgoing mail; none when SMTP is not configured.
     pub mail: Option<MailConfig>,
+    /// How long clients may take and how many may be connected.
+    pub limits: Limits,
 }
 
 impl Default for WebConfig {
     fn default() -> Self {
-        Self { secure_cookies: false, session: SessionPolicy::default(), body_limit: 1024 * 1024, mail: None }
+        Self {
+            secure_cookies: false,
+            session: SessionPolicy::default(),
+            body_limit: 1024 * 1024,
+            mail: None,
+            limits: Limits::default(),
+        }
     }
 }
 
@@ -95,8 +104,8 @@ pub async fn serve(
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let services = state.app.clone();
     let jobs = tokio::spawn(async move { services.run_jobs(mailer, stopped).await });
-    let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
-    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    let limits = state.config.limits;
+    let served = server::run(listener, app(state), limits, shutdown).await;
     // Events acknowledged are durable already; the next start signs what is left.
     let _ = stop.send(true);
     let _ = jobs.await;

@@ -496,3 +496,72 @@ async fn managers_are_given_units_of_their_own_organisation(engine: &'static str
     assert_eq!(json["managed_unit_ids"], serde_json::json!([unit.id]));
 }
 engine_tests!(managers_are_given_units_of_their_own_organisation);
+
+/// Reads until the server closes the connection; the time it took, or None if it stayed open.
+async fn closed_within(stream: &mut tokio::net::TcpStream, limit: std::time::Duration) -> Option<std::time::Duration> {
+    use tokio::io::AsyncReadExt;
+    let started = std::time::Instant::now();
+    let mut buf = [0u8; 4096];
+    loop {
+        match tokio::time::timeout(limit.saturating_sub(started.elapsed()), stream.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return Some(started.elapsed()),
+            Ok(Ok(_)) => continue,
+            Err(_) => return None,
+        }
+    }
+}
+
+#[tokio::test]
+async fn slow_and_idle_clients_are_shed_and_cannot_starve_the_server() {
+    use std::time::Duration;
+    use tokio::io::AsyncWriteExt;
+    let limits = normverk_web::Limits {
+        header_timeout: Duration::from_secs(1),
+        body_timeout: Duration::from_secs(1),
+        idle_timeout: Duration::from_secs(1),
+        max_connections: 32,
+    };
+    let app = crate::common::spawn_app_with("sqlite", WebConfig { limits, ..WebConfig::default() }).await;
+    let addr = app.base.trim_start_matches("http://").to_string();
+    let connect = || tokio::net::TcpStream::connect(addr.clone());
+    let wait = Duration::from_secs(5);
+
+    let mut silent = connect().await.unwrap();
+    let mut partial = connect().await.unwrap();
+    partial.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+    let mut bodiless = connect().await.unwrap();
+    bodiless
+        .write_all(b"POST /api/v1/dlp/scan HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{")
+        .await
+        .unwrap();
+    let mut kept = connect().await.unwrap();
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+    for (name, stream) in [
+        ("silent", &mut silent),
+        ("partial head", &mut partial),
+        ("body that never comes", &mut bodiless),
+        ("idle keep-alive", &mut kept),
+    ] {
+        let took = closed_within(stream, wait).await;
+        assert!(took.is_some_and(|t| t < Duration::from_secs(4)), "{name}: {took:?}");
+    }
+
+    // Far more idle connections than the cap: the newest still get in, the idlest make room.
+    let mut idle = Vec::new();
+    for _ in 0..100 {
+        idle.push(connect().await.unwrap());
+    }
+    for _ in 0..3 {
+        let started = std::time::Instant::now();
+        let r = client().get(app.url("/healthz")).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
+    }
+    let mut shed = 0;
+    for stream in &mut idle {
+        if closed_within(stream, Duration::from_millis(50)).await.is_some() {
+            shed += 1;
+        }
+    }
+    assert!(shed >= 100 - 32, "the idlest were closed to make room: {shed}");
+}

@@ -202,6 +202,7 @@ async fn refuse(mut stream: TcpStream) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

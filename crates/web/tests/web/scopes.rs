@@ -23,8 +23,7 @@ async fn every_operation_needs_exactly_its_scope(engine: &'static str) {
                 .filter_map(|r| r.get("bearer"))
                 .flat_map(|s| s.as_array().unwrap().iter().map(|s| s.as_str().unwrap()))
                 .collect();
-            let url =
-                app.url(&path.replace(|c| c == '{' || c == '}', "").replace("round_id", "1").replace("req_id", "x"));
+            let url = app.url(&path.replace(['{', '}'], "").replace("round_id", "1").replace("req_id", "x"));
             let url = ["index", "id", "unit_id", "user_id"].iter().fold(url, |u, p| u.replace(p, "1"));
             let send = |token: Option<String>| {
                 let mut r = c.request(method.to_uppercase().parse().unwrap(), &url);

@@ -48,7 +48,19 @@ macro_rules! string_enum {
         impl ::std::fmt::Display for $name {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result { f.write_str(self.as_str()) }
         }
+
+        impl $crate::Coded for $name {
+            fn codes() -> Vec<&'static str> {
+                vec![$($text),+]
+            }
+        }
     };
+}
+
+/// A closed set of values written as codes (every `string_enum!`): what an API document lists
+/// as the values a field takes.
+pub trait Coded {
+    fn codes() -> Vec<&'static str>;
 }
 
 pub mod access_log;

@@ -8,13 +8,20 @@ use axum::response::{IntoResponse, Response};
 use normverk_core::import::RowError;
 use normverk_core::problem::ProblemKey;
 
-/// A spreadsheet cell that Excel or LibreOffice would run as a formula gets a leading
-/// apostrophe, so exported data can never execute.
+/// A cell's text as every export writes it: control characters other than line breaks and
+/// tabs removed, so no export carries a raw NUL or escape, whatever was stored earlier.
+pub fn clean(cell: &str) -> String {
+    cell.chars().filter(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t')).collect()
+}
+
+/// A CSV cell: [`clean`], and a cell that Excel or LibreOffice would run as a formula given a
+/// leading apostrophe, so exported data can never execute (XLSX cells are written as text).
 pub fn defuse(cell: &str) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{cell}")
+    let clean = clean(cell);
+    if clean.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{clean}")
     } else {
-        cell.to_string()
+        clean
     }
 }
 
@@ -63,7 +70,7 @@ pub fn table_xlsx(
     }
     for (i, row) in rows.iter().enumerate() {
         for (col, cell) in row.iter().enumerate() {
-            sheet.write_string_with_format(i as u32 + 1, col as u16, cell, &wrap)?;
+            sheet.write_string_with_format(i as u32 + 1, col as u16, clean(cell), &wrap)?;
         }
     }
     for (col, width) in widths.iter().enumerate() {
@@ -166,4 +173,13 @@ fn excel_serial_to_date(serial: f64) -> Option<String> {
     let days = serial.floor() as i64;
     let date = jiff::civil::date(1899, 12, 30).checked_add(jiff::Span::new().days(days)).ok()?;
     Some(date.to_string())
+}
+
+#[cfg(test)]
+mod hygiene {
+    #[test]
+    fn exports_carry_no_raw_control_characters() {
+        assert_eq!(super::clean("a\u{0}b\u{1b}[31m\nc\td\u{85}"), "ab[31m\nc\td");
+        assert_eq!(super::defuse("\u{0}=1+1"), "'=1+1");
+    }
 }

@@ -94,7 +94,7 @@ fn scripted_setup_org_user_token() {
     let last = out.lines().last().unwrap();
     assert!(last.starts_with("nvk_") && !last.contains(' '), "token alone on the last line: {out}");
     let o = normverk(d, &["token", "add", "--org", "Fjordlegen", "--scope", "everything"]);
-    assert_one_line_failure(&o, "unknown Scope");
+    assert_one_line_failure(&o, "invalid value 'everything' for '--scope");
 
     let o = normverk(d, &["check"]);
     assert!(o.status.success() && stdout(&o).contains("integrity check passed"), "{}", stderr(&o));

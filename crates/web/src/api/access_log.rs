@@ -32,9 +32,23 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     Ok(Some(key.to_string()))
 }
 
+/// A batch of access events as JSON: at least one.
+pub struct EventBatch;
+
+impl utoipa::PartialSchema for EventBatch {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ArrayBuilder::new()
+            .items(utoipa::openapi::schema::ObjectBuilder::new().schema_type(utoipa::openapi::schema::Type::Object))
+            .min_items(Some(1))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for EventBatch {}
+
 #[utoipa::path(post, path = "/api/v1/access-events", security(("bearer" = ["access_log:write"])), tag = "access-log",
     params(("Idempotency-Key" = Option<String>, Header, description = "A retried request with the same key returns the first result and stores nothing twice (remembered for 24 hours)")),
-    request_body(content = Vec<serde_json::Value>, description = "An array of access events (application/json), one event per line (application/x-ndjson), or FHIR R4 AuditEvent resources, single or in a Bundle (application/fhir+json)"),
+    request_body(content = EventBatch, description = "An array of access events (application/json), one event per line (application/x-ndjson), or FHIR R4 AuditEvent resources, single or in a Bundle (application/fhir+json)"),
     responses(
         (status = 201, body = Appended, description = "stored durably"),
         (status = 200, body = Appended, description = "a retry: the events were stored by the first request with this Idempotency-Key"),

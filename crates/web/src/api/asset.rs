@@ -1,5 +1,6 @@
 //! `/api/v1/assets`: the asset inventory (Normen 3.2).
 
+use super::contract::AssetKindCode;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, FieldError, Problem};
 use crate::AppState;
@@ -57,7 +58,9 @@ impl From<Asset> for AssetOut {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssetIn {
+    #[schema(min_length = 1, max_length = 500)]
     pub identifier: String,
+    #[schema(value_type = AssetKindCode, inline)]
     pub kind: String,
     #[serde(default)]
     pub model: String,
@@ -106,6 +109,7 @@ impl From<AssetError> for ApiError {
 #[derive(Deserialize, IntoParams)]
 pub struct ListParams {
     /// Only assets of this kind.
+    #[param(value_type = Option<AssetKindCode>, inline)]
     pub kind: Option<String>,
     /// Only assets whose identifier, model, location or responsible person contains this.
     pub q: Option<String>,
@@ -160,6 +164,7 @@ pub async fn get(
     params(("id" = i64, Path, description = "The asset's id")),
     responses((status = 200, body = AssetOut),
         (status = 404, description = "no such asset in this organisation", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "another asset has that identifier", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "invalid fields", body = Problem, content_type = "application/problem+json")))]
 pub async fn replace(
     State(state): State<AppState>,

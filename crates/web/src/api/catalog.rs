@@ -1,5 +1,6 @@
 //! `/api/v1/catalog`: the Normen catalogue, read-only.
 
+use super::contract::{AudienceCode, ObligationCode};
 use crate::error::{ApiError, FieldError, Problem};
 use crate::AppState;
 use axum::extract::{Path, Query};
@@ -82,9 +83,13 @@ pub struct SearchParams {
     /// Words that must all occur (compounds and inflections match: "tilgang" finds "tilgangsstyring").
     q: Option<String>,
     /// Chapter number, 2–5.
+    #[param(pattern = "^[2-5]?$")]
     chapter: Option<String>,
     /// `shall` or `should`.
+    #[param(value_type = Option<ObligationCode>, inline)]
     obligation: Option<String>,
+    /// Who the requirement is for.
+    #[param(value_type = Option<AudienceCode>, inline)]
     audience: Option<String>,
     tag: Option<String>,
 }

@@ -4,8 +4,10 @@
 //! here, so no handler can forget one.
 
 use normverk_core::org::Scope;
+use normverk_core::Coded;
 use std::str::FromStr;
 use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 
 /// Who may call an operation.
@@ -108,4 +110,53 @@ fn problem(description: &str) -> RefOr<utoipa::openapi::Response> {
             )
             .build(),
     )
+}
+
+/// The schema of a string that is one of an enum's codes, as `value_type = …` (inline): the
+/// document lists exactly the values the server's enum parses.
+fn codes<T: Coded>() -> RefOr<Schema> {
+    ObjectBuilder::new().schema_type(SchemaType::Type(Type::String)).enum_values(Some(T::codes())).into()
+}
+
+macro_rules! code_schemas {
+    ($($name:ident = $enum:ty),+ $(,)?) => {$(
+        #[doc = concat!("One of the codes of `", stringify!($enum), "`.")]
+        pub struct $name;
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                codes::<$enum>()
+            }
+        }
+        impl utoipa::ToSchema for $name {}
+    )+};
+}
+
+code_schemas! {
+    AssetKindCode = normverk_core::asset::AssetKind,
+    AudienceCode = normverk_core::catalog::Audience,
+    CategoryCode = normverk_core::deviation::Category,
+    CriticalityCode = normverk_core::system::Criticality,
+    ObligationCode = normverk_core::catalog::Obligation,
+    StateCode = normverk_core::deviation::State,
+}
+
+/// A JSON object with `required` string fields and `optional` ones, each `(name, schema)`;
+/// unknown fields refused when `closed`.
+pub fn object(required: &[(&str, RefOr<Schema>)], optional: &[(&str, RefOr<Schema>)], closed: bool) -> RefOr<Schema> {
+    let mut o = ObjectBuilder::new().schema_type(SchemaType::Type(Type::Object));
+    for (name, schema) in required {
+        o = o.property(*name, schema.clone()).required(*name);
+    }
+    for (name, schema) in optional {
+        o = o.property(*name, schema.clone());
+    }
+    if closed {
+        o = o.additional_properties(Some(utoipa::openapi::schema::AdditionalProperties::FreeForm(false)));
+    }
+    o.into()
+}
+
+/// A string of `min` to `max` characters.
+pub fn text(min: usize, max: usize) -> RefOr<Schema> {
+    ObjectBuilder::new().schema_type(SchemaType::Type(Type::String)).min_length(Some(min)).max_length(Some(max)).into()
 }

@@ -1,5 +1,6 @@
 //! `/api/v1/deviations`: systems and integrations report deviations and take their steps.
 
+use super::contract::{CategoryCode, StateCode};
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, FieldError, Problem};
 use crate::AppState;
@@ -40,20 +41,32 @@ pub struct DeviationIn {
     pub title: String,
     pub description: String,
     /// RFC 3339.
+    #[schema(format = DateTime)]
     pub occurred_at: String,
     /// When the organisation became aware (RFC 3339): the 72-hour clock starts here.
+    #[schema(format = DateTime)]
     pub aware_at: String,
     #[serde(default)]
     pub unit_id: Option<i64>,
     #[serde(default)]
     pub system: Option<String>,
-    /// unauthorised_access, confidentiality, email_sms, misdirected_information, lost_equipment,
-    /// system_failure, self_authorisation, procedure_breach, missing_procedure, other
+    #[schema(value_type = CategoryCode, inline)]
     pub category: String,
     pub patients_concerned: bool,
     #[serde(default)]
     pub immediate_actions: String,
 }
+
+/// A step's body: the target state in `to`, and the step's own fields.
+pub struct StepIn;
+
+impl utoipa::PartialSchema for StepIn {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        super::contract::object(&[("to", <StateCode as utoipa::PartialSchema>::schema())], &[], false)
+    }
+}
+
+impl ToSchema for StepIn {}
 
 #[derive(Serialize, ToSchema)]
 pub struct DeviationOut {
@@ -177,7 +190,7 @@ pub async fn get(
 
 #[utoipa::path(post, path = "/api/v1/deviations/{id}/transitions", security(("bearer" = ["deviation:write"])), tag = "deviations",
     params(("id" = i64, Path, description = "The deviation's id")),
-    request_body(content = serde_json::Value, description = "The target state in `to` and that step's fields: \
+    request_body(content = StepIn, description = "The target state in `to` and that step's fields: \
         facts_gathered {timeline}; assessed {kind, confidentiality, integrity, availability, personal_data_breach, \
         consequences_for_data_subjects, severity, assessment}; measures_proposed {measures: [{description, owner, deadline}], \
         alternatives, plan}; implemented {status_report}; closed {conclusion}. Adopting measures is a person's decision, made in normverk."),

@@ -24,6 +24,7 @@ pub const MAX_BODY_BYTES: usize = 2 * MAX_MESSAGE_BYTES + 64 * 1024;
 pub struct ScanIn {
     /// `sms` (the default) or `email`.
     #[serde(default)]
+    #[schema(value_type = Option<String>, pattern = "^(sms|email)$")]
     pub channel: Option<String>,
     /// The SMS text, or the e-mail body.
     #[serde(default)]
@@ -118,7 +119,7 @@ fn message_from(input: ScanIn) -> Result<Message, Vec<FieldError>> {
             if input.raw.is_some() {
                 errors.push(field("raw", "a raw message is for channel email"));
             }
-            if input.subject.is_some() {
+            if input.subject.as_deref().is_some_and(|s| !s.is_empty()) {
                 errors.push(field("subject", "an SMS has no subject"));
             }
             match input.text {

@@ -200,6 +200,8 @@ pub async fn inclusion(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ConsistencyParams {
+    /// The older tree size, from 1 (every tree is consistent with the empty one).
+    #[param(minimum = 1)]
     pub old: u64,
     /// The latest checkpoint's size when left out.
     pub new: Option<u64>,

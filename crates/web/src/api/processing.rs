@@ -131,6 +131,7 @@ pub async fn get(
     responses(
         (status = 200, body = serde_json::Value, description = "the entry as saved; a new version when anything changed"),
         (status = 404, description = "no such entry in this organisation", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "another entry has that name", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "invalid or unknown fields", body = Problem, content_type = "application/problem+json")))]
 pub async fn replace(
     State(state): State<AppState>,

@@ -93,7 +93,22 @@ pub async fn list(State(state): State<AppState>, caller: ApiCaller) -> Result<Js
     Ok(Json(all.iter().map(|r| out(r, &names, &uses)).collect()))
 }
 
-#[utoipa::path(post, path = "/api/v1/systems", security(("bearer" = ["org:write"])), tag = "systems", request_body = serde_json::Value,
+/// The body of a new system.
+pub struct SystemIn;
+
+impl utoipa::PartialSchema for SystemIn {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use super::contract::{object, text};
+        let optional = ["description", "owner", "supplier", "hosting", "data_types"].map(|f| (f, text(0, 2000)));
+        let mut optional = optional.to_vec();
+        optional.push(("criticality", <super::contract::CriticalityCode as utoipa::PartialSchema>::schema()));
+        object(&[("name", text(1, 200))], &optional, true)
+    }
+}
+
+impl utoipa::ToSchema for SystemIn {}
+
+#[utoipa::path(post, path = "/api/v1/systems", security(("bearer" = ["org:write"])), tag = "systems", request_body = SystemIn,
     responses(
         (status = 201, body = SystemOut),
         (status = 403, description = "the token lacks org:write", body = Problem, content_type = "application/problem+json"),

@@ -817,7 +817,7 @@ rejection-no-system = No system { $id } in this organisation.
 ## What was wrong with a form (normverk_core::problem::ProblemKey)
 problem-required = Required.
 problem-too-long = At most { $max } characters.
-problem-too-long-or-control = Too long, or holds control characters (at most { $max } characters).
+problem-control = May not hold control characters (in a one-line field, no line breaks or tabs either).
 problem-one-of = Choose one of: { $values }.
 problem-not-one-of = “{ $value }” is not one of: { $values }.
 problem-in-future = Cannot lie in the future.

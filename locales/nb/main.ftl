@@ -817,7 +817,7 @@ rejection-no-system = System { $id } finnes ikke i virksomheten.
 ## What was wrong with a form (normverk_core::problem::ProblemKey)
 problem-required = Må fylles ut.
 problem-too-long = Høyst { $max } tegn.
-problem-too-long-or-control = For langt, eller med kontrolltegn (høyst { $max } tegn).
+problem-control = Kan ikke inneholde kontrolltegn (i et felt på én linje heller ikke linjeskift eller tabulator).
 problem-one-of = Velg en av verdiene: { $values }.
 problem-not-one-of = «{ $value }» er ikke blant verdiene: { $values }.
 problem-in-future = Kan ikke ligge fram i tid.

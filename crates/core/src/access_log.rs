@@ -3,6 +3,7 @@
 
 use crate::org::OrgNumber;
 use crate::problem::{Problem, ProblemKey};
+use crate::text::Lines;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
@@ -88,19 +89,19 @@ fn parse_time(s: &str) -> Option<i64> {
 /// cross-enterprise details. `now` is Unix seconds.
 pub fn check_event(e: &AccessEvent, now: i64) -> Vec<Problem> {
     let mut problems = Vec::new();
-    let mut problem =
-        |field: &'static str, key: ProblemKey, message: &str| problems.push(Problem::new(field, key, message));
     match parse_time(&e.occurred_at) {
-        None => problem(
+        None => problems.push(Problem::new(
             "occurred_at",
             ProblemKey::TimeFormat,
             "must be an RFC 3339 time with offset, e.g. 2026-11-24T08:15:00+01:00",
-        ),
-        Some(t) if t > now + CLOCK_SKEW_S => problem("occurred_at", ProblemKey::InFuture, "lies in the future"),
+        )),
+        Some(t) if t > now + CLOCK_SKEW_S => {
+            problems.push(Problem::new("occurred_at", ProblemKey::InFuture, "lies in the future"))
+        }
         Some(_) => {}
     }
     if e.duration_s > 7 * 24 * 3600 {
-        problem("duration_s", ProblemKey::DurationWeek, "is longer than a week");
+        problems.push(Problem::new("duration_s", ProblemKey::DurationWeek, "is longer than a week"));
     }
     for (field, value) in [
         ("user_id", &e.user_id),
@@ -111,48 +112,57 @@ pub fn check_event(e: &AccessEvent, now: i64) -> Vec<Problem> {
         ("information_type", &e.information_type),
     ] {
         if value.trim().is_empty() {
-            problem(field, ProblemKey::Required, "is required");
-        } else if value.chars().count() > MAX_TEXT || value.chars().any(char::is_control) {
-            problem(field, ProblemKey::TooLongOrControl, "is too long or holds control characters");
+            problems.push(Problem::new(field, ProblemKey::Required, "is required"));
+        } else if let Some(p) = crate::text::check(field, value, Lines::One, MAX_TEXT) {
+            problems.push(p);
         }
     }
     if OrgNumber::parse(&e.org_number).is_err() {
-        problem("org_number", ProblemKey::OrgNumber, "must be a valid 9-digit organisation number");
+        problems.push(Problem::new("org_number", ProblemKey::OrgNumber, "must be a valid 9-digit organisation number"));
     }
     let reason = e.basis_reason.as_deref().map(str::trim).unwrap_or("");
     if matches!(e.basis, Basis::BreakGlass | Basis::Other) && reason.is_empty() {
-        problem("basis_reason", ProblemKey::BasisReasonRequired, "is required when the basis is break_glass or other");
+        problems.push(Problem::new(
+            "basis_reason",
+            ProblemKey::BasisReasonRequired,
+            "is required when the basis is break_glass or other",
+        ));
     }
-    if reason.chars().count() > MAX_TEXT * 4 {
-        problem("basis_reason", ProblemKey::TooLongOrControl, "is too long");
-    }
+    problems.extend(crate::text::check("basis_reason", reason, Lines::Many, MAX_TEXT * 4));
     let disclosed = e.disclosed_to.as_deref().map(str::trim).unwrap_or("");
+    problems.extend(crate::text::check("disclosed_to", disclosed, Lines::One, MAX_TEXT));
     match (e.action == AccessAction::Disclose, disclosed.is_empty()) {
-        (true, true) => {
-            problem("disclosed_to", ProblemKey::DisclosedRequired, "is required when the action is disclose")
+        (true, true) => problems.push(Problem::new(
+            "disclosed_to",
+            ProblemKey::DisclosedRequired,
+            "is required when the action is disclose",
+        )),
+        (false, false) => {
+            problems.push(Problem::new("disclosed_to", ProblemKey::DisclosedOnly, "is only for the action disclose"))
         }
-        (false, false) => problem("disclosed_to", ProblemKey::DisclosedOnly, "is only for the action disclose"),
         _ => {}
     }
     if let Some(c) = &e.cross_org {
         if OrgNumber::parse(&c.source_org_number).is_err() {
-            problem(
+            problems.push(Problem::new(
                 "cross_org.source_org_number",
                 ProblemKey::OrgNumber,
                 "must be a valid 9-digit organisation number",
-            );
+            ));
         }
         if c.reason.trim().is_empty() {
-            problem("cross_org.reason", ProblemKey::Required, "is required");
+            problems.push(Problem::new("cross_org.reason", ProblemKey::Required, "is required"));
         }
         match (parse_time(&c.period_from), parse_time(&c.period_to)) {
             (Some(from), Some(to)) if from <= to => {}
-            (Some(_), Some(_)) => problem("cross_org.period_to", ProblemKey::PeriodOrder, "is before period_from"),
-            _ => problem(
+            (Some(_), Some(_)) => {
+                problems.push(Problem::new("cross_org.period_to", ProblemKey::PeriodOrder, "is before period_from"))
+            }
+            _ => problems.push(Problem::new(
                 "cross_org.period_from",
                 ProblemKey::PeriodTimes,
                 "period_from and period_to must be RFC 3339 times",
-            ),
+            )),
         }
     }
     problems

@@ -99,12 +99,8 @@ fn justification_required() -> Problem {
 
 fn optional_text(field: &'static str, s: &str, problems: &mut Vec<Problem>) -> Option<String> {
     let t = s.trim();
-    if t.chars().count() > MAX_TEXT {
-        problems.push(
-            Problem::new(field, ProblemKey::TooLong, format!("the text is longer than {MAX_TEXT} characters"))
-                .arg("max", MAX_TEXT),
-        );
-    }
+    let lines = if field == "evidence_link" { crate::text::Lines::One } else { crate::text::Lines::Many };
+    problems.extend(crate::text::check(field, t, lines, MAX_TEXT));
     (!t.is_empty()).then(|| t.to_string())
 }
 

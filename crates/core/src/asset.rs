@@ -152,16 +152,8 @@ pub fn check(a: &NewAsset) -> Vec<Problem> {
     for (field, _) in COLUMNS {
         let value = a.get(field);
         let max = if *field == "software" { 20_000 } else { 500 };
-        if value.chars().count() > max || value.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
-            p.push(
-                Problem::new(
-                    field,
-                    ProblemKey::TooLongOrControl,
-                    format!("at most {max} characters, no control characters"),
-                )
-                .arg("max", max),
-            );
-        }
+        let lines = if *field == "software" { crate::text::Lines::Many } else { crate::text::Lines::One };
+        p.extend(crate::text::check(field, value, lines, max));
     }
     if a.identifier.trim().is_empty() {
         p.push(Problem::new("identifier", ProblemKey::Required, "required"));

@@ -5,6 +5,7 @@
 
 use crate::org::Role;
 use crate::problem::{Problem, ProblemKey};
+use crate::text::Lines;
 use serde::{Deserialize, Serialize};
 
 /// Which deviations a person sees (Normen 5.8; least privilege).
@@ -109,11 +110,13 @@ fn problem(problems: &mut Vec<Problem>, field: &'static str, key: ProblemKey, me
     problems.push(Problem::new(field, key, message));
 }
 
+/// A text field: short ones are one line, long ones many.
 fn text(problems: &mut Vec<Problem>, field: &'static str, value: &str, required: bool, max: usize) {
+    let lines = if max <= MAX_SHORT * 2 { Lines::One } else { Lines::Many };
     if required && value.trim().is_empty() {
         problem(problems, field, ProblemKey::Required, "required");
-    } else if value.chars().count() > max {
-        problems.push(Problem::new(field, ProblemKey::TooLong, format!("at most {max} characters")).arg("max", max));
+    } else if let Some(p) = crate::text::check(field, value, lines, max) {
+        problems.push(p);
     }
 }
 

@@ -74,3 +74,4 @@ pub mod org;
 pub mod problem;
 pub mod processing;
 pub mod system;
+pub mod text;

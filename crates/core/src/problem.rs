@@ -9,7 +9,7 @@ string_enum! {
     ProblemKey {
         Required = "required",
         TooLong = "too_long",
-        TooLongOrControl = "too_long_or_control",
+        Control = "control",
         OneOf = "one_of",
         NotOneOf = "not_one_of",
         InFuture = "in_future",

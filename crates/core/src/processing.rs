@@ -173,15 +173,9 @@ pub fn check(r: &Record) -> Vec<Problem> {
     for (field, _) in FIELDS {
         let value = r.get(field);
         let max = if *field == "name" { MAX_NAME } else { MAX_TEXT };
-        if value.chars().count() > max || value.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
-            p.push(
-                Problem::new(
-                    field,
-                    ProblemKey::TooLongOrControl,
-                    format!("at most {max} characters, no control characters"),
-                )
-                .arg("max", max),
-            );
+        let lines = if *field == "name" { crate::text::Lines::One } else { crate::text::Lines::Many };
+        if let Some(problem) = crate::text::check(field, value, lines, max) {
+            p.push(problem);
         } else if !codes(field).is_empty() && !value.is_empty() && !codes(field).contains(&value) {
             p.push(
                 Problem::new(field, ProblemKey::OneOf, format!("one of {}", codes(field).join(", ")))

@@ -3,6 +3,7 @@
 //! is at least as critical as that system. Pure.
 
 use crate::problem::{Problem, ProblemKey};
+use crate::text::Lines;
 use serde::Serialize;
 use std::collections::{HashMap, VecDeque};
 
@@ -132,15 +133,9 @@ pub fn check_system(s: &NewSystem) -> Vec<Problem> {
     let mut field = |name: &'static str, value: &str, required: bool, max: usize| {
         if required && value.trim().is_empty() {
             p.push(Problem::new(name, ProblemKey::Required, "required"));
-        } else if value.chars().count() > max || value.chars().any(|c| c.is_control() && c != '\n' && c != '\r') {
-            p.push(
-                Problem::new(
-                    name,
-                    ProblemKey::TooLongOrControl,
-                    format!("at most {max} characters, no control characters"),
-                )
-                .arg("max", max),
-            );
+        } else {
+            let lines = if name == "description" { Lines::Many } else { Lines::One };
+            p.extend(crate::text::check(name, value, lines, max));
         }
     };
     field("name", &s.name, true, 200);

@@ -173,10 +173,7 @@ pub async fn replace(
     body: Bytes,
 ) -> Result<Json<AssetOut>, ApiError> {
     state.store.asset(caller.org_id, id).await?;
-    let input: AssetIn = serde_json::from_slice(&body).map_err(|e| {
-        let status = if e.is_data() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::BAD_REQUEST };
-        ApiError::new(status, e.to_string())
-    })?;
+    let input: AssetIn = super::parse_object(&body)?;
     Ok(Json(state.app.asset.update(caller.org_id, id, &NewAsset::from(input)).await?.into()))
 }
 

@@ -208,10 +208,7 @@ pub async fn transition(
 ) -> Result<Json<DeviationOut>, ApiError> {
     // Whose deviation it is before what the body says: another organisation's is not found.
     let d = state.app.deviation.load(caller.org_id, id, &Actor::Token).await?;
-    let step: Step = serde_json::from_slice(&body).map_err(|e| {
-        let status = if e.is_data() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::BAD_REQUEST };
-        ApiError::new(status, format!("not a step: {e}"))
-    })?;
+    let step: Step = super::parse_object(&body)?;
     state.app.deviation.take_step(&d, &step, &Actor::Token).await?;
     Ok(Json(state.store.deviation(caller.org_id, id).await?.into()))
 }

@@ -172,10 +172,7 @@ pub async fn scan(
     let message = if content_type.starts_with("message/rfc822") {
         Message::Raw(body.to_vec())
     } else if content_type.starts_with("application/json") {
-        let input: ScanIn = serde_json::from_slice(&body).map_err(|e| {
-            let status = if e.is_data() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::BAD_REQUEST };
-            ApiError::new(status, format!("the body is not a valid scan request: {e}"))
-        })?;
+        let input: ScanIn = super::parse_object(&body)?;
         message_from(input).map_err(ApiError::invalid)?
     } else {
         return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "send application/json or message/rfc822"));

@@ -32,8 +32,7 @@ fn out(p: &Processing, systems: &[i64]) -> Value {
 
 /// Reads an entry: the record's fields and `systems`; anything else is refused by name.
 fn read(body: &[u8]) -> Result<(Record, Option<Vec<i64>>), ApiError> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("the body is not JSON: {e}")))?;
+    let value: Value = super::parse_object(body)?;
     let Value::Object(mut map) = value else {
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "send one JSON object"));
     };

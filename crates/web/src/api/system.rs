@@ -162,10 +162,7 @@ pub async fn add_dependency(
     body: Bytes,
 ) -> Result<Json<SystemOut>, ApiError> {
     state.store.system(caller.org_id, id).await?;
-    let input: DependencyIn = serde_json::from_slice(&body).map_err(|e| {
-        let status = if e.is_data() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::BAD_REQUEST };
-        ApiError::new(status, format!("send {{\"depends_on\": ID}}: {e}"))
-    })?;
+    let input: DependencyIn = super::parse_object(&body)?;
     state.store.add_system_dependency(caller.org_id, id, input.depends_on, state.app.clock.now()).await?;
     Ok(Json(one(&state, caller.org_id, id).await?))
 }

@@ -31,6 +31,11 @@ async fn the_api_reports_and_moves_a_deviation_in_order(engine: &'static str) {
     assert_eq!(r.status(), 422, "{engine}");
     let p: Value = r.json().await.unwrap();
     assert_eq!(p["errors"][0]["field"], "category", "{p}");
+    let mut nul = report.clone();
+    nul["title"] = json!("Feil\u{0}mottaker");
+    let r = c.post(&url).bearer_auth(&writer).json(&nul).send().await.unwrap();
+    assert_eq!(r.status(), 422, "{engine}: a NUL in the title");
+    assert_eq!(r.json::<Value>().await.unwrap()["errors"][0]["field"], "title");
     bad["category"] = json!("other");
     let p: Value = c.post(&url).bearer_auth(&writer).json(&bad).send().await.unwrap().json().await.unwrap();
     assert_eq!(p["errors"][0]["field"], "aware_at", "{p}");

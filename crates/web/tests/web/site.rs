@@ -234,6 +234,22 @@ async fn api_tokens_are_scoped_revocable_and_errors_are_problems(engine: &'stati
         .unwrap();
     assert_eq!(malformed.status(), 400);
     assert_eq!(malformed.headers()["content-type"], "application/problem+json");
+    for body in ["{\"name\": \"A\", \"name\": \"B\"}", "{\"name\": \"A\", \"x\": {\"k\": 1, \"k\": 2}}"] {
+        let twice = c
+            .post(api("/api/v1/units"))
+            .bearer_auth(&write)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(twice.status(), 400, "a key twice is refused, not last-wins: {body}");
+    }
+    let array = c.post(api("/api/v1/units")).bearer_auth(&write).json(&serde_json::json!([["A"]])).send().await;
+    assert_eq!(array.unwrap().status(), 422, "one JSON object, not an array");
+    let control = c.post(api("/api/v1/units")).bearer_auth(&write).json(&serde_json::json!({"name": "A\u{0}B"})).send();
+    assert_eq!(control.await.unwrap().status(), 422, "no control characters in a name");
+    assert!(app.store.units(org.id).await.unwrap().is_empty(), "nothing refused was stored");
     let wrong_type = c
         .post(api("/api/v1/units"))
         .bearer_auth(&write)

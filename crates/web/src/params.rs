@@ -20,15 +20,42 @@ pub fn parse_time_input(s: &str) -> Option<i64> {
     civil.to_zoned(tz).ok().map(|z| z.timestamp().as_second())
 }
 
+/// An RFC 3339 time or a date (midnight in Norway), and nothing else.
+pub fn parse_time_or_date(s: &str) -> Option<i64> {
+    if let Ok(t) = s.parse::<jiff::Timestamp>() {
+        return Some(t.as_second());
+    }
+    let date = s.parse::<jiff::civil::Date>().ok().filter(|_| s.len() == 10)?;
+    date.to_datetime(jiff::civil::Time::midnight())
+        .to_zoned(normverk_app::clock::norway())
+        .ok()
+        .map(|z| z.timestamp().as_second())
+}
+
+/// The schema of a time parameter: an RFC 3339 `date-time` or a `date`.
+pub struct TimeOrDate;
+
+impl utoipa::PartialSchema for TimeOrDate {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type};
+        let of = |f| ObjectBuilder::new().schema_type(Type::String).format(Some(SchemaFormat::KnownFormat(f)));
+        OneOfBuilder::new().item(of(KnownFormat::DateTime)).item(of(KnownFormat::Date)).into()
+    }
+}
+
+impl utoipa::ToSchema for TimeOrDate {}
+
 #[derive(Deserialize, IntoParams, Default)]
 #[into_params(parameter_in = Query)]
 pub struct EventQuery {
     pub patient_id: Option<String>,
     pub user_id: Option<String>,
     pub unit: Option<String>,
-    /// RFC 3339, inclusive.
+    /// RFC 3339 or a date (midnight in Norway), inclusive.
+    #[param(value_type = Option<TimeOrDate>, inline)]
     pub from: Option<String>,
-    /// RFC 3339, exclusive.
+    /// RFC 3339 or a date (midnight in Norway), exclusive.
+    #[param(value_type = Option<TimeOrDate>, inline)]
     pub to: Option<String>,
     /// From 1; 100 events a page, at most 100 pages (narrow the time window for older events).
     /// A page past the last matching event is empty.
@@ -43,12 +70,28 @@ pub const PAGE_SIZE: u32 = 100;
 pub const MAX_PAGE: u64 = 100;
 
 impl EventQuery {
-    /// The store's filter, or the first field that is not understood.
+    /// The store's filter as a person's search reads it (times as typed, a local date and time
+    /// too), or the first field that is not understood.
     pub fn filter(&self) -> Result<EventFilter, (&'static str, String)> {
+        self.filter_with(parse_time_input, true)
+    }
+
+    /// The store's filter as the API reads it: times exactly as its document says.
+    pub fn filter_strict(&self) -> Result<EventFilter, (&'static str, String)> {
+        self.filter_with(parse_time_or_date, false)
+    }
+
+    /// The filter with times read by `parse`; a blank time is no bound when `blank_is_none` (a
+    /// search form sends its empty fields), and refused like any unreadable time otherwise.
+    fn filter_with(
+        &self,
+        parse: fn(&str) -> Option<i64>,
+        blank_is_none: bool,
+    ) -> Result<EventFilter, (&'static str, String)> {
         let time = |name: &'static str, v: &Option<String>| -> Result<Option<i64>, (&'static str, String)> {
-            match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            match v.as_deref().map(str::trim).filter(|s| !(blank_is_none && s.is_empty())) {
                 None => Ok(None),
-                Some(s) => parse_time_input(s)
+                Some(s) => parse(s)
                     .map(Some)
                     .ok_or((name, "use RFC 3339 (2026-11-24T08:00:00+01:00) or a date (2026-11-24)".to_string())),
             }

@@ -123,7 +123,7 @@ pub async fn list(
     caller: ApiCaller,
     Query(p): Query<ListParams>,
 ) -> Result<Json<Vec<AssetOut>>, ApiError> {
-    let kind = match p.kind.as_deref().filter(|k| !k.is_empty()) {
+    let kind = match p.kind.as_deref() {
         None => None,
         Some(k) => {
             Some(k.parse::<AssetKind>().map_err(|e| ApiError::field("kind", e.to_string()))?.as_str().to_string())

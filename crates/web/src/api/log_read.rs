@@ -253,7 +253,7 @@ pub async fn search(
     uri: axum::http::Uri,
 ) -> Result<Response, ApiError> {
     let q = query(params)?;
-    let filter = q.filter().map_err(|(f, m)| ApiError::field(f, m))?;
+    let filter = q.filter_strict().map_err(|(f, m)| ApiError::field(f, m))?;
     let page = q.page_in_range().map_err(|(f, m)| ApiError::field(f, m))?;
     let rows = state.store.access_events(caller.org_id, &filter, PAGE_SIZE, (page - 1) * u64::from(PAGE_SIZE)).await?;
     let full = rows.len() == PAGE_SIZE as usize;

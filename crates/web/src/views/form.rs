@@ -1,6 +1,8 @@
 //! One way to handle a submitted form: what was entered, to fill the form again, and what was
-//! wrong with it, field by field. Every page keeps its errors in [`FormErrors`] and shows them
-//! through the `field` template macro (`aria-invalid`, `aria-describedby`).
+//! wrong with it, field by field. Every page keeps its errors in [`FormErrors`] and shows each
+//! by its field, wired for screen readers (`aria-invalid`, `aria-describedby`): through the
+//! `field` and `text_field` template macros, and for selects and radio groups with the same
+//! attributes written beside them.
 
 use super::Page;
 use normverk_core::problem::Problem;

@@ -122,6 +122,11 @@ async fn from_report_to_closure_in_the_browser_with_the_clock(engine: &'static s
     let empty = lead.post(&format!("{location}/steps"), &[("to", "facts_gathered"), ("timeline", "")]).await;
     assert_eq!(empty.status, 422);
     assert!(empty.body.contains("Må fylles ut.") && !empty.body.contains("timeline:"), "{}", empty.body);
+    assert!(
+        empty.body.contains("aria-describedby=\"timeline-hint timeline-error\" aria-invalid=\"true\"")
+            && empty.body.contains("id=\"timeline-error\""),
+        "the refused field is marked for screen readers"
+    );
     // The security lead handles it: facts, then assessed as a breach with consequences.
     assert_eq!(
         lead.post(&format!("{location}/steps"), &[("to", "facts_gathered"), ("timeline", "Mistet 08:00")]).await.status,

@@ -5,19 +5,11 @@ use normverk_store::access_log::EventFilter;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-/// A time typed by a person or sent by a program: RFC 3339 with offset, a local date and time
-/// (`2026-11-24T08:00`, as a datetime-local field sends it) or a date, both in Norwegian time.
+/// A time typed by a person or sent by a program: what [`parse_time_or_date`] takes, or a local
+/// date and time (`2026-11-24T08:00`, as a datetime-local field sends it) in Norwegian time.
 /// Unix seconds.
 pub fn parse_time_input(s: &str) -> Option<i64> {
-    if let Ok(t) = s.parse::<jiff::Timestamp>() {
-        return Some(t.as_second());
-    }
-    let tz = normverk_app::clock::norway();
-    let civil = s
-        .parse::<jiff::civil::DateTime>()
-        .ok()
-        .or_else(|| s.parse::<jiff::civil::Date>().ok().map(|d| d.to_datetime(jiff::civil::Time::midnight())))?;
-    civil.to_zoned(tz).ok().map(|z| z.timestamp().as_second())
+    parse_time_or_date(s).or_else(|| in_norway(s.parse::<jiff::civil::DateTime>().ok()?))
 }
 
 /// An RFC 3339 time or a date (midnight in Norway), and nothing else.
@@ -26,10 +18,12 @@ pub fn parse_time_or_date(s: &str) -> Option<i64> {
         return Some(t.as_second());
     }
     let date = s.parse::<jiff::civil::Date>().ok().filter(|_| s.len() == 10)?;
-    date.to_datetime(jiff::civil::Time::midnight())
-        .to_zoned(normverk_app::clock::norway())
-        .ok()
-        .map(|z| z.timestamp().as_second())
+    in_norway(date.to_datetime(jiff::civil::Time::midnight()))
+}
+
+/// A wall-clock time in Norway as Unix seconds.
+fn in_norway(civil: jiff::civil::DateTime) -> Option<i64> {
+    civil.to_zoned(normverk_app::clock::norway()).ok().map(|z| z.timestamp().as_second())
 }
 
 /// The schema of a time parameter: an RFC 3339 `date-time` or a `date`.

@@ -189,20 +189,26 @@ fn backup_and_restore_round_trip() {
     assert!(!d.join("fresh/normverk.db").exists());
 }
 
+/// `normverk serve` on a free port in `d` on SQLite, its output to `out`; and its address.
+fn serve(d: &std::path::Path, out: fn() -> Stdio) -> (std::process::Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let addr = format!("127.0.0.1:{port}");
+    let child = Command::new(BIN)
+        .args(["serve", "--addr", &addr])
+        .current_dir(d)
+        .env_remove("NORMVERK_DATABASE_URL")
+        .stdout(out())
+        .stderr(out())
+        .spawn()
+        .unwrap();
+    (child, addr)
+}
+
 #[test]
 fn serve_prints_the_setup_link_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let addr = format!("127.0.0.1:{port}");
-    let mut child = Command::new(BIN)
-        .args(["serve", "--addr", &addr])
-        .current_dir(d)
-        .env_remove("NORMVERK_DATABASE_URL")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let (mut child, addr) = serve(d, Stdio::piped);
     let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
     std::io::BufRead::read_line(&mut stdout, &mut line).unwrap();
@@ -368,16 +374,7 @@ async fn log_verify_checks_the_whole_log_and_a_saved_checkpoint_and_names_the_ba
     assert!(normverk(d, &["org", "add", "--name", "Fjordlegen", "--org-number", "974760673"]).status.success());
     let o = normverk(d, &["token", "add", "--org", "974760673", "--scope", "access_log:write", "--name", "EPJ"]);
     let token = stdout(&o).lines().last().unwrap().to_string();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let addr = format!("127.0.0.1:{port}");
-    let mut child = Command::new(BIN)
-        .args(["serve", "--addr", &addr])
-        .current_dir(d)
-        .env_remove("NORMVERK_DATABASE_URL")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let (mut child, addr) = serve(d, Stdio::null);
     let event = |i: usize| {
         format!(
             r#"{{"occurred_at":"2026-11-20T08:15:00+01:00","duration_s":1,"user_id":"hpr:1","user_name":"Kari","user_role":"lege","org_number":"974760673","unit":"Akutt","patient_id":"fnr:{i}","information_type":"notat","action":"read","basis":"care_relation"}}"#

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs schemathesis against a freshly seeded normverk: the served OpenAPI document, a token with
 # every scope, all checks, the coverage, fuzzing and stateful phases, a fixed seed and a bounded
-# number of examples per operation. Any failure fails. Usage: .ci/schemathesis/run.sh [--baseline-update]
+# number of examples per operation. Any failure fails. An operation whose document states rules
+# a schema cannot (its 422 response is its own, not the shared one) may answer a schema-valid
+# request with 422. Usage: .ci/schemathesis/run.sh [more st run options]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bin=${NORMVERK_BIN:-target/debug/normverk}
@@ -28,7 +30,8 @@ server=$!
 base="http://127.0.0.1:$port"
 for _ in $(seq 1 50); do curl -fsS "$base/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
 "$venv/bin/python" .ci/schemathesis/seed.py "$base" admin@alfa.no "$password" "$token_a" "$token_b"
-"$venv/bin/st" run "$base/api/openapi.json" \
+"$venv/bin/python" .ci/schemathesis/rules.py "$base/api/openapi.json" >"$data/schemathesis.toml"
+"$venv/bin/st" --config-file "$data/schemathesis.toml" run "$base/api/openapi.json" \
   --header "Authorization: Bearer $token_a" \
   --checks all \
   --phases examples,coverage,fuzzing,stateful \
@@ -38,4 +41,4 @@ for _ in $(seq 1 50); do curl -fsS "$base/healthz" >/dev/null 2>&1 && break; sle
   --request-timeout 10 \
   --suppress-health-check all \
   --warnings off \
-  --baseline .ci/schemathesis/baseline.json "$@"
+  "$@"

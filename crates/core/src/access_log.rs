@@ -3,7 +3,7 @@
 
 use crate::org::OrgNumber;
 use crate::problem::{Problem, ProblemKey};
-use crate::text::Lines;
+use crate::text::{Field, Lines};
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
@@ -78,6 +78,23 @@ pub struct AccessEvent {
 /// How far in the future an event's time may be, for clocks that disagree a little.
 pub const CLOCK_SKEW_S: i64 = 300;
 const MAX_TEXT: usize = 512;
+/// The longest an access may last, in seconds: a week.
+pub const MAX_DURATION_S: u64 = 7 * 24 * 3600;
+
+/// Why another enterprise's data was accessed.
+pub const CROSS_ORG_REASON: Field = Field { name: "reason", lines: Lines::Many, required: true, max: MAX_TEXT * 4 };
+
+/// The event's text fields.
+pub const EVENT_TEXT: &[Field] = &[
+    Field::line("user_id", MAX_TEXT),
+    Field::line("user_name", MAX_TEXT),
+    Field::line("user_role", MAX_TEXT),
+    Field::line("unit", MAX_TEXT),
+    Field::line("patient_id", MAX_TEXT),
+    Field::line("information_type", MAX_TEXT),
+    Field::optional("basis_reason", Lines::Many, MAX_TEXT * 4),
+    Field::optional("disclosed_to", Lines::One, MAX_TEXT),
+];
 
 fn parse_time(s: &str) -> Option<i64> {
     s.parse::<jiff::Timestamp>().ok().map(|t| t.as_second())
@@ -100,22 +117,21 @@ pub fn check_event(e: &AccessEvent, now: i64) -> Vec<Problem> {
         }
         Some(_) => {}
     }
-    if e.duration_s > 7 * 24 * 3600 {
+    if e.duration_s > MAX_DURATION_S {
         problems.push(Problem::new("duration_s", ProblemKey::DurationWeek, "is longer than a week"));
     }
-    for (field, value) in [
-        ("user_id", &e.user_id),
-        ("user_name", &e.user_name),
-        ("user_role", &e.user_role),
-        ("unit", &e.unit),
-        ("patient_id", &e.patient_id),
-        ("information_type", &e.information_type),
-    ] {
-        if value.trim().is_empty() {
-            problems.push(Problem::new(field, ProblemKey::Required, "is required"));
-        } else if let Some(p) = crate::text::check(field, value, Lines::One, MAX_TEXT) {
-            problems.push(p);
-        }
+    for f in EVENT_TEXT {
+        let value = match f.name {
+            "user_id" => &e.user_id,
+            "user_name" => &e.user_name,
+            "user_role" => &e.user_role,
+            "unit" => &e.unit,
+            "patient_id" => &e.patient_id,
+            "information_type" => &e.information_type,
+            "basis_reason" => e.basis_reason.as_deref().unwrap_or("").trim(),
+            _ => e.disclosed_to.as_deref().unwrap_or("").trim(),
+        };
+        problems.extend(f.check(value));
     }
     if OrgNumber::parse(&e.org_number).is_err() {
         problems.push(Problem::new("org_number", ProblemKey::OrgNumber, "must be a valid 9-digit organisation number"));
@@ -128,9 +144,7 @@ pub fn check_event(e: &AccessEvent, now: i64) -> Vec<Problem> {
             "is required when the basis is break_glass or other",
         ));
     }
-    problems.extend(crate::text::check("basis_reason", reason, Lines::Many, MAX_TEXT * 4));
     let disclosed = e.disclosed_to.as_deref().map(str::trim).unwrap_or("");
-    problems.extend(crate::text::check("disclosed_to", disclosed, Lines::One, MAX_TEXT));
     match (e.action == AccessAction::Disclose, disclosed.is_empty()) {
         (true, true) => problems.push(Problem::new(
             "disclosed_to",
@@ -150,9 +164,7 @@ pub fn check_event(e: &AccessEvent, now: i64) -> Vec<Problem> {
                 "must be a valid 9-digit organisation number",
             ));
         }
-        if c.reason.trim().is_empty() {
-            problems.push(Problem::new("cross_org.reason", ProblemKey::Required, "is required"));
-        }
+        problems.extend(Field { name: "cross_org.reason", ..CROSS_ORG_REASON }.check(&c.reason));
         match (parse_time(&c.period_from), parse_time(&c.period_to)) {
             (Some(from), Some(to)) if from <= to => {}
             (Some(_), Some(_)) => {

@@ -3,6 +3,7 @@
 
 use crate::import::RowError;
 use crate::problem::{Problem, ProblemKey};
+use crate::text::{Field, Lines};
 use serde::{Deserialize, Serialize};
 
 string_enum! {
@@ -140,6 +141,19 @@ const KIND_WORDS: &[(AssetKind, &[&str])] = &[
     (AssetKind::Other, &["annet", "annen"]),
 ];
 
+/// The text fields of an asset (every column but the kind): an identifier, the rest optional.
+pub const TEXT: &[Field] = &[
+    Field::line("identifier", 500),
+    Field::optional("model", Lines::One, 500),
+    Field::optional("owner", Lines::One, 500),
+    Field::optional("location", Lines::One, 500),
+    Field::optional("os", Lines::One, 500),
+    Field::optional("os_version", Lines::One, 500),
+    Field::optional("software", Lines::Many, 20_000),
+    Field::optional("supplier", Lines::One, 500),
+    Field::optional("responsible", Lines::One, 500),
+];
+
 /// Reads a kind from its code, a Norwegian word or an MDM device type.
 pub fn parse_kind(text: &str) -> Option<AssetKind> {
     let lower = text.trim().to_lowercase();
@@ -149,15 +163,7 @@ pub fn parse_kind(text: &str) -> Option<AssetKind> {
 /// Checks an asset: an identifier, a known kind, sane lengths.
 pub fn check(a: &NewAsset) -> Vec<Problem> {
     let mut p = Vec::new();
-    for (field, _) in COLUMNS {
-        let value = a.get(field);
-        let max = if *field == "software" { 20_000 } else { 500 };
-        let lines = if *field == "software" { crate::text::Lines::Many } else { crate::text::Lines::One };
-        p.extend(crate::text::check(field, value, lines, max));
-    }
-    if a.identifier.trim().is_empty() {
-        p.push(Problem::new("identifier", ProblemKey::Required, "required"));
-    }
+    p.extend(TEXT.iter().filter_map(|f| f.check(a.get(f.name))));
     if a.kind.parse::<AssetKind>().is_err() {
         let kinds: Vec<&str> = AssetKind::ALL.iter().map(|k| k.as_str()).collect();
         // Readers are shown the Norwegian words an import takes, not the codes.
@@ -232,6 +238,13 @@ pub fn read_rows(table: &[Vec<String>], default_kind: Option<AssetKind>) -> Resu
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_column_but_the_kind_has_its_text_rule() {
+        let columns: Vec<&str> = COLUMNS.iter().map(|(c, _)| *c).filter(|c| *c != "kind").collect();
+        let rules: Vec<&str> = TEXT.iter().map(|f| f.name).collect();
+        assert_eq!(columns, rules);
+    }
 
     fn t(rows: &[&[&str]]) -> Vec<Vec<String>> {
         rows.iter().map(|r| r.iter().map(|c| c.to_string()).collect()).collect()

@@ -5,7 +5,7 @@
 
 use crate::org::Role;
 use crate::problem::{Problem, ProblemKey};
-use crate::text::Lines;
+use crate::text::{Field, Lines};
 use serde::{Deserialize, Serialize};
 
 /// Which deviations a person sees (Normen 5.8; least privilege).
@@ -142,15 +142,26 @@ pub struct NewDeviation {
     pub immediate_actions: String,
 }
 
+/// The report's text fields.
+pub const REPORT_TEXT: &[Field] = &[
+    Field::line("title", MAX_SHORT),
+    Field { name: "description", lines: Lines::Many, required: true, max: MAX_LONG },
+    Field::optional("immediate_actions", Lines::Many, MAX_LONG),
+    Field::optional("system", Lines::One, MAX_SHORT),
+];
+
 /// Checks a report: a title and description, times that are not in the future, awareness not
 /// before the event.
 pub fn check_report(d: &NewDeviation, now: i64) -> Vec<Problem> {
     let mut p = Vec::new();
-    text(&mut p, "title", &d.title, true, MAX_SHORT);
-    text(&mut p, "description", &d.description, true, MAX_LONG);
-    text(&mut p, "immediate_actions", &d.immediate_actions, false, MAX_LONG);
-    if let Some(s) = &d.system {
-        text(&mut p, "system", s, false, MAX_SHORT);
+    for f in REPORT_TEXT {
+        let value = match f.name {
+            "title" => &d.title,
+            "description" => &d.description,
+            "immediate_actions" => &d.immediate_actions,
+            _ => d.system.as_deref().unwrap_or(""),
+        };
+        p.extend(f.check(value));
     }
     if d.occurred_at > now + CLOCK_SKEW_S {
         problem(&mut p, "occurred_at", ProblemKey::InFuture, "is in the future");

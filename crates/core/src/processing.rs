@@ -4,6 +4,7 @@
 
 use crate::import::RowError;
 use crate::problem::{Problem, ProblemKey};
+use crate::text::{Field, Lines};
 use serde::{Deserialize, Serialize};
 
 string_enum! {
@@ -166,15 +167,22 @@ pub fn parse_code(field: &'static str, text: &str) -> Result<String, Problem> {
 const MAX_TEXT: usize = 4000;
 const MAX_NAME: usize = 200;
 
+/// The rule of a field: the name one line and required, every other field free text.
+pub fn text_rule(field: &'static str) -> Field {
+    if field == "name" {
+        Field::line(field, MAX_NAME)
+    } else {
+        Field::optional(field, Lines::Many, MAX_TEXT)
+    }
+}
+
 /// Checks an entry: a name, a role, codes that are codes, sane lengths. What is merely not yet
 /// filled in is not an error; [`missing_fields`] lists it.
 pub fn check(r: &Record) -> Vec<Problem> {
     let mut p = Vec::new();
     for (field, _) in FIELDS {
         let value = r.get(field);
-        let max = if *field == "name" { MAX_NAME } else { MAX_TEXT };
-        let lines = if *field == "name" { crate::text::Lines::One } else { crate::text::Lines::Many };
-        if let Some(problem) = crate::text::check(field, value, lines, max) {
+        if let Some(problem) = text_rule(field).check(value) {
             p.push(problem);
         } else if !codes(field).is_empty() && !value.is_empty() && !codes(field).contains(&value) {
             p.push(
@@ -182,9 +190,6 @@ pub fn check(r: &Record) -> Vec<Problem> {
                     .arg("values", codes(field).join(", ")),
             );
         }
-    }
-    if r.name.trim().is_empty() {
-        p.push(Problem::new("name", ProblemKey::Required, "required"));
     }
     if r.role.is_empty() {
         p.push(Problem::new("role", ProblemKey::RoleRequired, "required: controller or processor"));
@@ -375,7 +380,7 @@ mod tests {
         r.name = " ".into();
         r.purposes = "x".repeat(4001);
         let fields: Vec<&str> = check(&r).iter().map(|p| p.field).collect();
-        assert_eq!(fields, vec!["role", "purposes", "legal_basis", "name"]);
+        assert_eq!(fields, vec!["name", "role", "purposes", "legal_basis"]);
     }
 
     #[test]

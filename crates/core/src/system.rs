@@ -3,7 +3,7 @@
 //! is at least as critical as that system. Pure.
 
 use crate::problem::{Problem, ProblemKey};
-use crate::text::Lines;
+use crate::text::{Field, Lines};
 use serde::Serialize;
 use std::collections::{HashMap, VecDeque};
 
@@ -127,24 +127,27 @@ pub struct NewSystem {
     pub criticality: Criticality,
 }
 
-/// Checks a system: a name of 1–200 characters, other fields at most 2,000.
+/// A system's text fields: a name of 1–200 characters, other fields at most 200 or 2,000.
+pub const SYSTEM_TEXT: &[Field] = &[
+    Field::line("name", 200),
+    Field::optional("description", Lines::Many, 2000),
+    Field::optional("owner", Lines::One, 200),
+    Field::optional("supplier", Lines::One, 200),
+    Field::optional("hosting", Lines::One, 200),
+    Field::optional("data_types", Lines::One, 2000),
+];
+
+/// Checks a system's text fields.
 pub fn check_system(s: &NewSystem) -> Vec<Problem> {
-    let mut p = Vec::new();
-    let mut field = |name: &'static str, value: &str, required: bool, max: usize| {
-        if required && value.trim().is_empty() {
-            p.push(Problem::new(name, ProblemKey::Required, "required"));
-        } else {
-            let lines = if name == "description" { Lines::Many } else { Lines::One };
-            p.extend(crate::text::check(name, value, lines, max));
-        }
+    let value = |name: &str| match name {
+        "name" => &s.name,
+        "description" => &s.description,
+        "owner" => &s.owner,
+        "supplier" => &s.supplier,
+        "hosting" => &s.hosting,
+        _ => &s.data_types,
     };
-    field("name", &s.name, true, 200);
-    field("description", &s.description, false, 2000);
-    field("owner", &s.owner, false, 200);
-    field("supplier", &s.supplier, false, 200);
-    field("hosting", &s.hosting, false, 200);
-    field("data_types", &s.data_types, false, 2000);
-    p
+    SYSTEM_TEXT.iter().filter_map(|f| f.check(value(f.name))).collect()
 }
 
 /// The Norwegian names of the classes, as the register and its spreadsheet show them.

@@ -7,10 +7,13 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
+use normverk_app::access_log::MAX_EVENTS;
 use normverk_app::access_log::{EventError, Format};
 use normverk_store::access_log::Idempotency;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use utoipa::openapi::schema::{ArrayBuilder, KnownFormat, ObjectBuilder, Schema, SchemaType, Type};
+use utoipa::openapi::RefOr;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -36,12 +39,50 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
 pub struct EventBatch;
 
 impl utoipa::PartialSchema for EventBatch {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        utoipa::openapi::schema::ArrayBuilder::new()
-            .items(utoipa::openapi::schema::ObjectBuilder::new().schema_type(utoipa::openapi::schema::Type::Object))
-            .min_items(Some(1))
-            .into()
+    fn schema() -> RefOr<Schema> {
+        let example = serde_json::json!([{"occurred_at": "2026-11-24T08:15:00+01:00", "duration_s": 42,
+            "user_id": "hpr:9144897", "user_name": "Kari Lege", "user_role": "lege", "org_number": "974760673",
+            "unit": "Akuttmottak", "patient_id": "fnr:15108695088", "information_type": "journalnotat",
+            "action": "read", "basis": "care_relation"}]);
+        let batch = ArrayBuilder::new().items(event_schema()).min_items(Some(1)).max_items(Some(MAX_EVENTS));
+        super::contract::with_example(batch.into(), example)
     }
+}
+
+/// One access event: the fields Normen 5.4.4 asks for.
+fn event_schema() -> RefOr<Schema> {
+    use super::contract::{code_schema, nullable, object, text_field, text_object, time};
+    use normverk_core::access_log::{AccessAction, Basis, CROSS_ORG_REASON, EVENT_TEXT, MAX_DURATION_S};
+    let org_number = || -> RefOr<Schema> {
+        ObjectBuilder::new().schema_type(SchemaType::Type(Type::String)).pattern(Some("^[0-9]{9}$")).into()
+    };
+    let cross_org = object(
+        &[
+            ("source_org_number", org_number()),
+            ("reason", text_field(&CROSS_ORG_REASON)),
+            ("period_from", time(KnownFormat::DateTime)),
+            ("period_to", time(KnownFormat::DateTime)),
+        ],
+        &[],
+        true,
+    );
+    let duration = ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::Integer))
+        .minimum(Some(0))
+        .maximum(Some(MAX_DURATION_S))
+        .description(Some("seconds"));
+    text_object(
+        EVENT_TEXT,
+        &["basis_reason", "disclosed_to"],
+        &[
+            ("occurred_at", time(KnownFormat::DateTime), true),
+            ("duration_s", duration.into(), true),
+            ("org_number", org_number(), true),
+            ("action", code_schema::<AccessAction>(), true),
+            ("basis", code_schema::<Basis>(), true),
+            ("cross_org", nullable(cross_org), false),
+        ],
+    )
 }
 
 impl utoipa::ToSchema for EventBatch {}
@@ -55,7 +96,7 @@ impl utoipa::ToSchema for EventBatch {}
         (status = 403, description = "the token lacks access_log:write", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "more than 16 MiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "another content type", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "every invalid event and field, by index; nothing stored", body = Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "an event breaks a rule: an organisation number whose check digit fails, a time in the future, `break_glass` or `other` without `basis_reason`, `disclosed_to` without the action `disclose` or the reverse, a `cross_org` period that ends before it starts. Every problem of every event is listed by index; nothing is stored", body = Problem, content_type = "application/problem+json")))]
 pub async fn append(
     State(state): State<AppState>,
     caller: ApiCaller,

@@ -1,5 +1,6 @@
 //! `/api/v1/assessment`: rounds and answers of the organisation's self-assessment.
 
+use super::contract::AnswerStatusCode;
 use super::ApiJson;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, Problem};
@@ -68,7 +69,7 @@ pub struct RoundDetailOut {
 #[derive(Serialize, ToSchema)]
 pub struct AnswerOut {
     pub requirement_id: String,
-    /// met, partial, not_met or not_relevant.
+    #[schema(value_type = AnswerStatusCode, inline)]
     pub status: String,
     pub justification: Option<String>,
     pub comment: Option<String>,
@@ -97,8 +98,9 @@ impl From<AnswerRow> for AnswerOut {
 /// An answer to write. "not_relevant" needs a justification.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"status": "partial", "comment": "Rutinen er skrevet, men ikke øvd.", "due_date": "2027-03-01"}))]
 pub struct AnswerIn {
-    /// met, partial, not_met or not_relevant.
+    #[schema(value_type = AnswerStatusCode, inline)]
     pub status: String,
     #[serde(default)]
     pub justification: Option<String>,
@@ -164,7 +166,7 @@ pub async fn list_answers(
         (status = 403, description = "the token lacks assessment:write", body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "the round is frozen", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "invalid fields", body = Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "an answer breaks a rule: `not_relevant` without a justification, a due date that is not a real date, an evidence link that is not a web address, a responsible person who is not a member", body = Problem, content_type = "application/problem+json")))]
 pub async fn put_answer(
     State(state): State<AppState>,
     caller: ApiCaller,

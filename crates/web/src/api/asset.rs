@@ -13,6 +13,7 @@ use normverk_core::asset::{read_rows, AssetKind, NewAsset};
 use normverk_store::asset::{Asset, AssetFilter};
 use normverk_store::StoreError;
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::{schema::Schema, RefOr};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -55,12 +56,10 @@ impl From<Asset> for AssetOut {
 }
 
 /// An asset as sent: `identifier` and `kind` are required, the rest default to blank.
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AssetIn {
-    #[schema(min_length = 1, max_length = 500)]
     pub identifier: String,
-    #[schema(value_type = AssetKindCode, inline)]
     pub kind: String,
     #[serde(default)]
     pub model: String,
@@ -79,6 +78,18 @@ pub struct AssetIn {
     #[serde(default)]
     pub responsible: String,
 }
+
+impl utoipa::PartialSchema for AssetIn {
+    fn schema() -> RefOr<Schema> {
+        let kind = <AssetKindCode as utoipa::PartialSchema>::schema();
+        let schema = super::contract::text_object(normverk_core::asset::TEXT, &[], &[("kind", kind, true)]);
+        let example = serde_json::json!({"identifier": "PC-0042", "kind": "computer", "model": "Latitude 5440",
+            "os": "Windows 11", "os_version": "24H2", "owner": "IT-avdelingen", "location": "Akuttmottak, rom 3"});
+        super::contract::with_example(schema, example)
+    }
+}
+
+impl utoipa::ToSchema for AssetIn {}
 
 impl From<AssetIn> for NewAsset {
     fn from(a: AssetIn) -> NewAsset {
@@ -116,8 +127,7 @@ pub struct ListParams {
 }
 
 #[utoipa::path(get, path = "/api/v1/assets", security(("bearer" = ["org:read"])), tag = "assets", params(ListParams),
-    responses((status = 200, body = Vec<AssetOut>, description = "the matching assets, by identifier"),
-        (status = 422, description = "an unknown kind", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = Vec<AssetOut>, description = "the matching assets, by identifier")))]
 pub async fn list(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -138,8 +148,7 @@ pub async fn list(
     responses(
         (status = 201, body = AssetOut),
         (status = 403, description = "the token lacks org:write", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "an asset with that identifier exists", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "invalid fields", body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "an asset with that identifier exists", body = Problem, content_type = "application/problem+json")))]
 pub async fn create(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -164,8 +173,7 @@ pub async fn get(
     params(("id" = i64, Path, description = "The asset's id")),
     responses((status = 200, body = AssetOut),
         (status = 404, description = "no such asset in this organisation", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "another asset has that identifier", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "invalid fields", body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "another asset has that identifier", body = Problem, content_type = "application/problem+json")))]
 pub async fn replace(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -205,10 +213,11 @@ pub struct Imported {
 }
 
 #[utoipa::path(post, path = "/api/v1/assets/import", security(("bearer" = ["org:write"])), tag = "assets", params(ImportParams),
-    request_body(content = String, content_type = "text/csv", description = "an inventory or MDM export: `;`, tab or `,` separated, UTF-8 or Windows-1252, headings in the first row"),
+    request_body(content = String, content_type = "text/csv", description = "an inventory or MDM export: `;`, tab or `,` separated, UTF-8 or Windows-1252, headings in the first row",
+        example = json!("Identifikator;Type;Modell;Plassering\nPC-0042;datamaskin;Latitude 5440;Akuttmottak\n")),
     responses(
         (status = 200, body = Imported, description = "all rows saved: matched by identifier and updated, or added"),
-        (status = 422, description = "nothing saved; every bad row in `errors` as `row N: column`", body = Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "the file breaks a rule: no heading row naming the identifier and kind, a row without an identifier or with an unknown kind, a value too long. Nothing is saved; every bad row is in `errors` as `row N: column`", body = Problem, content_type = "application/problem+json")))]
 pub async fn import(
     State(state): State<AppState>,
     caller: ApiCaller,

@@ -1,6 +1,6 @@
 //! `/api/v1/catalog`: the Normen catalogue, read-only.
 
-use super::contract::{AudienceCode, ObligationCode};
+use super::contract::{AudienceCode, ObligationCode, TagCode};
 use crate::error::{ApiError, FieldError, Problem};
 use crate::AppState;
 use axum::extract::{Path, Query};
@@ -83,7 +83,7 @@ pub struct SearchParams {
     /// Words that must all occur (compounds and inflections match: "tilgang" finds "tilgangsstyring").
     q: Option<String>,
     /// Chapter number, 2–5.
-    #[param(pattern = "^[2-5]?$")]
+    #[param(pattern = "^[2-5]$")]
     chapter: Option<String>,
     /// `shall` or `should`.
     #[param(value_type = Option<ObligationCode>, inline)]
@@ -91,6 +91,8 @@ pub struct SearchParams {
     /// Who the requirement is for.
     #[param(value_type = Option<AudienceCode>, inline)]
     audience: Option<String>,
+    /// A theme.
+    #[param(value_type = Option<TagCode>, inline)]
     tag: Option<String>,
 }
 
@@ -103,12 +105,19 @@ impl SearchParams {
             value: &Option<String>,
             errors: &mut Vec<FieldError>,
         ) -> Option<T> {
-            let v = value.as_deref().filter(|v| !v.is_empty())?;
+            let v = value.as_deref()?;
             T::from_str(v).map_err(|e| errors.push(FieldError { field: field.into(), message: e.to_string() })).ok()
         }
         let filter = Filter {
             query: self.q.clone().unwrap_or_default().chars().take(200).collect(),
-            chapter: self.chapter.clone().filter(|c| !c.is_empty()),
+            chapter: match self.chapter.as_deref() {
+                None => None,
+                Some(c @ ("2" | "3" | "4" | "5")) => Some(c.to_string()),
+                Some(_) => {
+                    errors.push(FieldError { field: "chapter".into(), message: "a chapter number, 2–5".into() });
+                    None
+                }
+            },
             obligation: parse::<Obligation>("obligation", &self.obligation, &mut errors),
             audience: parse::<Audience>("audience", &self.audience, &mut errors),
             tag: parse::<Tag>("tag", &self.tag, &mut errors),
@@ -138,8 +147,7 @@ pub async fn get_catalog() -> Result<Json<CatalogOut>, ApiError> {
 
 #[utoipa::path(get, path = "/api/v1/catalog/requirements", security(("bearer" = ["org:read"])), tag = "catalog", params(SearchParams),
     responses(
-        (status = 200, body = [RequirementOut]),
-        (status = 422, description = "an unknown filter value", body = Problem, content_type = "application/problem+json")))]
+        (status = 200, body = [RequirementOut])))]
 pub async fn search_requirements(Query(params): Query<SearchParams>) -> Result<Json<Vec<RequirementOut>>, ApiError> {
     let filter = params.filter()?;
     Ok(Json(normen_5_3().search(&filter).into_iter().map(Into::into).collect()))

@@ -4,10 +4,11 @@
 //! here, so no handler can forget one.
 
 use normverk_core::org::Scope;
+use normverk_core::text::Field;
 use normverk_core::Coded;
 use std::str::FromStr;
 use utoipa::openapi::path::{Operation, ParameterIn};
-use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 
 /// Who may call an operation.
@@ -114,7 +115,7 @@ fn problem(description: &str) -> RefOr<utoipa::openapi::Response> {
 
 /// The schema of a string that is one of an enum's codes, as `value_type = …` (inline): the
 /// document lists exactly the values the server's enum parses.
-fn codes<T: Coded>() -> RefOr<Schema> {
+pub fn code_schema<T: Coded>() -> RefOr<Schema> {
     ObjectBuilder::new().schema_type(SchemaType::Type(Type::String)).enum_values(Some(T::codes())).into()
 }
 
@@ -124,7 +125,7 @@ macro_rules! code_schemas {
         pub struct $name;
         impl utoipa::PartialSchema for $name {
             fn schema() -> RefOr<Schema> {
-                codes::<$enum>()
+                code_schema::<$enum>()
             }
         }
         impl utoipa::ToSchema for $name {}
@@ -132,12 +133,14 @@ macro_rules! code_schemas {
 }
 
 code_schemas! {
+    AnswerStatusCode = normverk_core::assessment::Status,
     AssetKindCode = normverk_core::asset::AssetKind,
     AudienceCode = normverk_core::catalog::Audience,
     CategoryCode = normverk_core::deviation::Category,
     CriticalityCode = normverk_core::system::Criticality,
     ObligationCode = normverk_core::catalog::Obligation,
     StateCode = normverk_core::deviation::State,
+    TagCode = normverk_core::catalog::Tag,
 }
 
 /// A JSON object with `required` string fields and `optional` ones, each `(name, schema)`;
@@ -156,7 +159,82 @@ pub fn object(required: &[(&str, RefOr<Schema>)], optional: &[(&str, RefOr<Schem
     o.into()
 }
 
-/// A string of `min` to `max` characters.
-pub fn text(min: usize, max: usize) -> RefOr<Schema> {
-    ObjectBuilder::new().schema_type(SchemaType::Type(Type::String)).min_length(Some(min)).max_length(Some(max)).into()
+/// A text field as its rule states it: at most `max` characters, none the field does not take,
+/// not blank where required.
+pub fn text_field(f: &Field) -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::String))
+        .min_length(f.required.then_some(1))
+        .max_length(Some(f.max))
+        .pattern(Some(f.pattern()))
+        .into()
+}
+
+/// `schema` with `example` as its one example (a request body's, for integrators and for the
+/// contract run's examples phase).
+pub fn with_example(schema: RefOr<Schema>, example: serde_json::Value) -> RefOr<Schema> {
+    match schema {
+        RefOr::T(Schema::Object(mut o)) => {
+            o.examples = vec![example];
+            RefOr::T(Schema::Object(o))
+        }
+        RefOr::T(Schema::Array(mut a)) => {
+            a.examples = vec![example];
+            RefOr::T(Schema::Array(a))
+        }
+        other => other,
+    }
+}
+
+/// `schema` that also takes null.
+pub fn nullable(schema: RefOr<Schema>) -> RefOr<Schema> {
+    match schema {
+        RefOr::T(Schema::Object(mut o)) => {
+            let mut types = match o.schema_type {
+                SchemaType::Type(t) => vec![t],
+                SchemaType::Array(ts) => ts,
+                SchemaType::AnyValue => return RefOr::T(Schema::Object(o)),
+            };
+            types.push(Type::Null);
+            o.schema_type = SchemaType::from_iter(types);
+            RefOr::T(Schema::Object(o))
+        }
+        other => other,
+    }
+}
+
+/// A closed JSON object of text `fields` by their rules (the required ones required; those
+/// named in `null` also take null) and `others`, each `(name, schema, required)`.
+pub fn text_object(fields: &[Field], null: &[&str], others: &[(&str, RefOr<Schema>, bool)]) -> RefOr<Schema> {
+    let mut required = Vec::new();
+    let mut optional = Vec::new();
+    for f in fields {
+        let schema = if null.contains(&f.name) { nullable(text_field(f)) } else { text_field(f) };
+        if f.required { &mut required } else { &mut optional }.push((f.name, schema));
+    }
+    for (name, schema, needed) in others {
+        if *needed { &mut required } else { &mut optional }.push((*name, schema.clone()));
+    }
+    object(&required, &optional, true)
+}
+
+/// A string in RFC 3339 `format`: `date-time` or `date`.
+pub fn time(format: KnownFormat) -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::String))
+        .format(Some(SchemaFormat::KnownFormat(format)))
+        .into()
+}
+
+/// An integer id.
+pub fn id() -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::Integer))
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+        .into()
+}
+
+/// A boolean.
+pub fn boolean() -> RefOr<Schema> {
+    ObjectBuilder::new().schema_type(SchemaType::Type(Type::Boolean)).into()
 }

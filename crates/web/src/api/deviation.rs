@@ -1,6 +1,6 @@
 //! `/api/v1/deviations`: systems and integrations report deviations and take their steps.
 
-use super::contract::{CategoryCode, StateCode};
+use super::contract::StateCode;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, FieldError, Problem};
 use crate::AppState;
@@ -34,35 +34,61 @@ fn rfc3339(unix: i64) -> String {
     jiff::Timestamp::from_second(unix).map(|t| t.to_string()).unwrap_or_default()
 }
 
-/// A new deviation, as the reporter tells it.
-#[derive(Deserialize, ToSchema)]
+/// A new deviation, as the reporter tells it: times in RFC 3339; the 72-hour clock starts at
+/// `aware_at`, when the organisation became aware.
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeviationIn {
     pub title: String,
     pub description: String,
-    /// RFC 3339.
-    #[schema(format = DateTime)]
     pub occurred_at: String,
-    /// When the organisation became aware (RFC 3339): the 72-hour clock starts here.
-    #[schema(format = DateTime)]
     pub aware_at: String,
     #[serde(default)]
     pub unit_id: Option<i64>,
     #[serde(default)]
     pub system: Option<String>,
-    #[schema(value_type = CategoryCode, inline)]
     pub category: String,
     pub patients_concerned: bool,
     #[serde(default)]
     pub immediate_actions: String,
 }
 
+impl utoipa::PartialSchema for DeviationIn {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use super::contract::{boolean, id, nullable, text_object, time, with_example};
+        use utoipa::openapi::schema::KnownFormat;
+        let category = <super::contract::CategoryCode as utoipa::PartialSchema>::schema();
+        let example = serde_json::json!({"title": "Epikrise sendt til feil fastlege",
+            "description": "Epikrisen ble sendt til en fastlege med samme navn som pasientens.",
+            "occurred_at": "2026-11-20T08:00:00+01:00", "aware_at": "2026-11-20T09:30:00+01:00",
+            "category": "misdirected_information", "patients_concerned": true,
+            "immediate_actions": "Mottakeren er bedt om å slette meldingen."});
+        let schema = text_object(
+            rules::REPORT_TEXT,
+            &["system"],
+            &[
+                ("occurred_at", time(KnownFormat::DateTime), true),
+                ("aware_at", time(KnownFormat::DateTime), true),
+                ("unit_id", nullable(id()), false),
+                ("category", category, true),
+                ("patients_concerned", boolean(), true),
+            ],
+        );
+        with_example(schema, example)
+    }
+}
+
+impl ToSchema for DeviationIn {}
+
 /// A step's body: the target state in `to`, and the step's own fields.
 pub struct StepIn;
 
 impl utoipa::PartialSchema for StepIn {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        super::contract::object(&[("to", <StateCode as utoipa::PartialSchema>::schema())], &[], false)
+        let schema = super::contract::object(&[("to", <StateCode as utoipa::PartialSchema>::schema())], &[], false);
+        let example = serde_json::json!({"to": "facts_gathered",
+            "timeline": "08:00 epikrisen sendt\n09:30 fastlegen ringte og sa fra"});
+        super::contract::with_example(schema, example)
     }
 }
 
@@ -136,7 +162,7 @@ fn time(field: &str, value: &str, errors: &mut Vec<FieldError>) -> i64 {
     responses(
         (status = 201, body = DeviationOut, description = "reported"),
         (status = 403, description = "the token lacks deviation:write", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "invalid fields; nothing stored", body = Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "the report breaks a rule: a time in the future, `aware_at` before `occurred_at`, a `unit_id` that is not a unit of this organisation. Nothing is stored", body = Problem, content_type = "application/problem+json")))]
 pub async fn report(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -199,7 +225,7 @@ pub async fn get(
         (status = 403, description = "the token lacks deviation:write, or the step is a person's to take", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "no such deviation in this organisation", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "someone else moved the deviation first", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "out of order, or missing fields; nothing changed", body = Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "the step breaks a rule: not the next state from the current one, or without the fields that step needs (listed in the request body). Nothing changed", body = Problem, content_type = "application/problem+json")))]
 pub async fn transition(
     State(state): State<AppState>,
     caller: ApiCaller,

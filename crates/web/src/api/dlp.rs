@@ -21,6 +21,7 @@ pub const MAX_BODY_BYTES: usize = 2 * MAX_MESSAGE_BYTES + 64 * 1024;
 /// `subject` and `text` (the body; `html` when it is HTML), or the whole message as `raw`.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"channel": "sms", "text": "Hei! Husk timen din i morgen kl. 10.", "sender": "Legekontoret"}))]
 pub struct ScanIn {
     /// `sms` (the default) or `email`.
     #[serde(default)]
@@ -161,7 +162,7 @@ fn message_from(input: ScanIn) -> Result<Message, Vec<FieldError>> {
         (status = 403, description = "the token lacks dlp:scan", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 413, description = "the message is larger than 16 MiB", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 415, description = "another content type", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "invalid fields", body = crate::error::Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "the message breaks a rule: an SMS needs `text` and takes no `subject` or `raw`; an e-mail takes either `raw` or `subject` and `text`", body = crate::error::Problem, content_type = "application/problem+json")))]
 pub async fn scan(
     State(state): State<AppState>,
     caller: ApiCaller,

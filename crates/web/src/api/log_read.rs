@@ -176,7 +176,7 @@ pub struct InclusionProof {
 #[utoipa::path(get, path = "/api/v1/access-log/proof/inclusion", tag = "access-log", params(InclusionParams), security(()),
     responses(
         (status = 200, body = InclusionProof),
-        (status = 422, description = "an index or size beyond the latest checkpoint", body = Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "`size` beyond the latest checkpoint, or `index` not below `size`", body = Problem, content_type = "application/problem+json")))]
 pub async fn inclusion(
     State(state): State<AppState>,
     params: Result<Query<InclusionParams>, QueryRejection>,
@@ -218,7 +218,7 @@ pub struct ConsistencyProof {
 #[utoipa::path(get, path = "/api/v1/access-log/proof/consistency", tag = "access-log", params(ConsistencyParams), security(()),
     responses(
         (status = 200, body = ConsistencyProof),
-        (status = 422, description = "sizes out of order or beyond the latest checkpoint", body = Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "`new` beyond the latest checkpoint, or `old` above `new`", body = Problem, content_type = "application/problem+json")))]
 pub async fn consistency(
     State(state): State<AppState>,
     params: Result<Query<ConsistencyParams>, QueryRejection>,
@@ -244,8 +244,7 @@ pub struct EventOut {
         (status = 200, body = [EventOut], description = "newest first, 100 a page; an empty page after the last match. \
             While there may be more, a `Link` header names the next page (`rel=\"next\"`)",
             headers(("link" = String, description = "`<…?page=N>; rel=\"next\"` while a next page may hold events"))),
-        (status = 403, description = "the token lacks access_log:read", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "a time that cannot be read", body = Problem, content_type = "application/problem+json")))]
+        (status = 403, description = "the token lacks access_log:read", body = Problem, content_type = "application/problem+json")))]
 pub async fn search(
     State(state): State<AppState>,
     caller: ApiCaller,

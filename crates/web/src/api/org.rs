@@ -58,6 +58,7 @@ impl From<Unit> for UnitOut {
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Barneavdelingen"}))]
 pub struct NewUnit {
     /// 1–200 characters, not only spaces, no control characters.
     #[schema(
@@ -113,7 +114,7 @@ pub async fn list_units(State(state): State<AppState>, caller: ApiCaller) -> Res
     responses(
         (status = 201, body = UnitOut),
         (status = 403, description = "the token lacks org:write", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "invalid fields", body = Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "`parent_id` is not a unit of this organisation", body = Problem, content_type = "application/problem+json")))]
 pub async fn create_unit(
     State(state): State<AppState>,
     caller: ApiCaller,

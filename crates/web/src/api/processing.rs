@@ -10,11 +10,12 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use normverk_app::processing::Entry;
-use normverk_core::processing::{check, missing_fields, Record, FIELDS};
+use normverk_core::processing::{check, missing_fields, text_rule, Record, FIELDS};
 use normverk_store::processing::{Processing, Target};
 use normverk_store::OrgId;
 use serde_json::{json, Value};
 use std::collections::HashMap;
+use utoipa::openapi::{schema::Schema, RefOr};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// An entry as the API gives it.
@@ -75,6 +76,55 @@ fn read(body: &[u8]) -> Result<(Record, Option<Vec<i64>>), ApiError> {
     }
 }
 
+/// An entry as sent: the protokoll's fields (`name` and `role` required; null or absent is
+/// blank), `systems`, and what a GET gave back (ignored).
+pub struct ProcessingIn;
+
+impl utoipa::PartialSchema for ProcessingIn {
+    fn schema() -> RefOr<Schema> {
+        use super::contract::{id, nullable, object, text_field};
+        use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, SchemaType, Type};
+        let mut required = Vec::new();
+        let mut optional = Vec::new();
+        for (field, _) in FIELDS {
+            let codes = normverk_core::processing::codes(field);
+            let schema: RefOr<Schema> = if *field == "role" {
+                ObjectBuilder::new().schema_type(SchemaType::Type(Type::String)).enum_values(Some(codes)).into()
+            } else if !codes.is_empty() {
+                let values = codes.into_iter().map(Some).chain([Some(""), None]);
+                ObjectBuilder::new()
+                    .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+                    .enum_values(Some(values))
+                    .into()
+            } else {
+                let rule = text_rule(field);
+                if rule.required {
+                    text_field(&rule)
+                } else {
+                    nullable(text_field(&rule))
+                }
+            };
+            if *field == "name" || *field == "role" { &mut required } else { &mut optional }.push((*field, schema));
+        }
+        let systems = ArrayBuilder::new().items(id()).schema_type(SchemaType::from_iter([Type::Array, Type::Null]));
+        optional.push(("systems", systems.into()));
+        for ignored in ["id", "version", "updated_at", "missing_fields"] {
+            optional.push((
+                ignored,
+                ObjectBuilder::new()
+                    .schema_type(SchemaType::AnyValue)
+                    .description(Some("as a GET gave it; ignored"))
+                    .into(),
+            ));
+        }
+        let example = json!({"name": "Timebestilling", "role": "controller", "purposes": "Bestilling og påminnelse av timer",
+            "legal_basis": "e", "data_subjects": "Pasienter", "retention": "Slettes 3 måneder etter timen", "systems": []});
+        super::contract::with_example(object(&required, &optional, true), example)
+    }
+}
+
+impl utoipa::ToSchema for ProcessingIn {}
+
 async fn save(state: &AppState, caller: &ApiCaller, target: Target, body: &[u8]) -> Result<Value, ApiError> {
     let (record, systems) = read(body)?;
     let entry = Entry { target, record, systems };
@@ -100,12 +150,12 @@ pub async fn list(State(state): State<AppState>, caller: ApiCaller) -> Result<Js
     Ok(Json(all.iter().map(|p| out(p, systems.get(&p.id).map_or(&[], Vec::as_slice))).collect()))
 }
 
-#[utoipa::path(post, path = "/api/v1/processings", security(("bearer" = ["org:write"])), tag = "protokoll", request_body = serde_json::Value,
+#[utoipa::path(post, path = "/api/v1/processings", security(("bearer" = ["org:write"])), tag = "protokoll", request_body = ProcessingIn,
     responses(
         (status = 201, body = serde_json::Value, description = "the entry, with `id`, `version` and `missing_fields`"),
         (status = 403, description = "the token lacks org:write", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "an entry of that name exists", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "invalid or unknown fields, or a system of another organisation", body = Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "`systems` names a system that is not one of this organisation", body = Problem, content_type = "application/problem+json")))]
 pub async fn create(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -125,13 +175,13 @@ pub async fn get(
     Ok(Json(one(&state, caller.org_id, id).await?))
 }
 
-#[utoipa::path(put, path = "/api/v1/processings/{id}", security(("bearer" = ["org:write"])), tag = "protokoll", request_body = serde_json::Value,
+#[utoipa::path(put, path = "/api/v1/processings/{id}", security(("bearer" = ["org:write"])), tag = "protokoll", request_body = ProcessingIn,
     params(("id" = i64, Path, description = "The entry's id")),
     responses(
         (status = 200, body = serde_json::Value, description = "the entry as saved; a new version when anything changed"),
         (status = 404, description = "no such entry in this organisation", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "another entry has that name", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "invalid or unknown fields", body = Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "`systems` names a system that is not one of this organisation", body = Problem, content_type = "application/problem+json")))]
 pub async fn replace(
     State(state): State<AppState>,
     caller: ApiCaller,

@@ -98,11 +98,15 @@ pub struct SystemIn;
 
 impl utoipa::PartialSchema for SystemIn {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        use super::contract::{object, text};
-        let optional = ["description", "owner", "supplier", "hosting", "data_types"].map(|f| (f, text(0, 2000)));
-        let mut optional = optional.to_vec();
-        optional.push(("criticality", <super::contract::CriticalityCode as utoipa::PartialSchema>::schema()));
-        object(&[("name", text(1, 200))], &optional, true)
+        let criticality = <super::contract::CriticalityCode as utoipa::PartialSchema>::schema();
+        let schema = super::contract::text_object(
+            normverk_core::system::SYSTEM_TEXT,
+            &[],
+            &[("criticality", criticality, true)],
+        );
+        let example = serde_json::json!({"name": "Røntgen-PACS", "criticality": "serious", "supplier": "Sectra",
+            "hosting": "Eget datasenter", "data_types": "Bilder og beskrivelser"});
+        super::contract::with_example(schema, example)
     }
 }
 
@@ -112,8 +116,7 @@ impl utoipa::ToSchema for SystemIn {}
     responses(
         (status = 201, body = SystemOut),
         (status = 403, description = "the token lacks org:write", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "a system of that name exists", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "invalid fields", body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "a system of that name exists", body = Problem, content_type = "application/problem+json")))]
 pub async fn create(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -143,6 +146,7 @@ pub async fn get(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"depends_on": 2}))]
 pub struct DependencyIn {
     /// The system this one depends on (of the same organisation).
     pub depends_on: i64,
@@ -154,7 +158,7 @@ pub struct DependencyIn {
     responses(
         (status = 200, body = SystemOut, description = "the system, with its dependencies"),
         (status = 404, description = "no such system in this organisation", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "itself, or a system of another organisation", body = Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "`depends_on` is the system itself, not a system of this organisation, or would make a cycle", body = Problem, content_type = "application/problem+json")))]
 pub async fn add_dependency(
     State(state): State<AppState>,
     caller: ApiCaller,

@@ -353,6 +353,19 @@ async fn openapi_document_is_served_and_matches_the_committed_file() {
             route.path
         );
     }
+    // Every request body shows an integrator an example, for each media type it takes.
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for (media, content) in op["requestBody"]["content"].as_object().into_iter().flatten() {
+                let mut schema = &content["schema"];
+                if let Some(name) = schema["$ref"].as_str().and_then(|r| r.strip_prefix("#/components/schemas/")) {
+                    schema = &doc["components"]["schemas"][name];
+                }
+                let shown = [&content["example"], &content["examples"], &schema["example"], &schema["examples"]];
+                assert!(shown.iter().any(|e| !e.is_null()), "{method} {path} ({media}) has no example");
+            }
+        }
+    }
 }
 
 #[tokio::test]

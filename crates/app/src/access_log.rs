@@ -4,17 +4,20 @@
 //! of the whole log from its payloads (for `normverk log verify` and the auditors' page).
 
 pub mod fhir;
+mod verify;
+
+pub use verify::{verify, verify_saved_checkpoint, Verified};
 
 use crate::clock::Clock;
 use normverk_core::access_log::{check_event, jcs, AccessEvent};
-use normverk_store::access_log::{Appended, Idempotency, NewAccessEvent, StoredCheckpoint, StoredEntry};
+use normverk_store::access_log::{Appended, Idempotency, NewAccessEvent, StoredCheckpoint};
 use normverk_store::OrgId;
 use normverk_store::{Store, StoreError};
 use rand::RngCore;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tlog::checkpoint::Checkpoint;
-use tlog::merkle::{consistency_ranges, inclusion_ranges, leaf_hash_of_parts, verify_consistency, ProofError};
+use tlog::merkle::{consistency_ranges, inclusion_ranges, verify_consistency, ProofError};
 use tlog::note::{Signer, Verifier};
 use tlog::tile::{FullTile, Tiles};
 use tlog::Hash;
@@ -22,10 +25,6 @@ use tokio::sync::{watch, Notify};
 
 /// Leaves read and integrated per step: bounds memory whatever the backlog.
 const INTEGRATE_CHUNK: u64 = 64 * 1024;
-/// Leaves read, hashed and checked per step of `verify`.
-const VERIFY_CHUNK: u64 = 16 * 1024;
-/// Steps of `verify` read and hashed ahead while one is checked (with two, checking waited).
-const VERIFY_AHEAD: u64 = 3;
 /// At most this many leaves go into one checkpoint, so a backlog is signed in steps.
 const MAX_PER_CHECKPOINT: u64 = 1024 * 1024;
 /// The shortest time between two checkpoints: events arriving meanwhile share the next one.
@@ -190,6 +189,12 @@ fn parse_events(ndjson: bool, body: &[u8], now: i64) -> Result<Vec<AccessEvent>,
     }
 }
 
+/// An event's time as stored beside it: Unix seconds (0 for a time that does not parse, which a
+/// checked event never has).
+fn seconds(occurred_at: &str) -> i64 {
+    occurred_at.parse::<jiff::Timestamp>().map(|t| t.as_second()).unwrap_or(0)
+}
+
 /// Hashes and canonicalises one checked event with its salt: the leaf is H(0x00 ‖ salt ‖ JCS(event)),
 /// as `normverk_core::access_log::canonical_bytes` defines it.
 fn new_event(e: &AccessEvent, salt: [u8; 16]) -> NewAccessEvent {
@@ -197,7 +202,7 @@ fn new_event(e: &AccessEvent, salt: [u8; 16]) -> NewAccessEvent {
     NewAccessEvent {
         leaf_hash: tlog::merkle::leaf_hash_of_parts(&[&salt, &json]),
         salt,
-        occurred_at: e.occurred_at.parse::<jiff::Timestamp>().map(|t| t.as_second()).unwrap_or(0),
+        occurred_at: seconds(&e.occurred_at),
         patient_id: e.patient_id.clone(),
         user_id: e.user_id.clone(),
         unit: e.unit.clone(),
@@ -392,189 +397,4 @@ pub async fn consistency_proof(store: &Store, old: u64, new: u64) -> Result<Vec<
     let ranges = consistency_ranges(old, new)?;
     let tiles = store.access_tiles(&tlog::tile::tiles_for(&ranges, new)).await?;
     tlog::tile::proof(&tiles, &ranges).map_err(|e| tampered(None, e.to_string()))
-}
-
-/// The leaf hash a stored entry must have: of its salt and canonical event, when the event is
-/// still held; otherwise the stored hash is all there is.
-pub fn expected_leaf(entry: &StoredEntry) -> Option<Hash> {
-    entry.event_json.as_ref().map(|json| leaf_hash_of_parts(&[&entry.salt, json.as_bytes()]))
-}
-
-/// What a full verification found.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Verified {
-    pub leaves: u64,
-    /// Leaves whose event was retired: checked by their stored hash only.
-    pub retired: u64,
-    pub checkpoints: u64,
-    pub head: Option<(u64, Hash)>,
-}
-
-/// Leaves `from..to` with the leaf hash each must have, read and hashed off the caller's task.
-async fn read_hashed(store: Store, from: u64, to: u64) -> Result<Vec<(StoredEntry, Option<Hash>)>, LogError> {
-    let entries = store.scan_access_entries(from, to).await?;
-    tokio::task::spawn_blocking(move || {
-        entries
-            .into_iter()
-            .map(|e| {
-                let want = expected_leaf(&e);
-                (e, want)
-            })
-            .collect()
-    })
-    .await
-    .map_err(|e| tampered(None, e.to_string()))
-}
-
-/// The index of the first leaf under tile (level, index).
-fn first_leaf(level: u8, index: u64) -> u64 {
-    index.checked_shl(8 * (u32::from(level) + 1)).unwrap_or(u64::MAX)
-}
-
-/// Verifies the whole log: every leaf hash recomputed from its event, the tree rebuilt and every
-/// stored full tile compared, every checkpoint's signature, origin, size and root checked
-/// against the rebuilt tree (so each is consistent with the next), no checkpoint beyond the
-/// leaves. Reading the next chunk and hashing it overlap with checking the current one.
-/// `progress` is told how many leaves are done, out of how many.
-pub async fn verify(
-    store: &Store,
-    verifier: &Verifier,
-    progress: &mut (dyn FnMut(u64, u64) + Send),
-) -> Result<Verified, LogError> {
-    let total = store.access_log_size().await?;
-    let mut checkpoints = store.access_checkpoints(0, 1000).await?.into_iter().peekable();
-    let mut verified = Verified::default();
-    let mut frontier = tlog::tile::Frontier::default();
-    let mut full: Vec<FullTile> = Vec::new();
-    // Chunks are read and hashed ahead, each on a connection of its own, while one is checked.
-    let chunk = |from: u64| {
-        let to = total.min(from + VERIFY_CHUNK);
-        (to > from).then(|| tokio::spawn(read_hashed(store.clone(), from, to)))
-    };
-    let mut ahead: std::collections::VecDeque<_> = (0..VERIFY_AHEAD).filter_map(|i| chunk(i * VERIFY_CHUNK)).collect();
-    let mut at = 0u64;
-    // Checkpoints are checked when the rebuilt tree reaches their size; sizes are above zero.
-    while let Some(task) = ahead.pop_front() {
-        let entries = task.await.map_err(|e| tampered(None, e.to_string()))??;
-        let to = total.min(at + VERIFY_CHUNK);
-        ahead.extend(chunk(at + VERIFY_AHEAD * VERIFY_CHUNK));
-        let mut stop = checkpoints.peek().map_or(u64::MAX, |c| c.size);
-        for (entry, want) in &entries {
-            if entry.index != frontier.size() {
-                return Err(tampered(Some(frontier.size()), format!("leaf {} is missing", frontier.size())));
-            }
-            match want {
-                Some(h) if *h != entry.leaf_hash => {
-                    return Err(tampered(
-                        Some(entry.index),
-                        format!("event {} does not match its leaf hash", entry.index),
-                    ))
-                }
-                Some(_) => {}
-                None => verified.retired += 1,
-            }
-            frontier.push(entry.leaf_hash, &mut full);
-            if frontier.size() == stop {
-                while let Some(c) = checkpoints.peek().filter(|c| c.size == stop) {
-                    check_checkpoint(c, verifier, &frontier.root())?;
-                    verified.head = Some((c.size, c.root));
-                    verified.checkpoints += 1;
-                    checkpoints.next();
-                    if checkpoints.peek().is_none() {
-                        checkpoints = store.access_checkpoints(stop, 1000).await?.into_iter().peekable();
-                    }
-                }
-                stop = checkpoints.peek().map_or(u64::MAX, |c| c.size);
-            }
-        }
-        if frontier.size() < to {
-            return Err(tampered(Some(frontier.size()), format!("leaf {} is missing", frontier.size())));
-        }
-        compare_tiles(store, &mut full, verified.head.map_or(0, |h| h.0)).await?;
-        at = to;
-        progress(at, total);
-    }
-    if let Some(c) = checkpoints.peek() {
-        return Err(tampered(
-            Some(total),
-            format!("a checkpoint covers {} leaves, but the log holds only {total}", c.size),
-        ));
-    }
-    verified.leaves = total;
-    Ok(verified)
-}
-
-/// Compares rebuilt full tiles with the stored ones, a range query per level. A tile may be
-/// missing only where no checkpoint has reached yet.
-async fn compare_tiles(store: &Store, rebuilt: &mut Vec<FullTile>, signed: u64) -> Result<(), LogError> {
-    let mut by_level: std::collections::BTreeMap<u8, Vec<FullTile>> = std::collections::BTreeMap::new();
-    for t in rebuilt.drain(..) {
-        by_level.entry(t.level).or_default().push(t);
-    }
-    for (level, tiles) in by_level {
-        let (Some(first), Some(last)) = (tiles.first(), tiles.last()) else { continue };
-        let stored: std::collections::HashMap<u64, Vec<Hash>> =
-            store.access_full_tiles(level, first.index, last.index + 1).await?.into_iter().collect();
-        for t in &tiles {
-            match stored.get(&t.index) {
-                Some(h) if *h == t.hashes => {}
-                Some(_) => {
-                    return Err(tampered(
-                        Some(first_leaf(t.level, t.index)),
-                        format!("tile {}/{} differs from the leaves", t.level, t.index),
-                    ))
-                }
-                None if first_leaf(t.level, t.index + 1) <= signed => {
-                    return Err(tampered(
-                        Some(first_leaf(t.level, t.index)),
-                        format!("tile {}/{} is missing", t.level, t.index),
-                    ))
-                }
-                None => {}
-            }
-        }
-    }
-    Ok(())
-}
-
-fn check_checkpoint(c: &StoredCheckpoint, verifier: &Verifier, rebuilt_root: &Hash) -> Result<(), LogError> {
-    let bad = |why: &str| tampered(Some(c.size.saturating_sub(1)), format!("checkpoint of size {}: {why}", c.size));
-    let opened = tlog::note::open(c.note.as_bytes(), std::slice::from_ref(verifier))
-        .map_err(|e| bad(&format!("signature: {e}")))?;
-    let body = Checkpoint::parse(&opened.text).map_err(|e| bad(&e.to_string()))?;
-    if body.origin != verifier.name {
-        return Err(bad("signed for another origin"));
-    }
-    if body.size != c.size || body.root != c.root {
-        return Err(bad("the signed size or root differs from the stored one"));
-    }
-    if &c.root != rebuilt_root {
-        return Err(bad("its root is not the root of the stored leaves"));
-    }
-    Ok(())
-}
-
-/// Proves that a checkpoint an outsider saved is consistent with today's log: its signature is
-/// the log's, and a consistency proof from the stored tiles leads from its root to the latest
-/// checkpoint's root.
-pub async fn verify_saved_checkpoint(store: &Store, verifier: &Verifier, note: &[u8]) -> Result<(u64, u64), LogError> {
-    let outside = |m: String| tampered(None, m);
-    let opened = tlog::note::open(note, std::slice::from_ref(verifier))
-        .map_err(|e| outside(format!("the saved checkpoint is not signed by this log's key: {e}")))?;
-    let saved = Checkpoint::parse(&opened.text).map_err(|e| outside(format!("the saved checkpoint: {e}")))?;
-    let head = store.access_log_head().await?.ok_or_else(|| outside("the log has no checkpoint yet".into()))?;
-    if saved.size > head.size {
-        return Err(outside(format!(
-            "the saved checkpoint has {} leaves, more than the log's {}: the log has lost entries",
-            saved.size, head.size
-        )));
-    }
-    if saved.size == 0 {
-        return Ok((0, head.size));
-    }
-    let proof = consistency_proof(store, saved.size, head.size).await?;
-    verify_consistency(saved.size, head.size, &proof, &saved.root, &head.root).map_err(|e| {
-        outside(format!("the saved checkpoint of size {} is not consistent with today's log: {e}", saved.size))
-    })?;
-    Ok((saved.size, head.size))
 }

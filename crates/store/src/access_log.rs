@@ -50,7 +50,8 @@ pub struct StoredCheckpoint {
     pub signed_at: i64,
 }
 
-/// A leaf with its event, when the event has not been retired.
+/// A leaf with its event and what is stored beside the event, when the event has not been
+/// retired.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredEntry {
     pub index: u64,
@@ -58,6 +59,77 @@ pub struct StoredEntry {
     pub leaf_hash: Hash,
     pub salt: [u8; 16],
     pub event_json: Option<String>,
+    pub beside: Option<Beside>,
+}
+
+/// What is stored beside an event for searches and views: derived from the event, so `log
+/// verify` checks each against it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Beside {
+    pub org_id: OrgId,
+    pub occurred_at: i64,
+    pub patient_id: String,
+    pub user_id: String,
+    pub unit: String,
+}
+
+impl Beside {
+    /// The event's rows in the search index, as `(field, value)`: by patient, user, unit, and
+    /// one by time alone.
+    pub fn index_rows(&self) -> [(&'static str, &str); 4] {
+        [("p", self.patient_id.as_str()), ("u", self.user_id.as_str()), ("n", self.unit.as_str()), ("t", "")]
+    }
+}
+
+/// The segment of the search index holding log index `idx`.
+pub fn segment_of(idx: u64) -> i64 {
+    to_i64(idx) / SEGMENT
+}
+
+/// One row of the search index.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct IndexRow {
+    pub idx: i64,
+    pub field: String,
+    pub value: String,
+    pub occurred_at: i64,
+}
+
+/// A row's hash under `key`, for comparing the index with the events without holding either:
+/// the sum of the hashes of a segment's rows under a key chosen afresh for each check cannot
+/// be matched by rows made up to match it.
+pub fn index_row_hash(key: &std::hash::RandomState, field: &str, value: &str, occurred_at: i64, idx: i64) -> u64 {
+    std::hash::BuildHasher::hash_one(key, (field, value, occurred_at, idx))
+}
+
+/// What a part of the search index (an organisation's segment) holds: how many rows, the sum
+/// of their hashes, and the span of their times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct IndexDigest {
+    pub rows: u64,
+    pub sum: u64,
+}
+
+impl IndexDigest {
+    pub fn add(&mut self, hash: u64) {
+        self.rows += 1;
+        self.sum = self.sum.wrapping_add(hash);
+    }
+}
+
+/// The search index read whole, as digests per (organisation, segment), for the events below
+/// `below`; rows of later events are left out (the indexer may have added them since), but none
+/// may lie at or beyond the indexer's mark.
+#[derive(Debug, Clone, Default)]
+pub struct IndexScan {
+    pub digests: std::collections::BTreeMap<(OrgId, i64), IndexDigest>,
+    /// Rows of events at or beyond the indexer's mark in the same snapshot: none may exist.
+    pub beyond_mark: Option<i64>,
+    /// The segments table: the span of times it claims for each (organisation, segment).
+    pub spans: std::collections::BTreeMap<(OrgId, i64), (i64, i64)>,
+    /// Where the indexer had come in the snapshot.
+    pub mark: i64,
+    pub below: i64,
 }
 
 /// What to look for among an organisation's events. Empty fields match everything.
@@ -109,9 +181,22 @@ fn sqlite_entries(path: &std::path::Path, from: i64, to: i64) -> StoreResult<Vec
     // Mapped, the scan's pages are read where they lie; through pread each is copied first.
     db.pragma_update(None, "mmap_size", 1i64 << 30)?;
     let tx = db.unchecked_transaction()?;
-    let events: Vec<(i64, String)> = tx
-        .prepare("SELECT idx, event_json FROM access_payloads WHERE idx >= ?1 AND idx < ?2 ORDER BY idx")?
-        .query_map((from, to), |e| Ok((e.get(0)?, e.get_ref(1)?.as_str()?.to_string())))?
+    let events: Vec<(i64, (String, Beside))> = tx
+        .prepare(
+            "SELECT idx, event_json, org_id, occurred_at, patient_id, user_id, unit FROM access_payloads \
+             WHERE idx >= ?1 AND idx < ?2 ORDER BY idx",
+        )?
+        .query_map((from, to), |e| {
+            let text = |i: usize| -> rusqlite::Result<String> { Ok(e.get_ref(i)?.as_str()?.to_string()) };
+            let beside = Beside {
+                org_id: OrgId(e.get(2)?),
+                occurred_at: e.get(3)?,
+                patient_id: text(4)?,
+                user_id: text(5)?,
+                unit: text(6)?,
+            };
+            Ok((e.get(0)?, (text(1)?, beside)))
+        })?
         .collect::<Result<_, _>>()?;
     let mut events = events.into_iter().peekable();
     let mut leaves =
@@ -121,12 +206,14 @@ fn sqlite_entries(path: &std::path::Path, from: i64, to: i64) -> StoreResult<Vec
     while let Some(leaf) = leaves.next()? {
         let index: i64 = leaf.get(0)?;
         let salt = leaf.get_ref(3)?.as_blob()?;
+        let (event_json, beside) = event_at(&mut events, index).unzip();
         entries.push(StoredEntry {
             index: to_u64(index)?,
             org_id: OrgId(leaf.get(1)?),
             leaf_hash: hash(leaf.get_ref(2)?.as_blob()?)?,
             salt: salt.try_into().map_err(|_| StoreError::Corrupt("a stored salt is not 16 bytes".into()))?,
-            event_json: event_at(&mut events, index),
+            event_json,
+            beside,
         });
     }
     Ok(entries)
@@ -139,8 +226,61 @@ fn event_at<T>(events: &mut std::iter::Peekable<impl Iterator<Item = (i64, T)>>,
     events.next_if(|(i, _)| *i == index).map(|(_, event)| event)
 }
 
+impl IndexScan {
+    /// Counts one row of the index into its digest.
+    #[allow(clippy::too_many_arguments)]
+    fn take(
+        &mut self,
+        key: &std::hash::RandomState,
+        org: OrgId,
+        seg: i64,
+        field: &str,
+        value: &str,
+        at: i64,
+        idx: i64,
+    ) {
+        if idx >= self.mark {
+            self.beyond_mark = Some(self.beyond_mark.map_or(idx, |b| b.min(idx)));
+        } else if idx < self.below {
+            self.digests.entry((org, seg)).or_default().add(index_row_hash(key, field, value, at, idx));
+        }
+    }
+}
+
+fn utf8(field: Option<&[u8]>) -> Option<&str> {
+    field.and_then(|b| std::str::from_utf8(b).ok())
+}
+
+/// [`Store::access_index_scan`] on SQLite's search file, in one read transaction.
+fn sqlite_index_scan(path: &std::path::Path, key: &std::hash::RandomState, below: i64) -> StoreResult<IndexScan> {
+    use rusqlite::OpenFlags;
+    let db = rusqlite::Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    db.busy_timeout(std::time::Duration::from_secs(30))?;
+    db.pragma_update(None, "mmap_size", 1i64 << 30)?;
+    let tx = db.unchecked_transaction()?;
+    let mark: i64 = tx.query_row("SELECT next_idx FROM access_index_state WHERE id = 1", [], |r| r.get(0))?;
+    let mut scan = IndexScan { mark, below, ..IndexScan::default() };
+    let mut spans = tx.prepare("SELECT org_id, seg, first_at, last_at FROM access_index_segments")?;
+    let mut spans = spans.query([])?;
+    while let Some(r) = spans.next()? {
+        scan.spans.insert((OrgId(r.get(0)?), r.get(1)?), (r.get(2)?, r.get(3)?));
+    }
+    let mut rows = tx.prepare("SELECT org_id, seg, field, value, occurred_at, idx FROM access_index")?;
+    let mut rows = rows.query([])?;
+    while let Some(r) = rows.next()? {
+        let (field, value) = (r.get_ref(2)?.as_str()?, r.get_ref(3)?.as_str()?);
+        scan.take(key, OrgId(r.get(0)?), r.get(1)?, field, value, r.get(4)?, r.get(5)?);
+    }
+    Ok(scan)
+}
+
 /// Log indexes per segment of the search index.
 const SEGMENT: i64 = 1 << 16;
+/// The same, as a count of log indexes.
+pub const SEGMENT_SIZE: u64 = 1 << 16;
 
 /// Rows per multi-row INSERT: well under either engine's limit on bound parameters.
 const ROWS_PER_INSERT: usize = 500;
@@ -258,11 +398,10 @@ impl Store {
 
     /// Leaves `from..to` with their events (absent where retired), in order.
     pub async fn access_entries(&self, from: u64, to: u64) -> StoreResult<Vec<StoredEntry>> {
-        type Row = (i64, i64, Vec<u8>, Vec<u8>, Option<String>);
-        let rows: Vec<Row> = read!(self, |c| sqlx::query_as(
-            "SELECT l.idx, l.org_id, l.leaf_hash, l.salt, p.event_json FROM access_leaves l \
+        let rows: Vec<EntryRow> = read!(self, |c| sqlx::query_as(&format!(
+            "SELECT {ENTRY_COLUMNS} FROM access_leaves l \
              LEFT JOIN access_payloads p ON p.idx = l.idx WHERE l.idx >= $1 AND l.idx < $2 ORDER BY l.idx"
-        )
+        ))
         .bind(to_i64(from))
         .bind(to_i64(to))
         .fetch_all(c)
@@ -303,33 +442,45 @@ impl Store {
                 let events = copy_out(
                     &mut tx,
                     &format!(
-                        "COPY (SELECT idx, event_json FROM access_payloads \
-                         WHERE idx >= {from} AND idx < {to} ORDER BY idx) TO STDOUT (FORMAT binary)"
+                        "COPY (SELECT idx, event_json, org_id, occurred_at, patient_id, user_id, unit \
+                         FROM access_payloads WHERE idx >= {from} AND idx < {to} ORDER BY idx) \
+                         TO STDOUT (FORMAT binary)"
                     ),
                 )
                 .await?;
                 tx.rollback().await?;
                 let bad = || StoreError::Corrupt("a log entry read by COPY is malformed".into());
                 let int = |f: Option<&[u8]>| f.and_then(|b| <[u8; 8]>::try_from(b).ok()).map(i64::from_be_bytes);
-                let mut held: Vec<(i64, &[u8])> = Vec::new();
-                copy_binary_rows(&events, |[idx, event]| {
-                    held.push((int(idx).ok_or_else(bad)?, event.ok_or_else(bad)?));
+                let text = |f: Option<&[u8]>| -> StoreResult<String> {
+                    String::from_utf8(f.ok_or_else(bad)?.to_vec()).map_err(|_| bad())
+                };
+                let mut held: Vec<(i64, (&[u8], Beside))> = Vec::new();
+                copy_binary_rows(&events, |[idx, event, org, at, patient, user, unit]| {
+                    let beside = Beside {
+                        org_id: OrgId(int(org).ok_or_else(bad)?),
+                        occurred_at: int(at).ok_or_else(bad)?,
+                        patient_id: text(patient)?,
+                        user_id: text(user)?,
+                        unit: text(unit)?,
+                    };
+                    held.push((int(idx).ok_or_else(bad)?, (event.ok_or_else(bad)?, beside)));
                     Ok(())
                 })?;
                 let mut held = held.into_iter().peekable();
                 let mut entries = Vec::with_capacity(usize::try_from(to.saturating_sub(from)).unwrap_or(0));
                 copy_binary_rows(&leaves, |[idx, org, leaf, salt]| {
                     let idx = int(idx).ok_or_else(bad)?;
-                    let event = match event_at(&mut held, idx) {
-                        Some(e) => Some(String::from_utf8(e.to_vec()).map_err(|_| bad())?),
-                        None => None,
+                    let (event_json, beside) = match event_at(&mut held, idx) {
+                        Some((e, beside)) => (Some(String::from_utf8(e.to_vec()).map_err(|_| bad())?), Some(beside)),
+                        None => (None, None),
                     };
                     entries.push(StoredEntry {
                         index: to_u64(idx)?,
                         org_id: OrgId(int(org).ok_or_else(bad)?),
                         leaf_hash: hash(leaf.ok_or_else(bad)?)?,
                         salt: salt.and_then(|s| <[u8; 16]>::try_from(s).ok()).ok_or_else(bad)?,
-                        event_json: event,
+                        event_json,
+                        beside,
                     });
                     Ok(())
                 })?;
@@ -340,10 +491,10 @@ impl Store {
 
     /// One of the organisation's events with its leaf (not found for another organisation's).
     pub async fn access_entry(&self, org_id: OrgId, index: u64) -> StoreResult<StoredEntry> {
-        let row: (i64, i64, Vec<u8>, Vec<u8>, Option<String>) = read!(self, |c| sqlx::query_as(
-            "SELECT l.idx, l.org_id, l.leaf_hash, l.salt, p.event_json FROM access_leaves l \
+        let row: EntryRow = read!(self, |c| sqlx::query_as(&format!(
+            "SELECT {ENTRY_COLUMNS} FROM access_leaves l \
              LEFT JOIN access_payloads p ON p.idx = l.idx WHERE l.idx = $1 AND l.org_id = $2"
-        )
+        ))
         .bind(to_i64(index))
         .bind(org_id)
         .fetch_one(c)
@@ -477,13 +628,15 @@ impl Store {
         .await?);
         let mut keys: Vec<(i64, &str, &str, i64, i64)> = Vec::with_capacity(events.len() * 4);
         let mut spans: std::collections::BTreeMap<i64, (i64, i64)> = std::collections::BTreeMap::new();
-        for (idx, org, at, patient, user, unit) in &events {
-            keys.extend([
-                (*org, "p", patient.as_str(), *at, *idx),
-                (*org, "u", user.as_str(), *at, *idx),
-                (*org, "n", unit.as_str(), *at, *idx),
-                (*org, "t", "", *at, *idx),
-            ]);
+        let events: Vec<(i64, Beside)> = events
+            .into_iter()
+            .map(|(idx, org, occurred_at, patient_id, user_id, unit)| {
+                (idx, Beside { org_id: OrgId(org), occurred_at, patient_id, user_id, unit })
+            })
+            .collect();
+        for (idx, beside) in &events {
+            let (org, at) = (&beside.org_id.0, &beside.occurred_at);
+            keys.extend(beside.index_rows().map(|(field, value)| (*org, field, value, *at, *idx)));
             let span = spans.entry(*org).or_insert((*at, *at));
             *span = (span.0.min(*at), span.1.max(*at));
         }
@@ -530,6 +683,75 @@ impl Store {
             until - next
         });
         to_u64(done)
+    }
+
+    /// The whole search index as digests under `key` (see [`IndexScan`]), from one snapshot.
+    /// Reads every row once, in the order stored (SQLite: in place on a blocking thread;
+    /// PostgreSQL: one binary COPY).
+    pub async fn access_index_scan(&self, key: std::hash::RandomState, below: u64) -> StoreResult<IndexScan> {
+        let below = to_i64(below);
+        match &self.pools {
+            crate::db::Pools::Sqlite { path, .. } => {
+                let path = crate::db::search_file(path);
+                tokio::task::spawn_blocking(move || sqlite_index_scan(&path, &key, below))
+                    .await
+                    .map_err(|e| StoreError::Corrupt(format!("reading the search index stopped: {e}")))?
+            }
+            crate::db::Pools::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY").execute(&mut *tx).await?;
+                let mark: i64 = sqlx::query_scalar("SELECT next_idx FROM access_index_state WHERE id = 1")
+                    .fetch_one(&mut *tx)
+                    .await?;
+                let spans: Vec<(i64, i64, i64, i64)> =
+                    sqlx::query_as("SELECT org_id, seg, first_at, last_at FROM access_index_segments")
+                        .fetch_all(&mut *tx)
+                        .await?;
+                let rows = copy_out(
+                    &mut tx,
+                    "COPY (SELECT org_id, seg, field, value, occurred_at, idx FROM access_index) TO STDOUT (FORMAT binary)",
+                )
+                .await?;
+                tx.rollback().await?;
+                let mut scan = IndexScan { mark, below, ..IndexScan::default() };
+                scan.spans = spans.into_iter().map(|(o, g, a, b)| ((OrgId(o), g), (a, b))).collect();
+                let bad = || StoreError::Corrupt("an index row read by COPY is malformed".into());
+                let int = |f: Option<&[u8]>| f.and_then(|b| <[u8; 8]>::try_from(b).ok()).map(i64::from_be_bytes);
+                copy_binary_rows(&rows, |[org, seg, field, value, at, idx]| {
+                    let (org, seg, at, idx) = (int(org), int(seg), int(at), int(idx));
+                    let (Some(org), Some(seg), Some(at), Some(idx)) = (org, seg, at, idx) else { return Err(bad()) };
+                    let (Some(field), Some(value)) = (utf8(field).map(str::trim_end), utf8(value)) else {
+                        return Err(bad());
+                    };
+                    scan.take(&key, OrgId(org), seg, field, value, at, idx);
+                    Ok(())
+                })?;
+                Ok(scan)
+            }
+        }
+    }
+
+    /// The rows of one organisation's segment of the search index, by event, for naming what
+    /// differs once a digest has.
+    pub async fn access_index_rows(&self, org_id: OrgId, seg: i64) -> StoreResult<Vec<IndexRow>> {
+        let rows: Vec<(i64, String, String, i64)> = read!(self, |c| sqlx::query_as(
+            "SELECT idx, field, value, occurred_at FROM access_index WHERE org_id = $1 AND seg = $2"
+        )
+        .bind(org_id)
+        .bind(seg)
+        .fetch_all(c)
+        .await?);
+        let mut rows: Vec<IndexRow> = rows
+            .into_iter()
+            .map(|(idx, field, value, occurred_at)| IndexRow {
+                idx,
+                field: field.trim_end().to_string(),
+                value,
+                occurred_at,
+            })
+            .collect();
+        rows.sort_unstable();
+        Ok(rows)
     }
 
     /// Every event below this index is in the search index.
@@ -761,9 +983,34 @@ fn copy_binary_rows<'a, const N: usize>(
     }
 }
 
+/// The columns of a leaf joined with its payload, as [`EntryRow`] reads them.
+const ENTRY_COLUMNS: &str =
+    "l.idx, l.org_id, l.leaf_hash, l.salt, p.event_json, p.org_id, p.occurred_at, p.patient_id, p.user_id, p.unit";
+
+/// A leaf and its payload: index, organisation, leaf hash, salt, then the payload's event,
+/// organisation, time, patient, user and unit (NULL where retired).
+type EntryRow = (
+    i64,
+    i64,
+    Vec<u8>,
+    Vec<u8>,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
 fn entry(
-    (idx, org_id, leaf_hash, salt, event_json): (i64, i64, Vec<u8>, Vec<u8>, Option<String>),
+    (idx, org_id, leaf_hash, salt, event_json, payload_org, occurred_at, patient_id, user_id, unit): EntryRow,
 ) -> StoreResult<StoredEntry> {
+    let beside = match (payload_org, occurred_at, patient_id, user_id, unit) {
+        (Some(org), Some(occurred_at), Some(patient_id), Some(user_id), Some(unit)) => {
+            Some(Beside { org_id: OrgId(org), occurred_at, patient_id, user_id, unit })
+        }
+        _ => None,
+    };
     Ok(StoredEntry {
         index: to_u64(idx)?,
         org_id: OrgId(org_id),
@@ -771,6 +1018,7 @@ fn entry(
         salt: <[u8; 16]>::try_from(salt.as_slice())
             .map_err(|_| StoreError::Corrupt("a stored salt is not 16 bytes".into()))?,
         event_json,
+        beside,
     })
 }
 

@@ -120,6 +120,12 @@ impl Store {
         Ok(read!(self, |c| sqlx::query_as::<_, Org>(sql).bind(org_id).fetch_one(c).await?))
     }
 
+    /// Every organisation, by id.
+    pub async fn orgs(&self) -> StoreResult<Vec<Org>> {
+        let sql = "SELECT id, name, org_number, kind, parent_id, created_at FROM orgs ORDER BY id";
+        Ok(read!(self, |c| sqlx::query_as::<_, Org>(sql).fetch_all(c).await?))
+    }
+
     /// Finds an organisation by its number or, failing that, by its exact name.
     pub async fn find_org(&self, number_or_name: &str) -> StoreResult<Org> {
         let key = number_or_name.trim();

@@ -158,6 +158,16 @@ impl Store {
 
 impl Store {
     /// Runs raw SQL as an intruder with database access would, to test what the schema refuses.
+    /// Runs raw SQL on the search index (on SQLite, its own file), as someone with the files
+    /// would.
+    pub async fn execute_search_raw_for_test(&self, sql: &str) -> Result<(), crate::StoreError> {
+        match &self.pools {
+            crate::db::Pools::Sqlite { search, .. } => sqlx::raw_sql(sql).execute(search).await.map(|_| ()),
+            crate::db::Pools::Postgres(pool) => sqlx::raw_sql(sql).execute(pool).await.map(|_| ()),
+        }
+        .map_err(crate::StoreError::from)
+    }
+
     pub async fn execute_raw_for_test(&self, sql: &str) -> Result<(), crate::StoreError> {
         match &self.pools {
             crate::db::Pools::Sqlite { write, .. } => sqlx::raw_sql(sql).execute(write).await.map(|_| ()),

@@ -462,21 +462,81 @@ async fn verify_finds_tampering_at_the_right_index_even_with_the_triggers_droppe
             ),
         ]
     };
-    for (what, sql, bad_index) in cases {
+    // What is stored beside an event, and the search index: what a search reads.
+    let (unlock_payloads, unlock_leaves) = if engine == "sqlite" {
+        ("DROP TRIGGER access_payloads_no_update", "DROP TRIGGER access_leaves_no_update")
+    } else {
+        ("ALTER TABLE access_payloads DISABLE TRIGGER USER", "ALTER TABLE access_leaves DISABLE TRIGGER USER")
+    };
+    let other_org = "(SELECT id FROM orgs WHERE org_number = '983544622')";
+    let org_leaves = format!("UPDATE access_leaves SET org_id = {other_org} WHERE idx = 321");
+    let org_payloads = format!("UPDATE access_payloads SET org_id = {other_org} WHERE idx = 321");
+    let beside: Vec<(&str, Vec<&str>, u64)> = vec![
+        (
+            "patient beside",
+            vec![unlock_payloads, "UPDATE access_payloads SET patient_id = 'fnr:999' WHERE idx = 123"],
+            123,
+        ),
+        ("user beside", vec![unlock_payloads, "UPDATE access_payloads SET user_id = 'hpr:1' WHERE idx = 124"], 124),
+        ("unit beside", vec![unlock_payloads, "UPDATE access_payloads SET unit = 'Annen' WHERE idx = 125"], 125),
+        (
+            "time beside",
+            vec![unlock_payloads, "UPDATE access_payloads SET occurred_at = occurred_at + 3600 WHERE idx = 126"],
+            126,
+        ),
+        ("organisation beside", vec![unlock_payloads, org_payloads.as_str()], 321),
+        (
+            "organisation of leaf and event",
+            vec![unlock_payloads, unlock_leaves, org_leaves.as_str(), org_payloads.as_str()],
+            321,
+        ),
+        ("event deleted, leaf kept", vec!["DELETE FROM access_payloads WHERE idx = 250"], 250),
+    ];
+    let index: &[(&str, &[&str], u64)] = &[
+        ("index rows deleted", &["DELETE FROM access_index WHERE field = 'p' AND value = 'fnr:77'"], 77),
+        ("index row changed", &["UPDATE access_index SET value = 'fnr:999' WHERE field = 'u' AND idx = 140"], 140),
+        (
+            "index row added",
+            &["INSERT INTO access_index SELECT org_id, seg, 'p', 'fnr:falsk', occurred_at, idx FROM access_index \
+               WHERE field = 't' AND idx = 50"],
+            50,
+        ),
+        (
+            "index row beyond the indexer",
+            &["INSERT INTO access_index SELECT org_id, seg, 'p', 'fnr:falsk', occurred_at, 900 FROM access_index \
+               WHERE field = 't' AND idx = 50"],
+            900,
+        ),
+        ("index moved to another time", &["UPDATE access_index SET occurred_at = 0 WHERE idx = 33"], 33),
+        ("index truncated", &["DELETE FROM access_index"], 0),
+        ("segment span cut", &["UPDATE access_index_segments SET last_at = first_at - 1"], 0),
+    ];
+    let cases = cases
+        .iter()
+        .map(|(what, sql, at)| (*what, sql.to_vec(), Vec::new(), *at))
+        .chain(beside.into_iter().map(|(what, sql, at)| (what, sql, Vec::new(), at)))
+        .chain(index.iter().map(|(what, sql, at)| (*what, Vec::new(), sql.to_vec(), *at)));
+    for (what, sql, search_sql, bad_index) in cases {
         let app = spawn_app(engine).await;
         let (org, _) = app.org_with_member("A", "974760673", "a@a.no", &[Role::Admin]).await;
+        app.org_with_member("B", "983544622", "b@b.no", &[Role::Admin]).await;
         let writer = app.token(&org, &[Scope::AccessLogWrite]).await;
         let batch: Vec<_> = (0..600).map(|i| event(&format!("fnr:{i}"))).collect();
         client().post(app.url("/api/v1/access-events")).bearer_auth(&writer).json(&batch).send().await.unwrap();
         signed(&app, 600).await;
+        indexed(&app, 600).await;
         let verifier = crate::common::test_signer().verifier();
-        normverk_app::access_log::verify(&app.store, &verifier, &mut |_, _| {}).await.unwrap();
-        for statement in *sql {
+        let clean = normverk_app::access_log::verify(&app.store, &verifier, &mut |_, _| {}).await.unwrap();
+        assert_eq!((clean.leaves, clean.indexed), (600, 600), "{engine}: {what}");
+        for statement in &sql {
             app.store.execute_raw_for_test(statement).await.unwrap();
+        }
+        for statement in &search_sql {
+            app.store.execute_search_raw_for_test(statement).await.unwrap();
         }
         match normverk_app::access_log::verify(&app.store, &verifier, &mut |_, _| {}).await {
             Err(normverk_app::access_log::LogError::Tampered { index, message }) => {
-                assert_eq!(index, Some(*bad_index), "{engine}: {what}: {message}")
+                assert_eq!(index, Some(bad_index), "{engine}: {what}: {message}")
             }
             other => panic!("{engine}: {what}: {other:?}"),
         }

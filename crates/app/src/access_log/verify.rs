@@ -1,0 +1,410 @@
+//! Verification of the whole log from what is stored: every leaf hash from its event, every
+//! value stored beside an event against the event, the search index against the events in both
+//! directions, the tree rebuilt and every stored full tile and checkpoint checked against it.
+
+use super::{consistency_proof, seconds, tampered, LogError};
+use normverk_store::access_log::{segment_of, Beside, IndexDigest, IndexRow, IndexScan, StoredCheckpoint, StoredEntry};
+use normverk_store::{OrgId, Store};
+use serde::Deserialize;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::RandomState;
+use std::sync::Arc;
+use tlog::checkpoint::Checkpoint;
+use tlog::merkle::{leaf_hash_of_parts, verify_consistency};
+use tlog::note::Verifier;
+use tlog::tile::FullTile;
+use tlog::Hash;
+
+/// Leaves read, hashed and checked per step of `verify`.
+const VERIFY_CHUNK: u64 = 16 * 1024;
+/// Steps of `verify` read and hashed ahead while one is checked (with two, checking waited).
+const VERIFY_AHEAD: u64 = 3;
+
+/// What a full verification found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Verified {
+    pub leaves: u64,
+    pub checkpoints: u64,
+    pub head: Option<(u64, Hash)>,
+    /// Events whose rows in the search index were checked (those the indexer had reached).
+    pub indexed: u64,
+}
+
+/// The fields of an event that are stored beside it, read from its stored JSON.
+#[derive(Deserialize)]
+struct Fields<'a> {
+    #[serde(borrow)]
+    org_number: Cow<'a, str>,
+    #[serde(borrow)]
+    occurred_at: Cow<'a, str>,
+    #[serde(borrow)]
+    patient_id: Cow<'a, str>,
+    #[serde(borrow)]
+    user_id: Cow<'a, str>,
+    #[serde(borrow)]
+    unit: Cow<'a, str>,
+}
+
+/// What reading and checking a chunk found, off the caller's task.
+struct Chunk {
+    entries: Vec<StoredEntry>,
+    /// The first entry that is wrong, and why.
+    wrong: Option<(u64, String)>,
+    /// The index rows the chunk's events must have, for the events below the indexer's mark.
+    digests: BTreeMap<(OrgId, i64), Expected>,
+}
+
+/// What an organisation's segment of the index must hold.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Expected {
+    digest: IndexDigest,
+    first_at: i64,
+    last_at: i64,
+}
+
+/// Context every chunk is checked in.
+struct Context {
+    key: RandomState,
+    /// Events below this are in the search index.
+    indexed: u64,
+    org_numbers: HashMap<OrgId, String>,
+}
+
+/// Why an entry is wrong, if it is: its event missing, its leaf hash not of its event, or a value
+/// stored beside it not the event's.
+fn check_entry(e: &StoredEntry, cx: &Context) -> Option<String> {
+    let (Some(json), Some(beside)) = (&e.event_json, &e.beside) else {
+        return Some(format!("event {} is missing; its leaf is there", e.index));
+    };
+    if leaf_hash_of_parts(&[&e.salt, json.as_bytes()]) != e.leaf_hash {
+        return Some(format!("event {} does not match its leaf hash", e.index));
+    }
+    let Ok(f) = serde_json::from_str::<Fields>(json) else {
+        return Some(format!("event {} is not an access event", e.index));
+    };
+    let differs = |what: &str| Some(format!("the {what} stored beside event {} is not the event's", e.index));
+    if beside.org_id != e.org_id || cx.org_numbers.get(&e.org_id).map(String::as_str) != Some(&*f.org_number) {
+        return differs("organisation");
+    }
+    if beside.occurred_at != seconds(&f.occurred_at) {
+        return differs("time");
+    }
+    if beside.patient_id != f.patient_id {
+        return differs("patient");
+    }
+    if beside.user_id != f.user_id {
+        return differs("user");
+    }
+    if beside.unit != f.unit {
+        return differs("unit");
+    }
+    None
+}
+
+/// Leaves `from..to`, each checked, with the index rows their events must have.
+async fn read_checked(store: Store, cx: Arc<Context>, from: u64, to: u64) -> Result<Chunk, LogError> {
+    let entries = store.scan_access_entries(from, to).await?;
+    tokio::task::spawn_blocking(move || {
+        let mut wrong = None;
+        let mut digests: BTreeMap<(OrgId, i64), Expected> = BTreeMap::new();
+        for e in &entries {
+            if let Some(why) = check_entry(e, &cx) {
+                wrong = Some((e.index, why));
+                break;
+            }
+            let Some(beside) = e.beside.as_ref().filter(|_| e.index < cx.indexed) else { continue };
+            let at = beside.occurred_at;
+            let x = digests.entry((e.org_id, segment_of(e.index))).or_insert(Expected {
+                first_at: at,
+                last_at: at,
+                ..Expected::default()
+            });
+            for (field, value) in beside.index_rows() {
+                x.digest.add(normverk_store::access_log::index_row_hash(&cx.key, field, value, at, idx(e.index)));
+            }
+            x.first_at = x.first_at.min(at);
+            x.last_at = x.last_at.max(at);
+        }
+        Chunk { entries, wrong, digests }
+    })
+    .await
+    .map_err(|e| tampered(None, e.to_string()))
+}
+
+fn idx(index: u64) -> i64 {
+    i64::try_from(index).unwrap_or(i64::MAX)
+}
+
+/// The index of the first leaf under tile (level, index).
+fn first_leaf(level: u8, index: u64) -> u64 {
+    index.checked_shl(8 * (u32::from(level) + 1)).unwrap_or(u64::MAX)
+}
+
+/// Verifies the whole log: every leaf hash recomputed from its event, every value stored
+/// beside an event (organisation, time, patient, user, unit) compared with the event, the
+/// search index compared with the events (each event under exactly its rows, no row without
+/// its event, each segment's span of times), the tree rebuilt and every stored full tile
+/// compared, every checkpoint's signature, origin, size and root checked against the rebuilt
+/// tree, no checkpoint beyond the leaves. Reading the next chunk and checking it overlap with
+/// the tree work on the current one; the index is read whole beside them. `progress` is told
+/// how many leaves are done, out of how many.
+pub async fn verify(
+    store: &Store,
+    verifier: &Verifier,
+    progress: &mut (dyn FnMut(u64, u64) + Send),
+) -> Result<Verified, LogError> {
+    let total = store.access_log_size().await?;
+    let indexed = store.access_indexed_until().await?.min(total);
+    let org_numbers = store.orgs().await?.into_iter().map(|o| (o.id, o.org_number)).collect();
+    let cx = Arc::new(Context { key: RandomState::new(), indexed, org_numbers });
+    let index_scan = tokio::spawn({
+        let (store, key) = (store.clone(), cx.key.clone());
+        async move { store.access_index_scan(key, indexed).await }
+    });
+    let mut checkpoints = store.access_checkpoints(0, 1000).await?.into_iter().peekable();
+    let mut verified = Verified { indexed, ..Verified::default() };
+    let mut frontier = tlog::tile::Frontier::default();
+    let mut full: Vec<FullTile> = Vec::new();
+    let mut expected: BTreeMap<(OrgId, i64), Expected> = BTreeMap::new();
+    // Chunks are read and checked ahead, each on a connection of its own.
+    let chunk = |from: u64| {
+        let to = total.min(from + VERIFY_CHUNK);
+        (to > from).then(|| tokio::spawn(read_checked(store.clone(), cx.clone(), from, to)))
+    };
+    let mut ahead: std::collections::VecDeque<_> = (0..VERIFY_AHEAD).filter_map(|i| chunk(i * VERIFY_CHUNK)).collect();
+    let mut at = 0u64;
+    // Checkpoints are checked when the rebuilt tree reaches their size; sizes are above zero.
+    while let Some(task) = ahead.pop_front() {
+        let read = task.await.map_err(|e| tampered(None, e.to_string()))??;
+        let to = total.min(at + VERIFY_CHUNK);
+        ahead.extend(chunk(at + VERIFY_AHEAD * VERIFY_CHUNK));
+        let mut stop = checkpoints.peek().map_or(u64::MAX, |c| c.size);
+        let wrong_at = read.wrong.as_ref().map_or(u64::MAX, |(i, _)| *i);
+        for entry in &read.entries {
+            if entry.index != frontier.size() {
+                return Err(tampered(Some(frontier.size()), format!("leaf {} is missing", frontier.size())));
+            }
+            if entry.index == wrong_at {
+                let why = read.wrong.clone().map(|(_, why)| why).unwrap_or_default();
+                return Err(tampered(Some(wrong_at), why));
+            }
+            frontier.push(entry.leaf_hash, &mut full);
+            if frontier.size() == stop {
+                while let Some(c) = checkpoints.peek().filter(|c| c.size == stop) {
+                    check_checkpoint(c, verifier, &frontier.root())?;
+                    verified.head = Some((c.size, c.root));
+                    verified.checkpoints += 1;
+                    checkpoints.next();
+                    if checkpoints.peek().is_none() {
+                        checkpoints = store.access_checkpoints(stop, 1000).await?.into_iter().peekable();
+                    }
+                }
+                stop = checkpoints.peek().map_or(u64::MAX, |c| c.size);
+            }
+        }
+        if frontier.size() < to {
+            return Err(tampered(Some(frontier.size()), format!("leaf {} is missing", frontier.size())));
+        }
+        for (part, x) in read.digests {
+            let e = expected.entry(part).or_insert(Expected {
+                first_at: x.first_at,
+                last_at: x.last_at,
+                ..Expected::default()
+            });
+            e.digest.rows += x.digest.rows;
+            e.digest.sum = e.digest.sum.wrapping_add(x.digest.sum);
+            e.first_at = e.first_at.min(x.first_at);
+            e.last_at = e.last_at.max(x.last_at);
+        }
+        compare_tiles(store, &mut full, verified.head.map_or(0, |h| h.0)).await?;
+        at = to;
+        progress(at, total);
+    }
+    if let Some(c) = checkpoints.peek() {
+        return Err(tampered(
+            Some(total),
+            format!("a checkpoint covers {} leaves, but the log holds only {total}", c.size),
+        ));
+    }
+    let scan = index_scan.await.map_err(|e| tampered(None, e.to_string()))??;
+    compare_index(store, &cx, &expected, &scan).await?;
+    verified.leaves = total;
+    Ok(verified)
+}
+
+/// Compares the search index as read with what the events say it must hold; at the first
+/// organisation's segment that differs, names the first event whose rows differ and the field.
+async fn compare_index(
+    store: &Store,
+    cx: &Context,
+    expected: &BTreeMap<(OrgId, i64), Expected>,
+    scan: &IndexScan,
+) -> Result<(), LogError> {
+    let segment = |seg: i64| u64::try_from(seg).unwrap_or(0) * normverk_store::access_log::SEGMENT_SIZE;
+    if let Some(idx) = scan.beyond_mark {
+        let at = u64::try_from(idx).unwrap_or(0);
+        return Err(tampered(
+            Some(at),
+            format!("the search index holds event {at}, which the indexer has not reached"),
+        ));
+    }
+    let parts: std::collections::BTreeSet<&(OrgId, i64)> = expected.keys().chain(scan.digests.keys()).collect();
+    for &(org, seg) in parts {
+        let want = expected.get(&(org, seg)).map(|x| x.digest).unwrap_or_default();
+        let have = scan.digests.get(&(org, seg)).copied().unwrap_or_default();
+        if want != have {
+            return Err(index_difference(store, cx, org, seg).await);
+        }
+    }
+    // The segments table: a search skips segments by their span, so a span that is too short
+    // hides events. Where the indexer is still in a segment, the span may be wider.
+    for (&(org, seg), x) in expected {
+        let complete = segment(seg + 1) <= cx.indexed;
+        let ok = match scan.spans.get(&(org, seg)) {
+            Some(&(first, last)) if complete => first == x.first_at && last == x.last_at,
+            Some(&(first, last)) => first <= x.first_at && last >= x.last_at,
+            None => false,
+        };
+        if !ok {
+            return Err(tampered(
+                Some(segment(seg)),
+                format!(
+                    "the search index's span of times for events {}–{} is not theirs",
+                    segment(seg),
+                    segment(seg + 1) - 1
+                ),
+            ));
+        }
+    }
+    if let Some((&(_, seg), _)) =
+        scan.spans.iter().find(|(part, _)| !expected.contains_key(part) && segment(part.1) < cx.indexed)
+    {
+        return Err(tampered(Some(segment(seg)), "the search index names a segment without events".to_string()));
+    }
+    Ok(())
+}
+
+/// The first difference between one organisation's segment of the index and its events.
+async fn index_difference(store: &Store, cx: &Context, org: OrgId, seg: i64) -> LogError {
+    let start = u64::try_from(seg).unwrap_or(0) * normverk_store::access_log::SEGMENT_SIZE;
+    let end = (start + normverk_store::access_log::SEGMENT_SIZE).min(cx.indexed);
+    let (events, rows) = match (store.scan_access_entries(start, end).await, store.access_index_rows(org, seg).await) {
+        (Ok(e), Ok(r)) => (e, r),
+        (Err(e), _) | (_, Err(e)) => return e.into(),
+    };
+    let mut want: Vec<IndexRow> = events
+        .iter()
+        .filter(|e| e.org_id == org)
+        .filter_map(|e| Some((e.index, e.beside.as_ref()?)))
+        .flat_map(|(i, b): (u64, &Beside)| {
+            b.index_rows().map(|(field, value)| IndexRow {
+                idx: idx(i),
+                field: field.to_string(),
+                value: value.to_string(),
+                occurred_at: b.occurred_at,
+            })
+        })
+        .collect();
+    want.sort_unstable();
+    let have: Vec<&IndexRow> = rows.iter().filter(|r| r.idx < idx(cx.indexed)).collect();
+    let first = want.iter().zip(have.iter()).position(|(w, h)| w != *h).unwrap_or(want.len().min(have.len()));
+    let (w, h) = (want.get(first), have.get(first).copied());
+    let name = |field: &str| match field {
+        "p" => "patient",
+        "u" => "user",
+        "n" => "unit",
+        "t" => "time",
+        _ => "unknown",
+    };
+    let (at, message) = match (w, h) {
+        (Some(w), Some(h)) if w.idx == h.idx && w.field == h.field => {
+            (w.idx, format!("the search index's {} entry for event {} is not the event's", name(&w.field), w.idx))
+        }
+        (Some(w), Some(h)) if (w.idx, &w.field) < (h.idx, &h.field) => {
+            (w.idx, format!("the search index lacks the {} entry of event {}", name(&w.field), w.idx))
+        }
+        (Some(w), None) => (w.idx, format!("the search index lacks the {} entry of event {}", name(&w.field), w.idx)),
+        (_, Some(h)) => (
+            h.idx,
+            format!("the search index holds a {} entry for event {} that is not the event's", name(&h.field), h.idx),
+        ),
+        (None, None) => (idx(start), "the search index differs from the events".to_string()),
+    };
+    tampered(u64::try_from(at).ok(), message)
+}
+
+/// Compares rebuilt full tiles with the stored ones, a range query per level. A tile may be
+/// missing only where no checkpoint has reached yet.
+async fn compare_tiles(store: &Store, rebuilt: &mut Vec<FullTile>, signed: u64) -> Result<(), LogError> {
+    let mut by_level: BTreeMap<u8, Vec<FullTile>> = BTreeMap::new();
+    for t in rebuilt.drain(..) {
+        by_level.entry(t.level).or_default().push(t);
+    }
+    for (level, tiles) in by_level {
+        let (Some(first), Some(last)) = (tiles.first(), tiles.last()) else { continue };
+        let stored: HashMap<u64, Vec<Hash>> =
+            store.access_full_tiles(level, first.index, last.index + 1).await?.into_iter().collect();
+        for t in &tiles {
+            match stored.get(&t.index) {
+                Some(h) if *h == t.hashes => {}
+                Some(_) => {
+                    return Err(tampered(
+                        Some(first_leaf(t.level, t.index)),
+                        format!("tile {}/{} differs from the leaves", t.level, t.index),
+                    ))
+                }
+                None if first_leaf(t.level, t.index + 1) <= signed => {
+                    return Err(tampered(
+                        Some(first_leaf(t.level, t.index)),
+                        format!("tile {}/{} is missing", t.level, t.index),
+                    ))
+                }
+                None => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_checkpoint(c: &StoredCheckpoint, verifier: &Verifier, rebuilt_root: &Hash) -> Result<(), LogError> {
+    let bad = |why: &str| tampered(Some(c.size.saturating_sub(1)), format!("checkpoint of size {}: {why}", c.size));
+    let opened = tlog::note::open(c.note.as_bytes(), std::slice::from_ref(verifier))
+        .map_err(|e| bad(&format!("signature: {e}")))?;
+    let body = Checkpoint::parse(&opened.text).map_err(|e| bad(&e.to_string()))?;
+    if body.origin != verifier.name {
+        return Err(bad("signed for another origin"));
+    }
+    if body.size != c.size || body.root != c.root {
+        return Err(bad("the signed size or root differs from the stored one"));
+    }
+    if &c.root != rebuilt_root {
+        return Err(bad("its root is not the root of the stored leaves"));
+    }
+    Ok(())
+}
+
+/// Proves that a checkpoint an outsider saved is consistent with today's log: its signature is
+/// the log's, and a consistency proof from the stored tiles leads from its root to the latest
+/// checkpoint's root.
+pub async fn verify_saved_checkpoint(store: &Store, verifier: &Verifier, note: &[u8]) -> Result<(u64, u64), LogError> {
+    let outside = |m: String| tampered(None, m);
+    let opened = tlog::note::open(note, std::slice::from_ref(verifier))
+        .map_err(|e| outside(format!("the saved checkpoint is not signed by this log's key: {e}")))?;
+    let saved = Checkpoint::parse(&opened.text).map_err(|e| outside(format!("the saved checkpoint: {e}")))?;
+    let head = store.access_log_head().await?.ok_or_else(|| outside("the log has no checkpoint yet".into()))?;
+    if saved.size > head.size {
+        return Err(outside(format!(
+            "the saved checkpoint has {} leaves, more than the log's {}: the log has lost entries",
+            saved.size, head.size
+        )));
+    }
+    if saved.size == 0 {
+        return Ok((0, head.size));
+    }
+    let proof = consistency_proof(store, saved.size, head.size).await?;
+    verify_consistency(saved.size, head.size, &proof, &saved.root, &head.root).map_err(|e| {
+        outside(format!("the saved checkpoint of size {} is not consistent with today's log: {e}", saved.size))
+    })?;
+    Ok((saved.size, head.size))
+}

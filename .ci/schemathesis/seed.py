@@ -9,6 +9,23 @@ import requests
 BASE, ADMIN_EMAIL, PASSWORD, TOKEN_A, TOKEN_B = sys.argv[1:6]
 
 
+def tenor(n):
+    """The n-th synthetic (Tenor) national identity number, as `fnr::tenor` makes them."""
+    def mod11(s):
+        k = 11 - s % 11
+        return 0 if k == 11 else (None if k == 10 else k)
+    day, month, yy, block = 1 + n % 28, 81 + (n // 28) % 12, (n // 336) % 100, (n // 33600) % 100
+    for off in range(5):
+        first9 = f"{day:02}{month:02}{yy:02}{block * 5 + off:03}"
+        d = [int(c) for c in first9]
+        k1 = mod11(sum(a * w for a, w in zip(d, [3, 7, 6, 1, 8, 9, 4, 5, 2])))
+        if k1 is None:
+            continue
+        k2 = mod11(sum(a * w for a, w in zip(d + [k1], [5, 4, 3, 2, 7, 6, 5, 4, 3, 2])))
+        if k2 is not None:
+            return f"{first9}{k1}{k2}"
+
+
 def api(token, method, path, **kw):
     r = requests.request(method, BASE + path, headers={"Authorization": f"Bearer {token}"}, timeout=10, **kw)
     if r.status_code >= 400:
@@ -29,7 +46,7 @@ def objects(token, number):
         "aware_at": "2026-11-20T09:00:00+01:00", "category": "misdirected_information", "patients_concerned": True})
     events = [{
         "occurred_at": "2026-11-20T08:15:00+01:00", "duration_s": 42, "user_role": "lege", "user_id": "hpr:9144897", "user_name": "Kari Lege",
-        "org_number": number, "unit": "Akuttmottak", "patient_id": f"fnr:{i}", "information_type": "journalnotat",
+        "org_number": number, "unit": "Akuttmottak", "patient_id": f"fnr:{tenor(i)}", "information_type": "journalnotat",
         "action": "read", "basis": "care_relation"} for i in range(5)]
     api(token, "POST", "/api/v1/access-events", json=events)
 

@@ -6,11 +6,11 @@
 pub mod fhir;
 mod verify;
 
-pub use verify::{verify, verify_saved_checkpoint, Verified};
+pub use verify::{verification, verify, verify_saved_checkpoint, Verified};
 
 use crate::clock::Clock;
-use normverk_core::access_log::{check_event, jcs, AccessEvent};
-use normverk_store::access_log::{Appended, Idempotency, NewAccessEvent, StoredCheckpoint};
+use normverk_core::access_log::{accept, jcs, AccessEvent};
+use normverk_store::access_log::{Appended, Idempotency, NewAccessEvent, StoredCheckpoint, Verification};
 use normverk_store::OrgId;
 use normverk_store::{Store, StoreError};
 use rand::RngCore;
@@ -40,6 +40,8 @@ pub struct AccessLog {
     clock: Clock,
     signer: Signer,
     wake: Notify,
+    /// Someone asked for the whole log to be checked.
+    check_requested: Notify,
     /// The latest checkpoint signed or read here, and when. Proofs are made against it for up
     /// to [`HEAD_FRESH`], saving a read per proof; a newer one signed by another instance is
     /// seen within that time, or at once when a client asks for a size beyond it.
@@ -48,7 +50,14 @@ pub struct AccessLog {
 
 impl AccessLog {
     pub fn new(store: Store, clock: Clock, signer: Signer) -> AccessLog {
-        AccessLog { store, clock, signer, wake: Notify::new(), head: std::sync::Mutex::new(None) }
+        AccessLog {
+            store,
+            clock,
+            signer,
+            wake: Notify::new(),
+            check_requested: Notify::new(),
+            head: std::sync::Mutex::new(None),
+        }
     }
 
     /// The latest checkpoint, at least `size` leaves large if there is one: as seen in the last
@@ -104,13 +113,45 @@ impl AccessLog {
     }
 
     /// The events of a request body, parsed by its content type and checked at the clock's time,
-    /// or every problem found, by index and field.
-    pub fn parse(&self, format: Format, body: &[u8]) -> Result<Vec<AccessEvent>, Vec<EventError>> {
-        match format {
+    /// or every problem found, by index and field. Every event must be of the sender's
+    /// organisation (`org_number`): it is stored in that organisation's view.
+    pub fn parse(&self, format: Format, body: &[u8], org_number: &str) -> Result<Vec<AccessEvent>, Vec<EventError>> {
+        let events = match format {
             Format::Fhir => fhir::parse(body, self.clock.now()),
             Format::Json => parse_events(false, body, self.clock.now()),
             Format::Ndjson => parse_events(true, body, self.clock.now()),
+        }?;
+        let foreign: Vec<EventError> = events
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.org_number != org_number)
+            .map(|(i, e)| EventError {
+                field: format!("/{i}/org_number"),
+                message: format!(
+                    "{} is not the organisation of this token ({org_number}); events are logged by the enterprise they happened in",
+                    e.org_number
+                ),
+            })
+            .collect();
+        if foreign.is_empty() {
+            Ok(events)
+        } else {
+            Err(foreign)
         }
+    }
+
+    /// Checks the whole log now (see [`verify`]) and records what it found.
+    pub async fn check(&self, cause: &str) -> Result<Verification, StoreError> {
+        let started_at = self.clock.now();
+        let result = verify(&self.store, &self.verifier(), &mut |_, _| {}).await;
+        let v = verification(cause, started_at, self.clock.now(), &result);
+        self.store.record_access_verification(&v).await?;
+        Ok(v)
+    }
+
+    /// Asks the verifier job to check the whole log as soon as it can.
+    pub fn request_check(&self) {
+        self.check_requested.notify_one();
     }
 
     /// Runs the integrator until `stop`: see [`run_integrator`].
@@ -170,9 +211,12 @@ fn parse_events(ndjson: bool, body: &[u8], now: i64) -> Result<Vec<AccessEvent>,
     let mut errors = Vec::new();
     for (i, text) in raw.into_iter().enumerate() {
         match serde_json::from_str::<AccessEvent>(text) {
-            Ok(e) => {
+            Ok(mut e) => {
+                if !e.id_warnings.is_empty() {
+                    errors.push(error(i, "/id_warnings", "is normverk's to set".into()));
+                }
                 errors.extend(
-                    check_event(&e, now)
+                    accept(&mut e, now)
                         .into_iter()
                         .map(|p| error(i, &format!("/{}", p.field.replace('.', "/")), p.message)),
                 );
@@ -208,6 +252,68 @@ fn new_event(e: &AccessEvent, salt: [u8; 16]) -> NewAccessEvent {
         unit: e.unit.clone(),
         event_json: String::from_utf8(json).unwrap_or_default(),
     }
+}
+
+/// Checks the whole log every `every` (counted from the last check, whoever made it) and when
+/// asked, until `stop`. When a check finds the log tampered with and the one before did not,
+/// every organisation with events in the log gets a deviation to handle.
+pub async fn run_verifier(
+    log: Arc<AccessLog>,
+    deviations: Arc<crate::deviation::Deviations>,
+    every: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    let every_s = i64::try_from(every.as_secs()).unwrap_or(i64::MAX);
+    loop {
+        let last = log.store.last_access_verification().await.ok().flatten();
+        let due = last.as_ref().map_or(0, |l| l.finished_at.saturating_add(every_s) - log.clock.now());
+        let cause = tokio::select! {
+            _ = stop.changed() => return,
+            _ = log.check_requested.notified() => "request",
+            _ = tokio::time::sleep(Duration::from_secs(u64::try_from(due.clamp(0, 60)).unwrap_or(60))) => {
+                if due > 60 { continue; }
+                "schedule"
+            }
+        };
+        match log.check(cause).await {
+            Ok(v) if v.outcome == "tampered" && last.is_none_or(|l| l.outcome != "tampered") => {
+                if let Err(e) = raise_tampering(&log.store, &deviations, &v).await {
+                    tracing::error!(error = ?e, "could not file the deviation for a tampered access log");
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "could not record the access log's check"),
+        }
+    }
+}
+
+/// Files a deviation in every organisation with events in the log: the log does not verify.
+async fn raise_tampering(
+    store: &Store,
+    deviations: &crate::deviation::Deviations,
+    v: &Verification,
+) -> Result<(), crate::deviation::DeviationError> {
+    let at = v.bad_index.map(|i| format!(" (hendelse {})", i + 1)).unwrap_or_default();
+    let report = normverk_core::deviation::NewDeviation {
+        title: "Tilgangsloggen stemmer ikke med det som ble signert".into(),
+        description: format!(
+            "Den automatiske kontrollen av tilgangsloggen fant at det lagrede ikke er det som ble signert{at}: {}. \
+             Noen kan ha endret eller slettet logghendelser utenom normverk. Finn ut hva som er endret, og av hvem.",
+            v.message.as_deref().unwrap_or("")
+        ),
+        occurred_at: v.finished_at,
+        aware_at: v.finished_at,
+        unit_id: None,
+        system: Some("normverk: tilgangsloggen".into()),
+        category: normverk_core::deviation::Category::Other,
+        patients_concerned: true,
+        immediate_actions: String::new(),
+    };
+    for org in store.access_log_orgs().await? {
+        deviations.create(org, None, &report).await?;
+    }
+    tracing::warn!(bad_index = ?v.bad_index, "the access log does not verify; deviations filed");
+    Ok(())
 }
 
 /// Why integration or verification stopped.

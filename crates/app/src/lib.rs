@@ -52,10 +52,19 @@ impl App {
     }
 
     /// Runs the background jobs until `stop` turns true: the access log's integrator and search
-    /// indexer, the scanner's statistics writer (which writes once more on the way out) and,
-    /// with a mailer, the breach reminders. Returns when all have finished.
-    pub async fn run_jobs(&self, mailer: Option<reminder::Mailer>, stop: tokio::sync::watch::Receiver<bool>) {
+    /// indexer, the scanner's statistics writer (which writes once more on the way out), with a
+    /// mailer the breach reminders, and with `verify_every` the access log's scheduled check.
+    /// Returns when all have finished.
+    pub async fn run_jobs(
+        &self,
+        mailer: Option<reminder::Mailer>,
+        verify_every: Option<std::time::Duration>,
+        stop: tokio::sync::watch::Receiver<bool>,
+    ) {
         let integrator = tokio::spawn(self.access_log.clone().run_integrator(stop.clone()));
+        let verifier = verify_every.map(|every| {
+            tokio::spawn(access_log::run_verifier(self.access_log.clone(), self.deviation.clone(), every, stop.clone()))
+        });
         let indexer = tokio::spawn(access_log::run_indexer(self.store.clone(), stop.clone()));
         let stats = tokio::spawn(dlp::run_stats_writer(self.dlp.clone(), stop.clone()));
         let reminders = mailer
@@ -63,8 +72,8 @@ impl App {
         let _ = integrator.await;
         let _ = indexer.await;
         let _ = stats.await;
-        if let Some(reminders) = reminders {
-            let _ = reminders.await;
+        for job in reminders.into_iter().chain(verifier) {
+            let _ = job.await;
         }
     }
 }

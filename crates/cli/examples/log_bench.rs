@@ -18,16 +18,21 @@ use std::time::{Duration, Instant};
 
 const BATCH: usize = 1000;
 
+/// One of a million synthetic patients.
+fn patient(i: u64) -> String {
+    fnr::tenor(u32::try_from(i % 1_000_000).unwrap_or(0))
+}
+
 fn event(i: u64) -> String {
     format!(
-        r#"{{"occurred_at":"2026-11-20T08:{:02}:{:02}+01:00","duration_s":{},"user_id":"hpr:{}","user_name":"Lege {}","user_role":"lege","org_number":"974760673","unit":"Enhet {}","patient_id":"fnr:{:011}","information_type":"journalnotat","action":"read","basis":"care_relation"}}"#,
+        r#"{{"occurred_at":"2026-11-20T08:{:02}:{:02}+01:00","duration_s":{},"user_id":"hpr:{}","user_name":"Lege {}","user_role":"lege","org_number":"974760673","unit":"Enhet {}","patient_id":"fnr:{}","information_type":"journalnotat","action":"read","basis":"care_relation"}}"#,
         i % 60,
         (i / 60) % 60,
         i % 600,
         9_000_000 + i % 5000,
         i % 5000,
         i % 40,
-        10_000_000_000 + i % 1_000_000
+        patient(i)
     )
 }
 
@@ -313,7 +318,7 @@ async fn crashcheck(url: &str, token: &str, ackfile: &str) {
                 .json()
                 .await
                 .unwrap();
-            let want = format!("fnr:{:011}", 10_000_000_000 + (body * 1000 + i) % 1_000_000);
+            let want = format!("fnr:{}", patient(body * 1000 + i));
             assert_eq!(e["event"]["patient_id"].as_str(), Some(want.as_str()), "acknowledged event {index} is lost");
         }
         batches += 1;

@@ -21,6 +21,7 @@ pub struct FileConfig {
     pub body_timeout_seconds: Option<u64>,
     pub idle_timeout_seconds: Option<u64>,
     pub max_connections: Option<usize>,
+    pub log_verify_hours: Option<u64>,
     pub log_origin: Option<String>,
     pub log_key_file: Option<PathBuf>,
     pub smtp_url: Option<String>,
@@ -77,6 +78,8 @@ pub struct Config {
     pub body_timeout_seconds: Setting<u64>,
     pub idle_timeout_seconds: Setting<u64>,
     pub max_connections: Setting<usize>,
+    /// Hours between the server's checks of the whole access log; 0 turns them off.
+    pub log_verify_hours: Setting<u64>,
     /// The access log's origin line, also the name of its signing key.
     pub log_origin: Setting<String>,
     /// A file holding the log's signing key, instead of `keys/log.key` in the data directory.
@@ -146,6 +149,10 @@ impl Config {
                 bail!("{name} must be between 1 and 3600");
             }
         }
+        let log_verify_hours = pick(None, fc.log_verify_hours, 24);
+        if log_verify_hours.value > 24 * 366 {
+            bail!("log_verify_hours must be between 0 (off) and 8784");
+        }
         let max_connections = pick(None, fc.max_connections, 10_000);
         if !(16..=1_000_000).contains(&max_connections.value) {
             bail!("max_connections must be between 16 and 1000000");
@@ -195,6 +202,7 @@ impl Config {
             body_timeout_seconds: body_timeout,
             idle_timeout_seconds: idle_timeout,
             max_connections,
+            log_verify_hours,
         })
     }
 
@@ -231,6 +239,7 @@ impl Config {
             line(name, s.value.to_string(), s.source);
         }
         line("max_connections", self.max_connections.value.to_string(), self.max_connections.source);
+        line("log_verify_hours", self.log_verify_hours.value.to_string(), self.log_verify_hours.source);
         line("log_origin", quote(&self.log_origin.value), self.log_origin.source);
         let key_file = self
             .log_key_file

@@ -364,7 +364,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn log_verify(config: &Config, saved: Option<&std::path::Path>) -> anyhow::Result<()> {
-    use normverk_app::access_log::{verify, verify_saved_checkpoint, LogError};
+    use normverk_app::access_log::{verification, verify, verify_saved_checkpoint, LogError};
     let saved = match saved {
         Some(path) => Some(std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?),
         None => None,
@@ -395,12 +395,16 @@ async fn log_verify(config: &Config, saved: Option<&std::path::Path>) -> anyhow:
         bar.set_message("");
     }
     let started = std::time::Instant::now();
+    let clock = normverk_app::clock::Clock::system();
+    let started_at = clock.now();
     let result = verify(&store, &verifier, &mut |done, total| {
         bar.set_length(total);
         bar.set_position(done);
     })
     .await;
     bar.finish_and_clear();
+    // What it found goes beside the server's own checks, on the auditors' page.
+    store.record_access_verification(&verification("command", started_at, clock.now(), &result)).await?;
     let verified = match result {
         Ok(v) => v,
         Err(LogError::Tampered { index, message }) => {
@@ -504,6 +508,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             body_timeout: std::time::Duration::from_secs(config.body_timeout_seconds.value),
             idle_timeout: std::time::Duration::from_secs(config.idle_timeout_seconds.value),
             max_connections: connection_cap(config.max_connections.value),
+        },
+        verify_every: match config.log_verify_hours.value {
+            0 => None,
+            hours => Some(std::time::Duration::from_secs(hours * 3600)),
         },
         mail: match (&config.smtp_url.value, &config.smtp_from.value) {
             (Some(smtp_url), Some(from)) => Some(normverk_app::reminder::MailConfig {

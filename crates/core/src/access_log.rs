@@ -18,6 +18,8 @@ string_enum! {
         Print = "print",
         Export = "export",
         Disclose = "disclose",
+        /// The sender did not say (FHIR's `action` is optional, and Normen does not ask for it).
+        Unspecified = "unspecified",
     }
 }
 
@@ -60,6 +62,9 @@ pub struct AccessEvent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disclosed_to: Option<String>,
     pub duration_s: u64,
+    /// What was wrong with an identifier that was kept all the same (check digits that fail).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub id_warnings: Vec<String>,
     pub information_type: String,
     /// RFC 3339, e.g. "2026-11-24T08:15:00+01:00".
     pub occurred_at: String,
@@ -70,7 +75,11 @@ pub struct AccessEvent {
     pub unit: String,
     /// e.g. "hpr:9144897" or an employee id.
     pub user_id: String,
-    pub user_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_name: Option<String>,
+    /// The person's national identity number, when the sender gave it beside an HPR number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_national_id: Option<String>,
     /// The role the person acted in at the time.
     pub user_role: String,
 }
@@ -87,7 +96,8 @@ pub const CROSS_ORG_REASON: Field = Field { name: "reason", lines: Lines::Many, 
 /// The event's text fields.
 pub const EVENT_TEXT: &[Field] = &[
     Field::line("user_id", MAX_TEXT),
-    Field::line("user_name", MAX_TEXT),
+    Field::optional("user_name", Lines::One, MAX_TEXT),
+    Field::optional("user_national_id", Lines::One, MAX_TEXT),
     Field::line("user_role", MAX_TEXT),
     Field::line("unit", MAX_TEXT),
     Field::line("patient_id", MAX_TEXT),
@@ -98,6 +108,114 @@ pub const EVENT_TEXT: &[Field] = &[
 
 fn parse_time(s: &str) -> Option<i64> {
     s.parse::<jiff::Timestamp>().ok().map(|t| t.as_second())
+}
+
+/// What an identifier may be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Whose {
+    /// A patient: a national identity number (`fnr:`, `dnr:`, `hnr:`, `fhn:`) or `local:<system>:…`.
+    Patient,
+    /// A health worker: an HPR number (`hpr:`), a national identity number or `local:<system>:…`.
+    User,
+}
+
+impl Whose {
+    fn allowed(self) -> &'static str {
+        match self {
+            Whose::Patient => "fnr:, dnr:, hnr:, fhn: or local:<system>:",
+            Whose::User => "hpr:, fnr:, dnr:, hnr:, fhn: or local:<system>:",
+        }
+    }
+}
+
+/// An identifier checked and in its one form: a national identity number's check digits by
+/// the `fnr` rules (the classic and the 2032 rule; synthetic test numbers too) under the prefix
+/// of what the number is (an «fnr:» that is a D-number is stored as «dnr:»), an HPR number's
+/// digits without leading zeros, a local id with its system. Anything else is refused with why.
+pub fn identifier(field: &'static str, raw: &str, whose: Whose) -> Result<String, Problem> {
+    let refuse = |key, message: String| Problem::new(field, key, message);
+    let raw = raw.trim();
+    let Some((ns, rest)) = raw.split_once(':') else {
+        return Err(refuse(ProblemKey::IdNamespace, format!("needs its kind in front: {}", whose.allowed()))
+            .arg("allowed", whose.allowed()));
+    };
+    let invalid = |kind: &str, reason: String| {
+        refuse(ProblemKey::IdInvalid, format!("not a valid {kind}: {reason}"))
+            .arg("kind", kind.to_string())
+            .arg("reason", reason)
+    };
+    match ns.to_ascii_lowercase().as_str() {
+        "fnr" | "dnr" | "hnr" | "fhn" => {
+            let number = fnr::parse(rest, fnr::Mode::Both).map_err(|e| match e {
+                // Eleven digits with a real date whose check digits fail: kept, and said so.
+                fnr::Invalid::FirstCheckDigit | fnr::Invalid::SecondCheckDigit | fnr::Invalid::OnlyFrom2032 => {
+                    let digits: String = rest.chars().filter(char::is_ascii_digit).collect();
+                    refuse(ProblemKey::IdCheckDigit, format!("the check digits of {ns}:{digits} are wrong: {e}"))
+                        .arg("id", format!("{}:{digits}", ns.to_ascii_lowercase()))
+                }
+                e => invalid("national identity number", e.to_string()),
+            })?;
+            let kind = number.kinds.first().copied().unwrap_or(fnr::Kind::Fnr);
+            let prefix = match kind {
+                fnr::Kind::DNumber => "dnr",
+                fnr::Kind::HNumber => "hnr",
+                fnr::Kind::FhNumber => "fhn",
+                fnr::Kind::Fnr | fnr::Kind::SyntheticTenor | fnr::Kind::SyntheticNav => "fnr",
+            };
+            Ok(format!("{prefix}:{}", number.digits))
+        }
+        "hpr" if whose == Whose::User => {
+            let digits = rest.trim();
+            if digits.is_empty() || digits.len() > 10 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(invalid("HPR number", "one to ten digits".into()));
+            }
+            let number = digits.trim_start_matches('0');
+            Ok(format!("hpr:{}", if number.is_empty() { "0" } else { number }))
+        }
+        "local" => match rest.split_once(':') {
+            Some((system, value)) if !system.trim().is_empty() && !value.trim().is_empty() => {
+                Ok(format!("local:{}:{}", system.trim(), value.trim()))
+            }
+            _ => Err(invalid("local id", "write local:<system>:<id>".into())),
+        },
+        _ => Err(refuse(ProblemKey::IdNamespace, format!("needs its kind in front: {}", whose.allowed()))
+            .arg("allowed", whose.allowed())),
+    }
+}
+
+/// Checks an event (see [`check_event`]) and puts its patient and user ids in their one form
+/// (see [`identifier`]): every problem, or none and the event as it is to be stored. A national
+/// identity number whose check digits fail is not a reason to lose the record of an access: it
+/// is kept as sent and the event says so in `id_warnings`.
+pub fn accept(e: &mut AccessEvent, now: i64) -> Vec<Problem> {
+    let mut problems = check_event(e, now);
+    e.id_warnings.clear();
+    for (field, whose) in
+        [("patient_id", Whose::Patient), ("user_id", Whose::User), ("user_national_id", Whose::Patient)]
+    {
+        if problems.iter().any(|p| p.field == field) {
+            continue;
+        }
+        let id = match field {
+            "patient_id" => &mut e.patient_id,
+            "user_id" => &mut e.user_id,
+            _ => match e.user_national_id.as_mut() {
+                Some(id) => id,
+                None => continue,
+            },
+        };
+        match identifier(field, id, whose) {
+            Ok(normal) => *id = normal,
+            Err(p) if p.key == ProblemKey::IdCheckDigit => {
+                if let Some((_, kept)) = p.args.iter().find(|(name, _)| *name == "id") {
+                    *id = kept.clone();
+                }
+                e.id_warnings.push(format!("{field}: {}", p.message));
+            }
+            Err(p) => problems.push(p),
+        }
+    }
+    problems
 }
 
 /// Checks an event against Normen's rules: every required field present and bounded, a real
@@ -123,7 +241,8 @@ pub fn check_event(e: &AccessEvent, now: i64) -> Vec<Problem> {
     for f in EVENT_TEXT {
         let value = match f.name {
             "user_id" => &e.user_id,
-            "user_name" => &e.user_name,
+            "user_name" => e.user_name.as_deref().unwrap_or(""),
+            "user_national_id" => e.user_national_id.as_deref().unwrap_or(""),
             "user_role" => &e.user_role,
             "unit" => &e.unit,
             "patient_id" => &e.patient_id,
@@ -246,6 +365,44 @@ mod tests {
     }
 
     #[test]
+    fn identifiers_are_checked_and_stored_in_one_form() {
+        let id = |raw: &str, whose| identifier("patient_id", raw, whose);
+        assert_eq!(id("fnr:15108695088", Whose::Patient), Ok("fnr:15108695088".into()));
+        assert_eq!(id(" FNR:151086 95088 ", Whose::Patient), Ok("fnr:15108695088".into()), "one form");
+        let tenor = fnr::tenor(7);
+        assert_eq!(id(&format!("fnr:{tenor}"), Whose::Patient), Ok(format!("fnr:{tenor}")), "synthetic");
+        // A D-number (day + 40) sent as fnr: is stored as the D-number it is.
+        assert_eq!(id("fnr:55108695071", Whose::Patient), Ok("dnr:55108695071".into()));
+        for (raw, key) in [
+            ("15108695088", ProblemKey::IdNamespace),
+            ("pnr:15108695088", ProblemKey::IdNamespace),
+            ("fnr:15108695089", ProblemKey::IdCheckDigit),
+            ("fnr:1234", ProblemKey::IdInvalid),
+            ("hpr:9144897", ProblemKey::IdNamespace),
+            ("local:", ProblemKey::IdInvalid),
+        ] {
+            assert_eq!(id(raw, Whose::Patient).map_err(|p| p.key), Err(key), "{raw}");
+        }
+        assert_eq!(id("hpr:009144897", Whose::User), Ok("hpr:9144897".into()));
+        assert_eq!(id("hpr:91a", Whose::User).map_err(|p| p.key), Err(ProblemKey::IdInvalid));
+        assert_eq!(id("local:dips:ux34234234", Whose::User), Ok("local:dips:ux34234234".into()));
+        let mut e = event();
+        e.patient_id = "FNR:15108695088".into();
+        e.user_id = "hpr:09144897".into();
+        assert_eq!(accept(&mut e, NOW), vec![]);
+        assert_eq!((e.patient_id.as_str(), e.user_id.as_str()), ("fnr:15108695088", "hpr:9144897"));
+        // Check digits that fail: the access is kept, under the number as sent, and flagged.
+        e.patient_id = "fnr:05076600324".into();
+        assert_eq!(accept(&mut e, NOW), vec![]);
+        assert_eq!(e.patient_id, "fnr:05076600324");
+        assert_eq!(e.id_warnings.len(), 1, "{:?}", e.id_warnings);
+        assert!(e.id_warnings[0].starts_with("patient_id: the check digits"), "{:?}", e.id_warnings);
+        e.patient_id = "fnr:15108695088".into();
+        assert_eq!(accept(&mut e, NOW), vec![]);
+        assert!(e.id_warnings.is_empty(), "recomputed, never taken from the sender");
+    }
+
+    #[test]
     fn cross_enterprise_access_needs_its_details() {
         let mut e = event();
         e.cross_org = Some(CrossOrg {
@@ -292,7 +449,7 @@ mod tests {
         let sorted = serde_json::to_vec(&serde_json::to_value(&full).unwrap()).unwrap();
         assert_eq!(String::from_utf8(jcs(&full)).unwrap(), String::from_utf8(sorted).unwrap());
         let mut odd = event();
-        odd.user_name = "Å\u{1f}\"\\/€".into();
+        odd.user_name = Some("Å\u{1f}\"\\/€".into());
         let odd_text = String::from_utf8(jcs(&odd)).unwrap();
         assert!(odd_text.contains(r#""user_name":"Å\u001f\"\\/€""#), "{odd_text}");
         let salted = canonical_bytes(&e, &[7u8; 16]);

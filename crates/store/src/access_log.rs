@@ -130,6 +130,23 @@ pub struct IndexScan {
     /// Where the indexer had come in the snapshot.
     pub mark: i64,
     pub below: i64,
+    /// The part being read: rows come in key order, so one part after another.
+    current: Option<((OrgId, i64), IndexDigest)>,
+}
+
+/// One check of the whole log, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verification {
+    pub started_at: i64,
+    pub finished_at: i64,
+    /// What started it: `schedule`, `request` (someone asked on the auditors' page), `command`.
+    pub cause: String,
+    /// Events checked.
+    pub leaves: u64,
+    /// `ok`, `tampered` (the stored log is not what was signed) or `failed` (it could not finish).
+    pub outcome: String,
+    pub bad_index: Option<u64>,
+    pub message: Option<String>,
 }
 
 /// What to look for among an organisation's events. Empty fields match everything.
@@ -242,7 +259,22 @@ impl IndexScan {
         if idx >= self.mark {
             self.beyond_mark = Some(self.beyond_mark.map_or(idx, |b| b.min(idx)));
         } else if idx < self.below {
-            self.digests.entry((org, seg)).or_default().add(index_row_hash(key, field, value, at, idx));
+            if self.current.as_ref().is_none_or(|(part, _)| *part != (org, seg)) {
+                self.flush();
+                self.current = Some(((org, seg), IndexDigest::default()));
+            }
+            if let Some((_, digest)) = self.current.as_mut() {
+                digest.add(index_row_hash(key, field, value, at, idx));
+            }
+        }
+    }
+
+    /// Adds the part being read to the digests; done once the last row is read.
+    fn flush(&mut self) {
+        if let Some((part, d)) = self.current.take() {
+            let into = self.digests.entry(part).or_default();
+            into.rows += d.rows;
+            into.sum = into.sum.wrapping_add(d.sum);
         }
     }
 }
@@ -274,6 +306,7 @@ fn sqlite_index_scan(path: &std::path::Path, key: &std::hash::RandomState, below
         let (field, value) = (r.get_ref(2)?.as_str()?, r.get_ref(3)?.as_str()?);
         scan.take(key, OrgId(r.get(0)?), r.get(1)?, field, value, r.get(4)?, r.get(5)?);
     }
+    scan.flush();
     Ok(scan)
 }
 
@@ -726,6 +759,7 @@ impl Store {
                     scan.take(&key, OrgId(org), seg, field, value, at, idx);
                     Ok(())
                 })?;
+                scan.flush();
                 Ok(scan)
             }
         }
@@ -752,6 +786,49 @@ impl Store {
             .collect();
         rows.sort_unstable();
         Ok(rows)
+    }
+
+    /// Records a check of the log.
+    pub async fn record_access_verification(&self, v: &Verification) -> StoreResult<()> {
+        write_tx!(self, |tx| {
+            sqlx::query(
+                "INSERT INTO access_verifications (started_at, finished_at, cause, leaves, outcome, bad_index, message) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(v.started_at)
+            .bind(v.finished_at)
+            .bind(&v.cause)
+            .bind(to_i64(v.leaves))
+            .bind(&v.outcome)
+            .bind(v.bad_index.map(to_i64))
+            .bind(&v.message)
+            .execute(&mut *tx)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// The latest check of the log, if any.
+    pub async fn last_access_verification(&self) -> StoreResult<Option<Verification>> {
+        type Row = (i64, i64, String, i64, String, Option<i64>, Option<String>);
+        let row: Option<Row> = read!(self, |c| sqlx::query_as(
+            "SELECT started_at, finished_at, cause, leaves, outcome, bad_index, message FROM access_verifications \
+             ORDER BY id DESC LIMIT 1"
+        )
+        .fetch_optional(c)
+        .await?);
+        row.map(|(started_at, finished_at, cause, leaves, outcome, bad_index, message)| {
+            Ok(Verification {
+                started_at,
+                finished_at,
+                cause,
+                leaves: to_u64(leaves)?,
+                outcome,
+                bad_index: bad_index.map(to_u64).transpose()?,
+                message,
+            })
+        })
+        .transpose()
     }
 
     /// Every event below this index is in the search index.
@@ -926,12 +1003,9 @@ impl Store {
         Ok(tiles)
     }
 
-    /// The organisation that reported each leaf of `from..to`, for deciding who may read an
-    /// entry bundle.
-    pub async fn access_leaf_orgs(&self, from: u64, to: u64) -> StoreResult<Vec<OrgId>> {
-        Ok(read!(self, |c| sqlx::query_scalar("SELECT org_id FROM access_leaves WHERE idx >= $1 AND idx < $2")
-            .bind(to_i64(from))
-            .bind(to_i64(to))
+    /// Every organisation with events in the log.
+    pub async fn access_log_orgs(&self) -> StoreResult<Vec<OrgId>> {
+        Ok(read!(self, |c| sqlx::query_scalar("SELECT DISTINCT org_id FROM access_leaves ORDER BY org_id")
             .fetch_all(c)
             .await?))
     }

@@ -59,6 +59,7 @@ pub(crate) const STEPS: &[Step] = &[
     step!(9, "0009_access_log_search_segments", "access log search index in segments, on SQLite in a file of its own",
         postgres: SEARCH_SCHEMA),
     step!(10, "0010_token_scopes_per_operation", "API tokens keep what they could do as each operation names its scope"),
+    step!(11, "0011_access_verifications", "the access log's checks, with what each found"),
 ];
 
 /// The schema version this binary writes and expects.

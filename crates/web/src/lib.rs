@@ -46,6 +46,8 @@ pub struct WebConfig {
     pub mail: Option<MailConfig>,
     /// How long clients may take and how many may be connected.
     pub limits: Limits,
+    /// How often the server checks the whole access log (`None`: never by itself).
+    pub verify_every: Option<std::time::Duration>,
 }
 
 impl Default for WebConfig {
@@ -56,6 +58,7 @@ impl Default for WebConfig {
             body_limit: 1024 * 1024,
             mail: None,
             limits: Limits::default(),
+            verify_every: Some(std::time::Duration::from_secs(24 * 3600)),
         }
     }
 }
@@ -103,7 +106,8 @@ pub async fn serve(
     };
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let services = state.app.clone();
-    let jobs = tokio::spawn(async move { services.run_jobs(mailer, stopped).await });
+    let verify_every = state.config.verify_every;
+    let jobs = tokio::spawn(async move { services.run_jobs(mailer, verify_every, stopped).await });
     let limits = state.config.limits;
     let served = server::run(listener, app(state), limits, shutdown).await;
     // Events acknowledged are durable already; the next start signs what is left.

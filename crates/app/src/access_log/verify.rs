@@ -3,9 +3,10 @@
 //! directions, the tree rebuilt and every stored full tile and checkpoint checked against it.
 
 use super::{consistency_proof, seconds, tampered, LogError};
-use normverk_store::access_log::{segment_of, Beside, IndexDigest, IndexRow, IndexScan, StoredCheckpoint, StoredEntry};
+use normverk_store::access_log::{
+    segment_of, Beside, IndexDigest, IndexRow, IndexScan, StoredCheckpoint, StoredEntry, Verification,
+};
 use normverk_store::{OrgId, Store};
-use serde::Deserialize;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::RandomState;
@@ -31,19 +32,70 @@ pub struct Verified {
     pub indexed: u64,
 }
 
-/// The fields of an event that are stored beside it, read from its stored JSON.
-#[derive(Deserialize)]
-struct Fields<'a> {
-    #[serde(borrow)]
-    org_number: Cow<'a, str>,
-    #[serde(borrow)]
-    occurred_at: Cow<'a, str>,
-    #[serde(borrow)]
-    patient_id: Cow<'a, str>,
-    #[serde(borrow)]
-    user_id: Cow<'a, str>,
-    #[serde(borrow)]
-    unit: Cow<'a, str>,
+/// What a verification found, as it is recorded: `cause` started it at `started_at`.
+pub fn verification(
+    cause: &str,
+    started_at: i64,
+    finished_at: i64,
+    result: &Result<Verified, LogError>,
+) -> Verification {
+    let (leaves, outcome, bad_index, message) = match result {
+        Ok(v) => (v.leaves, "ok", None, None),
+        Err(LogError::Tampered { index, message }) => (0, "tampered", *index, Some(message.clone())),
+        Err(e) => (0, "failed", None, Some(e.to_string())),
+    };
+    Verification {
+        started_at,
+        finished_at,
+        cause: cause.to_string(),
+        leaves,
+        outcome: outcome.to_string(),
+        bad_index,
+        message,
+    }
+}
+
+/// The fields stored beside an event, as their keys open in its JSON.
+#[derive(Clone, Copy)]
+enum Key {
+    OrgNumber,
+    OccurredAt,
+    PatientId,
+    UserId,
+    Unit,
+}
+
+const KEYS: [&str; 5] =
+    ["\"org_number\":\"", "\"occurred_at\":\"", "\"patient_id\":\"", "\"user_id\":\"", "\"unit\":\""];
+
+/// The value of string field `key` in an event's canonical JSON, unescaped. The JSON is the
+/// one whose leaf hash was just checked, so it is this program's RFC 8785 output: each key once,
+/// and a quote inside a string always escaped, so `"key":"` can only be the key itself. Reading
+/// the five fields this way instead of parsing the whole event is what keeps verify fast.
+fn field<'a>(json: &'a str, key: Key) -> Option<Cow<'a, str>> {
+    static FINDERS: std::sync::LazyLock<Vec<memchr::memmem::Finder<'static>>> = std::sync::LazyLock::new(|| {
+        KEYS.iter().map(|k| memchr::memmem::Finder::new(k.as_bytes()).into_owned()).collect()
+    });
+    let finder = FINDERS.get(key as usize)?;
+    let start = finder.find(json.as_bytes())? + finder.needle().len();
+    let rest = &json.as_bytes()[start..];
+    // The closing quote is the first one not escaped: after an even run of backslashes.
+    let mut i = 0;
+    let mut escaped = false;
+    while let Some(&b) = rest.get(i) {
+        match b {
+            b'\\' => escaped = !escaped,
+            b'"' if !escaped => break,
+            _ => escaped = false,
+        }
+        i += 1;
+    }
+    let raw = json.get(start..start + i)?;
+    if raw.contains('\\') {
+        serde_json::from_str::<String>(json.get(start - 1..start + i + 1)?).ok().map(Cow::Owned)
+    } else {
+        Some(Cow::Borrowed(raw))
+    }
 }
 
 /// What reading and checking a chunk found, off the caller's task.
@@ -80,24 +132,22 @@ fn check_entry(e: &StoredEntry, cx: &Context) -> Option<String> {
     if leaf_hash_of_parts(&[&e.salt, json.as_bytes()]) != e.leaf_hash {
         return Some(format!("event {} does not match its leaf hash", e.index));
     }
-    let Ok(f) = serde_json::from_str::<Fields>(json) else {
-        return Some(format!("event {} is not an access event", e.index));
-    };
     let differs = |what: &str| Some(format!("the {what} stored beside event {} is not the event's", e.index));
-    if beside.org_id != e.org_id || cx.org_numbers.get(&e.org_id).map(String::as_str) != Some(&*f.org_number) {
+    let org_number = cx.org_numbers.get(&e.org_id).map(String::as_str);
+    if beside.org_id != e.org_id || field(json, Key::OrgNumber).as_deref() != org_number {
         return differs("organisation");
     }
-    if beside.occurred_at != seconds(&f.occurred_at) {
+    if field(json, Key::OccurredAt).map(|t| seconds(&t)) != Some(beside.occurred_at) {
         return differs("time");
     }
-    if beside.patient_id != f.patient_id {
-        return differs("patient");
-    }
-    if beside.user_id != f.user_id {
-        return differs("user");
-    }
-    if beside.unit != f.unit {
-        return differs("unit");
+    for (what, key, stored) in [
+        ("patient", Key::PatientId, &beside.patient_id),
+        ("user", Key::UserId, &beside.user_id),
+        ("unit", Key::Unit, &beside.unit),
+    ] {
+        if field(json, key).as_deref() != Some(stored.as_str()) {
+            return differs(what);
+        }
     }
     None
 }
@@ -108,6 +158,7 @@ async fn read_checked(store: Store, cx: Arc<Context>, from: u64, to: u64) -> Res
     tokio::task::spawn_blocking(move || {
         let mut wrong = None;
         let mut digests: BTreeMap<(OrgId, i64), Expected> = BTreeMap::new();
+        let mut current: Option<((OrgId, i64), Expected)> = None;
         for e in &entries {
             if let Some(why) = check_entry(e, &cx) {
                 wrong = Some((e.index, why));
@@ -115,21 +166,37 @@ async fn read_checked(store: Store, cx: Arc<Context>, from: u64, to: u64) -> Res
             }
             let Some(beside) = e.beside.as_ref().filter(|_| e.index < cx.indexed) else { continue };
             let at = beside.occurred_at;
-            let x = digests.entry((e.org_id, segment_of(e.index))).or_insert(Expected {
-                first_at: at,
-                last_at: at,
-                ..Expected::default()
-            });
+            let part = (e.org_id, segment_of(e.index));
+            // Events come in index order, mostly of the same organisation and segment as the last.
+            if current.as_ref().is_none_or(|(p, _)| *p != part) {
+                if let Some((p, x)) = current.take() {
+                    merge(&mut digests, p, x);
+                }
+                current = Some((part, Expected { first_at: at, last_at: at, ..Expected::default() }));
+            }
+            let Some((_, x)) = current.as_mut() else { continue };
             for (field, value) in beside.index_rows() {
                 x.digest.add(normverk_store::access_log::index_row_hash(&cx.key, field, value, at, idx(e.index)));
             }
             x.first_at = x.first_at.min(at);
             x.last_at = x.last_at.max(at);
         }
+        if let Some((p, x)) = current {
+            merge(&mut digests, p, x);
+        }
         Chunk { entries, wrong, digests }
     })
     .await
     .map_err(|e| tampered(None, e.to_string()))
+}
+
+/// Adds what one part of the log must hold to the whole.
+fn merge(into: &mut BTreeMap<(OrgId, i64), Expected>, part: (OrgId, i64), x: Expected) {
+    let e = into.entry(part).or_insert(Expected { first_at: x.first_at, last_at: x.last_at, ..Expected::default() });
+    e.digest.rows += x.digest.rows;
+    e.digest.sum = e.digest.sum.wrapping_add(x.digest.sum);
+    e.first_at = e.first_at.min(x.first_at);
+    e.last_at = e.last_at.max(x.last_at);
 }
 
 fn idx(index: u64) -> i64 {
@@ -207,15 +274,7 @@ pub async fn verify(
             return Err(tampered(Some(frontier.size()), format!("leaf {} is missing", frontier.size())));
         }
         for (part, x) in read.digests {
-            let e = expected.entry(part).or_insert(Expected {
-                first_at: x.first_at,
-                last_at: x.last_at,
-                ..Expected::default()
-            });
-            e.digest.rows += x.digest.rows;
-            e.digest.sum = e.digest.sum.wrapping_add(x.digest.sum);
-            e.first_at = e.first_at.min(x.first_at);
-            e.last_at = e.last_at.max(x.last_at);
+            merge(&mut expected, part, x);
         }
         compare_tiles(store, &mut full, verified.head.map_or(0, |h| h.0)).await?;
         at = to;

@@ -376,8 +376,9 @@ async fn log_verify_checks_the_whole_log_and_a_saved_checkpoint_and_names_the_ba
     let token = stdout(&o).lines().last().unwrap().to_string();
     let (mut child, addr) = serve(d, Stdio::null);
     let event = |i: usize| {
+        let patient = fnr::tenor(u32::try_from(i).unwrap());
         format!(
-            r#"{{"occurred_at":"2026-11-20T08:15:00+01:00","duration_s":1,"user_id":"hpr:1","user_name":"Kari","user_role":"lege","org_number":"974760673","unit":"Akutt","patient_id":"fnr:{i}","information_type":"notat","action":"read","basis":"care_relation"}}"#
+            r#"{{"occurred_at":"2026-11-20T08:15:00+01:00","duration_s":1,"user_id":"hpr:1","user_name":"Kari","user_role":"lege","org_number":"974760673","unit":"Akutt","patient_id":"fnr:{patient}","information_type":"notat","action":"read","basis":"care_relation"}}"#
         )
     };
     let auth = format!("Bearer {token}");
@@ -429,7 +430,7 @@ async fn log_verify_checks_the_whole_log_and_a_saved_checkpoint_and_names_the_ba
     store.execute_raw_for_test("DROP TRIGGER access_payloads_no_update").await.unwrap();
     store
         .execute_raw_for_test(
-            "UPDATE access_payloads SET event_json = replace(event_json, 'fnr:1234', 'fnr:1235') WHERE idx = 1234",
+            "UPDATE access_payloads SET event_json = replace(event_json, 'Kari', 'Kara') WHERE idx = 1234",
         )
         .await
         .unwrap();

@@ -73,7 +73,7 @@ fn event_schema() -> RefOr<Schema> {
         .description(Some("seconds"));
     text_object(
         EVENT_TEXT,
-        &["basis_reason", "disclosed_to"],
+        &["basis_reason", "disclosed_to", "user_name", "user_national_id"],
         &[
             ("occurred_at", time(KnownFormat::DateTime), true),
             ("duration_s", duration.into(), true),
@@ -96,7 +96,7 @@ impl utoipa::ToSchema for EventBatch {}
         (status = 403, description = "the token lacks access_log:write", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "more than 16 MiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "another content type", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "an event breaks a rule: an organisation number whose check digit fails, a time in the future, `break_glass` or `other` without `basis_reason`, `disclosed_to` without the action `disclose` or the reverse, a `cross_org` period that ends before it starts. Every problem of every event is listed by index; nothing is stored", body = Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "an event breaks a rule: an `org_number` that is not the token's organisation, a patient or user id without its kind (`fnr:`, `dnr:`, `hnr:`, `fhn:`, `hpr:`, `local:<system>:`) or whose check digits fail, a time in the future, `break_glass` or `other` without `basis_reason`, `disclosed_to` without the action `disclose` or the reverse, a `cross_org` period that ends before it starts. Every problem of every event is listed by index; nothing is stored", body = Problem, content_type = "application/problem+json")))]
 pub async fn append(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -117,7 +117,8 @@ pub async fn append(
         ));
     };
     let log = &state.app.access_log;
-    let events = log.parse(format, &body).map_err(|errors| {
+    let org = state.store.org(caller.org_id).await?;
+    let events = log.parse(format, &body, &org.org_number).map_err(|errors| {
         ApiError::invalid(
             errors.into_iter().map(|EventError { field, message }| FieldError { field, message }).collect(),
         )

@@ -156,7 +156,7 @@ fn check_size(size: u64, head: &StoredCheckpoint, name: &str) -> Result<(), ApiE
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct InclusionParams {
-    /// The event's log index.
+    /// The event's log index, counted from 0 as RFC 9162 does (the auditors' page numbers events from 1).
     pub index: u64,
     /// The tree size of a signed checkpoint; the latest when left out.
     pub size: Option<u64>,

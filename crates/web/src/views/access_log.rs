@@ -8,10 +8,10 @@ use crate::params::{EventQuery, MAX_PAGE, PAGE_SIZE};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use normverk_core::access_log::AccessEvent;
 use normverk_core::org::Action;
-use normverk_store::access_log::StoredCheckpoint;
+use normverk_store::access_log::{StoredCheckpoint, Verification};
 
 /// What the page says about the log's state.
 pub struct Status {
@@ -24,6 +24,12 @@ pub struct Status {
     pub waiting: u64,
     /// Events stored but not yet searchable.
     pub unindexed: u64,
+}
+
+/// What the page was sent back with after a form.
+#[derive(serde::Deserialize)]
+pub struct Flags {
+    checking: Option<String>,
 }
 
 /// One row of the search results.
@@ -41,6 +47,10 @@ struct AccessLogPage<'a> {
     verifier_key: String,
     head: Option<StoredCheckpoint>,
     status: Status,
+    /// The latest check of the whole log.
+    checked: Option<Verification>,
+    /// A check was asked for just now.
+    check_asked: bool,
     query: EventQuery,
     query_error: Option<String>,
     rows: Vec<Row>,
@@ -69,6 +79,16 @@ impl AccessLogPage<'_> {
             s.push('&');
         }
         format!("?{s}page={page}")
+    }
+
+    /// What the latest check found, in a sentence.
+    fn check_said(&self, c: &Verification) -> String {
+        let args = [
+            ("count", c.leaves.to_string()),
+            ("time", self.page.datetime(c.finished_at)),
+            ("event", c.bad_index.map_or_else(String::new, |i| (i + 1).to_string())),
+        ];
+        self.page.lang.t_args(&format!("access-log-check-{}", c.outcome), &args)
     }
 
     fn action_label(&self, e: &AccessEvent) -> String {
@@ -105,6 +125,7 @@ pub async fn show(
     page: Page,
     member: Member,
     Query(query): Query<EventQuery>,
+    Query(flags): Query<Flags>,
 ) -> Result<Response, PageError> {
     member.require(Action::ReadAccessLog)?;
     let head = state.store.access_log_head().await?;
@@ -140,6 +161,8 @@ pub async fn show(
         verifier_key: state.app.access_log.verifier().key_string(),
         head,
         status,
+        checked: state.store.last_access_verification().await?,
+        check_asked: flags.checking.is_some(),
         query,
         query_error,
         rows,
@@ -151,7 +174,15 @@ pub async fn show(
     })
 }
 
+/// Asks for the whole log to be checked now; the page says when it has been.
+pub async fn check(State(state): State<AppState>, member: Member) -> Result<Response, PageError> {
+    member.require(Action::ReadAccessLog)?;
+    state.app.access_log.request_check();
+    tracing::info!(org_id = member.org.id.0, user_id = member.viewer.user.id, "access log check asked for");
+    Ok(axum::response::Redirect::to("/access-log?checking=1").into_response())
+}
+
 /// The pages of this family.
 pub fn routes(r: crate::route::Routes) -> crate::route::Routes {
-    r.get("/access-log", show)
+    r.get("/access-log", show).post("/access-log/check", check)
 }

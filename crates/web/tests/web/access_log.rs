@@ -5,6 +5,11 @@ use normverk_core::org::{Role, Scope};
 use normverk_store::engine_tests;
 use serde_json::json;
 
+/// The `i`-th test patient: a synthetic (Tenor) national identity number.
+fn patient(i: u32) -> String {
+    format!("fnr:{}", fnr::tenor(i))
+}
+
 fn event(patient: &str) -> serde_json::Value {
     json!({
         "occurred_at": "2026-11-20T08:15:00+01:00", "duration_s": 42, "user_id": "hpr:9144897", "user_name": "Kari Lege",
@@ -21,14 +26,18 @@ async fn events_are_stored_all_or_nothing_with_errors_by_index(engine: &'static 
     let url = app.url("/api/v1/access-events");
     let c = client();
 
-    assert_eq!(c.post(&url).bearer_auth(&reader).json(&json!([event("fnr:1")])).send().await.unwrap().status(), 403);
+    assert_eq!(
+        c.post(&url).bearer_auth(&reader).json(&json!([event(&patient(1))])).send().await.unwrap().status(),
+        403
+    );
 
-    let mut bad = event("fnr:2");
+    let mut bad = event(&patient(2));
     bad["basis"] = json!("break_glass");
     bad["occurred_at"] = json!("2099-01-01T00:00:00Z");
-    let mut unknown = event("fnr:3");
+    let mut unknown = event(&patient(3));
     unknown["colour"] = json!("red");
-    let refused = c.post(&url).bearer_auth(&writer).json(&json!([event("fnr:1"), bad, unknown])).send().await.unwrap();
+    let refused =
+        c.post(&url).bearer_auth(&writer).json(&json!([event(&patient(1)), bad, unknown])).send().await.unwrap();
     assert_eq!(refused.status(), 422, "{engine}");
     let problem: serde_json::Value = refused.json().await.unwrap();
     let fields: Vec<&str> =
@@ -37,11 +46,12 @@ async fn events_are_stored_all_or_nothing_with_errors_by_index(engine: &'static 
     assert!(problem["errors"][2]["message"].as_str().unwrap().contains("unknown field"));
     assert_eq!(app.store.access_log_size().await.unwrap(), 0, "nothing stored");
 
-    let ok = c.post(&url).bearer_auth(&writer).json(&json!([event("fnr:1"), event("fnr:2")])).send().await.unwrap();
+    let ok =
+        c.post(&url).bearer_auth(&writer).json(&json!([event(&patient(1)), event(&patient(2))])).send().await.unwrap();
     assert_eq!(ok.status(), 201);
     let body: serde_json::Value = ok.json().await.unwrap();
     assert_eq!((body["first_index"].as_u64(), body["count"].as_u64()), (Some(0), Some(2)));
-    let ndjson = format!("{}\n{}\n", event("fnr:3"), event("fnr:4"));
+    let ndjson = format!("{}\n{}\n", event(&patient(3)), event(&patient(4)));
     let nd = c
         .post(&url)
         .bearer_auth(&writer)
@@ -78,7 +88,7 @@ async fn oversized_requests_get_413_and_store_nothing() {
     let app = spawn_app("sqlite").await;
     let (org, _) = app.org_with_member("A", "974760673", "a@a.no", &[Role::Admin]).await;
     let writer = app.token(&org, &[Scope::AccessLogWrite]).await;
-    let line = format!("{}\n", event("fnr:1"));
+    let line = format!("{}\n", event(&patient(1)));
     let body = line.repeat(17 * 1024 * 1024 / line.len() + 1);
     let resp = client()
         .post(app.url("/api/v1/access-events"))
@@ -137,7 +147,7 @@ async fn checkpoints_tiles_and_proofs_verify_as_an_outsider_would_check_them(eng
     assert_eq!(c.get(app.url("/log/checkpoint")).send().await.unwrap().status(), 404, "no checkpoint yet");
 
     // 700 events: two full tiles and a partial one.
-    let batch: Vec<_> = (0..700).map(|i| event(&format!("fnr:{i}"))).collect();
+    let batch: Vec<_> = (0..700).map(|i| event(&patient(i))).collect();
     assert_eq!(c.post(&url).bearer_auth(&writer).json(&batch).send().await.unwrap().status(), 201);
     signed(&app, 700).await;
 
@@ -177,7 +187,7 @@ async fn checkpoints_tiles_and_proofs_verify_as_an_outsider_would_check_them(eng
     }
 
     // More events; the new checkpoint is consistent with the old.
-    let more: Vec<_> = (0..100).map(|i| event(&format!("fnr:x{i}"))).collect();
+    let more: Vec<_> = (0..100).map(|i| event(&patient(1000 + i))).collect();
     c.post(&url).bearer_auth(&writer).json(&more).send().await.unwrap();
     let head = signed(&app, 800).await;
     let (_, hashes) = proof(&c, app.url("/api/v1/access-log/proof/consistency?old=700&new=800")).await;
@@ -218,9 +228,11 @@ async fn auditors_read_their_own_events_and_bundles_only(engine: &'static str) {
     let their_auditor = app.token(&other, &[Scope::AccessLogRead]).await;
     let c = client();
     let url = app.url("/api/v1/access-events");
-    let ours: Vec<_> = (0..256).map(|i| event(&format!("fnr:{}", i % 3))).collect();
+    let ours: Vec<_> = (0..256).map(|i| event(&patient(i % 3))).collect();
     c.post(&url).bearer_auth(&writer).json(&ours).send().await.unwrap();
-    c.post(&url).bearer_auth(&their_writer).json(&json!([event("fnr:9")])).send().await.unwrap();
+    let mut theirs = event(&patient(9));
+    theirs["org_number"] = json!("982463718");
+    c.post(&url).bearer_auth(&their_writer).json(&json!([theirs])).send().await.unwrap();
     signed(&app, 257).await;
     indexed(&app, 257).await;
 
@@ -242,7 +254,7 @@ async fn auditors_read_their_own_events_and_bundles_only(engine: &'static str) {
 
     // Search and single events, with a proof.
     let found: serde_json::Value = c
-        .get(app.url("/api/v1/access-log/events?patient_id=fnr:1&from=2026-11-20"))
+        .get(app.url(&format!("/api/v1/access-log/events?patient_id={}&from=2026-11-20", patient(1))))
         .bearer_auth(&auditor)
         .send()
         .await
@@ -252,7 +264,7 @@ async fn auditors_read_their_own_events_and_bundles_only(engine: &'static str) {
         .unwrap();
     assert_eq!(found.as_array().unwrap().len(), 85, "{engine}");
     let none: serde_json::Value = c
-        .get(app.url("/api/v1/access-log/events?patient_id=fnr:9"))
+        .get(app.url(&format!("/api/v1/access-log/events?patient_id={}", patient(9))))
         .bearer_auth(&auditor)
         .send()
         .await
@@ -270,7 +282,10 @@ async fn auditors_read_their_own_events_and_bundles_only(engine: &'static str) {
     }
     let huge = c.get(app.url("/api/v1/access-log/events?page=18446744073709551616")).bearer_auth(&auditor).send();
     assert_eq!(huge.await.unwrap().status(), 400, "not a number the schema allows");
-    let first = c.get(app.url("/api/v1/access-log/events?patient_id=fnr:0&page=1")).bearer_auth(&auditor).send();
+    let first = c
+        .get(app.url(&format!("/api/v1/access-log/events?patient_id={}&page=1", patient(0))))
+        .bearer_auth(&auditor)
+        .send();
     let first = first.await.unwrap();
     assert_eq!(first.headers().get("link").map(|l| l.to_str().unwrap()).unwrap_or(""), "", "86 matches: one page");
     let all = c.get(app.url("/api/v1/access-log/events")).bearer_auth(&auditor).send().await.unwrap();
@@ -292,7 +307,7 @@ async fn auditors_read_their_own_events_and_bundles_only(engine: &'static str) {
     assert_eq!(c.get(app.url("/api/v1/access-log/events")).bearer_auth(&writer).send().await.unwrap().status(), 403);
     let one: serde_json::Value =
         c.get(app.url("/api/v1/access-log/events/5")).bearer_auth(&auditor).send().await.unwrap().json().await.unwrap();
-    assert_eq!(one["event"]["patient_id"], "fnr:2");
+    assert_eq!(one["event"]["patient_id"], patient(2));
     let data =
         [b64(&one["salt"]), normverk_core::access_log::jcs(&serde_json::from_value(one["event"].clone()).unwrap())]
             .concat();
@@ -318,15 +333,15 @@ async fn idempotency_keys_and_fhir_audit_events() {
     let send = |key: &'static str, body: serde_json::Value| {
         c.post(&url).bearer_auth(&writer).header("idempotency-key", key).json(&body).send()
     };
-    let first = send("k1", json!([event("fnr:1")])).await.unwrap();
+    let first = send("k1", json!([event(&patient(1))])).await.unwrap();
     assert_eq!(first.status(), 201);
-    let retry = send("k1", json!([event("fnr:1")])).await.unwrap();
+    let retry = send("k1", json!([event(&patient(1))])).await.unwrap();
     assert_eq!(retry.status(), 200);
     assert_eq!(retry.json::<serde_json::Value>().await.unwrap()["first_index"], 0);
-    assert_eq!(send("k1", json!([event("fnr:2")])).await.unwrap().status(), 422, "same key, other body");
+    assert_eq!(send("k1", json!([event(&patient(2))])).await.unwrap().status(), 422, "same key, other body");
     assert_eq!(app.store.access_log_size().await.unwrap(), 1);
     let long: &'static str = Box::leak("x".repeat(256).into_boxed_str());
-    assert_eq!(send(long, json!([event("fnr:2")])).await.unwrap().status(), 422);
+    assert_eq!(send(long, json!([event(&patient(2))])).await.unwrap().status(), 422);
 
     let audit = json!({
         "resourceType": "AuditEvent",
@@ -370,14 +385,19 @@ async fn idempotency_keys_and_fhir_audit_events() {
     no_patient["entity"] = json!([]);
     let mut no_org = audit.clone();
     no_org["agent"].as_array_mut().unwrap().remove(1);
-    let refused = fhir(&json!({"resourceType": "Bundle", "entry": [{"resource": no_patient}, {"resource": no_org}]}))
-        .await
-        .unwrap();
+    let untyped = fhir(&json!({"resourceType": "Bundle", "entry": [{"resource": audit.clone()}]})).await.unwrap();
+    assert_eq!(untyped.status(), 422, "a Bundle says what kind it is");
+    let refused = fhir(
+        &json!({"resourceType": "Bundle", "type": "batch", "entry": [{"resource": no_patient}, {"resource": no_org}]}),
+    )
+    .await
+    .unwrap();
     assert_eq!(refused.status(), 422);
     let problem: serde_json::Value = refused.json().await.unwrap();
-    let errors = problem["errors"].as_array().unwrap();
-    assert_eq!((errors[0]["field"].as_str(), errors[1]["field"].as_str()), (Some("/0/entity"), Some("/1/agent")));
-    assert!(errors[0]["message"].as_str().unwrap().contains("role 1"));
+    let fields: Vec<&str> =
+        problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["/0/entity", "/0/entity", "/1/agent"], "every missing element of every entry");
+    assert!(problem["errors"][0]["message"].as_str().unwrap().contains("role 1"));
     assert_eq!(fhir(&json!({"resourceType": "Patient"})).await.unwrap().status(), 422);
     assert_eq!(app.store.access_log_size().await.unwrap(), 2, "nothing more stored");
 }
@@ -492,8 +512,9 @@ async fn verify_finds_tampering_at_the_right_index_even_with_the_triggers_droppe
         ),
         ("event deleted, leaf kept", vec!["DELETE FROM access_payloads WHERE idx = 250"], 250),
     ];
+    let delete_77 = format!("DELETE FROM access_index WHERE field = 'p' AND value = '{}'", patient(77));
     let index: &[(&str, &[&str], u64)] = &[
-        ("index rows deleted", &["DELETE FROM access_index WHERE field = 'p' AND value = 'fnr:77'"], 77),
+        ("index rows deleted", &[delete_77.as_str()], 77),
         ("index row changed", &["UPDATE access_index SET value = 'fnr:999' WHERE field = 'u' AND idx = 140"], 140),
         (
             "index row added",
@@ -521,7 +542,7 @@ async fn verify_finds_tampering_at_the_right_index_even_with_the_triggers_droppe
         let (org, _) = app.org_with_member("A", "974760673", "a@a.no", &[Role::Admin]).await;
         app.org_with_member("B", "983544622", "b@b.no", &[Role::Admin]).await;
         let writer = app.token(&org, &[Scope::AccessLogWrite]).await;
-        let batch: Vec<_> = (0..600).map(|i| event(&format!("fnr:{i}"))).collect();
+        let batch: Vec<_> = (0..600).map(|i| event(&patient(i))).collect();
         client().post(app.url("/api/v1/access-events")).bearer_auth(&writer).json(&batch).send().await.unwrap();
         signed(&app, 600).await;
         indexed(&app, 600).await;
@@ -557,7 +578,7 @@ async fn the_auditors_page_shows_the_signed_state_and_searches_events() {
     let mut glass = event("fnr:13116900216");
     glass["basis"] = json!("break_glass");
     glass["basis_reason"] = json!("<script>alert(1)</script>");
-    let batch = vec![glass, event("fnr:2")];
+    let batch = vec![glass, event(&patient(2))];
     client().post(app.url("/api/v1/access-events")).bearer_auth(&writer).json(&batch).send().await.unwrap();
     signed(&app, 2).await;
     indexed(&app, 2).await;
@@ -573,7 +594,7 @@ async fn the_auditors_page_shows_the_signed_state_and_searches_events() {
     assert!(found.body.contains("Akuttilgang"));
     assert!(found.body.contains("&#60;script&#62;alert(1)"), "escaped");
     assert!(!found.body.contains("<script>alert"));
-    assert!(!found.body.contains("fnr:2<"), "only the patient searched for");
+    assert!(!found.body.contains(&format!("{}<", patient(2))), "only the patient searched for");
     let bad = auditor.get("/access-log?from=i+morgen").await;
     assert!(bad.body.contains("aria-invalid=\"true\""));
 
@@ -582,3 +603,72 @@ async fn the_auditors_page_shows_the_signed_state_and_searches_events() {
     assert_eq!(employee.get("/access-log").await.status, 403, "events are personal data");
     assert!(!employee.get("/").await.body.contains("href=\"/access-log\""));
 }
+
+/// Waits until the latest recorded check is one caused by `cause`, and gives it.
+async fn checked(app: &crate::common::TestApp, cause: &str) -> normverk_store::access_log::Verification {
+    for _ in 0..200 {
+        if let Some(v) = app.store.last_access_verification().await.unwrap().filter(|v| v.cause == cause) {
+            return v;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("no check ({cause}) within 10 s");
+}
+
+async fn the_server_checks_the_whole_log_when_asked_and_files_a_deviation_when_it_does_not_verify(
+    engine: &'static str,
+) {
+    let config =
+        normverk_web::WebConfig { verify_every: Some(std::time::Duration::from_secs(24 * 3600)), ..Default::default() };
+    let app = crate::common::spawn_app_with(engine, config).await;
+    let (org, admin) = app.org_with_member("A", "974760673", "a@a.no", &[Role::Admin]).await;
+    let writer = app.token(&org, &[Scope::AccessLogWrite]).await;
+    // A fresh install: checked at start, nothing to find, and the page is calm.
+    assert_eq!(checked(&app, "schedule").await.outcome, "ok", "{engine}");
+    let batch: Vec<_> = (0..30).map(|i| event(&patient(i))).collect();
+    client().post(app.url("/api/v1/access-events")).bearer_auth(&writer).json(&batch).send().await.unwrap();
+    signed(&app, 30).await;
+    indexed(&app, 30).await;
+
+    let asked = admin.post("/access-log/check", &[]).await;
+    assert_eq!(asked.status, 303, "{engine}: back to the page");
+    assert!(admin.get("/access-log?checking=1").await.body.contains("Kontrollen er satt i gang"), "{engine}");
+    let ok = checked(&app, "request").await;
+    assert_eq!((ok.outcome.as_str(), ok.leaves), ("ok", 30), "{engine}");
+    let page = admin.get("/access-log").await;
+    assert!(page.body.contains("alle 30 hendelser stemmer"), "{engine}: {}", page.body);
+
+    // Someone with the database moves one access to another patient.
+    let unlock = if engine == "sqlite" {
+        "DROP TRIGGER access_payloads_no_update"
+    } else {
+        "ALTER TABLE access_payloads DISABLE TRIGGER USER"
+    };
+    app.store.execute_raw_for_test(unlock).await.unwrap();
+    app.store.execute_raw_for_test("UPDATE access_payloads SET patient_id = 'fnr:x' WHERE idx = 12").await.unwrap();
+    app.store.execute_raw_for_test("DELETE FROM access_verifications").await.unwrap();
+    admin.post("/access-log/check", &[]).await;
+    let bad = checked(&app, "request").await;
+    assert_eq!((bad.outcome.as_str(), bad.bad_index), ("tampered", Some(12)), "{engine}: {bad:?}");
+    let page = admin.get("/access-log").await;
+    assert!(page.body.contains("første gang ved hendelse 13"), "{engine}: numbered from 1 for people");
+    let filed = app.store.deviations(org.id, &normverk_store::deviation::Visible::All, 10, 0).await.unwrap();
+    assert_eq!(filed.len(), 1, "{engine}");
+    assert_eq!(filed[0].title, "Tilgangsloggen stemmer ikke med det som ble signert");
+    // Asked again, the same finding files nothing new.
+    admin.post("/access-log/check", &[]).await;
+    for _ in 0..100 {
+        if app
+            .store
+            .last_access_verification()
+            .await
+            .unwrap()
+            .is_some_and(|v| v.started_at >= bad.finished_at && v != bad)
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(app.store.deviations(org.id, &normverk_store::deviation::Visible::All, 10, 0).await.unwrap().len(), 1);
+}
+engine_tests!(the_server_checks_the_whole_log_when_asked_and_files_a_deviation_when_it_does_not_verify);

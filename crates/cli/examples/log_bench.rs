@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! log_bench ingest     URL TOKEN EVENTS [CONCURRENCY] [PID]   batches of 1,000 over HTTP; RSS of PID
+//! log_bench fhir       URL TOKEN EVENTS [CONCURRENCY] [PID]   the same as FHIR Bundles of 1,000 AuditEvents
 //! log_bench signed     URL TOKEN BATCHES                      add → checkpoint containing it
 //! log_bench proofs     URL REQUESTS [CONCURRENCY]             inclusion proofs at random indexes
 //! log_bench baseline   DATABASE EVENTS                        the same rows, plain INSERTs, no log
@@ -36,10 +37,35 @@ fn event(i: u64) -> String {
     )
 }
 
-/// A few distinct bodies of 1,000 events, made once: the generator should not be what is measured.
-fn bodies() -> Vec<String> {
+/// One FHIR AuditEvent in the HL7 Norway trust-framework shape: a contained PractitionerRole
+/// with its Practitioner, department under the legal entity, and the Patient by extension.
+fn audit_event(i: u64) -> String {
+    format!(
+        r##"{{"resourceType":"AuditEvent","contained":[{{"resourceType":"Practitioner","id":"p","name":[{{"given":["Lege"],"family":"{}"}}],"identifier":[{{"system":"urn:oid:2.16.578.1.12.4.1.4.4","value":"{}"}}],"qualification":[{{"code":{{"coding":[{{"system":"urn:oid:2.16.578.1.12.4.1.1.9060","code":"LE","display":"Lege"}}]}}}}]}},{{"resourceType":"PractitionerRole","id":"r","practitioner":{{"reference":"#p"}},"organization":{{"reference":"#avd"}}}},{{"resourceType":"Organization","id":"avd","name":"Enhet {}","partOf":{{"reference":"#hf"}},"identifier":[{{"system":"urn:oid:2.16.578.1.12.4.1.4.102","id":"{}"}}]}},{{"resourceType":"Organization","id":"hf","name":"Bench HF","identifier":[{{"system":"urn:oid:2.16.578.1.12.4.1.4.101","id":"974760673"}}]}},{{"resourceType":"Patient","id":"pas","identifier":[{{"system":"urn:oid:2.16.578.1.12.4.1.4.1","id":"{}"}}]}}],"extension":[{{"url":"http://hl7.no/fhir/StructureDefinition/auditevent-patient-extension","valueReference":{{"reference":"#pas"}}}}],"type":{{"system":"http://dicom.nema.org/resources/ontology/DCM","code":"110110","display":"Patient Record"}},"action":"R","recorded":"2026-11-20T08:{:02}:{:02}+01:00","purposeOfEvent":[{{"coding":[{{"system":"http://terminology.hl7.org/CodeSystem/v3-ActReason","code":"TREAT"}}]}}],"agent":[{{"who":{{"reference":"#r"}},"requestor":true}}],"entity":[{{"what":{{"reference":"DocumentReference/{}"}},"name":"Journalnotat"}}]}}"##,
+        i % 5000,
+        9_000_000 + i % 5000,
+        i % 40,
+        4000 + i % 40,
+        patient(i),
+        i % 60,
+        (i / 60) % 60,
+        i
+    )
+}
+
+/// A few distinct bodies of 1,000 events, made once: the generator should not be what is
+/// measured. Native JSON arrays, or FHIR Bundles of AuditEvents.
+fn bodies(fhir: bool) -> Vec<String> {
     (0..8u64)
-        .map(|b| format!("[{}]", (0..BATCH as u64).map(|i| event(b * 1000 + i)).collect::<Vec<_>>().join(",")))
+        .map(|b| {
+            let ids = (0..BATCH as u64).map(|i| b * 1000 + i);
+            if fhir {
+                let entries: Vec<String> = ids.map(|i| format!(r#"{{"resource":{}}}"#, audit_event(i))).collect();
+                format!(r#"{{"resourceType":"Bundle","type":"batch","entry":[{}]}}"#, entries.join(","))
+            } else {
+                format!("[{}]", ids.map(event).collect::<Vec<_>>().join(","))
+            }
+        })
         .collect()
 }
 
@@ -75,9 +101,10 @@ fn rss_kib(pid: &str) -> (u64, u64) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
-async fn ingest(url: &str, token: &str, events: u64, concurrency: usize, pid: Option<String>) {
+async fn ingest(url: &str, token: &str, events: u64, concurrency: usize, pid: Option<String>, fhir: bool) {
     let client = reqwest::Client::new();
-    let bodies = Arc::new(bodies());
+    let bodies = Arc::new(bodies(fhir));
+    let content_type = if fhir { "application/fhir+json" } else { "application/json" };
     let batches = events / BATCH as u64;
     let next = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
@@ -96,7 +123,7 @@ async fn ingest(url: &str, token: &str, events: u64, concurrency: usize, pid: Op
                 let resp = client
                     .post(&url)
                     .bearer_auth(&token)
-                    .header("content-type", "application/json")
+                    .header("content-type", content_type)
                     .body(bodies[n as usize % bodies.len()].clone())
                     .send()
                     .await
@@ -144,7 +171,7 @@ async fn head_size(client: &reqwest::Client, url: &str) -> u64 {
 
 async fn signed(url: &str, token: &str, batches: usize) {
     let client = reqwest::Client::new();
-    let bodies = bodies();
+    let bodies = bodies(false);
     let mut latencies = Vec::new();
     for n in 0..batches {
         let t = Instant::now();
@@ -267,7 +294,7 @@ async fn baseline(database: &str, events: u64) {
 async fn crashload(url: &str, token: &str, ackfile: &str) {
     use std::io::Write;
     let client = reqwest::Client::new();
-    let bodies = Arc::new(bodies());
+    let bodies = Arc::new(bodies(false));
     let file =
         Arc::new(std::sync::Mutex::new(std::fs::OpenOptions::new().create(true).append(true).open(ackfile).unwrap()));
     let mut tasks = Vec::new();
@@ -353,7 +380,8 @@ async fn main() {
     let arg = |i: usize| args.get(i).cloned().unwrap_or_default();
     let num = |i: usize, default: u64| args.get(i).and_then(|s| s.parse().ok()).unwrap_or(default);
     match arg(0).as_str() {
-        "ingest" => ingest(&arg(1), &arg(2), num(3, 100_000), num(4, 4) as usize, args.get(5).cloned()).await,
+        "ingest" => ingest(&arg(1), &arg(2), num(3, 100_000), num(4, 4) as usize, args.get(5).cloned(), false).await,
+        "fhir" => ingest(&arg(1), &arg(2), num(3, 100_000), num(4, 4) as usize, args.get(5).cloned(), true).await,
         "signed" => signed(&arg(1), &arg(2), num(3, 100) as usize).await,
         "proofs" => proofs(&arg(1), num(2, 10_000), num(3, 4) as usize).await,
         "baseline" => baseline(&arg(1), num(2, 1_000_000)).await,

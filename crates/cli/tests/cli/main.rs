@@ -423,6 +423,16 @@ async fn log_verify_checks_the_whole_log_and_a_saved_checkpoint_and_names_the_ba
     assert_one_line_failure(&normverk(d, &["log", "verify", "--checkpoint", "forged.checkpoint"]), "not signed");
     assert_one_line_failure(&normverk(d, &["log", "verify", "--checkpoint", "missing.file"]), "cannot read");
 
+    // The search index is derived: a lost search file is built again from the events, and said.
+    for file in ["normverk.search.db", "normverk.search.db-wal", "normverk.search.db-shm"] {
+        let _ = std::fs::remove_file(d.join("normverk-data").join(file));
+    }
+    let o = normverk(d, &["log", "verify"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("search index: 1500 events were not in it and were indexed from the log first"), "{out}");
+    assert!(out.contains("search index: each of 1500 events under exactly its entries"), "{out}");
+
     // Tampering: one byte of one event, behind the triggers' back.
     let store = normverk_store::Store::open(&normverk_store::DbTarget::Sqlite(d.join("normverk-data/normverk.db")))
         .await

@@ -24,6 +24,8 @@ struct DashboardPage<'a> {
     breaches: Vec<super::deviation::Row>,
     /// Categories and systems with repeated deviations: a new risk assessment is due.
     repeats: Vec<normverk_core::deviation::Repeat>,
+    /// The latest check of the whole access log, for those who may read it.
+    log_check: Option<normverk_store::access_log::Verification>,
 }
 
 pub async fn show(State(state): State<AppState>, page: Page, member: Member) -> Result<Response, PageError> {
@@ -39,6 +41,8 @@ pub async fn show(State(state): State<AppState>, page: Page, member: Member) -> 
     } else {
         (Vec::new(), Vec::new())
     };
+    let log_check =
+        if member.may(Action::ReadAccessLog) { state.store.last_access_verification().await? } else { None };
     render(&DashboardPage {
         page: &page,
         org: member.org,
@@ -49,6 +53,7 @@ pub async fn show(State(state): State<AppState>, page: Page, member: Member) -> 
         active_tokens,
         breaches,
         repeats,
+        log_check,
     })
 }
 

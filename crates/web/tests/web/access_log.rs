@@ -637,6 +637,7 @@ async fn the_server_checks_the_whole_log_when_asked_and_files_a_deviation_when_i
     assert_eq!((ok.outcome.as_str(), ok.leaves), ("ok", 30), "{engine}");
     let page = admin.get("/access-log").await;
     assert!(page.body.contains("alle 30 hendelser stemmer"), "{engine}: {}", page.body);
+    assert!(admin.get("/").await.body.contains("Loggen stemte ved siste kontroll"), "{engine}: on the dashboard");
 
     // Someone with the database moves one access to another patient.
     let unlock = if engine == "sqlite" {
@@ -652,6 +653,7 @@ async fn the_server_checks_the_whole_log_when_asked_and_files_a_deviation_when_i
     assert_eq!((bad.outcome.as_str(), bad.bad_index), ("tampered", Some(12)), "{engine}: {bad:?}");
     let page = admin.get("/access-log").await;
     assert!(page.body.contains("første gang ved hendelse 13"), "{engine}: numbered from 1 for people");
+    assert!(admin.get("/").await.body.contains("Loggen stemte ikke ved siste kontroll"), "{engine}");
     let filed = app.store.deviations(org.id, &normverk_store::deviation::Visible::All, 10, 0).await.unwrap();
     assert_eq!(filed.len(), 1, "{engine}");
     assert_eq!(filed[0].title, "Tilgangsloggen stemmer ikke med det som ble signert");

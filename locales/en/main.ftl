@@ -363,6 +363,7 @@ access-log-check-failed = The check { $time } did not finish.
 access-log-check-never = The whole log has not been checked yet. The server does it every night, and you can ask for it now.
 access-log-check-asked = The check has started. Reload the page in a while to see the result.
 access-log-check-now = Check the whole log now
+access-log-check-details = Run «normverk log verify» on the server to see what was changed.
 dashboard-log-ok = The log matched at the last check, { $time }.
 dashboard-log-bad = The log did not match at the last check, { $time }. See the access log and the deviation filed.
 nav-dlp = Check a message

@@ -363,6 +363,7 @@ access-log-check-failed = Kontrollen { $time } kom ikke til ende.
 access-log-check-never = Loggen er ikke kontrollert i sin helhet ennå. Serveren gjør det hver natt, og du kan be om det nå.
 access-log-check-asked = Kontrollen er satt i gang. Last siden på nytt om litt for å se resultatet.
 access-log-check-now = Kontroller hele loggen nå
+access-log-check-details = Kjør «normverk log verify» på serveren for å se hva som er endret.
 dashboard-log-ok = Loggen stemte ved siste kontroll, { $time }.
 dashboard-log-bad = Loggen stemte ikke ved siste kontroll, { $time }. Se tilgangsloggen og avviket som er meldt.
 nav-dlp = Sjekk melding

@@ -297,9 +297,9 @@ async fn raise_tampering(
     let report = normverk_core::deviation::NewDeviation {
         title: "Tilgangsloggen stemmer ikke med det som ble signert".into(),
         description: format!(
-            "Den automatiske kontrollen av tilgangsloggen fant at det lagrede ikke er det som ble signert{at}: {}. \
-             Noen kan ha endret eller slettet logghendelser utenom normverk. Finn ut hva som er endret, og av hvem.",
-            v.message.as_deref().unwrap_or("")
+            "Den automatiske kontrollen av tilgangsloggen fant at det lagrede ikke er det som ble signert{at}. \
+             Noen kan ha endret eller slettet logghendelser utenom normverk. Kjør «normverk log verify» på serveren \
+             for å se hva som er endret, og finn ut av hvem."
         ),
         occurred_at: v.finished_at,
         aware_at: v.finished_at,

@@ -185,10 +185,8 @@ fn hashes(bytes: &[u8]) -> StoreResult<Vec<Hash>> {
     tlog::tile::parse_tile(bytes).map_err(|_| StoreError::Corrupt("a stored tile is malformed".into()))
 }
 
-/// Leaves `from..to` of the SQLite database at `path` with their events, for
-/// [`Store::scan_access_entries`]: two scans in index order in one read transaction, merged.
-/// rusqlite reads each row in place, where sqlx would copy it and pass it between threads.
-fn sqlite_entries(path: &std::path::Path, from: i64, to: i64) -> StoreResult<Vec<StoredEntry>> {
+/// A read-only connection to the SQLite file at `path` for a full scan, apart from the pools.
+fn open_for_scan(path: &std::path::Path) -> StoreResult<rusqlite::Connection> {
     use rusqlite::OpenFlags;
     let db = rusqlite::Connection::open_with_flags(
         path,
@@ -197,6 +195,14 @@ fn sqlite_entries(path: &std::path::Path, from: i64, to: i64) -> StoreResult<Vec
     db.busy_timeout(std::time::Duration::from_secs(30))?;
     // Mapped, the scan's pages are read where they lie; through pread each is copied first.
     db.pragma_update(None, "mmap_size", 1i64 << 30)?;
+    Ok(db)
+}
+
+/// Leaves `from..to` of the SQLite database at `path` with their events, for
+/// [`Store::scan_access_entries`]: two scans in index order in one read transaction, merged.
+/// rusqlite reads each row in place, where sqlx would copy it and pass it between threads.
+fn sqlite_entries(path: &std::path::Path, from: i64, to: i64) -> StoreResult<Vec<StoredEntry>> {
+    let db = open_for_scan(path)?;
     let tx = db.unchecked_transaction()?;
     let events: Vec<(i64, (String, Beside))> = tx
         .prepare(
@@ -285,13 +291,7 @@ fn utf8(field: Option<&[u8]>) -> Option<&str> {
 
 /// [`Store::access_index_scan`] on SQLite's search file, in one read transaction.
 fn sqlite_index_scan(path: &std::path::Path, key: &std::hash::RandomState, below: i64) -> StoreResult<IndexScan> {
-    use rusqlite::OpenFlags;
-    let db = rusqlite::Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
-    db.busy_timeout(std::time::Duration::from_secs(30))?;
-    db.pragma_update(None, "mmap_size", 1i64 << 30)?;
+    let db = open_for_scan(path)?;
     let tx = db.unchecked_transaction()?;
     let mark: i64 = tx.query_row("SELECT next_idx FROM access_index_state WHERE id = 1", [], |r| r.get(0))?;
     let mut scan = IndexScan { mark, below, ..IndexScan::default() };

@@ -308,6 +308,7 @@ async fn raise_tampering(
         category: normverk_core::deviation::Category::Other,
         patients_concerned: true,
         immediate_actions: String::new(),
+        patient_id: None,
     };
     for org in store.access_log_orgs().await? {
         deviations.create(org, None, &report).await?;

@@ -2,12 +2,14 @@
 //! taking a step, recording notices, and the counts behind the dashboard and the statistics.
 //! The rules themselves are in `core::deviation`.
 
+use crate::access_log::AccessLog;
 use crate::cache::Cache;
 use crate::clock::{date_in_norway, Clock};
 use normverk_core::deviation::{
     self, check_notice, check_step, check_subject_decision, AuthorityNotice, Facts, MeasureIn, Reach, Repeat, Step,
     SubjectDecision,
 };
+use normverk_core::access_log::{accept, AccessAction, AccessEvent, Basis};
 use normverk_core::org::Role;
 use normverk_core::problem::Problem;
 use normverk_store::deviation::{DayCount, Deviation, DeviationGroup, StepChanges, Visible};
@@ -32,10 +34,12 @@ pub struct YearCounts {
     pub days: Vec<DayCount>,
 }
 
-/// The deviation service: the store, the clock, and what it keeps counted per organisation.
+/// The deviation service: the store, the clock, the access log its reads go into, and what it
+/// keeps counted per organisation.
 pub struct Deviations {
     store: Store,
     clock: Clock,
+    log: Arc<AccessLog>,
     repeats: Cache<OrgId, Vec<Repeat>>,
     stats: Cache<OrgId, Arc<YearCounts>>,
 }
@@ -55,6 +59,17 @@ impl Actor<'_> {
             Actor::Token => None,
         }
     }
+}
+
+/// The information type of a deviation's read in the access log.
+pub const READ_INFORMATION_TYPE: &str = "avviksmelding";
+
+/// Who opens a deviation, as the access log names them: a person, in their role in the
+/// organisation (the words the pages use), or an API token.
+#[derive(Debug, Clone, Copy)]
+pub enum Reader<'a> {
+    Person { user_id: i64, name: &'a str, role: &'a str },
+    Token { token_id: i64 },
 }
 
 #[derive(Debug)]
@@ -120,8 +135,60 @@ pub fn repeats_of(groups: &[DeviationGroup], threshold: i64) -> Vec<Repeat> {
 }
 
 impl Deviations {
-    pub fn new(store: Store, clock: Clock) -> Self {
-        Deviations { store, clock, repeats: Cache::new(Some(REPEATS_TTL)), stats: Cache::new(Some(STATS_TTL)) }
+    pub fn new(store: Store, clock: Clock, log: Arc<AccessLog>) -> Self {
+        Deviations { store, clock, log, repeats: Cache::new(Some(REPEATS_TTL)), stats: Cache::new(Some(STATS_TTL)) }
+    }
+
+    /// Records that `reader` opened `d`: in its list of reads and, when it names a patient, in
+    /// the tamper-evident access log as an access to that patient's information (Normen 5.4.4
+    /// asks this of every system that shows health data, normverk too). The log's record is
+    /// durable before the deviation is shown; if it cannot be written, the read fails.
+    pub async fn record_read(&self, d: &Deviation, reader: &Reader<'_>) -> Result<(), DeviationError> {
+        let now = self.clock.now();
+        if let Some(patient_id) = &d.patient_id {
+            let org = self.store.org(d.org_id).await?;
+            let unit = match d.unit_id {
+                Some(unit) => self.store.unit(d.org_id, unit).await?.name,
+                None => org.name.clone(),
+            };
+            let (user_id, user_name, user_role) = match reader {
+                Reader::Person { user_id, name, role } => {
+                    (format!("local:normverk:{user_id}"), Some(name.to_string()), role.to_string())
+                }
+                Reader::Token { token_id } => {
+                    (format!("local:normverk-api:{token_id}"), None, "API-nøkkel".to_string())
+                }
+            };
+            let mut event = AccessEvent {
+                action: AccessAction::Read,
+                basis: Basis::QualityAssurance,
+                basis_reason: Some(format!("Avviksbehandling, avvik {}", d.number)),
+                cross_org: None,
+                disclosed_to: None,
+                duration_s: 0,
+                id_warnings: Vec::new(),
+                information_type: READ_INFORMATION_TYPE.to_string(),
+                occurred_at: jiff::Timestamp::from_second(now).map(|t| t.to_string()).unwrap_or_default(),
+                org_number: org.org_number,
+                patient_id: patient_id.clone(),
+                unit,
+                user_id,
+                user_name,
+                user_national_id: None,
+                user_role,
+            };
+            let problems = accept(&mut event, now);
+            if !problems.is_empty() {
+                return Err(DeviationError::Invalid(problems));
+            }
+            self.log.append(d.org_id, vec![event], None).await?;
+        }
+        let user_id = match reader {
+            Reader::Person { user_id, .. } => Some(*user_id),
+            Reader::Token { .. } => None,
+        };
+        self.store.record_deviation_read(d.org_id, d.id, user_id, now).await?;
+        Ok(())
     }
 
     /// Today's date in Norway, `YYYY-MM-DD`, for deadlines of measures.

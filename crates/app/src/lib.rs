@@ -39,9 +39,10 @@ pub struct App {
 impl App {
     /// The services over `store`, going by `clock`, with the access log signing with `log_signer`.
     pub fn new(store: Store, clock: Clock, log_signer: tlog::note::Signer) -> App {
+        let access_log = Arc::new(access_log::AccessLog::new(store.clone(), clock.clone(), log_signer));
         App {
-            access_log: Arc::new(access_log::AccessLog::new(store.clone(), clock.clone(), log_signer)),
-            deviation: Arc::new(deviation::Deviations::new(store.clone(), clock.clone())),
+            deviation: Arc::new(deviation::Deviations::new(store.clone(), clock.clone(), access_log.clone())),
+            access_log,
             system: Arc::new(system::Systems::new(store.clone())),
             dlp: Arc::new(dlp::Scanners::new(store.clone(), clock.clone())),
             processing: Arc::new(processing::Protokoll::new(store.clone(), clock.clone())),

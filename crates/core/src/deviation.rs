@@ -3,6 +3,7 @@
 //! data breach with consequences for data subjects. Pure: times are Unix seconds (UTC) passed
 //! in; shown in Europe/Oslo by the layers above.
 
+use crate::access_log::{identifier, Whose};
 use crate::org::Role;
 use crate::problem::{Problem, ProblemKey};
 use crate::text::{Field, Lines};
@@ -140,6 +141,11 @@ pub struct NewDeviation {
     pub patients_concerned: bool,
     #[serde(default)]
     pub immediate_actions: String,
+    /// The patient the deviation concerns, when it is one: a national identity number (with or
+    /// without its `fnr:`/`dnr:`/`hnr:` prefix) or `local:<system>:…`. Every read of such a
+    /// deviation goes into the access log under this patient.
+    #[serde(default)]
+    pub patient_id: Option<String>,
 }
 
 /// The report's text fields.
@@ -148,20 +154,42 @@ pub const REPORT_TEXT: &[Field] = &[
     Field { name: "description", lines: Lines::Many, required: true, max: MAX_LONG },
     Field::optional("immediate_actions", Lines::Many, MAX_LONG),
     Field::optional("system", Lines::One, MAX_SHORT),
+    Field::optional("patient_id", Lines::One, MAX_SHORT),
 ];
 
-/// Checks a report: a title and description, times that are not in the future, awareness not
-/// before the event.
-pub fn check_report(d: &NewDeviation, now: i64) -> Vec<Problem> {
+/// Checks a report (a title and description, times that are not in the future, awareness not
+/// before the event, a patient's identity number whose check digits hold) and puts the patient
+/// in the access log's one form (see [`identifier`]); a report naming a patient concerns
+/// patients.
+pub fn accept_report(d: &mut NewDeviation, now: i64) -> Vec<Problem> {
     let mut p = Vec::new();
     for f in REPORT_TEXT {
         let value = match f.name {
             "title" => &d.title,
             "description" => &d.description,
             "immediate_actions" => &d.immediate_actions,
+            "patient_id" => d.patient_id.as_deref().unwrap_or(""),
             _ => d.system.as_deref().unwrap_or(""),
         };
         p.extend(f.check(value));
+    }
+    let patient = d.patient_id.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    if let Some(raw) = patient.filter(|_| p.is_empty()) {
+        // People type the eleven digits; the log's form names the kind of number.
+        let raw = if raw.bytes().all(|b| b.is_ascii_digit() || b == b' ') {
+            format!("fnr:{}", raw.replace(' ', ""))
+        } else {
+            raw.to_string()
+        };
+        match identifier("patient_id", &raw, Whose::Patient) {
+            Ok(id) => {
+                d.patient_id = Some(id);
+                d.patients_concerned = true;
+            }
+            Err(problem) => p.push(problem),
+        }
+    } else if patient.is_none() {
+        d.patient_id = None;
     }
     if d.occurred_at > now + CLOCK_SKEW_S {
         problem(&mut p, "occurred_at", ProblemKey::InFuture, "is in the future");
@@ -667,17 +695,48 @@ mod tests {
             category: Category::MisdirectedInformation,
             patients_concerned: true,
             immediate_actions: String::new(),
+            patient_id: None,
         };
-        assert!(check_report(&d, now).is_empty());
+        assert!(accept_report(&mut d, now).is_empty());
         d.occurred_at = now + 3600;
         d.aware_at = now + 7200;
-        let fields: Vec<&str> = check_report(&d, now).iter().map(|p| p.field).collect();
+        let fields: Vec<&str> = accept_report(&mut d, now).iter().map(|p| p.field).collect();
         assert_eq!(fields, vec!["occurred_at", "aware_at"]);
         d.occurred_at = now - 60;
         d.aware_at = now - 3600;
-        assert_eq!(check_report(&d, now)[0].message, "is before the deviation occurred");
+        assert_eq!(accept_report(&mut d, now)[0].message, "is before the deviation occurred");
         d.title = " ".into();
-        assert!(check_report(&d, now).iter().any(|p| p.field == "title"));
+        assert!(accept_report(&mut d, now).iter().any(|p| p.field == "title"));
+    }
+
+    #[test]
+    fn a_reports_patient_is_checked_and_in_the_logs_form() {
+        let now = ts("2026-11-24T12:00:00Z");
+        let fnr = fnr::tenor(7);
+        let mut d = NewDeviation {
+            title: "Feil pasient".into(),
+            description: "Prøvesvar lagt i feil journal.".into(),
+            occurred_at: now - 3600,
+            aware_at: now - 60,
+            unit_id: None,
+            system: None,
+            category: Category::Other,
+            patients_concerned: false,
+            immediate_actions: String::new(),
+            patient_id: Some(format!(" {fnr} ")),
+        };
+        assert!(accept_report(&mut d, now).is_empty());
+        assert_eq!(d.patient_id, identifier("p", &format!("fnr:{fnr}"), Whose::Patient).ok());
+        assert!(d.patients_concerned, "a report naming a patient concerns patients");
+        d.patient_id = Some("  ".into());
+        assert!(accept_report(&mut d, now).is_empty());
+        assert_eq!(d.patient_id, None);
+        for wrong in ["12345678901", "fnr:Apatient0", "epj:1"] {
+            d.patient_id = Some(wrong.into());
+            let problems = accept_report(&mut d, now);
+            assert_eq!(problems.len(), 1, "{wrong}");
+            assert_eq!(problems[0].field, "patient_id");
+        }
     }
 
     #[test]

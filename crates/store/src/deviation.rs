@@ -49,6 +49,8 @@ coded_row! {
         pub created_at: i64,
         pub updated_at: i64,
         pub closed_at: Option<i64>,
+        /// The patient it concerns, in the access log's form (`fnr:…`).
+        pub patient_id: Option<String>,
     }
 }
 
@@ -59,7 +61,7 @@ const BUMP: &str = "INSERT INTO deviation_versions (org_id, version) VALUES ($1,
 
 const COLUMNS: &str = "id, org_id, number, title, description, occurred_at, aware_at, unit_id, system, category, \
      patients_concerned, immediate_actions, reporter_id, state, kind, severity, personal_data_breach, consequences, \
-     notice_required, notice_complete_at, subject_decision, created_at, updated_at, closed_at";
+     notice_required, notice_complete_at, subject_decision, created_at, updated_at, closed_at, patient_id";
 
 /// An open breach as the reminders see it.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -161,8 +163,8 @@ impl Store {
     ) -> StoreResult<Deviation> {
         let sql = format!(
             "INSERT INTO deviations (org_id, number, title, description, occurred_at, aware_at, unit_id, system, category, \
-             patients_concerned, immediate_actions, reporter_id, state, notice_required, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) RETURNING {COLUMNS}"
+             patients_concerned, immediate_actions, reporter_id, state, notice_required, created_at, updated_at, patient_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16) RETURNING {COLUMNS}"
         );
         let created = write_tx!(self, |tx| {
             if let Some(unit) = d.unit_id {
@@ -196,6 +198,7 @@ impl Store {
                 .bind(State::Reported.as_str())
                 .bind(false)
                 .bind(now)
+                .bind(d.patient_id.as_deref())
                 .fetch_one(&mut *tx)
                 .await?;
             sqlx::query(BUMP).bind(org_id).execute(&mut *tx).await?;

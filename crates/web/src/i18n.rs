@@ -2,6 +2,7 @@
 
 use fluent_templates::fluent_bundle::FluentValue;
 use fluent_templates::{LanguageIdentifier, Loader};
+use normverk_core::org::Role;
 use std::borrow::Cow;
 use std::collections::HashMap;
 
@@ -84,6 +85,11 @@ impl Lang {
     }
 
     /// The message `key` with named arguments.
+    /// A role's name in this language.
+    pub fn role_name(self, role: Role) -> String {
+        self.t(&format!("role-{}", role.as_str().replace('_', "-")))
+    }
+
     pub fn t_args(self, key: &str, args: &[(&'static str, String)]) -> String {
         let args: HashMap<Cow<'static, str>, FluentValue> =
             args.iter().map(|(k, v)| (Cow::Borrowed(*k), FluentValue::from(v.clone()))).collect();

@@ -219,6 +219,7 @@ async fn an_unknown_code_in_the_database_is_an_error_that_says_where(engine: &'s
         category: normverk_core::deviation::Category::Other,
         patients_concerned: false,
         immediate_actions: String::new(),
+        patient_id: None,
     };
     let d = s.create_deviation(org.id, None, &report, 1_700_000_200).await.unwrap();
     assert_eq!(s.deviation(org.id, d.id).await.unwrap().state, normverk_core::deviation::State::Reported);

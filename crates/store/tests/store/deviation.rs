@@ -16,6 +16,7 @@ fn report(title: &str) -> NewDeviation {
         category: Category::Confidentiality,
         patients_concerned: true,
         immediate_actions: String::new(),
+        patient_id: None,
     }
 }
 

@@ -8,7 +8,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use normverk_app::deviation::{Actor, DeviationError};
+use normverk_app::deviation::{Actor, DeviationError, Reader};
 use normverk_core::deviation::{self as rules, Category, NewDeviation, Step};
 use normverk_store::deviation::Deviation;
 use serde::{Deserialize, Serialize};
@@ -51,6 +51,8 @@ pub struct DeviationIn {
     pub patients_concerned: bool,
     #[serde(default)]
     pub immediate_actions: String,
+    #[serde(default)]
+    pub patient_id: Option<String>,
 }
 
 impl utoipa::PartialSchema for DeviationIn {
@@ -65,7 +67,7 @@ impl utoipa::PartialSchema for DeviationIn {
             "immediate_actions": "Mottakeren er bedt om å slette meldingen."});
         let schema = text_object(
             rules::REPORT_TEXT,
-            &["system"],
+            &["system", "patient_id"],
             &[
                 ("occurred_at", time(KnownFormat::DateTime), true),
                 ("aware_at", time(KnownFormat::DateTime), true),
@@ -107,6 +109,9 @@ pub struct DeviationOut {
     pub unit_id: Option<i64>,
     pub system: Option<String>,
     pub patients_concerned: bool,
+    /// The patient the deviation concerns, in the access log's form (`fnr:…`); reading the
+    /// deviation is logged in the access log under this patient.
+    pub patient_id: Option<String>,
     pub kind: Option<String>,
     pub severity: Option<String>,
     /// Null until assessed.
@@ -134,6 +139,7 @@ impl From<Deviation> for DeviationOut {
             unit_id: d.unit_id,
             system: d.system,
             patients_concerned: d.patients_concerned,
+            patient_id: d.patient_id,
             kind: d.kind.map(|k| k.to_string()),
             severity: d.severity.map(|s| s.to_string()),
             personal_data_breach: d.personal_data_breach,
@@ -162,7 +168,7 @@ fn time(field: &str, value: &str, errors: &mut Vec<FieldError>) -> i64 {
     responses(
         (status = 201, body = DeviationOut, description = "reported"),
         (status = 403, description = "the token lacks deviation:write", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "the report breaks a rule: a time in the future, `aware_at` before `occurred_at`, a `unit_id` that is not a unit of this organisation. Nothing is stored", body = Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "the report breaks a rule: a time in the future, `aware_at` before `occurred_at`, a `unit_id` that is not a unit of this organisation, a `patient_id` that is not a valid identity number (eleven digits, or `fnr:`, `dnr:`, `hnr:`, `local:<system>:` in front). Nothing is stored", body = Problem, content_type = "application/problem+json")))]
 pub async fn report(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -176,7 +182,7 @@ pub async fn report(
         .parse::<Category>()
         .map_err(|e| errors.push(FieldError { field: "category".into(), message: e.to_string() }));
     let now = state.app.clock.now();
-    let report = NewDeviation {
+    let mut report = NewDeviation {
         title: input.title,
         description: input.description,
         occurred_at,
@@ -186,9 +192,10 @@ pub async fn report(
         category: category.unwrap_or(Category::Other),
         patients_concerned: input.patients_concerned,
         immediate_actions: input.immediate_actions,
+        patient_id: input.patient_id,
     };
     if errors.is_empty() {
-        errors.extend(rules::check_report(&report, now).into_iter().map(FieldError::from));
+        errors.extend(rules::accept_report(&mut report, now).into_iter().map(FieldError::from));
     }
     if !errors.is_empty() {
         return Err(ApiError::invalid(errors));
@@ -210,7 +217,7 @@ pub async fn get(
     Path(id): Path<i64>,
 ) -> Result<Json<DeviationOut>, ApiError> {
     let d = state.app.deviation.load(caller.org_id, id, &Actor::Token).await?;
-    state.store.record_deviation_read(caller.org_id, id, None, state.app.clock.now()).await?;
+    state.app.deviation.record_read(&d, &Reader::Token { token_id: caller.token_id }).await?;
     Ok(Json(d.into()))
 }
 

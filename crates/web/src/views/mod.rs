@@ -90,7 +90,7 @@ impl Page {
     }
 
     pub fn role_name(&self, role: impl Plain<Role>) -> String {
-        self.t(&format!("role-{}", role.plain().as_str().replace('_', "-")))
+        self.lang.role_name(role.plain())
     }
 
     pub fn obligation_name(&self, o: impl Plain<normverk_core::catalog::Obligation>) -> String {

@@ -256,6 +256,7 @@ async fn repeated_deviations_raise_a_task_and_statistics_export(engine: &'static
             category: normverk_core::deviation::Category::LostEquipment,
             patients_concerned: false,
             immediate_actions: String::new(),
+            patient_id: None,
         };
         app.store.create_deviation(org.id, None, &d, now).await.unwrap();
     }
@@ -281,6 +282,7 @@ async fn repeated_deviations_raise_a_task_and_statistics_export(engine: &'static
         category: normverk_core::deviation::Category::Confidentiality,
         patients_concerned: false,
         immediate_actions: String::new(),
+        patient_id: None,
     };
     let _fourth = app.store.create_deviation(org.id, None, &fourth, now).await.unwrap();
     let stats = lead.get("/deviations/stats").await;
@@ -310,6 +312,7 @@ async fn repeated_deviations_raise_a_task_and_statistics_export(engine: &'static
             category: normverk_core::deviation::Category::Other,
             patients_concerned: false,
             immediate_actions: String::new(),
+            patient_id: None,
         };
         app.store.create_deviation(org.id, None, &d, now).await.unwrap();
     }
@@ -340,6 +343,7 @@ async fn personnel_reactions_are_for_the_security_lead_and_top_management(engine
         category: normverk_core::deviation::Category::Confidentiality,
         patients_concerned: true,
         immediate_actions: String::new(),
+        patient_id: None,
     };
     let d = app.store.create_deviation(org.id, None, &d, now).await.unwrap();
     let path = format!("/deviations/{}", d.id);
@@ -508,6 +512,7 @@ async fn a_processor_reports_into_the_controllers_inbox_only_when_the_controller
         category: normverk_core::deviation::Category::Confidentiality,
         patients_concerned: true,
         immediate_actions: "Flyttet".into(),
+        patient_id: None,
     };
     let theirs = app.store.create_deviation(processor.id, None, &new, now).await.unwrap();
     let page = p_lead.get(&format!("/deviations/{}", theirs.id)).await;
@@ -598,3 +603,76 @@ async fn a_unit_that_deviations_refer_to_is_kept_with_a_clear_refusal(engine: &'
     assert_eq!(app.store.units(org.id).await.unwrap().len(), 2, "nothing was deleted");
 }
 engine_tests!(a_unit_that_deviations_refer_to_is_kept_with_a_clear_refusal);
+
+async fn reading_a_deviation_about_a_patient_is_written_to_the_access_log(engine: &'static str) {
+    let app = spawn_app(engine).await;
+    let (org, employee) = app.org_with_member("A", "974760673", "ansatt@a.no", &[Role::Employee]).await;
+    let writer = app.token(&org, &[Scope::DeviationWrite, Scope::DeviationRead]).await;
+    let c = client();
+    let now = normverk_store::unix_now();
+    let fnr = fnr::tenor(12);
+    let report = |patient: &str| {
+        json!({"title": "Prøvesvar i feil journal", "description": "Lagt i journalen til en annen pasient.",
+            "occurred_at": rfc(now - 7200), "aware_at": rfc(now - 3600), "category": "other",
+            "patients_concerned": false, "patient_id": patient})
+    };
+    let url = app.url("/api/v1/deviations");
+    for wrong in ["12345678901", "fnr:Apatient0", "journal:1"] {
+        let r = c.post(&url).bearer_auth(&writer).json(&report(wrong)).send().await.unwrap();
+        assert_eq!(r.status(), 422, "{engine}: {wrong}");
+        assert_eq!(r.json::<Value>().await.unwrap()["errors"][0]["field"], "patient_id");
+    }
+    let r = c.post(&url).bearer_auth(&writer).json(&report(&fnr)).send().await.unwrap();
+    assert_eq!(r.status(), 201, "{engine}: eleven digits, as people type them");
+    let d: Value = r.json().await.unwrap();
+    assert_eq!(d["patient_id"], format!("fnr:{fnr}"), "in the access log's form");
+    assert_eq!(d["patients_concerned"], true, "naming a patient is concerning patients");
+    assert_eq!(app.store.access_log_size().await.unwrap(), 0, "filing is not reading");
+
+    // The API's read is logged under the token.
+    let id = d["id"].as_i64().unwrap();
+    let r = c.get(app.url(&format!("/api/v1/deviations/{id}"))).bearer_auth(&writer).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    // A reporter's read through the pages, under their account, in their role, in bokmål.
+    let ok = employee
+        .post(
+            "/deviations",
+            &[
+                ("title", "Feil pasient i timebok"),
+                ("description", "Time satt opp på feil pasient."),
+                ("occurred_at", "2026-11-20T08:00"),
+                ("aware_at", "2026-11-20T10:00"),
+                ("category", "other"),
+                ("patients_concerned", "yes"),
+                ("patient_id", &fnr),
+            ],
+        )
+        .await;
+    let location = ok.location().expect("redirect to the deviation").to_string();
+    let page = employee.get(&location).await;
+    assert!(page.body.contains(&format!("fnr:{fnr}")) && page.body.contains("tilgangsloggen"), "{engine}");
+    let entries = app.store.access_entries(0, app.store.access_log_size().await.unwrap()).await.unwrap();
+    let events: Vec<normverk_core::access_log::AccessEvent> =
+        entries.iter().map(|e| serde_json::from_str(e.event_json.as_deref().unwrap()).unwrap()).collect();
+    assert_eq!(events.len(), 2, "{engine}: one entry per read");
+    let employee_id = app.store.user_by_email("ansatt@a.no").await.unwrap().id;
+    for e in &events {
+        assert_eq!((e.patient_id.as_str(), e.org_number.as_str()), (format!("fnr:{fnr}").as_str(), "974760673"));
+        assert_eq!((e.information_type.as_str(), e.basis.as_str()), ("avviksmelding", "quality_assurance"));
+        assert_eq!(e.action.as_str(), "read");
+        assert!(entries.iter().all(|x| x.org_id == org.id));
+    }
+    assert!(events[0].user_id.starts_with("local:normverk-api:"), "{:?}", events[0]);
+    assert_eq!(events[1].user_id, format!("local:normverk:{employee_id}"));
+    assert_eq!((events[1].user_role.as_str(), events[1].user_name.as_deref()), ("Ansatt", Some("Navn ansatt@a.no")));
+    let reads = app.store.deviation_reads(org.id, id).await.unwrap();
+    assert_eq!(reads.len(), 1, "the deviation's own list of reads is kept too");
+
+    // A deviation without a patient is read without an entry in the access log.
+    let r = c.post(&url).bearer_auth(&writer).json(&report("")).send().await.unwrap();
+    let plain: Value = r.json().await.unwrap();
+    assert!(plain["patient_id"].is_null());
+    c.get(app.url(&format!("/api/v1/deviations/{}", plain["id"]))).bearer_auth(&writer).send().await.unwrap();
+    assert_eq!(app.store.access_log_size().await.unwrap(), 2);
+}
+engine_tests!(reading_a_deviation_about_a_patient_is_written_to_the_access_log);

@@ -59,6 +59,7 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
                 category: normverk_core::deviation::Category::Other,
                 patients_concerned: true,
                 immediate_actions: String::new(),
+                patient_id: None,
             },
             1_700_000_200,
         )

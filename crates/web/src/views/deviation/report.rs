@@ -82,7 +82,7 @@ pub async fn create(
         problems.push(Problem::new("patients_concerned", ProblemKey::YesNo, "answer yes or no"));
     }
     let unit_id = entered.get("unit_id").parse::<i64>().ok();
-    let report = NewDeviation {
+    let mut report = NewDeviation {
         title: entered.get("title").to_string(),
         description: entered.get("description").to_string(),
         occurred_at,
@@ -92,9 +92,10 @@ pub async fn create(
         category: category.unwrap_or(Category::Other),
         patients_concerned: patients.unwrap_or(false),
         immediate_actions: entered.get("immediate_actions").to_string(),
+        patient_id: Some(entered.get("patient_id").to_string()),
     };
     if problems.is_empty() {
-        problems = rules::check_report(&report, now);
+        problems = rules::accept_report(&mut report, now);
     }
     let mut errors = FormErrors::default();
     let created = if problems.is_empty() {

@@ -14,6 +14,7 @@ use normverk_store::access_log::{Appended, Idempotency, NewAccessEvent, StoredCh
 use normverk_store::OrgId;
 use normverk_store::{Store, StoreError};
 use rand::RngCore;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tlog::checkpoint::Checkpoint;
@@ -92,49 +93,67 @@ impl AccessLog {
     }
 
     /// Stores checked events durably, each with a random salt and its leaf hash, as one request
-    /// from `org_id`; then wakes the integrator.
+    /// from `sender`, each in the view of the organisation it is paired with; then wakes the
+    /// integrator.
     pub async fn append(
         &self,
-        org_id: OrgId,
-        events: Vec<AccessEvent>,
+        sender: OrgId,
+        events: Vec<(OrgId, AccessEvent)>,
         idempotency: Option<&Idempotency>,
     ) -> Result<Appended, StoreError> {
         let rows = tokio::task::spawn_blocking(move || {
             // Every salt from one read of the system's generator, not a read per event.
             let mut salts = vec![[0u8; 16]; events.len()];
             rand::rngs::OsRng.fill_bytes(salts.as_flattened_mut());
-            events.iter().zip(salts).map(|(e, salt)| new_event(e, salt)).collect::<Vec<NewAccessEvent>>()
+            events.iter().zip(salts).map(|((org, e), salt)| new_event(*org, e, salt)).collect::<Vec<NewAccessEvent>>()
         })
         .await
         .map_err(|e| StoreError::Io(std::io::Error::other(format!("hashing events failed: {e}"))))?;
-        let stored = self.store.append_access_events(org_id, &rows, idempotency, self.clock.now()).await?;
+        let stored = self.store.append_access_events(sender, &rows, idempotency, self.clock.now()).await?;
         self.wake.notify_one();
         Ok(stored)
     }
 
+    /// Who `org_id` is as a sender: its own number and those of the organisations that have
+    /// authorised it to log for them.
+    pub async fn sender(&self, org_id: OrgId) -> Result<Sender, StoreError> {
+        let own = self.store.org(org_id).await?.org_number;
+        let mut views: HashMap<String, OrgId> = self.store.log_delegators(org_id).await?.into_iter().collect();
+        views.insert(own.clone(), org_id);
+        Ok(Sender { org_id, own, views })
+    }
+
     /// The events of a request body, parsed by its content type and checked at the clock's time,
-    /// or every problem found, by index and field. Every event must be of the sender's
-    /// organisation (`org_number`): it is stored in that organisation's view.
-    pub fn parse(&self, format: Format, body: &[u8], org_number: &str) -> Result<Vec<AccessEvent>, Vec<EventError>> {
+    /// each with the organisation whose view it goes into (its `org_number`: the sender's own, or
+    /// one that has authorised the sender to log for it), or every problem found, by index and
+    /// field.
+    pub fn parse(
+        &self,
+        format: Format,
+        body: &[u8],
+        sender: &Sender,
+    ) -> Result<Vec<(OrgId, AccessEvent)>, Vec<EventError>> {
         let events = match format {
             Format::Fhir => fhir::parse(body, self.clock.now()),
             Format::Json => parse_events(false, body, self.clock.now()),
             Format::Ndjson => parse_events(true, body, self.clock.now()),
         }?;
-        let foreign: Vec<EventError> = events
-            .iter()
-            .enumerate()
-            .filter(|(_, e)| e.org_number != org_number)
-            .map(|(i, e)| EventError {
-                field: format!("/{i}/org_number"),
-                message: format!(
-                    "{} is not the organisation of this token ({org_number}); events are logged by the enterprise they happened in",
-                    e.org_number
-                ),
-            })
-            .collect();
+        let mut foreign = Vec::new();
+        let mut routed = Vec::with_capacity(events.len());
+        for (i, e) in events.into_iter().enumerate() {
+            match sender.views.get(&e.org_number) {
+                Some(org) => routed.push((*org, e)),
+                None => foreign.push(EventError {
+                    field: format!("/{i}/org_number"),
+                    message: format!(
+                        "{} is not the organisation of this token ({}) nor one that has authorised it to log for it",
+                        e.org_number, sender.own
+                    ),
+                }),
+            }
+        }
         if foreign.is_empty() {
-            Ok(events)
+            Ok(routed)
         } else {
             Err(foreign)
         }
@@ -154,10 +173,33 @@ impl AccessLog {
         self.check_requested.notify_one();
     }
 
+    /// Resolves when someone asks for a check (see [`AccessLog::request_check`]).
+    pub async fn check_requested(&self) {
+        self.check_requested.notified().await
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The clock's time, Unix seconds.
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
     /// Runs the integrator until `stop`: see [`run_integrator`].
     pub async fn run_integrator(self: Arc<Self>, stop: watch::Receiver<bool>) {
         run_integrator(self, stop).await
     }
+}
+
+/// A sender of events: its organisation, its number, and the views its events may go into (its
+/// own and those of the organisations that have authorised it to log for them), by number.
+#[derive(Debug, Clone)]
+pub struct Sender {
+    pub org_id: OrgId,
+    own: String,
+    views: HashMap<String, OrgId>,
 }
 
 /// At most this many events in one request.
@@ -241,9 +283,10 @@ fn seconds(occurred_at: &str) -> i64 {
 
 /// Hashes and canonicalises one checked event with its salt: the leaf is H(0x00 ‖ salt ‖ JCS(event)),
 /// as `normverk_core::access_log::canonical_bytes` defines it.
-fn new_event(e: &AccessEvent, salt: [u8; 16]) -> NewAccessEvent {
+fn new_event(org_id: OrgId, e: &AccessEvent, salt: [u8; 16]) -> NewAccessEvent {
     let json = jcs(e);
     NewAccessEvent {
+        org_id,
         leaf_hash: tlog::merkle::leaf_hash_of_parts(&[&salt, &json]),
         salt,
         occurred_at: seconds(&e.occurred_at),
@@ -252,69 +295,6 @@ fn new_event(e: &AccessEvent, salt: [u8; 16]) -> NewAccessEvent {
         unit: e.unit.clone(),
         event_json: String::from_utf8(json).unwrap_or_default(),
     }
-}
-
-/// Checks the whole log every `every` (counted from the last check, whoever made it) and when
-/// asked, until `stop`. When a check finds the log tampered with and the one before did not,
-/// every organisation with events in the log gets a deviation to handle.
-pub async fn run_verifier(
-    log: Arc<AccessLog>,
-    deviations: Arc<crate::deviation::Deviations>,
-    every: Duration,
-    mut stop: watch::Receiver<bool>,
-) {
-    let every_s = i64::try_from(every.as_secs()).unwrap_or(i64::MAX);
-    loop {
-        let last = log.store.last_access_verification().await.ok().flatten();
-        let due = last.as_ref().map_or(0, |l| l.finished_at.saturating_add(every_s) - log.clock.now());
-        let cause = tokio::select! {
-            _ = stop.changed() => return,
-            _ = log.check_requested.notified() => "request",
-            _ = tokio::time::sleep(Duration::from_secs(u64::try_from(due.clamp(0, 60)).unwrap_or(60))) => {
-                if due > 60 { continue; }
-                "schedule"
-            }
-        };
-        match log.check(cause).await {
-            Ok(v) if v.outcome == "tampered" && last.is_none_or(|l| l.outcome != "tampered") => {
-                if let Err(e) = raise_tampering(&log.store, &deviations, &v).await {
-                    tracing::error!(error = ?e, "could not file the deviation for a tampered access log");
-                }
-            }
-            Ok(_) => {}
-            Err(e) => tracing::error!(error = %e, "could not record the access log's check"),
-        }
-    }
-}
-
-/// Files a deviation in every organisation with events in the log: the log does not verify.
-async fn raise_tampering(
-    store: &Store,
-    deviations: &crate::deviation::Deviations,
-    v: &Verification,
-) -> Result<(), crate::deviation::DeviationError> {
-    let at = v.bad_index.map(|i| format!(" (hendelse {})", i + 1)).unwrap_or_default();
-    let report = normverk_core::deviation::NewDeviation {
-        title: "Tilgangsloggen stemmer ikke med det som ble signert".into(),
-        description: format!(
-            "Den automatiske kontrollen av tilgangsloggen fant at det lagrede ikke er det som ble signert{at}. \
-             Noen kan ha endret eller slettet logghendelser utenom normverk. Kjør «normverk log verify» på serveren \
-             for å se hva som er endret, og finn ut av hvem."
-        ),
-        occurred_at: v.finished_at,
-        aware_at: v.finished_at,
-        unit_id: None,
-        system: Some("normverk: tilgangsloggen".into()),
-        category: normverk_core::deviation::Category::Other,
-        patients_concerned: true,
-        immediate_actions: String::new(),
-        patient_id: None,
-    };
-    for org in store.access_log_orgs().await? {
-        deviations.create(org, None, &report).await?;
-    }
-    tracing::warn!(bad_index = ?v.bad_index, "the access log does not verify; deviations filed");
-    Ok(())
 }
 
 /// Why integration or verification stopped.

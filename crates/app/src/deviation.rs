@@ -181,7 +181,7 @@ impl Deviations {
             if !problems.is_empty() {
                 return Err(DeviationError::Invalid(problems));
             }
-            self.log.append(d.org_id, vec![event], None).await?;
+            self.log.append(d.org_id, vec![(d.org_id, event)], None).await?;
         }
         let user_id = match reader {
             Reader::Person { user_id, .. } => Some(*user_id),

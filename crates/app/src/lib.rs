@@ -14,6 +14,7 @@ pub mod cache;
 pub mod clock;
 pub mod deviation;
 pub mod dlp;
+pub mod log_watch;
 pub mod processing;
 pub mod reminder;
 pub mod system;
@@ -64,7 +65,7 @@ impl App {
     ) {
         let integrator = tokio::spawn(self.access_log.clone().run_integrator(stop.clone()));
         let verifier = verify_every.map(|every| {
-            tokio::spawn(access_log::run_verifier(self.access_log.clone(), self.deviation.clone(), every, stop.clone()))
+            tokio::spawn(log_watch::run_verifier(self.access_log.clone(), self.deviation.clone(), every, stop.clone()))
         });
         let indexer = tokio::spawn(access_log::run_indexer(self.store.clone(), stop.clone()));
         let stats = tokio::spawn(dlp::run_stats_writer(self.dlp.clone(), stop.clone()));

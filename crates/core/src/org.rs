@@ -137,6 +137,9 @@ pub enum Action {
     ReadAllDeviations,
     /// Keep the record of processing (protokoll) and the asset inventory.
     ManageRecords,
+    /// Decide who may log accesses for the organisation and how long the access log keeps its
+    /// events.
+    ManageAccessLog,
 }
 
 /// Whether someone holding `roles` may do `action`. Least privilege: only admins manage access;
@@ -157,6 +160,7 @@ pub fn role_permits(roles: &[Role], action: Action) -> bool {
             matches!(role, Role::SecurityLead | Role::Dpo | Role::TopManagement | Role::Auditor)
         }
         Action::ManageRecords => matches!(role, Role::Admin | Role::SecurityLead | Role::Dpo),
+        Action::ManageAccessLog => matches!(role, Role::Admin | Role::SecurityLead),
     })
 }
 
@@ -167,7 +171,9 @@ impl Scope {
             Scope::OrgRead => {
                 "read the organisation, its units, systems, protokoll, assets, self-assessment and the catalogue"
             }
-            Scope::OrgWrite => "change units, systems, the protokoll and assets",
+            Scope::OrgWrite => {
+                "change units, systems, the protokoll and assets, and who may log accesses for the organisation"
+            }
             Scope::MembersRead => "read the members: names, e-mail addresses and roles",
             Scope::AssessmentWrite => "answer the self-assessment",
             Scope::AccessLogWrite => "append events to the access log",

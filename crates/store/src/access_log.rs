@@ -11,6 +11,8 @@ use tlog::Hash;
 /// searches use.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewAccessEvent {
+    /// The organisation whose view the event is stored in (the sender's, or one it logs for).
+    pub org_id: OrgId,
     pub leaf_hash: Hash,
     pub salt: [u8; 16],
     pub occurred_at: i64,
@@ -319,8 +321,9 @@ pub const SEGMENT_SIZE: u64 = 1 << 16;
 const ROWS_PER_INSERT: usize = 500;
 
 impl Store {
-    /// Appends events in one transaction. The first index is returned; the rest follow in
-    /// order. On SQLite the single writer serialises appends; on PostgreSQL a table lock does,
+    /// Appends events in one transaction, as one request from `org_id` (whose idempotency keys
+    /// are its own); each event goes into the view of its own organisation. The first index is
+    /// returned; the rest follow in order. On SQLite the single writer serialises appends; on PostgreSQL a table lock does,
     /// so indexes are dense and never reused. With an idempotency key seen before (within a
     /// day) the earlier result is returned and nothing is stored; the same key with another
     /// request is a conflict.
@@ -369,7 +372,7 @@ impl Store {
                     );
                     leaves.push_values(chunk.iter().enumerate(), |mut row, (i, e)| {
                         row.push_bind(base + i as i64)
-                            .push_bind(org_id)
+                            .push_bind(e.org_id)
                             .push_bind(e.leaf_hash.as_slice())
                             .push_bind(e.salt.as_slice())
                             .push_bind(now);
@@ -380,7 +383,7 @@ impl Store {
                     );
                     payloads.push_values(chunk.iter().enumerate(), |mut row, (i, e)| {
                         row.push_bind(base + i as i64)
-                            .push_bind(org_id)
+                            .push_bind(e.org_id)
                             .push_bind(e.occurred_at)
                             .push_bind(e.patient_id.as_str())
                             .push_bind(e.user_id.as_str())
@@ -1098,4 +1101,115 @@ fn entry(
 
 fn checkpoint((size, root, note, signed_at): (i64, Vec<u8>, String, i64)) -> StoreResult<StoredCheckpoint> {
     Ok(StoredCheckpoint { size: to_u64(size)?, root: hash(&root)?, note, signed_at })
+}
+
+/// An organisation's authorisation of another to log accesses for it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Delegation {
+    pub id: i64,
+    /// The organisation whose events are logged.
+    pub org_id: OrgId,
+    pub org_name: String,
+    pub org_number: String,
+    /// The organisation that may log them.
+    pub delegate_org_id: OrgId,
+    pub delegate_name: String,
+    pub delegate_number: String,
+    pub granted_at: i64,
+    pub granted_by: Option<String>,
+    pub revoked_at: Option<i64>,
+    pub revoked_by: Option<String>,
+}
+
+const DELEGATIONS: &str = "SELECT d.id, d.org_id, o.name AS org_name, o.org_number, d.delegate_org_id, \
+     g.name AS delegate_name, g.org_number AS delegate_number, d.granted_at, ug.display_name AS granted_by, \
+     d.revoked_at, ur.display_name AS revoked_by FROM access_log_delegations d \
+     JOIN orgs o ON o.id = d.org_id JOIN orgs g ON g.id = d.delegate_org_id \
+     LEFT JOIN users ug ON ug.id = d.granted_by LEFT JOIN users ur ON ur.id = d.revoked_by";
+
+impl Store {
+    /// Lets the organisation numbered `delegate_number` log accesses for `org_id`, from `now`.
+    pub async fn grant_log_delegation(
+        &self,
+        org_id: OrgId,
+        delegate_number: &str,
+        by: Option<i64>,
+        now: i64,
+    ) -> StoreResult<Delegation> {
+        let id: i64 = write_tx!(self, |tx| {
+            let delegate: Option<i64> = sqlx::query_scalar("SELECT id FROM orgs WHERE org_number = $1")
+                .bind(delegate_number)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some(delegate) = delegate else {
+                return Err(StoreError::Rejected(Rejection::NoOrgNumbered(delegate_number.to_string())));
+            };
+            if delegate == org_id.0 {
+                return Err(StoreError::Rejected(Rejection::DelegateIsSelf));
+            }
+            let active: Option<i64> = sqlx::query_scalar(
+                "SELECT id FROM access_log_delegations WHERE org_id = $1 AND delegate_org_id = $2 AND revoked_at IS NULL",
+            )
+            .bind(org_id)
+            .bind(delegate)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if active.is_some() {
+                return Err(StoreError::Rejected(Rejection::AlreadyDelegated));
+            }
+            sqlx::query_scalar(
+                "INSERT INTO access_log_delegations (org_id, delegate_org_id, granted_by, granted_at) \
+                 VALUES ($1, $2, $3, $4) RETURNING id",
+            )
+            .bind(org_id)
+            .bind(delegate)
+            .bind(by)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?
+        });
+        let sql = format!("{DELEGATIONS} WHERE d.id = $1");
+        Ok(read!(self, |c| sqlx::query_as::<_, Delegation>(&sql).bind(id).fetch_one(c).await?))
+    }
+
+    /// Ends an authorisation `org_id` granted; "not found" if it has none by that id in force.
+    pub async fn revoke_log_delegation(&self, org_id: OrgId, id: i64, by: Option<i64>, now: i64) -> StoreResult<()> {
+        let changed = write_tx!(self, |tx| {
+            sqlx::query(
+                "UPDATE access_log_delegations SET revoked_at = $1, revoked_by = $2 \
+                 WHERE id = $3 AND org_id = $4 AND revoked_at IS NULL",
+            )
+            .bind(now)
+            .bind(by)
+            .bind(id)
+            .bind(org_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+        });
+        if changed == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Every authorisation `org_id` granted or was given, in force or ended, newest first.
+    pub async fn log_delegations(&self, org_id: OrgId) -> StoreResult<Vec<Delegation>> {
+        let sql = format!("{DELEGATIONS} WHERE d.org_id = $1 OR d.delegate_org_id = $1 ORDER BY d.granted_at DESC, d.id DESC");
+        Ok(read!(self, |c| sqlx::query_as::<_, Delegation>(&sql).bind(org_id).fetch_all(c).await?))
+    }
+
+    /// The organisations `delegate` logs for now: their numbers and ids.
+    pub async fn log_delegators(&self, delegate: OrgId) -> StoreResult<Vec<(String, OrgId)>> {
+        let rows: Vec<(String, i64)> = read!(self, |c| {
+            sqlx::query_as(
+                "SELECT o.org_number, o.id FROM access_log_delegations d JOIN orgs o ON o.id = d.org_id \
+                 WHERE d.delegate_org_id = $1 AND d.revoked_at IS NULL",
+            )
+            .bind(delegate)
+            .fetch_all(c)
+            .await?
+        });
+        Ok(rows.into_iter().map(|(n, id)| (n, OrgId(id))).collect())
+    }
 }

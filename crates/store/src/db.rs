@@ -179,6 +179,12 @@ pub enum Rejection {
     NoSuchSystem,
     #[error("no system {0} in this organisation")]
     NoSystem(i64),
+    #[error("no organisation in normverk has the number {0}")]
+    NoOrgNumbered(String),
+    #[error("an organisation logs for itself without being authorised")]
+    DelegateIsSelf,
+    #[error("that organisation already logs for yours")]
+    AlreadyDelegated,
 }
 
 impl Rejection {
@@ -206,6 +212,9 @@ impl Rejection {
             Rejection::DependsOnItself => "depends-on-itself",
             Rejection::NoSuchSystem => "no-such-system",
             Rejection::NoSystem(_) => "no-system",
+            Rejection::NoOrgNumbered(_) => "no-org-numbered",
+            Rejection::DelegateIsSelf => "delegate-is-self",
+            Rejection::AlreadyDelegated => "already-delegated",
         }
     }
 
@@ -218,6 +227,7 @@ impl Rejection {
             Rejection::NoParentOrganisation(id) => vec![("id", id.to_string())],
             Rejection::NoSystemNamed(name) => vec![("name", name.to_string())],
             Rejection::NoSystem(id) => vec![("id", id.to_string())],
+            Rejection::NoOrgNumbered(number) => vec![("number", number.to_string())],
             _ => Vec::new(),
         }
     }
@@ -231,6 +241,9 @@ impl Rejection {
             Rejection::NotAController => Some("controller"),
             Rejection::NoSystemNamed(_) | Rejection::DependsOnItself | Rejection::NoSuchSystem => Some("depends_on"),
             Rejection::NoSystem(_) => Some("systems"),
+            Rejection::NoOrgNumbered(_) | Rejection::DelegateIsSelf | Rejection::AlreadyDelegated => {
+                Some("delegate_org_number")
+            }
             Rejection::ResponsibleNotMember { .. } => Some("responsible_user_id"),
             _ => None,
         }

@@ -61,6 +61,7 @@ pub(crate) const STEPS: &[Step] = &[
     step!(10, "0010_token_scopes_per_operation", "API tokens keep what they could do as each operation names its scope"),
     step!(11, "0011_access_verifications", "the access log's checks, with what each found"),
     step!(12, "0012_deviation_patient", "the patient a deviation concerns"),
+    step!(13, "0013_access_log_delegations", "organisations that log accesses for others"),
 ];
 
 /// The schema version this binary writes and expects.

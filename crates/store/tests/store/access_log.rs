@@ -2,10 +2,24 @@
 
 use crate::*;
 use normverk_store::access_log::{Idempotency, NewAccessEvent, StoredCheckpoint};
+use normverk_store::OrgId;
 use tlog::tile::FullTile;
+
+/// Appends `events` as `org`'s, each in `org`'s view.
+async fn append(
+    store: &Store,
+    org: OrgId,
+    events: &[NewAccessEvent],
+    idempotency: Option<&Idempotency>,
+    now: i64,
+) -> normverk_store::StoreResult<normverk_store::access_log::Appended> {
+    let events: Vec<NewAccessEvent> = events.iter().map(|e| NewAccessEvent { org_id: org, ..e.clone() }).collect();
+    store.append_access_events(org, &events, idempotency, now).await
+}
 
 fn event(i: u32) -> NewAccessEvent {
     NewAccessEvent {
+        org_id: OrgId(0),
         leaf_hash: [i as u8; 32],
         salt: [1; 16],
         occurred_at: 1_800_000_000 + i64::from(i),
@@ -24,7 +38,7 @@ async fn concurrent_appends_get_dense_indexes(engine: &'static str) {
         let store = db.store.clone();
         tasks.push(tokio::spawn(async move {
             let batch: Vec<NewAccessEvent> = (0..50).map(|i| event(t * 50 + i)).collect();
-            store.append_access_events(org.id, &batch, None, 1).await.map(|a| a.first_index)
+            append(&store, org.id, &batch, None, 1).await.map(|a| a.first_index)
         }));
     }
     let mut firsts = Vec::new();
@@ -42,7 +56,7 @@ async fn leaves_cannot_be_changed_or_deleted_even_with_database_access(engine: &
     let db = test_db(engine).await;
     let s = &db.store;
     let org = s.create_org(&new_org("A", "974760673"), unix_now()).await.unwrap();
-    s.append_access_events(org.id, &[event(1), event(2)], None, 1).await.unwrap();
+    append(&s, org.id, &[event(1), event(2)], None, 1).await.unwrap();
     let cp = StoredCheckpoint { size: 2, root: [9; 32], note: "n".into(), signed_at: 1 };
     let tile = FullTile { level: 0, index: 0, hashes: vec![[3; 32]; 256] };
     s.access_integrate(0, &[tile], &[vec![[1; 32], [2; 32]]], &cp).await.unwrap();
@@ -79,7 +93,7 @@ async fn scanned_entries_are_the_entries_with_retired_events_marked(engine: &'st
     let org = s.create_org(&new_org("A", "974760673"), unix_now()).await.unwrap();
     let mut events: Vec<NewAccessEvent> = (0..600).map(event).collect();
     events[7].event_json = "{\"a\":\"comma, quote \\\" and \\u001e\"}".into();
-    s.append_access_events(org.id, &events, None, 1).await.unwrap();
+    append(&s, org.id, &events, None, 1).await.unwrap();
     s.execute_raw_for_test("DELETE FROM access_payloads WHERE idx = 3").await.unwrap();
     let scanned = s.scan_access_entries(0, 600).await.unwrap();
     assert_eq!(scanned, s.access_entries(0, 600).await.unwrap(), "{engine}");
@@ -109,9 +123,9 @@ async fn search_over_several_index_segments_matches_a_full_sort(engine: &'static
                 ..event(i)
             })
             .collect();
-        let first = s.append_access_events(a.id, &batch, None, 1).await.unwrap().first_index;
+        let first = append(&s, a.id, &batch, None, 1).await.unwrap().first_index;
         all.extend(batch.into_iter().enumerate().map(|(k, e)| (first + k as u64, e)));
-        s.append_access_events(b.id, &[event(chunk)], None, 1).await.unwrap();
+        append(&s, b.id, &[event(chunk)], None, 1).await.unwrap();
     }
     while s.access_index_more(50_000).await.unwrap() > 0 {}
     assert_eq!(s.access_indexed_until().await.unwrap(), s.access_log_size().await.unwrap());
@@ -147,7 +161,7 @@ async fn the_sqlite_search_file_is_rebuilt_when_lost_or_ahead_of_the_log() {
     let db = test_db("sqlite").await;
     let DbTarget::Sqlite(path) = db.target.clone() else { unreachable!() };
     let org = db.store.create_org(&new_org("A", "974760673"), unix_now()).await.unwrap();
-    db.store.append_access_events(org.id, &(0..300).map(event).collect::<Vec<_>>(), None, 1).await.unwrap();
+    append(&db.store, org.id, &(0..300).map(event).collect::<Vec<_>>(), None, 1).await.unwrap();
     while db.store.access_index_more(100).await.unwrap() > 0 {}
     let everything = |s: Store| async move { s.access_events(org.id, &EventFilter::default(), 1000, 0).await.unwrap() };
     let before = everything(db.store.clone()).await;
@@ -165,7 +179,7 @@ async fn the_sqlite_search_file_is_rebuilt_when_lost_or_ahead_of_the_log() {
     let other = test_db("sqlite").await;
     let DbTarget::Sqlite(other_path) = other.target.clone() else { unreachable!() };
     let theirs = other.store.create_org(&new_org("B", "982463718"), unix_now()).await.unwrap();
-    other.store.append_access_events(theirs.id, &(0..10).map(event).collect::<Vec<_>>(), None, 1).await.unwrap();
+    append(&other.store, theirs.id, &(0..10).map(event).collect::<Vec<_>>(), None, 1).await.unwrap();
     other.store.close().await;
     let target = normverk_store::search_file(&other_path);
     for ext in ["db", "db-wal"] {
@@ -190,18 +204,18 @@ async fn a_retried_request_with_its_idempotency_key_stores_nothing_twice(engine:
     let org = s.create_org(&new_org("A", "974760673"), unix_now()).await.unwrap();
     let other = s.create_org(&new_org("B", "982463718"), unix_now()).await.unwrap();
     let key = Idempotency { key: "retry-1".into(), request_sha: [5; 32] };
-    let first = s.append_access_events(org.id, &[event(1), event(2)], Some(&key), 1).await.unwrap();
+    let first = append(&s, org.id, &[event(1), event(2)], Some(&key), 1).await.unwrap();
     assert!(!first.replayed);
-    let again = s.append_access_events(org.id, &[event(1), event(2)], Some(&key), 2).await.unwrap();
+    let again = append(&s, org.id, &[event(1), event(2)], Some(&key), 2).await.unwrap();
     assert_eq!((again.first_index, again.count, again.replayed), (0, 2, true), "{engine}");
     assert_eq!(s.access_log_size().await.unwrap(), 2, "{engine}: stored once");
     let changed = Idempotency { key: "retry-1".into(), request_sha: [6; 32] };
-    let err = s.append_access_events(org.id, &[event(3)], Some(&changed), 3).await.unwrap_err();
+    let err = append(&s, org.id, &[event(3)], Some(&changed), 3).await.unwrap_err();
     assert!(err.to_string().contains("another request"), "{engine}: {err}");
     // Keys belong to one organisation, and are forgotten after a day.
-    let theirs = s.append_access_events(other.id, &[event(3)], Some(&key), 3).await.unwrap();
+    let theirs = append(&s, other.id, &[event(3)], Some(&key), 3).await.unwrap();
     assert!(!theirs.replayed, "{engine}");
-    let later = s.append_access_events(org.id, &[event(4)], Some(&key), 1 + 86_401).await.unwrap();
+    let later = append(&s, org.id, &[event(4)], Some(&key), 1 + 86_401).await.unwrap();
     assert!(!later.replayed, "{engine}");
     assert_eq!(s.access_log_size().await.unwrap(), 4, "{engine}");
 }

@@ -4,18 +4,21 @@ use crate::auth::ApiCaller;
 use crate::error::{ApiError, FieldError, Problem};
 use crate::AppState;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
 use normverk_app::access_log::MAX_EVENTS;
 use normverk_app::access_log::{EventError, Format};
-use normverk_store::access_log::Idempotency;
+use normverk_core::org::OrgNumber;
+use normverk_store::access_log::{Delegation, Idempotency};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use utoipa::openapi::schema::{ArrayBuilder, KnownFormat, ObjectBuilder, Schema, SchemaType, Type};
 use utoipa::openapi::RefOr;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::ApiJson;
 
 /// Where the accepted events landed in the log.
 #[derive(Serialize, ToSchema)]
@@ -96,7 +99,7 @@ impl utoipa::ToSchema for EventBatch {}
         (status = 403, description = "the token lacks access_log:write", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "more than 16 MiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "another content type", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "an event breaks a rule: an `org_number` that is not the token's organisation, a patient or user id without its kind (`fnr:`, `dnr:`, `hnr:`, `fhn:`, `hpr:`, `local:<system>:`) or whose check digits fail, a time in the future, `break_glass` or `other` without `basis_reason`, `disclosed_to` without the action `disclose` or the reverse, a `cross_org` period that ends before it starts. Every problem of every event is listed by index; nothing is stored", body = Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "an event breaks a rule: an `org_number` that is neither the token's organisation nor one that has authorised it to log for it (its events go into that organisation's view), a patient or user id without its kind (`fnr:`, `dnr:`, `hnr:`, `fhn:`, `hpr:`, `local:<system>:`) or whose check digits fail, a time in the future, `break_glass` or `other` without `basis_reason`, `disclosed_to` without the action `disclose` or the reverse, a `cross_org` period that ends before it starts. Every problem of every event is listed by index; nothing is stored", body = Problem, content_type = "application/problem+json")))]
 pub async fn append(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -117,8 +120,8 @@ pub async fn append(
         ));
     };
     let log = &state.app.access_log;
-    let org = state.store.org(caller.org_id).await?;
-    let events = log.parse(format, &body, &org.org_number).map_err(|errors| {
+    let sender = log.sender(caller.org_id).await?;
+    let events = log.parse(format, &body, &sender).map_err(|errors| {
         ApiError::invalid(
             errors.into_iter().map(|EventError { field, message }| FieldError { field, message }).collect(),
         )
@@ -143,11 +146,98 @@ pub async fn append(
     Ok((status, Json(Appended { first_index: stored.first_index, count: stored.count })))
 }
 
+/// One organisation's authorisation of another to log accesses for it.
+#[derive(Serialize, ToSchema)]
+pub struct DelegationOut {
+    pub id: i64,
+    /// The organisation whose events are logged (they go into its view).
+    pub org_number: String,
+    pub org_name: String,
+    /// The organisation that may send them, with its own token.
+    pub delegate_org_number: String,
+    pub delegate_name: String,
+    pub granted_at: String,
+    /// Null while the authorisation is in force.
+    pub revoked_at: Option<String>,
+}
+
+impl From<Delegation> for DelegationOut {
+    fn from(d: Delegation) -> Self {
+        let rfc = |t: i64| jiff::Timestamp::from_second(t).map(|t| t.to_string()).unwrap_or_default();
+        DelegationOut {
+            id: d.id,
+            org_number: d.org_number,
+            org_name: d.org_name,
+            delegate_org_number: d.delegate_number,
+            delegate_name: d.delegate_name,
+            granted_at: rfc(d.granted_at),
+            revoked_at: d.revoked_at.map(rfc),
+        }
+    }
+}
+
+/// The organisation to authorise.
+#[derive(serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"delegate_org_number": "982463718"}))]
+pub struct DelegationIn {
+    /// The organisation number of the organisation that will log for this one; it must be in
+    /// normverk.
+    #[schema(pattern = "^[0-9]{9}$")]
+    pub delegate_org_number: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/access-log/delegations", security(("bearer" = ["org:read"])), tag = "access-log",
+    responses((status = 200, body = [DelegationOut], description = "the authorisations this organisation granted and those it was given, in force or revoked, newest first")))]
+pub async fn list_delegations(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+) -> Result<Json<Vec<DelegationOut>>, ApiError> {
+    Ok(Json(state.store.log_delegations(caller.org_id).await?.into_iter().map(Into::into).collect()))
+}
+
+#[utoipa::path(post, path = "/api/v1/access-log/delegations", security(("bearer" = ["org:write"])), tag = "access-log",
+    request_body = DelegationIn,
+    responses(
+        (status = 201, body = DelegationOut, description = "authorised: events with this organisation's number sent with the other's token go into this organisation's view"),
+        (status = 403, description = "the token lacks org:write", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "not a valid organisation number, no organisation in normverk with it, this organisation itself, or one already authorised; nothing is stored", body = Problem, content_type = "application/problem+json")))]
+pub async fn delegate(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiJson(input): ApiJson<DelegationIn>,
+) -> Result<(StatusCode, Json<DelegationOut>), ApiError> {
+    let number = OrgNumber::parse(&input.delegate_org_number)
+        .map_err(|e| ApiError::field("delegate_org_number", e.to_string()))?;
+    let d = state.store.grant_log_delegation(caller.org_id, number.as_str(), None, state.app.clock.now()).await?;
+    tracing::info!(org_id = caller.org_id.0, token_id = caller.token_id, delegate = d.delegate_org_id.0, "access log delegation granted");
+    Ok((StatusCode::CREATED, Json(d.into())))
+}
+
+#[utoipa::path(delete, path = "/api/v1/access-log/delegations/{id}", security(("bearer" = ["org:write"])), tag = "access-log",
+    params(("id" = i64, Path, description = "The authorisation's id")),
+    responses(
+        (status = 204, description = "revoked: the other organisation's events for this one are refused from now on"),
+        (status = 403, description = "the token lacks org:write", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "no authorisation in force by this id, granted by this organisation", body = Problem, content_type = "application/problem+json")))]
+pub async fn revoke_delegation(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    state.store.revoke_log_delegation(caller.org_id, id, None, state.app.clock.now()).await?;
+    tracing::info!(org_id = caller.org_id.0, token_id = caller.token_id, delegation = id, "access log delegation revoked");
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// The documented operations of this feature, each with its description.
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::default().merge(
-        OpenApiRouter::default()
-            .routes(routes!(append))
-            .layer(axum::extract::DefaultBodyLimit::max(normverk_app::access_log::MAX_BYTES)),
-    )
+    OpenApiRouter::default()
+        .merge(
+            OpenApiRouter::default()
+                .routes(routes!(append))
+                .layer(axum::extract::DefaultBodyLimit::max(normverk_app::access_log::MAX_BYTES)),
+        )
+        .routes(routes!(list_delegations, delegate))
+        .routes(routes!(revoke_delegation))
 }

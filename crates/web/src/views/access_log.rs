@@ -1,17 +1,21 @@
 //! The access log for auditors: the latest signed checkpoint, the verifier key, whether the
 //! stored log still leads to the signed root, and a search of the organisation's events.
 
-use super::{render, Page};
+use super::setup::org_number_error;
+use super::{render, render_status, FormErrors, Page};
 use crate::auth::Member;
 use crate::error::PageError;
 use crate::params::{EventQuery, MAX_PAGE, PAGE_SIZE};
 use crate::AppState;
 use askama::Template;
-use axum::extract::{Query, State};
-use axum::response::{IntoResponse, Response};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
 use normverk_core::access_log::AccessEvent;
-use normverk_core::org::Action;
-use normverk_store::access_log::{StoredCheckpoint, Verification};
+use normverk_core::org::{Action, OrgNumber};
+use normverk_store::access_log::{Delegation, StoredCheckpoint, Verification};
+use normverk_store::StoreError;
 
 /// What the page says about the log's state.
 pub struct Status {
@@ -182,7 +186,99 @@ pub async fn check(State(state): State<AppState>, member: Member) -> Result<Resp
     Ok(axum::response::Redirect::to("/access-log?checking=1").into_response())
 }
 
+#[derive(Template)]
+#[template(path = "access_log_settings.html")]
+struct SettingsPage<'a> {
+    page: &'a Page,
+    /// Organisations this one has authorised to log for it (and those it did), newest first.
+    granted: Vec<Delegation>,
+    /// Organisations that have authorised this one to log for them.
+    received: Vec<Delegation>,
+    may_manage: bool,
+    entered_number: String,
+    errors: FormErrors,
+}
+
+async fn settings_page(
+    state: &AppState,
+    page: &Page,
+    member: &Member,
+    entered_number: String,
+    errors: FormErrors,
+) -> Result<Response, PageError> {
+    let (granted, received) =
+        state.store.log_delegations(member.org.id).await?.into_iter().partition(|d| d.org_id == member.org.id);
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    render_status(
+        status,
+        &SettingsPage {
+            page,
+            granted,
+            received,
+            may_manage: member.may(Action::ManageAccessLog),
+            entered_number,
+            errors,
+        },
+    )
+}
+
+/// Who logs for the organisation and whom it logs for.
+pub async fn settings(State(state): State<AppState>, page: Page, member: Member) -> Result<Response, PageError> {
+    if !member.may(Action::ManageAccessLog) {
+        member.require(Action::ReadAccessLog)?;
+    }
+    settings_page(&state, &page, &member, String::new(), FormErrors::default()).await
+}
+
+#[derive(serde::Deserialize)]
+pub struct DelegateForm {
+    #[serde(default)]
+    org_number: String,
+}
+
+/// Authorises another organisation to log accesses for this one.
+pub async fn delegate(
+    State(state): State<AppState>,
+    page: Page,
+    member: Member,
+    Form(form): Form<DelegateForm>,
+) -> Result<Response, PageError> {
+    member.require(Action::ManageAccessLog)?;
+    let mut errors = FormErrors::default();
+    match OrgNumber::parse(&form.org_number) {
+        Err(e) => errors.add("org_number", org_number_error(page.lang, &e)),
+        Ok(number) => {
+            let by = Some(member.viewer.user.id);
+            match state.store.grant_log_delegation(member.org.id, number.as_str(), by, state.app.clock.now()).await {
+                Ok(d) => {
+                    tracing::info!(org_id = member.org.id.0, delegate = d.delegate_org_id.0, "access log delegation granted");
+                    return Ok(Redirect::to("/access-log/settings#delegations-heading").into_response());
+                }
+                Err(StoreError::Rejected(r)) => errors.add("org_number", page.rejection(&r)),
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    settings_page(&state, &page, &member, form.org_number, errors).await
+}
+
+/// Ends an authorisation this organisation granted.
+pub async fn revoke(
+    State(state): State<AppState>,
+    member: Member,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    member.require(Action::ManageAccessLog)?;
+    state.store.revoke_log_delegation(member.org.id, id, Some(member.viewer.user.id), state.app.clock.now()).await?;
+    tracing::info!(org_id = member.org.id.0, delegation = id, "access log delegation revoked");
+    Ok(Redirect::to("/access-log/settings#delegations-heading").into_response())
+}
+
 /// The pages of this family.
 pub fn routes(r: crate::route::Routes) -> crate::route::Routes {
-    r.get("/access-log", show).post("/access-log/check", check)
+    r.get("/access-log", show)
+        .post("/access-log/check", check)
+        .get("/access-log/settings", settings)
+        .post("/access-log/delegations", delegate)
+        .post("/access-log/delegations/{id}/revoke", revoke)
 }

@@ -674,3 +674,97 @@ async fn the_server_checks_the_whole_log_when_asked_and_files_a_deviation_when_i
     assert_eq!(app.store.deviations(org.id, &normverk_store::deviation::Visible::All, 10, 0).await.unwrap().len(), 1);
 }
 engine_tests!(the_server_checks_the_whole_log_when_asked_and_files_a_deviation_when_it_does_not_verify);
+
+async fn an_organisation_authorises_another_to_log_for_it_and_revokes_it(engine: &'static str) {
+    let app = spawn_app(engine).await;
+    let (hospital, admin) = app.org_with_member("Sykehuset", "974760673", "admin@s.no", &[Role::Admin]).await;
+    let (supplier, supplier_lead) =
+        app.org_with_member("Leverandøren", "982463718", "lead@l.no", &[Role::SecurityLead]).await;
+    let (_, auditor) = app.org_with_member("Sykehuset", "974760673", "revisor@s.no", &[Role::Auditor]).await;
+    let sender = app.token(&supplier, &[Scope::AccessLogWrite]).await;
+    let hospital_reader = app.token(&hospital, &[Scope::AccessLogRead, Scope::OrgRead]).await;
+    let supplier_reader = app.token(&supplier, &[Scope::AccessLogRead, Scope::OrgRead]).await;
+    let hospital_writer = app.token(&hospital, &[Scope::OrgWrite]).await;
+    let c = client();
+    let url = app.url("/api/v1/access-events");
+    let mut own = event(&patient(2));
+    own["org_number"] = json!("982463718");
+
+    // Not authorised: the hospital's events are refused, by index, and nothing is stored.
+    let r = c.post(&url).bearer_auth(&sender).json(&json!([own, event(&patient(1))])).send().await.unwrap();
+    assert_eq!(r.status(), 422, "{engine}");
+    let p: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(p["errors"].as_array().unwrap().len(), 1, "{p}");
+    assert_eq!(p["errors"][0]["field"], "/1/org_number");
+    assert_eq!(app.store.access_log_size().await.unwrap(), 0);
+
+    // The hospital's admin authorises the supplier, on the page; wrong numbers are told apart.
+    for (number, says) in [("12345", "9 siffer"), ("974760673", "uten egen fullmakt"), ("999999999", "999999999")] {
+        let page = admin.post("/access-log/delegations", &[("org_number", number)]).await;
+        assert_eq!(page.status, 422, "{engine}: {number}");
+        assert!(page.body.contains(says) && page.body.contains("aria-invalid=\"true\""), "{number}: {}", page.body);
+    }
+    assert_eq!(auditor.post("/access-log/delegations", &[("org_number", "982463718")]).await.status, 403);
+    let ok = admin.post("/access-log/delegations", &[("org_number", "982 463 718")]).await;
+    assert_eq!(ok.location(), Some("/access-log/settings#delegations-heading"), "{engine}");
+    let again = admin.post("/access-log/delegations", &[("org_number", "982463718")]).await;
+    assert!(again.body.contains("logger allerede"), "{}", again.status);
+    let settings = admin.get("/access-log/settings").await;
+    assert!(settings.body.contains("Leverandøren (982463718)") && settings.body.contains("Trekk tilbake"));
+    assert!(auditor.get("/access-log/settings").await.body.contains("Leverandøren"), "auditors see it");
+    let theirs = supplier_lead.get("/access-log/settings").await;
+    assert!(theirs.body.contains("Sykehuset (974760673)"), "listed on both sides");
+
+    // Now both go in, each into its own organisation's view.
+    let r = c.post(&url).bearer_auth(&sender).json(&json!([own, event(&patient(1))])).send().await.unwrap();
+    assert_eq!(r.status(), 201, "{engine}");
+    let entries = app.store.access_entries(0, 2).await.unwrap();
+    assert_eq!((entries[0].org_id, entries[1].org_id), (supplier.id, hospital.id));
+    indexed(&app, 2).await;
+    let search = |token: String, p: String| {
+        let c = client();
+        let url = app.url(&format!("/api/v1/access-log/events?patient_id={p}"));
+        async move { c.get(url).bearer_auth(token).send().await.unwrap().json::<serde_json::Value>().await.unwrap() }
+    };
+    assert_eq!(search(hospital_reader.clone(), patient(1)).await.as_array().unwrap().len(), 1);
+    assert!(search(supplier_reader.clone(), patient(1)).await.as_array().unwrap().is_empty(), "not the sender's");
+
+    // The API lists it on both sides; the supplier cannot revoke it, the hospital can.
+    let list: serde_json::Value = c
+        .get(app.url("/api/v1/access-log/delegations"))
+        .bearer_auth(&supplier_reader)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list[0]["org_number"], "974760673");
+    assert!(list[0]["revoked_at"].is_null());
+    let id = list[0]["id"].as_i64().unwrap();
+    let supplier_writer = app.token(&supplier, &[Scope::OrgWrite]).await;
+    let revoke = app.url(&format!("/api/v1/access-log/delegations/{id}"));
+    assert_eq!(c.delete(&revoke).bearer_auth(&supplier_writer).send().await.unwrap().status(), 404);
+    assert_eq!(c.delete(&revoke).bearer_auth(&hospital_writer).send().await.unwrap().status(), 204);
+    assert_eq!(c.delete(&revoke).bearer_auth(&hospital_writer).send().await.unwrap().status(), 404);
+    let r = c.post(&url).bearer_auth(&sender).json(&json!([event(&patient(3))])).send().await.unwrap();
+    assert_eq!(r.status(), 422, "{engine}: revoked");
+    let created = c
+        .post(app.url("/api/v1/access-log/delegations"))
+        .bearer_auth(&hospital_writer)
+        .json(&json!({"delegate_org_number": "982463718"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201, "granted again through the API");
+    let unknown = c
+        .post(app.url("/api/v1/access-log/delegations"))
+        .bearer_auth(&hospital_writer)
+        .json(&json!({"delegate_org_number": "999999999"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 422);
+    assert!(admin.get("/access-log/settings").await.body.contains("Trukket tilbake"), "history kept");
+}
+engine_tests!(an_organisation_authorises_another_to_log_for_it_and_revokes_it);

@@ -35,6 +35,7 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
         .await
         .unwrap();
     let b_event = normverk_store::access_log::NewAccessEvent {
+        org_id: b.id,
         leaf_hash: [7; 32],
         salt: [1; 16],
         occurred_at: 1_700_000_000,
@@ -97,6 +98,9 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
     let b_system = app.store.create_system(b.id, &new_system("Beta-markør system"), 1).await.unwrap();
     let b_system2 = app.store.create_system(b.id, &new_system("Beta-markør database"), 1).await.unwrap();
     app.store.add_system_dependency(b.id, b_system.id, b_system2.id, 1).await.unwrap();
+    // B lets a third organisation log for it: A may neither see nor revoke that.
+    let (third, _) = app.org_with_member("Tredje", "982463718", "tredje@t.no", &[Role::Admin]).await;
+    let b_delegation = app.store.grant_log_delegation(b.id, &third.org_number, None, 1).await.unwrap().id;
     let b_procedure =
         app.store.add_procedure(b.id, b_system.id, "Beta-markør rutine", "without_system", "", 1).await.unwrap();
     let b_measure = app.store.deviation_measures(b.id, b_deviation.id).await.unwrap()[0].id;
@@ -193,6 +197,7 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
                 "id" if route.path.contains("systems") => b_system.id,
                 "id" if route.path.contains("processings") => b_processing,
                 "id" if route.path.contains("assets") => b_asset,
+                "id" if route.path.contains("delegations") => b_delegation,
                 "depends_on" => b_system2.id,
                 "procedure_id" => b_procedure,
                 "measure_id" => b_measure,

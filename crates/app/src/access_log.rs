@@ -9,7 +9,8 @@ mod verify;
 pub use verify::{verification, verify, verify_saved_checkpoint, Verified};
 
 use crate::clock::Clock;
-use normverk_core::access_log::{accept, jcs, AccessEvent};
+use normverk_core::access_log::{accept, jcs, AccessEvent, Retirement, RetirementEntry};
+use sha2::{Digest, Sha256};
 use normverk_store::access_log::{Appended, Idempotency, NewAccessEvent, StoredCheckpoint, Verification};
 use normverk_store::OrgId;
 use normverk_store::{Store, StoreError};
@@ -200,6 +201,110 @@ pub struct Sender {
     pub org_id: OrgId,
     own: String,
     views: HashMap<String, OrgId>,
+}
+
+/// Expired events retired per step; each step is one retirement entry in the log.
+const RETIRE_BATCH: u32 = 50_000;
+
+impl AccessLog {
+    /// Retires the events of every organisation that keeps them for a number of days and whose
+    /// time has passed (Normen 2.3): per batch, one retirement entry appended to the log (which
+    /// events, how many, a digest of their indexes) in the transaction that deletes their
+    /// payloads; their leaves, tiles and proofs stay. Then their search rows go. Only events the
+    /// indexer has reached are retired, so none is indexed after its rows were removed. Returns
+    /// how many were retired.
+    pub async fn retire_expired(&self) -> Result<u64, StoreError> {
+        let now = self.clock.now();
+        self.store.clear_retired_index(now).await?;
+        let below = self.store.access_indexed_until().await?;
+        let mut total = 0;
+        for (org_id, days) in self.store.access_retentions().await? {
+            let before = now.saturating_sub(days.saturating_mul(86_400));
+            let org_number = self.store.org(org_id).await?.org_number;
+            loop {
+                let indexes = self.store.access_expired(org_id, before, below, RETIRE_BATCH).await?;
+                if indexes.is_empty() {
+                    break;
+                }
+                let entry = retirement_entry(org_id, &org_number, &indexes, before, now);
+                match self.store.retire_access_events(org_id, &indexes, &entry, now).await {
+                    Ok(at) => tracing::info!(org_id = org_id.0, count = indexes.len(), entry = at, "expired access events retired"),
+                    // Another instance is retiring the same events.
+                    Err(StoreError::Conflict(_)) => break,
+                    Err(e) => return Err(e),
+                }
+                total += indexes.len() as u64;
+                self.wake.notify_one();
+                if indexes.len() < RETIRE_BATCH as usize {
+                    break;
+                }
+            }
+        }
+        self.store.clear_retired_index(now).await?;
+        Ok(total)
+    }
+}
+
+/// Retires expired events (see [`AccessLog::retire_expired`]) every `every`, until `stop`.
+pub async fn run_retirer(log: Arc<AccessLog>, every: Duration, mut stop: watch::Receiver<bool>) {
+    loop {
+        if let Err(e) = log.retire_expired().await {
+            tracing::error!(error = %e, "retiring expired access events failed; trying again later");
+        }
+        tokio::select! {
+            () = tokio::time::sleep(every) => {},
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+/// The digest a retirement gives of the log indexes it retired: `sha256:` and the hex SHA-256
+/// of the indexes, ascending, each 8 bytes big-endian.
+pub fn retired_digest(indexes: impl IntoIterator<Item = u64>) -> String {
+    let mut sha = Sha256::new();
+    for i in indexes {
+        sha.update(i.to_be_bytes());
+    }
+    digest_text(sha)
+}
+
+fn digest_text(sha: Sha256) -> String {
+    let hash = sha.finalize();
+    let mut out = String::with_capacity(7 + 64);
+    out.push_str("sha256:");
+    for b in hash {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+/// The leaf of a retirement of `indexes` (ascending) of `org_id`, events before `before`, at `now`.
+fn retirement_entry(org_id: OrgId, org_number: &str, indexes: &[u64], before: i64, now: i64) -> NewAccessEvent {
+    let rfc = |t: i64| jiff::Timestamp::from_second(t).map(|t| t.to_string()).unwrap_or_default();
+    let entry = RetirementEntry {
+        retirement: Retirement {
+            before: rfc(before),
+            count: indexes.len() as u64,
+            digest: retired_digest(indexes.iter().copied()),
+            first_index: indexes.first().copied().unwrap_or(0),
+            last_index: indexes.last().copied().unwrap_or(0),
+            org_number: org_number.to_string(),
+            retired_at: rfc(now),
+        },
+    };
+    let json = entry.jcs();
+    let mut salt = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut salt);
+    NewAccessEvent {
+        org_id,
+        leaf_hash: tlog::merkle::leaf_hash_of_parts(&[&salt, &json]),
+        salt,
+        occurred_at: now,
+        patient_id: String::new(),
+        user_id: String::new(),
+        unit: String::new(),
+        event_json: String::from_utf8(json).unwrap_or_default(),
+    }
 }
 
 /// At most this many events in one request.

@@ -425,6 +425,12 @@ async fn log_verify(config: &Config, saved: Option<&std::path::Path>) -> anyhow:
         println!("search index: {rebuilt} events were not in it and were indexed from the log first");
     }
     println!("search index: each of {} events under exactly its entries, and nothing else", verified.indexed);
+    if verified.retired > 0 {
+        println!(
+            "retention: {} events retired, each covered by a retirement in the log and checked by its leaf hash",
+            verified.retired
+        );
+    }
     if let Some((size, root)) = verified.head {
         println!("head: size {size}, root {}", base64::engine::general_purpose::STANDARD.encode(root));
     }

@@ -316,6 +316,49 @@ pub fn jcs(e: &AccessEvent) -> Vec<u8> {
     serde_json::to_vec(e).unwrap_or_default()
 }
 
+/// The log's own record that an organisation's expired events were retired (their payloads
+/// deleted; their leaves, tiles and proofs stay): which, by how many and a digest of their log
+/// indexes, so that `log verify` can tell a retired event from a deleted one. It is a leaf of
+/// the log like any event, in the organisation's view; its JSON is `{"retirement": {…}}`.
+/// Fields are declared in the byte order of their names, as in [`AccessEvent`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Retirement {
+    /// Events that occurred before this time (RFC 3339) were retired.
+    pub before: String,
+    pub count: u64,
+    /// `sha256:` and the hex SHA-256 of the retired log indexes, ascending, each as 8 bytes
+    /// big-endian.
+    pub digest: String,
+    pub first_index: u64,
+    pub last_index: u64,
+    pub org_number: String,
+    /// RFC 3339.
+    pub retired_at: String,
+}
+
+/// A retirement as its leaf's JSON holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetirementEntry {
+    pub retirement: Retirement,
+}
+
+/// How a retirement's JSON opens: no access event's does.
+pub const RETIREMENT_PREFIX: &str = "{\"retirement\":";
+
+impl RetirementEntry {
+    /// RFC 8785 canonical JSON (see [`jcs`]).
+    pub fn jcs(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// The retirement a leaf's JSON holds, if it holds one.
+    pub fn of(json: &str) -> Option<RetirementEntry> {
+        json.starts_with(RETIREMENT_PREFIX).then(|| serde_json::from_str(json).ok()).flatten()
+    }
+}
+
 /// The salt as stored beside the leaf, base64.
 pub fn salt_text(salt: &[u8; 16]) -> String {
     base64::engine::general_purpose::STANDARD.encode(salt)

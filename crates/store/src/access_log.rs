@@ -1213,3 +1213,245 @@ impl Store {
         Ok(rows.into_iter().map(|(n, id)| (n, OrgId(id))).collect())
     }
 }
+
+/// One retired event: its log index, whose it was, and the log index of the retirement entry
+/// that covers it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retired {
+    pub index: u64,
+    pub org_id: OrgId,
+    pub entry_index: u64,
+}
+
+/// At most this many values bound in one statement (SQLite allows 32,766).
+const BINDS_PER_STATEMENT: usize = 30_000;
+
+impl Store {
+    /// Sets how many days `org_id` keeps its events' payloads (`None`: keep them); every
+    /// setting is kept.
+    pub async fn set_access_retention(
+        &self,
+        org_id: OrgId,
+        keep_days: Option<i64>,
+        by: Option<i64>,
+        now: i64,
+    ) -> StoreResult<()> {
+        write_tx!(self, |tx| {
+            sqlx::query("INSERT INTO access_log_retention (org_id, keep_days, set_by, set_at) VALUES ($1, $2, $3, $4)")
+                .bind(org_id)
+                .bind(keep_days)
+                .bind(by)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// How many days `org_id` keeps its events' payloads now, and since when (`None`: kept).
+    pub async fn access_retention(&self, org_id: OrgId) -> StoreResult<Option<(Option<i64>, i64)>> {
+        Ok(read!(self, |c| {
+            sqlx::query_as(
+                "SELECT keep_days, set_at FROM access_log_retention WHERE org_id = $1 ORDER BY id DESC LIMIT 1",
+            )
+            .bind(org_id)
+            .fetch_optional(c)
+            .await?
+        }))
+    }
+
+    /// The organisations whose retention is a number of days, with it.
+    pub async fn access_retentions(&self) -> StoreResult<Vec<(OrgId, i64)>> {
+        let rows: Vec<(i64, i64)> = read!(self, |c| {
+            sqlx::query_as(
+                "SELECT r.org_id, r.keep_days FROM access_log_retention r \
+                 WHERE r.id = (SELECT MAX(id) FROM access_log_retention x WHERE x.org_id = r.org_id) \
+                 AND r.keep_days IS NOT NULL",
+            )
+            .fetch_all(c)
+            .await?
+        });
+        Ok(rows.into_iter().map(|(org, days)| (OrgId(org), days)).collect())
+    }
+
+    /// Up to `limit` of `org_id`'s events below log index `below` that occurred before `before`
+    /// and still have their payload, by log index (retirement entries, which name no patient,
+    /// are never among them).
+    pub async fn access_expired(&self, org_id: OrgId, before: i64, below: u64, limit: u32) -> StoreResult<Vec<u64>> {
+        let rows: Vec<i64> = read!(self, |c| {
+            sqlx::query_scalar(
+                "SELECT idx FROM access_payloads WHERE org_id = $1 AND occurred_at < $2 AND patient_id <> '' \
+                 AND idx < $3 ORDER BY idx LIMIT $4",
+            )
+            .bind(org_id)
+            .bind(before)
+            .bind(to_i64(below))
+            .bind(i64::from(limit))
+            .fetch_all(c)
+            .await?
+        });
+        rows.into_iter().map(to_u64).collect()
+    }
+
+    /// Retires `indexes` (ascending, all `org_id`'s) in one transaction: appends `entry` (the
+    /// retirement's leaf, in `org_id`'s view) and records which events it covers, then deletes
+    /// their payloads. If any was retired already (another instance got there first), nothing
+    /// changes. Returns the entry's log index; the search index is cleared after, by
+    /// [`Store::clear_retired_index`].
+    pub async fn retire_access_events(
+        &self,
+        org_id: OrgId,
+        indexes: &[u64],
+        entry: &NewAccessEvent,
+        now: i64,
+    ) -> StoreResult<u64> {
+        let idxs: Vec<i64> = indexes.iter().map(|&i| to_i64(i)).collect();
+        let entry_idx = write_tx!(self, |tx| {
+            if matches!(self.engine(), crate::Engine::Postgres) {
+                sqlx::query("LOCK TABLE access_leaves IN EXCLUSIVE MODE").execute(&mut *tx).await?;
+            }
+            let at: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(idx) + 1, 0) FROM access_leaves")
+                .fetch_one(&mut *tx)
+                .await?;
+            sqlx::query("INSERT INTO access_leaves (idx, org_id, leaf_hash, salt, received_at) VALUES ($1, $2, $3, $4, $5)")
+                .bind(at)
+                .bind(entry.org_id)
+                .bind(entry.leaf_hash.as_slice())
+                .bind(entry.salt.as_slice())
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "INSERT INTO access_payloads (idx, org_id, occurred_at, patient_id, user_id, unit, event_json) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(at)
+            .bind(entry.org_id)
+            .bind(entry.occurred_at)
+            .bind(entry.patient_id.as_str())
+            .bind(entry.user_id.as_str())
+            .bind(entry.unit.as_str())
+            .bind(entry.event_json.as_str())
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("INSERT INTO access_retirements (entry_idx, org_id, count) VALUES ($1, $2, $3)")
+                .bind(at)
+                .bind(org_id)
+                .bind(to_i64(idxs.len() as u64))
+                .execute(&mut *tx)
+                .await?;
+            let mut deleted = 0;
+            for chunk in idxs.chunks(ROWS_PER_INSERT) {
+                let mut q = sqlx::QueryBuilder::new("INSERT INTO access_retired (idx, org_id, entry_idx) ");
+                q.push_values(chunk, |mut row, idx| {
+                    row.push_bind(*idx).push_bind(org_id).push_bind(at);
+                });
+                q.build().execute(&mut *tx).await?;
+                let mut q = sqlx::QueryBuilder::new("DELETE FROM access_payloads WHERE org_id = ");
+                q.push_bind(org_id).push(" AND patient_id <> '' AND idx IN (");
+                let mut list = q.separated(", ");
+                for idx in chunk {
+                    list.push_bind(*idx);
+                }
+                q.push(")");
+                deleted += q.build().execute(&mut *tx).await?.rows_affected();
+            }
+            if deleted != idxs.len() as u64 {
+                return Err(StoreError::Conflict("some of these events were retired already".into()));
+            }
+            at
+        });
+        to_u64(entry_idx)
+    }
+
+    /// Removes retired events' rows from the search index, for every retirement whose rows are
+    /// still there, and narrows (or drops) the segments' spans of times to the events left.
+    /// Returns how many retirements it cleared.
+    pub async fn clear_retired_index(&self, now: i64) -> StoreResult<u64> {
+        let pending: Vec<(i64, i64)> = read!(self, |c| {
+            sqlx::query_as("SELECT entry_idx, org_id FROM access_retirements WHERE index_cleared_at IS NULL ORDER BY entry_idx")
+                .fetch_all(c)
+                .await?
+        });
+        for (entry_idx, org) in &pending {
+            let idxs: Vec<i64> = read!(self, |c| {
+                sqlx::query_scalar("SELECT idx FROM access_retired WHERE entry_idx = $1 ORDER BY idx")
+                    .bind(entry_idx)
+                    .fetch_all(c)
+                    .await?
+            });
+            let mut by_segment: std::collections::BTreeMap<i64, Vec<i64>> = std::collections::BTreeMap::new();
+            for idx in idxs {
+                by_segment.entry(idx / SEGMENT).or_default().push(idx);
+            }
+            search_tx!(self, |tx| {
+                for (seg, idxs) in &by_segment {
+                    for chunk in idxs.chunks(BINDS_PER_STATEMENT) {
+                        let mut q = sqlx::QueryBuilder::new("DELETE FROM access_index WHERE org_id = ");
+                        q.push_bind(org).push(" AND seg = ").push_bind(seg).push(" AND idx IN (");
+                        let mut list = q.separated(", ");
+                        for idx in chunk {
+                            list.push_bind(*idx);
+                        }
+                        q.push(")");
+                        q.build().execute(&mut *tx).await?;
+                    }
+                    sqlx::query(
+                        "UPDATE access_index_segments SET \
+                         first_at = (SELECT MIN(occurred_at) FROM access_index i WHERE i.org_id = $1 AND i.seg = $2), \
+                         last_at = (SELECT MAX(occurred_at) FROM access_index i WHERE i.org_id = $1 AND i.seg = $2) \
+                         WHERE org_id = $1 AND seg = $2 AND EXISTS \
+                         (SELECT 1 FROM access_index i WHERE i.org_id = $1 AND i.seg = $2)",
+                    )
+                    .bind(org)
+                    .bind(seg)
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query(
+                        "DELETE FROM access_index_segments WHERE org_id = $1 AND seg = $2 AND NOT EXISTS \
+                         (SELECT 1 FROM access_index i WHERE i.org_id = $1 AND i.seg = $2)",
+                    )
+                    .bind(org)
+                    .bind(seg)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            });
+            write_tx!(self, |tx| {
+                sqlx::query("UPDATE access_retirements SET index_cleared_at = $1 WHERE entry_idx = $2")
+                    .bind(now)
+                    .bind(entry_idx)
+                    .execute(&mut *tx)
+                    .await?;
+            });
+        }
+        Ok(pending.len() as u64)
+    }
+
+    /// The retired events among log indexes `from..to`, ascending.
+    pub async fn access_retired_in(&self, from: u64, to: u64) -> StoreResult<Vec<Retired>> {
+        let rows: Vec<(i64, i64, i64)> = read!(self, |c| {
+            sqlx::query_as("SELECT idx, org_id, entry_idx FROM access_retired WHERE idx >= $1 AND idx < $2 ORDER BY idx")
+                .bind(to_i64(from))
+                .bind(to_i64(to))
+                .fetch_all(c)
+                .await?
+        });
+        rows.into_iter()
+            .map(|(idx, org, entry)| Ok(Retired { index: to_u64(idx)?, org_id: OrgId(org), entry_index: to_u64(entry)? }))
+            .collect()
+    }
+
+    /// How many of `org_id`'s events have been retired, and the latest retirement's time.
+    pub async fn access_retired_count(&self, org_id: OrgId) -> StoreResult<(i64, Option<i64>)> {
+        Ok(read!(self, |c| {
+            sqlx::query_as(
+                "SELECT CAST(COALESCE(SUM(r.count), 0) AS BIGINT), MAX(l.received_at) FROM access_retirements r \
+                 JOIN access_leaves l ON l.idx = r.entry_idx WHERE r.org_id = $1",
+            )
+            .bind(org_id)
+            .fetch_one(c)
+            .await?
+        }))
+    }
+}

@@ -62,6 +62,7 @@ pub(crate) const STEPS: &[Step] = &[
     step!(11, "0011_access_verifications", "the access log's checks, with what each found"),
     step!(12, "0012_deviation_patient", "the patient a deviation concerns"),
     step!(13, "0013_access_log_delegations", "organisations that log accesses for others"),
+    step!(14, "0014_access_log_retention", "how long access events are kept, and their retirements"),
 ];
 
 /// The schema version this binary writes and expects.

@@ -3,9 +3,11 @@
 //! directions, the tree rebuilt and every stored full tile and checkpoint checked against it.
 
 use super::{consistency_proof, seconds, tampered, LogError};
+use normverk_core::access_log::{Retirement, RetirementEntry, RETIREMENT_PREFIX};
 use normverk_store::access_log::{
-    segment_of, Beside, IndexDigest, IndexRow, IndexScan, StoredCheckpoint, StoredEntry, Verification,
+    segment_of, Beside, IndexDigest, IndexRow, IndexScan, Retired, StoredCheckpoint, StoredEntry, Verification,
 };
+use sha2::{Digest, Sha256};
 use normverk_store::{OrgId, Store};
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
@@ -30,6 +32,9 @@ pub struct Verified {
     pub head: Option<(u64, Hash)>,
     /// Events whose rows in the search index were checked (those the indexer had reached).
     pub indexed: u64,
+    /// Events retired by retention: their payloads gone, each covered by a retirement entry
+    /// whose count and digest of indexes were checked.
+    pub retired: u64,
 }
 
 /// What a verification found, as it is recorded: `cause` started it at `started_at`.
@@ -105,6 +110,18 @@ struct Chunk {
     wrong: Option<(u64, String)>,
     /// The index rows the chunk's events must have, for the events below the indexer's mark.
     digests: BTreeMap<(OrgId, i64), Expected>,
+    /// Retired events, each with the log index of the retirement said to cover it.
+    retired: Vec<(u64, u64)>,
+    /// Retirement entries, with what each says it retired.
+    retirements: Vec<(u64, Retirement)>,
+}
+
+/// What an entry is, once checked.
+enum Checked {
+    /// An event, or a retirement entry, with its payload.
+    Stored(Option<Retirement>),
+    /// A retired event, and the retirement that covers it.
+    Retired(u64),
 }
 
 /// What an organisation's segment of the index must hold.
@@ -123,17 +140,39 @@ struct Context {
     org_numbers: HashMap<OrgId, String>,
 }
 
-/// Why an entry is wrong, if it is: its event missing, its leaf hash not of its event, or a value
-/// stored beside it not the event's.
-fn check_entry(e: &StoredEntry, cx: &Context) -> Option<String> {
+/// What an entry is, or why it is wrong: its event missing (and not retired), its leaf hash not
+/// of its event, or a value stored beside it not the event's.
+fn check_entry(e: &StoredEntry, cx: &Context, retired: Option<&Retired>) -> Result<Checked, String> {
     let (Some(json), Some(beside)) = (&e.event_json, &e.beside) else {
-        return Some(format!("event {} is missing; its leaf is there", e.index));
+        return match retired {
+            Some(r) if r.org_id == e.org_id && r.entry_index > e.index => Ok(Checked::Retired(r.entry_index)),
+            _ => Err(format!("event {} is missing; its leaf is there", e.index)),
+        };
     };
     if leaf_hash_of_parts(&[&e.salt, json.as_bytes()]) != e.leaf_hash {
-        return Some(format!("event {} does not match its leaf hash", e.index));
+        return Err(format!("event {} does not match its leaf hash", e.index));
     }
-    let differs = |what: &str| Some(format!("the {what} stored beside event {} is not the event's", e.index));
+    let differs = |what: &str| Err(format!("the {what} stored beside event {} is not the event's", e.index));
     let org_number = cx.org_numbers.get(&e.org_id).map(String::as_str);
+    if retired.is_some() {
+        return Err(format!("event {} is marked retired, but it is there", e.index));
+    }
+    if json.starts_with(RETIREMENT_PREFIX) {
+        let Some(entry) = RetirementEntry::of(json) else {
+            return Err(format!("event {} is neither an access event nor a retirement", e.index));
+        };
+        let r = entry.retirement;
+        if beside.org_id != e.org_id || Some(r.org_number.as_str()) != org_number {
+            return differs("organisation");
+        }
+        if seconds(&r.retired_at) != beside.occurred_at {
+            return differs("time");
+        }
+        if !(beside.patient_id.is_empty() && beside.user_id.is_empty() && beside.unit.is_empty()) {
+            return differs("patient");
+        }
+        return Ok(Checked::Stored(Some(r)));
+    }
     if beside.org_id != e.org_id || field(json, Key::OrgNumber).as_deref() != org_number {
         return differs("organisation");
     }
@@ -149,20 +188,27 @@ fn check_entry(e: &StoredEntry, cx: &Context) -> Option<String> {
             return differs(what);
         }
     }
-    None
+    Ok(Checked::Stored(None))
 }
 
 /// Leaves `from..to`, each checked, with the index rows their events must have.
 async fn read_checked(store: Store, cx: Arc<Context>, from: u64, to: u64) -> Result<Chunk, LogError> {
     let entries = store.scan_access_entries(from, to).await?;
+    let marked: HashMap<u64, Retired> = store.access_retired_in(from, to).await?.into_iter().map(|r| (r.index, r)).collect();
     tokio::task::spawn_blocking(move || {
         let mut wrong = None;
         let mut digests: BTreeMap<(OrgId, i64), Expected> = BTreeMap::new();
         let mut current: Option<((OrgId, i64), Expected)> = None;
+        let (mut retired, mut retirements) = (Vec::new(), Vec::new());
         for e in &entries {
-            if let Some(why) = check_entry(e, &cx) {
-                wrong = Some((e.index, why));
-                break;
+            match check_entry(e, &cx, marked.get(&e.index)) {
+                Err(why) => {
+                    wrong = Some((e.index, why));
+                    break;
+                }
+                Ok(Checked::Retired(entry)) => retired.push((e.index, entry)),
+                Ok(Checked::Stored(Some(r))) => retirements.push((e.index, r)),
+                Ok(Checked::Stored(None)) => {}
             }
             let Some(beside) = e.beside.as_ref().filter(|_| e.index < cx.indexed) else { continue };
             let at = beside.occurred_at;
@@ -184,7 +230,7 @@ async fn read_checked(store: Store, cx: Arc<Context>, from: u64, to: u64) -> Res
         if let Some((p, x)) = current {
             merge(&mut digests, p, x);
         }
-        Chunk { entries, wrong, digests }
+        Chunk { entries, wrong, digests, retired, retirements }
     })
     .await
     .map_err(|e| tampered(None, e.to_string()))
@@ -234,6 +280,9 @@ pub async fn verify(
     let mut frontier = tlog::tile::Frontier::default();
     let mut full: Vec<FullTile> = Vec::new();
     let mut expected: BTreeMap<(OrgId, i64), Expected> = BTreeMap::new();
+    // Retired events seen, by the retirement said to cover them: how many, the digest of their
+    // indexes so far, the first.
+    let mut pending: HashMap<u64, (u64, Sha256, u64)> = HashMap::new();
     // Chunks are read and checked ahead, each on a connection of its own.
     let chunk = |from: u64| {
         let to = total.min(from + VERIFY_CHUNK);
@@ -276,6 +325,24 @@ pub async fn verify(
         for (part, x) in read.digests {
             merge(&mut expected, part, x);
         }
+        for &(index, entry) in &read.retired {
+            let p = pending.entry(entry).or_insert_with(|| (0, Sha256::new(), index));
+            p.0 += 1;
+            p.1.update(index.to_be_bytes());
+        }
+        for (index, r) in &read.retirements {
+            let (count, sha, _) = pending.remove(index).unwrap_or_else(|| (0, Sha256::new(), 0));
+            if count != r.count || super::digest_text(sha) != r.digest {
+                return Err(tampered(
+                    Some(*index),
+                    format!(
+                        "the retirement at event {index} says {} events were retired, but the events marked retired under it are not those",
+                        r.count
+                    ),
+                ));
+            }
+            verified.retired += count;
+        }
         compare_tiles(store, &mut full, verified.head.map_or(0, |h| h.0)).await?;
         at = to;
         progress(at, total);
@@ -284,6 +351,12 @@ pub async fn verify(
         return Err(tampered(
             Some(total),
             format!("a checkpoint covers {} leaves, but the log holds only {total}", c.size),
+        ));
+    }
+    if let Some((entry, (_, _, first))) = pending.iter().min_by_key(|(_, p)| p.2) {
+        return Err(tampered(
+            Some(*first),
+            format!("event {first} is missing; it is marked retired by event {entry}, which is not a retirement"),
         ));
     }
     let scan = index_scan.await.map_err(|e| tampered(None, e.to_string()))??;

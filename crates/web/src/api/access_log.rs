@@ -230,6 +230,46 @@ pub async fn revoke_delegation(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// How long the organisation keeps its access events (Normen 2.3).
+#[derive(serde::Serialize, serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"keep_days": 3650}))]
+pub struct Retention {
+    /// Events older than this many days are retired (their payloads deleted; leaves and proofs
+    /// stay, and the retirement is an entry in the log); null keeps every event.
+    #[schema(minimum = 1, maximum = 36500)]
+    pub keep_days: Option<i64>,
+}
+
+/// The longest retention, in days.
+const MAX_KEEP_DAYS: i64 = 36_500;
+
+#[utoipa::path(get, path = "/api/v1/access-log/retention", security(("bearer" = ["org:read"])), tag = "access-log",
+    responses((status = 200, body = Retention, description = "the retention in force")))]
+pub async fn get_retention(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<Retention>, ApiError> {
+    let keep_days = state.store.access_retention(caller.org_id).await?.and_then(|(days, _)| days);
+    Ok(Json(Retention { keep_days }))
+}
+
+#[utoipa::path(put, path = "/api/v1/access-log/retention", security(("bearer" = ["org:write"])), tag = "access-log",
+    request_body = Retention,
+    responses(
+        (status = 200, body = Retention, description = "set; expired events are retired within the hour"),
+        (status = 403, description = "the token lacks org:write", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`keep_days` outside 1–36,500; nothing changed", body = Problem, content_type = "application/problem+json")))]
+pub async fn set_retention(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiJson(input): ApiJson<Retention>,
+) -> Result<Json<Retention>, ApiError> {
+    if input.keep_days.is_some_and(|d| !(1..=MAX_KEEP_DAYS).contains(&d)) {
+        return Err(ApiError::field("keep_days", format!("from 1 to {MAX_KEEP_DAYS} days, or null to keep every event")));
+    }
+    state.store.set_access_retention(caller.org_id, input.keep_days, None, state.app.clock.now()).await?;
+    tracing::info!(org_id = caller.org_id.0, token_id = caller.token_id, keep_days = ?input.keep_days, "access log retention set");
+    Ok(Json(input))
+}
+
 /// The documented operations of this feature, each with its description.
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::default()
@@ -240,4 +280,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
         )
         .routes(routes!(list_delegations, delegate))
         .routes(routes!(revoke_delegation))
+        .routes(routes!(get_retention, set_retention))
 }

@@ -283,9 +283,12 @@ pub async fn search(
 #[derive(Serialize, ToSchema)]
 pub struct EventProof {
     pub index: u64,
-    /// Absent when retention has removed the event; its leaf remains.
+    /// The event; for the log's record of a retirement, `{"retirement": {…}}`. Absent when
+    /// retention has removed the event; its leaf remains.
     #[schema(value_type = Option<Object>)]
     pub event: Option<serde_json::Value>,
+    /// For a retired event, the log index of the retirement that removed it.
+    pub retired_by: Option<u64>,
     /// Base64 of the 16-byte salt: the leaf hash is SHA-256(0x00 ‖ salt ‖ JCS(event)).
     pub salt: String,
     pub leaf_hash: String,
@@ -315,6 +318,7 @@ pub async fn event(
     Ok(Json(EventProof {
         index,
         event: entry.event_json.as_deref().and_then(|j| serde_json::from_str(j).ok()),
+        retired_by: state.store.access_retired_in(index, index.saturating_add(1)).await?.first().map(|r| r.entry_index),
         salt: B64.encode(entry.salt),
         leaf_hash: B64.encode(entry.leaf_hash),
         checkpoint: head.map(|h| h.note),

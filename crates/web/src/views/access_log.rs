@@ -12,7 +12,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use normverk_core::access_log::AccessEvent;
+use normverk_core::access_log::{AccessEvent, Retirement, RetirementEntry};
 use normverk_core::org::{Action, OrgNumber};
 use normverk_store::access_log::{Delegation, StoredCheckpoint, Verification};
 use normverk_store::StoreError;
@@ -36,11 +36,12 @@ pub struct Flags {
     checking: Option<String>,
 }
 
-/// One row of the search results.
+/// One row of the search results: an access event, or the log's record of a retirement.
 pub struct Row {
     pub index: u64,
     pub occurred_at: i64,
     pub event: Option<AccessEvent>,
+    pub retirement: Option<Retirement>,
 }
 
 #[derive(Template)]
@@ -93,6 +94,12 @@ impl AccessLogPage<'_> {
             ("event", c.bad_index.map_or_else(String::new, |i| (i + 1).to_string())),
         ];
         self.page.lang.t_args(&format!("access-log-check-{}", c.outcome), &args)
+    }
+
+    /// A retirement entry, in a sentence: how many events, from before when.
+    fn retirement_said(&self, r: &Retirement) -> String {
+        let before = r.before.parse::<jiff::Timestamp>().map(|t| self.page.datetime(t.as_second())).unwrap_or_default();
+        self.page.lang.t_args("access-log-retirement", &[("count", r.count.to_string()), ("before", before)])
     }
 
     fn action_label(&self, e: &AccessEvent) -> String {
@@ -154,6 +161,7 @@ pub async fn show(
                     index: r.index,
                     occurred_at: r.occurred_at,
                     event: serde_json::from_str(&r.event_json).ok(),
+                    retirement: RetirementEntry::of(&r.event_json).map(|e| e.retirement),
                 })
                 .collect();
             (rows, more, None)
@@ -196,14 +204,45 @@ struct SettingsPage<'a> {
     received: Vec<Delegation>,
     may_manage: bool,
     entered_number: String,
+    /// Days the payloads are kept (`None`: kept), and when that was set.
+    retention: Option<(Option<i64>, i64)>,
+    /// Events retired so far, and the latest retirement's time.
+    retired: (i64, Option<i64>),
+    entered_years: String,
     errors: FormErrors,
 }
+
+impl SettingsPage<'_> {
+    /// The retention in force, in words.
+    fn retention_said(&self) -> String {
+        match self.retention.and_then(|(days, _)| days) {
+            None => self.page.t("log-retention-keep"),
+            Some(days) if days % DAYS_PER_YEAR == 0 => {
+                self.page.lang.t_args("log-retention-years", &[("count", (days / DAYS_PER_YEAR).to_string())])
+            }
+            Some(days) => self.page.lang.t_args("log-retention-days", &[("count", days.to_string())]),
+        }
+    }
+
+    /// How many events were retired and when last, if any were.
+    fn retired_said(&self) -> Option<String> {
+        let (count, Some(at)) = self.retired else { return None };
+        let args = [("count", count.to_string()), ("time", self.page.datetime(at))];
+        (count > 0).then(|| self.page.lang.t_args("log-retention-retired", &args))
+    }
+}
+
+/// A year of retention, in days.
+const DAYS_PER_YEAR: i64 = 365;
+/// The longest retention that can be set, in years.
+const MAX_RETENTION_YEARS: i64 = 100;
 
 async fn settings_page(
     state: &AppState,
     page: &Page,
     member: &Member,
     entered_number: String,
+    entered_years: String,
     errors: FormErrors,
 ) -> Result<Response, PageError> {
     let (granted, received) =
@@ -217,9 +256,44 @@ async fn settings_page(
             received,
             may_manage: member.may(Action::ManageAccessLog),
             entered_number,
+            retention: state.store.access_retention(member.org.id).await?,
+            retired: state.store.access_retired_count(member.org.id).await?,
+            entered_years,
             errors,
         },
     )
+}
+
+#[derive(serde::Deserialize)]
+pub struct RetentionForm {
+    #[serde(default)]
+    keep_years: String,
+}
+
+/// Sets how many years the organisation's events are kept (blank: kept).
+pub async fn set_retention(
+    State(state): State<AppState>,
+    page: Page,
+    member: Member,
+    Form(form): Form<RetentionForm>,
+) -> Result<Response, PageError> {
+    member.require(Action::ManageAccessLog)?;
+    let years = match form.keep_years.trim() {
+        "" => Ok(None),
+        y => y.parse::<i64>().ok().filter(|y| (1..=MAX_RETENTION_YEARS).contains(y)).map(Some).ok_or(()),
+    };
+    let Ok(years) = years else {
+        let mut errors = FormErrors::default();
+        errors.add(
+            "keep_years",
+            page.lang.t_args("log-retention-bad", &[("max", MAX_RETENTION_YEARS.to_string())]),
+        );
+        return settings_page(&state, &page, &member, String::new(), form.keep_years, errors).await;
+    };
+    let days = years.map(|y| y * DAYS_PER_YEAR);
+    state.store.set_access_retention(member.org.id, days, Some(member.viewer.user.id), state.app.clock.now()).await?;
+    tracing::info!(org_id = member.org.id.0, keep_days = ?days, "access log retention set");
+    Ok(Redirect::to("/access-log/settings#retention-heading").into_response())
 }
 
 /// Who logs for the organisation and whom it logs for.
@@ -227,7 +301,7 @@ pub async fn settings(State(state): State<AppState>, page: Page, member: Member)
     if !member.may(Action::ManageAccessLog) {
         member.require(Action::ReadAccessLog)?;
     }
-    settings_page(&state, &page, &member, String::new(), FormErrors::default()).await
+    settings_page(&state, &page, &member, String::new(), String::new(), FormErrors::default()).await
 }
 
 #[derive(serde::Deserialize)]
@@ -259,7 +333,7 @@ pub async fn delegate(
             }
         }
     }
-    settings_page(&state, &page, &member, form.org_number, errors).await
+    settings_page(&state, &page, &member, form.org_number, String::new(), errors).await
 }
 
 /// Ends an authorisation this organisation granted.
@@ -281,4 +355,5 @@ pub fn routes(r: crate::route::Routes) -> crate::route::Routes {
         .get("/access-log/settings", settings)
         .post("/access-log/delegations", delegate)
         .post("/access-log/delegations/{id}/revoke", revoke)
+        .post("/access-log/retention", set_retention)
 }

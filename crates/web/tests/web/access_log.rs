@@ -768,3 +768,106 @@ async fn an_organisation_authorises_another_to_log_for_it_and_revokes_it(engine:
     assert!(admin.get("/access-log/settings").await.body.contains("Trukket tilbake"), "history kept");
 }
 engine_tests!(an_organisation_authorises_another_to_log_for_it_and_revokes_it);
+
+async fn expired_events_are_retired_with_an_entry_in_the_log_and_verify_tells_retired_from_deleted(
+    engine: &'static str,
+) {
+    let app = spawn_app(engine).await;
+    let (org, admin) = app.org_with_member("A", "974760673", "a@a.no", &[Role::Admin]).await;
+    let (_, auditor) = app.org_with_member("A", "974760673", "revisor@a.no", &[Role::Auditor]).await;
+    let writer = app.token(&org, &[Scope::AccessLogWrite]).await;
+    let reader = app.token(&org, &[Scope::AccessLogRead, Scope::OrgRead]).await;
+    let settings_writer = app.token(&org, &[Scope::OrgWrite]).await;
+    let c = client();
+    // 40 events from 2020, 20 from two days ago, interleaved.
+    let recent = jiff::Timestamp::from_second(app.now() - 2 * 86_400).unwrap().to_string();
+    let batch: Vec<_> = (0..60)
+        .map(|i| {
+            let mut e = event(&patient(i));
+            if i % 3 == 2 {
+                e["occurred_at"] = json!(recent);
+            } else {
+                e["occurred_at"] = json!("2020-03-01T10:00:00+01:00");
+            }
+            e
+        })
+        .collect();
+    let r = c.post(app.url("/api/v1/access-events")).bearer_auth(&writer).json(&batch).send().await.unwrap();
+    assert_eq!(r.status(), 201);
+    signed(&app, 60).await;
+    indexed(&app, 60).await;
+
+    // Kept by default; nothing is retired.
+    let log = &app.state.app.access_log;
+    assert_eq!(log.retire_expired().await.unwrap(), 0);
+    assert!(admin.get("/access-log/settings").await.body.contains("Alle hendelser beholdes"));
+    for bad in ["0", "101", "to", "1.5"] {
+        let page = admin.post("/access-log/retention", &[("keep_years", bad)]).await;
+        assert_eq!(page.status, 422, "{engine}: {bad}");
+        assert!(page.body.contains("helt antall år"));
+    }
+    assert_eq!(auditor.post("/access-log/retention", &[("keep_years", "1")]).await.status, 403);
+    let bad = c
+        .put(app.url("/api/v1/access-log/retention"))
+        .bearer_auth(&settings_writer)
+        .json(&json!({"keep_days": 0}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 422);
+    assert_eq!(log.retire_expired().await.unwrap(), 0, "a refused setting changes nothing");
+    let set = admin.post("/access-log/retention", &[("keep_years", "1")]).await;
+    assert_eq!(set.location(), Some("/access-log/settings#retention-heading"), "{engine}");
+    let got: serde_json::Value =
+        c.get(app.url("/api/v1/access-log/retention")).bearer_auth(&reader).send().await.unwrap().json().await.unwrap();
+    assert_eq!(got["keep_days"], 365);
+
+    assert_eq!(log.retire_expired().await.unwrap(), 40, "{engine}");
+    assert_eq!(log.retire_expired().await.unwrap(), 0, "retired once");
+    signed(&app, 61).await;
+    indexed(&app, 61).await;
+    let verifier = crate::common::test_signer().verifier();
+    let v = normverk_app::access_log::verify(&app.store, &verifier, &mut |_, _| {}).await.unwrap();
+    assert_eq!((v.leaves, v.retired), (61, 40), "{engine}: the retirement is an entry of its own");
+
+    // Search finds only what is kept; the list shows the retirement in words.
+    let search = |p: String| {
+        let c = client();
+        let url = app.url(&format!("/api/v1/access-log/events?patient_id={p}"));
+        let token = reader.clone();
+        async move { c.get(url).bearer_auth(token).send().await.unwrap().json::<serde_json::Value>().await.unwrap() }
+    };
+    assert!(search(patient(0)).await.as_array().unwrap().is_empty(), "{engine}: retired");
+    assert_eq!(search(patient(2)).await.as_array().unwrap().len(), 1, "kept");
+    let page = auditor.get("/access-log").await;
+    assert!(page.body.contains("Oppbevaringstiden er ute: 40 hendelser fra før"), "{engine}");
+    let settings = admin.get("/access-log/settings").await;
+    assert!(settings.body.contains("slettes når de er 1 år gamle") && settings.body.contains("40 hendelser er slettet"));
+    // A retired event keeps its leaf and its proof, and says which retirement removed it.
+    let one: serde_json::Value =
+        c.get(app.url("/api/v1/access-log/events/0")).bearer_auth(&reader).send().await.unwrap().json().await.unwrap();
+    assert!(one["event"].is_null() && one["proof"].is_array(), "{one}");
+    assert_eq!(one["retired_by"], 60);
+    let entry: serde_json::Value =
+        c.get(app.url("/api/v1/access-log/events/60")).bearer_auth(&reader).send().await.unwrap().json().await.unwrap();
+    assert_eq!(entry["event"]["retirement"]["count"], 40, "{entry}");
+
+    // A payload deleted outside retention is tampering; so is one marked retired by hand.
+    app.store.execute_raw_for_test("DELETE FROM access_payloads WHERE idx = 5").await.unwrap();
+    match normverk_app::access_log::verify(&app.store, &verifier, &mut |_, _| {}).await {
+        Err(normverk_app::access_log::LogError::Tampered { index, message }) => {
+            assert_eq!(index, Some(5), "{engine}: {message}");
+            assert!(message.contains("missing"), "{message}");
+        }
+        other => panic!("{engine}: a deleted payload passed verify: {other:?}"),
+    }
+    app.store.execute_raw_for_test("INSERT INTO access_retired (idx, org_id, entry_idx) SELECT 5, org_id, 60 FROM access_leaves WHERE idx = 5").await.unwrap();
+    match normverk_app::access_log::verify(&app.store, &verifier, &mut |_, _| {}).await {
+        Err(normverk_app::access_log::LogError::Tampered { index, message }) => {
+            assert_eq!(index, Some(60), "{engine}: {message}");
+            assert!(message.contains("retirement"), "{message}");
+        }
+        other => panic!("{engine}: an event marked retired by hand passed verify: {other:?}"),
+    }
+}
+engine_tests!(expired_events_are_retired_with_an_entry_in_the_log_and_verify_tells_retired_from_deleted);

@@ -10,11 +10,11 @@ pub use verify::{verification, verify, verify_saved_checkpoint, Verified};
 
 use crate::clock::Clock;
 use normverk_core::access_log::{accept, jcs, AccessEvent, Retirement, RetirementEntry};
-use sha2::{Digest, Sha256};
 use normverk_store::access_log::{Appended, Idempotency, NewAccessEvent, StoredCheckpoint, Verification};
 use normverk_store::OrgId;
 use normverk_store::{Store, StoreError};
 use rand::RngCore;
+use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -228,7 +228,12 @@ impl AccessLog {
                 }
                 let entry = retirement_entry(org_id, &org_number, &indexes, before, now);
                 match self.store.retire_access_events(org_id, &indexes, &entry, now).await {
-                    Ok(at) => tracing::info!(org_id = org_id.0, count = indexes.len(), entry = at, "expired access events retired"),
+                    Ok(at) => tracing::info!(
+                        org_id = org_id.0,
+                        count = indexes.len(),
+                        entry = at,
+                        "expired access events retired"
+                    ),
                     // Another instance is retiring the same events.
                     Err(StoreError::Conflict(_)) => break,
                     Err(e) => return Err(e),

@@ -5,11 +5,11 @@
 use crate::access_log::AccessLog;
 use crate::cache::Cache;
 use crate::clock::{date_in_norway, Clock};
+use normverk_core::access_log::{accept, AccessAction, AccessEvent, Basis};
 use normverk_core::deviation::{
     self, check_notice, check_step, check_subject_decision, AuthorityNotice, Facts, MeasureIn, Reach, Repeat, Step,
     SubjectDecision,
 };
-use normverk_core::access_log::{accept, AccessAction, AccessEvent, Basis};
 use normverk_core::org::Role;
 use normverk_core::problem::Problem;
 use normverk_store::deviation::{DayCount, Deviation, DeviationGroup, StepChanges, Visible};

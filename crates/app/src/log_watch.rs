@@ -44,11 +44,7 @@ pub async fn run_verifier(
 }
 
 /// Files a deviation in every organisation with events in the log: the log does not verify.
-async fn raise_tampering(
-    store: &Store,
-    deviations: &Deviations,
-    v: &Verification,
-) -> Result<(), DeviationError> {
+async fn raise_tampering(store: &Store, deviations: &Deviations, v: &Verification) -> Result<(), DeviationError> {
     let at = v.bad_index.map(|i| format!(" (hendelse {})", i + 1)).unwrap_or_default();
     let report = normverk_core::deviation::NewDeviation {
         title: "Tilgangsloggen stemmer ikke med det som ble signert".into(),
@@ -72,4 +68,3 @@ async fn raise_tampering(
     tracing::warn!(bad_index = ?v.bad_index, "the access log does not verify; deviations filed");
     Ok(())
 }
-

@@ -1195,7 +1195,9 @@ impl Store {
 
     /// Every authorisation `org_id` granted or was given, in force or ended, newest first.
     pub async fn log_delegations(&self, org_id: OrgId) -> StoreResult<Vec<Delegation>> {
-        let sql = format!("{DELEGATIONS} WHERE d.org_id = $1 OR d.delegate_org_id = $1 ORDER BY d.granted_at DESC, d.id DESC");
+        let sql = format!(
+            "{DELEGATIONS} WHERE d.org_id = $1 OR d.delegate_org_id = $1 ORDER BY d.granted_at DESC, d.id DESC"
+        );
         Ok(read!(self, |c| sqlx::query_as::<_, Delegation>(&sql).bind(org_id).fetch_all(c).await?))
     }
 
@@ -1310,17 +1312,18 @@ impl Store {
             if matches!(self.engine(), crate::Engine::Postgres) {
                 sqlx::query("LOCK TABLE access_leaves IN EXCLUSIVE MODE").execute(&mut *tx).await?;
             }
-            let at: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(idx) + 1, 0) FROM access_leaves")
-                .fetch_one(&mut *tx)
-                .await?;
-            sqlx::query("INSERT INTO access_leaves (idx, org_id, leaf_hash, salt, received_at) VALUES ($1, $2, $3, $4, $5)")
-                .bind(at)
-                .bind(entry.org_id)
-                .bind(entry.leaf_hash.as_slice())
-                .bind(entry.salt.as_slice())
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+            let at: i64 =
+                sqlx::query_scalar("SELECT COALESCE(MAX(idx) + 1, 0) FROM access_leaves").fetch_one(&mut *tx).await?;
+            sqlx::query(
+                "INSERT INTO access_leaves (idx, org_id, leaf_hash, salt, received_at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(at)
+            .bind(entry.org_id)
+            .bind(entry.leaf_hash.as_slice())
+            .bind(entry.salt.as_slice())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
             sqlx::query(
                 "INSERT INTO access_payloads (idx, org_id, occurred_at, patient_id, user_id, unit, event_json) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -1369,9 +1372,11 @@ impl Store {
     /// Returns how many retirements it cleared.
     pub async fn clear_retired_index(&self, now: i64) -> StoreResult<u64> {
         let pending: Vec<(i64, i64)> = read!(self, |c| {
-            sqlx::query_as("SELECT entry_idx, org_id FROM access_retirements WHERE index_cleared_at IS NULL ORDER BY entry_idx")
-                .fetch_all(c)
-                .await?
+            sqlx::query_as(
+                "SELECT entry_idx, org_id FROM access_retirements WHERE index_cleared_at IS NULL ORDER BY entry_idx",
+            )
+            .fetch_all(c)
+            .await?
         });
         for (entry_idx, org) in &pending {
             let idxs: Vec<i64> = read!(self, |c| {
@@ -1431,14 +1436,18 @@ impl Store {
     /// The retired events among log indexes `from..to`, ascending.
     pub async fn access_retired_in(&self, from: u64, to: u64) -> StoreResult<Vec<Retired>> {
         let rows: Vec<(i64, i64, i64)> = read!(self, |c| {
-            sqlx::query_as("SELECT idx, org_id, entry_idx FROM access_retired WHERE idx >= $1 AND idx < $2 ORDER BY idx")
-                .bind(to_i64(from))
-                .bind(to_i64(to))
-                .fetch_all(c)
-                .await?
+            sqlx::query_as(
+                "SELECT idx, org_id, entry_idx FROM access_retired WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+            )
+            .bind(to_i64(from))
+            .bind(to_i64(to))
+            .fetch_all(c)
+            .await?
         });
         rows.into_iter()
-            .map(|(idx, org, entry)| Ok(Retired { index: to_u64(idx)?, org_id: OrgId(org), entry_index: to_u64(entry)? }))
+            .map(|(idx, org, entry)| {
+                Ok(Retired { index: to_u64(idx)?, org_id: OrgId(org), entry_index: to_u64(entry)? })
+            })
             .collect()
     }
 

@@ -7,8 +7,8 @@ use normverk_core::access_log::{Retirement, RetirementEntry, RETIREMENT_PREFIX};
 use normverk_store::access_log::{
     segment_of, Beside, IndexDigest, IndexRow, IndexScan, Retired, StoredCheckpoint, StoredEntry, Verification,
 };
-use sha2::{Digest, Sha256};
 use normverk_store::{OrgId, Store};
+use sha2::{Digest, Sha256};
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::RandomState;
@@ -194,7 +194,8 @@ fn check_entry(e: &StoredEntry, cx: &Context, retired: Option<&Retired>) -> Resu
 /// Leaves `from..to`, each checked, with the index rows their events must have.
 async fn read_checked(store: Store, cx: Arc<Context>, from: u64, to: u64) -> Result<Chunk, LogError> {
     let entries = store.scan_access_entries(from, to).await?;
-    let marked: HashMap<u64, Retired> = store.access_retired_in(from, to).await?.into_iter().map(|r| (r.index, r)).collect();
+    let marked: HashMap<u64, Retired> =
+        store.access_retired_in(from, to).await?.into_iter().map(|r| (r.index, r)).collect();
     tokio::task::spawn_blocking(move || {
         let mut wrong = None;
         let mut digests: BTreeMap<(OrgId, i64), Expected> = BTreeMap::new();

@@ -56,7 +56,7 @@ async fn leaves_cannot_be_changed_or_deleted_even_with_database_access(engine: &
     let db = test_db(engine).await;
     let s = &db.store;
     let org = s.create_org(&new_org("A", "974760673"), unix_now()).await.unwrap();
-    append(&s, org.id, &[event(1), event(2)], None, 1).await.unwrap();
+    append(s, org.id, &[event(1), event(2)], None, 1).await.unwrap();
     let cp = StoredCheckpoint { size: 2, root: [9; 32], note: "n".into(), signed_at: 1 };
     let tile = FullTile { level: 0, index: 0, hashes: vec![[3; 32]; 256] };
     s.access_integrate(0, &[tile], &[vec![[1; 32], [2; 32]]], &cp).await.unwrap();
@@ -93,7 +93,7 @@ async fn scanned_entries_are_the_entries_with_retired_events_marked(engine: &'st
     let org = s.create_org(&new_org("A", "974760673"), unix_now()).await.unwrap();
     let mut events: Vec<NewAccessEvent> = (0..600).map(event).collect();
     events[7].event_json = "{\"a\":\"comma, quote \\\" and \\u001e\"}".into();
-    append(&s, org.id, &events, None, 1).await.unwrap();
+    append(s, org.id, &events, None, 1).await.unwrap();
     s.execute_raw_for_test("DELETE FROM access_payloads WHERE idx = 3").await.unwrap();
     let scanned = s.scan_access_entries(0, 600).await.unwrap();
     assert_eq!(scanned, s.access_entries(0, 600).await.unwrap(), "{engine}");
@@ -123,9 +123,9 @@ async fn search_over_several_index_segments_matches_a_full_sort(engine: &'static
                 ..event(i)
             })
             .collect();
-        let first = append(&s, a.id, &batch, None, 1).await.unwrap().first_index;
+        let first = append(s, a.id, &batch, None, 1).await.unwrap().first_index;
         all.extend(batch.into_iter().enumerate().map(|(k, e)| (first + k as u64, e)));
-        append(&s, b.id, &[event(chunk)], None, 1).await.unwrap();
+        append(s, b.id, &[event(chunk)], None, 1).await.unwrap();
     }
     while s.access_index_more(50_000).await.unwrap() > 0 {}
     assert_eq!(s.access_indexed_until().await.unwrap(), s.access_log_size().await.unwrap());
@@ -204,18 +204,18 @@ async fn a_retried_request_with_its_idempotency_key_stores_nothing_twice(engine:
     let org = s.create_org(&new_org("A", "974760673"), unix_now()).await.unwrap();
     let other = s.create_org(&new_org("B", "982463718"), unix_now()).await.unwrap();
     let key = Idempotency { key: "retry-1".into(), request_sha: [5; 32] };
-    let first = append(&s, org.id, &[event(1), event(2)], Some(&key), 1).await.unwrap();
+    let first = append(s, org.id, &[event(1), event(2)], Some(&key), 1).await.unwrap();
     assert!(!first.replayed);
-    let again = append(&s, org.id, &[event(1), event(2)], Some(&key), 2).await.unwrap();
+    let again = append(s, org.id, &[event(1), event(2)], Some(&key), 2).await.unwrap();
     assert_eq!((again.first_index, again.count, again.replayed), (0, 2, true), "{engine}");
     assert_eq!(s.access_log_size().await.unwrap(), 2, "{engine}: stored once");
     let changed = Idempotency { key: "retry-1".into(), request_sha: [6; 32] };
-    let err = append(&s, org.id, &[event(3)], Some(&changed), 3).await.unwrap_err();
+    let err = append(s, org.id, &[event(3)], Some(&changed), 3).await.unwrap_err();
     assert!(err.to_string().contains("another request"), "{engine}: {err}");
     // Keys belong to one organisation, and are forgotten after a day.
-    let theirs = append(&s, other.id, &[event(3)], Some(&key), 3).await.unwrap();
+    let theirs = append(s, other.id, &[event(3)], Some(&key), 3).await.unwrap();
     assert!(!theirs.replayed, "{engine}");
-    let later = append(&s, org.id, &[event(4)], Some(&key), 1 + 86_401).await.unwrap();
+    let later = append(s, org.id, &[event(4)], Some(&key), 1 + 86_401).await.unwrap();
     assert!(!later.replayed, "{engine}");
     assert_eq!(s.access_log_size().await.unwrap(), 4, "{engine}");
 }

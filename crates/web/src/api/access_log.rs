@@ -210,7 +210,12 @@ pub async fn delegate(
     let number = OrgNumber::parse(&input.delegate_org_number)
         .map_err(|e| ApiError::field("delegate_org_number", e.to_string()))?;
     let d = state.store.grant_log_delegation(caller.org_id, number.as_str(), None, state.app.clock.now()).await?;
-    tracing::info!(org_id = caller.org_id.0, token_id = caller.token_id, delegate = d.delegate_org_id.0, "access log delegation granted");
+    tracing::info!(
+        org_id = caller.org_id.0,
+        token_id = caller.token_id,
+        delegate = d.delegate_org_id.0,
+        "access log delegation granted"
+    );
     Ok((StatusCode::CREATED, Json(d.into())))
 }
 
@@ -226,7 +231,12 @@ pub async fn revoke_delegation(
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
     state.store.revoke_log_delegation(caller.org_id, id, None, state.app.clock.now()).await?;
-    tracing::info!(org_id = caller.org_id.0, token_id = caller.token_id, delegation = id, "access log delegation revoked");
+    tracing::info!(
+        org_id = caller.org_id.0,
+        token_id = caller.token_id,
+        delegation = id,
+        "access log delegation revoked"
+    );
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -263,7 +273,10 @@ pub async fn set_retention(
     ApiJson(input): ApiJson<Retention>,
 ) -> Result<Json<Retention>, ApiError> {
     if input.keep_days.is_some_and(|d| !(1..=MAX_KEEP_DAYS).contains(&d)) {
-        return Err(ApiError::field("keep_days", format!("from 1 to {MAX_KEEP_DAYS} days, or null to keep every event")));
+        return Err(ApiError::field(
+            "keep_days",
+            format!("from 1 to {MAX_KEEP_DAYS} days, or null to keep every event"),
+        ));
     }
     state.store.set_access_retention(caller.org_id, input.keep_days, None, state.app.clock.now()).await?;
     tracing::info!(org_id = caller.org_id.0, token_id = caller.token_id, keep_days = ?input.keep_days, "access log retention set");

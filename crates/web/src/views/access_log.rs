@@ -284,10 +284,7 @@ pub async fn set_retention(
     };
     let Ok(years) = years else {
         let mut errors = FormErrors::default();
-        errors.add(
-            "keep_years",
-            page.lang.t_args("log-retention-bad", &[("max", MAX_RETENTION_YEARS.to_string())]),
-        );
+        errors.add("keep_years", page.lang.t_args("log-retention-bad", &[("max", MAX_RETENTION_YEARS.to_string())]));
         return settings_page(&state, &page, &member, String::new(), form.keep_years, errors).await;
     };
     let days = years.map(|y| y * DAYS_PER_YEAR);
@@ -325,7 +322,11 @@ pub async fn delegate(
             let by = Some(member.viewer.user.id);
             match state.store.grant_log_delegation(member.org.id, number.as_str(), by, state.app.clock.now()).await {
                 Ok(d) => {
-                    tracing::info!(org_id = member.org.id.0, delegate = d.delegate_org_id.0, "access log delegation granted");
+                    tracing::info!(
+                        org_id = member.org.id.0,
+                        delegate = d.delegate_org_id.0,
+                        "access log delegation granted"
+                    );
                     return Ok(Redirect::to("/access-log/settings#delegations-heading").into_response());
                 }
                 Err(StoreError::Rejected(r)) => errors.add("org_number", page.rejection(&r)),
@@ -337,11 +338,7 @@ pub async fn delegate(
 }
 
 /// Ends an authorisation this organisation granted.
-pub async fn revoke(
-    State(state): State<AppState>,
-    member: Member,
-    Path(id): Path<i64>,
-) -> Result<Response, PageError> {
+pub async fn revoke(State(state): State<AppState>, member: Member, Path(id): Path<i64>) -> Result<Response, PageError> {
     member.require(Action::ManageAccessLog)?;
     state.store.revoke_log_delegation(member.org.id, id, Some(member.viewer.user.id), state.app.clock.now()).await?;
     tracing::info!(org_id = member.org.id.0, delegation = id, "access log delegation revoked");

@@ -842,7 +842,9 @@ async fn expired_events_are_retired_with_an_entry_in_the_log_and_verify_tells_re
     let page = auditor.get("/access-log").await;
     assert!(page.body.contains("Oppbevaringstiden er ute: 40 hendelser fra før"), "{engine}");
     let settings = admin.get("/access-log/settings").await;
-    assert!(settings.body.contains("slettes når de er 1 år gamle") && settings.body.contains("40 hendelser er slettet"));
+    assert!(
+        settings.body.contains("slettes når de er 1 år gamle") && settings.body.contains("40 hendelser er slettet")
+    );
     // A retired event keeps its leaf and its proof, and says which retirement removed it.
     let one: serde_json::Value =
         c.get(app.url("/api/v1/access-log/events/0")).bearer_auth(&reader).send().await.unwrap().json().await.unwrap();
@@ -861,7 +863,12 @@ async fn expired_events_are_retired_with_an_entry_in_the_log_and_verify_tells_re
         }
         other => panic!("{engine}: a deleted payload passed verify: {other:?}"),
     }
-    app.store.execute_raw_for_test("INSERT INTO access_retired (idx, org_id, entry_idx) SELECT 5, org_id, 60 FROM access_leaves WHERE idx = 5").await.unwrap();
+    app.store
+        .execute_raw_for_test(
+            "INSERT INTO access_retired (idx, org_id, entry_idx) SELECT 5, org_id, 60 FROM access_leaves WHERE idx = 5",
+        )
+        .await
+        .unwrap();
     match normverk_app::access_log::verify(&app.store, &verifier, &mut |_, _| {}).await {
         Err(normverk_app::access_log::LogError::Tampered { index, message }) => {
             assert_eq!(index, Some(60), "{engine}: {message}");

@@ -30,6 +30,7 @@ use workflow::{act, number, yes_no};
 use super::{parse_time_input, render, render_status, Entered, FormErrors, Page};
 use crate::auth::Member;
 use crate::error::PageError;
+use crate::i18n::Lang;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
@@ -37,7 +38,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use normverk_app::deviation::{self as deviations, Actor, DeviationError, Reader};
-use crate::i18n::Lang;
 use normverk_core::deviation::{
     self as rules, AuthorityNotice, Category, DeviationKind, MeasureIn, NewDeviation, NoticeStage, Severity,
     State as DevState, Step, SubjectDecision, SubjectExemption,

@@ -100,8 +100,31 @@ pub struct IndexRow {
 /// A row's hash under `key`, for comparing the index with the events without holding either:
 /// the sum of the hashes of a segment's rows under a key chosen afresh for each check cannot
 /// be matched by rows made up to match it.
-pub fn index_row_hash(key: &std::hash::RandomState, field: &str, value: &str, occurred_at: i64, idx: i64) -> u64 {
-    std::hash::BuildHasher::hash_one(key, (field, value, occurred_at, idx))
+///
+/// The row is hashed as one message, field ‖ value ‖ time ‖ index (the field is one byte, the
+/// two numbers eight each, so the message says where each part starts), in one write where it
+/// fits a small buffer: each write to the hasher costs as much as a short message.
+pub fn index_row_hash(key: &std::hash::RandomState, field: &[u8], value: &[u8], occurred_at: i64, idx: i64) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = key.build_hasher();
+    let mut buf = [0u8; 128];
+    let len = field.len() + value.len() + 16;
+    if let Some(out) = buf.get_mut(..len) {
+        let (f, rest) = out.split_at_mut(field.len());
+        let (v, numbers) = rest.split_at_mut(value.len());
+        f.copy_from_slice(field);
+        v.copy_from_slice(value);
+        numbers[..8].copy_from_slice(&occurred_at.to_le_bytes());
+        numbers[8..].copy_from_slice(&idx.to_le_bytes());
+        h.write(out);
+    } else {
+        // The same message in parts: the hasher streams, so the hash is the same.
+        h.write(field);
+        h.write(value);
+        h.write(&occurred_at.to_le_bytes());
+        h.write(&idx.to_le_bytes());
+    }
+    h.finish()
 }
 
 /// What a part of the search index (an organisation's segment) holds: how many rows, the sum
@@ -272,7 +295,7 @@ impl IndexScan {
                 self.current = Some(((org, seg), IndexDigest::default()));
             }
             if let Some((_, digest)) = self.current.as_mut() {
-                digest.add(index_row_hash(key, field, value, at, idx));
+                digest.add(index_row_hash(key, field.as_bytes(), value.as_bytes(), at, idx));
             }
         }
     }
@@ -291,9 +314,49 @@ fn utf8(field: Option<&[u8]>) -> Option<&str> {
     field.and_then(|b| std::str::from_utf8(b).ok())
 }
 
-/// [`Store::access_index_scan`] on SQLite's search file, in one read transaction.
+/// The digest of a part of the search index, as an aggregate inside SQLite:
+/// `nv_index_digest(field, value, occurred_at, idx)` over the rows below `below` gives their
+/// count and the wrapping sum of their hashes (16 bytes, little-endian). Stepping SQLite's rows
+/// out to Rust one column at a time cost more than the hashing.
+struct DigestAggregate {
+    key: std::hash::RandomState,
+    below: i64,
+}
+
+impl rusqlite::functions::Aggregate<IndexDigest, Vec<u8>> for DigestAggregate {
+    fn init(&self, _: &mut rusqlite::functions::Context<'_>) -> rusqlite::Result<IndexDigest> {
+        Ok(IndexDigest::default())
+    }
+
+    fn step(&self, ctx: &mut rusqlite::functions::Context<'_>, digest: &mut IndexDigest) -> rusqlite::Result<()> {
+        let idx: i64 = ctx.get(3)?;
+        if idx < self.below {
+            let (field, value) = (ctx.get_raw(0).as_bytes()?, ctx.get_raw(1).as_bytes()?);
+            digest.add(index_row_hash(&self.key, field, value, ctx.get(2)?, idx));
+        }
+        Ok(())
+    }
+
+    fn finalize(
+        &self,
+        _: &mut rusqlite::functions::Context<'_>,
+        digest: Option<IndexDigest>,
+    ) -> rusqlite::Result<Vec<u8>> {
+        let d = digest.unwrap_or_default();
+        Ok([d.rows.to_le_bytes(), d.sum.to_le_bytes()].concat())
+    }
+}
+
+/// [`Store::access_index_scan`] on SQLite's search file, in one read transaction: one group per
+/// organisation and segment, in the key's order.
 fn sqlite_index_scan(path: &std::path::Path, key: &std::hash::RandomState, below: i64) -> StoreResult<IndexScan> {
     let db = open_for_scan(path)?;
+    db.create_aggregate_function(
+        "nv_index_digest",
+        4,
+        rusqlite::functions::FunctionFlags::SQLITE_UTF8 | rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC,
+        DigestAggregate { key: key.clone(), below },
+    )?;
     let tx = db.unchecked_transaction()?;
     let mark: i64 = tx.query_row("SELECT next_idx FROM access_index_state WHERE id = 1", [], |r| r.get(0))?;
     let mut scan = IndexScan { mark, below, ..IndexScan::default() };
@@ -302,13 +365,25 @@ fn sqlite_index_scan(path: &std::path::Path, key: &std::hash::RandomState, below
     while let Some(r) = spans.next()? {
         scan.spans.insert((OrgId(r.get(0)?), r.get(1)?), (r.get(2)?, r.get(3)?));
     }
-    let mut rows = tx.prepare("SELECT org_id, seg, field, value, occurred_at, idx FROM access_index")?;
-    let mut rows = rows.query([])?;
-    while let Some(r) = rows.next()? {
-        let (field, value) = (r.get_ref(2)?.as_str()?, r.get_ref(3)?.as_str()?);
-        scan.take(key, OrgId(r.get(0)?), r.get(1)?, field, value, r.get(4)?, r.get(5)?);
+    let mut parts = tx.prepare(
+        "SELECT org_id, seg, nv_index_digest(field, value, occurred_at, idx), MIN(CASE WHEN idx >= ?1 THEN idx END) \
+         FROM access_index GROUP BY org_id, seg",
+    )?;
+    let mut parts = parts.query([mark])?;
+    while let Some(r) = parts.next()? {
+        let digest = r.get_ref(2)?.as_blob()?;
+        let number =
+            |at: usize| digest.get(at..at + 8).and_then(|b| <[u8; 8]>::try_from(b).ok()).map(u64::from_le_bytes);
+        let (Some(rows), Some(sum)) = (number(0), number(8)) else {
+            return Err(StoreError::Corrupt("the search index's digest is malformed".into()));
+        };
+        if rows > 0 {
+            scan.digests.insert((OrgId(r.get(0)?), r.get(1)?), IndexDigest { rows, sum });
+        }
+        if let Some(beyond) = r.get::<_, Option<i64>>(3)? {
+            scan.beyond_mark = Some(scan.beyond_mark.map_or(beyond, |b| b.min(beyond)));
+        }
     }
-    scan.flush();
     Ok(scan)
 }
 

@@ -223,7 +223,13 @@ async fn read_checked(store: Store, cx: Arc<Context>, from: u64, to: u64) -> Res
             }
             let Some((_, x)) = current.as_mut() else { continue };
             for (field, value) in beside.index_rows() {
-                x.digest.add(normverk_store::access_log::index_row_hash(&cx.key, field, value, at, idx(e.index)));
+                x.digest.add(normverk_store::access_log::index_row_hash(
+                    &cx.key,
+                    field.as_bytes(),
+                    value.as_bytes(),
+                    at,
+                    idx(e.index),
+                ));
             }
             x.first_at = x.first_at.min(at);
             x.last_at = x.last_at.max(at);

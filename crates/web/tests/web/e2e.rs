@@ -193,6 +193,14 @@ impl Session {
         assert!(bad.is_empty(), "accessibility violations on {what}:\n{}", bad.join("\n"));
     }
 
+    /// Fails when the page is wider than the window: something does not fit a phone.
+    async fn assert_fits_width(&self, what: &str) {
+        let script = "return [document.documentElement.scrollWidth, window.innerWidth];";
+        let out = self.cmd(reqwest::Method::POST, "/execute/sync", Some(json!({"script": script, "args": []}))).await;
+        let (page, window) = (out[0].as_i64().unwrap_or(0), out[1].as_i64().unwrap_or(0));
+        assert!(page <= window, "{what} is {page} px wide in a window of {window} px");
+    }
+
     async fn accept_alert(&self) {
         for _ in 0..50 {
             let r: Value = self
@@ -285,6 +293,7 @@ async fn first_journey_setup_logout_login_dashboard_language(engine: &'static st
         ("/catalog/requirements/5.2.1.1-01", "09b-requirement"),
         ("/catalog/glossary", "09c-glossary"),
         ("/access-log", "09d-access-log"),
+        ("/access-log/settings", "09j-access-log-settings"),
         ("/systems", "09e-systems"),
         ("/processings", "09h-processings"),
         ("/assets", "09i-assets"),
@@ -295,6 +304,19 @@ async fn first_journey_setup_logout_login_dashboard_language(engine: &'static st
         b.screenshot(&shots, name).await;
         b.assert_accessible(&axe, path).await;
     }
+
+    // A fresh install's auditors' page: calm, and it fits a phone.
+    b.cmd(reqwest::Method::POST, "/window/rect", Some(json!({"width": 360, "height": 800}))).await;
+    for (path, name) in [("/access-log", "09k-access-log-phone"), ("/access-log/settings", "09l-log-settings-phone")] {
+        b.goto(&app.url(path)).await;
+        b.screenshot(&shots, name).await;
+        b.assert_fits_width(path).await;
+        b.assert_accessible(&axe, path).await;
+    }
+    assert!(!b.page_source().await.contains("alert error"), "{engine}: nothing red on a fresh install");
+    b.goto(&app.url("/access-log")).await;
+    assert!(!b.page_source().await.contains("alert error"), "{engine}: nothing red on a fresh install");
+    b.cmd(reqwest::Method::POST, "/window/rect", Some(json!({"width": 1280, "height": 900}))).await;
 
     b.goto(&app.url("/")).await;
     b.click("#lang-select option[value=en]").await;

@@ -23,7 +23,8 @@ use super::ApiJson;
 /// Where the accepted events landed in the log.
 #[derive(Serialize, ToSchema)]
 pub struct Appended {
-    /// The log index of the first event; the others follow in the order sent.
+    /// The log index of the first event, counted from 0 as RFC 9162 does (the auditors' page
+    /// numbers events from 1); the others follow in the order sent.
     pub first_index: u64,
     pub count: u64,
 }

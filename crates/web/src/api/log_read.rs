@@ -234,6 +234,7 @@ pub async fn consistency(
 /// One stored event with where it sits in the log.
 #[derive(Serialize, ToSchema)]
 pub struct EventOut {
+    /// The event's log index, counted from 0 as RFC 9162 does (the auditors' page shows it plus 1).
     pub index: u64,
     #[schema(value_type = Object)]
     pub event: serde_json::Value,
@@ -282,6 +283,7 @@ pub async fn search(
 /// An event with what an auditor needs to prove it is in the log.
 #[derive(Serialize, ToSchema)]
 pub struct EventProof {
+    /// The event's log index, counted from 0 as RFC 9162 does (the auditors' page shows it plus 1).
     pub index: u64,
     /// The event; for the log's record of a retirement, `{"retirement": {…}}`. Absent when
     /// retention has removed the event; its leaf remains.
@@ -298,7 +300,7 @@ pub struct EventProof {
     pub proof: Option<Vec<String>>,
 }
 
-#[utoipa::path(get, path = "/api/v1/access-log/events/{index}", security(("bearer" = ["access_log:read"])), tag = "access-log", params(("index" = u64, Path)),
+#[utoipa::path(get, path = "/api/v1/access-log/events/{index}", security(("bearer" = ["access_log:read"])), tag = "access-log", params(("index" = u64, Path, description = "The event's log index, counted from 0 (the auditors' page numbers events from 1)")),
     responses(
         (status = 200, body = EventProof),
         (status = 403, description = "the token lacks access_log:read", body = Problem, content_type = "application/problem+json"),

@@ -388,6 +388,7 @@ access-log-deeper = The search shows the newest 10,000 matches. Narrow the time 
 access-log-nothing-yet = No events have been reported yet. When the clinical systems send the first ones, the log makes a checkpoint within a couple of seconds, and the events can be searched here.
 access-log-check = Full check of the log
 access-log-check-ok = Checked { $time }: all { $count } events match what was signed, and the search finds each of them.
+access-log-check-ok-empty = Checked { $time }: the log was empty, and nothing was there that should not be.
 access-log-check-tampered = The check { $time } found the log changed outside normverk, first at event { $event }. A deviation has been filed.
 access-log-check-failed = The check { $time } did not finish.
 access-log-check-never = The whole log has not been checked yet. The server does it every night, and you can ask for it now.

@@ -388,6 +388,7 @@ access-log-deeper = Søket viser de 10 000 nyeste treffene. Avgrens tidsrommet f
 access-log-nothing-yet = Ingen hendelser er meldt inn ennå. Når fagsystemene sender de første, lager loggen et kontrollpunkt innen et par sekunder, og hendelsene kan søkes fram her.
 access-log-check = Full kontroll av loggen
 access-log-check-ok = Kontrollert { $time }: alle { $count } hendelser stemmer med det som ble signert, og søket finner hver av dem.
+access-log-check-ok-empty = Kontrollert { $time }: loggen var tom, og ingenting lå der som ikke skulle.
 access-log-check-tampered = Kontrollen { $time } fant at loggen er endret utenom normverk, første gang ved hendelse { $event }. Et avvik er meldt.
 access-log-check-failed = Kontrollen { $time } kom ikke til ende.
 access-log-check-never = Loggen er ikke kontrollert i sin helhet ennå. Serveren gjør det hver natt, og du kan be om det nå.

@@ -93,7 +93,11 @@ impl AccessLogPage<'_> {
             ("time", self.page.datetime(c.finished_at)),
             ("event", c.bad_index.map_or_else(String::new, |i| (i + 1).to_string())),
         ];
-        self.page.lang.t_args(&format!("access-log-check-{}", c.outcome), &args)
+        let key = match (c.outcome.as_str(), c.leaves) {
+            ("ok", 0) => "access-log-check-ok-empty".to_string(),
+            (outcome, _) => format!("access-log-check-{outcome}"),
+        };
+        self.page.lang.t_args(&key, &args)
     }
 
     /// A retirement entry, in a sentence: how many events, from before when.

@@ -44,6 +44,9 @@ pub struct AccessLog {
     wake: Notify,
     /// Someone asked for the whole log to be checked.
     check_requested: Notify,
+    /// Held while events are retired and while the log is checked, so that a check never sees
+    /// a retirement half done (its payloads gone, its search rows not yet).
+    retiring: tokio::sync::Mutex<()>,
     /// The latest checkpoint signed or read here, and when. Proofs are made against it for up
     /// to [`HEAD_FRESH`], saving a read per proof; a newer one signed by another instance is
     /// seen within that time, or at once when a client asks for a size beyond it.
@@ -58,6 +61,7 @@ impl AccessLog {
             signer,
             wake: Notify::new(),
             check_requested: Notify::new(),
+            retiring: tokio::sync::Mutex::new(()),
             head: std::sync::Mutex::new(None),
         }
     }
@@ -162,7 +166,10 @@ impl AccessLog {
 
     /// Checks the whole log now (see [`verify`]) and records what it found.
     pub async fn check(&self, cause: &str) -> Result<Verification, StoreError> {
+        let _retiring = self.retiring.lock().await;
         let started_at = self.clock.now();
+        // Search rows a retirement stopped before removing (a crash) are removed first.
+        self.store.clear_retired_index(started_at).await?;
         let result = verify(&self.store, &self.verifier(), &mut |_, _| {}).await;
         let v = verification(cause, started_at, self.clock.now(), &result);
         self.store.record_access_verification(&v).await?;

@@ -394,6 +394,8 @@ async fn log_verify(config: &Config, saved: Option<&std::path::Path>) -> anyhow:
         }
         bar.set_message("");
     }
+    // Search rows of retired events that a stopped retirement left behind go first, as they would.
+    store.clear_retired_index(normverk_app::clock::Clock::system().now()).await?;
     let started = std::time::Instant::now();
     let clock = normverk_app::clock::Clock::system();
     let started_at = clock.now();

@@ -13,4 +13,7 @@ CREATE TABLE access_log_delegations (
     revoked_at BIGINT
 );
 CREATE INDEX access_log_delegations_org ON access_log_delegations(org_id);
+-- At most one authorisation in force per pair, whoever grants at the same moment.
+CREATE UNIQUE INDEX access_log_delegations_in_force ON access_log_delegations(org_id, delegate_org_id)
+    WHERE revoked_at IS NULL;
 CREATE INDEX access_log_delegations_delegate ON access_log_delegations(delegate_org_id);

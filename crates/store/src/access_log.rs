@@ -101,26 +101,31 @@ pub struct IndexRow {
 /// the sum of the hashes of a segment's rows under a key chosen afresh for each check cannot
 /// be matched by rows made up to match it.
 ///
-/// The row is hashed as one message, field ‖ value ‖ time ‖ index (the field is one byte, the
-/// two numbers eight each, so the message says where each part starts), in one write where it
-/// fits a small buffer: each write to the hasher costs as much as a short message.
-pub fn index_row_hash(key: &std::hash::RandomState, field: &[u8], value: &[u8], occurred_at: i64, idx: i64) -> u64 {
+/// The row is hashed as one message, field ‖ 0xff ‖ value ‖ 0xff ‖ time ‖ index (0xff is never
+/// in UTF-8 text, so the message says where each part ends), in one write where it fits a small
+/// buffer: each write to the hasher costs as much as a short message.
+pub fn index_row_hash(key: &std::hash::RandomState, field: &str, value: &str, occurred_at: i64, idx: i64) -> u64 {
     use std::hash::{BuildHasher, Hasher};
+    let (field, value) = (field.as_bytes(), value.as_bytes());
     let mut h = key.build_hasher();
     let mut buf = [0u8; 128];
-    let len = field.len() + value.len() + 16;
+    let len = field.len() + value.len() + 18;
     if let Some(out) = buf.get_mut(..len) {
-        let (f, rest) = out.split_at_mut(field.len());
-        let (v, numbers) = rest.split_at_mut(value.len());
-        f.copy_from_slice(field);
-        v.copy_from_slice(value);
+        let (f, rest) = out.split_at_mut(field.len() + 1);
+        let (v, numbers) = rest.split_at_mut(value.len() + 1);
+        f[..field.len()].copy_from_slice(field);
+        f[field.len()] = 0xff;
+        v[..value.len()].copy_from_slice(value);
+        v[value.len()] = 0xff;
         numbers[..8].copy_from_slice(&occurred_at.to_le_bytes());
         numbers[8..].copy_from_slice(&idx.to_le_bytes());
         h.write(out);
     } else {
         // The same message in parts: the hasher streams, so the hash is the same.
         h.write(field);
+        h.write(&[0xff]);
         h.write(value);
+        h.write(&[0xff]);
         h.write(&occurred_at.to_le_bytes());
         h.write(&idx.to_le_bytes());
     }
@@ -295,7 +300,7 @@ impl IndexScan {
                 self.current = Some(((org, seg), IndexDigest::default()));
             }
             if let Some((_, digest)) = self.current.as_mut() {
-                digest.add(index_row_hash(key, field.as_bytes(), value.as_bytes(), at, idx));
+                digest.add(index_row_hash(key, field, value, at, idx));
             }
         }
     }
@@ -331,8 +336,18 @@ impl rusqlite::functions::Aggregate<IndexDigest, Vec<u8>> for DigestAggregate {
     fn step(&self, ctx: &mut rusqlite::functions::Context<'_>, digest: &mut IndexDigest) -> rusqlite::Result<()> {
         let idx: i64 = ctx.get(3)?;
         if idx < self.below {
-            let (field, value) = (ctx.get_raw(0).as_bytes()?, ctx.get_raw(1).as_bytes()?);
-            digest.add(index_row_hash(&self.key, field, value, ctx.get(2)?, idx));
+            // Text only: a value rewritten as a blob of the same bytes would never match a search,
+            // so it counts as a row no event has.
+            match (ctx.get_raw(0), ctx.get_raw(1)) {
+                (ValueRef::Text(field), ValueRef::Text(value)) => {
+                    let (field, value) = (std::str::from_utf8(field), std::str::from_utf8(value));
+                    match (field, value) {
+                        (Ok(f), Ok(v)) => digest.add(index_row_hash(&self.key, f, v, ctx.get(2)?, idx)),
+                        _ => digest.add(index_row_hash(&self.key, "\u{0}", "not UTF-8", 0, idx)),
+                    }
+                }
+                _ => digest.add(index_row_hash(&self.key, "\u{0}", "not text", 0, idx)),
+            }
         }
         Ok(())
     }
@@ -346,6 +361,8 @@ impl rusqlite::functions::Aggregate<IndexDigest, Vec<u8>> for DigestAggregate {
         Ok([d.rows.to_le_bytes(), d.sum.to_le_bytes()].concat())
     }
 }
+
+use rusqlite::types::ValueRef;
 
 /// [`Store::access_index_scan`] on SQLite's search file, in one read transaction: one group per
 /// organisation and segment, in the key's order.
@@ -1351,14 +1368,16 @@ impl Store {
         Ok(rows.into_iter().map(|(org, days)| (OrgId(org), days)).collect())
     }
 
-    /// Up to `limit` of `org_id`'s events below log index `below` that occurred before `before`
-    /// and still have their payload, by log index (retirement entries, which name no patient,
+    /// Up to `limit` of `org_id`'s events below log index `below` that occurred and were
+    /// received before `before` (an event sent late is kept as long from its arrival) and still
+    /// have their payload, by log index (retirement entries, which name no patient,
     /// are never among them).
     pub async fn access_expired(&self, org_id: OrgId, before: i64, below: u64, limit: u32) -> StoreResult<Vec<u64>> {
         let rows: Vec<i64> = read!(self, |c| {
             sqlx::query_scalar(
-                "SELECT idx FROM access_payloads WHERE org_id = $1 AND occurred_at < $2 AND patient_id <> '' \
-                 AND idx < $3 ORDER BY idx LIMIT $4",
+                "SELECT p.idx FROM access_payloads p JOIN access_leaves l ON l.idx = p.idx \
+                 WHERE p.org_id = $1 AND p.occurred_at < $2 AND l.received_at < $2 AND p.patient_id <> '' \
+                 AND p.idx < $3 ORDER BY p.idx LIMIT $4",
             )
             .bind(org_id)
             .bind(before)

@@ -110,10 +110,11 @@ struct Chunk {
     wrong: Option<(u64, String)>,
     /// The index rows the chunk's events must have, for the events below the indexer's mark.
     digests: BTreeMap<(OrgId, i64), Expected>,
-    /// Retired events, each with the log index of the retirement said to cover it.
-    retired: Vec<(u64, u64)>,
-    /// Retirement entries, with what each says it retired.
-    retirements: Vec<(u64, Retirement)>,
+    /// Retired events, each with the log index of the retirement said to cover it and whose the
+    /// event was.
+    retired: Vec<(u64, u64, OrgId)>,
+    /// Retirement entries, with whose they are and what each says it retired.
+    retirements: Vec<(u64, OrgId, Retirement)>,
 }
 
 /// What an entry is, once checked.
@@ -207,8 +208,8 @@ async fn read_checked(store: Store, cx: Arc<Context>, from: u64, to: u64) -> Res
                     wrong = Some((e.index, why));
                     break;
                 }
-                Ok(Checked::Retired(entry)) => retired.push((e.index, entry)),
-                Ok(Checked::Stored(Some(r))) => retirements.push((e.index, r)),
+                Ok(Checked::Retired(entry)) => retired.push((e.index, entry, e.org_id)),
+                Ok(Checked::Stored(Some(r))) => retirements.push((e.index, e.org_id, r)),
                 Ok(Checked::Stored(None)) => {}
             }
             let Some(beside) = e.beside.as_ref().filter(|_| e.index < cx.indexed) else { continue };
@@ -223,13 +224,7 @@ async fn read_checked(store: Store, cx: Arc<Context>, from: u64, to: u64) -> Res
             }
             let Some((_, x)) = current.as_mut() else { continue };
             for (field, value) in beside.index_rows() {
-                x.digest.add(normverk_store::access_log::index_row_hash(
-                    &cx.key,
-                    field.as_bytes(),
-                    value.as_bytes(),
-                    at,
-                    idx(e.index),
-                ));
+                x.digest.add(normverk_store::access_log::index_row_hash(&cx.key, field, value, at, idx(e.index)));
             }
             x.first_at = x.first_at.min(at);
             x.last_at = x.last_at.max(at);
@@ -288,8 +283,10 @@ pub async fn verify(
     let mut full: Vec<FullTile> = Vec::new();
     let mut expected: BTreeMap<(OrgId, i64), Expected> = BTreeMap::new();
     // Retired events seen, by the retirement said to cover them: how many, the digest of their
-    // indexes so far, the first.
-    let mut pending: HashMap<u64, (u64, Sha256, u64)> = HashMap::new();
+    // indexes so far, the first, the last, whose.
+    let mut pending: HashMap<u64, (u64, Sha256, u64, u64, OrgId)> = HashMap::new();
+    // The furthest retirement beyond the checked size that an event is marked retired by.
+    let mut later: Option<(u64, u64)> = None;
     // Chunks are read and checked ahead, each on a connection of its own.
     let chunk = |from: u64| {
         let to = total.min(from + VERIFY_CHUNK);
@@ -332,14 +329,33 @@ pub async fn verify(
         for (part, x) in read.digests {
             merge(&mut expected, part, x);
         }
-        for &(index, entry) in &read.retired {
-            let p = pending.entry(entry).or_insert_with(|| (0, Sha256::new(), index));
+        for &(index, entry, org) in &read.retired {
+            if entry >= total {
+                // Retired while this check ran: its retirement is beyond what is checked now (it
+                // must be in the log by the end), and the next check checks it.
+                verified.retired += 1;
+                later = later.max(Some((entry, index)));
+                continue;
+            }
+            let p = pending.entry(entry).or_insert_with(|| (0, Sha256::new(), index, index, org));
             p.0 += 1;
             p.1.update(index.to_be_bytes());
+            p.3 = index;
+            if p.4 != org {
+                return Err(tampered(
+                    Some(index),
+                    format!("event {index} is marked retired by another organisation's retirement"),
+                ));
+            }
         }
-        for (index, r) in &read.retirements {
-            let (count, sha, _) = pending.remove(index).unwrap_or_else(|| (0, Sha256::new(), 0));
-            if count != r.count || super::digest_text(sha) != r.digest {
+        for (index, org, r) in &read.retirements {
+            let (count, sha, first, last, whose) =
+                pending.remove(index).unwrap_or_else(|| (0, Sha256::new(), 0, 0, *org));
+            if count != r.count
+                || super::digest_text(sha) != r.digest
+                || whose != *org
+                || (count > 0 && (first, last) != (r.first_index, r.last_index))
+            {
                 return Err(tampered(
                     Some(*index),
                     format!(
@@ -360,7 +376,15 @@ pub async fn verify(
             format!("a checkpoint covers {} leaves, but the log holds only {total}", c.size),
         ));
     }
-    if let Some((entry, (_, _, first))) = pending.iter().min_by_key(|(_, p)| p.2) {
+    if let Some((entry, index)) = later {
+        if entry >= store.access_log_size().await? {
+            return Err(tampered(
+                Some(index),
+                format!("event {index} is missing; it is marked retired by event {entry}, which is not in the log"),
+            ));
+        }
+    }
+    if let Some((entry, (_, _, first, _, _))) = pending.iter().min_by_key(|(_, p)| p.2) {
         return Err(tampered(
             Some(*first),
             format!("event {first} is missing; it is marked retired by event {entry}, which is not a retirement"),
@@ -430,7 +454,14 @@ async fn index_difference(store: &Store, cx: &Context, org: OrgId, seg: i64) -> 
     let end = (start + normverk_store::access_log::SEGMENT_SIZE).min(cx.indexed);
     let (events, rows) = match (store.scan_access_entries(start, end).await, store.access_index_rows(org, seg).await) {
         (Ok(e), Ok(r)) => (e, r),
-        (Err(e), _) | (_, Err(e)) => return e.into(),
+        // The digests already differ: rows that cannot even be read back (a value made a blob)
+        // are part of the tampering.
+        (Err(e), _) | (_, Err(e)) => {
+            return tampered(
+                Some(start),
+                format!("the search index differs from events {start}–{} and cannot be read back: {e}", end.max(1) - 1),
+            )
+        }
     };
     let mut want: Vec<IndexRow> = events
         .iter()

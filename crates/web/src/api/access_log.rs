@@ -247,12 +247,15 @@ pub async fn revoke_delegation(
 #[schema(example = json!({"keep_days": 3650}))]
 pub struct Retention {
     /// Events older than this many days are retired (their payloads deleted; leaves and proofs
-    /// stay, and the retirement is an entry in the log); null keeps every event.
-    #[schema(minimum = 1, maximum = 36500)]
+    /// stay, and the retirement is an entry in the log); null keeps every event. At least a
+    /// year, as on the settings page: a log kept shorter would not show a patient who asks who
+    /// read their record last year.
+    #[schema(minimum = 365, maximum = 36500)]
     pub keep_days: Option<i64>,
 }
 
-/// The longest retention, in days.
+/// The shortest and the longest retention, in days.
+const MIN_KEEP_DAYS: i64 = 365;
 const MAX_KEEP_DAYS: i64 = 36_500;
 
 #[utoipa::path(get, path = "/api/v1/access-log/retention", security(("bearer" = ["org:read"])), tag = "access-log",
@@ -267,16 +270,16 @@ pub async fn get_retention(State(state): State<AppState>, caller: ApiCaller) -> 
     responses(
         (status = 200, body = Retention, description = "set; expired events are retired within the hour"),
         (status = 403, description = "the token lacks org:write", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`keep_days` outside 1–36,500; nothing changed", body = Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "`keep_days` outside 365–36,500; nothing changed", body = Problem, content_type = "application/problem+json")))]
 pub async fn set_retention(
     State(state): State<AppState>,
     caller: ApiCaller,
     ApiJson(input): ApiJson<Retention>,
 ) -> Result<Json<Retention>, ApiError> {
-    if input.keep_days.is_some_and(|d| !(1..=MAX_KEEP_DAYS).contains(&d)) {
+    if input.keep_days.is_some_and(|d| !(MIN_KEEP_DAYS..=MAX_KEEP_DAYS).contains(&d)) {
         return Err(ApiError::field(
             "keep_days",
-            format!("from 1 to {MAX_KEEP_DAYS} days, or null to keep every event"),
+            format!("from {MIN_KEEP_DAYS} to {MAX_KEEP_DAYS} days, or null to keep every event"),
         ));
     }
     state.store.set_access_retention(caller.org_id, input.keep_days, None, state.app.clock.now()).await?;

@@ -243,7 +243,10 @@ pub async fn transition(
     let d = state.app.deviation.load(caller.org_id, id, &Actor::Token).await?;
     let step: Step = super::parse_object(&body)?;
     state.app.deviation.take_step(&d, &step, &Actor::Token).await?;
-    Ok(Json(state.store.deviation(caller.org_id, id).await?.into()))
+    // The answer shows the deviation again, patient and all: a read like any other.
+    let d = state.store.deviation(caller.org_id, id).await?;
+    state.app.deviation.record_read(&d, &Reader::Token { token_id: caller.token_id }).await?;
+    Ok(Json(d.into()))
 }
 
 /// The documented operations of this feature, each with its description.

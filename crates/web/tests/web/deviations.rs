@@ -74,7 +74,8 @@ async fn the_api_reports_and_moves_a_deviation_in_order(engine: &'static str) {
     assert_eq!(c.get(&get).bearer_auth(&writer).send().await.unwrap().status(), 403, "writing is not reading");
     let d: Value = c.get(&get).bearer_auth(&deviation_reader).send().await.unwrap().json().await.unwrap();
     assert_eq!((d["state"].as_str(), d["personal_data_breach"].as_bool()), (Some("measures_proposed"), Some(true)));
-    assert_eq!(app.store.deviation_reads(org.id, id).await.unwrap().len(), 1, "the read was recorded");
+    // The GET, and the three steps taken: each answer shows the deviation, so each is a read.
+    assert_eq!(app.store.deviation_reads(org.id, id).await.unwrap().len(), 4, "the reads were recorded");
     assert_eq!(app.store.deviation_steps(org.id, id).await.unwrap().len(), 3);
 }
 engine_tests!(the_api_reports_and_moves_a_deviation_in_order);

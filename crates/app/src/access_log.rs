@@ -292,16 +292,15 @@ fn digest_text(sha: Sha256) -> String {
 
 /// The leaf of a retirement of `indexes` (ascending) of `org_id`, events before `before`, at `now`.
 fn retirement_entry(org_id: OrgId, org_number: &str, indexes: &[u64], before: i64, now: i64) -> NewAccessEvent {
-    let rfc = |t: i64| jiff::Timestamp::from_second(t).map(|t| t.to_string()).unwrap_or_default();
     let entry = RetirementEntry {
         retirement: Retirement {
-            before: rfc(before),
+            before: crate::clock::rfc3339(before),
             count: indexes.len() as u64,
             digest: retired_digest(indexes.iter().copied()),
             first_index: indexes.first().copied().unwrap_or(0),
             last_index: indexes.last().copied().unwrap_or(0),
             org_number: org_number.to_string(),
-            retired_at: rfc(now),
+            retired_at: crate::clock::rfc3339(now),
         },
     };
     let json = entry.jcs();

@@ -52,6 +52,11 @@ pub fn in_norway(unix: i64) -> Option<jiff::Zoned> {
     jiff::Timestamp::from_second(unix).ok().map(|t| t.to_zoned(norway()))
 }
 
+/// A Unix time as RFC 3339 in UTC, as the log's entries write times.
+pub fn rfc3339(unix: i64) -> String {
+    jiff::Timestamp::from_second(unix).map(|t| t.to_string()).unwrap_or_default()
+}
+
 /// The date in Norway at `unix`, `YYYY-MM-DD` (deadlines of measures are dates).
 pub fn date_in_norway(unix: i64) -> String {
     in_norway(unix).map(|z| z.date().to_string()).unwrap_or_default()

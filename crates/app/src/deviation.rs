@@ -168,7 +168,7 @@ impl Deviations {
                 duration_s: 0,
                 id_warnings: Vec::new(),
                 information_type: READ_INFORMATION_TYPE.to_string(),
-                occurred_at: jiff::Timestamp::from_second(now).map(|t| t.to_string()).unwrap_or_default(),
+                occurred_at: crate::clock::rfc3339(now),
                 org_number: org.org_number,
                 patient_id: patient_id.clone(),
                 unit,

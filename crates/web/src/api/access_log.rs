@@ -9,6 +9,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
 use normverk_app::access_log::MAX_EVENTS;
 use normverk_app::access_log::{EventError, Format};
+use normverk_app::clock::rfc3339;
 use normverk_core::org::OrgNumber;
 use normverk_store::access_log::{Delegation, Idempotency};
 use serde::Serialize;
@@ -164,15 +165,14 @@ pub struct DelegationOut {
 
 impl From<Delegation> for DelegationOut {
     fn from(d: Delegation) -> Self {
-        let rfc = |t: i64| jiff::Timestamp::from_second(t).map(|t| t.to_string()).unwrap_or_default();
         DelegationOut {
             id: d.id,
             org_number: d.org_number,
             org_name: d.org_name,
             delegate_org_number: d.delegate_number,
             delegate_name: d.delegate_name,
-            granted_at: rfc(d.granted_at),
-            revoked_at: d.revoked_at.map(rfc),
+            granted_at: rfc3339(d.granted_at),
+            revoked_at: d.revoked_at.map(rfc3339),
         }
     }
 }

@@ -8,6 +8,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use normverk_app::clock::rfc3339;
 use normverk_app::deviation::{Actor, DeviationError, Reader};
 use normverk_core::deviation::{self as rules, Category, NewDeviation, Step};
 use normverk_store::deviation::Deviation;
@@ -28,10 +29,6 @@ impl From<DeviationError> for ApiError {
             DeviationError::Store(e) => e.into(),
         }
     }
-}
-
-fn rfc3339(unix: i64) -> String {
-    jiff::Timestamp::from_second(unix).map(|t| t.to_string()).unwrap_or_default()
 }
 
 /// A new deviation, as the reporter tells it: times in RFC 3339; the 72-hour clock starts at

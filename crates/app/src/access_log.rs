@@ -226,14 +226,14 @@ impl AccessLog {
         let below = self.store.access_indexed_until().await?;
         let mut total = 0;
         for (org_id, days) in self.store.access_retentions().await? {
-            let before = now.saturating_sub(days.saturating_mul(86_400));
+            let before = retirement_cutoff(now, days);
             let org_number = self.store.org(org_id).await?.org_number;
             loop {
                 let indexes = self.store.access_expired(org_id, before, below, RETIRE_BATCH).await?;
                 if indexes.is_empty() {
                     break;
                 }
-                let entry = retirement_entry(org_id, &org_number, &indexes, before, now);
+                let entry = retirement_entry(&self.signer, org_id, &org_number, &indexes, days, now);
                 match self.store.retire_access_events(org_id, &indexes, &entry, now).await {
                     Ok(at) => tracing::info!(
                         org_id = org_id.0,
@@ -270,6 +270,22 @@ pub async fn run_retirer(log: Arc<AccessLog>, every: Duration, mut stop: watch::
     }
 }
 
+/// Events that occurred before this are retired at `now` by an organisation keeping them
+/// `keep_days`.
+fn retirement_cutoff(now: i64, keep_days: i64) -> i64 {
+    now.saturating_sub(keep_days.saturating_mul(86_400))
+}
+
+/// Whether a retirement entry is signed by the log's key `verifier` (the signature checked as a
+/// signed note's would be).
+fn retirement_signed(verifier: &Verifier, e: &RetirementEntry) -> bool {
+    if e.signature.is_empty() || e.signature.contains(char::is_whitespace) {
+        return false;
+    }
+    let note = format!("{}\n— {} {}\n", e.retirement.signed_text(), verifier.name, e.signature);
+    tlog::note::open(note.as_bytes(), std::slice::from_ref(verifier)).is_ok()
+}
+
 /// The digest a retirement gives of the log indexes it retired: `sha256:` and the hex SHA-256
 /// of the indexes, ascending, each 8 bytes big-endian.
 pub fn retired_digest(indexes: impl IntoIterator<Item = u64>) -> String {
@@ -290,19 +306,29 @@ fn digest_text(sha: Sha256) -> String {
     out
 }
 
-/// The leaf of a retirement of `indexes` (ascending) of `org_id`, events before `before`, at `now`.
-fn retirement_entry(org_id: OrgId, org_number: &str, indexes: &[u64], before: i64, now: i64) -> NewAccessEvent {
-    let entry = RetirementEntry {
-        retirement: Retirement {
-            before: crate::clock::rfc3339(before),
-            count: indexes.len() as u64,
-            digest: retired_digest(indexes.iter().copied()),
-            first_index: indexes.first().copied().unwrap_or(0),
-            last_index: indexes.last().copied().unwrap_or(0),
-            org_number: org_number.to_string(),
-            retired_at: crate::clock::rfc3339(now),
-        },
+/// The leaf of a retirement of `indexes` (ascending) of `org_id`, which keeps its events
+/// `keep_days`, at `now`, signed by `signer`.
+fn retirement_entry(
+    signer: &Signer,
+    org_id: OrgId,
+    org_number: &str,
+    indexes: &[u64],
+    keep_days: i64,
+    now: i64,
+) -> NewAccessEvent {
+    let retirement = Retirement {
+        before: crate::clock::rfc3339(retirement_cutoff(now, keep_days)),
+        count: indexes.len() as u64,
+        digest: retired_digest(indexes.iter().copied()),
+        first_index: indexes.first().copied().unwrap_or(0),
+        keep_days: u64::try_from(keep_days).unwrap_or(0),
+        last_index: indexes.last().copied().unwrap_or(0),
+        org_number: org_number.to_string(),
+        retired_at: crate::clock::rfc3339(now),
     };
+    let line = signer.signature_line(&retirement.signed_text());
+    let signature = line.rsplit(' ').next().unwrap_or_default().to_string();
+    let entry = RetirementEntry { retirement, signature };
     let json = entry.jcs();
     let mut salt = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut salt);
@@ -600,4 +626,30 @@ pub async fn consistency_proof(store: &Store, old: u64, new: u64) -> Result<Vec<
     let ranges = consistency_ranges(old, new)?;
     let tiles = store.access_tiles(&tlog::tile::tiles_for(&ranges, new)).await?;
     tlog::tile::proof(&tiles, &ranges).map_err(|e| tampered(None, e.to_string()))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_retirement_is_signed_by_the_log_key_and_any_change_breaks_the_signature() {
+        let signer = Signer::new("normverk.test/access-log", [7u8; 32]).unwrap();
+        let leaf = retirement_entry(&signer, OrgId(1), "974760673", &[3, 5, 8], 3650, 1_800_000_000);
+        let entry = RetirementEntry::of(&leaf.event_json).unwrap();
+        assert_eq!(entry.retirement.keep_days, 3650);
+        assert_eq!(entry.retirement.before, crate::clock::rfc3339(1_800_000_000 - 3650 * 86_400));
+        assert!(retirement_signed(&signer.verifier(), &entry));
+
+        let mut changed = entry.clone();
+        changed.retirement.count = 4;
+        assert!(!retirement_signed(&signer.verifier(), &changed));
+        let other = Signer::new("normverk.test/access-log", [8u8; 32]).unwrap();
+        assert!(!retirement_signed(&other.verifier(), &entry));
+        for bad in ["", "AAAA", &format!("{} — x y", entry.signature)] {
+            let forged = RetirementEntry { signature: bad.to_string(), ..entry.clone() };
+            assert!(!retirement_signed(&signer.verifier(), &forged), "{bad}");
+        }
+    }
 }

@@ -331,17 +331,34 @@ pub struct Retirement {
     /// big-endian.
     pub digest: String,
     pub first_index: u64,
+    /// The organisation's retention when they were retired: `before` is `retired_at` less
+    /// this many days.
+    pub keep_days: u64,
     pub last_index: u64,
     pub org_number: String,
     /// RFC 3339.
     pub retired_at: String,
 }
 
-/// A retirement as its leaf's JSON holds it.
+/// A retirement as its leaf's JSON holds it, signed with the log's key over
+/// [`Retirement::signed_text`], so that nobody without the key (a database administrator
+/// included) can make the deletion of events pass for a retirement.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RetirementEntry {
     pub retirement: Retirement,
+    /// The base64 of the signing key's 4-byte ID and the Ed25519 signature, as in a signed
+    /// note's signature line.
+    pub signature: String,
+}
+
+impl Retirement {
+    /// The text the log key signs for a retirement: a line naming what it is, then the
+    /// retirement's canonical JSON on one line.
+    pub fn signed_text(&self) -> String {
+        let json = serde_json::to_string(self).unwrap_or_default();
+        format!("normverk access-log retirement\n{json}\n")
+    }
 }
 
 /// How a retirement's JSON opens: no access event's does.

@@ -2,7 +2,7 @@
 //! value stored beside an event against the event, the search index against the events in both
 //! directions, the tree rebuilt and every stored full tile and checkpoint checked against it.
 
-use super::{consistency_proof, seconds, tampered, LogError};
+use super::{consistency_proof, retirement_cutoff, retirement_signed, seconds, tampered, LogError};
 use normverk_core::access_log::{Retirement, RetirementEntry, RETIREMENT_PREFIX};
 use normverk_store::access_log::{
     segment_of, Beside, IndexDigest, IndexRow, IndexScan, Retired, StoredCheckpoint, StoredEntry, Verification,
@@ -139,6 +139,8 @@ struct Context {
     /// Events below this are in the search index.
     indexed: u64,
     org_numbers: HashMap<OrgId, String>,
+    /// The log's key, which signs every retirement.
+    verifier: Verifier,
 }
 
 /// What an entry is, or why it is wrong: its event missing (and not retired), its leaf hash not
@@ -162,7 +164,14 @@ fn check_entry(e: &StoredEntry, cx: &Context, retired: Option<&Retired>) -> Resu
         let Some(entry) = RetirementEntry::of(json) else {
             return Err(format!("event {} is neither an access event nor a retirement", e.index));
         };
+        if !retirement_signed(&cx.verifier, &entry) {
+            return Err(format!("the retirement at event {} is not signed by the log's key", e.index));
+        }
         let r = entry.retirement;
+        let keep_days = i64::try_from(r.keep_days).unwrap_or(i64::MAX);
+        if seconds(&r.before) != retirement_cutoff(seconds(&r.retired_at), keep_days) {
+            return Err(format!("the retirement at event {} retired events younger than it says it keeps", e.index));
+        }
         if beside.org_id != e.org_id || Some(r.org_number.as_str()) != org_number {
             return differs("organisation");
         }
@@ -272,7 +281,7 @@ pub async fn verify(
     let total = store.access_log_size().await?;
     let indexed = store.access_indexed_until().await?.min(total);
     let org_numbers = store.orgs().await?.into_iter().map(|o| (o.id, o.org_number)).collect();
-    let cx = Arc::new(Context { key: RandomState::new(), indexed, org_numbers });
+    let cx = Arc::new(Context { key: RandomState::new(), indexed, org_numbers, verifier: verifier.clone() });
     let index_scan = tokio::spawn({
         let (store, key) = (store.clone(), cx.key.clone());
         async move { store.access_index_scan(key, indexed).await }

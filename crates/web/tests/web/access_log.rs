@@ -916,3 +916,58 @@ async fn expired_events_are_retired_with_an_entry_in_the_log_and_verify_tells_re
     }
 }
 engine_tests!(expired_events_are_retired_with_an_entry_in_the_log_and_verify_tells_retired_from_deleted);
+
+/// What a database administrator could do without the log's key: delete an event's payload
+/// and append a retirement that claims it, as the retirer would. Verify refuses the retirement.
+async fn a_retirement_not_signed_by_the_log_key_is_tampering(engine: &'static str) {
+    let app = crate::common::spawn_app(engine).await;
+    let (org, _) = app.org_with_member("A", "974760673", "a@a.no", &[Role::Admin]).await;
+    let writer = app.token(&org, &[Scope::AccessLogWrite]).await;
+    let events: Vec<_> = (0..3).map(|i| event(&patient(i))).collect();
+    let r = client().post(app.url("/api/v1/access-events")).bearer_auth(&writer).json(&events).send().await.unwrap();
+    assert_eq!(r.status(), 201, "{engine}");
+    signed(&app, 3).await;
+    indexed(&app, 3).await;
+    let verifier = crate::common::test_signer().verifier();
+    normverk_app::access_log::verify(&app.store, &verifier, &mut |_, _| {}).await.unwrap();
+
+    let retirement = normverk_core::access_log::Retirement {
+        before: normverk_app::clock::rfc3339(app.now()),
+        count: 1,
+        digest: normverk_app::access_log::retired_digest([1]),
+        first_index: 1,
+        keep_days: 0,
+        last_index: 1,
+        org_number: "974760673".into(),
+        retired_at: normverk_app::clock::rfc3339(app.now()),
+    };
+    let other_key = tlog::note::Signer::new("normverk.test/access-log", [8u8; 32]).unwrap();
+    let line = other_key.signature_line(&retirement.signed_text());
+    let forged = normverk_core::access_log::RetirementEntry {
+        retirement,
+        signature: line.rsplit(' ').next().unwrap().to_string(),
+    };
+    let json = serde_json::to_string(&forged).unwrap();
+    let salt = [1u8; 16];
+    let entry = normverk_store::access_log::NewAccessEvent {
+        org_id: org.id,
+        leaf_hash: tlog::merkle::leaf_hash_of_parts(&[&salt, json.as_bytes()]),
+        salt,
+        occurred_at: app.now(),
+        patient_id: String::new(),
+        user_id: String::new(),
+        unit: String::new(),
+        event_json: json,
+    };
+    let at = app.store.retire_access_events(org.id, &[1], &entry, app.now()).await.unwrap();
+    assert_eq!(at, 3);
+    signed(&app, 4).await;
+    match normverk_app::access_log::verify(&app.store, &verifier, &mut |_, _| {}).await {
+        Err(normverk_app::access_log::LogError::Tampered { index, message }) => {
+            assert_eq!(index, Some(3), "{engine}: {message}");
+            assert!(message.contains("not signed by the log's key"), "{message}");
+        }
+        other => panic!("{engine}: a forged retirement passed verify: {other:?}"),
+    }
+}
+engine_tests!(a_retirement_not_signed_by_the_log_key_is_tampering);

@@ -73,5 +73,6 @@ pub mod import;
 pub mod org;
 pub mod problem;
 pub mod processing;
+pub mod risk;
 pub mod system;
 pub mod text;

@@ -72,6 +72,19 @@ string_enum! {
         NotAMember = "not_a_member",
         LegalBasisLetter = "legal_basis_letter",
         SpecialBasisLetter = "special_basis_letter",
+        StepCount = "step_count",
+        MatrixGap = "matrix_gap",
+        MatrixOrder = "matrix_order",
+        OutOfRange = "out_of_range",
+        NoSuchItem = "no_such_item",
+        TooMany = "too_many",
+        Duplicate = "duplicate",
+        NoEvents = "no_events",
+        Unscored = "unscored",
+        RiskNotAccepted = "risk_not_accepted",
+        NotAfterToday = "not_after_today",
+        ExpiryTooFar = "expiry_too_far",
+        Frozen = "frozen",
     }
 }
 

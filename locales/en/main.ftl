@@ -862,6 +862,8 @@ rejection-no-system = No system { $id } in this organisation.
 rejection-no-org-numbered = No organisation in normverk has the number { $number }.
 rejection-delegate-is-self = An organisation logs for itself without being authorised.
 rejection-already-delegated = That organisation already logs for yours.
+rejection-risk-assessment-approved = The risk assessment is approved and cannot be changed. Start a new one from it.
+rejection-risk-assessment-not-approved = Only an approved risk assessment can be started from.
 
 ## What was wrong with a form (normverk_core::problem::ProblemKey)
 problem-required = Required.

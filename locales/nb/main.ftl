@@ -862,6 +862,8 @@ rejection-no-system = System { $id } finnes ikke i virksomheten.
 rejection-no-org-numbered = Ingen virksomhet i normverk har organisasjonsnummer { $number }.
 rejection-delegate-is-self = Virksomheten logger for seg selv uten egen fullmakt.
 rejection-already-delegated = Den virksomheten logger allerede for dere.
+rejection-risk-assessment-approved = Risikovurderingen er godkjent og kan ikke endres. Start en ny vurdering fra den.
+rejection-risk-assessment-not-approved = Bare en godkjent risikovurdering kan være utgangspunkt for en ny.
 
 ## What was wrong with a form (normverk_core::problem::ProblemKey)
 problem-required = Må fylles ut.

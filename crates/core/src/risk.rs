@@ -11,6 +11,14 @@ use crate::problem::{Problem, ProblemKey};
 use crate::text::{Field, Lines};
 use serde::{Deserialize, Serialize};
 
+string_enum! {
+    /// Where a risk assessment stands: being worked on, or approved and frozen.
+    State {
+        Draft = "draft",
+        Approved = "approved",
+    }
+}
+
 /// One step of an axis, or one risk level: a short label and what it means.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -185,6 +185,10 @@ pub enum Rejection {
     DelegateIsSelf,
     #[error("that organisation already logs for yours")]
     AlreadyDelegated,
+    #[error("the risk assessment is approved and cannot be changed; start a new one from it")]
+    RiskAssessmentApproved,
+    #[error("only an approved risk assessment can be started from")]
+    RiskAssessmentNotApproved,
 }
 
 impl Rejection {
@@ -215,6 +219,8 @@ impl Rejection {
             Rejection::NoOrgNumbered(_) => "no-org-numbered",
             Rejection::DelegateIsSelf => "delegate-is-self",
             Rejection::AlreadyDelegated => "already-delegated",
+            Rejection::RiskAssessmentApproved => "risk-assessment-approved",
+            Rejection::RiskAssessmentNotApproved => "risk-assessment-not-approved",
         }
     }
 

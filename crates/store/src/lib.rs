@@ -19,6 +19,7 @@ pub mod deviation;
 pub mod dlp;
 pub mod org;
 pub mod processing;
+pub mod risk;
 pub mod system;
 pub mod token;
 

@@ -63,6 +63,7 @@ pub(crate) const STEPS: &[Step] = &[
     step!(12, "0012_deviation_patient", "the patient a deviation concerns"),
     step!(13, "0013_access_log_delegations", "organisations that log accesses for others"),
     step!(14, "0014_access_log_retention", "how long access events are kept, and their retirements"),
+    step!(15, "0015_risk", "the acceptance level and risk assessments"),
 ];
 
 /// The schema version this binary writes and expects.

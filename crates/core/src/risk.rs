@@ -139,8 +139,8 @@ impl Matrix {
                 }
             }
         }
-        let shaped = self.grid.len() == self.likelihood.len()
-            && self.grid.iter().all(|row| row.len() == self.consequence.len());
+        let shaped =
+            self.grid.len() == self.likelihood.len() && self.grid.iter().all(|row| row.len() == self.consequence.len());
         if !shaped {
             p.push(
                 Problem::new(
@@ -153,9 +153,13 @@ impl Matrix {
             );
         } else if self.grid.iter().flatten().any(|&v| v >= self.levels.len()) {
             p.push(
-                Problem::new("grid", ProblemKey::OutOfRange, format!("levels from 0 to {}", self.levels.len().saturating_sub(1)))
-                    .arg("min", 0)
-                    .arg("max", self.levels.len().saturating_sub(1)),
+                Problem::new(
+                    "grid",
+                    ProblemKey::OutOfRange,
+                    format!("levels from 0 to {}", self.levels.len().saturating_sub(1)),
+                )
+                .arg("min", 0)
+                .arg("max", self.levels.len().saturating_sub(1)),
             );
         } else {
             let falls = self.grid.iter().enumerate().any(|(l, row)| {
@@ -173,10 +177,11 @@ impl Matrix {
             }
         }
         if self.acceptable >= self.levels.len() {
-            p.push(Problem::new("acceptable", ProblemKey::OutOfRange, "one of the levels").arg("min", 0).arg(
-                "max",
-                self.levels.len().saturating_sub(1),
-            ));
+            p.push(
+                Problem::new("acceptable", ProblemKey::OutOfRange, "one of the levels")
+                    .arg("min", 0)
+                    .arg("max", self.levels.len().saturating_sub(1)),
+            );
         }
         p
     }
@@ -353,7 +358,8 @@ fn step_range(field: &'static str, value: u8, steps: usize) -> Option<Problem> {
 /// (`event`, from 1).
 pub fn check(a: &Assessment, matrix: &Matrix, known: &Known) -> Vec<Problem> {
     let mut p = Vec::new();
-    for (field, value) in [("title", &a.title), ("scope", &a.scope), ("participants", &a.participants), ("method", &a.method)]
+    for (field, value) in
+        [("title", &a.title), ("scope", &a.scope), ("participants", &a.participants), ("method", &a.method)]
     {
         p.extend(text(field, value));
     }
@@ -363,7 +369,10 @@ pub fn check(a: &Assessment, matrix: &Matrix, known: &Known) -> Vec<Problem> {
         ("assets", &a.assets, &known.assets),
     ] {
         for id in ids.iter().filter(|id| !of.contains(id)) {
-            p.push(Problem::new(field, ProblemKey::NoSuchItem, format!("no {field} {id} in the organisation")).arg("id", id));
+            p.push(
+                Problem::new(field, ProblemKey::NoSuchItem, format!("no {field} {id} in the organisation"))
+                    .arg("id", id),
+            );
         }
     }
     if a.events.len() > MAX_EVENTS {
@@ -392,7 +401,8 @@ pub fn check(a: &Assessment, matrix: &Matrix, known: &Known) -> Vec<Problem> {
             p.extend(step_range("residual_consequence", r.consequence, matrix.consequence.len()).map(at));
         }
         if e.measures.len() > MAX_MEASURES {
-            p.push(at(Problem::new("measures", ProblemKey::TooMany, format!("at most {MAX_MEASURES}")).arg("max", MAX_MEASURES)));
+            p.push(at(Problem::new("measures", ProblemKey::TooMany, format!("at most {MAX_MEASURES}"))
+                .arg("max", MAX_MEASURES)));
         }
         let mut measure_ids = std::collections::HashSet::new();
         for m in &e.measures {
@@ -400,7 +410,11 @@ pub fn check(a: &Assessment, matrix: &Matrix, known: &Known) -> Vec<Problem> {
                 p.push(at(Problem::new("measures", ProblemKey::Duplicate, "each measure's id once")));
             }
             if m.description.trim().is_empty() {
-                p.push(at(Problem::new("measures", ProblemKey::MeasureDescription, "every measure needs a description")));
+                p.push(at(Problem::new(
+                    "measures",
+                    ProblemKey::MeasureDescription,
+                    "every measure needs a description",
+                )));
             }
             p.extend(text("description", &m.description).map(at));
             p.extend(text("owner", &m.owner).map(at));
@@ -408,8 +422,12 @@ pub fn check(a: &Assessment, matrix: &Matrix, known: &Known) -> Vec<Problem> {
                 p.push(at(Problem::new("deadline", ProblemKey::Date, "a real date written YYYY-MM-DD")));
             }
             for id in m.systems.iter().filter(|id| !known.systems.contains(id)) {
-                p.push(at(Problem::new("systems", ProblemKey::NoSuchItem, format!("no systems {id} in the organisation"))
-                    .arg("id", id)));
+                p.push(at(Problem::new(
+                    "systems",
+                    ProblemKey::NoSuchItem,
+                    format!("no systems {id} in the organisation"),
+                )
+                .arg("id", id)));
             }
         }
         if let Some(acc) = &e.acceptance {
@@ -432,8 +450,12 @@ pub fn check_acceptance(justification: &str, expires_on: &str, today: Date) -> V
             p.push(Problem::new("expires_on", ProblemKey::NotAfterToday, "a date after today").arg("value", expires_on))
         }
         Some(d) if d > Date { year: today.year + 3, ..today } => p.push(
-            Problem::new("expires_on", ProblemKey::ExpiryTooFar, "at most three years ahead: the risk must be looked at again")
-                .arg("value", expires_on),
+            Problem::new(
+                "expires_on",
+                ProblemKey::ExpiryTooFar,
+                "at most three years ahead: the risk must be looked at again",
+            )
+            .arg("value", expires_on),
         ),
         Some(_) => {}
     }
@@ -478,9 +500,13 @@ pub fn check_approval(a: &Assessment, matrix: &Matrix, today: Date) -> Vec<Probl
     for (n, e) in a.events.iter().enumerate() {
         match standing(e, matrix, today) {
             Standing::Unscored => p.push(
-                Problem::new("events", ProblemKey::Unscored, format!("event {} has no likelihood or consequence", n + 1))
-                    .arg("event", n + 1)
-                    .arg("title", &e.title),
+                Problem::new(
+                    "events",
+                    ProblemKey::Unscored,
+                    format!("event {} has no likelihood or consequence", n + 1),
+                )
+                .arg("event", n + 1)
+                .arg("title", &e.title),
             ),
             Standing::Open => p.push(
                 Problem::new(
@@ -649,13 +675,20 @@ mod tests {
         let mut unknown = Matrix::default();
         unknown.grid[0][0] = 3;
         unknown.acceptable = 3;
-        assert_eq!(keys(&unknown.check()), vec![("grid", ProblemKey::OutOfRange), ("acceptable", ProblemKey::OutOfRange)]);
+        assert_eq!(
+            keys(&unknown.check()),
+            vec![("grid", ProblemKey::OutOfRange), ("acceptable", ProblemKey::OutOfRange)]
+        );
         let mut small = Matrix::default();
         small.likelihood.truncate(1);
         small.levels[1].label = " ".into();
         assert_eq!(
             keys(&small.check()),
-            vec![("likelihood", ProblemKey::StepCount), ("levels", ProblemKey::Required), ("grid", ProblemKey::MatrixGap)]
+            vec![
+                ("likelihood", ProblemKey::StepCount),
+                ("levels", ProblemKey::Required),
+                ("grid", ProblemKey::MatrixGap)
+            ]
         );
     }
 
@@ -663,7 +696,8 @@ mod tests {
     fn scores_outside_the_matrix_and_ids_not_the_organisations_are_refused() {
         let m = Matrix::default();
         let known = Known { processings: vec![1], systems: vec![2], assets: vec![] };
-        let mut a = Assessment { title: "Journal".into(), processings: vec![1], systems: vec![2, 9], ..Assessment::default() };
+        let mut a =
+            Assessment { title: "Journal".into(), processings: vec![1], systems: vec![2, 9], ..Assessment::default() };
         let mut e = event(1, Some(6), Some(0));
         e.residual = Some(Score { likelihood: 1, consequence: 9 });
         e.measures.push(Measure {
@@ -731,7 +765,10 @@ mod tests {
             vec![("justification", ProblemKey::Required), ("expires_on", ProblemKey::NotAfterToday)]
         );
         assert_eq!(keys(&check_acceptance("Kostnad", "snart", TODAY)), vec![("expires_on", ProblemKey::Date)]);
-        assert_eq!(keys(&check_acceptance("Kostnad", "2030-01-01", TODAY)), vec![("expires_on", ProblemKey::ExpiryTooFar)]);
+        assert_eq!(
+            keys(&check_acceptance("Kostnad", "2030-01-01", TODAY)),
+            vec![("expires_on", ProblemKey::ExpiryTooFar)]
+        );
     }
 
     #[test]

@@ -146,8 +146,7 @@ impl Store {
     /// Every assessment of the organisation, newest first.
     pub async fn risk_assessments(&self, org_id: OrgId) -> StoreResult<Vec<RiskAssessment>> {
         let sql = format!("SELECT {COLUMNS} {FROM} WHERE a.org_id = $1 ORDER BY a.id DESC");
-        let rows: Vec<RawRiskAssessment> =
-            read!(self, |c| sqlx::query_as(&sql).bind(org_id).fetch_all(c).await?);
+        let rows: Vec<RawRiskAssessment> = read!(self, |c| sqlx::query_as(&sql).bind(org_id).fetch_all(c).await?);
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
@@ -255,7 +254,9 @@ impl Store {
                 return Err(StoreError::Rejected(Rejection::RiskAssessmentApproved));
             }
             if version != expected {
-                return Err(StoreError::Conflict("the risk assessment has changed since it was read; reload it".into()));
+                return Err(StoreError::Conflict(
+                    "the risk assessment has changed since it was read; reload it".into(),
+                ));
             }
             let next = version + 1;
             sqlx::query(

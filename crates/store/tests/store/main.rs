@@ -27,3 +27,4 @@ mod access_log;
 mod assessment;
 mod db;
 mod deviation;
+mod risk;

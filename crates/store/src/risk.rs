@@ -59,6 +59,10 @@ fn encode<T: Serialize>(value: &T) -> StoreResult<String> {
     serde_json::to_string(value).map_err(|e| StoreError::Corrupt(format!("risk data: {e}")))
 }
 
+/// Versions of the acceptance level with who set them; the caller adds the filter.
+const MATRICES: &str =
+    "SELECT m.id, m.matrix, u.display_name, m.set_at FROM risk_matrices m LEFT JOIN users u ON u.id = m.set_by";
+
 const BUMP: &str = "INSERT INTO risk_versions (org_id, version) VALUES ($1, 1) \
      ON CONFLICT (org_id) DO UPDATE SET version = risk_versions.version + 1";
 
@@ -95,13 +99,10 @@ impl Store {
     /// Every version of the acceptance level, newest first.
     pub async fn risk_matrices(&self, org_id: OrgId) -> StoreResult<Vec<StoredMatrix>> {
         let rows: Vec<(i64, String, Option<String>, i64)> = read!(self, |c| {
-            sqlx::query_as(
-                "SELECT m.id, m.matrix, u.display_name, m.set_at FROM risk_matrices m \
-                 LEFT JOIN users u ON u.id = m.set_by WHERE m.org_id = $1 ORDER BY m.id DESC",
-            )
-            .bind(org_id)
-            .fetch_all(c)
-            .await?
+            sqlx::query_as(&format!("{MATRICES} WHERE m.org_id = $1 ORDER BY m.id DESC"))
+                .bind(org_id)
+                .fetch_all(c)
+                .await?
         });
         rows.into_iter()
             .map(|(id, m, set_by, set_at)| Ok(StoredMatrix { id, matrix: parse(&m)?, set_by, set_at }))
@@ -111,14 +112,11 @@ impl Store {
     /// The organisation's matrix version `id`.
     pub async fn risk_matrix(&self, org_id: OrgId, id: i64) -> StoreResult<StoredMatrix> {
         let row: Option<(i64, String, Option<String>, i64)> = read!(self, |c| {
-            sqlx::query_as(
-                "SELECT m.id, m.matrix, u.display_name, m.set_at FROM risk_matrices m \
-                 LEFT JOIN users u ON u.id = m.set_by WHERE m.org_id = $1 AND m.id = $2",
-            )
-            .bind(org_id)
-            .bind(id)
-            .fetch_optional(c)
-            .await?
+            sqlx::query_as(&format!("{MATRICES} WHERE m.org_id = $1 AND m.id = $2"))
+                .bind(org_id)
+                .bind(id)
+                .fetch_optional(c)
+                .await?
         });
         let (id, m, set_by, set_at) = row.ok_or(StoreError::NotFound)?;
         Ok(StoredMatrix { id, matrix: parse(&m)?, set_by, set_at })

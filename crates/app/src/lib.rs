@@ -17,6 +17,7 @@ pub mod dlp;
 pub mod log_watch;
 pub mod processing;
 pub mod reminder;
+pub mod risk;
 pub mod system;
 
 pub use clock::Clock;
@@ -38,6 +39,7 @@ pub struct App {
     pub dlp: Arc<dlp::Scanners>,
     pub processing: Arc<processing::Protokoll>,
     pub asset: Arc<asset::Assets>,
+    pub risk: Arc<risk::Risks>,
 }
 
 impl App {
@@ -51,6 +53,7 @@ impl App {
             dlp: Arc::new(dlp::Scanners::new(store.clone(), clock.clone())),
             processing: Arc::new(processing::Protokoll::new(store.clone(), clock.clone())),
             asset: Arc::new(asset::Assets::new(store.clone(), clock.clone())),
+            risk: Arc::new(risk::Risks::new(store.clone(), clock.clone())),
             store,
             clock,
         }

@@ -140,6 +140,11 @@ pub enum Action {
     /// Decide who may log accesses for the organisation and how long the access log keeps its
     /// events.
     ManageAccessLog,
+    /// Draft risk assessments: prepare, add events, score them, plan measures.
+    AssessRisk,
+    /// Top management's risk decisions: set the acceptance level, accept a residual risk above
+    /// it, approve an assessment.
+    DecideRisk,
 }
 
 /// Whether someone holding `roles` may do `action`. Least privilege: only admins manage access;
@@ -161,6 +166,8 @@ pub fn role_permits(roles: &[Role], action: Action) -> bool {
         }
         Action::ManageRecords => matches!(role, Role::Admin | Role::SecurityLead | Role::Dpo),
         Action::ManageAccessLog => matches!(role, Role::Admin | Role::SecurityLead),
+        Action::AssessRisk => matches!(role, Role::SecurityLead | Role::Dpo | Role::TopManagement),
+        Action::DecideRisk => matches!(role, Role::TopManagement),
     })
 }
 

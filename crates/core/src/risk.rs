@@ -19,6 +19,19 @@ string_enum! {
     }
 }
 
+string_enum! {
+    /// Why an assessment is made: the occasions of Normen 3.3.
+    Reason {
+        NewProcessing = "new_processing",
+        NewSystem = "new_system",
+        Change = "change",
+        AccessBetween = "access_between",
+        Deviations = "deviations",
+        Regular = "regular",
+        Other = "other",
+    }
+}
+
 /// One step of an axis, or one risk level: a short label and what it means.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -531,6 +544,27 @@ pub fn next_from(a: &Assessment) -> Assessment {
         e.acceptance = None;
     }
     next
+}
+
+/// `a` with every score outside `matrix` cleared, for an assessment that starts from one made
+/// under an earlier acceptance level: those events must be judged again.
+pub fn clear_off_scale(a: &mut Assessment, matrix: &Matrix) {
+    let (ls, cs) = (matrix.likelihood.len(), matrix.consequence.len());
+    let fits = |v: u8, steps: usize| v >= 1 && usize::from(v) <= steps;
+    for e in &mut a.events {
+        if e.likelihood.is_some_and(|v| !fits(v, ls)) {
+            e.likelihood = None;
+        }
+        let c = &mut e.consequence;
+        for v in [&mut c.confidentiality, &mut c.integrity, &mut c.availability, &mut c.privacy] {
+            if v.is_some_and(|x| !fits(x, cs)) {
+                *v = None;
+            }
+        }
+        if e.residual.is_some_and(|r| !fits(r.likelihood, ls) || !fits(r.consequence, cs)) {
+            e.residual = None;
+        }
+    }
 }
 
 /// A threat of the catalogue normverk ships, for health and care.

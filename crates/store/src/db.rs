@@ -286,7 +286,6 @@ impl From<sqlx::Error> for StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// The current time as Unix seconds.
 /// Something of the organisation's named by its id and name, as lists and links show it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
 pub struct Named {
@@ -294,6 +293,7 @@ pub struct Named {
     pub name: String,
 }
 
+/// The current time as Unix seconds.
 pub fn unix_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -1,7 +1,7 @@
 //! Risk management: the acceptance level (every version kept) and risk assessments, each its
 //! current document with every version whole; an approved one is frozen.
 
-use crate::db::{coded_row, read, write_tx, OrgId, Rejection, Store, StoreError, StoreResult};
+use crate::db::{coded_row, read, write_tx, Named, OrgId, Rejection, Store, StoreError, StoreResult};
 use normverk_core::risk::{Assessment, Matrix, State};
 use serde::Serialize;
 
@@ -19,6 +19,7 @@ coded_row! {
     #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
     pub struct RiskAssessment as RawRiskAssessment in "risk_assessments" by id {
         pub id: i64,
+        pub title: String,
         pub doc: String,
         pub matrix_id: i64,
         pub state: State = code,
@@ -66,7 +67,7 @@ const MATRICES: &str =
 const BUMP: &str = "INSERT INTO risk_versions (org_id, version) VALUES ($1, 1) \
      ON CONFLICT (org_id) DO UPDATE SET version = risk_versions.version + 1";
 
-const COLUMNS: &str = "a.id, a.doc, a.matrix_id, a.state, a.previous_id, a.reason, a.version, a.created_at, \
+const COLUMNS: &str = "a.id, a.title, a.doc, a.matrix_id, a.state, a.previous_id, a.reason, a.version, a.created_at, \
      a.updated_at, a.approved_at, u.display_name AS approved_by";
 
 const FROM: &str = "FROM risk_assessments a LEFT JOIN users u ON u.id = a.approved_by";
@@ -84,7 +85,34 @@ pub struct NewRiskAssessment {
     pub reason: String,
 }
 
+/// What an assessment may cover: the organisation's processings, systems and assets (by
+/// identifier and model), each by name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Targets {
+    pub processings: Vec<Named>,
+    pub systems: Vec<Named>,
+    pub assets: Vec<Named>,
+}
+
 impl Store {
+    /// The processings, systems and assets an assessment of the organisation may name.
+    pub async fn risk_targets(&self, org_id: OrgId) -> StoreResult<Targets> {
+        let mut lists = Vec::with_capacity(3);
+        for sql in [
+            "SELECT id, name FROM processings WHERE org_id = $1 ORDER BY name, id",
+            "SELECT id, name FROM systems WHERE org_id = $1 ORDER BY name, id",
+            "SELECT id, CASE WHEN model = '' THEN identifier ELSE identifier || ' (' || model || ')' END \
+             FROM assets WHERE org_id = $1 ORDER BY identifier, id",
+        ] {
+            let rows: Vec<(i64, String)> = read!(self, |c| sqlx::query_as(sql).bind(org_id).fetch_all(c).await?);
+            lists.push(rows.into_iter().map(|(id, name)| Named { id, name }).collect::<Vec<_>>());
+        }
+        let assets = lists.pop().unwrap_or_default();
+        let systems = lists.pop().unwrap_or_default();
+        let processings = lists.pop().unwrap_or_default();
+        Ok(Targets { processings, systems, assets })
+    }
+
     /// The organisation's risk version: changes whenever its matrix or an assessment does.
     pub async fn risk_version(&self, org_id: OrgId) -> StoreResult<i64> {
         let v: Option<i64> = read!(self, |c| {

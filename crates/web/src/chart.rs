@@ -1,7 +1,8 @@
 //! Every chart is drawn to one scale: the same width, label column, font size and row height,
 //! labels wrapped onto as many lines as they need (never cut). Horizontal bars of counts are
 //! [`BarChart`], drawn by the `bar_chart` template macro; the self-assessment's stacked bars use
-//! the same measures through [`label_lines`] and the constants.
+//! the same measures through [`label_lines`] and the constants. The risk matrix's heat map is
+//! [`HeatMap`], drawn by the `heat_map` macro.
 
 /// The width of every chart, in SVG units.
 pub const WIDTH: u32 = 640;
@@ -104,6 +105,84 @@ impl BarChart {
     }
 }
 
+/// The side of a heat map's cell.
+const CELL: u32 = 48;
+/// Room for the axis numbers and titles on the left and below.
+const AXIS: u32 = 44;
+/// The fill of each risk level, lowest first: light enough for dark text (WCAG AA), and told
+/// apart by the level's name in the legend and table too, never by colour alone.
+const LEVEL_FILLS: [&str; 5] = ["#cdebd3", "#fff0a8", "#ffd3a6", "#f6b3b3", "#e6a1c8"];
+
+/// The fill of level `level` of `levels`: spread over the palette so the lowest is green and the
+/// highest red whatever the count.
+pub fn level_fill(level: usize, levels: usize) -> &'static str {
+    let i = if levels <= 1 { 0 } else { (level * 3 + (levels - 1) / 2) / (levels - 1) };
+    LEVEL_FILLS[i.min(LEVEL_FILLS.len() - 1)]
+}
+
+/// One cell: where, its level's fill and how many events are in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeatCell {
+    /// The likelihood and consequence steps, from 1.
+    pub l: usize,
+    pub c: usize,
+    pub x: u32,
+    pub y: u32,
+    pub fill: &'static str,
+    pub count: usize,
+}
+
+/// A likelihood × consequence grid with a count in each cell, likelihood rising upwards.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeatMap {
+    pub cells: Vec<HeatCell>,
+    pub width: u32,
+    pub height: u32,
+    pub cell: u32,
+    pub axis: u32,
+    pub font: u32,
+    /// The step numbers along each axis, with where they are drawn.
+    pub x_ticks: Vec<(u32, usize)>,
+    pub y_ticks: Vec<(u32, usize)>,
+}
+
+impl HeatMap {
+    /// `counts[l][c]` on a grid whose cell `[l][c]` is level `levels_of[l][c]` of `levels`.
+    pub fn new(counts: &[Vec<usize>], levels_of: &[Vec<usize>], levels: usize) -> HeatMap {
+        let rows = counts.len() as u32;
+        let cols = counts.first().map_or(0, Vec::len) as u32;
+        let mut cells = Vec::new();
+        for (l, row) in counts.iter().enumerate() {
+            for (c, count) in row.iter().enumerate() {
+                let level = levels_of.get(l).and_then(|r| r.get(c)).copied().unwrap_or(0);
+                cells.push(HeatCell {
+                    l: l + 1,
+                    c: c + 1,
+                    x: AXIS + c as u32 * CELL,
+                    y: (rows - 1 - l as u32) * CELL,
+                    fill: level_fill(level, levels),
+                    count: *count,
+                });
+            }
+        }
+        HeatMap {
+            cells,
+            width: AXIS + cols * CELL + 4,
+            height: rows * CELL + AXIS,
+            cell: CELL,
+            axis: AXIS,
+            font: FONT,
+            x_ticks: (0..cols).map(|c| (AXIS + c * CELL + CELL / 2, c as usize + 1)).collect(),
+            y_ticks: (0..rows).map(|l| ((rows - 1 - l) * CELL + CELL / 2, l as usize + 1)).collect(),
+        }
+    }
+
+    /// The middle of the grid, where the consequence axis's title goes.
+    pub fn grid_mid_x(&self) -> u32 {
+        self.axis + (self.width - self.axis) / 2
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,5 +205,18 @@ mod tests {
         assert_eq!(chart.bars[1].y, row_height(1));
         assert_eq!(chart.height, row_height(1) + row_height(2));
         assert_eq!(BarChart::new(vec![("Null".into(), 0)]).bars[0].width, 0);
+    }
+
+    #[test]
+    fn a_heat_map_puts_the_highest_likelihood_on_top_and_spreads_the_levels() {
+        let counts = vec![vec![1, 0], vec![0, 2]];
+        let levels = vec![vec![0, 1], vec![1, 2]];
+        let map = HeatMap::new(&counts, &levels, 3);
+        let top_right = map.cells.iter().find(|c| c.y == 0 && c.x == AXIS + CELL).unwrap();
+        assert_eq!((top_right.count, top_right.fill), (2, LEVEL_FILLS[3]));
+        let bottom_left = map.cells.iter().find(|c| c.y == CELL && c.x == AXIS).unwrap();
+        assert_eq!((bottom_left.count, bottom_left.fill), (1, LEVEL_FILLS[0]));
+        assert_eq!((level_fill(0, 2), level_fill(1, 2)), (LEVEL_FILLS[0], LEVEL_FILLS[3]));
+        assert_eq!(level_fill(4, 5), LEVEL_FILLS[3]);
     }
 }

@@ -12,7 +12,7 @@ use axum::Router;
 fn routes() -> Routes {
     use views::{
         access_log, account, assessment, assessment_files, asset, catalog, dashboard, deviation, dlp, login, org,
-        processing, setup, system, tokens,
+        processing, risk, setup, system, tokens,
     };
     let pages = Routes::new()
         .get("/healthz", healthz)
@@ -31,6 +31,7 @@ fn routes() -> Routes {
         assessment::routes,
         assessment_files::routes,
         processing::routes,
+        risk::routes,
         asset::routes,
         system::routes,
         deviation::routes,

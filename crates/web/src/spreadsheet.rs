@@ -97,6 +97,12 @@ pub fn table_file(
     Ok(download(body, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", &format!("{stem}.xlsx")))
 }
 
+/// A JSON export as a download named `file`.
+pub fn json_file(body: &serde_json::Value, file: &str) -> Result<Response, PageError> {
+    let bytes = serde_json::to_vec_pretty(body).map_err(|e| PageError::Internal(format!("json: {e}")))?;
+    Ok(download(bytes, "application/json", file))
+}
+
 /// A table as CSV for Excel: semicolons, a byte order mark, formulas defused.
 pub fn table_csv(columns: &[&str], rows: &[&[String]]) -> Result<Vec<u8>, PageError> {
     let mut out = csv::WriterBuilder::new().delimiter(b';').from_writer(Vec::new());

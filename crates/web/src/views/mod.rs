@@ -14,6 +14,7 @@ pub mod import;
 pub mod login;
 pub mod org;
 pub mod processing;
+pub mod risk;
 pub mod setup;
 pub mod system;
 pub mod tokens;
@@ -188,6 +189,7 @@ impl Page {
         items.push(("/processings", "nav-processings"));
         items.push(("/systems", "nav-systems"));
         items.push(("/assets", "nav-assets"));
+        items.push(("/risk", "nav-risk"));
         items.push(("/deviations", "nav-deviations"));
         items.push(("/dlp", "nav-dlp"));
         if role_permits(self.roles(), Action::ReadAccessLog) {

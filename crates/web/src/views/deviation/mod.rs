@@ -22,7 +22,7 @@ pub use show::show;
 pub use stats::{set_threshold, stats};
 pub use workflow::{measure, reaction, step};
 
-use processors::{json_download, rfc};
+use processors::rfc;
 use report::now_input;
 use show::show_page;
 use workflow::{act, number, yes_no};

@@ -137,5 +137,5 @@ pub async fn notice_json(
             "recorded_at": rfc(r.recorded_at), "content": n,
         })).collect::<Vec<_>>(),
     });
-    json_download(&body, &format!("avvik-{}-melding.json", d.number))
+    crate::spreadsheet::json_file(&body, &format!("avvik-{}-melding.json", d.number))
 }

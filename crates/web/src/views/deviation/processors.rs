@@ -56,7 +56,7 @@ pub async fn report_json(
         },
         "reported_at": rfc(state.app.clock.now()),
     });
-    json_download(&body, &format!("avvik-{}-til-behandlingsansvarlig.json", d.number))
+    crate::spreadsheet::json_file(&body, &format!("avvik-{}-til-behandlingsansvarlig.json", d.number))
 }
 
 /// A Unix time as RFC 3339, for the JSON exports.
@@ -64,11 +64,6 @@ pub(super) fn rfc(t: i64) -> String {
     jiff::Timestamp::from_second(t).map(|t| t.to_string()).unwrap_or_default()
 }
 
-/// A JSON export as a download named `file`.
-pub(super) fn json_download(body: &serde_json::Value, file: &str) -> Result<Response, PageError> {
-    let bytes = serde_json::to_vec_pretty(body).map_err(|e| PageError::Internal(format!("json: {e}")))?;
-    Ok(crate::spreadsheet::download(bytes, "application/json", file))
-}
 
 /// The security lead names the processors whose deviations the organisation takes.
 pub async fn set_processor(

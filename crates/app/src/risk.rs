@@ -1,0 +1,345 @@
+//! Risk management as the pages and the API share it: the acceptance level (the default saved as
+//! the first version the first time it is read), assessments checked against the matrix they use
+//! and what the organisation has, management's acceptances and approval, and the register across
+//! assessments with its heat map, kept in memory per organisation and day until anything changes.
+
+use crate::cache::Cache;
+use crate::clock::{date_in_norway, Clock};
+use normverk_core::assessment::Date;
+use normverk_core::deviation::MeasureStatus;
+use normverk_core::problem::{Problem, ProblemKey};
+use normverk_core::risk::{self as core, Acceptance, Assessment, Event, Known, Matrix, Reason, Standing, State};
+use normverk_store::risk::{NewRiskAssessment, RiskAssessment, StoredMatrix, Targets};
+use normverk_store::{OrgId, Store, StoreError};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+/// Why a risk change was not saved.
+#[derive(Debug)]
+pub enum RiskError {
+    /// What is wrong, field by field; nothing was stored.
+    Invalid(Vec<Problem>),
+    Store(StoreError),
+}
+
+impl From<StoreError> for RiskError {
+    fn from(e: StoreError) -> Self {
+        RiskError::Store(e)
+    }
+}
+
+fn invalid_unless(problems: Vec<Problem>) -> Result<(), RiskError> {
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(RiskError::Invalid(problems))
+    }
+}
+
+/// Who decides: the person's id and name, as an acceptance records them.
+#[derive(Debug, Clone)]
+pub struct Person {
+    pub id: i64,
+    pub name: String,
+}
+
+/// One unwanted event of the register, with its assessment and where it stands.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub assessment_id: i64,
+    pub assessment_title: String,
+    pub state: State,
+    /// Not replaced by a later approved assessment that started from it.
+    pub current: bool,
+    pub event: Event,
+    /// Levels (indexes into the assessment's matrix's levels) before and after the measures.
+    pub inherent: Option<usize>,
+    pub remaining: Option<usize>,
+    pub standing: Standing,
+    /// The assessment's processings, and its systems with those its measures are in.
+    pub processings: Vec<i64>,
+    pub systems: Vec<i64>,
+    /// Measures past their deadline and not done.
+    pub overdue: usize,
+    /// Whether the scores are on the current matrix's scale (drawn on its heat map).
+    pub on_scale: bool,
+}
+
+/// The register of an organisation on one day.
+#[derive(Debug, Clone)]
+pub struct Register {
+    pub today: Date,
+    /// The acceptance level in force.
+    pub matrix: StoredMatrix,
+    /// Each assessment's matrix, by id.
+    pub matrices: HashMap<i64, Matrix>,
+    pub rows: Vec<Row>,
+}
+
+/// Events per cell, `[likelihood − 1][consequence − 1]`, before and after the measures, of the
+/// rows given; rows scored on another scale are counted apart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Heat {
+    pub inherent: Vec<Vec<usize>>,
+    pub remaining: Vec<Vec<usize>>,
+    pub off_scale: usize,
+}
+
+/// The heat map of `events` on `m`; events scored outside it are counted apart.
+pub fn heat<'a>(m: &Matrix, events: impl Iterator<Item = &'a Event>) -> Heat {
+    let (ls, cs) = (m.likelihood.len(), m.consequence.len());
+    let empty = vec![vec![0; cs]; ls];
+    let mut heat = Heat { inherent: empty.clone(), remaining: empty, off_scale: 0 };
+    for e in events {
+        let cell = |s: Option<core::Score>| {
+            s.map(|s| (usize::from(s.likelihood), usize::from(s.consequence)))
+                .filter(|(l, c)| (1..=ls).contains(l) && (1..=cs).contains(c))
+        };
+        let (inherent, remaining) = (cell(e.inherent()), cell(e.remaining()));
+        if e.remaining().is_some() && remaining.is_none() {
+            heat.off_scale += 1;
+        }
+        for (grid, at) in [(&mut heat.inherent, inherent), (&mut heat.remaining, remaining)] {
+            if let Some((l, c)) = at {
+                grid[l - 1][c - 1] += 1;
+            }
+        }
+    }
+    heat
+}
+
+impl Register {
+    /// The heat map of `rows` on the current matrix; rows of assessments on a matrix of
+    /// another shape are counted apart.
+    pub fn heat<'a>(&self, rows: impl Iterator<Item = &'a Row>) -> Heat {
+        let mut off = 0;
+        let on: Vec<&Event> = rows
+            .filter(|r| {
+                off += usize::from(!r.on_scale);
+                r.on_scale
+            })
+            .map(|r| &r.event)
+            .collect();
+        let mut h = heat(&self.matrix.matrix, on.into_iter());
+        h.off_scale += off;
+        h
+    }
+
+    /// The matrix of the row's assessment.
+    pub fn matrix_of(&self, row: &Row) -> &Matrix {
+        self.matrices.get(&row.assessment_id).unwrap_or(&self.matrix.matrix)
+    }
+}
+
+/// The risk service.
+pub struct Risks {
+    store: Store,
+    clock: Clock,
+    registers: Cache<(OrgId, String), Arc<Register>>,
+}
+
+impl Risks {
+    pub fn new(store: Store, clock: Clock) -> Self {
+        Risks { store, clock, registers: Cache::new(None) }
+    }
+
+    /// Today in Norway.
+    pub fn today(&self) -> Date {
+        let today = date_in_norway(self.clock.now());
+        Date::parse(&today).unwrap_or(Date { year: 1970, month: 1, day: 1 })
+    }
+
+    /// The acceptance level in force: the newest version, or the default saved as the first.
+    pub async fn matrix(&self, org_id: OrgId) -> Result<StoredMatrix, StoreError> {
+        if let Some(m) = self.store.risk_matrices(org_id).await?.into_iter().next() {
+            return Ok(m);
+        }
+        let id = self.store.set_risk_matrix(org_id, &Matrix::default(), None, self.clock.now()).await?;
+        self.store.risk_matrix(org_id, id).await
+    }
+
+    /// Sets a new version of the acceptance level (top management's decision; the caller checks).
+    pub async fn set_matrix(&self, org_id: OrgId, m: &Matrix, by: Option<i64>) -> Result<i64, RiskError> {
+        invalid_unless(m.check())?;
+        Ok(self.store.set_risk_matrix(org_id, m, by, self.clock.now()).await?)
+    }
+
+    /// The ids an assessment may name.
+    pub fn known(targets: &Targets) -> Known {
+        let ids = |v: &[normverk_store::Named]| v.iter().map(|n| n.id).collect();
+        Known { processings: ids(&targets.processings), systems: ids(&targets.systems), assets: ids(&targets.assets) }
+    }
+
+    /// Starts a draft on the acceptance level in force: a new one with `title`, or (with
+    /// `from`) a copy of an approved assessment without its acceptances, scores off the current
+    /// scale cleared. Returns its id.
+    pub async fn start(
+        &self,
+        org_id: OrgId,
+        title: &str,
+        reason: Reason,
+        from: Option<i64>,
+        by: Option<i64>,
+    ) -> Result<i64, RiskError> {
+        let matrix = self.matrix(org_id).await?;
+        let mut doc = match from {
+            Some(id) => {
+                let previous = self.store.risk_assessment(org_id, id).await?;
+                if previous.state != State::Approved {
+                    return Err(StoreError::Rejected(normverk_store::Rejection::RiskAssessmentNotApproved).into());
+                }
+                core::next_from(&previous.assessment()?)
+            }
+            None => Assessment::default(),
+        };
+        if !title.trim().is_empty() || from.is_none() {
+            doc.title = title.trim().to_string();
+        }
+        core::clear_off_scale(&mut doc, &matrix.matrix);
+        let known = Self::known(&self.store.risk_targets(org_id).await?);
+        invalid_unless(core::check(&doc, &matrix.matrix, &known))?;
+        let new = NewRiskAssessment { doc, matrix_id: matrix.id, previous_id: from, reason: reason.as_str().into() };
+        Ok(self.store.create_risk_assessment(org_id, &new, by, self.clock.now()).await?)
+    }
+
+    /// An assessment with its matrix.
+    pub async fn assessment(&self, org_id: OrgId, id: i64) -> Result<(RiskAssessment, StoredMatrix), StoreError> {
+        let a = self.store.risk_assessment(org_id, id).await?;
+        let m = self.store.risk_matrix(org_id, a.matrix_id).await?;
+        Ok((a, m))
+    }
+
+    /// Saves a draft's document as sent, except the acceptances: those are management's, so each
+    /// event keeps the one it had while its remaining risk is unchanged, and loses it when the
+    /// risk changed. `expected` is the version the change was made on. Returns the new version.
+    pub async fn save(
+        &self,
+        org_id: OrgId,
+        id: i64,
+        expected: i64,
+        mut doc: Assessment,
+        change: &str,
+        by: Option<i64>,
+    ) -> Result<i64, RiskError> {
+        let (stored, matrix) = self.assessment(org_id, id).await?;
+        if stored.state == State::Approved {
+            return Err(StoreError::Rejected(normverk_store::Rejection::RiskAssessmentApproved).into());
+        }
+        let before = stored.assessment()?;
+        for e in &mut doc.events {
+            e.acceptance = before
+                .events
+                .iter()
+                .find(|b| b.id == e.id && b.remaining() == e.remaining())
+                .and_then(|b| b.acceptance.clone());
+        }
+        let known = Self::known(&self.store.risk_targets(org_id).await?);
+        invalid_unless(core::check(&doc, &matrix.matrix, &known))?;
+        Ok(self.store.save_risk_assessment(org_id, id, expected, &doc, change, false, by, self.clock.now()).await?)
+    }
+
+    /// Top management accepts the remaining risk of event `event_id`, above the level, with a
+    /// justification until `expires_on`. Returns the new version.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn accept(
+        &self,
+        org_id: OrgId,
+        id: i64,
+        expected: i64,
+        event_id: u32,
+        justification: &str,
+        expires_on: &str,
+        by: &Person,
+    ) -> Result<i64, RiskError> {
+        let (stored, matrix) = self.assessment(org_id, id).await?;
+        let mut doc = stored.assessment()?;
+        let today = self.today();
+        let Some(event) = doc.events.iter_mut().find(|e| e.id == event_id) else {
+            return Err(StoreError::NotFound.into());
+        };
+        let mut problems = core::check_acceptance(justification, expires_on, today);
+        if matches!(core::standing(event, &matrix.matrix, today), Standing::Acceptable | Standing::Unscored) {
+            problems.push(Problem::new(
+                "event",
+                ProblemKey::NotOneOf,
+                "only a scored risk above the acceptance level is accepted",
+            ));
+        }
+        invalid_unless(problems)?;
+        event.acceptance = Some(Acceptance {
+            justification: justification.trim().replace("\r\n", "\n"),
+            expires_on: expires_on.trim().to_string(),
+            accepted_by: by.id,
+            accepted_by_name: by.name.clone(),
+            accepted_at: self.clock.now(),
+        });
+        Ok(self
+            .store
+            .save_risk_assessment(org_id, id, expected, &doc, "risk_accepted", false, Some(by.id), self.clock.now())
+            .await?)
+    }
+
+    /// Approves and freezes a draft that meets the rules of approval on today's date.
+    pub async fn approve(&self, org_id: OrgId, id: i64, expected: i64, by: Option<i64>) -> Result<i64, RiskError> {
+        let (stored, matrix) = self.assessment(org_id, id).await?;
+        let doc = stored.assessment()?;
+        invalid_unless(core::check_approval(&doc, &matrix.matrix, self.today()))?;
+        Ok(self.store.save_risk_assessment(org_id, id, expected, &doc, "approved", true, by, self.clock.now()).await?)
+    }
+
+    /// Every event of every assessment, newest assessment first, on today's date.
+    pub async fn register(&self, org_id: OrgId) -> Result<Arc<Register>, StoreError> {
+        let today = self.today();
+        let version = self.store.risk_version(org_id).await?;
+        let key = (org_id, today.to_string());
+        self.registers.get_or_load(key, version, async { Ok(Arc::new(self.compute(org_id, today).await?)) }).await
+    }
+
+    async fn compute(&self, org_id: OrgId, today: Date) -> Result<Register, StoreError> {
+        let matrix = self.matrix(org_id).await?;
+        let versions: HashMap<i64, Matrix> =
+            self.store.risk_matrices(org_id).await?.into_iter().map(|m| (m.id, m.matrix)).collect();
+        let assessments = self.store.risk_assessments(org_id).await?;
+        let replaced: HashSet<i64> =
+            assessments.iter().filter(|a| a.state == State::Approved).filter_map(|a| a.previous_id).collect();
+        let (ls, cs) = (matrix.matrix.likelihood.len(), matrix.matrix.consequence.len());
+        let mut matrices = HashMap::new();
+        let mut rows = Vec::new();
+        for a in assessments {
+            let doc = a.assessment()?;
+            let m = versions.get(&a.matrix_id).cloned().unwrap_or_else(|| matrix.matrix.clone());
+            let same_scale = m.likelihood.len() == ls && m.consequence.len() == cs;
+            for event in doc.events {
+                let level = |s: Option<core::Score>| s.and_then(|s| m.level(s.likelihood, s.consequence));
+                let mut systems = doc.systems.clone();
+                for id in event.measures.iter().flat_map(|x| &x.systems) {
+                    if !systems.contains(id) {
+                        systems.push(*id);
+                    }
+                }
+                let overdue = event
+                    .measures
+                    .iter()
+                    .filter(|x| x.status != MeasureStatus::Done)
+                    .filter(|x| Date::parse(&x.deadline).is_some_and(|d| d < today))
+                    .count();
+                rows.push(Row {
+                    assessment_id: a.id,
+                    assessment_title: doc.title.clone(),
+                    state: a.state,
+                    current: !replaced.contains(&a.id),
+                    inherent: level(event.inherent()),
+                    remaining: level(event.remaining()),
+                    standing: core::standing(&event, &m, today),
+                    processings: doc.processings.clone(),
+                    systems,
+                    overdue,
+                    on_scale: same_scale,
+                    event,
+                });
+            }
+            matrices.insert(a.id, m);
+        }
+        Ok(Register { today, matrix, matrices, rows })
+    }
+}

@@ -138,6 +138,29 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
         .await
         .unwrap()
         .id;
+    let risk = &app.state.app.risk;
+    let b_risk = risk.start(b.id, "Beta-markør risiko", normverk_core::risk::Reason::Regular, None, None).await.unwrap();
+    let mut doc = app.store.risk_assessment(b.id, b_risk).await.unwrap().assessment().unwrap();
+    doc.events.push(normverk_core::risk::Event {
+        id: 1,
+        title: "Beta-markør hendelse".into(),
+        description: String::new(),
+        threat: String::new(),
+        consequence: Default::default(),
+        likelihood: Some(2),
+        reasoning: String::new(),
+        measures: vec![normverk_core::risk::Measure {
+            id: 1,
+            description: "Beta-markør risikotiltak".into(),
+            owner: String::new(),
+            deadline: String::new(),
+            status: normverk_core::deviation::MeasureStatus::Planned,
+            systems: Vec::new(),
+        }],
+        residual: None,
+        acceptance: None,
+    });
+    risk.save(b.id, b_risk, 1, doc, "event_added", None).await.unwrap();
     let a_token = app
         .token(
             &a,
@@ -162,6 +185,9 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
         "Beta-markør rutine",
         "Beta-markør behandling",
         "Beta-markør utstyr",
+        "Beta-markør risiko",
+        "Beta-markør hendelse",
+        "Beta-markør risikotiltak",
     ];
 
     let b_fields: Vec<(&str, String)> = vec![
@@ -198,6 +224,8 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
                 "id" if route.path.contains("processings") => b_processing,
                 "id" if route.path.contains("assets") => b_asset,
                 "id" if route.path.contains("delegations") => b_delegation,
+                "id" if route.path.contains("risk/assessments") => b_risk,
+                "event" | "measure" => 1,
                 "depends_on" => b_system2.id,
                 "procedure_id" => b_procedure,
                 "measure_id" => b_measure,
@@ -286,6 +314,8 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
     assert_eq!(app.store.evidence_for(b.id, b_round.id, "5.2.1-01").await.unwrap().len(), 1);
     let processing = app.store.processing(b.id, b_processing).await.unwrap();
     assert_eq!((processing.version, processing.record.name.as_str()), (1, "Beta-markør behandling"), "{engine}");
+    let b_risk_now = app.store.risk_assessment(b.id, b_risk).await.unwrap();
+    assert_eq!((b_risk_now.version, b_risk_now.state), (2, normverk_core::risk::State::Draft), "B's assessment untouched");
     let asset = app.store.asset(b.id, b_asset).await.unwrap();
     assert_eq!((asset.identifier.as_str(), asset.kind.as_str()), ("Beta-markør utstyr", "server"));
     assert!(app.store.deviation_notices(b.id, b_deviation.id).await.unwrap().is_empty());

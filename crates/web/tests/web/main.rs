@@ -14,6 +14,7 @@ mod e2e;
 mod isolation;
 mod layout;
 mod protokoll;
+mod risk;
 mod scopes;
 mod site;
 mod systems;

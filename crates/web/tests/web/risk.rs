@@ -1,0 +1,193 @@
+//! Risk management through the pages: the acceptance level, an assessment from start to
+//! approval (events scored, a risk above the level accepted with expiry, frozen), the register
+//! and its exports, bad input refused with nothing changed, and other organisations kept out.
+
+use crate::common::spawn_app;
+use normverk_core::org::Role;
+use normverk_core::risk::State;
+use normverk_core::system::{Criticality, NewSystem};
+use normverk_store::engine_tests;
+
+fn id_from(location: Option<&str>) -> i64 {
+    location.and_then(|l| l.rsplit('/').next()).and_then(|s| s.parse().ok()).expect("a redirect to the assessment")
+}
+
+async fn an_assessment_runs_from_start_to_approval_and_the_register_shows_it(engine: &'static str) {
+    let app = spawn_app(engine).await;
+    let (org, lead) = app.org_with_member("A", "974760673", "lead@a.no", &[Role::SecurityLead]).await;
+    let (_, boss) = app.org_with_member("A", "974760673", "boss@a.no", &[Role::TopManagement]).await;
+    let (_, outsider) = app.org_with_member("B", "923609016", "b@b.no", &[Role::SecurityLead, Role::TopManagement]).await;
+    let system = NewSystem {
+        name: "EPJ".into(),
+        description: String::new(),
+        owner: String::new(),
+        supplier: String::new(),
+        hosting: String::new(),
+        data_types: String::new(),
+        criticality: Criticality::Critical,
+    };
+    let epj = app.store.create_system(org.id, &system, 1).await.unwrap();
+
+    let overview = lead.get("/risk").await;
+    assert_eq!(overview.status, 200, "{engine}");
+    assert!(overview.body.contains("<svg class=\"chart heat\""), "the heat maps are drawn");
+
+    // Start: a title is needed; nothing is created without one.
+    let blank = lead.post("/risk/assessments", &[("title", " "), ("reason", "new_system")]).await;
+    assert_eq!(blank.status, 422);
+    assert!(app.store.risk_assessments(org.id).await.unwrap().is_empty());
+    let started = lead.post("/risk/assessments", &[("title", "Nytt EPJ"), ("reason", "new_system")]).await;
+    assert_eq!(started.status, 303, "{}", started.body);
+    let id = id_from(started.location());
+    let base = format!("/risk/assessments/{id}");
+    let version = |app: &crate::common::TestApp| {
+        let store = app.store.clone();
+        let org_id = org.id;
+        async move { store.risk_assessment(org_id, id).await.unwrap().version.to_string() }
+    };
+
+    let epj_id = epj.id.to_string();
+    let v = version(&app).await;
+    let prepared = lead
+        .post(&format!("{base}/prepare"), &[("version", &v), ("title", "Nytt EPJ"), ("scope", "Innføring"), ("systems", &epj_id)])
+        .await;
+    assert_eq!(prepared.status, 303, "{}", prepared.body);
+    let v = version(&app).await;
+    let added = lead.post(&format!("{base}/events"), &[("version", &v), ("threat", "snooping")]).await;
+    assert_eq!(added.status, 303);
+    let event = format!("{base}/events/1");
+    assert!(lead.get(&event).await.body.contains("Ansatte leser journaler uten tjenstlig behov"));
+
+    // Scores outside the matrix and a stale version are refused, nothing changed.
+    let v = version(&app).await;
+    let off = lead.post(&event, &[("version", &v), ("title", "Snoking"), ("likelihood", "9"), ("privacy", "5")]).await;
+    assert_eq!(off.status, 422);
+    assert_eq!(version(&app).await, v);
+    let stale = lead.post(&event, &[("version", "1"), ("title", "Snoking"), ("likelihood", "4"), ("privacy", "5")]).await;
+    assert_eq!(stale.status, 422);
+    assert!(stale.body.contains("Noen andre har endret vurderingen"));
+    assert_eq!(version(&app).await, v);
+    let scored = lead
+        .post(&event, &[("version", &v), ("title", "Snoking"), ("likelihood", "4"), ("privacy", "5"), ("reasoning", "Mange ansatte")])
+        .await;
+    assert_eq!(scored.status, 303, "{}", scored.body);
+    let page = lead.get(&event).await;
+    assert!(page.body.contains("Høy") && page.body.contains("Over akseptkriteriene"), "{}", page.body);
+
+    // Only top management accepts and approves; a high risk neither treated nor accepted blocks
+    // approval; an acceptance needs a justification and an expiry after today.
+    let v = version(&app).await;
+    assert_eq!(lead.post(&format!("{event}/accept"), &[("version", &v), ("justification", "x"), ("expires_on", "2030-01-01")]).await.status, 403);
+    assert_eq!(lead.post(&format!("{base}/approve"), &[("version", &v)]).await.status, 403);
+    let blocked = boss.post(&format!("{base}/approve"), &[("version", &v)]).await;
+    assert_eq!(blocked.status, 422);
+    let today = normverk_app::clock::date_in_norway(app.now());
+    let next_year = normverk_app::clock::date_in_norway(app.now() + 365 * 86_400);
+    for (justification, expires) in [("", next_year.as_str()), ("Midlertidig", today.as_str()), ("Midlertidig", "2099-01-01")] {
+        let refused = boss
+            .post(&format!("{event}/accept"), &[("version", &v), ("justification", justification), ("expires_on", expires)])
+            .await;
+        assert_eq!(refused.status, 422, "{justification:?} {expires}");
+    }
+    assert_eq!(version(&app).await, v);
+    let accepted = boss
+        .post(&format!("{event}/accept"), &[("version", &v), ("justification", "Logganalyse kommer i mars"), ("expires_on", &next_year)])
+        .await;
+    assert_eq!(accepted.status, 303, "{}", accepted.body);
+    assert!(boss.get(&event).await.body.contains("Akseptert av ledelsen"));
+    let v = version(&app).await;
+    assert_eq!(boss.post(&format!("{base}/approve"), &[("version", &v)]).await.status, 303);
+    let a = app.store.risk_assessment(org.id, id).await.unwrap();
+    assert_eq!(a.state, State::Approved);
+    assert_eq!(a.approved_by.as_deref(), Some("Navn boss@a.no"));
+
+    // Frozen: a change is refused and shown why.
+    let v = version(&app).await;
+    let frozen = lead.post(&format!("{base}/prepare"), &[("version", &v), ("title", "Endret")]).await;
+    assert_eq!(frozen.status, 422);
+    assert_eq!(version(&app).await, v);
+
+    // The register, filtered by system, and its exports.
+    let register = lead.get(&format!("/risk/register?system={}", epj.id)).await;
+    assert!(register.body.contains("Snoking") && register.body.contains("1 hendelser"), "{}", register.body);
+    let (status, headers, csv) = lead.download("/risk/register.csv").await;
+    assert_eq!(status, 200);
+    assert!(headers["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let csv = String::from_utf8(csv).unwrap();
+    assert!(csv.contains("Snoking") && csv.contains("Akseptert av ledelsen"));
+    let (status, _, xlsx) = lead.download("/risk/register.xlsx").await;
+    assert_eq!((status, &xlsx[..2]), (200, &b"PK"[..]));
+    let (_, _, json) = lead.download("/risk/register.json").await;
+    let json: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    assert_eq!(json["events"][0]["standing"], "accepted");
+    assert!(lead.get(&format!("{base}/report")).await.body.contains("Mange ansatte"));
+
+    // The next assessment starts from the approved one, without management's acceptance.
+    let next = lead.post("/risk/assessments", &[("from", &id.to_string()), ("reason", "regular"), ("title", "")]).await;
+    assert_eq!(next.status, 303, "{}", next.body);
+    let next_id = id_from(next.location());
+    let doc = app.store.risk_assessment(org.id, next_id).await.unwrap().assessment().unwrap();
+    assert_eq!((doc.title.as_str(), doc.events.len()), ("Nytt EPJ", 1));
+    assert!(doc.events[0].acceptance.is_none() && doc.events[0].likelihood == Some(4));
+
+    // Another organisation sees none of it and cannot start from it.
+    assert_eq!(outsider.get(&base).await.status, 404);
+    assert_eq!(outsider.get(&event).await.status, 404);
+    assert_eq!(outsider.post("/risk/assessments", &[("from", &id.to_string()), ("reason", "regular")]).await.status, 404);
+    assert!(!outsider.get("/risk/register").await.body.contains("Snoking"));
+}
+engine_tests!(an_assessment_runs_from_start_to_approval_and_the_register_shows_it);
+
+async fn only_top_management_sets_the_acceptance_level_and_a_bad_matrix_is_refused(engine: &'static str) {
+    let app = spawn_app(engine).await;
+    let (org, lead) = app.org_with_member("A", "974760673", "lead@a.no", &[Role::SecurityLead]).await;
+    let (_, boss) = app.org_with_member("A", "974760673", "boss@a.no", &[Role::TopManagement]).await;
+    assert_eq!(boss.get("/risk/matrix").await.status, 200);
+    assert_eq!(app.store.risk_matrices(org.id).await.unwrap().len(), 1, "the default is the first version");
+    let form = boss.get("/risk/matrix?likelihood=3&consequence=3&levels=2").await;
+    assert!(form.body.contains("name=\"cell_2_2\""));
+    let mut fields: Vec<(String, String)> = vec![
+        ("likelihood".into(), "3".into()),
+        ("consequence".into(), "3".into()),
+        ("levels".into(), "2".into()),
+        ("acceptable".into(), "0".into()),
+    ];
+    for (p, n) in [("l", 3), ("c", 3), ("v", 2)] {
+        for i in 0..n {
+            fields.push((format!("{p}{i}_label"), format!("{p} {i}")));
+        }
+    }
+    for l in 0..3 {
+        for c in 0..3 {
+            fields.push((format!("cell_{l}_{c}"), usize::from(l + c > 2).to_string()));
+        }
+    }
+    let as_refs = |f: &[(String, String)]| f.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<Vec<_>>();
+    let post = |who: &crate::common::Browser, f: Vec<(String, String)>| {
+        let who = who.clone();
+        async move {
+            let refs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            who.post("/risk/matrix", &refs).await
+        }
+    };
+    assert_eq!(post(&lead, as_refs(&fields)).await.status, 403);
+    // Levels that fall as likelihood rises, and a missing label: refused, nothing kept.
+    let mut bad = as_refs(&fields);
+    for (k, v) in bad.iter_mut() {
+        if k == "cell_2_2" {
+            *v = "0".into();
+        }
+        if k == "l1_label" {
+            v.clear();
+        }
+    }
+    let refused = post(&boss, bad).await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert_eq!(app.store.risk_matrices(org.id).await.unwrap().len(), 1);
+    let saved = post(&boss, as_refs(&fields)).await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let versions = app.store.risk_matrices(org.id).await.unwrap();
+    assert_eq!((versions.len(), versions[0].matrix.likelihood.len()), (2, 3));
+    assert_eq!(versions[0].set_by.as_deref(), Some("Navn boss@a.no"));
+}
+engine_tests!(only_top_management_sets_the_acceptance_level_and_a_bad_matrix_is_refused);

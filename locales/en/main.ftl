@@ -1107,3 +1107,5 @@ risk-change-measure-removed = Measure removed
 risk-change-risk-accepted = Risk accepted
 risk-change-approved = Approved
 risk-change-api = Changed through the API
+risk-title-repeats = Repeated deviations: { $what }
+risk-open-from-task = Start a risk assessment

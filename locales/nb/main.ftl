@@ -1107,3 +1107,5 @@ risk-change-measure-removed = Tiltak fjernet
 risk-change-risk-accepted = Risiko akseptert
 risk-change-approved = Godkjent
 risk-change-api = Endret gjennom API-et
+risk-title-repeats = Gjentatte avvik: { $what }
+risk-open-from-task = Start risikovurdering

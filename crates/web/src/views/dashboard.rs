@@ -26,6 +26,8 @@ struct DashboardPage<'a> {
     repeats: Vec<normverk_core::deviation::Repeat>,
     /// The latest check of the whole access log, for those who may read it.
     log_check: Option<normverk_store::access_log::Verification>,
+    /// Whether the reader may open a risk assessment from a task.
+    may_assess_risk: bool,
 }
 
 pub async fn show(State(state): State<AppState>, page: Page, member: Member) -> Result<Response, PageError> {
@@ -43,6 +45,7 @@ pub async fn show(State(state): State<AppState>, page: Page, member: Member) -> 
     };
     let log_check =
         if member.may(Action::ReadAccessLog) { state.store.last_access_verification().await? } else { None };
+    let may_assess_risk = member.may(Action::AssessRisk);
     render(&DashboardPage {
         page: &page,
         org: member.org,
@@ -54,6 +57,7 @@ pub async fn show(State(state): State<AppState>, page: Page, member: Member) -> 
         breaches,
         repeats,
         log_check,
+        may_assess_risk,
     })
 }
 

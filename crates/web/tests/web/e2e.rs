@@ -302,6 +302,9 @@ async fn first_journey_setup_logout_login_dashboard_language(engine: &'static st
         ("/assets", "09i-assets"),
         ("/deviations", "09f-deviations"),
         ("/dlp", "09g-message-check"),
+        ("/risk", "09k-risk"),
+        ("/risk/matrix", "09l-risk-matrix"),
+        ("/risk/register", "09m-risk-register"),
     ];
     for (path, name) in pages {
         b.goto(&app.url(path)).await;

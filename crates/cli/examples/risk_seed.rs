@@ -28,10 +28,12 @@ async fn main() {
     let mut measures = 0;
     for a in 0..n {
         let id = risks.start(org, &format!("Risikovurdering {a:03}"), Reason::Regular, None, None).await.unwrap();
-        let mut doc = Assessment { title: format!("Risikovurdering {a:03}"), scope: "Omfang".into(), ..Default::default() };
+        let mut doc =
+            Assessment { title: format!("Risikovurdering {a:03}"), scope: "Omfang".into(), ..Default::default() };
         for e in 0..per {
             let k = a * per + e;
-            let step = |salt: u32| u8::try_from((k.wrapping_mul(2_654_435_761).wrapping_add(salt) >> 7) % 5 + 1).unwrap();
+            let step =
+                |salt: u32| u8::try_from((k.wrapping_mul(2_654_435_761).wrapping_add(salt) >> 7) % 5 + 1).unwrap();
             let count = if k % 5 < 3 { 2 } else { 1 };
             measures += count;
             doc.events.push(Event {
@@ -39,7 +41,11 @@ async fn main() {
                 title: format!("Hendelse {k:05}"),
                 description: "Beskrivelse av hendelsen".into(),
                 threat: normverk_core::risk::THREATS[(k as usize) % normverk_core::risk::THREATS.len()].code.into(),
-                consequence: Consequence { confidentiality: Some(step(1)), privacy: Some(step(2)), ..Default::default() },
+                consequence: Consequence {
+                    confidentiality: Some(step(1)),
+                    privacy: Some(step(2)),
+                    ..Default::default()
+                },
                 likelihood: Some(step(3)),
                 reasoning: "Begrunnelse".into(),
                 measures: (1..=count)
@@ -72,6 +78,10 @@ async fn main() {
     let first = store.risk_assessments(org).await.unwrap().pop().unwrap();
     let doc = first.assessment().unwrap();
     let _ = heat(&register.matrix.matrix, doc.events.iter());
-    println!("one assessment read and its heat map: {:.2?} ({} cells filled)", t.elapsed(), h.remaining.iter().flatten().filter(|c| **c > 0).count());
+    println!(
+        "one assessment read and its heat map: {:.2?} ({} cells filled)",
+        t.elapsed(),
+        h.remaining.iter().flatten().filter(|c| **c > 0).count()
+    );
     store.close().await;
 }

@@ -212,10 +212,9 @@ mod tests {
         let counts = vec![vec![1, 0], vec![0, 2]];
         let levels = vec![vec![0, 1], vec![1, 2]];
         let map = HeatMap::new(&counts, &levels, 3);
-        let top_right = map.cells.iter().find(|c| c.y == 0 && c.x == AXIS + CELL).unwrap();
-        assert_eq!((top_right.count, top_right.fill), (2, LEVEL_FILLS[3]));
-        let bottom_left = map.cells.iter().find(|c| c.y == CELL && c.x == AXIS).unwrap();
-        assert_eq!((bottom_left.count, bottom_left.fill), (1, LEVEL_FILLS[0]));
+        let at = |x: u32, y: u32| map.cells.iter().find(|c| c.x == x && c.y == y).map(|c| (c.l, c.c, c.count, c.fill));
+        assert_eq!(at(AXIS + CELL, 0), Some((2, 2, 2, LEVEL_FILLS[3])), "top right");
+        assert_eq!(at(AXIS, CELL), Some((1, 1, 1, LEVEL_FILLS[0])), "bottom left");
         assert_eq!((level_fill(0, 2), level_fill(1, 2)), (LEVEL_FILLS[0], LEVEL_FILLS[3]));
         assert_eq!(level_fill(4, 5), LEVEL_FILLS[3]);
     }

@@ -139,7 +139,8 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
         .unwrap()
         .id;
     let risk = &app.state.app.risk;
-    let b_risk = risk.start(b.id, "Beta-markør risiko", normverk_core::risk::Reason::Regular, None, None).await.unwrap();
+    let b_risk =
+        risk.start(b.id, "Beta-markør risiko", normverk_core::risk::Reason::Regular, None, None).await.unwrap();
     let mut doc = app.store.risk_assessment(b.id, b_risk).await.unwrap().assessment().unwrap();
     doc.events.push(normverk_core::risk::Event {
         id: 1,
@@ -315,7 +316,11 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
     let processing = app.store.processing(b.id, b_processing).await.unwrap();
     assert_eq!((processing.version, processing.record.name.as_str()), (1, "Beta-markør behandling"), "{engine}");
     let b_risk_now = app.store.risk_assessment(b.id, b_risk).await.unwrap();
-    assert_eq!((b_risk_now.version, b_risk_now.state), (2, normverk_core::risk::State::Draft), "B's assessment untouched");
+    assert_eq!(
+        (b_risk_now.version, b_risk_now.state),
+        (2, normverk_core::risk::State::Draft),
+        "B's assessment untouched"
+    );
     let asset = app.store.asset(b.id, b_asset).await.unwrap();
     assert_eq!((asset.identifier.as_str(), asset.kind.as_str()), ("Beta-markør utstyr", "server"));
     assert!(app.store.deviation_notices(b.id, b_deviation.id).await.unwrap().is_empty());

@@ -16,7 +16,8 @@ async fn an_assessment_runs_from_start_to_approval_and_the_register_shows_it(eng
     let app = spawn_app(engine).await;
     let (org, lead) = app.org_with_member("A", "974760673", "lead@a.no", &[Role::SecurityLead]).await;
     let (_, boss) = app.org_with_member("A", "974760673", "boss@a.no", &[Role::TopManagement]).await;
-    let (_, outsider) = app.org_with_member("B", "923609016", "b@b.no", &[Role::SecurityLead, Role::TopManagement]).await;
+    let (_, outsider) =
+        app.org_with_member("B", "923609016", "b@b.no", &[Role::SecurityLead, Role::TopManagement]).await;
     let system = NewSystem {
         name: "EPJ".into(),
         description: String::new(),
@@ -49,7 +50,10 @@ async fn an_assessment_runs_from_start_to_approval_and_the_register_shows_it(eng
     let epj_id = epj.id.to_string();
     let v = version(&app).await;
     let prepared = lead
-        .post(&format!("{base}/prepare"), &[("version", &v), ("title", "Nytt EPJ"), ("scope", "Innføring"), ("systems", &epj_id)])
+        .post(
+            &format!("{base}/prepare"),
+            &[("version", &v), ("title", "Nytt EPJ"), ("scope", "Innføring"), ("systems", &epj_id)],
+        )
         .await;
     assert_eq!(prepared.status, 303, "{}", prepared.body);
     let v = version(&app).await;
@@ -63,12 +67,22 @@ async fn an_assessment_runs_from_start_to_approval_and_the_register_shows_it(eng
     let off = lead.post(&event, &[("version", &v), ("title", "Snoking"), ("likelihood", "9"), ("privacy", "5")]).await;
     assert_eq!(off.status, 422);
     assert_eq!(version(&app).await, v);
-    let stale = lead.post(&event, &[("version", "1"), ("title", "Snoking"), ("likelihood", "4"), ("privacy", "5")]).await;
+    let stale =
+        lead.post(&event, &[("version", "1"), ("title", "Snoking"), ("likelihood", "4"), ("privacy", "5")]).await;
     assert_eq!(stale.status, 422);
     assert!(stale.body.contains("Noen andre har endret vurderingen"));
     assert_eq!(version(&app).await, v);
     let scored = lead
-        .post(&event, &[("version", &v), ("title", "Snoking"), ("likelihood", "4"), ("privacy", "5"), ("reasoning", "Mange ansatte")])
+        .post(
+            &event,
+            &[
+                ("version", &v),
+                ("title", "Snoking"),
+                ("likelihood", "4"),
+                ("privacy", "5"),
+                ("reasoning", "Mange ansatte"),
+            ],
+        )
         .await;
     assert_eq!(scored.status, 303, "{}", scored.body);
     let page = lead.get(&event).await;
@@ -77,21 +91,34 @@ async fn an_assessment_runs_from_start_to_approval_and_the_register_shows_it(eng
     // Only top management accepts and approves; a high risk neither treated nor accepted blocks
     // approval; an acceptance needs a justification and an expiry after today.
     let v = version(&app).await;
-    assert_eq!(lead.post(&format!("{event}/accept"), &[("version", &v), ("justification", "x"), ("expires_on", "2030-01-01")]).await.status, 403);
+    assert_eq!(
+        lead.post(&format!("{event}/accept"), &[("version", &v), ("justification", "x"), ("expires_on", "2030-01-01")])
+            .await
+            .status,
+        403
+    );
     assert_eq!(lead.post(&format!("{base}/approve"), &[("version", &v)]).await.status, 403);
     let blocked = boss.post(&format!("{base}/approve"), &[("version", &v)]).await;
     assert_eq!(blocked.status, 422);
     let today = normverk_app::clock::date_in_norway(app.now());
     let next_year = normverk_app::clock::date_in_norway(app.now() + 365 * 86_400);
-    for (justification, expires) in [("", next_year.as_str()), ("Midlertidig", today.as_str()), ("Midlertidig", "2099-01-01")] {
+    for (justification, expires) in
+        [("", next_year.as_str()), ("Midlertidig", today.as_str()), ("Midlertidig", "2099-01-01")]
+    {
         let refused = boss
-            .post(&format!("{event}/accept"), &[("version", &v), ("justification", justification), ("expires_on", expires)])
+            .post(
+                &format!("{event}/accept"),
+                &[("version", &v), ("justification", justification), ("expires_on", expires)],
+            )
             .await;
         assert_eq!(refused.status, 422, "{justification:?} {expires}");
     }
     assert_eq!(version(&app).await, v);
     let accepted = boss
-        .post(&format!("{event}/accept"), &[("version", &v), ("justification", "Logganalyse kommer i mars"), ("expires_on", &next_year)])
+        .post(
+            &format!("{event}/accept"),
+            &[("version", &v), ("justification", "Logganalyse kommer i mars"), ("expires_on", &next_year)],
+        )
         .await;
     assert_eq!(accepted.status, 303, "{}", accepted.body);
     assert!(boss.get(&event).await.body.contains("Akseptert av ledelsen"));
@@ -133,7 +160,10 @@ async fn an_assessment_runs_from_start_to_approval_and_the_register_shows_it(eng
     // Another organisation sees none of it and cannot start from it.
     assert_eq!(outsider.get(&base).await.status, 404);
     assert_eq!(outsider.get(&event).await.status, 404);
-    assert_eq!(outsider.post("/risk/assessments", &[("from", &id.to_string()), ("reason", "regular")]).await.status, 404);
+    assert_eq!(
+        outsider.post("/risk/assessments", &[("from", &id.to_string()), ("reason", "regular")]).await.status,
+        404
+    );
     assert!(!outsider.get("/risk/register").await.body.contains("Snoking"));
 }
 engine_tests!(an_assessment_runs_from_start_to_approval_and_the_register_shows_it);

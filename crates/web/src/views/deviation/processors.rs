@@ -64,7 +64,6 @@ pub(super) fn rfc(t: i64) -> String {
     jiff::Timestamp::from_second(t).map(|t| t.to_string()).unwrap_or_default()
 }
 
-
 /// The security lead names the processors whose deviations the organisation takes.
 pub async fn set_processor(
     State(state): State<AppState>,

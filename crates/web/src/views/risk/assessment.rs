@@ -404,7 +404,11 @@ impl EventPage<'_> {
     /// The steps of the axis a residual field is on.
     pub fn axis(&self, key: &str) -> &[normverk_core::risk::Step] {
         let m = &self.matrix.matrix;
-        if key == "residual_likelihood" { &m.likelihood } else { &m.consequence }
+        if key == "residual_likelihood" {
+            &m.likelihood
+        } else {
+            &m.consequence
+        }
     }
 
     pub fn aspects(&self) -> Vec<(&'static str, Option<usize>)> {
@@ -574,4 +578,3 @@ pub async fn accept(
         Err(e) => refused_back(&state, &page, &member, id, &fields, e, Back::Event(event_id)).await,
     }
 }
-

@@ -46,7 +46,11 @@ impl MatrixPage<'_> {
 
     /// The form's three lists of steps: (field prefix, heading, steps).
     pub fn sections<'m>(&self, m: &'m Matrix) -> [(&'static str, &'static str, &'m [Step]); 3] {
-        [("l", "risk-likelihood", &m.likelihood), ("c", "risk-consequence", &m.consequence), ("v", "risk-levels", &m.levels)]
+        [
+            ("l", "risk-likelihood", &m.likelihood),
+            ("c", "risk-consequence", &m.consequence),
+            ("v", "risk-levels", &m.levels),
+        ]
     }
 
     /// Likelihood steps from the highest, counted from 0.
@@ -83,7 +87,9 @@ fn count(v: Option<&str>, range: &std::ops::RangeInclusive<usize>, default: usiz
 /// exist and otherwise rising evenly from the lowest level to the highest.
 fn reshaped(m: &Matrix, ls: usize, cs: usize, ns: usize) -> Matrix {
     let resize = |steps: &[Step], n: usize| -> Vec<Step> {
-        (0..n).map(|i| steps.get(i).cloned().unwrap_or(Step { label: String::new(), description: String::new() })).collect()
+        (0..n)
+            .map(|i| steps.get(i).cloned().unwrap_or(Step { label: String::new(), description: String::new() }))
+            .collect()
     };
     let same = ls == m.likelihood.len() && cs == m.consequence.len() && ns == m.levels.len();
     let grid = (0..ls)

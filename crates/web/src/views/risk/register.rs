@@ -9,10 +9,10 @@ use crate::chart::HeatMap;
 use crate::error::PageError;
 use crate::spreadsheet::{json_file, table_file};
 use crate::views::{render, render_status, Entered, FormErrors, Page, PageQuery, Plain};
-use axum::http::StatusCode;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use normverk_app::risk::{Register, Row};
 use normverk_core::org::Action;
@@ -188,17 +188,20 @@ pub async fn overview_page(
         })
         .collect();
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    render_status(status, &OverviewPage {
-        page,
-        counts: counts(current.into_iter()),
-        inherent,
-        remaining,
-        assessments,
-        reasons: Reason::ALL.iter().map(|r| r.as_str()).collect(),
-        may_assess: member.may(Action::AssessRisk),
-        errors,
-        entered,
-    })
+    render_status(
+        status,
+        &OverviewPage {
+            page,
+            counts: counts(current.into_iter()),
+            inherent,
+            remaining,
+            assessments,
+            reasons: Reason::ALL.iter().map(|r| r.as_str()).collect(),
+            may_assess: member.may(Action::AssessRisk),
+            errors,
+            entered,
+        },
+    )
 }
 
 /// A register row as the page draws it.
@@ -276,7 +279,11 @@ pub async fn register(
 
 /// The names of `ids` among `named`, joined.
 fn names(ids: &[i64], named: &[Named]) -> String {
-    ids.iter().filter_map(|id| named.iter().find(|n| n.id == *id)).map(|n| n.name.as_str()).collect::<Vec<_>>().join(", ")
+    ids.iter()
+        .filter_map(|id| named.iter().find(|n| n.id == *id))
+        .map(|n| n.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The export's columns.
@@ -302,7 +309,13 @@ const COLUMNS: [&str; 19] = [
     "Behandlinger",
 ];
 
-async fn export(state: &AppState, page: &Page, member: &Member, filter: &Filter, ext: &str) -> Result<Response, PageError> {
+async fn export(
+    state: &AppState,
+    page: &Page,
+    member: &Member,
+    filter: &Filter,
+    ext: &str,
+) -> Result<Response, PageError> {
     let register = state.app.risk.register(member.org.id).await?;
     let targets = state.store.risk_targets(member.org.id).await?;
     let rows: Vec<&Row> = register.rows.iter().filter(|r| filter.matches(r)).collect();

@@ -106,11 +106,11 @@ impl AssessmentPage<'_> {
     }
 
     pub fn names(&self, chosen: &[i64], of: &[normverk_store::Named]) -> String {
-        let names: Vec<&str> = of.iter().filter(|n| chosen.contains(&n.id)).map(|n| n.name.as_str()).collect();
+        let names = super::register::names(chosen, of);
         if names.is_empty() {
             "–".into()
         } else {
-            names.join(", ")
+            names
         }
     }
 
@@ -387,9 +387,7 @@ impl EventPage<'_> {
     }
 
     pub fn system_names(&self, ids: &[i64]) -> String {
-        let names: Vec<&str> =
-            self.targets.systems.iter().filter(|n| ids.contains(&n.id)).map(|n| n.name.as_str()).collect();
-        names.join(", ")
+        super::register::names(ids, &self.targets.systems)
     }
 
     /// Residual scores, as (field, label key, chosen).

@@ -278,7 +278,7 @@ pub async fn register(
 }
 
 /// The names of `ids` among `named`, joined.
-fn names(ids: &[i64], named: &[Named]) -> String {
+pub(super) fn names(ids: &[i64], named: &[Named]) -> String {
     ids.iter()
         .filter_map(|id| named.iter().find(|n| n.id == *id))
         .map(|n| n.name.as_str())

@@ -49,6 +49,11 @@ def objects(token, number):
         "org_number": number, "unit": "Akuttmottak", "patient_id": f"fnr:{tenor(i)}", "information_type": "journalnotat",
         "action": "read", "basis": "care_relation"} for i in range(5)]
     api(token, "POST", "/api/v1/access-events", json=events)
+    risk = api(token, "POST", "/api/v1/risk/assessments", json={"title": "Ny EPJ", "reason": "new_system"})
+    document = dict(risk["document"], systems=[epj["id"]], events=[{
+        "id": 1, "title": "Uautorisert oppslag", "threat": "snooping", "consequence": {"confidentiality": 4},
+        "likelihood": 3, "measures": [{"id": 1, "description": "Logganalyse", "status": "planned"}]}])
+    api(token, "PUT", f"/api/v1/risk/assessments/{risk['id']}", json={"version": risk["version"], "document": document})
 
 
 def round_through_the_ui():

@@ -107,6 +107,8 @@ string_enum! {
         DlpScan = "dlp:scan",
         DeviationWrite = "deviation:write",
         DeviationRead = "deviation:read",
+        RiskRead = "risk:read",
+        RiskWrite = "risk:write",
     }
 }
 
@@ -188,6 +190,10 @@ impl Scope {
             Scope::DlpScan => "check a message with the scanner (nothing is kept but counts)",
             Scope::DeviationWrite => "report deviations and take their steps",
             Scope::DeviationRead => "read the organisation's deviations",
+            Scope::RiskRead => "read the acceptance level, the risk assessments and the risk register",
+            Scope::RiskWrite => {
+                "start risk assessments and edit their drafts (acceptance and approval stay with management)"
+            }
         }
     }
 }

@@ -475,18 +475,18 @@ pub fn check_acceptance(justification: &str, expires_on: &str, today: Date) -> V
     p
 }
 
-/// Where an event stands against the acceptance level.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Standing {
-    /// Consequence or likelihood not yet judged.
-    Unscored,
-    /// The remaining risk is within the level.
-    Acceptable,
-    /// Above the level, accepted by management until the date, which has not passed.
-    Accepted,
-    /// Above the level and neither treated down to it nor (still) accepted.
-    Open,
+string_enum! {
+    /// Where an event stands against the acceptance level.
+    Standing {
+        /// Consequence or likelihood not yet judged.
+        Unscored = "unscored",
+        /// The remaining risk is within the level.
+        Acceptable = "acceptable",
+        /// Above the level, accepted by management until the date, which has not passed.
+        Accepted = "accepted",
+        /// Above the level and neither treated down to it nor (still) accepted.
+        Open = "open",
+    }
 }
 
 /// Where `e` stands on `today`.

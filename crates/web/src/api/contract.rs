@@ -140,6 +140,9 @@ code_schemas! {
     CriticalityCode = normverk_core::system::Criticality,
     ObligationCode = normverk_core::catalog::Obligation,
     StateCode = normverk_core::deviation::State,
+    RiskReasonCode = normverk_core::risk::Reason,
+    RiskStateCode = normverk_core::risk::State,
+    StandingCode = normverk_core::risk::Standing,
     TagCode = normverk_core::catalog::Tag,
 }
 

@@ -221,3 +221,112 @@ async fn only_top_management_sets_the_acceptance_level_and_a_bad_matrix_is_refus
     assert_eq!(versions[0].set_by.as_deref(), Some("Navn boss@a.no"));
 }
 engine_tests!(only_top_management_sets_the_acceptance_level_and_a_bad_matrix_is_refused);
+
+/// The API: a token with `risk:write` starts a draft and saves its document whole on the
+/// version it read; a stale version, a step outside the matrix, an acceptance sent along and a
+/// frozen assessment are refused or ignored with nothing changed; `risk:read` reads the matrix,
+/// the register and the versions; another organisation's token sees nothing.
+async fn the_api_drafts_and_reads_assessments_within_its_scopes(engine: &'static str) {
+    use normverk_core::org::Scope;
+    use serde_json::{json, Value};
+    let app = spawn_app(engine).await;
+    let (org, boss) = app.org_with_member("A", "974760673", "boss@a.no", &[Role::TopManagement]).await;
+    let (other, _) = app.org_with_member("B", "923609016", "b@b.no", &[Role::SecurityLead]).await;
+    let writer = app.token(&org, &[Scope::RiskWrite, Scope::RiskRead]).await;
+    let reader = app.token(&org, &[Scope::RiskRead]).await;
+    let theirs = app.token(&other, &[Scope::RiskRead, Scope::RiskWrite]).await;
+    let c = crate::common::client();
+    let url = app.url("/api/v1/risk/assessments");
+
+    let matrix: Value =
+        c.get(app.url("/api/v1/risk/matrix")).bearer_auth(&reader).send().await.unwrap().json().await.unwrap();
+    assert_eq!(matrix["likelihood"].as_array().map(Vec::len), Some(5), "{engine}: the default 5 × 5");
+    let forbidden =
+        c.post(&url).bearer_auth(&reader).json(&json!({"title": "X", "reason": "other"})).send().await.unwrap();
+    assert_eq!(forbidden.status(), 403);
+    let bad_reason =
+        c.post(&url).bearer_auth(&writer).json(&json!({"title": "X", "reason": "whim"})).send().await.unwrap();
+    assert_eq!(bad_reason.status(), 422);
+    assert!(app.store.risk_assessments(org.id).await.unwrap().is_empty());
+
+    let created = c
+        .post(&url)
+        .bearer_auth(&writer)
+        .json(&json!({"title": "Ny EPJ", "reason": "new_system"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let created: Value = created.json().await.unwrap();
+    let (id, version) = (created["id"].as_i64().unwrap(), created["version"].as_i64().unwrap());
+    assert_eq!(created["state"], "draft");
+    let one = format!("{url}/{id}");
+
+    let mut doc = created["document"].clone();
+    doc["events"] = json!([{"id": 1, "title": "Uautorisert oppslag", "threat": "snooping",
+        "consequence": {"confidentiality": 4, "privacy": 5}, "likelihood": 4,
+        "acceptance": {"justification": "smuglet inn", "expires_on": "2027-01-01", "accepted_by": 1, "accepted_by_name": "X", "accepted_at": 0},
+        "measures": [{"id": 1, "description": "Logganalyse", "status": "planned", "deadline": "2020-01-01"}]}]);
+    let out_of_matrix = {
+        let mut d = doc.clone();
+        d["events"][0]["likelihood"] = json!(6);
+        d
+    };
+    let refused = c
+        .put(&one)
+        .bearer_auth(&writer)
+        .json(&json!({"version": version, "document": out_of_matrix}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 422);
+    let problem: Value = refused.json().await.unwrap();
+    assert_eq!(problem["errors"][0]["field"], "events/0/likelihood", "{problem}");
+    let saved =
+        c.put(&one).bearer_auth(&writer).json(&json!({"version": version, "document": doc})).send().await.unwrap();
+    assert_eq!(saved.status(), 200);
+    let saved: Value = saved.json().await.unwrap();
+    assert_eq!(saved["version"], version + 1);
+    assert!(saved["document"]["events"][0]["acceptance"].is_null(), "an acceptance is management's, never the token's");
+    assert_eq!(saved["standing"][0]["standing"], "open");
+    assert_eq!(saved["standing"][0]["inherent"]["level_label"], "Høy");
+    assert_eq!(saved["approval_problems"][0]["field"], "events/0");
+    let stale =
+        c.put(&one).bearer_auth(&writer).json(&json!({"version": version, "document": doc})).send().await.unwrap();
+    assert_eq!(stale.status(), 409);
+
+    let register: Value =
+        c.get(app.url("/api/v1/risk/register")).bearer_auth(&reader).send().await.unwrap().json().await.unwrap();
+    assert_eq!(register[0]["overdue_measures"], 1);
+    assert_eq!(register[0]["remaining"]["likelihood"], 4);
+    let versions: Value =
+        c.get(format!("{one}/versions")).bearer_auth(&reader).send().await.unwrap().json().await.unwrap();
+    assert_eq!(versions.as_array().map(Vec::len), Some(2));
+    assert_eq!(versions[0]["change"], "api");
+
+    // Another organisation's token: not found, nothing listed.
+    assert_eq!(c.get(&one).bearer_auth(&theirs).send().await.unwrap().status(), 404);
+    let put =
+        c.put(&one).bearer_auth(&theirs).json(&json!({"version": version + 1, "document": doc})).send().await.unwrap();
+    assert_eq!(put.status(), 404);
+    let theirs_list: Value = c.get(&url).bearer_auth(&theirs).send().await.unwrap().json().await.unwrap();
+    assert_eq!(theirs_list, json!([]));
+
+    // Frozen once approved (by management, on the page): the API refuses with 409.
+    let d = {
+        let mut d = doc.clone();
+        d["events"][0]["residual"] = json!({"likelihood": 1, "consequence": 2});
+        d
+    };
+    let treated =
+        c.put(&one).bearer_auth(&writer).json(&json!({"version": version + 1, "document": d})).send().await.unwrap();
+    assert_eq!(treated.status(), 200);
+    let approved =
+        boss.post(&format!("/risk/assessments/{id}/approve"), &[("version", &(version + 2).to_string())]).await;
+    assert_eq!(approved.status, 303, "{}", approved.body);
+    let frozen =
+        c.put(&one).bearer_auth(&writer).json(&json!({"version": version + 3, "document": d})).send().await.unwrap();
+    assert_eq!(frozen.status(), 409);
+    assert_eq!(app.store.risk_assessment(org.id, id).await.unwrap().state, State::Approved);
+}
+engine_tests!(the_api_drafts_and_reads_assessments_within_its_scopes);

@@ -3,7 +3,7 @@
 
 use crate::clock::Clock;
 use normverk_core::import::RowError;
-use normverk_core::processing::{missing_fields, read_rows, Record};
+use normverk_core::processing::{missing_fields, read_rows, settle, Record};
 use normverk_store::processing::{Put, Saved, Target};
 use normverk_store::{OrgId, Store, StoreResult};
 use std::collections::HashMap;
@@ -26,16 +26,14 @@ impl Protokoll {
         Protokoll { store, clock }
     }
 
-    /// Saves `entries` (already checked) in one transaction, each with the count of minimum
+    /// Saves `entries` (already checked, then settled: the DPIA screening's outcome set) in one transaction, each with the count of minimum
     /// fields it lacks for the list; a version is written only where a record changed.
     pub async fn save(&self, org_id: OrgId, entries: Vec<Entry>, by: Option<i64>) -> StoreResult<(Vec<i64>, Saved)> {
         let puts: Vec<Put> = entries
             .into_iter()
-            .map(|e| Put {
-                missing: missing_fields(&e.record).len(),
-                target: e.target,
-                record: e.record,
-                systems: e.systems,
+            .map(|mut e| {
+                settle(&mut e.record);
+                Put { missing: missing_fields(&e.record).len(), target: e.target, record: e.record, systems: e.systems }
             })
             .collect();
         self.store.put_processings(org_id, &puts, by, self.clock.now()).await

@@ -69,6 +69,7 @@ pub mod assessment;
 pub mod asset;
 pub mod catalog;
 pub mod deviation;
+pub mod dpia;
 pub mod import;
 pub mod org;
 pub mod problem;

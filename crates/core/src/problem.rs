@@ -85,6 +85,11 @@ string_enum! {
         NotAfterToday = "not_after_today",
         ExpiryTooFar = "expiry_too_far",
         Frozen = "frozen",
+        DpiaStep = "dpia_step",
+        NoDpo = "no_dpo",
+        DpoAdviceRequired = "dpo_advice_required",
+        RisksOrAssessment = "risks_or_assessment",
+        AnswerBeforeRequest = "answer_before_request",
     }
 }
 

@@ -20,7 +20,8 @@ macro_rules! record {
         /// One processing as kept in the protokoll. Coded fields hold codes: `role`
         /// (`controller`, `processor`), `legal_basis` (the letter of art. 6 (1)),
         /// `special_basis` (the letter of art. 9 (2)), `special_categories` (`yes`, `no`) and
-        /// `dpia` (`done`, `not_done`, `not_required`).
+        /// `dpia` (the screening's outcome: `required`, `not_required`, `exempt`; before
+        /// screening, `done` or `not_done`).
         #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
         #[serde(deny_unknown_fields, default)]
         pub struct Record { $($(#[$meta])* pub $field: String),+ }
@@ -67,6 +68,15 @@ record! {
     transfer_safeguard = "Grunnlag for overføring",
     retention = "Planlagt sletting",
     security_measures = "Tekniske og organisatoriske tiltak",
+    /// The DPIA screening (Normen 3.4, 3.4.1): the criteria that hold, as codes of
+    /// [`crate::dpia::Criterion`] (or `none`).
+    dpia_criteria = "DPIA-kriterier som er oppfylt",
+    /// The law whose general impact assessment exempts the processing (3.4), if any.
+    dpia_exemption = "Unntak fra DPIA (regelverk med konsekvensvurdering)",
+    /// Why the screening concluded as it did.
+    dpia_reasons = "Begrunnelse for DPIA-vurderingen",
+    /// The screening's outcome, set from the criteria (`required`, `not_required`, `exempt`);
+    /// an entry not screened may still hold an answer given before (`done`, `not_done`).
     dpia = "DPIA",
 }
 
@@ -100,9 +110,11 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("role", "processor", "Databehandler"),
     ("special_categories", "yes", "Ja"),
     ("special_categories", "no", "Nei"),
+    ("dpia", "required", "Påkrevd"),
+    ("dpia", "not_required", "Ikke påkrevd"),
+    ("dpia", "exempt", "Unntatt (konsekvensvurdert i regelverket)"),
     ("dpia", "done", "Gjennomført"),
     ("dpia", "not_done", "Ikke gjennomført"),
-    ("dpia", "not_required", "Ikke påkrevd"),
 ];
 
 /// The coded fields and their codes (the legal bases are letters).
@@ -120,6 +132,7 @@ pub fn display(field: &str, code: &str) -> String {
         list.iter().find(|(c, _)| *c == code).map(|(c, what)| format!("{article} {c} – {what}"))
     };
     let shown = match field {
+        "dpia_criteria" => crate::dpia::parse_criteria(code).ok().map(|found| crate::dpia::words(&found)),
         "legal_basis" => basis("6 (1)", LEGAL_BASES),
         "special_basis" => basis("9 (2)", SPECIAL_BASES),
         _ => WORDS.iter().find(|(f, c, _)| *f == field && *c == code).map(|(_, _, w)| (*w).to_string()),
@@ -194,7 +207,23 @@ pub fn check(r: &Record) -> Vec<Problem> {
     if r.role.is_empty() {
         p.push(Problem::new("role", ProblemKey::RoleRequired, "required: controller or processor"));
     }
+    if let Err(problem) = crate::dpia::parse_criteria(&r.dpia_criteria) {
+        p.push(problem);
+    }
     p
+}
+
+/// An entry as it is saved: the screening's criteria written as codes in order and its outcome
+/// in `dpia`. An entry not screened keeps the answer it had.
+pub fn settle(r: &mut Record) {
+    if let Ok(found) = crate::dpia::parse_criteria(&r.dpia_criteria) {
+        if !r.dpia_criteria.trim().is_empty() {
+            r.dpia_criteria = crate::dpia::write_criteria(&found);
+        }
+    }
+    if let Ok(Some(outcome)) = crate::dpia::outcome(&r.dpia_criteria, &r.dpia_exemption) {
+        r.dpia = outcome.as_str().to_string();
+    }
 }
 
 /// Whether a transfers field says there are none.

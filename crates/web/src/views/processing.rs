@@ -16,6 +16,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use normverk_app::processing::Entry;
 use normverk_core::org::Action;
+use normverk_core::dpia::{self, Criterion};
 use normverk_core::processing::{self as core, Record, FIELDS};
 use normverk_store::processing::{Listed, Processing, Target, Version};
 use normverk_store::{Named, OrgId, StoreError};
@@ -64,14 +65,26 @@ pub struct Input {
     pub options: Vec<(&'static str, String)>,
     /// Long text gets a text area.
     pub long: bool,
+    /// Several options may be chosen (the DPIA criteria): check boxes.
+    pub multiple: bool,
+    /// Set from other fields (the DPIA's outcome): shown, kept as it is, not entered.
+    pub computed: bool,
     /// Help under the label; empty when the label says it all.
     pub hint: String,
     pub value: String,
     pub error: Option<String>,
 }
 
+impl Input {
+    /// Whether `code` is among the chosen (for check boxes).
+    pub fn has(&self, code: &str) -> bool {
+        self.value.split([',', ';']).any(|v| v.trim() == code)
+    }
+}
+
 /// Free-text fields that are usually more than a line.
 const LONG: &[&str] = &[
+    "dpia_reasons",
     "controller",
     "joint_controllers",
     "processors",
@@ -100,11 +113,18 @@ fn inputs(page: &Page, record: &Record, errors: &FormErrors) -> Vec<Input> {
     FIELDS
         .iter()
         .map(|(key, _)| {
-            let options = core::codes(key)
+            let multiple = *key == "dpia_criteria";
+            let codes = if multiple {
+                Criterion::ALL.iter().map(|c| c.as_str()).chain([dpia::NONE]).collect()
+            } else {
+                core::codes(key)
+            };
+            let options = codes
                 .into_iter()
                 .map(|code| {
                     let label = match *key {
                         "legal_basis" | "special_basis" => core::display(key, code),
+                        "dpia_criteria" => page.named("dpia-criterion", code),
                         _ => page.named(&format!("proc-{}", key.replace('_', "-")), code),
                     };
                     (code, label)
@@ -114,6 +134,8 @@ fn inputs(page: &Page, record: &Record, errors: &FormErrors) -> Vec<Input> {
                 key,
                 options,
                 long: LONG.contains(key),
+                multiple,
+                computed: *key == "dpia",
                 hint: page.lang.t_opt(&format!("proc-hint-{}", key.replace('_', "-"))).unwrap_or_default(),
                 value: record.get(key).to_string(),
                 error: errors.get(key),
@@ -166,6 +188,8 @@ fn read_form(fields: Vec<(String, String)>) -> (Record, Vec<i64>) {
     for (k, v) in fields {
         if k == "systems" {
             systems.extend(v.parse::<i64>().ok());
+        } else if k == "dpia_criteria" && !record.dpia_criteria.is_empty() {
+            record.dpia_criteria = format!("{}, {}", record.dpia_criteria, v.trim());
         } else if FIELDS.iter().any(|(f, _)| *f == k) {
             record.set(&k, v.trim().replace("\r\n", "\n"));
         }
@@ -251,6 +275,15 @@ impl ShowPage<'_> {
         match key {
             _ if value.is_empty() => String::new(),
             "legal_basis" | "special_basis" => core::display(key, value),
+            "dpia_criteria" => dpia::parse_criteria(value)
+                .map(|found| {
+                    if found.is_empty() {
+                        self.page.t("dpia-criteria-none")
+                    } else {
+                        found.iter().map(|c| self.page.named("dpia-criterion", c)).collect::<Vec<_>>().join(" · ")
+                    }
+                })
+                .unwrap_or_else(|_| value.to_string()),
             _ if !core::codes(key).is_empty() => self.page.named(&format!("proc-{}", key.replace('_', "-")), value),
             _ => value.to_string(),
         }

@@ -14,6 +14,7 @@ pub mod cache;
 pub mod clock;
 pub mod deviation;
 pub mod dlp;
+pub mod dpia;
 pub mod log_watch;
 pub mod processing;
 pub mod reminder;
@@ -40,12 +41,14 @@ pub struct App {
     pub processing: Arc<processing::Protokoll>,
     pub asset: Arc<asset::Assets>,
     pub risk: Arc<risk::Risks>,
+    pub dpia: Arc<dpia::Dpias>,
 }
 
 impl App {
     /// The services over `store`, going by `clock`, with the access log signing with `log_signer`.
     pub fn new(store: Store, clock: Clock, log_signer: tlog::note::Signer) -> App {
         let access_log = Arc::new(access_log::AccessLog::new(store.clone(), clock.clone(), log_signer));
+        let risk = Arc::new(risk::Risks::new(store.clone(), clock.clone()));
         App {
             deviation: Arc::new(deviation::Deviations::new(store.clone(), clock.clone(), access_log.clone())),
             access_log,
@@ -53,7 +56,8 @@ impl App {
             dlp: Arc::new(dlp::Scanners::new(store.clone(), clock.clone())),
             processing: Arc::new(processing::Protokoll::new(store.clone(), clock.clone())),
             asset: Arc::new(asset::Assets::new(store.clone(), clock.clone())),
-            risk: Arc::new(risk::Risks::new(store.clone(), clock.clone())),
+            risk: risk.clone(),
+            dpia: Arc::new(dpia::Dpias::new(store.clone(), risk)),
             store,
             clock,
         }

@@ -143,6 +143,11 @@ impl Risks {
         Risks { store, clock, registers: Cache::new(None) }
     }
 
+    /// Now, in Unix seconds.
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
     /// Today in Norway.
     pub fn today(&self) -> Date {
         let today = date_in_norway(self.clock.now());

@@ -147,6 +147,8 @@ pub enum Action {
     /// Top management's risk decisions: set the acceptance level, accept a residual risk above
     /// it, approve an assessment.
     DecideRisk,
+    /// The data protection officer's advice on a DPIA (Normen 3.4).
+    AdviseDpia,
 }
 
 /// Whether someone holding `roles` may do `action`. Least privilege: only admins manage access;
@@ -170,6 +172,7 @@ pub fn role_permits(roles: &[Role], action: Action) -> bool {
         Action::ManageAccessLog => matches!(role, Role::Admin | Role::SecurityLead),
         Action::AssessRisk => matches!(role, Role::SecurityLead | Role::Dpo | Role::TopManagement),
         Action::DecideRisk => matches!(role, Role::TopManagement),
+        Action::AdviseDpia => matches!(role, Role::Dpo),
     })
 }
 

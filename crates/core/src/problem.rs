@@ -90,6 +90,8 @@ string_enum! {
         DpoAdviceRequired = "dpo_advice_required",
         RisksOrAssessment = "risks_or_assessment",
         AnswerBeforeRequest = "answer_before_request",
+        DpiaLocked = "dpia_locked",
+        NoConsultation = "no_consultation",
     }
 }
 

@@ -16,6 +16,7 @@ pub mod account;
 pub mod assessment;
 pub mod asset;
 pub mod deviation;
+pub mod dpia;
 pub mod dlp;
 pub mod org;
 pub mod processing;

@@ -265,7 +265,10 @@ struct ShowPage<'a> {
     missing: Vec<&'static str>,
     systems: Vec<Named>,
     history: Vec<Change>,
+    /// The DPIAs that cover it.
+    dpias: Vec<normverk_app::dpia::Read>,
     may_manage: bool,
+    may_assess: bool,
 }
 
 impl ShowPage<'_> {
@@ -287,6 +290,11 @@ impl ShowPage<'_> {
             _ if !core::codes(key).is_empty() => self.page.named(&format!("proc-{}", key.replace('_', "-")), value),
             _ => value.to_string(),
         }
+    }
+
+    /// Waiting for Datatilsynet's advice before it may start (Normen 3.5).
+    pub fn awaiting_consultation(&self) -> bool {
+        self.dpias.iter().any(normverk_app::dpia::Read::awaiting_consultation)
     }
 
     pub fn is_missing(&self, key: &str) -> bool {
@@ -314,7 +322,17 @@ pub async fn show(
         history.push(Change { version: version.clone(), changed });
     }
     let missing = core::missing_fields(&p.record);
-    render(&ShowPage { page: &page, p, missing, systems, history, may_manage: member.may(Action::ManageRecords) })
+    let dpias = state.app.dpia.of_processing(member.org.id, id).await?;
+    render(&ShowPage {
+        page: &page,
+        p,
+        missing,
+        systems,
+        history,
+        dpias,
+        may_manage: member.may(Action::ManageRecords),
+        may_assess: member.may(Action::AssessRisk),
+    })
 }
 
 /// The register as spreadsheet rows in the template's layout.

@@ -3,10 +3,11 @@
 //! with its heat maps and exports.
 //!
 //! One module per concern: `matrix` (the acceptance level), `assessment` (an assessment's page
-//! and its steps), `register` (the overview, the register and its exports). What they share is
-//! here.
+//! and its steps), `register` (the overview, the register and its exports), `dpia` (impact
+//! assessments and prior consultation, Normen 3.4–3.5). What they share is here.
 
 mod assessment;
+mod dpia;
 mod matrix;
 mod register;
 
@@ -71,7 +72,8 @@ fn level(m: &Matrix, level: Option<usize>) -> Option<Level> {
 
 /// The pages of this family.
 pub fn routes(r: crate::route::Routes) -> crate::route::Routes {
-    r.get("/risk", register::overview)
+    dpia::routes(r)
+        .get("/risk", register::overview)
         .get("/risk/register", register::register)
         .get("/risk/register.xlsx", register::export_xlsx)
         .get("/risk/register.csv", register::export_csv)

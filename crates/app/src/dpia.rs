@@ -138,8 +138,12 @@ impl Dpias {
             )]));
         }
         let before = stored.dpia()?;
-        let doc =
-            Dpia { dpo_advice: before.dpo_advice, decision: before.decision, consultation: before.consultation, ..content };
+        let doc = Dpia {
+            dpo_advice: before.dpo_advice,
+            decision: before.decision,
+            consultation: before.consultation,
+            ..content
+        };
         self.check(org_id, &doc).await?;
         Ok(self.store.save_dpia(org_id, id, expected, &doc, stored.state, "edited", by, self.now()).await?)
     }
@@ -157,7 +161,8 @@ impl Dpias {
     ) -> Result<i64, RiskError> {
         let stored = self.store.dpia(org_id, id).await?;
         let mut doc = stored.dpia()?;
-        let next = core::next(stored.state, step, self.has_dpo(org_id).await?).map_err(|p| RiskError::Invalid(vec![p]))?;
+        let next =
+            core::next(stored.state, step, self.has_dpo(org_id).await?).map_err(|p| RiskError::Invalid(vec![p]))?;
         let note = note.trim().replace("\r\n", "\n");
         let mut problems = Vec::new();
         if matches!(step, Step::Send | Step::Approve) {
@@ -205,9 +210,6 @@ impl Dpias {
             answered_on: consultation.answered_on.trim().to_string(),
             advice: consultation.advice.trim().replace("\r\n", "\n"),
         });
-        Ok(self
-            .store
-            .save_dpia(org_id, id, expected, &doc, read.stored.state, "consultation", by, self.now())
-            .await?)
+        Ok(self.store.save_dpia(org_id, id, expected, &doc, read.stored.state, "consultation", by, self.now()).await?)
     }
 }

@@ -43,7 +43,8 @@ fn encode(d: &Dpia) -> StoreResult<String> {
 
 const COLUMNS: &str = "SELECT id, title, doc, state, version, created_at, updated_at FROM dpias";
 
-const VERSION: &str = "INSERT INTO dpia_versions (org_id, dpia_id, version, doc, state, change, changed_by, changed_at) \
+const VERSION: &str =
+    "INSERT INTO dpia_versions (org_id, dpia_id, version, doc, state, change, changed_by, changed_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 
 impl Store {
@@ -57,7 +58,8 @@ impl Store {
     /// The organisation's DPIA `id`.
     pub async fn dpia(&self, org_id: OrgId, id: i64) -> StoreResult<StoredDpia> {
         let sql = format!("{COLUMNS} WHERE org_id = $1 AND id = $2");
-        let row: Option<RawDpia> = read!(self, |c| sqlx::query_as(&sql).bind(org_id).bind(id).fetch_optional(c).await?);
+        let row: Option<RawDpia> =
+            read!(self, |c| sqlx::query_as(&sql).bind(org_id).bind(id).fetch_optional(c).await?);
         row.ok_or(StoreError::NotFound)?.try_into()
     }
 

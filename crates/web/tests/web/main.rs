@@ -10,6 +10,7 @@ mod assessment;
 mod catalog;
 mod deviations;
 mod dlp;
+mod dpia;
 mod e2e;
 mod isolation;
 mod layout;

@@ -126,7 +126,8 @@ async fn risks(state: &AppState, member: &Member, d: &Dpia) -> Result<Option<Ris
     let doc: Assessment = a.assessment()?;
     let m = &matrix.matrix;
     let at = |s: Option<normverk_core::risk::Score>| level(m, s.and_then(|s| m.level(s.likelihood, s.consequence)));
-    let lines = doc.events.into_iter().map(|e| (at(e.inherent()), at(e.remaining()), e)).map(|(i, r, e)| (e, i, r)).collect();
+    let lines =
+        doc.events.into_iter().map(|e| (at(e.inherent()), at(e.remaining()), e)).map(|(i, r, e)| (e, i, r)).collect();
     Ok(Some(Risks { a, matrix, lines }))
 }
 

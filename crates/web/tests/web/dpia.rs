@@ -1,0 +1,241 @@
+//! DPIA through the pages: the screening on a protokoll entry (two criteria → required, the
+//! outcome in the entry's history), a DPIA covering it from start to approval (the minimum
+//! content asked for, the DPO's advice before management's approval, a return for more work),
+//! prior consultation when the remaining risk is high (the processing awaits it, the document for
+//! Datatilsynet and its JSON, dates and advice recorded), and other organisations kept out.
+
+use crate::common::spawn_app;
+use normverk_core::dpia::State;
+use normverk_core::org::Role;
+use normverk_core::risk::{Assessment, Consequence, Event, Reason, Score};
+use normverk_store::engine_tests;
+
+fn id_from(location: Option<&str>) -> i64 {
+    location.and_then(|l| l.rsplit('/').next()).and_then(|s| s.parse().ok()).expect("a redirect to the new object")
+}
+
+async fn a_screened_processing_gets_a_dpia_from_draft_to_approval_and_prior_consultation(engine: &'static str) {
+    let app = spawn_app(engine).await;
+    let (org, lead) = app.org_with_member("A", "974760673", "lead@a.no", &[Role::SecurityLead]).await;
+    let (_, dpo) = app.org_with_member("A", "974760673", "dpo@a.no", &[Role::Dpo]).await;
+    let (_, boss) = app.org_with_member("A", "974760673", "boss@a.no", &[Role::TopManagement]).await;
+    let (other, outsider) =
+        app.org_with_member("B", "923609016", "b@b.no", &[Role::SecurityLead, Role::TopManagement]).await;
+
+    // The screening: one criterion is not enough, two make a DPIA required; the outcome is set,
+    // never typed, and the history shows the change.
+    let created = lead
+        .post(
+            "/processings",
+            &[("name", "Videokonsultasjon"), ("role", "controller"), ("dpia_criteria", "sensitive_data")],
+        )
+        .await;
+    assert_eq!(created.status, 303, "{engine}: {}", created.body);
+    let pid = id_from(created.location());
+    assert_eq!(app.store.processing(org.id, pid).await.unwrap().record.dpia, "not_required");
+    let bad = lead
+        .post(
+            &format!("/processings/{pid}"),
+            &[("name", "Videokonsultasjon"), ("role", "controller"), ("dpia_criteria", "whim")],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    let screened = lead
+        .post(
+            &format!("/processings/{pid}"),
+            &[
+                ("name", "Videokonsultasjon"),
+                ("role", "controller"),
+                ("dpia_criteria", "sensitive_data"),
+                ("dpia_criteria", "new_technology"),
+                ("dpia_reasons", "Helseopplysninger over ny videoplattform"),
+                ("dpia", "not_required"),
+            ],
+        )
+        .await;
+    assert_eq!(screened.status, 303, "{}", screened.body);
+    let p = app.store.processing(org.id, pid).await.unwrap();
+    assert_eq!(
+        (p.record.dpia.as_str(), p.record.dpia_criteria.as_str()),
+        ("required", "sensitive_data, new_technology")
+    );
+    let page = lead.get(&format!("/processings/{pid}")).await.body;
+    assert!(page.contains("Påkrevd") && page.contains("Tar den i bruk ny teknologi"), "{page}");
+    assert!(page.contains("ingen er startet"), "the entry says a DPIA is needed");
+    let form = lead.get(&format!("/processings/{pid}/edit")).await.body;
+    assert!(form.contains(r#"type="checkbox" name="dpia_criteria" value="new_technology" checked"#), "{form}");
+
+    // A risk assessment with a high risk that remains after the measures.
+    let risk = &app.state.app.risk;
+    let aid = risk.start(org.id, "Videoplattform", Reason::NewProcessing, None, None).await.unwrap();
+    let event = Event {
+        id: 1,
+        title: "Uvedkommende ser konsultasjonen".into(),
+        description: String::new(),
+        threat: String::new(),
+        consequence: Consequence { privacy: Some(5), ..Consequence::default() },
+        likelihood: Some(5),
+        reasoning: String::new(),
+        measures: vec![],
+        residual: Some(Score { likelihood: 4, consequence: 5 }),
+        acceptance: None,
+    };
+    let doc = Assessment {
+        title: "Videoplattform".into(),
+        processings: vec![pid],
+        events: vec![event],
+        ..Assessment::default()
+    };
+    risk.save(org.id, aid, 1, doc, "api", None).await.unwrap();
+
+    // Start: another organisation's processing is refused, nothing created.
+    let theirs = app
+        .store
+        .put_processings(
+            other.id,
+            &[normverk_store::processing::Put {
+                target: normverk_store::processing::Target::New,
+                record: normverk_core::processing::Record {
+                    name: "Deres".into(),
+                    role: "controller".into(),
+                    ..Default::default()
+                },
+                systems: None,
+                missing: 0,
+            }],
+            None,
+            app.now(),
+        )
+        .await
+        .unwrap()
+        .0[0];
+    let foreign = lead.post("/risk/dpia", &[("title", "X"), ("processings", &theirs.to_string())]).await;
+    assert_eq!(foreign.status, 422);
+    assert!(app.store.dpias(org.id).await.unwrap().is_empty());
+    let started = lead
+        .post(
+            "/risk/dpia",
+            &[("title", "Videokonsultasjon"), ("processings", &pid.to_string()), ("assessment_id", &aid.to_string())],
+        )
+        .await;
+    assert_eq!(started.status, 303, "{}", started.body);
+    let id = id_from(started.location());
+    let base = format!("/risk/dpia/{id}");
+    let version = || {
+        let store = app.store.clone();
+        let org_id = org.id;
+        async move { store.dpia(org_id, id).await.unwrap().version.to_string() }
+    };
+
+    // The minimum content is asked for before it goes to the DPO.
+    let v = version().await;
+    let early = lead.post(&format!("{base}/step"), &[("version", &v), ("step", "send")]).await;
+    assert_eq!(early.status, 422);
+    assert!(early.body.contains("Må fylles ut"), "{}", early.body);
+    let saved = lead
+        .post(
+            &base,
+            &[
+                ("version", &v),
+                ("title", "Videokonsultasjon"),
+                ("processings", &pid.to_string()),
+                ("assessment_id", &aid.to_string()),
+                ("description", "Pasienter møter legen på video."),
+                ("purpose", "Helsehjelp uten oppmøte"),
+                ("necessity", "Alternativ til oppmøte; bare nødvendige opplysninger."),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let v = version().await;
+    // Approval before the DPO's advice is refused; the DPO alone advises.
+    assert_eq!(boss.post(&format!("{base}/step"), &[("version", &v), ("step", "approve")]).await.status, 422);
+    assert_eq!(lead.post(&format!("{base}/step"), &[("version", &v), ("step", "send")]).await.status, 303);
+    let v = version().await;
+    assert_eq!(boss.post(&format!("{base}/step"), &[("version", &v), ("step", "approve")]).await.status, 422);
+    assert_eq!(
+        lead.post(&format!("{base}/step"), &[("version", &v), ("step", "advise"), ("note", "Ok")]).await.status,
+        403
+    );
+    let frozen = lead.post(&base, &[("version", &v), ("title", "Endret")]).await;
+    assert_eq!(frozen.status, 422, "not editable while with the DPO");
+    assert_eq!(
+        dpo.post(&format!("{base}/step"), &[("version", &v), ("step", "advise"), ("note", "")]).await.status,
+        422
+    );
+    let advised = dpo
+        .post(
+            &format!("{base}/step"),
+            &[("version", &v), ("step", "advise"), ("note", "Krev ende-til-ende-kryptering.")],
+        )
+        .await;
+    assert_eq!(advised.status, 303, "{}", advised.body);
+    let v = version().await;
+    let returned = boss
+        .post(
+            &format!("{base}/step"),
+            &[("version", &v), ("step", "return"), ("return_note", "Beskriv lagring av opptak")],
+        )
+        .await;
+    assert_eq!(returned.status, 303);
+    assert_eq!(app.store.dpia(org.id, id).await.unwrap().state, State::Returned);
+    let v = version().await;
+    assert_eq!(lead.post(&format!("{base}/step"), &[("version", &v), ("step", "send")]).await.status, 303);
+    let v = version().await;
+    assert_eq!(
+        dpo.post(&format!("{base}/step"), &[("version", &v), ("step", "advise"), ("note", "Nå ok.")]).await.status,
+        303
+    );
+    let v = version().await;
+    let approved = boss.post(&format!("{base}/step"), &[("version", &v), ("step", "approve")]).await;
+    assert_eq!(approved.status, 303, "{}", approved.body);
+    assert_eq!(app.store.dpia(org.id, id).await.unwrap().state, State::Approved);
+
+    // High risk remains: the processing awaits prior consultation until the answer is recorded.
+    let page = lead.get(&base).await.body;
+    assert!(page.contains("Datatilsynet må rådspørres"), "{page}");
+    assert!(lead.get(&format!("/processings/{pid}")).await.body.contains("Venter på forhåndsdrøfting"));
+    let doc = lead.get(&format!("{base}/consultation")).await;
+    assert_eq!(doc.status, 200);
+    assert!(doc.body.contains("Ansvarsfordelingen") && doc.body.contains("Uvedkommende ser konsultasjonen"));
+    let (status, _, bytes) = lead.download(&format!("{base}/consultation.json")).await;
+    assert_eq!(status, 200);
+    let json: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(json["prior_consultation_required"], true);
+    assert_eq!(json["dpia"]["dpo_advice"]["text"], "Nå ok.");
+    let v = version().await;
+    let early_answer = lead
+        .post(
+            &format!("{base}/consultation"),
+            &[("version", &v), ("sent_on", "2026-12-02"), ("answered_on", "2026-12-01"), ("advice", "x")],
+        )
+        .await;
+    assert_eq!(early_answer.status, 422);
+    let sent = lead.post(&format!("{base}/consultation"), &[("version", &v), ("sent_on", "2026-12-02")]).await;
+    assert_eq!(sent.status, 303);
+    assert!(lead.get(&format!("/processings/{pid}")).await.body.contains("Venter på forhåndsdrøfting"));
+    let v = version().await;
+    let answered = lead
+        .post(
+            &format!("{base}/consultation"),
+            &[
+                ("version", &v),
+                ("sent_on", "2026-12-02"),
+                ("answered_on", "2026-12-20"),
+                ("advice", "Sak 26/0123: ingen innvendinger"),
+            ],
+        )
+        .await;
+    assert_eq!(answered.status, 303);
+    assert!(!lead.get(&format!("/processings/{pid}")).await.body.contains("Venter på forhåndsdrøfting"));
+    let history = lead.get(&base).await.body;
+    assert!(history.contains("Personvernombudets råd registrert") && history.contains("Forhåndsdrøfting registrert"));
+
+    // Another organisation sees none of it.
+    assert_eq!(outsider.get(&base).await.status, 404);
+    assert_eq!(outsider.get(&format!("{base}/consultation.json")).await.status, 404);
+    let v = version().await;
+    assert_eq!(outsider.post(&format!("{base}/step"), &[("version", &v), ("step", "reopen")]).await.status, 404);
+    assert_eq!(app.store.dpia(org.id, id).await.unwrap().state, State::Approved);
+}
+engine_tests!(a_screened_processing_gets_a_dpia_from_draft_to_approval_and_prior_consultation);

@@ -162,10 +162,20 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
         acceptance: None,
     });
     risk.save(b.id, b_risk, 1, doc, "event_added", None).await.unwrap();
+    let b_dpia =
+        app.state.app.dpia.start(b.id, "Beta-markør DPIA", vec![b_processing], Some(b_risk), None).await.unwrap();
     let a_token = app
         .token(
             &a,
-            &[Scope::OrgRead, Scope::OrgWrite, Scope::AccessLogRead, Scope::DeviationRead, Scope::DeviationWrite],
+            &[
+                Scope::OrgRead,
+                Scope::OrgWrite,
+                Scope::AccessLogRead,
+                Scope::DeviationRead,
+                Scope::DeviationWrite,
+                Scope::RiskRead,
+                Scope::RiskWrite,
+            ],
         )
         .await;
     let markers = [
@@ -189,6 +199,7 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
         "Beta-markør risiko",
         "Beta-markør hendelse",
         "Beta-markør risikotiltak",
+        "Beta-markør DPIA",
     ];
 
     let b_fields: Vec<(&str, String)> = vec![
@@ -226,6 +237,7 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
                 "id" if route.path.contains("assets") => b_asset,
                 "id" if route.path.contains("delegations") => b_delegation,
                 "id" if route.path.contains("risk/assessments") => b_risk,
+                "id" if route.path.contains("risk/dpia") => b_dpia,
                 "event" | "measure" => 1,
                 "depends_on" => b_system2.id,
                 "procedure_id" => b_procedure,
@@ -321,6 +333,8 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
         (2, normverk_core::risk::State::Draft),
         "B's assessment untouched"
     );
+    let b_dpia_now = app.store.dpia(b.id, b_dpia).await.unwrap();
+    assert_eq!((b_dpia_now.version, b_dpia_now.state), (1, normverk_core::dpia::State::Draft), "B's DPIA untouched");
     let asset = app.store.asset(b.id, b_asset).await.unwrap();
     assert_eq!((asset.identifier.as_str(), asset.kind.as_str()), ("Beta-markør utstyr", "server"));
     assert!(app.store.deviation_notices(b.id, b_deviation.id).await.unwrap().is_empty());

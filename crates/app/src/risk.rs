@@ -8,7 +8,9 @@ use crate::clock::{date_in_norway, Clock};
 use normverk_core::assessment::Date;
 use normverk_core::deviation::MeasureStatus;
 use normverk_core::problem::{Problem, ProblemKey};
-use normverk_core::risk::{self as core, Acceptance, Assessment, Event, Known, Matrix, Reason, Standing, State};
+use normverk_core::risk::{
+    self as core, Acceptance, Assessment, Cover, Dated, Due, Event, Known, Matrix, Reason, Standing, State,
+};
 use normverk_store::risk::{NewRiskAssessment, RiskAssessment, StoredMatrix, Targets};
 use normverk_store::{OrgId, Store, StoreError};
 use std::collections::{HashMap, HashSet};
@@ -33,6 +35,35 @@ fn invalid_unless(problems: Vec<Problem>) -> Result<(), RiskError> {
         Ok(())
     } else {
         Err(RiskError::Invalid(problems))
+    }
+}
+
+/// Months between management's regular assessments unless the organisation sets another.
+pub const REGULAR_MONTHS: i64 = 12;
+
+/// What a new assessment starts with: its title and reason, the approved assessment it follows,
+/// the processings and systems it covers, and the task it was opened from (see `core::risk::due`).
+#[derive(Debug, Clone)]
+pub struct Opening {
+    pub title: String,
+    pub reason: Reason,
+    pub from: Option<i64>,
+    pub processings: Vec<i64>,
+    pub systems: Vec<i64>,
+    pub trigger: String,
+}
+
+impl Opening {
+    /// A new assessment with `title`, for `reason`, covering nothing yet.
+    pub fn new(title: &str, reason: Reason) -> Opening {
+        Opening {
+            title: title.to_string(),
+            reason,
+            from: None,
+            processings: Vec::new(),
+            systems: Vec::new(),
+            trigger: String::new(),
+        }
     }
 }
 
@@ -175,19 +206,12 @@ impl Risks {
         Known { processings: ids(&targets.processings), systems: ids(&targets.systems), assets: ids(&targets.assets) }
     }
 
-    /// Starts a draft on the acceptance level in force: a new one with `title`, or (with
-    /// `from`) a copy of an approved assessment without its acceptances, scores off the current
-    /// scale cleared. Returns its id.
-    pub async fn start(
-        &self,
-        org_id: OrgId,
-        title: &str,
-        reason: Reason,
-        from: Option<i64>,
-        by: Option<i64>,
-    ) -> Result<i64, RiskError> {
+    /// Starts a draft on the acceptance level in force: a new one, or (with `from`) a copy of an
+    /// approved assessment without its acceptances, scores off the current scale cleared; with
+    /// what it covers and the task it was opened from. Returns its id.
+    pub async fn start(&self, org_id: OrgId, opening: Opening, by: Option<i64>) -> Result<i64, RiskError> {
         let matrix = self.matrix(org_id).await?;
-        let mut doc = match from {
+        let mut doc = match opening.from {
             Some(id) => {
                 let previous = self.store.risk_assessment(org_id, id).await?;
                 if previous.state != State::Approved {
@@ -197,14 +221,75 @@ impl Risks {
             }
             None => Assessment::default(),
         };
-        if !title.trim().is_empty() || from.is_none() {
-            doc.title = title.trim().to_string();
+        if !opening.title.trim().is_empty() || opening.from.is_none() {
+            doc.title = opening.title.trim().to_string();
         }
+        for (ids, more) in [(&mut doc.processings, opening.processings), (&mut doc.systems, opening.systems)] {
+            for id in more {
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
+            }
+        }
+        doc.trigger = opening.trigger;
         core::clear_off_scale(&mut doc, &matrix.matrix);
         let known = Self::known(&self.store.risk_targets(org_id).await?);
         invalid_unless(core::check(&doc, &matrix.matrix, &known))?;
-        let new = NewRiskAssessment { doc, matrix_id: matrix.id, previous_id: from, reason: reason.as_str().into() };
+        let new = NewRiskAssessment {
+            doc,
+            matrix_id: matrix.id,
+            previous_id: opening.from,
+            reason: opening.reason.as_str().into(),
+        };
         Ok(self.store.create_risk_assessment(org_id, &new, by, self.clock.now()).await?)
+    }
+
+    /// How many months apart management's regular assessment is due.
+    pub async fn regular_months(&self, org_id: OrgId) -> Result<i64, StoreError> {
+        Ok(self.store.risk_regular_months(org_id).await?.unwrap_or(REGULAR_MONTHS))
+    }
+
+    /// Sets how many months apart management's regular assessment is due: 1 to 36.
+    pub async fn set_regular_months(&self, org_id: OrgId, months: i64) -> Result<(), RiskError> {
+        if !(1..=36).contains(&months) {
+            return Err(RiskError::Invalid(vec![Problem::new(
+                "regular_months",
+                ProblemKey::OutOfRange,
+                "a whole number of months from 1 to 36",
+            )
+            .arg("min", 1)
+            .arg("max", 36)]));
+        }
+        Ok(self.store.set_risk_regular_months(org_id, months).await?)
+    }
+
+    /// The assessments due now (Normen 3.3): processings and systems new or changed since an
+    /// approved assessment covered them, the repeats of deviations given (trigger keys, counted
+    /// over `window_s`) not yet assessed, and management's regular assessment.
+    pub async fn due(&self, org_id: OrgId, repeats: &[String], window_s: i64) -> Result<Vec<Due>, StoreError> {
+        let mut approved = Vec::new();
+        for a in self.store.risk_assessments(org_id).await?.into_iter().filter(|a| a.state == State::Approved) {
+            let doc = a.assessment()?;
+            approved.push(Cover {
+                approved_at: a.approved_at.unwrap_or(a.updated_at),
+                reason: a.reason.parse().unwrap_or(Reason::Other),
+                trigger: doc.trigger,
+                processings: doc.processings,
+                systems: doc.systems,
+            });
+        }
+        let processings: Vec<Dated> = self
+            .store
+            .processings(org_id)
+            .await?
+            .iter()
+            .map(|p| Dated { id: p.id, updated_at: p.updated_at })
+            .collect();
+        let systems: Vec<Dated> =
+            self.store.systems(org_id).await?.iter().map(|s| Dated { id: s.id, updated_at: s.updated_at }).collect();
+        let interval = self.regular_months(org_id).await? * 30 * 86_400;
+        let now = self.clock.now();
+        Ok(core::due(&approved, &processings, &systems, repeats, window_s, interval, now))
     }
 
     /// An assessment with its matrix.
@@ -214,7 +299,8 @@ impl Risks {
         Ok((a, m))
     }
 
-    /// Saves a draft's document as sent, except the acceptances: those are management's, so each
+    /// Saves a draft's document as sent, except the task it was opened from (kept) and the
+    /// acceptances: those are management's, so each
     /// event keeps the one it had while its remaining risk is unchanged, and loses it when the
     /// risk changed. `expected` is the version the change was made on. Returns the new version.
     pub async fn save(
@@ -231,6 +317,7 @@ impl Risks {
             return Err(StoreError::Rejected(normverk_store::Rejection::RiskAssessmentApproved).into());
         }
         let before = stored.assessment()?;
+        doc.trigger = before.trigger.clone();
         for e in &mut doc.events {
             e.acceptance = before
                 .events

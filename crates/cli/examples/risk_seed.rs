@@ -27,7 +27,10 @@ async fn main() {
     let started = Instant::now();
     let mut measures = 0;
     for a in 0..n {
-        let id = risks.start(org, &format!("Risikovurdering {a:03}"), Reason::Regular, None, None).await.unwrap();
+        let id = risks
+            .start(org, normverk_app::risk::Opening::new(&format!("Risikovurdering {a:03}"), Reason::Regular), None)
+            .await
+            .unwrap();
         let mut doc =
             Assessment { title: format!("Risikovurdering {a:03}"), scope: "Omfang".into(), ..Default::default() };
         for e in 0..per {

@@ -328,6 +328,10 @@ pub struct Assessment {
     /// Steps 3–7.
     #[serde(default)]
     pub events: Vec<Event>,
+    /// The task it was opened from (see [`due`]): `deviations:category:…`, `deviations:system:…`;
+    /// empty otherwise.
+    #[serde(default)]
+    pub trigger: String,
 }
 
 /// At most this many events in one assessment, and measures per event.
@@ -344,6 +348,7 @@ pub const TEXT: &[Field] = &[
     Field::optional("reasoning", Lines::Many, 5000),
     Field::optional("owner", Lines::One, 200),
     Field::line("justification", 5000),
+    Field::optional("trigger", Lines::One, 300),
 ];
 
 fn text(field: &'static str, value: &str) -> Option<Problem> {
@@ -376,6 +381,7 @@ pub fn check(a: &Assessment, matrix: &Matrix, known: &Known) -> Vec<Problem> {
     {
         p.extend(text(field, value));
     }
+    p.extend(text("trigger", &a.trigger));
     for (field, ids, of) in [
         ("processings", &a.processings, &known.processings),
         ("systems", &a.systems, &known.systems),
@@ -567,6 +573,89 @@ pub fn clear_off_scale(a: &mut Assessment, matrix: &Matrix) {
     }
 }
 
+/// An approved assessment as the tasks of [`due`] read it: when it was approved, why it was made,
+/// the task it was opened from and what it covers.
+#[derive(Debug, Clone)]
+pub struct Cover {
+    pub approved_at: i64,
+    pub reason: Reason,
+    pub trigger: String,
+    pub processings: Vec<i64>,
+    pub systems: Vec<i64>,
+}
+
+/// Something the organisation has, with when it last changed (Unix seconds).
+#[derive(Debug, Clone, Copy)]
+pub struct Dated {
+    pub id: i64,
+    pub updated_at: i64,
+}
+
+/// A risk assessment that is due (Normen 3.3): shown as a task until an approved assessment
+/// covers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Due {
+    /// A processing no approved assessment covers (a new processing).
+    NewProcessing(i64),
+    /// A processing changed after the last approved assessment that covers it.
+    ChangedProcessing(i64),
+    /// A system no approved assessment covers (a new system).
+    NewSystem(i64),
+    /// A system changed after the last approved assessment that covers it.
+    ChangedSystem(i64),
+    /// Repeated deviations (the trigger key), not assessed in the window they are counted in.
+    Deviations(String),
+    /// Management's regular assessment: none approved within the interval; the last one's time.
+    Regular(Option<i64>),
+}
+
+/// The key of the task a repeat of deviations opens: `deviations:{by}:{value}`.
+pub fn repeat_trigger(by: &str, value: &str) -> String {
+    format!("deviations:{by}:{value}")
+}
+
+/// The assessments that are due at `now`: every processing and system not covered by an
+/// approved assessment, or changed since the last one that covers it; every repeat of
+/// deviations (trigger keys) without an approved assessment opened from it within
+/// `window_s`; and management's regular assessment when none with reason `regular` was
+/// approved within `interval_s`.
+pub fn due(
+    approved: &[Cover],
+    processings: &[Dated],
+    systems: &[Dated],
+    repeats: &[String],
+    window_s: i64,
+    interval_s: i64,
+    now: i64,
+) -> Vec<Due> {
+    let last = |covers: &dyn Fn(&Cover) -> bool| approved.iter().filter(|c| covers(c)).map(|c| c.approved_at).max();
+    let mut out = Vec::new();
+    for p in processings {
+        match last(&|c: &Cover| c.processings.contains(&p.id)) {
+            None => out.push(Due::NewProcessing(p.id)),
+            Some(at) if p.updated_at > at => out.push(Due::ChangedProcessing(p.id)),
+            Some(_) => {}
+        }
+    }
+    for s in systems {
+        match last(&|c: &Cover| c.systems.contains(&s.id)) {
+            None => out.push(Due::NewSystem(s.id)),
+            Some(at) if s.updated_at > at => out.push(Due::ChangedSystem(s.id)),
+            Some(_) => {}
+        }
+    }
+    for key in repeats {
+        if !last(&|c: &Cover| c.trigger == *key).is_some_and(|at| at > now - window_s) {
+            out.push(Due::Deviations(key.clone()));
+        }
+    }
+    let regular = last(&|c: &Cover| c.reason == Reason::Regular);
+    if !regular.is_some_and(|at| at > now - interval_s) {
+        out.push(Due::Regular(regular));
+    }
+    out
+}
+
 /// A threat of the catalogue normverk ships, for health and care.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Threat {
@@ -662,6 +751,35 @@ pub const THREATS: &[Threat] = &[
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tasks_stay_until_an_approved_assessment_covers_them() {
+        let dated = |id, _created_at: i64, updated_at| Dated { id, updated_at };
+        let cover = |approved_at, reason, processings: Vec<i64>, systems: Vec<i64>, trigger: &str| Cover {
+            approved_at,
+            reason,
+            trigger: trigger.into(),
+            processings,
+            systems,
+        };
+        let key = repeat_trigger("system", "EPJ");
+        let none = due(&[], &[dated(1, 0, 0)], &[dated(7, 0, 0)], &[key.clone()], 100, 1000, 5000);
+        assert_eq!(
+            none,
+            vec![Due::NewProcessing(1), Due::NewSystem(7), Due::Deviations(key.clone()), Due::Regular(None)]
+        );
+        let covers =
+            [cover(4500, Reason::Regular, vec![1], vec![7], ""), cover(4950, Reason::Deviations, vec![], vec![], &key)];
+        assert!(due(&covers, &[dated(1, 0, 10)], &[dated(7, 0, 10)], &[key.clone()], 100, 1000, 5000).is_empty());
+        let later = due(&covers, &[dated(1, 0, 4600)], &[dated(7, 0, 10)], &[key.clone()], 100, 1000, 5100);
+        assert_eq!(
+            later,
+            vec![Due::ChangedProcessing(1), Due::Deviations(key)],
+            "changed since; the repeat window passed"
+        );
+        let regular = due(&covers, &[], &[], &[], 100, 1000, 6000);
+        assert_eq!(regular, vec![Due::Regular(Some(4500))]);
+    }
 
     const TODAY: Date = Date { year: 2026, month: 12, day: 2 };
 

@@ -25,3 +25,9 @@ CREATE TABLE dpia_versions (
     changed_at BIGINT NOT NULL,
     PRIMARY KEY (dpia_id, version)
 );
+-- How often management's regular risk assessment is due (Normen 3.3), per organisation; absent
+-- means every 12 months.
+CREATE TABLE risk_settings (
+    org_id BIGINT PRIMARY KEY REFERENCES orgs(id),
+    regular_months BIGINT NOT NULL
+);

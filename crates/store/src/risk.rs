@@ -124,6 +124,32 @@ impl Store {
         Ok(v.unwrap_or(0))
     }
 
+    /// How many months apart management's regular assessment is due, if the organisation set it.
+    pub async fn risk_regular_months(&self, org_id: OrgId) -> StoreResult<Option<i64>> {
+        Ok(read!(self, |c| {
+            sqlx::query_scalar("SELECT regular_months FROM risk_settings WHERE org_id = $1")
+                .bind(org_id)
+                .fetch_optional(c)
+                .await?
+        }))
+    }
+
+    /// Sets how many months apart management's regular assessment is due (checked by the caller).
+    pub async fn set_risk_regular_months(&self, org_id: OrgId, months: i64) -> StoreResult<()> {
+        write_tx!(self, |tx| {
+            sqlx::query(
+                "INSERT INTO risk_settings (org_id, regular_months) VALUES ($1, $2) \
+                 ON CONFLICT (org_id) DO UPDATE SET regular_months = excluded.regular_months",
+            )
+            .bind(org_id)
+            .bind(months)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(BUMP).bind(org_id).execute(&mut *tx).await?;
+        });
+        Ok(())
+    }
+
     /// Every version of the acceptance level, newest first.
     pub async fn risk_matrices(&self, org_id: OrgId) -> StoreResult<Vec<StoredMatrix>> {
         let rows: Vec<(i64, String, Option<String>, i64)> = read!(self, |c| {

@@ -12,7 +12,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use normverk_app::risk::{RiskError, Row};
+use normverk_app::risk::{Opening, RiskError, Row};
 use normverk_core::deviation::MeasureStatus;
 use normverk_core::risk::{self as core, Assessment, Matrix, Reason, Score, Standing, State as RiskState, THREATS};
 use normverk_store::risk::{RiskAssessment, StoredMatrix};
@@ -143,6 +143,10 @@ impl utoipa::PartialSchema for RiskDocument {
                 ("systems", array(id(), None)),
                 ("assets", array(id(), None)),
                 ("events", array(event, Some(core::MAX_EVENTS))),
+                (
+                    "trigger",
+                    any("the dashboard task it was opened from, as a GET gave it: read-only, ignored when sent"),
+                ),
             ],
             true,
         );
@@ -310,6 +314,12 @@ pub struct NewAssessmentIn {
     pub reason: String,
     #[serde(default)]
     pub from: Option<i64>,
+    /// Processings of the protokoll it covers (added to those of `from`).
+    #[serde(default)]
+    pub processings: Vec<i64>,
+    /// Systems of the register it covers (added to those of `from`).
+    #[serde(default)]
+    pub systems: Vec<i64>,
 }
 
 /// A change of a draft: the document whole, on the version it was read at.
@@ -341,6 +351,9 @@ fn read_change(body: &[u8]) -> Result<(i64, Assessment), ApiError> {
         errors.push(FieldError { field: "version".into(), message: "the version the change was made on".into() });
     }
     let mut document = map.remove("document").unwrap_or(Value::Null);
+    if let Some(d) = document.as_object_mut() {
+        d.remove("trigger");
+    }
     if let Some(events) = document.get_mut("events").and_then(Value::as_array_mut) {
         for e in events.iter_mut().filter_map(Value::as_object_mut) {
             e.remove("acceptance");
@@ -412,7 +425,13 @@ pub async fn create(
             other => other.map(|_| ())?,
         }
     }
-    let id = state.app.risk.start(caller.org_id, &new.title, reason, new.from, None).await?;
+    let opening = Opening {
+        from: new.from,
+        processings: new.processings,
+        systems: new.systems,
+        ..Opening::new(&new.title, reason)
+    };
+    let id = state.app.risk.start(caller.org_id, opening, None).await?;
     Ok((StatusCode::CREATED, Json(whole(&state, caller.org_id, id).await?)))
 }
 

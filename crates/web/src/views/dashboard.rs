@@ -7,7 +7,9 @@ use crate::AppState;
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
+use normverk_core::deviation::REPEAT_WINDOW_S;
 use normverk_core::org::{Action, Role};
+use normverk_core::risk::{repeat_trigger, Due, Reason};
 use normverk_store::org::Org;
 
 #[derive(Template)]
@@ -28,6 +30,67 @@ struct DashboardPage<'a> {
     log_check: Option<normverk_store::access_log::Verification>,
     /// Whether the reader may open a risk assessment from a task.
     may_assess_risk: bool,
+    /// Risk assessments that are due (Normen 3.3), for those who assess risk.
+    due: Vec<Task>,
+    /// How many more of each kind than shown.
+    due_more: usize,
+}
+
+/// A risk assessment that is due, as a task with the form that opens it.
+pub struct Task {
+    /// What is due, in the reader's language.
+    pub text: String,
+    pub reason: &'static str,
+    pub title: String,
+    pub processing: Option<i64>,
+    pub system: Option<i64>,
+}
+
+/// At most this many tasks of one kind are listed.
+const TASKS_PER_KIND: usize = 5;
+
+fn tasks(page: &Page, due: Vec<Due>, targets: &normverk_store::risk::Targets) -> (Vec<Task>, usize) {
+    let name = |of: &[normverk_store::Named], id: i64| {
+        of.iter().find(|n| n.id == id).map_or(String::new(), |n| n.name.clone())
+    };
+    let mut out: Vec<Task> = Vec::new();
+    let mut shown: std::collections::HashMap<&'static str, usize> = std::collections::HashMap::new();
+    let mut more = 0;
+    for d in due {
+        let (kind, reason, processing, system, what) = match &d {
+            Due::NewProcessing(id) => {
+                ("new_processing", Reason::NewProcessing, Some(*id), None, name(&targets.processings, *id))
+            }
+            Due::ChangedProcessing(id) => {
+                ("changed_processing", Reason::Change, Some(*id), None, name(&targets.processings, *id))
+            }
+            Due::NewSystem(id) => ("new_system", Reason::NewSystem, None, Some(*id), name(&targets.systems, *id)),
+            Due::ChangedSystem(id) => ("changed_system", Reason::Change, None, Some(*id), name(&targets.systems, *id)),
+            Due::Regular(last) => {
+                ("regular", Reason::Regular, None, None, last.map_or_else(String::new, |at| page.datetime(at)))
+            }
+            Due::Deviations(_) => continue,
+        };
+        let n = shown.entry(kind).or_default();
+        *n += 1;
+        if *n > TASKS_PER_KIND {
+            more += 1;
+            continue;
+        }
+        let key = if matches!(d, Due::Regular(None)) {
+            "risk-due-regular-never".to_string()
+        } else {
+            format!("risk-due-{}", kind.replace('_', "-"))
+        };
+        out.push(Task {
+            text: page.ta(&key, "what", &what),
+            reason: reason.as_str(),
+            title: page.ta(&format!("risk-due-title-{}", kind.replace('_', "-")), "what", &what),
+            processing,
+            system,
+        });
+    }
+    (out, more)
 }
 
 pub async fn show(State(state): State<AppState>, page: Page, member: Member) -> Result<Response, PageError> {
@@ -46,6 +109,18 @@ pub async fn show(State(state): State<AppState>, page: Page, member: Member) -> 
     let log_check =
         if member.may(Action::ReadAccessLog) { state.store.last_access_verification().await? } else { None };
     let may_assess_risk = member.may(Action::AssessRisk);
+    let (repeats, due, due_more) = if may_assess_risk || member.may(Action::DecideRisk) {
+        let keys: Vec<String> = repeats.iter().map(|r| repeat_trigger(r.by, &r.value)).collect();
+        let due = state.app.risk.due(member.org.id, &keys, REPEAT_WINDOW_S).await?;
+        let open: Vec<&String> =
+            due.iter().filter_map(|d| if let Due::Deviations(k) = d { Some(k) } else { None }).collect();
+        let repeats = repeats.into_iter().filter(|r| open.contains(&&repeat_trigger(r.by, &r.value))).collect();
+        let targets = state.store.risk_targets(member.org.id).await?;
+        let (due, more) = tasks(&page, due, &targets);
+        (repeats, due, more)
+    } else {
+        (repeats, Vec::new(), 0)
+    };
     render(&DashboardPage {
         page: &page,
         org: member.org,
@@ -58,6 +133,8 @@ pub async fn show(State(state): State<AppState>, page: Page, member: Member) -> 
         repeats,
         log_check,
         may_assess_risk,
+        due,
+        due_more,
     })
 }
 

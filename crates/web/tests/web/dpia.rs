@@ -67,7 +67,10 @@ async fn a_screened_processing_gets_a_dpia_from_draft_to_approval_and_prior_cons
 
     // A risk assessment with a high risk that remains after the measures.
     let risk = &app.state.app.risk;
-    let aid = risk.start(org.id, "Videoplattform", Reason::NewProcessing, None, None).await.unwrap();
+    let aid = risk
+        .start(org.id, normverk_app::risk::Opening::new("Videoplattform", Reason::NewProcessing), None)
+        .await
+        .unwrap();
     let event = Event {
         id: 1,
         title: "Uvedkommende ser konsultasjonen".into(),

@@ -139,8 +139,10 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
         .unwrap()
         .id;
     let risk = &app.state.app.risk;
-    let b_risk =
-        risk.start(b.id, "Beta-markør risiko", normverk_core::risk::Reason::Regular, None, None).await.unwrap();
+    let b_risk = risk
+        .start(b.id, normverk_app::risk::Opening::new("Beta-markør risiko", normverk_core::risk::Reason::Regular), None)
+        .await
+        .unwrap();
     let mut doc = app.store.risk_assessment(b.id, b_risk).await.unwrap().assessment().unwrap();
     doc.events.push(normverk_core::risk::Event {
         id: 1,

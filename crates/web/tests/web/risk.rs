@@ -330,3 +330,92 @@ async fn the_api_drafts_and_reads_assessments_within_its_scopes(engine: &'static
     assert_eq!(app.store.risk_assessment(org.id, id).await.unwrap().state, State::Approved);
 }
 engine_tests!(the_api_drafts_and_reads_assessments_within_its_scopes);
+
+/// Normen 3.3's occasions as dashboard tasks: a new processing and a new system, repeated
+/// deviations and management's regular assessment stay until an approved assessment covers
+/// them; a change after the approval raises the task again; the interval is management's.
+async fn due_assessments_are_dashboard_tasks_until_an_approved_one_covers_them(engine: &'static str) {
+    let clock = normverk_app::Clock::fixed(normverk_store::unix_now());
+    let app = crate::common::spawn_app_at(engine, Default::default(), clock.clone()).await;
+    let (org, lead) = app.org_with_member("A", "974760673", "lead@a.no", &[Role::SecurityLead]).await;
+    let (_, boss) = app.org_with_member("A", "974760673", "boss@a.no", &[Role::TopManagement]).await;
+    let (_, employee) = app.org_with_member("A", "974760673", "e@a.no", &[Role::Employee]).await;
+    let created = lead.post("/processings", &[("name", "Timebok"), ("role", "controller")]).await;
+    let pid = id_from(created.location());
+    let now = app.now();
+    for i in 0..3 {
+        let d = normverk_core::deviation::NewDeviation {
+            title: format!("Pc mistet {i}"),
+            description: "Bærbar pc".into(),
+            occurred_at: now - 86_400 * (i + 1),
+            aware_at: now - 86_400 * i - 3600,
+            unit_id: None,
+            system: None,
+            category: normverk_core::deviation::Category::LostEquipment,
+            patients_concerned: false,
+            immediate_actions: String::new(),
+            patient_id: None,
+        };
+        app.store.create_deviation(org.id, None, &d, now).await.unwrap();
+    }
+    let dashboard = lead.get("/").await.body;
+    assert!(dashboard.contains("Ny behandling uten godkjent risikovurdering: Timebok"), "{engine}: {dashboard}");
+    assert!(dashboard.contains("Ledelsen har ikke gjennomført en jevnlig risikovurdering"));
+    assert!(dashboard.contains("Gjentatte avvik"));
+    assert!(!employee.get("/").await.body.contains("Risikovurderinger som skal gjøres"));
+
+    // Opened from the tasks, scored within the level and approved: the tasks are gone.
+    let approve = |fields: Vec<(&'static str, String)>| {
+        let (lead, boss, app) = (lead.clone(), boss.clone(), &app);
+        async move {
+            let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let started = lead.post("/risk/assessments", &refs).await;
+            assert_eq!(started.status, 303, "{}", started.body);
+            let id = id_from(started.location());
+            let v = app.store.risk_assessment(org.id, id).await.unwrap().version.to_string();
+            let base = format!("/risk/assessments/{id}");
+            assert_eq!(
+                lead.post(&format!("{base}/events"), &[("version", &v), ("event_title", "Feil")]).await.status,
+                303
+            );
+            let v = app.store.risk_assessment(org.id, id).await.unwrap().version.to_string();
+            let scored = lead
+                .post(
+                    &format!("{base}/events/1"),
+                    &[("version", &v), ("title", "Feil"), ("likelihood", "1"), ("privacy", "1")],
+                )
+                .await;
+            assert_eq!(scored.status, 303, "{}", scored.body);
+            let v = app.store.risk_assessment(org.id, id).await.unwrap().version.to_string();
+            assert_eq!(boss.post(&format!("{base}/approve"), &[("version", &v)]).await.status, 303);
+        }
+    };
+    clock.advance(60);
+    approve(vec![("title", "Timebok".into()), ("reason", "new_processing".into()), ("processings", pid.to_string())])
+        .await;
+    approve(vec![
+        ("title", "Gjentatte avvik".into()),
+        ("reason", "deviations".into()),
+        ("trigger", "deviations:category:lost_equipment".into()),
+    ])
+    .await;
+    approve(vec![("title", "Årlig".into()), ("reason", "regular".into())]).await;
+    let dashboard = lead.get("/").await.body;
+    assert!(!dashboard.contains("Risikovurderinger som skal gjøres"), "{dashboard}");
+    assert!(!dashboard.contains("Gjentatte avvik"), "assessed: the repeat task is gone");
+
+    // A change after the approval raises the task again.
+    clock.advance(60);
+    let edited = lead
+        .post(&format!("/processings/{pid}"), &[("name", "Timebok"), ("role", "controller"), ("purposes", "Timer")])
+        .await;
+    assert_eq!(edited.status, 303);
+    assert!(lead.get("/").await.body.contains("Behandlingen er endret etter siste godkjente risikovurdering: Timebok"));
+
+    // The interval is top management's, from 1 to 36 months.
+    assert_eq!(lead.post("/risk/matrix/regular", &[("regular_months", "6")]).await.status, 403);
+    assert_eq!(boss.post("/risk/matrix/regular", &[("regular_months", "0")]).await.status, 422);
+    assert_eq!(boss.post("/risk/matrix/regular", &[("regular_months", "6")]).await.status, 303);
+    assert_eq!(app.state.app.risk.regular_months(org.id).await.unwrap(), 6);
+}
+engine_tests!(due_assessments_are_dashboard_tasks_until_an_approved_one_covers_them);

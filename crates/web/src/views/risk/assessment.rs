@@ -14,7 +14,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use normverk_app::risk::{heat, Person, RiskError};
+use normverk_app::risk::{heat, Opening, Person, RiskError};
 use normverk_core::deviation::MeasureStatus;
 use normverk_core::org::Action;
 use normverk_core::risk::{
@@ -204,7 +204,14 @@ pub async fn start(
     let reason = value(&fields, "reason").parse::<Reason>().unwrap_or(Reason::Other);
     let from = value(&fields, "from").parse::<i64>().ok();
     let by = Some(member.viewer.user.id);
-    match state.app.risk.start(member.org.id, value(&fields, "title"), reason, from, by).await {
+    let opening = Opening {
+        from,
+        processings: ids(&fields, "processings"),
+        systems: ids(&fields, "systems"),
+        trigger: value(&fields, "trigger").to_string(),
+        ..Opening::new(value(&fields, "title"), reason)
+    };
+    match state.app.risk.start(member.org.id, opening, by).await {
         Ok(id) => Ok(Redirect::to(&format!("/risk/assessments/{id}")).into_response()),
         Err(RiskError::Store(normverk_store::StoreError::NotFound)) => Err(PageError::NotFound),
         Err(e) => {

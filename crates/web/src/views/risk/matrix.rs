@@ -23,6 +23,9 @@ struct MatrixPage<'a> {
     versions: Vec<StoredMatrix>,
     /// The form's matrix: the one in force, reshaped as asked, or what was entered.
     form: Option<Matrix>,
+    /// Months between management's regular assessments.
+    regular_months: i64,
+    may_decide: bool,
     errors: FormErrors,
 }
 
@@ -122,7 +125,9 @@ async fn page(
     let versions = state.store.risk_matrices(member.org.id).await?;
     let form = if member.may(Action::DecideRisk) { form.or_else(|| Some(current.matrix.clone())) } else { None };
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    render_status(status, &MatrixPage { page, current, versions, form, errors })
+    let regular_months = state.app.risk.regular_months(member.org.id).await?;
+    let may_decide = member.may(Action::DecideRisk);
+    render_status(status, &MatrixPage { page, current, versions, form, regular_months, may_decide, errors })
 }
 
 pub async fn show(
@@ -181,6 +186,24 @@ pub async fn set(
         Err(e) => {
             let errors = super::refused(&page, e)?;
             self::page(&state, &page, &member, Some(m), errors).await
+        }
+    }
+}
+
+/// How often management's regular assessment is due.
+pub async fn set_regular(
+    State(state): State<AppState>,
+    page: Page,
+    member: Member,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    member.require(Action::DecideRisk)?;
+    let months = value(&fields, "regular_months").parse().unwrap_or(0);
+    match state.app.risk.set_regular_months(member.org.id, months).await {
+        Ok(()) => Ok(Redirect::to("/risk/matrix").into_response()),
+        Err(e) => {
+            let errors = super::refused(&page, e)?;
+            self::page(&state, &page, &member, None, errors).await
         }
     }
 }

@@ -80,6 +80,7 @@ pub fn routes(r: crate::route::Routes) -> crate::route::Routes {
         .get("/risk/register.json", register::export_json)
         .get("/risk/matrix", matrix::show)
         .post("/risk/matrix", matrix::set)
+        .post("/risk/matrix/regular", matrix::set_regular)
         .post("/risk/assessments", assessment::start)
         .get("/risk/assessments/{id}", assessment::show)
         .get("/risk/assessments/{id}/report", assessment::report)

@@ -645,12 +645,12 @@ pub fn due(
         }
     }
     for key in repeats {
-        if !last(&|c: &Cover| c.trigger == *key).is_some_and(|at| at > now - window_s) {
+        if last(&|c: &Cover| c.trigger == *key).is_none_or(|at| at <= now - window_s) {
             out.push(Due::Deviations(key.clone()));
         }
     }
     let regular = last(&|c: &Cover| c.reason == Reason::Regular);
-    if !regular.is_some_and(|at| at > now - interval_s) {
+    if regular.is_none_or(|at| at <= now - interval_s) {
         out.push(Due::Regular(regular));
     }
     out
@@ -763,15 +763,16 @@ mod tests {
             systems,
         };
         let key = repeat_trigger("system", "EPJ");
-        let none = due(&[], &[dated(1, 0, 0)], &[dated(7, 0, 0)], &[key.clone()], 100, 1000, 5000);
+        let none = due(&[], &[dated(1, 0, 0)], &[dated(7, 0, 0)], std::slice::from_ref(&key), 100, 1000, 5000);
         assert_eq!(
             none,
             vec![Due::NewProcessing(1), Due::NewSystem(7), Due::Deviations(key.clone()), Due::Regular(None)]
         );
         let covers =
             [cover(4500, Reason::Regular, vec![1], vec![7], ""), cover(4950, Reason::Deviations, vec![], vec![], &key)];
-        assert!(due(&covers, &[dated(1, 0, 10)], &[dated(7, 0, 10)], &[key.clone()], 100, 1000, 5000).is_empty());
-        let later = due(&covers, &[dated(1, 0, 4600)], &[dated(7, 0, 10)], &[key.clone()], 100, 1000, 5100);
+        assert!(due(&covers, &[dated(1, 0, 10)], &[dated(7, 0, 10)], std::slice::from_ref(&key), 100, 1000, 5000)
+            .is_empty());
+        let later = due(&covers, &[dated(1, 0, 4600)], &[dated(7, 0, 10)], std::slice::from_ref(&key), 100, 1000, 5100);
         assert_eq!(
             later,
             vec![Due::ChangedProcessing(1), Due::Deviations(key)],

@@ -22,7 +22,7 @@ use normverk_core::org::Action;
 use normverk_core::risk::{Assessment, Event};
 use normverk_store::dpia::DpiaVersion;
 use normverk_store::processing::Processing;
-use normverk_store::risk::{RiskAssessment, StoredMatrix};
+use normverk_store::risk::RiskAssessment;
 use normverk_store::Named;
 use serde_json::json;
 
@@ -112,23 +112,22 @@ pub async fn start(
 /// The risk assessment a DPIA uses, with its events' levels.
 pub struct Risks {
     pub a: RiskAssessment,
-    pub matrix: StoredMatrix,
     pub lines: Vec<(Event, Option<Level>, Option<Level>)>,
 }
 
 async fn risks(state: &AppState, member: &Member, d: &Dpia) -> Result<Option<Risks>, PageError> {
     let Some(id) = d.assessment_id else { return Ok(None) };
-    let (a, matrix) = match state.app.risk.assessment(member.org.id, id).await {
+    let (a, stored_matrix) = match state.app.risk.assessment(member.org.id, id).await {
         Ok(found) => found,
         Err(normverk_store::StoreError::NotFound) => return Ok(None),
         Err(e) => return Err(e.into()),
     };
     let doc: Assessment = a.assessment()?;
-    let m = &matrix.matrix;
+    let m = &stored_matrix.matrix;
     let at = |s: Option<normverk_core::risk::Score>| level(m, s.and_then(|s| m.level(s.likelihood, s.consequence)));
     let lines =
         doc.events.into_iter().map(|e| (at(e.inherent()), at(e.remaining()), e)).map(|(i, r, e)| (e, i, r)).collect();
-    Ok(Some(Risks { a, matrix, lines }))
+    Ok(Some(Risks { a, lines }))
 }
 
 #[derive(Template)]

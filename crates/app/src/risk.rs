@@ -9,9 +9,9 @@ use normverk_core::assessment::Date;
 use normverk_core::deviation::MeasureStatus;
 use normverk_core::problem::{Problem, ProblemKey};
 use normverk_core::risk::{
-    self as core, Acceptance, Assessment, Cover, Dated, Due, Event, Known, Matrix, Reason, Standing, State,
+    self as core, Acceptance, Assessment, Cover, Dated, Due, Event, Known, Matrix, Reason, Standing, State, Threat,
 };
-use normverk_store::risk::{NewRiskAssessment, RiskAssessment, StoredMatrix, Targets};
+use normverk_store::risk::{NewRiskAssessment, RiskAssessment, StoredMatrix};
 use normverk_store::{OrgId, Store, StoreError};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -200,10 +200,56 @@ impl Risks {
         Ok(self.store.set_risk_matrix(org_id, m, by, self.clock.now()).await?)
     }
 
-    /// The ids an assessment may name.
-    pub fn known(targets: &Targets) -> Known {
+    /// The ids and threat codes an assessment of the organisation may name.
+    pub async fn known(&self, org_id: OrgId) -> Result<Known, StoreError> {
+        let targets = self.store.risk_targets(org_id).await?;
         let ids = |v: &[normverk_store::Named]| v.iter().map(|n| n.id).collect();
-        Known { processings: ids(&targets.processings), systems: ids(&targets.systems), assets: ids(&targets.assets) }
+        Ok(Known {
+            processings: ids(&targets.processings),
+            systems: ids(&targets.systems),
+            assets: ids(&targets.assets),
+            threats: self.threats(org_id).await?.into_iter().map(|t| t.code).collect(),
+        })
+    }
+
+    /// The organisation's threat catalogue: normverk's as the organisation edited it, then its own.
+    pub async fn threats(&self, org_id: OrgId) -> Result<Vec<Threat>, StoreError> {
+        Ok(core::catalogue(&self.store.risk_threats(org_id).await?))
+    }
+
+    /// Saves a threat of the catalogue: with `code`, normverk's or the organisation's own
+    /// threat reworded or retired (an unknown code is not found); without, a new one of its own.
+    /// Returns its code.
+    pub async fn save_threat(
+        &self,
+        org_id: OrgId,
+        code: Option<&str>,
+        title: &str,
+        description: &str,
+        retired: bool,
+    ) -> Result<String, RiskError> {
+        let catalogue = self.threats(org_id).await?;
+        let code = match code {
+            Some(code) if catalogue.iter().any(|t| t.code == code) => code.to_string(),
+            Some(_) => return Err(StoreError::NotFound.into()),
+            None => {
+                let n = catalogue
+                    .iter()
+                    .filter_map(|t| t.code.strip_prefix(core::OWN_THREAT)?.parse::<u64>().ok())
+                    .max()
+                    .unwrap_or(0);
+                format!("{}{}", core::OWN_THREAT, n + 1)
+            }
+        };
+        let t = Threat {
+            code,
+            title: title.trim().to_string(),
+            description: description.trim().replace("\r\n", "\n"),
+            retired,
+        };
+        invalid_unless(core::check_threat(&t))?;
+        self.store.put_risk_threat(org_id, &t).await?;
+        Ok(t.code)
     }
 
     /// Starts a draft on the acceptance level in force: a new one, or (with `from`) a copy of an
@@ -233,7 +279,7 @@ impl Risks {
         }
         doc.trigger = opening.trigger;
         core::clear_off_scale(&mut doc, &matrix.matrix);
-        let known = Self::known(&self.store.risk_targets(org_id).await?);
+        let known = self.known(org_id).await?;
         invalid_unless(core::check(&doc, &matrix.matrix, &known))?;
         let new = NewRiskAssessment {
             doc,
@@ -325,7 +371,7 @@ impl Risks {
                 .find(|b| b.id == e.id && b.remaining() == e.remaining())
                 .and_then(|b| b.acceptance.clone());
         }
-        let known = Self::known(&self.store.risk_targets(org_id).await?);
+        let known = self.known(org_id).await?;
         invalid_unless(core::check(&doc, &matrix.matrix, &known))?;
         Ok(self.store.save_risk_assessment(org_id, id, expected, &doc, change, false, by, self.clock.now()).await?)
     }

@@ -276,7 +276,8 @@ pub struct Event {
     pub title: String,
     #[serde(default)]
     pub description: String,
-    /// A code of [`THREATS`], or empty for an event written freely.
+    /// A code of the organisation's threat catalogue ([`catalogue`]), or empty for an event
+    /// written freely.
     #[serde(default)]
     pub threat: String,
     #[serde(default)]
@@ -361,6 +362,8 @@ pub struct Known {
     pub processings: Vec<i64>,
     pub systems: Vec<i64>,
     pub assets: Vec<i64>,
+    /// The codes of the organisation's threat catalogue, retired ones too.
+    pub threats: Vec<String>,
 }
 
 fn step_range(field: &'static str, value: u8, steps: usize) -> Option<Problem> {
@@ -406,10 +409,10 @@ pub fn check(a: &Assessment, matrix: &Matrix, known: &Known) -> Vec<Problem> {
         p.extend(text("title", &e.title).map(at));
         p.extend(text("description", &e.description).map(at));
         p.extend(text("reasoning", &e.reasoning).map(at));
-        if !e.threat.is_empty() && !THREATS.iter().any(|t| t.code == e.threat) {
+        if !e.threat.is_empty() && !known.threats.contains(&e.threat) {
             p.push(at(Problem::new("threat", ProblemKey::NotOneOf, "a threat of the catalogue, or none")
                 .arg("value", &e.threat)
-                .arg("values", THREATS.iter().map(|t| t.code).collect::<Vec<_>>().join(", "))));
+                .arg("values", known.threats.join(", "))));
         }
         for (aspect, value) in e.consequence.aspects() {
             p.extend(value.and_then(|v| step_range(aspect, v, matrix.consequence.len())).map(at));
@@ -658,18 +661,58 @@ pub fn due(
 
 /// A threat of the catalogue normverk ships, for health and care.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Threat {
+pub struct SeedThreat {
     pub code: &'static str,
     pub title: &'static str,
     pub description: &'static str,
 }
 
-const fn threat(code: &'static str, title: &'static str, description: &'static str) -> Threat {
-    Threat { code, title, description }
+const fn threat(code: &'static str, title: &'static str, description: &'static str) -> SeedThreat {
+    SeedThreat { code, title, description }
+}
+
+/// A threat of an organisation's catalogue: one normverk ships, as the organisation may have
+/// reworded it, or one of its own. A retired threat is no longer offered, but events that chose
+/// it keep it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Threat {
+    pub code: String,
+    pub title: String,
+    pub description: String,
+    pub retired: bool,
+}
+
+impl From<&SeedThreat> for Threat {
+    fn from(t: &SeedThreat) -> Threat {
+        Threat { code: t.code.into(), title: t.title.into(), description: t.description.into(), retired: false }
+    }
+}
+
+/// The prefix of the codes of an organisation's own threats.
+pub const OWN_THREAT: &str = "own_";
+
+/// An organisation's catalogue: normverk's threats in order, each as the organisation edited it,
+/// then its own in the order they were added.
+pub fn catalogue(edited: &[Threat]) -> Vec<Threat> {
+    let mut out: Vec<Threat> = THREATS
+        .iter()
+        .map(|seed| edited.iter().find(|t| t.code == seed.code).cloned().unwrap_or_else(|| seed.into()))
+        .collect();
+    let mut own: Vec<&Threat> = edited.iter().filter(|t| t.code.starts_with(OWN_THREAT)).collect();
+    own.sort_by_key(|t| t.code.trim_start_matches(OWN_THREAT).parse::<u64>().unwrap_or(u64::MAX));
+    out.extend(own.into_iter().cloned());
+    out
+}
+
+/// A threat as an organisation writes it: a title, and a description within bounds.
+pub fn check_threat(t: &Threat) -> Vec<Problem> {
+    let mut p: Vec<Problem> = text("title", &t.title).into_iter().collect();
+    p.extend(text("description", &t.description));
+    p
 }
 
 /// Unwanted events common in health and care, to choose from in step 3.
-pub const THREATS: &[Threat] = &[
+pub const THREATS: &[SeedThreat] = &[
     threat(
         "snooping",
         "Ansatte leser journaler uten tjenstlig behov",
@@ -848,7 +891,8 @@ mod tests {
     #[test]
     fn scores_outside_the_matrix_and_ids_not_the_organisations_are_refused() {
         let m = Matrix::default();
-        let known = Known { processings: vec![1], systems: vec![2], assets: vec![] };
+        let known =
+            Known { processings: vec![1], systems: vec![2], assets: vec![], threats: vec!["lost_device".into()] };
         let mut a =
             Assessment { title: "Journal".into(), processings: vec![1], systems: vec![2, 9], ..Assessment::default() };
         let mut e = event(1, Some(6), Some(0));

@@ -31,3 +31,13 @@ CREATE TABLE risk_settings (
     org_id BIGINT PRIMARY KEY REFERENCES orgs(id),
     regular_months BIGINT NOT NULL
 );
+-- The organisation's threat catalogue: normverk's threats as the organisation reworded or
+-- retired them (by their code), and its own (codes own_1, own_2, …).
+CREATE TABLE risk_threats (
+    org_id BIGINT NOT NULL REFERENCES orgs(id),
+    code TEXT NOT NULL,
+    title TEXT NOT NULL,
+    description TEXT NOT NULL,
+    retired BIGINT NOT NULL,
+    PRIMARY KEY (org_id, code)
+);

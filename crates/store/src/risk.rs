@@ -2,7 +2,7 @@
 //! current document with every version whole; an approved one is frozen.
 
 use crate::db::{coded_row, read, write_tx, Named, OrgId, Rejection, Store, StoreError, StoreResult};
-use normverk_core::risk::{Assessment, Matrix, State};
+use normverk_core::risk::{Assessment, Matrix, State, Threat};
 use serde::Serialize;
 
 /// A version of the acceptance level.
@@ -143,6 +143,40 @@ impl Store {
             )
             .bind(org_id)
             .bind(months)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(BUMP).bind(org_id).execute(&mut *tx).await?;
+        });
+        Ok(())
+    }
+
+    /// The threats the organisation edited or added (see `core::risk::catalogue`).
+    pub async fn risk_threats(&self, org_id: OrgId) -> StoreResult<Vec<Threat>> {
+        let rows: Vec<(String, String, String, i64)> = read!(self, |c| {
+            sqlx::query_as("SELECT code, title, description, retired FROM risk_threats WHERE org_id = $1 ORDER BY code")
+                .bind(org_id)
+                .fetch_all(c)
+                .await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(code, title, description, retired)| Threat { code, title, description, retired: retired != 0 })
+            .collect())
+    }
+
+    /// Keeps the organisation's version of a threat (checked by the caller).
+    pub async fn put_risk_threat(&self, org_id: OrgId, t: &Threat) -> StoreResult<()> {
+        write_tx!(self, |tx| {
+            sqlx::query(
+                "INSERT INTO risk_threats (org_id, code, title, description, retired) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (org_id, code) DO UPDATE SET title = excluded.title, \
+                 description = excluded.description, retired = excluded.retired",
+            )
+            .bind(org_id)
+            .bind(&t.code)
+            .bind(t.title.trim())
+            .bind(t.description.trim())
+            .bind(i64::from(t.retired))
             .execute(&mut *tx)
             .await?;
             sqlx::query(BUMP).bind(org_id).execute(&mut *tx).await?;

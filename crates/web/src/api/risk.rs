@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use normverk_app::risk::{Opening, RiskError, Row};
 use normverk_core::deviation::MeasureStatus;
-use normverk_core::risk::{self as core, Assessment, Matrix, Reason, Score, Standing, State as RiskState, THREATS};
+use normverk_core::risk::{self as core, Assessment, Matrix, Reason, Score, Standing, State as RiskState};
 use normverk_store::risk::{RiskAssessment, StoredMatrix};
 use normverk_store::{OrgId, Rejection, StoreError};
 use serde::{Deserialize, Serialize};
@@ -104,8 +104,10 @@ impl utoipa::PartialSchema for RiskDocument {
             ],
             true,
         );
-        let threats = THREATS.iter().map(|t| Some(t.code)).chain([Some("")]);
-        let threat = ObjectBuilder::new().schema_type(SchemaType::Type(Type::String)).enum_values(Some(threats));
+        let threat = ObjectBuilder::new()
+            .schema_type(SchemaType::Type(Type::String))
+            .max_length(Some(100))
+            .description(Some("a code of the organisation's threat catalogue (GET /api/v1/risk/threats), or empty"));
         let deadline = ObjectBuilder::new()
             .schema_type(SchemaType::Type(Type::String))
             .pattern(Some(r"^([0-9]{4}-[0-9]{2}-[0-9]{2})?$"))
@@ -385,18 +387,26 @@ pub async fn matrices(State(state): State<AppState>, caller: ApiCaller) -> Resul
     Ok(Json(state.store.risk_matrices(caller.org_id).await?.into_iter().map(matrix_out).collect()))
 }
 
-/// A threat of the catalogue unwanted events are chosen from.
+/// A threat of the organisation's catalogue unwanted events are chosen from.
 #[derive(Serialize, ToSchema)]
 pub struct ThreatOut {
-    pub code: &'static str,
-    pub title: &'static str,
-    pub description: &'static str,
+    pub code: String,
+    pub title: String,
+    pub description: String,
+    /// No longer offered; events that chose it keep it.
+    pub retired: bool,
 }
 
 #[utoipa::path(get, path = "/api/v1/risk/threats", security(("bearer" = ["risk:read"])), tag = "risk",
-    responses((status = 200, body = Vec<ThreatOut>, description = "the threat catalogue; an event's `threat` is one of the codes, or empty")))]
-pub async fn threats() -> Json<Vec<ThreatOut>> {
-    Json(THREATS.iter().map(|t| ThreatOut { code: t.code, title: t.title, description: t.description }).collect())
+    responses((status = 200, body = Vec<ThreatOut>, description = "the organisation's threat catalogue: normverk's as the organisation edited it, then its own; an event's `threat` is one of the codes, or empty")))]
+pub async fn threats(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<Vec<ThreatOut>>, ApiError> {
+    let catalogue = state.app.risk.threats(caller.org_id).await?;
+    Ok(Json(
+        catalogue
+            .into_iter()
+            .map(|t| ThreatOut { code: t.code, title: t.title, description: t.description, retired: t.retired })
+            .collect(),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/risk/assessments", security(("bearer" = ["risk:read"])), tag = "risk",

@@ -164,6 +164,7 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
         acceptance: None,
     });
     risk.save(b.id, b_risk, 1, doc, "event_added", None).await.unwrap();
+    let b_threat = app.state.app.risk.save_threat(b.id, None, "Beta-markør trussel", "", false).await.unwrap();
     let b_dpia =
         app.state.app.dpia.start(b.id, "Beta-markør DPIA", vec![b_processing], Some(b_risk), None).await.unwrap();
     let a_token = app
@@ -202,6 +203,7 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
         "Beta-markør hendelse",
         "Beta-markør risikotiltak",
         "Beta-markør DPIA",
+        "Beta-markør trussel",
     ];
 
     let b_fields: Vec<(&str, String)> = vec![
@@ -247,6 +249,11 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
                 // Tiles hold only hashes; the entry bundle holds B's event.
                 "*path" => {
                     path.replace_range(start..=end, "entries/000.p/1");
+                    has_params = true;
+                    continue;
+                }
+                "code" => {
+                    path.replace_range(start..=end, &b_threat);
                     has_params = true;
                     continue;
                 }
@@ -335,6 +342,10 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
         (2, normverk_core::risk::State::Draft),
         "B's assessment untouched"
     );
+    let b_threats = app.store.risk_threats(b.id).await.unwrap();
+    assert_eq!(b_threats.len(), 1, "A added no threat to B's catalogue");
+    assert_eq!(b_threats[0].title, "Beta-markør trussel", "B's threat untouched");
+    assert!(app.store.risk_threats(a.id).await.unwrap().is_empty(), "A has no threat by B's code either");
     let b_dpia_now = app.store.dpia(b.id, b_dpia).await.unwrap();
     assert_eq!((b_dpia_now.version, b_dpia_now.state), (1, normverk_core::dpia::State::Draft), "B's DPIA untouched");
     let asset = app.store.asset(b.id, b_asset).await.unwrap();

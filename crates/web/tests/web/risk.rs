@@ -419,3 +419,44 @@ async fn due_assessments_are_dashboard_tasks_until_an_approved_one_covers_them(e
     assert_eq!(app.state.app.risk.regular_months(org.id).await.unwrap(), 6);
 }
 engine_tests!(due_assessments_are_dashboard_tasks_until_an_approved_one_covers_them);
+
+/// The threat catalogue is the organisation's: normverk's threats reworded or retired, its own
+/// added; an assessment offers what is in use, and a blank title is refused with nothing kept.
+async fn the_threat_catalogue_is_the_organisations_to_edit(engine: &'static str) {
+    let app = spawn_app(engine).await;
+    let (org, lead) = app.org_with_member("A", "974760673", "lead@a.no", &[Role::SecurityLead]).await;
+    let (_, employee) = app.org_with_member("A", "974760673", "e@a.no", &[Role::Employee]).await;
+    assert!(lead.get("/risk/threats").await.body.contains("Løsepengevirus"), "{engine}");
+    assert_eq!(employee.post("/risk/threats", &[("title", "Flom i serverrommet")]).await.status, 403);
+    assert_eq!(lead.post("/risk/threats", &[("title", " ")]).await.status, 422);
+    assert!(app.store.risk_threats(org.id).await.unwrap().is_empty());
+    assert_eq!(
+        lead.post("/risk/threats", &[("title", "Flom i serverrommet"), ("description", "Vannlekkasje")]).await.status,
+        303
+    );
+    let retired = lead.post("/risk/threats/ransomware", &[("title", "Løsepengevirus"), ("retired", "1")]).await;
+    assert_eq!(retired.status, 303);
+    let renamed = lead.post("/risk/threats/lost_device", &[("title", "Mistet mobil eller PC")]).await;
+    assert_eq!(renamed.status, 303);
+    assert_eq!(lead.post("/risk/threats/own_9", &[("title", "Finnes ikke")]).await.status, 404);
+
+    let started = lead.post("/risk/assessments", &[("title", "Drift"), ("reason", "other")]).await;
+    let id = id_from(started.location());
+    let page = lead.get(&format!("/risk/assessments/{id}")).await.body;
+    assert!(page.contains(r#"<option value="own_1">Flom i serverrommet</option>"#), "{page}");
+    assert!(page.contains("Mistet mobil eller PC") && !page.contains(r#"value="ransomware""#));
+    let v = app.store.risk_assessment(org.id, id).await.unwrap().version.to_string();
+    let added = lead.post(&format!("/risk/assessments/{id}/events"), &[("version", &v), ("threat", "own_1")]).await;
+    assert_eq!(added.status, 303);
+    let doc = app.store.risk_assessment(org.id, id).await.unwrap().assessment().unwrap();
+    assert_eq!(
+        (doc.events[0].title.as_str(), doc.events[0].description.as_str()),
+        ("Flom i serverrommet", "Vannlekkasje")
+    );
+    let v = app.store.risk_assessment(org.id, id).await.unwrap().version.to_string();
+    let unknown = lead
+        .post(&format!("/risk/assessments/{id}/events"), &[("version", &v), ("threat", "own_7"), ("event_title", "X")])
+        .await;
+    assert_eq!(unknown.status, 422);
+}
+engine_tests!(the_threat_catalogue_is_the_organisations_to_edit);

@@ -18,7 +18,7 @@ use normverk_app::risk::{heat, Opening, Person, RiskError};
 use normverk_core::deviation::MeasureStatus;
 use normverk_core::org::Action;
 use normverk_core::risk::{
-    self as core, Assessment, Consequence, Event, Measure, Reason, Score, State as RiskState, Threat, THREATS,
+    self as core, Assessment, Consequence, Event, Measure, Reason, Score, State as RiskState, Threat,
 };
 use normverk_store::risk::{RiskAssessment, RiskVersion, StoredMatrix, Targets};
 use normverk_store::system::System;
@@ -80,7 +80,8 @@ struct AssessmentPage<'a> {
     /// Why it cannot be approved yet, in the reader's language.
     blockers: Vec<String>,
     versions: Vec<RiskVersion>,
-    threats: &'static [Threat],
+    /// The catalogue's threats still offered.
+    threats: Vec<Threat>,
     may_assess: bool,
     may_decide: bool,
     errors: FormErrors,
@@ -149,7 +150,7 @@ async fn assessment_page(
         inherent,
         remaining,
         blockers,
-        threats: THREATS,
+        threats: state.app.risk.threats(member.org.id).await?.into_iter().filter(|t| !t.retired).collect(),
         may_assess: member.may(Action::AssessRisk),
         may_decide: member.may(Action::DecideRisk),
         errors,
@@ -302,8 +303,9 @@ pub async fn add_event(
     let mut doc = load(&state, &member, id).await?.doc;
     member.require(Action::AssessRisk)?;
     let threat = value(&fields, "threat").to_string();
-    let known = THREATS.iter().find(|t| t.code == threat);
-    let or_threat = |key: &str, from: fn(&Threat) -> &'static str| {
+    let catalogue = state.app.risk.threats(member.org.id).await?;
+    let known = catalogue.iter().find(|t| t.code == threat);
+    let or_threat = |key: &str, from: fn(&Threat) -> &str| {
         let v = text(&fields, key);
         if v.is_empty() {
             known.map_or(String::new(), |t| from(t).to_string())
@@ -314,8 +316,8 @@ pub async fn add_event(
     let event_id = doc.events.iter().map(|e| e.id).max().unwrap_or(0) + 1;
     doc.events.push(Event {
         id: event_id,
-        title: or_threat("event_title", |t| t.title),
-        description: or_threat("event_description", |t| t.description),
+        title: or_threat("event_title", |t| &t.title),
+        description: or_threat("event_description", |t| &t.description),
         threat,
         consequence: Consequence::default(),
         likelihood: None,
@@ -358,6 +360,7 @@ struct EventPage<'a> {
     errors: FormErrors,
     entered: Entered,
     statuses: &'static [MeasureStatus],
+    threats: Vec<Threat>,
 }
 
 impl EventPage<'_> {
@@ -383,8 +386,8 @@ impl EventPage<'_> {
         chosen.plain() == Some(n.plain())
     }
 
-    pub fn threat_title(&self, code: &str) -> &'static str {
-        THREATS.iter().find(|t| t.code == code).map_or("", |t| t.title)
+    pub fn threat_title(&self, code: &str) -> &str {
+        self.threats.iter().find(|t| t.code == code).map_or("", |t| t.title.as_str())
     }
 
     /// Whether management may accept the risk now: it is above the level and not accepted
@@ -444,6 +447,7 @@ async fn event_page(
         errors,
         entered,
         statuses: MeasureStatus::ALL,
+        threats: state.app.risk.threats(member.org.id).await?,
     };
     let status = if t.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     render_status(status, &t)

@@ -3,13 +3,15 @@
 //! with its heat maps and exports.
 //!
 //! One module per concern: `matrix` (the acceptance level), `assessment` (an assessment's page
-//! and its steps), `register` (the overview, the register and its exports), `dpia` (impact
+//! and its steps), `register` (the overview, the register and its exports), `threats` (the
+//! organisation's threat catalogue), `dpia` (impact
 //! assessments and prior consultation, Normen 3.4–3.5). What they share is here.
 
 mod assessment;
 mod dpia;
 mod matrix;
 mod register;
+mod threats;
 
 use super::{FormErrors, Page};
 use crate::chart::HeatMap;
@@ -81,6 +83,9 @@ pub fn routes(r: crate::route::Routes) -> crate::route::Routes {
         .get("/risk/matrix", matrix::show)
         .post("/risk/matrix", matrix::set)
         .post("/risk/matrix/regular", matrix::set_regular)
+        .get("/risk/threats", threats::show)
+        .post("/risk/threats", threats::add)
+        .post("/risk/threats/{code}", threats::update)
         .post("/risk/assessments", assessment::start)
         .get("/risk/assessments/{id}", assessment::show)
         .get("/risk/assessments/{id}/report", assessment::report)

@@ -318,6 +318,7 @@ async fn export(
 ) -> Result<Response, PageError> {
     let register = state.app.risk.register(member.org.id).await?;
     let targets = state.store.risk_targets(member.org.id).await?;
+    let threats = state.app.risk.threats(member.org.id).await?;
     let rows: Vec<&Row> = register.rows.iter().filter(|r| filter.matches(r)).collect();
     let stem = format!("risikoregister-{}", member.org.org_number);
     let level_name = |r: &Row, l: Option<usize>| level(register.matrix_of(r), l).map(|l| l.label).unwrap_or_default();
@@ -353,7 +354,7 @@ async fn export(
         .iter()
         .map(|r| {
             let e = &r.event;
-            let threat = normverk_core::risk::THREATS.iter().find(|t| t.code == e.threat).map_or("", |t| t.title);
+            let threat = threats.iter().find(|t| t.code == e.threat).map_or("", |t| t.title.as_str());
             vec![
                 r.assessment_title.clone(),
                 page.named("risk-state", r.state.as_str()),

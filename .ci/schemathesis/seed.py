@@ -39,7 +39,7 @@ def objects(token, number):
     epj = api(token, "POST", "/api/v1/systems", json={"name": "DIPS Arena", "criticality": "critical"})
     lab = api(token, "POST", "/api/v1/systems", json={"name": "Labsystem", "criticality": "serious"})
     api(token, "POST", f"/api/v1/systems/{epj['id']}/dependencies", json={"depends_on": lab["id"]})
-    api(token, "POST", "/api/v1/processings", json={"name": "Journalføring", "purposes": "Helsehjelp", "role": "controller", "systems": [epj["id"]]})
+    journal = api(token, "POST", "/api/v1/processings", json={"name": "Journalføring", "purposes": "Helsehjelp", "role": "controller", "systems": [epj["id"]], "dpia_criteria": "sensitive_data, large_scale"})
     api(token, "POST", "/api/v1/assets", json={"identifier": "PC-001", "kind": "computer", "model": "Latitude 5440"})
     api(token, "POST", "/api/v1/deviations", json={
         "title": "Epikrise sendt feil", "description": "Feil mottaker.", "occurred_at": "2026-11-20T08:00:00+01:00",
@@ -54,6 +54,8 @@ def objects(token, number):
         "id": 1, "title": "Uautorisert oppslag", "threat": "snooping", "consequence": {"confidentiality": 4},
         "likelihood": 3, "measures": [{"id": 1, "description": "Logganalyse", "status": "planned"}]}])
     api(token, "PUT", f"/api/v1/risk/assessments/{risk['id']}", json={"version": risk["version"], "document": document})
+    api(token, "POST", "/api/v1/dpias", json={"title": "Journalføring", "processings": [journal["id"]], "assessment_id": risk["id"],
+        "purpose": "Helsehjelp"})
 
 
 def round_through_the_ui():

@@ -68,16 +68,15 @@ impl Dpias {
         invalid_unless(core::check(d, &processings, &assessments))
     }
 
-    /// Starts a draft covering `processings`, using the risk assessment `assessment_id`.
-    pub async fn start(
-        &self,
-        org_id: OrgId,
-        title: &str,
-        processings: Vec<i64>,
-        assessment_id: Option<i64>,
-        by: Option<i64>,
-    ) -> Result<i64, RiskError> {
-        let doc = Dpia { title: title.trim().to_string(), processings, assessment_id, ..Dpia::default() };
+    /// Starts a draft with `content` (the workflow's records are not taken from it).
+    pub async fn start(&self, org_id: OrgId, content: Dpia, by: Option<i64>) -> Result<i64, RiskError> {
+        let doc = Dpia {
+            title: content.title.trim().to_string(),
+            dpo_advice: None,
+            decision: None,
+            consultation: None,
+            ..content
+        };
         self.check(org_id, &doc).await?;
         Ok(self.store.create_dpia(org_id, &doc, by, self.now()).await?)
     }

@@ -141,6 +141,7 @@ code_schemas! {
     ObligationCode = normverk_core::catalog::Obligation,
     StateCode = normverk_core::deviation::State,
     RiskReasonCode = normverk_core::risk::Reason,
+    DpiaStateCode = normverk_core::dpia::State,
     RiskStateCode = normverk_core::risk::State,
     StandingCode = normverk_core::risk::Standing,
     TagCode = normverk_core::catalog::Tag,

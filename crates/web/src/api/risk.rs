@@ -208,7 +208,8 @@ pub struct AssessmentSummary {
     pub reason: String,
     /// The version of the acceptance level it uses.
     pub matrix_id: i64,
-    /// The approved assessment it started from.
+    /// The approved assessment it started from; absent for a first one.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_id: Option<i64>,
     /// Send it back with a change; a change made on an older version is refused (409).
     pub version: i64,
@@ -337,6 +338,30 @@ impl utoipa::PartialSchema for ChangeIn {
 
 impl ToSchema for ChangeIn {}
 
+/// Where the document has an array or a scalar where the schema has an object (serde would read
+/// a struct from an array): each such place, by its pointer.
+fn shape(document: &Value) -> Vec<FieldError> {
+    let mut wrong = Vec::new();
+    let mut object = |at: String, v: &Value, nullable: bool| {
+        if !(v.is_object() || (nullable && v.is_null())) {
+            wrong.push(FieldError { field: at, message: "an object".into() });
+        }
+    };
+    object("document".into(), document, false);
+    for (n, e) in document.get("events").and_then(Value::as_array).into_iter().flatten().enumerate() {
+        object(format!("events/{n}"), e, false);
+        for key in ["consequence", "residual"] {
+            if let Some(v) = e.get(key) {
+                object(format!("events/{n}/{key}"), v, true);
+            }
+        }
+        for (m, x) in e.get("measures").and_then(Value::as_array).into_iter().flatten().enumerate() {
+            object(format!("events/{n}/measures/{m}"), x, false);
+        }
+    }
+    wrong
+}
+
 /// Reads a change: `version` and `document`, acceptances taken out (they are management's).
 fn read_change(body: &[u8]) -> Result<(i64, Assessment), ApiError> {
     let mut value: Value = super::parse_object(body)?;
@@ -353,6 +378,7 @@ fn read_change(body: &[u8]) -> Result<(i64, Assessment), ApiError> {
         errors.push(FieldError { field: "version".into(), message: "the version the change was made on".into() });
     }
     let mut document = map.remove("document").unwrap_or(Value::Null);
+    errors.extend(shape(&document));
     if let Some(d) = document.as_object_mut() {
         d.remove("trigger");
     }
@@ -362,7 +388,8 @@ fn read_change(body: &[u8]) -> Result<(i64, Assessment), ApiError> {
         }
     }
     let document = match serde_json::from_value::<Assessment>(document) {
-        Ok(d) => Some(d),
+        Ok(d) if errors.is_empty() => Some(d),
+        Ok(_) => None,
         Err(e) => {
             errors.push(FieldError { field: "document".into(), message: format!("does not match the schema: {e}") });
             None

@@ -242,3 +242,62 @@ async fn a_screened_processing_gets_a_dpia_from_draft_to_approval_and_prior_cons
     assert_eq!(app.store.dpia(org.id, id).await.unwrap().state, State::Approved);
 }
 engine_tests!(a_screened_processing_gets_a_dpia_from_draft_to_approval_and_prior_consultation);
+
+/// The API: `risk:write` drafts a DPIA and edits its content on the version it read; another
+/// organisation's processing, a stale version and a DPIA past the draft are refused with nothing
+/// changed; `risk:read` reads it with what it awaits; other organisations see nothing.
+async fn the_api_drafts_dpias_and_reads_where_they_stand(engine: &'static str) {
+    use normverk_core::org::Scope;
+    use serde_json::{json, Value};
+    let app = spawn_app(engine).await;
+    let (org, lead) = app.org_with_member("A", "974760673", "lead@a.no", &[Role::SecurityLead]).await;
+    let (other, _) = app.org_with_member("B", "923609016", "b@b.no", &[Role::SecurityLead]).await;
+    let writer = app.token(&org, &[Scope::RiskWrite, Scope::RiskRead]).await;
+    let reader = app.token(&org, &[Scope::RiskRead]).await;
+    let theirs = app.token(&other, &[Scope::RiskRead, Scope::RiskWrite]).await;
+    let created = lead.post("/processings", &[("name", "Journal"), ("role", "controller")]).await;
+    let pid = id_from(created.location());
+    let c = crate::common::client();
+    let url = app.url("/api/v1/dpias");
+
+    let foreign =
+        c.post(&url).bearer_auth(&theirs).json(&json!({"title": "X", "processings": [pid]})).send().await.unwrap();
+    assert_eq!(foreign.status(), 422, "{engine}");
+    assert!(app.store.dpias(other.id).await.unwrap().is_empty());
+    let forbidden = c.post(&url).bearer_auth(&reader).json(&json!({"title": "X"})).send().await.unwrap();
+    assert_eq!(forbidden.status(), 403);
+    let made = c
+        .post(&url)
+        .bearer_auth(&writer)
+        .json(&json!({"title": "Journal", "processings": [pid], "purpose": "Helsehjelp"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(made.status(), 201);
+    let made: Value = made.json().await.unwrap();
+    assert_eq!((made["state"].as_str(), made["purpose"].as_str()), (Some("draft"), Some("Helsehjelp")));
+    assert!(made["missing"].as_array().is_some_and(|m| m.iter().any(|p| p["field"] == "necessity")));
+    let one = format!("{url}/{}", made["id"]);
+    let put = |token: &str, version: i64| {
+        c.put(&one)
+            .bearer_auth(token)
+            .json(
+                &json!({"version": version, "content": {"title": "Journal", "processings": [pid], "necessity": "Ja"}}),
+            )
+            .send()
+    };
+    assert_eq!(put(&theirs, 1).await.unwrap().status(), 404);
+    let saved = put(&writer, 1).await.unwrap();
+    assert_eq!(saved.status(), 200);
+    assert_eq!(put(&writer, 1).await.unwrap().status(), 409, "stale");
+    let read: Value = c.get(&one).bearer_auth(&reader).send().await.unwrap().json().await.unwrap();
+    assert_eq!((read["version"].as_i64(), read["necessity"].as_str()), (Some(2), Some("Ja")));
+    assert_eq!(read["awaiting_prior_consultation"], false);
+    let versions: Value =
+        c.get(format!("{one}/versions")).bearer_auth(&reader).send().await.unwrap().json().await.unwrap();
+    assert_eq!(versions.as_array().map(Vec::len), Some(2));
+    assert_eq!(c.get(&one).bearer_auth(&theirs).send().await.unwrap().status(), 404);
+    let listed: Value = c.get(&url).bearer_auth(&theirs).send().await.unwrap().json().await.unwrap();
+    assert_eq!(listed, json!([]));
+}
+engine_tests!(the_api_drafts_dpias_and_reads_where_they_stand);

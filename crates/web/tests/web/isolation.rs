@@ -165,8 +165,15 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
     });
     risk.save(b.id, b_risk, 1, doc, "event_added", None).await.unwrap();
     let b_threat = app.state.app.risk.save_threat(b.id, None, "Beta-markør trussel", "", false).await.unwrap();
-    let b_dpia =
-        app.state.app.dpia.start(b.id, "Beta-markør DPIA", vec![b_processing], Some(b_risk), None).await.unwrap();
+    let b_dpia = {
+        let content = normverk_core::dpia::Dpia {
+            title: "Beta-markør DPIA".into(),
+            processings: vec![b_processing],
+            assessment_id: Some(b_risk),
+            ..Default::default()
+        };
+        app.state.app.dpia.start(b.id, content, None).await.unwrap()
+    };
     let a_token = app
         .token(
             &a,
@@ -241,7 +248,7 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
                 "id" if route.path.contains("assets") => b_asset,
                 "id" if route.path.contains("delegations") => b_delegation,
                 "id" if route.path.contains("risk/assessments") => b_risk,
-                "id" if route.path.contains("risk/dpia") => b_dpia,
+                "id" if route.path.contains("risk/dpia") || route.path.contains("dpias") => b_dpia,
                 "event" | "measure" => 1,
                 "depends_on" => b_system2.id,
                 "procedure_id" => b_procedure,

@@ -100,7 +100,13 @@ pub async fn start(
     let assessment = value(&fields, "assessment_id").parse().ok();
     let processings = ids(&fields, "processings");
     let by = Some(member.viewer.user.id);
-    match state.app.dpia.start(member.org.id, value(&fields, "title"), processings.clone(), assessment, by).await {
+    let content = Dpia {
+        title: value(&fields, "title").to_string(),
+        processings: processings.clone(),
+        assessment_id: assessment,
+        ..Dpia::default()
+    };
+    match state.app.dpia.start(member.org.id, content, by).await {
         Ok(id) => Ok(Redirect::to(&format!("/risk/dpia/{id}")).into_response()),
         Err(e) => {
             let errors = refused(&page, e)?;

@@ -146,6 +146,12 @@ impl Session {
         self.cmd(reqwest::Method::POST, &format!("/element/{id}/click"), Some(json!({}))).await;
     }
 
+    /// Sets a field's value directly (a date input, whose typed form depends on the locale).
+    async fn set_value(&self, css: &str, value: &str) {
+        let script = "document.querySelector(arguments[0]).value = arguments[1];";
+        self.cmd(reqwest::Method::POST, "/execute/sync", Some(json!({"script": script, "args": [css, value]}))).await;
+    }
+
     async fn current_path(&self) -> String {
         let url = self.cmd(reqwest::Method::GET, "/url", None).await.as_str().unwrap().to_string();
         url.splitn(4, '/').nth(3).map(|p| format!("/{p}")).unwrap_or_default()
@@ -305,6 +311,8 @@ async fn first_journey_setup_logout_login_dashboard_language(engine: &'static st
         ("/risk", "09k-risk"),
         ("/risk/matrix", "09l-risk-matrix"),
         ("/risk/register", "09m-risk-register"),
+        ("/risk/dpia", "09n-dpia"),
+        ("/risk/threats", "09o-risk-threats"),
     ];
     for (path, name) in pages {
         b.goto(&app.url(path)).await;
@@ -704,4 +712,119 @@ async fn deviation_journey_report_assess_clock_notice_close() {
     lead.click("form[action$='/notices'] button[type=submit]").await;
     lead.wait_for_text("etter fristen").await;
     lead.close().await;
+}
+
+/// Risk management from trigger to approval, as one person of a small practice does it (security
+/// lead, data protection officer and top management at once): repeated deviations open an
+/// assessment from the dashboard; an event is scored; its residual risk above the level is
+/// accepted with an expiry; the assessment is approved and the heat maps drawn; a processing is
+/// screened as needing a DPIA, which gets the DPO's advice and is approved.
+#[tokio::test]
+async fn risk_journey_deviations_assessment_acceptance_heat_map_dpia() {
+    let Some((chromium, driver_path, axe)) = prerequisites_or_skip() else { return };
+    let driver = Driver::start(&driver_path).await;
+    let shots = repo_root().join("target/e2e-screenshots/risk");
+    std::fs::create_dir_all(&shots).unwrap();
+    let app = spawn_app("sqlite").await;
+    use normverk_core::org::Role;
+    let roles = [Role::SecurityLead, Role::Dpo, Role::TopManagement];
+    let (org, _) = app.org_with_member("Fjordlegen", "974760673", "leder@fjordlegen.no", &roles).await;
+    let now = app.now();
+    for i in 0..3 {
+        let d = normverk_core::deviation::NewDeviation {
+            title: format!("Pc mistet {i}"),
+            description: "Bærbar pc".into(),
+            occurred_at: now - 86_400 * (i + 1),
+            aware_at: now - 86_400 * i - 3600,
+            unit_id: None,
+            system: None,
+            category: normverk_core::deviation::Category::LostEquipment,
+            patients_concerned: false,
+            immediate_actions: String::new(),
+            patient_id: None,
+        };
+        app.store.create_deviation(org.id, None, &d, now).await.unwrap();
+    }
+    let profile = tempfile::tempdir().unwrap();
+    let b = driver.session(&chromium, profile.path()).await;
+    b.goto(&app.url("/login")).await;
+    b.fill("#email", "leder@fjordlegen.no").await;
+    b.fill("#password", PASSWORD).await;
+    b.click("button[type=submit].primary").await;
+    b.wait_for_path("/").await;
+
+    // The dashboard's task opens the assessment.
+    b.click("section[aria-labelledby=repeats-heading] form button").await;
+    b.wait_for_text("Gjentatte avvik: Tapt eller stjålet utstyr").await;
+    let assessment = b.current_path().await;
+    assert!(assessment.starts_with("/risk/assessments/"), "{assessment}");
+    b.click("#threat option[value=lost_device]").await;
+    b.click("form[action$='/events'] button[type=submit]").await;
+    b.wait_for_text("Mistet eller stjålet utstyr").await;
+    let event = b.current_path().await;
+    assert!(event.ends_with("/events/1"), "{event}");
+
+    // Scored above the level; the measures bring it down, but not within it.
+    b.click("#confidentiality option[value='4']").await;
+    b.click("#privacy option[value='4']").await;
+    b.click("#likelihood option[value='4']").await;
+    b.fill("#reasoning", "Mange bærbare maskiner uten kryptering").await;
+    b.click("#residual_likelihood option[value='3']").await;
+    b.click("#residual_consequence option[value='4']").await;
+    b.click(&format!("form[action='{event}'] button[type=submit]")).await;
+    b.wait_for_text("Over akseptkriteriene").await;
+    b.assert_accessible(&axe, "scored event").await;
+
+    // Top management accepts the residual risk with a justification and an expiry.
+    let next_year = normverk_app::clock::date_in_norway(now + 365 * 86_400);
+    b.fill("#justification", "Kryptering rulles ut i løpet av våren").await;
+    b.set_value("#expires_on", &next_year).await;
+    b.click("form[action$='/accept'] button[type=submit]").await;
+    b.wait_for_text("Kryptering rulles ut i løpet av våren").await;
+    b.screenshot(&shots, "01-accepted").await;
+
+    // Approved and frozen; the heat maps show it, before and after the measures.
+    b.goto(&app.url(&assessment)).await;
+    b.click("form[action$='/approve'] button[type=submit]").await;
+    b.wait_for_text("Start neste vurdering fra denne").await;
+    b.goto(&app.url("/risk")).await;
+    let overview = b.page_source().await;
+    assert_eq!(overview.matches("<svg class=\"chart heat\"").count(), 2, "inherent next to residual");
+    b.screenshot(&shots, "02-heat-maps").await;
+    b.assert_accessible(&axe, "risk overview").await;
+
+    // A processing screened as needing a DPIA: two criteria.
+    b.goto(&app.url("/processings/new")).await;
+    b.fill("#name", "Videokonsultasjon").await;
+    b.click("input[name=dpia_criteria][value=sensitive_data]").await;
+    b.click("input[name=dpia_criteria][value=new_technology]").await;
+    b.fill("#dpia_reasons", "Helseopplysninger over en ny videoplattform").await;
+    b.click("form[action='/processings'] button[type=submit]").await;
+    b.wait_for_text("Screeningen viser at en personvernkonsekvensvurdering er påkrevd").await;
+    b.assert_accessible(&axe, "screened processing").await;
+    b.click("a[href^='/risk/dpia?processing=']").await;
+    b.wait_for_text("Start en personvernkonsekvensvurdering").await;
+    b.fill("#title", "Videokonsultasjon").await;
+    let aid = assessment.rsplit('/').next().unwrap().to_string();
+    b.click(&format!("#assessment_id option[value='{aid}']")).await;
+    b.click("form[action='/risk/dpia'] button[type=submit]").await;
+    b.wait_for_text("Innhold (Normen 3.4)").await;
+    b.fill("#description", "Pasienter møter legen på video fra hjemmet.").await;
+    b.fill("#purpose", "Helsehjelp uten oppmøte").await;
+    b.fill("#necessity", "Et alternativ til oppmøte; bare nødvendige opplysninger behandles.").await;
+    b.click("form.form button[type=submit].primary").await;
+    b.wait_for_text("Send til personvernombudet").await;
+    b.click("form:has(input[name=step][value=send]) button").await;
+    b.wait_for_text("Registrer rådet").await;
+    b.fill("#note", "Krev ende-til-ende-kryptering og logg oppslag.").await;
+    b.click("form:has(input[name=step][value=advise]) button").await;
+    b.wait_for_text("Godkjenn vurderingen").await;
+    b.click("form:has(input[name=step][value=approve]) button").await;
+    b.wait_for_text("Godkjent av øverste ledelse").await;
+    assert!(b.page_source().await.contains("Krev ende-til-ende-kryptering"));
+    b.screenshot(&shots, "03-dpia-approved").await;
+    b.assert_accessible(&axe, "approved DPIA").await;
+    b.cmd(reqwest::Method::POST, "/window/rect", Some(json!({"width": 360, "height": 800}))).await;
+    b.assert_fits_width("approved DPIA").await;
+    b.close().await;
 }

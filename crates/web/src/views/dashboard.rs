@@ -9,6 +9,7 @@ use axum::extract::State;
 use axum::response::Response;
 use normverk_core::deviation::REPEAT_WINDOW_S;
 use normverk_core::org::{Action, Role};
+use normverk_core::dpia::State as DpiaState;
 use normverk_core::risk::{repeat_trigger, Due, Reason};
 use normverk_store::org::Org;
 
@@ -34,6 +35,42 @@ struct DashboardPage<'a> {
     due: Vec<Task>,
     /// How many more of each kind than shown.
     due_more: usize,
+    /// DPIAs that are due: processings screened as requiring one without an approved one,
+    /// approved ones to review, and those awaiting prior consultation.
+    dpia_tasks: Vec<DpiaTask>,
+}
+
+/// A DPIA that is due, with where to do it.
+pub struct DpiaTask {
+    pub text: String,
+    pub href: String,
+}
+
+async fn dpia_tasks(state: &AppState, page: &Page, org_id: normverk_store::OrgId) -> Result<Vec<DpiaTask>, PageError> {
+    let dpias = state.app.dpia.all(org_id).await?;
+    let mut out = Vec::new();
+    for p in state.store.processings(org_id).await? {
+        let covered = dpias.iter().any(|d| d.doc.processings.contains(&p.id) && d.stored.state == DpiaState::Approved);
+        let started = dpias.iter().any(|d| d.doc.processings.contains(&p.id));
+        if p.record.dpia == normverk_core::dpia::Outcome::Required.as_str() && !covered {
+            let (key, href) = if started {
+                ("dpia-due-unapproved", "/risk/dpia".to_string())
+            } else {
+                ("dpia-due-required", format!("/risk/dpia?processing={}", p.id))
+            };
+            out.push(DpiaTask { text: page.ta(key, "what", &p.record.name), href });
+        }
+    }
+    for d in &dpias {
+        let href = format!("/risk/dpia/{}", d.stored.id);
+        if d.awaiting_consultation() {
+            out.push(DpiaTask { text: page.ta("dpia-due-consultation", "what", &d.doc.title), href });
+        } else if d.needs_review {
+            out.push(DpiaTask { text: page.ta("dpia-due-review", "what", &d.doc.title), href });
+        }
+    }
+    out.truncate(TASKS_PER_KIND * 2);
+    Ok(out)
 }
 
 /// A risk assessment that is due, as a task with the form that opens it.
@@ -109,6 +146,8 @@ pub async fn show(State(state): State<AppState>, page: Page, member: Member) -> 
     let log_check =
         if member.may(Action::ReadAccessLog) { state.store.last_access_verification().await? } else { None };
     let may_assess_risk = member.may(Action::AssessRisk);
+    let dpia_tasks =
+        if may_assess_risk { dpia_tasks(&state, &page, member.org.id).await? } else { Vec::new() };
     let (repeats, due, due_more) = if may_assess_risk || member.may(Action::DecideRisk) {
         let keys: Vec<String> = repeats.iter().map(|r| repeat_trigger(r.by, &r.value)).collect();
         let due = state.app.risk.due(member.org.id, &keys, REPEAT_WINDOW_S).await?;
@@ -135,6 +174,7 @@ pub async fn show(State(state): State<AppState>, page: Page, member: Member) -> 
         may_assess_risk,
         due,
         due_more,
+        dpia_tasks,
     })
 }
 

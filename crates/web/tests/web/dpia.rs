@@ -62,6 +62,7 @@ async fn a_screened_processing_gets_a_dpia_from_draft_to_approval_and_prior_cons
     let page = lead.get(&format!("/processings/{pid}")).await.body;
     assert!(page.contains("Påkrevd") && page.contains("Tar den i bruk ny teknologi"), "{page}");
     assert!(page.contains("ingen er startet"), "the entry says a DPIA is needed");
+    assert!(lead.get("/").await.body.contains("Screeningen krever en personvernkonsekvensvurdering: Videokonsultasjon"));
     let form = lead.get(&format!("/processings/{pid}/edit")).await.body;
     assert!(form.contains(r#"type="checkbox" name="dpia_criteria" value="new_technology" checked"#), "{form}");
 
@@ -198,6 +199,9 @@ async fn a_screened_processing_gets_a_dpia_from_draft_to_approval_and_prior_cons
     let page = lead.get(&base).await.body;
     assert!(page.contains("Datatilsynet må rådspørres"), "{page}");
     assert!(lead.get(&format!("/processings/{pid}")).await.body.contains("Venter på forhåndsdrøfting"));
+    let dashboard = lead.get("/").await.body;
+    assert!(dashboard.contains("Venter på forhåndsdrøfting med Datatilsynet: Videokonsultasjon"), "{dashboard}");
+    assert!(!dashboard.contains("Screeningen krever"), "approved: the DPIA task is gone");
     let doc = lead.get(&format!("{base}/consultation")).await;
     assert_eq!(doc.status, 200);
     assert!(doc.body.contains("Ansvarsfordelingen") && doc.body.contains("Uvedkommende ser konsultasjonen"));
@@ -231,6 +235,7 @@ async fn a_screened_processing_gets_a_dpia_from_draft_to_approval_and_prior_cons
         .await;
     assert_eq!(answered.status, 303);
     assert!(!lead.get(&format!("/processings/{pid}")).await.body.contains("Venter på forhåndsdrøfting"));
+    assert!(!lead.get("/").await.body.contains("Personvernkonsekvensvurderinger som skal gjøres"));
     let history = lead.get(&base).await.body;
     assert!(history.contains("Personvernombudets råd registrert") && history.contains("Forhåndsdrøfting registrert"));
 

@@ -22,8 +22,9 @@ pub struct Read {
     /// The risk that remains after the measures is high: Datatilsynet must be consulted before
     /// the processing starts (3.5).
     pub needs_consultation: bool,
-    /// Approved, but the risk has changed since: a later assessment replaced the one it uses,
-    /// or an accepted risk's acceptance ran out (3.4: review).
+    /// Approved, but the risk has changed since: the risk assessment it uses was changed after
+    /// the approval or replaced by a later one, or an accepted risk's acceptance ran out (3.4:
+    /// review).
     pub needs_review: bool,
 }
 
@@ -99,7 +100,13 @@ impl Dpias {
             });
             let replaced = rows.iter().any(|r| !r.current && r.state == RiskState::Approved);
             let lapsed = rows.iter().any(|r| r.standing == Standing::Open && r.event.acceptance.is_some());
-            needs_review = stored.state == State::Approved && (replaced || lapsed);
+            let approved_at = doc.decision.as_ref().map_or(stored.updated_at, |d| d.at);
+            let changed = match self.store.risk_assessment(org_id, aid).await {
+                Ok(a) => a.updated_at > approved_at,
+                Err(StoreError::NotFound) => false,
+                Err(e) => return Err(e),
+            };
+            needs_review = stored.state == State::Approved && (replaced || lapsed || changed);
         }
         Ok(Read { stored, doc, needs_consultation, needs_review })
     }

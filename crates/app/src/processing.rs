@@ -26,8 +26,9 @@ impl Protokoll {
         Protokoll { store, clock }
     }
 
-    /// Saves `entries` (already checked, then settled: the DPIA screening's outcome set) in one transaction, each with the count of minimum
-    /// fields it lacks for the list; a version is written only where a record changed.
+    /// Saves `entries` (already checked) in one transaction, each settled (the DPIA screening's
+    /// outcome set from its criteria) and with the count of minimum fields it lacks for the list;
+    /// a version is written only where a record changed.
     pub async fn save(&self, org_id: OrgId, entries: Vec<Entry>, by: Option<i64>) -> StoreResult<(Vec<i64>, Saved)> {
         let puts: Vec<Put> = entries
             .into_iter()

@@ -8,8 +8,8 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
 use normverk_core::deviation::REPEAT_WINDOW_S;
-use normverk_core::org::{Action, Role};
 use normverk_core::dpia::State as DpiaState;
+use normverk_core::org::{Action, Role};
 use normverk_core::risk::{repeat_trigger, Due, Reason};
 use normverk_store::org::Org;
 
@@ -146,8 +146,7 @@ pub async fn show(State(state): State<AppState>, page: Page, member: Member) -> 
     let log_check =
         if member.may(Action::ReadAccessLog) { state.store.last_access_verification().await? } else { None };
     let may_assess_risk = member.may(Action::AssessRisk);
-    let dpia_tasks =
-        if may_assess_risk { dpia_tasks(&state, &page, member.org.id).await? } else { Vec::new() };
+    let dpia_tasks = if may_assess_risk { dpia_tasks(&state, &page, member.org.id).await? } else { Vec::new() };
     let (repeats, due, due_more) = if may_assess_risk || member.may(Action::DecideRisk) {
         let keys: Vec<String> = repeats.iter().map(|r| repeat_trigger(r.by, &r.value)).collect();
         let due = state.app.risk.due(member.org.id, &keys, REPEAT_WINDOW_S).await?;

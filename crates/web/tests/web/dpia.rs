@@ -15,7 +15,8 @@ fn id_from(location: Option<&str>) -> i64 {
 }
 
 async fn a_screened_processing_gets_a_dpia_from_draft_to_approval_and_prior_consultation(engine: &'static str) {
-    let app = spawn_app(engine).await;
+    let clock = normverk_app::Clock::fixed(normverk_store::unix_now());
+    let app = crate::common::spawn_app_at(engine, Default::default(), clock.clone()).await;
     let (org, lead) = app.org_with_member("A", "974760673", "lead@a.no", &[Role::SecurityLead]).await;
     let (_, dpo) = app.org_with_member("A", "974760673", "dpo@a.no", &[Role::Dpo]).await;
     let (_, boss) = app.org_with_member("A", "974760673", "boss@a.no", &[Role::TopManagement]).await;
@@ -62,7 +63,11 @@ async fn a_screened_processing_gets_a_dpia_from_draft_to_approval_and_prior_cons
     let page = lead.get(&format!("/processings/{pid}")).await.body;
     assert!(page.contains("Påkrevd") && page.contains("Tar den i bruk ny teknologi"), "{page}");
     assert!(page.contains("ingen er startet"), "the entry says a DPIA is needed");
-    assert!(lead.get("/").await.body.contains("Screeningen krever en personvernkonsekvensvurdering: Videokonsultasjon"));
+    assert!(lead
+        .get("/")
+        .await
+        .body
+        .contains("Screeningen krever en personvernkonsekvensvurdering: Videokonsultasjon"));
     let form = lead.get(&format!("/processings/{pid}/edit")).await.body;
     assert!(form.contains(r#"type="checkbox" name="dpia_criteria" value="new_technology" checked"#), "{form}");
 
@@ -239,12 +244,26 @@ async fn a_screened_processing_gets_a_dpia_from_draft_to_approval_and_prior_cons
     let history = lead.get(&base).await.body;
     assert!(history.contains("Personvernombudets råd registrert") && history.contains("Forhåndsdrøfting registrert"));
 
+    // The risk assessment changes after the approval: the DPIA is to be reviewed, and reopened.
+    clock.advance(60);
+    let risk_version = app.store.risk_assessment(org.id, aid).await.unwrap().version;
+    let mut changed = app.store.risk_assessment(org.id, aid).await.unwrap().assessment().unwrap();
+    changed.events[0].reasoning = "Flere bruker plattformen".into();
+    risk.save(org.id, aid, risk_version, changed, "api", None).await.unwrap();
+    assert!(lead.get(&base).await.body.contains("Risikoen er endret siden vurderingen ble godkjent"));
+    assert!(lead.get("/").await.body.contains("Risikoen er endret, vurderingen må gjennomgås: Videokonsultasjon"));
+    let v = version().await;
+    assert_eq!(lead.post(&format!("{base}/step"), &[("version", &v), ("step", "reopen")]).await.status, 303);
+    let reopened = app.store.dpia(org.id, id).await.unwrap();
+    assert_eq!(reopened.state, State::Draft);
+    assert!(reopened.dpia().unwrap().dpo_advice.is_none(), "a new round needs fresh advice");
+
     // Another organisation sees none of it.
     assert_eq!(outsider.get(&base).await.status, 404);
     assert_eq!(outsider.get(&format!("{base}/consultation.json")).await.status, 404);
     let v = version().await;
     assert_eq!(outsider.post(&format!("{base}/step"), &[("version", &v), ("step", "reopen")]).await.status, 404);
-    assert_eq!(app.store.dpia(org.id, id).await.unwrap().state, State::Approved);
+    assert_eq!(app.store.dpia(org.id, id).await.unwrap().state, State::Draft);
 }
 engine_tests!(a_screened_processing_gets_a_dpia_from_draft_to_approval_and_prior_consultation);
 

@@ -969,6 +969,7 @@ rejection-no-org-numbered = No organisation in normverk has the number { $number
 rejection-delegate-is-self = An organisation logs for itself without being authorised.
 rejection-already-delegated = That organisation already logs for yours.
 rejection-risk-assessment-approved = The risk assessment is approved and cannot be changed. Start a new one from it.
+rejection-authorisation-revoked = The authorisation is revoked. Grant a new one.
 rejection-risk-assessment-not-approved = Only an approved risk assessment can be started from.
 
 ## What was wrong with a form (normverk_core::problem::ProblemKey)
@@ -1057,6 +1058,10 @@ problem-risks-or-assessment = Link a risk assessment to it, or write it here.
 problem-answer-before-request = Cannot be before the request was sent.
 problem-dpia-locked = The assessment can only be changed while it is a draft or has been returned for more work.
 problem-no-consultation = Prior consultation applies only when the risk that remains after the measures is high.
+problem-no-rights = Grant at least one right in one system.
+problem-end-before-start = Cannot be before the start date.
+problem-cross-enterprise-end = Access to another enterprise's data is always time-limited (Normen 5.2.1.3). Give an end date.
+problem-not-their-manager = Only the manager of the person's unit, or the security lead, may grant and revoke authorisations.
 
 ## Risk management (Normen 2.4 and 3.3)
 nav-risk = Risk

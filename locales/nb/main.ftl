@@ -969,6 +969,7 @@ rejection-no-org-numbered = Ingen virksomhet i normverk har organisasjonsnummer 
 rejection-delegate-is-self = Virksomheten logger for seg selv uten egen fullmakt.
 rejection-already-delegated = Den virksomheten logger allerede for dere.
 rejection-risk-assessment-approved = Risikovurderingen er godkjent og kan ikke endres. Start en ny vurdering fra den.
+rejection-authorisation-revoked = Autorisasjonen er trukket tilbake. Gi en ny.
 rejection-risk-assessment-not-approved = Bare en godkjent risikovurdering kan være utgangspunkt for en ny.
 
 ## What was wrong with a form (normverk_core::problem::ProblemKey)
@@ -1057,6 +1058,10 @@ problem-risks-or-assessment = Knytt en risikovurdering til vurderingen, eller sk
 problem-answer-before-request = Kan ikke være før forespørselen ble sendt.
 problem-dpia-locked = Vurderingen kan bare endres mens den er et utkast eller er sendt tilbake for mer arbeid.
 problem-no-consultation = Forhåndsdrøfting gjelder bare når risikoen som gjenstår etter tiltakene, er høy.
+problem-no-rights = Gi minst én rettighet i ett system.
+problem-end-before-start = Kan ikke være før startdatoen.
+problem-cross-enterprise-end = Tilgang til en annen virksomhets opplysninger skal alltid være tidsbegrenset (Normen 5.2.1.3). Oppgi en sluttdato.
+problem-not-their-manager = Bare lederen for personens enhet, eller sikkerhetslederen, kan gi og trekke tilbake autorisasjoner.
 
 ## Risk management (Normen 2.4 and 3.3)
 nav-risk = Risiko

@@ -175,7 +175,7 @@ impl Dpias {
             problems.extend(core::missing(&doc));
         }
         if matches!(step, Step::Advise | Step::Return) || !note.is_empty() {
-            problems.extend(core::check_note(&note));
+            problems.extend(core::check_note(if step == Step::Return { "return_note" } else { "note" }, &note));
         }
         invalid_unless(problems)?;
         let signed = Note { text: note, by: by.id, by_name: by.name.clone(), at: self.now() };

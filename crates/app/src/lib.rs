@@ -10,6 +10,7 @@ pub mod access_log;
 pub mod account;
 pub mod assessment;
 pub mod asset;
+pub mod authz;
 pub mod cache;
 pub mod clock;
 pub mod deviation;
@@ -42,6 +43,7 @@ pub struct App {
     pub asset: Arc<asset::Assets>,
     pub risk: Arc<risk::Risks>,
     pub dpia: Arc<dpia::Dpias>,
+    pub authz: Arc<authz::Register>,
 }
 
 impl App {
@@ -58,6 +60,7 @@ impl App {
             asset: Arc::new(asset::Assets::new(store.clone(), clock.clone())),
             risk: risk.clone(),
             dpia: Arc::new(dpia::Dpias::new(store.clone(), risk)),
+            authz: Arc::new(authz::Register::new(store.clone(), clock.clone())),
             store,
             clock,
         }

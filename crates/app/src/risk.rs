@@ -228,28 +228,21 @@ impl Risks {
         description: &str,
         retired: bool,
     ) -> Result<String, RiskError> {
-        let catalogue = self.threats(org_id).await?;
-        let code = match code {
-            Some(code) if catalogue.iter().any(|t| t.code == code) => code.to_string(),
-            Some(_) => return Err(StoreError::NotFound.into()),
-            None => {
-                let n = catalogue
-                    .iter()
-                    .filter_map(|t| t.code.strip_prefix(core::OWN_THREAT)?.parse::<u64>().ok())
-                    .max()
-                    .unwrap_or(0);
-                format!("{}{}", core::OWN_THREAT, n + 1)
-            }
-        };
         let t = Threat {
-            code,
+            code: code.unwrap_or_default().to_string(),
             title: title.trim().to_string(),
             description: description.trim().replace("\r\n", "\n"),
             retired,
         };
         invalid_unless(core::check_threat(&t))?;
-        self.store.put_risk_threat(org_id, &t).await?;
-        Ok(t.code)
+        match code {
+            None => Ok(self.store.add_risk_threat(org_id, core::OWN_THREAT, &t).await?),
+            Some(code) if self.threats(org_id).await?.iter().any(|x| x.code == code) => {
+                self.store.put_risk_threat(org_id, &t).await?;
+                Ok(t.code)
+            }
+            Some(_) => Err(StoreError::NotFound.into()),
+        }
     }
 
     /// Starts a draft on the acceptance level in force: a new one, or (with `from`) a copy of an
@@ -333,9 +326,13 @@ impl Risks {
             .collect();
         let systems: Vec<Dated> =
             self.store.systems(org_id).await?.iter().map(|s| Dated { id: s.id, updated_at: s.updated_at }).collect();
-        let interval = self.regular_months(org_id).await? * 30 * 86_400;
+        let months = self.regular_months(org_id).await?;
         let now = self.clock.now();
-        Ok(core::due(&approved, &processings, &systems, repeats, window_s, interval, now))
+        let span = jiff::Span::new().try_months(months).unwrap_or_default();
+        let regular_after = crate::clock::in_norway(now)
+            .and_then(|z| z.checked_sub(span).ok())
+            .map_or(now - months * 30 * 86_400, |z| z.timestamp().as_second());
+        Ok(core::due(&approved, &processings, &systems, repeats, window_s, regular_after, now))
     }
 
     /// An assessment with its matrix.

@@ -254,7 +254,8 @@ pub const TEXT: &[Field] = &[
     Field::optional("necessity", Lines::Many, 10000),
     Field::optional("risks", Lines::Many, 10000),
     Field::optional("measures", Lines::Many, 10000),
-    Field::line("text", 10000),
+    Field::text("note", 10000),
+    Field::text("return_note", 10000),
     Field::optional("advice", Lines::Many, 10000),
 ];
 
@@ -350,9 +351,10 @@ pub fn check_consultation(c: &Consultation) -> Vec<Problem> {
     p
 }
 
-/// A note's text checked (the DPO's advice, or why a DPIA is returned).
-pub fn check_note(text_: &str) -> Vec<Problem> {
-    text("text", text_).into_iter().collect()
+/// A note's text checked, as the form field `field` (`note`: the DPO's advice or a word with the
+/// approval; `return_note`: why a DPIA is returned).
+pub fn check_note(field: &'static str, text_: &str) -> Vec<Problem> {
+    text(field, text_).into_iter().collect()
 }
 
 #[cfg(test)]

@@ -67,6 +67,7 @@ pub mod access_log;
 pub mod account;
 pub mod assessment;
 pub mod asset;
+pub mod authz;
 pub mod catalog;
 pub mod deviation;
 pub mod dpia;

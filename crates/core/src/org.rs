@@ -149,6 +149,11 @@ pub enum Action {
     DecideRisk,
     /// The data protection officer's advice on a DPIA (Normen 3.4).
     AdviseDpia,
+    /// Read the authorization register: who may do what in which system.
+    ReadAuthorisations,
+    /// Grant and revoke authorisations (for the people of the units one manages; the security
+    /// lead for all, by delegation).
+    GrantAuthorisations,
 }
 
 /// Whether someone holding `roles` may do `action`. Least privilege: only admins manage access;
@@ -173,6 +178,11 @@ pub fn role_permits(roles: &[Role], action: Action) -> bool {
         Action::AssessRisk => matches!(role, Role::SecurityLead | Role::Dpo | Role::TopManagement),
         Action::DecideRisk => matches!(role, Role::TopManagement),
         Action::AdviseDpia => matches!(role, Role::Dpo),
+        Action::ReadAuthorisations => matches!(
+            role,
+            Role::Admin | Role::SecurityLead | Role::Dpo | Role::TopManagement | Role::Auditor | Role::Manager
+        ),
+        Action::GrantAuthorisations => matches!(role, Role::SecurityLead | Role::Manager),
     })
 }
 

@@ -92,6 +92,10 @@ string_enum! {
         AnswerBeforeRequest = "answer_before_request",
         DpiaLocked = "dpia_locked",
         NoConsultation = "no_consultation",
+        NoRights = "no_rights",
+        EndBeforeStart = "end_before_start",
+        CrossEnterpriseEnd = "cross_enterprise_end",
+        NotTheirManager = "not_their_manager",
     }
 }
 

@@ -214,15 +214,19 @@ pub fn check(r: &Record) -> Vec<Problem> {
 }
 
 /// An entry as it is saved: the screening's criteria written as codes in order and its outcome
-/// in `dpia`. An entry not screened keeps the answer it had.
+/// in `dpia`; with the screening cleared, its outcome is cleared too. An entry never screened
+/// keeps the answer it had (`done`, `not_done`).
 pub fn settle(r: &mut Record) {
     if let Ok(found) = crate::dpia::parse_criteria(&r.dpia_criteria) {
         if !r.dpia_criteria.trim().is_empty() {
             r.dpia_criteria = crate::dpia::write_criteria(&found);
         }
     }
-    if let Ok(Some(outcome)) = crate::dpia::outcome(&r.dpia_criteria, &r.dpia_exemption) {
-        r.dpia = outcome.as_str().to_string();
+    match crate::dpia::outcome(&r.dpia_criteria, &r.dpia_exemption) {
+        Ok(Some(outcome)) => r.dpia = outcome.as_str().to_string(),
+        // Screening taken back: its outcome goes with it; an answer from before stays.
+        Ok(None) if crate::dpia::Outcome::ALL.iter().any(|o| o.as_str() == r.dpia) => r.dpia.clear(),
+        _ => {}
     }
 }
 

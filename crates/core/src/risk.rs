@@ -348,7 +348,7 @@ pub const TEXT: &[Field] = &[
     Field::optional("description", Lines::Many, 5000),
     Field::optional("reasoning", Lines::Many, 5000),
     Field::optional("owner", Lines::One, 200),
-    Field::line("justification", 5000),
+    Field::text("justification", 5000),
     Field::optional("trigger", Lines::One, 300),
 ];
 
@@ -621,14 +621,14 @@ pub fn repeat_trigger(by: &str, value: &str) -> String {
 /// approved assessment, or changed since the last one that covers it; every repeat of
 /// deviations (trigger keys) without an approved assessment opened from it within
 /// `window_s`; and management's regular assessment when none with reason `regular` was
-/// approved within `interval_s`.
+/// approved after `regular_after` (now less the interval, in calendar months).
 pub fn due(
     approved: &[Cover],
     processings: &[Dated],
     systems: &[Dated],
     repeats: &[String],
     window_s: i64,
-    interval_s: i64,
+    regular_after: i64,
     now: i64,
 ) -> Vec<Due> {
     let last = |covers: &dyn Fn(&Cover) -> bool| approved.iter().filter(|c| covers(c)).map(|c| c.approved_at).max();
@@ -653,7 +653,7 @@ pub fn due(
         }
     }
     let regular = last(&|c: &Cover| c.reason == Reason::Regular);
-    if regular.is_none_or(|at| at <= now - interval_s) {
+    if regular.is_none_or(|at| at <= regular_after) {
         out.push(Due::Regular(regular));
     }
     out
@@ -815,13 +815,13 @@ mod tests {
             [cover(4500, Reason::Regular, vec![1], vec![7], ""), cover(4950, Reason::Deviations, vec![], vec![], &key)];
         assert!(due(&covers, &[dated(1, 0, 10)], &[dated(7, 0, 10)], std::slice::from_ref(&key), 100, 1000, 5000)
             .is_empty());
-        let later = due(&covers, &[dated(1, 0, 4600)], &[dated(7, 0, 10)], std::slice::from_ref(&key), 100, 1000, 5100);
+        let later = due(&covers, &[dated(1, 0, 4600)], &[dated(7, 0, 10)], std::slice::from_ref(&key), 100, 4100, 5100);
         assert_eq!(
             later,
             vec![Due::ChangedProcessing(1), Due::Deviations(key)],
             "changed since; the repeat window passed"
         );
-        let regular = due(&covers, &[], &[], &[], 100, 1000, 6000);
+        let regular = due(&covers, &[], &[], &[], 100, 5000, 6000);
         assert_eq!(regular, vec![Due::Regular(Some(4500))]);
     }
 

@@ -32,6 +32,11 @@ impl Field {
         Field { name, lines: Lines::One, required: true, max }
     }
 
+    /// A required field of many lines.
+    pub const fn text(name: &'static str, max: usize) -> Field {
+        Field { name, lines: Lines::Many, required: true, max }
+    }
+
     /// An optional field of `lines`.
     pub const fn optional(name: &'static str, lines: Lines, max: usize) -> Field {
         Field { name, lines, required: false, max }

@@ -189,6 +189,8 @@ pub enum Rejection {
     RiskAssessmentApproved,
     #[error("only an approved risk assessment can be started from")]
     RiskAssessmentNotApproved,
+    #[error("the authorisation is revoked; grant a new one")]
+    AuthorisationRevoked,
 }
 
 impl Rejection {
@@ -221,6 +223,7 @@ impl Rejection {
             Rejection::AlreadyDelegated => "already-delegated",
             Rejection::RiskAssessmentApproved => "risk-assessment-approved",
             Rejection::RiskAssessmentNotApproved => "risk-assessment-not-approved",
+            Rejection::AuthorisationRevoked => "authorisation-revoked",
         }
     }
 

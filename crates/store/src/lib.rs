@@ -15,6 +15,7 @@ pub mod access_log;
 pub mod account;
 pub mod assessment;
 pub mod asset;
+pub mod authz;
 pub mod deviation;
 pub mod dlp;
 pub mod dpia;

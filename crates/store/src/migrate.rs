@@ -65,6 +65,7 @@ pub(crate) const STEPS: &[Step] = &[
     step!(14, "0014_access_log_retention", "how long access events are kept, and their retirements"),
     step!(15, "0015_risk", "the acceptance level and risk assessments"),
     step!(16, "0016_dpia", "data protection impact assessments and prior consultation"),
+    step!(17, "0017_authz", "the authorization register: people, authorisations and their history"),
 ];
 
 /// The schema version this binary writes and expects.

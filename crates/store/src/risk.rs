@@ -164,6 +164,32 @@ impl Store {
             .collect())
     }
 
+    /// Adds a threat of the organisation's own (checked by the caller) under the next free code
+    /// `{prefix}N`, in one transaction. Returns the code.
+    pub async fn add_risk_threat(&self, org_id: OrgId, prefix: &str, t: &Threat) -> StoreResult<String> {
+        let code = write_tx!(self, |tx| {
+            let codes: Vec<String> = sqlx::query_scalar("SELECT code FROM risk_threats WHERE org_id = $1")
+                .bind(org_id)
+                .fetch_all(&mut *tx)
+                .await?;
+            let n = codes.iter().filter_map(|c| c.strip_prefix(prefix)?.parse::<u64>().ok()).max().unwrap_or(0);
+            let code = format!("{prefix}{}", n + 1);
+            sqlx::query(
+                "INSERT INTO risk_threats (org_id, code, title, description, retired) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(org_id)
+            .bind(&code)
+            .bind(t.title.trim())
+            .bind(t.description.trim())
+            .bind(i64::from(t.retired))
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(BUMP).bind(org_id).execute(&mut *tx).await?;
+            code
+        });
+        Ok(code)
+    }
+
     /// Keeps the organisation's version of a threat (checked by the caller).
     pub async fn put_risk_threat(&self, org_id: OrgId, t: &Threat) -> StoreResult<()> {
         write_tx!(self, |tx| {

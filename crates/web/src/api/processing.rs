@@ -96,6 +96,18 @@ impl utoipa::PartialSchema for ProcessingIn {
                     .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
                     .enum_values(Some(values))
                     .into()
+            } else if *field == "dpia_criteria" {
+                let codes: Vec<&str> = normverk_core::dpia::Criterion::ALL.iter().map(|c| c.as_str()).collect();
+                let description = format!(
+                    "the DPIA screening (Normen 3.4.1): the criteria that hold, codes separated by commas: {}; or `none`",
+                    codes.join(", ")
+                );
+                let mut o = ObjectBuilder::new()
+                    .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+                    .max_length(Some(500))
+                    .description(Some(description));
+                o = o.pattern(Some(r"^[a-z_, ;]*$"));
+                o.into()
             } else {
                 let rule = text_rule(field);
                 if rule.required {
@@ -155,7 +167,7 @@ pub async fn list(State(state): State<AppState>, caller: ApiCaller) -> Result<Js
         (status = 201, body = serde_json::Value, description = "the entry, with `id`, `version` and `missing_fields`"),
         (status = 403, description = "the token lacks org:write", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "an entry of that name exists", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`systems` names a system that is not one of this organisation", body = Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "`systems` names a system that is not one of this organisation, or `dpia_criteria` a code that is not a criterion", body = Problem, content_type = "application/problem+json")))]
 pub async fn create(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -181,7 +193,7 @@ pub async fn get(
         (status = 200, body = serde_json::Value, description = "the entry as saved; a new version when anything changed"),
         (status = 404, description = "no such entry in this organisation", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "another entry has that name", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`systems` names a system that is not one of this organisation", body = Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "`systems` names a system that is not one of this organisation, or `dpia_criteria` a code that is not a criterion", body = Problem, content_type = "application/problem+json")))]
 pub async fn replace(
     State(state): State<AppState>,
     caller: ApiCaller,

@@ -311,7 +311,7 @@ async fn whole(state: &AppState, org_id: OrgId, id: i64) -> Result<AssessmentOut
 pub struct NewAssessmentIn {
     /// Required unless `from` is given (then the earlier title is kept when empty).
     #[serde(default)]
-    #[schema(max_length = 200, pattern = r"^[^\x00-\x1F\x7F]*$")]
+    #[schema(schema_with = optional_title)]
     pub title: String,
     #[schema(value_type = RiskReasonCode)]
     pub reason: String,
@@ -323,6 +323,15 @@ pub struct NewAssessmentIn {
     /// Systems of the register it covers (added to those of `from`).
     #[serde(default)]
     pub systems: Vec<i64>,
+}
+
+/// An assessment's title by its rule, but optional (a next assessment may keep the earlier one).
+fn optional_title() -> RefOr<Schema> {
+    let title = core::TEXT.iter().find(|f| f.name == "title").copied();
+    title.map_or_else(
+        || ObjectBuilder::new().into(),
+        |f| text_field(&normverk_core::text::Field { required: false, ..f }),
+    )
 }
 
 /// A change of a draft: the document whole, on the version it was read at.

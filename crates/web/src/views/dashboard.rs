@@ -122,7 +122,12 @@ fn tasks(page: &Page, due: Vec<Due>, targets: &normverk_store::risk::Targets) ->
         out.push(Task {
             text: page.ta(&key, "what", &what),
             reason: reason.as_str(),
-            title: page.ta(&format!("risk-due-title-{}", kind.replace('_', "-")), "what", &what),
+            // An assessment's title holds at most 200 characters; a long name is cut to fit.
+            title: page
+                .ta(&format!("risk-due-title-{}", kind.replace('_', "-")), "what", &what)
+                .chars()
+                .take(200)
+                .collect(),
             processing,
             system,
         });

@@ -175,11 +175,19 @@ async fn a_screened_processing_gets_a_dpia_from_draft_to_approval_and_prior_cons
     let advised = dpo
         .post(
             &format!("{base}/step"),
-            &[("version", &v), ("step", "advise"), ("note", "Krev ende-til-ende-kryptering.")],
+            &[("version", &v), ("step", "advise"), ("note", "Krev ende-til-ende-kryptering.\r\nLogg oppslag.")],
         )
         .await;
     assert_eq!(advised.status, 303, "{}", advised.body);
+    let doc = app.store.dpia(org.id, id).await.unwrap().dpia().unwrap();
+    assert_eq!(doc.dpo_advice.map(|n| n.text).as_deref(), Some("Krev ende-til-ende-kryptering.\nLogg oppslag."));
     let v = version().await;
+    let dpo_returns =
+        dpo.post(&format!("{base}/step"), &[("version", &v), ("step", "return"), ("return_note", "Nei")]).await;
+    assert_eq!(dpo_returns.status, 403, "advised: returning is management's");
+    let blank = boss.post(&format!("{base}/step"), &[("version", &v), ("step", "return"), ("return_note", " ")]).await;
+    assert_eq!(blank.status, 422);
+    assert!(blank.body.contains(r#"id="return_note-error""#), "the error is under the return field");
     let returned = boss
         .post(
             &format!("{base}/step"),

@@ -286,7 +286,7 @@ pub async fn step(
     Path(id): Path<i64>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    state.store.dpia(member.org.id, id).await?;
+    let current = state.store.dpia(member.org.id, id).await?.state;
     let Ok(step) = value(&fields, "step").parse::<Step>() else {
         return Ok(crate::views::render_error_page(&page, StatusCode::BAD_REQUEST, None));
     };
@@ -294,11 +294,9 @@ pub async fn step(
         Step::Send => member.require(Action::AssessRisk)?,
         Step::Advise => member.require(Action::AdviseDpia)?,
         Step::Approve => member.require(Action::DecideRisk)?,
-        Step::Return => {
-            if !member.may(Action::DecideRisk) {
-                member.require(Action::AdviseDpia)?;
-            }
-        }
+        // The DPO sends back what is with the DPO; once advised, it is management's to return.
+        Step::Return if current == normverk_core::dpia::State::WithDpo && member.may(Action::AdviseDpia) => {}
+        Step::Return => member.require(Action::DecideRisk)?,
         Step::Reopen => member.require(Action::AssessRisk)?,
     }
     let expected = value(&fields, "version").parse().unwrap_or(-1);

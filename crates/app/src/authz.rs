@@ -1,0 +1,127 @@
+//! The authorization register as the pages share it: people added and checked, authorisations
+//! granted, changed and revoked only by the manager of the person's unit or the security lead,
+//! each change appended to the authorisation's history.
+
+use crate::clock::{date_in_norway, Clock};
+use normverk_core::authz::{self as core, Grant};
+use normverk_core::problem::{Problem, ProblemKey};
+use normverk_store::authz::{NewPerson, Person};
+use normverk_store::{OrgId, Store, StoreError};
+
+/// Why a change of the register was not made.
+#[derive(Debug)]
+pub enum AuthzError {
+    /// What is wrong, field by field; nothing was stored.
+    Invalid(Vec<Problem>),
+    /// The person asking is neither the manager of the person's unit nor the security lead.
+    NotTheirManager,
+    Store(StoreError),
+}
+
+impl From<StoreError> for AuthzError {
+    fn from(e: StoreError) -> Self {
+        AuthzError::Store(e)
+    }
+}
+
+fn invalid_unless(problems: Vec<Problem>) -> Result<(), AuthzError> {
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(AuthzError::Invalid(problems))
+    }
+}
+
+/// Who grants: the user, whether they are the security lead, and the units they manage.
+#[derive(Debug, Clone)]
+pub struct Granter {
+    pub user_id: i64,
+    pub security_lead: bool,
+    pub managed_units: Vec<i64>,
+}
+
+/// The register's service.
+pub struct Register {
+    store: Store,
+    clock: Clock,
+}
+
+impl Register {
+    pub fn new(store: Store, clock: Clock) -> Self {
+        Register { store, clock }
+    }
+
+    /// Today in Norway, `YYYY-MM-DD`.
+    pub fn today(&self) -> String {
+        date_in_norway(self.clock.now())
+    }
+
+    /// The units `user_id` manages in the organisation.
+    pub async fn managed_units(&self, org_id: OrgId, user_id: i64) -> Result<Vec<i64>, StoreError> {
+        Ok(self
+            .store
+            .managed_units(org_id)
+            .await?
+            .into_iter()
+            .filter(|m| m.user_id == user_id)
+            .map(|m| m.unit_id)
+            .collect())
+    }
+
+    /// Adds a person: a name, an HPR number of digits if any, the enterprise's organisation
+    /// number (the organisation's own when empty), a real leaving date if any. Returns the id.
+    pub async fn add_person(&self, org_id: OrgId, own_number: &str, mut p: NewPerson) -> Result<i64, AuthzError> {
+        let mut problems = Vec::new();
+        for (field, value) in [("name", &p.name), ("employee_id", &p.employee_id)] {
+            problems.extend(normverk_core::text::field(core::TEXT, field).and_then(|f| f.check(value)));
+        }
+        let hpr = p.hpr.trim();
+        if !hpr.is_empty() && (hpr.len() > 9 || !hpr.chars().all(|c| c.is_ascii_digit())) {
+            problems.push(Problem::new("hpr", ProblemKey::WholeNumber, "the HPR number: up to nine digits"));
+        }
+        if p.enterprise.trim().is_empty() {
+            p.enterprise = own_number.to_string();
+        }
+        if normverk_core::org::OrgNumber::parse(&p.enterprise).is_err() {
+            problems.push(Problem::new("enterprise", ProblemKey::OrgNumber, "a valid organisation number"));
+        }
+        if !p.ends_on.trim().is_empty() && normverk_core::assessment::Date::parse(p.ends_on.trim()).is_none() {
+            problems.push(Problem::new("ends_on", ProblemKey::Date, "a real date written YYYY-MM-DD"));
+        }
+        invalid_unless(problems)?;
+        Ok(self.store.create_person(org_id, &p, self.clock.now()).await?)
+    }
+
+    fn may(person: &Person, by: &Granter) -> Result<(), AuthzError> {
+        if core::may_grant(by.security_lead, &by.managed_units, person.unit_id) {
+            Ok(())
+        } else {
+            Err(AuthzError::NotTheirManager)
+        }
+    }
+
+    async fn systems(&self, org_id: OrgId) -> Result<Vec<i64>, StoreError> {
+        Ok(self.store.systems(org_id).await?.iter().map(|s| s.id).collect())
+    }
+
+    /// Grants `g` to the organisation's person `person_id`. Returns the authorisation's id.
+    pub async fn grant(&self, org_id: OrgId, person_id: i64, g: Grant, by: &Granter) -> Result<i64, AuthzError> {
+        let person = self.store.person(org_id, person_id).await?;
+        Self::may(&person, by)?;
+        invalid_unless(core::check_grant(&g, &self.systems(org_id).await?))?;
+        Ok(self.store.grant_authorisation(org_id, person_id, &g, Some(by.user_id), self.clock.now()).await?)
+    }
+
+    /// Revokes the organisation's authorisation `id` with the reason.
+    pub async fn revoke(&self, org_id: OrgId, id: i64, reason: &str, by: &Granter) -> Result<(), AuthzError> {
+        let current = self.store.authorisations(org_id, None).await?.into_iter().find(|a| a.id == id);
+        let current = current.ok_or(StoreError::NotFound)?;
+        let person = self.store.person(org_id, current.person_id).await?;
+        Self::may(&person, by)?;
+        invalid_unless(
+            normverk_core::text::field(core::TEXT, "reason").and_then(|f| f.check(reason)).into_iter().collect(),
+        )?;
+        let now = self.clock.now();
+        Ok(self.store.append_authorisation(org_id, id, "revoke", &current.grant, reason, Some(by.user_id), now).await?)
+    }
+}

@@ -1,0 +1,196 @@
+//! The authorization register (Normen 5.2.1, 5.2.1.1, 5.2.1.3): who may read, register,
+//! correct, delete and block what in which information system, for what purpose, granted by
+//! whom and until when; role templates (rollemal) that make granting fast; authorisations to
+//! another enterprise's data, always time-limited; and who may grant (the manager of the
+//! person's unit, or by delegation the security lead). Pure: today's date is passed in.
+
+use crate::assessment::Date;
+use crate::problem::{Problem, ProblemKey};
+use crate::text::{Field, Lines};
+use serde::{Deserialize, Serialize};
+
+string_enum! {
+    /// A right in an information system, each granted on its own (Normen 5.2.1).
+    Right {
+        Read = "read",
+        Register = "register",
+        Correct = "correct",
+        Delete = "delete",
+        Block = "block",
+    }
+}
+
+/// The rights in one system of the systems register, and whether the person may authorise
+/// themselves there in an emergency (break-glass, recorded as such when used).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SystemRights {
+    pub system_id: i64,
+    pub rights: Vec<Right>,
+    #[serde(default)]
+    pub break_glass: bool,
+}
+
+/// Access to another enterprise's data (5.2.1.3): whose, and the rights and obligations.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OtherEnterprise {
+    pub name: String,
+    /// Its organisation number.
+    pub org_number: String,
+    pub obligations: String,
+}
+
+/// One authorisation as granted: to a person, for a role (if roles are used), a purpose, rights
+/// per system, from a date and (for access to another enterprise's data, always) until one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Grant {
+    /// The role it is given to, independent of the person's other roles; empty when roles are
+    /// not used.
+    pub role: String,
+    pub purpose: String,
+    pub systems: Vec<SystemRights>,
+    /// `YYYY-MM-DD`.
+    pub valid_from: String,
+    /// `YYYY-MM-DD`, or empty for no end.
+    pub valid_to: String,
+    pub other_enterprise: Option<OtherEnterprise>,
+}
+
+/// The text fields of the register.
+pub const TEXT: &[Field] = &[
+    Field::line("name", 200),
+    Field::optional("employee_id", Lines::One, 100),
+    Field::optional("role", Lines::One, 200),
+    Field::line("purpose", 2000),
+    Field::optional("obligations", Lines::Many, 5000),
+    Field::line("enterprise_name", 200),
+    Field::line("reason", 2000),
+];
+
+fn text(field: &'static str, value: &str) -> Option<Problem> {
+    crate::text::field(TEXT, field).and_then(|f| f.check(value))
+}
+
+/// Every problem with a grant on `today`, against the organisation's systems: a purpose, at
+/// least one system with at least one right, systems that are the organisation's, each once,
+/// real dates with the end not before the start, and for another enterprise's data its name,
+/// a valid organisation number and an end.
+pub fn check_grant(g: &Grant, systems: &[i64]) -> Vec<Problem> {
+    let mut p = Vec::new();
+    p.extend(text("role", &g.role));
+    p.extend(text("purpose", &g.purpose));
+    if g.systems.iter().all(|s| s.rights.is_empty()) {
+        p.push(Problem::new("systems", ProblemKey::NoRights, "at least one right in one system"));
+    }
+    let mut seen = Vec::new();
+    for s in &g.systems {
+        if !systems.contains(&s.system_id) {
+            p.push(
+                Problem::new(
+                    "systems",
+                    ProblemKey::NoSuchItem,
+                    format!("no system {} in the organisation", s.system_id),
+                )
+                .arg("id", s.system_id),
+            );
+        }
+        if seen.contains(&s.system_id) {
+            p.push(Problem::new("systems", ProblemKey::Duplicate, "each system once"));
+        }
+        seen.push(s.system_id);
+    }
+    let from = Date::parse(&g.valid_from);
+    if from.is_none() {
+        p.push(Problem::new("valid_from", ProblemKey::Date, "a real date written YYYY-MM-DD"));
+    }
+    let to = if g.valid_to.is_empty() { None } else { Date::parse(&g.valid_to).map(Some).unwrap_or(None) };
+    if !g.valid_to.is_empty() && to.is_none() {
+        p.push(Problem::new("valid_to", ProblemKey::Date, "a real date written YYYY-MM-DD"));
+    }
+    if let (Some(f), Some(t)) = (from, to) {
+        if t < f {
+            p.push(Problem::new("valid_to", ProblemKey::EndBeforeStart, "not before the start"));
+        }
+    }
+    if let Some(o) = &g.other_enterprise {
+        p.extend(text("enterprise_name", &o.name));
+        p.extend(text("obligations", &o.obligations));
+        if crate::org::OrgNumber::parse(&o.org_number).is_err() {
+            p.push(Problem::new("enterprise_number", ProblemKey::OrgNumber, "a valid organisation number"));
+        }
+        if g.valid_to.is_empty() {
+            p.push(Problem::new(
+                "valid_to",
+                ProblemKey::CrossEnterpriseEnd,
+                "access to another enterprise's data is always time-limited (Normen 5.2.1.3)",
+            ));
+        }
+    }
+    p
+}
+
+/// Whether a grant is in force on `today`: started, not ended, not revoked.
+pub fn in_force(g: &Grant, revoked: bool, today: Date) -> bool {
+    let started = Date::parse(&g.valid_from).is_some_and(|f| f <= today);
+    let ended = Date::parse(&g.valid_to).is_some_and(|t| t < today);
+    started && !ended && !revoked
+}
+
+/// Who may grant and revoke a person's authorisations: the manager of the person's unit, or the
+/// security lead, to whom the controller delegates it.
+pub fn may_grant(security_lead: bool, managed_units: &[i64], person_unit: Option<i64>) -> bool {
+    security_lead || person_unit.is_some_and(|u| managed_units.contains(&u))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn grant() -> Grant {
+        Grant {
+            role: "Lege".into(),
+            purpose: "Helsehjelp i akuttmottaket".into(),
+            systems: vec![SystemRights {
+                system_id: 1,
+                rights: vec![Right::Read, Right::Register],
+                break_glass: false,
+            }],
+            valid_from: "2026-12-01".into(),
+            valid_to: String::new(),
+            other_enterprise: None,
+        }
+    }
+
+    #[test]
+    fn a_grant_needs_a_purpose_rights_in_the_organisations_systems_and_sane_dates() {
+        assert!(check_grant(&grant(), &[1]).is_empty());
+        let fields = |g: &Grant, systems: &[i64]| check_grant(g, systems).iter().map(|p| p.field).collect::<Vec<_>>();
+        assert_eq!(fields(&grant(), &[2]), ["systems"], "another organisation's system");
+        let none = Grant { systems: vec![], purpose: String::new(), ..grant() };
+        assert_eq!(fields(&none, &[1]), ["purpose", "systems"]);
+        let backwards = Grant { valid_to: "2026-11-01".into(), ..grant() };
+        assert_eq!(fields(&backwards, &[1]), ["valid_to"]);
+        let other =
+            OtherEnterprise { name: "Fjordkommune".into(), org_number: "974760673".into(), obligations: String::new() };
+        let open_ended = Grant { other_enterprise: Some(other.clone()), ..grant() };
+        assert_eq!(fields(&open_ended, &[1]), ["valid_to"], "cross-enterprise access always ends");
+        let limited = Grant { other_enterprise: Some(other), valid_to: "2027-06-30".into(), ..grant() };
+        assert!(check_grant(&limited, &[1]).is_empty());
+    }
+
+    #[test]
+    fn in_force_between_its_dates_and_granted_by_the_units_manager() {
+        let today = Date::parse("2026-12-03").unwrap();
+        assert!(in_force(&grant(), false, today));
+        assert!(!in_force(&grant(), true, today), "revoked");
+        assert!(!in_force(&Grant { valid_to: "2026-12-02".into(), ..grant() }, false, today), "ended");
+        assert!(!in_force(&Grant { valid_from: "2026-12-04".into(), ..grant() }, false, today), "not yet");
+        assert!(may_grant(false, &[3, 4], Some(4)));
+        assert!(!may_grant(false, &[3], Some(4)), "another unit's manager");
+        assert!(!may_grant(false, &[3], None));
+        assert!(may_grant(true, &[], None), "the security lead, by delegation");
+    }
+}

@@ -1,0 +1,240 @@
+//! The authorization register: the people it is about, and each authorisation as an
+//! append-only history of grants, changes and revocations (the grant whole in each event).
+
+use crate::db::{read, write_tx, OrgId, Rejection, Store, StoreError, StoreResult};
+use normverk_core::authz::Grant;
+use serde::Serialize;
+
+/// A person the register is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Person {
+    pub id: i64,
+    pub name: String,
+    pub employee_id: String,
+    /// The HPR number, or empty.
+    pub hpr: String,
+    /// The organisation number of the enterprise they belong to.
+    pub enterprise: String,
+    pub unit_id: Option<i64>,
+    /// `YYYY-MM-DD` when they leave, or empty.
+    pub ends_on: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A person to add (checked by the caller).
+#[derive(Debug, Clone, Default)]
+pub struct NewPerson {
+    pub name: String,
+    pub employee_id: String,
+    pub hpr: String,
+    pub enterprise: String,
+    pub unit_id: Option<i64>,
+    pub ends_on: String,
+}
+
+/// One event of an authorisation's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuthzEvent {
+    pub id: i64,
+    pub authorisation_id: i64,
+    /// `grant`, `change` or `revoke`.
+    pub kind: String,
+    pub grant: Grant,
+    pub reason: String,
+    pub by: Option<String>,
+    pub at: i64,
+}
+
+/// An authorisation as it stands: its latest event, with when and by whom it was first granted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Authorisation {
+    pub id: i64,
+    pub person_id: i64,
+    pub grant: Grant,
+    pub revoked: bool,
+    pub granted_by: Option<String>,
+    pub granted_at: i64,
+    pub changed_at: i64,
+}
+
+fn parse(doc: &str) -> StoreResult<Grant> {
+    serde_json::from_str(doc).map_err(|e| StoreError::Corrupt(format!("stored authorisation unreadable: {e}")))
+}
+
+fn encode(g: &Grant) -> StoreResult<String> {
+    serde_json::to_string(g).map_err(|e| StoreError::Corrupt(format!("authorisation: {e}")))
+}
+
+const PEOPLE: &str =
+    "SELECT id, name, employee_id, hpr, enterprise, unit_id, ends_on, created_at, updated_at FROM people";
+
+const EVENT: &str = "INSERT INTO authz_events (org_id, authorisation_id, kind, doc, reason, by_user, at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+
+impl Store {
+    /// Adds a person; the unit must be the organisation's. Returns the id.
+    pub async fn create_person(&self, org_id: OrgId, p: &NewPerson, now: i64) -> StoreResult<i64> {
+        let id = write_tx!(self, |tx| {
+            if let Some(unit) = p.unit_id {
+                let own: Option<i64> = sqlx::query_scalar("SELECT id FROM units WHERE org_id = $1 AND id = $2")
+                    .bind(org_id)
+                    .bind(unit)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if own.is_none() {
+                    return Err(StoreError::Rejected(Rejection::NoUnit(unit)));
+                }
+            }
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO people (org_id, name, employee_id, hpr, enterprise, unit_id, ends_on, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
+            )
+            .bind(org_id)
+            .bind(p.name.trim())
+            .bind(p.employee_id.trim())
+            .bind(p.hpr.trim())
+            .bind(p.enterprise.trim())
+            .bind(p.unit_id)
+            .bind(p.ends_on.trim())
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            id
+        });
+        Ok(id)
+    }
+
+    /// Everyone in the organisation's register, by name.
+    pub async fn people(&self, org_id: OrgId) -> StoreResult<Vec<Person>> {
+        let sql = format!("{PEOPLE} WHERE org_id = $1 ORDER BY name, id");
+        Ok(read!(self, |c| sqlx::query_as(&sql).bind(org_id).fetch_all(c).await?))
+    }
+
+    /// The organisation's person `id`.
+    pub async fn person(&self, org_id: OrgId, id: i64) -> StoreResult<Person> {
+        let sql = format!("{PEOPLE} WHERE org_id = $1 AND id = $2");
+        let row: Option<Person> = read!(self, |c| sqlx::query_as(&sql).bind(org_id).bind(id).fetch_optional(c).await?);
+        row.ok_or(StoreError::NotFound)
+    }
+
+    /// Grants an authorisation (checked by the caller) to the organisation's person: its
+    /// identity and its first event. Returns its id.
+    pub async fn grant_authorisation(
+        &self,
+        org_id: OrgId,
+        person_id: i64,
+        g: &Grant,
+        by: Option<i64>,
+        now: i64,
+    ) -> StoreResult<i64> {
+        let doc = encode(g)?;
+        let id = write_tx!(self, |tx| {
+            let own: Option<i64> = sqlx::query_scalar("SELECT id FROM people WHERE org_id = $1 AND id = $2")
+                .bind(org_id)
+                .bind(person_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            own.ok_or(StoreError::NotFound)?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO authorisations (org_id, person_id, created_at) VALUES ($1, $2, $3) RETURNING id",
+            )
+            .bind(org_id)
+            .bind(person_id)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            sqlx::query(EVENT)
+                .bind(org_id)
+                .bind(id)
+                .bind("grant")
+                .bind(&doc)
+                .bind("")
+                .bind(by)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            id
+        });
+        Ok(id)
+    }
+
+    /// Appends a change or a revocation (`kind`) of the organisation's authorisation `id`, with
+    /// the grant as it now stands and why. A revoked authorisation takes nothing more.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn append_authorisation(
+        &self,
+        org_id: OrgId,
+        id: i64,
+        kind: &str,
+        g: &Grant,
+        reason: &str,
+        by: Option<i64>,
+        now: i64,
+    ) -> StoreResult<()> {
+        let doc = encode(g)?;
+        write_tx!(self, |tx| {
+            let last: Option<String> = sqlx::query_scalar(
+                "SELECT kind FROM authz_events WHERE org_id = $1 AND authorisation_id = $2 ORDER BY id DESC LIMIT 1",
+            )
+            .bind(org_id)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            match last.as_deref() {
+                None => return Err(StoreError::NotFound),
+                Some("revoke") => return Err(StoreError::Rejected(Rejection::AuthorisationRevoked)),
+                Some(_) => {}
+            }
+            sqlx::query(EVENT)
+                .bind(org_id)
+                .bind(id)
+                .bind(kind)
+                .bind(&doc)
+                .bind(reason.trim())
+                .bind(by)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// The organisation's authorisations as they stand (of one person, if given), newest first.
+    pub async fn authorisations(&self, org_id: OrgId, person_id: Option<i64>) -> StoreResult<Vec<Authorisation>> {
+        let sql = "SELECT a.id, a.person_id, l.doc, l.kind, u.display_name, f.at, l.at FROM authorisations a \
+             JOIN authz_events l ON l.id = (SELECT MAX(id) FROM authz_events WHERE authorisation_id = a.id) \
+             JOIN authz_events f ON f.id = (SELECT MIN(id) FROM authz_events WHERE authorisation_id = a.id) \
+             LEFT JOIN users u ON u.id = f.by_user \
+             WHERE a.org_id = $1 AND (CAST($2 AS BIGINT) IS NULL OR a.person_id = $2) ORDER BY a.id DESC";
+        let rows: Vec<(i64, i64, String, String, Option<String>, i64, i64)> =
+            read!(self, |c| sqlx::query_as(sql).bind(org_id).bind(person_id).fetch_all(c).await?);
+        rows.into_iter()
+            .map(|(id, person_id, doc, kind, granted_by, granted_at, changed_at)| {
+                Ok(Authorisation {
+                    id,
+                    person_id,
+                    grant: parse(&doc)?,
+                    revoked: kind == "revoke",
+                    granted_by,
+                    granted_at,
+                    changed_at,
+                })
+            })
+            .collect()
+    }
+
+    /// The history of the organisation's authorisations of person `person_id`, newest first.
+    pub async fn authorisation_history(&self, org_id: OrgId, person_id: i64) -> StoreResult<Vec<AuthzEvent>> {
+        let sql = "SELECT e.id, e.authorisation_id, e.kind, e.doc, e.reason, u.display_name, e.at FROM authz_events e \
+             JOIN authorisations a ON a.id = e.authorisation_id LEFT JOIN users u ON u.id = e.by_user \
+             WHERE e.org_id = $1 AND a.person_id = $2 ORDER BY e.id DESC";
+        let rows: Vec<(i64, i64, String, String, String, Option<String>, i64)> =
+            read!(self, |c| sqlx::query_as(sql).bind(org_id).bind(person_id).fetch_all(c).await?);
+        rows.into_iter()
+            .map(|(id, authorisation_id, kind, doc, reason, by, at)| {
+                Ok(AuthzEvent { id, authorisation_id, kind, grant: parse(&doc)?, reason, by, at })
+            })
+            .collect()
+    }
+}

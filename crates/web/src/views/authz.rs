@@ -1,0 +1,331 @@
+//! `/authz`: the authorization register (Normen 5.2.1.1) — every authorisation with its rights
+//! per system, the people it is about, and each person's page where the manager of their unit
+//! (or the security lead) grants and revokes, with the history of every change.
+
+use super::{render, render_status, Entered, FormErrors, Page, Plain};
+use crate::auth::Member;
+use crate::error::PageError;
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use normverk_app::authz::{AuthzError, Granter};
+use normverk_core::authz::{Grant, OtherEnterprise, Right, SystemRights};
+use normverk_core::org::{Action, Role};
+use normverk_store::authz::{Authorisation, AuthzEvent, NewPerson, Person};
+use normverk_store::org::Unit;
+use normverk_store::system::System;
+
+fn value<'a>(fields: &'a [(String, String)], key: &str) -> &'a str {
+    fields.iter().find(|(k, _)| k == key).map_or("", |(_, v)| v.trim())
+}
+
+fn has(fields: &[(String, String)], key: &str, v: &str) -> bool {
+    fields.iter().any(|(k, x)| k == key && x.trim() == v)
+}
+
+async fn granter(state: &AppState, member: &Member) -> Result<Granter, PageError> {
+    let user_id = member.viewer.user.id;
+    Ok(Granter {
+        user_id,
+        security_lead: member.roles.contains(&Role::SecurityLead),
+        managed_units: state.app.authz.managed_units(member.org.id, user_id).await?,
+    })
+}
+
+/// What a refused change means for the form; anything else is the page's error.
+fn refused(page: &Page, e: AuthzError) -> Result<FormErrors, PageError> {
+    match e {
+        AuthzError::Invalid(problems) => Ok(FormErrors::of(page, problems)),
+        AuthzError::NotTheirManager => Err(PageError::Forbidden),
+        AuthzError::Store(normverk_store::StoreError::NotFound) => Err(PageError::NotFound),
+        AuthzError::Store(normverk_store::StoreError::Rejected(r)) => {
+            let mut errors = FormErrors::default();
+            errors.add("state", page.rejection(&r));
+            Ok(errors)
+        }
+        AuthzError::Store(e) => Err(e.into()),
+    }
+}
+
+/// Names and rights as the pages show them.
+struct Names {
+    people: Vec<Person>,
+    systems: Vec<System>,
+    units: Vec<Unit>,
+}
+
+impl Names {
+    async fn load(state: &AppState, member: &Member) -> Result<Names, PageError> {
+        let org = member.org.id;
+        Ok(Names {
+            people: state.store.people(org).await?,
+            systems: state.store.systems(org).await?,
+            units: state.store.units(org).await?,
+        })
+    }
+
+    fn person(&self, id: i64) -> String {
+        self.people.iter().find(|p| p.id == id).map_or_else(String::new, |p| p.name.clone())
+    }
+
+    fn unit(&self, id: Option<i64>) -> String {
+        id.and_then(|id| self.units.iter().find(|u| u.id == id)).map_or_else(|| "–".into(), |u| u.name.clone())
+    }
+
+    fn rights(&self, page: &Page, g: &Grant) -> String {
+        g.systems
+            .iter()
+            .filter(|s| !s.rights.is_empty())
+            .map(|s| {
+                let name = self.systems.iter().find(|x| x.id == s.system_id).map_or("?", |x| x.name.as_str());
+                let rights: Vec<String> = s.rights.iter().map(|r| page.named("authz-right", r.as_str())).collect();
+                let glass = if s.break_glass { format!(" ({})", page.t("authz-break-glass-short")) } else { String::new() };
+                format!("{name}: {}{glass}", rights.join(", "))
+            })
+            .collect::<Vec<_>>()
+            .join(" · ")
+    }
+}
+
+#[derive(Template)]
+#[template(path = "authz.html")]
+struct RegisterPage<'a> {
+    page: &'a Page,
+    rows: Vec<Authorisation>,
+    names: Names,
+    today: String,
+    may_grant: bool,
+    errors: FormErrors,
+    entered: Entered,
+}
+
+impl RegisterPage<'_> {
+    pub fn person(&self, id: impl Plain<i64>) -> String {
+        self.names.person(id.plain())
+    }
+    pub fn rights(&self, g: &Grant) -> String {
+        self.names.rights(self.page, g)
+    }
+    pub fn unit(&self, id: impl Plain<Option<i64>>) -> String {
+        self.names.unit(id.plain())
+    }
+    pub fn in_force(&self, a: &Authorisation) -> bool {
+        normverk_core::assessment::Date::parse(&self.today)
+            .is_some_and(|today| normverk_core::authz::in_force(&a.grant, a.revoked, today))
+    }
+}
+
+async fn register_page(
+    state: &AppState,
+    page: &Page,
+    member: &Member,
+    errors: FormErrors,
+    entered: Entered,
+) -> Result<Response, PageError> {
+    member.require(Action::ReadAuthorisations)?;
+    let t = RegisterPage {
+        page,
+        rows: state.store.authorisations(member.org.id, None).await?,
+        names: Names::load(state, member).await?,
+        today: state.app.authz.today(),
+        may_grant: member.may(Action::GrantAuthorisations),
+        errors,
+        entered,
+    };
+    let status = if t.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    render_status(status, &t)
+}
+
+pub async fn register(State(state): State<AppState>, page: Page, member: Member) -> Result<Response, PageError> {
+    register_page(&state, &page, &member, FormErrors::default(), Entered::default()).await
+}
+
+/// A person added to the register.
+pub async fn add_person(
+    State(state): State<AppState>,
+    page: Page,
+    member: Member,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    member.require(Action::GrantAuthorisations)?;
+    let p = NewPerson {
+        name: value(&fields, "name").into(),
+        employee_id: value(&fields, "employee_id").into(),
+        hpr: value(&fields, "hpr").into(),
+        enterprise: value(&fields, "enterprise").into(),
+        unit_id: value(&fields, "unit_id").parse().ok(),
+        ends_on: value(&fields, "ends_on").into(),
+    };
+    match state.app.authz.add_person(member.org.id, &member.org.org_number, p).await {
+        Ok(id) => Ok(Redirect::to(&format!("/authz/people/{id}")).into_response()),
+        Err(AuthzError::Store(normverk_store::StoreError::Rejected(_))) => {
+            let mut errors = FormErrors::default();
+            errors.add("unit_id", page.t("authz-no-such-unit"));
+            register_page(&state, &page, &member, errors, Entered::from(&fields)).await
+        }
+        Err(e) => {
+            let errors = refused(&page, e)?;
+            register_page(&state, &page, &member, errors, Entered::from(&fields)).await
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "authz_person.html")]
+struct PersonPage<'a> {
+    page: &'a Page,
+    p: Person,
+    rows: Vec<Authorisation>,
+    history: Vec<AuthzEvent>,
+    names: Names,
+    today: String,
+    rights: &'static [Right],
+    may_grant: bool,
+    errors: FormErrors,
+    entered: Entered,
+}
+
+impl PersonPage<'_> {
+    pub fn rights_of(&self, g: &Grant) -> String {
+        self.names.rights(self.page, g)
+    }
+    pub fn unit(&self) -> String {
+        self.names.unit(self.p.unit_id)
+    }
+    pub fn checked(&self, system: impl Plain<i64>, right: &Right) -> bool {
+        self.entered.is(&format!("s{}", system.plain()), right.as_str())
+    }
+    pub fn in_force(&self, a: &Authorisation) -> bool {
+        normverk_core::assessment::Date::parse(&self.today)
+            .is_some_and(|today| normverk_core::authz::in_force(&a.grant, a.revoked, today))
+    }
+    pub fn v(&self, key: &str, default: &str) -> String {
+        if self.entered.has(key) { self.entered.get(key) } else { default }.to_string()
+    }
+}
+
+async fn person_page(
+    state: &AppState,
+    page: &Page,
+    member: &Member,
+    id: i64,
+    errors: FormErrors,
+    entered: Entered,
+) -> Result<Response, PageError> {
+    member.require(Action::ReadAuthorisations)?;
+    let org = member.org.id;
+    let p = state.store.person(org, id).await?;
+    let g = granter(state, member).await?;
+    let t = PersonPage {
+        page,
+        rows: state.store.authorisations(org, Some(id)).await?,
+        history: state.store.authorisation_history(org, id).await?,
+        names: Names::load(state, member).await?,
+        today: state.app.authz.today(),
+        rights: Right::ALL,
+        may_grant: normverk_core::authz::may_grant(g.security_lead, &g.managed_units, p.unit_id)
+            && member.may(Action::GrantAuthorisations),
+        p,
+        errors,
+        entered,
+    };
+    let status = if t.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    render_status(status, &t)
+}
+
+pub async fn person(
+    State(state): State<AppState>,
+    page: Page,
+    member: Member,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    person_page(&state, &page, &member, id, FormErrors::default(), Entered::default()).await
+}
+
+/// The grant form: rights per system (`s{id}` = right, `g{id}` for break-glass), the dates and,
+/// for another enterprise's data, whose and the obligations.
+fn read_grant(fields: &[(String, String)], systems: &[System]) -> Grant {
+    let other = (!value(fields, "enterprise_name").is_empty() || !value(fields, "enterprise_number").is_empty())
+        .then(|| OtherEnterprise {
+            name: value(fields, "enterprise_name").into(),
+            org_number: value(fields, "enterprise_number").into(),
+            obligations: value(fields, "obligations").replace("\r\n", "\n"),
+        });
+    Grant {
+        role: value(fields, "role").into(),
+        purpose: value(fields, "purpose").replace("\r\n", "\n"),
+        systems: systems
+            .iter()
+            .map(|s| SystemRights {
+                system_id: s.id,
+                rights: Right::ALL.iter().copied().filter(|r| has(fields, &format!("s{}", s.id), r.as_str())).collect(),
+                break_glass: has(fields, &format!("g{}", s.id), "1"),
+            })
+            .filter(|s| !s.rights.is_empty() || s.break_glass)
+            .collect(),
+        valid_from: value(fields, "valid_from").into(),
+        valid_to: value(fields, "valid_to").into(),
+        other_enterprise: other,
+    }
+}
+
+pub async fn grant(
+    State(state): State<AppState>,
+    page: Page,
+    member: Member,
+    Path(id): Path<i64>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    state.store.person(member.org.id, id).await?;
+    member.require(Action::GrantAuthorisations)?;
+    let systems = state.store.systems(member.org.id).await?;
+    let g = read_grant(&fields, &systems);
+    let by = granter(&state, &member).await?;
+    match state.app.authz.grant(member.org.id, id, g, &by).await {
+        Ok(_) => Ok(Redirect::to(&format!("/authz/people/{id}")).into_response()),
+        Err(e) => {
+            let errors = refused(&page, e)?;
+            person_page(&state, &page, &member, id, errors, Entered::from(&fields)).await
+        }
+    }
+}
+
+pub async fn revoke(
+    State(state): State<AppState>,
+    page: Page,
+    member: Member,
+    Path((id, authorisation)): Path<(i64, i64)>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    state.store.person(member.org.id, id).await?;
+    member.require(Action::GrantAuthorisations)?;
+    let by = granter(&state, &member).await?;
+    let mine = state.store.authorisations(member.org.id, Some(id)).await?.iter().any(|a| a.id == authorisation);
+    if !mine {
+        return Err(PageError::NotFound);
+    }
+    match state.app.authz.revoke(member.org.id, authorisation, value(&fields, "reason"), &by).await {
+        Ok(()) => Ok(Redirect::to(&format!("/authz/people/{id}")).into_response()),
+        Err(e) => {
+            let errors = refused(&page, e)?;
+            person_page(&state, &page, &member, id, errors, Entered::from(&fields)).await
+        }
+    }
+}
+
+/// The pages of this family.
+pub fn routes(r: crate::route::Routes) -> crate::route::Routes {
+    r.get("/authz", register)
+        .post("/authz/people", add_person)
+        .get("/authz/people/{id}", person)
+        .post("/authz/people/{id}/grants", grant)
+        .post("/authz/people/{id}/grants/{authorisation}/revoke", revoke)
+}
+
+#[allow(dead_code)]
+fn _render_is_used() -> fn(&RegisterPage<'_>) -> Result<Response, PageError> {
+    |t| render(t)
+}

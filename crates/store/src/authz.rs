@@ -58,6 +58,28 @@ pub struct Authorisation {
     pub changed_at: i64,
 }
 
+#[derive(sqlx::FromRow)]
+struct CurrentRow {
+    id: i64,
+    person_id: i64,
+    doc: String,
+    kind: String,
+    granted_by: Option<String>,
+    granted_at: i64,
+    changed_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    id: i64,
+    authorisation_id: i64,
+    kind: String,
+    doc: String,
+    reason: String,
+    by: Option<String>,
+    at: i64,
+}
+
 fn parse(doc: &str) -> StoreResult<Grant> {
     serde_json::from_str(doc).map_err(|e| StoreError::Corrupt(format!("stored authorisation unreadable: {e}")))
 }
@@ -202,23 +224,24 @@ impl Store {
 
     /// The organisation's authorisations as they stand (of one person, if given), newest first.
     pub async fn authorisations(&self, org_id: OrgId, person_id: Option<i64>) -> StoreResult<Vec<Authorisation>> {
-        let sql = "SELECT a.id, a.person_id, l.doc, l.kind, u.display_name, f.at, l.at FROM authorisations a \
+        let sql = "SELECT a.id, a.person_id, l.doc, l.kind, u.display_name AS granted_by, f.at AS granted_at, \
+             l.at AS changed_at FROM authorisations a \
              JOIN authz_events l ON l.id = (SELECT MAX(id) FROM authz_events WHERE authorisation_id = a.id) \
              JOIN authz_events f ON f.id = (SELECT MIN(id) FROM authz_events WHERE authorisation_id = a.id) \
              LEFT JOIN users u ON u.id = f.by_user \
              WHERE a.org_id = $1 AND (CAST($2 AS BIGINT) IS NULL OR a.person_id = $2) ORDER BY a.id DESC";
-        let rows: Vec<(i64, i64, String, String, Option<String>, i64, i64)> =
+        let rows: Vec<CurrentRow> =
             read!(self, |c| sqlx::query_as(sql).bind(org_id).bind(person_id).fetch_all(c).await?);
         rows.into_iter()
-            .map(|(id, person_id, doc, kind, granted_by, granted_at, changed_at)| {
+            .map(|r| {
                 Ok(Authorisation {
-                    id,
-                    person_id,
-                    grant: parse(&doc)?,
-                    revoked: kind == "revoke",
-                    granted_by,
-                    granted_at,
-                    changed_at,
+                    id: r.id,
+                    person_id: r.person_id,
+                    grant: parse(&r.doc)?,
+                    revoked: r.kind == "revoke",
+                    granted_by: r.granted_by,
+                    granted_at: r.granted_at,
+                    changed_at: r.changed_at,
                 })
             })
             .collect()
@@ -226,14 +249,23 @@ impl Store {
 
     /// The history of the organisation's authorisations of person `person_id`, newest first.
     pub async fn authorisation_history(&self, org_id: OrgId, person_id: i64) -> StoreResult<Vec<AuthzEvent>> {
-        let sql = "SELECT e.id, e.authorisation_id, e.kind, e.doc, e.reason, u.display_name, e.at FROM authz_events e \
+        let sql =
+            "SELECT e.id, e.authorisation_id, e.kind, e.doc, e.reason, u.display_name AS by, e.at FROM authz_events e \
              JOIN authorisations a ON a.id = e.authorisation_id LEFT JOIN users u ON u.id = e.by_user \
              WHERE e.org_id = $1 AND a.person_id = $2 ORDER BY e.id DESC";
-        let rows: Vec<(i64, i64, String, String, String, Option<String>, i64)> =
+        let rows: Vec<EventRow> =
             read!(self, |c| sqlx::query_as(sql).bind(org_id).bind(person_id).fetch_all(c).await?);
         rows.into_iter()
-            .map(|(id, authorisation_id, kind, doc, reason, by, at)| {
-                Ok(AuthzEvent { id, authorisation_id, kind, grant: parse(&doc)?, reason, by, at })
+            .map(|r| {
+                Ok(AuthzEvent {
+                    id: r.id,
+                    authorisation_id: r.authorisation_id,
+                    kind: r.kind,
+                    grant: parse(&r.doc)?,
+                    reason: r.reason,
+                    by: r.by,
+                    at: r.at,
+                })
             })
             .collect()
     }

@@ -76,7 +76,7 @@ struct EventRow {
     kind: String,
     doc: String,
     reason: String,
-    by: Option<String>,
+    by_name: Option<String>,
     at: i64,
 }
 
@@ -250,7 +250,7 @@ impl Store {
     /// The history of the organisation's authorisations of person `person_id`, newest first.
     pub async fn authorisation_history(&self, org_id: OrgId, person_id: i64) -> StoreResult<Vec<AuthzEvent>> {
         let sql =
-            "SELECT e.id, e.authorisation_id, e.kind, e.doc, e.reason, u.display_name AS by, e.at FROM authz_events e \
+            "SELECT e.id, e.authorisation_id, e.kind, e.doc, e.reason, u.display_name AS by_name, e.at FROM authz_events e \
              JOIN authorisations a ON a.id = e.authorisation_id LEFT JOIN users u ON u.id = e.by_user \
              WHERE e.org_id = $1 AND a.person_id = $2 ORDER BY e.id DESC";
         let rows: Vec<EventRow> =
@@ -263,7 +263,7 @@ impl Store {
                     kind: r.kind,
                     grant: parse(&r.doc)?,
                     reason: r.reason,
-                    by: r.by,
+                    by: r.by_name,
                     at: r.at,
                 })
             })

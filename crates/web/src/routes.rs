@@ -11,8 +11,8 @@ use axum::Router;
 
 fn routes() -> Routes {
     use views::{
-        access_log, account, assessment, assessment_files, asset, catalog, dashboard, deviation, dlp, login, org,
-        processing, risk, setup, system, tokens,
+        access_log, account, assessment, assessment_files, asset, authz, catalog, dashboard, deviation, dlp, login,
+        org, processing, risk, setup, system, tokens,
     };
     let pages = Routes::new()
         .get("/healthz", healthz)
@@ -32,6 +32,7 @@ fn routes() -> Routes {
         assessment_files::routes,
         processing::routes,
         risk::routes,
+        authz::routes,
         asset::routes,
         system::routes,
         deviation::routes,

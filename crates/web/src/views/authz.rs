@@ -2,7 +2,7 @@
 //! per system, the people it is about, and each person's page where the manager of their unit
 //! (or the security lead) grants and revokes, with the history of every change.
 
-use super::{render, render_status, Entered, FormErrors, Page, Plain};
+use super::{render_status, Entered, FormErrors, Page, Plain};
 use crate::auth::Member;
 use crate::error::PageError;
 use crate::AppState;
@@ -82,7 +82,8 @@ impl Names {
             .map(|s| {
                 let name = self.systems.iter().find(|x| x.id == s.system_id).map_or("?", |x| x.name.as_str());
                 let rights: Vec<String> = s.rights.iter().map(|r| page.named("authz-right", r.as_str())).collect();
-                let glass = if s.break_glass { format!(" ({})", page.t("authz-break-glass-short")) } else { String::new() };
+                let glass =
+                    if s.break_glass { format!(" ({})", page.t("authz-break-glass-short")) } else { String::new() };
                 format!("{name}: {}{glass}", rights.join(", "))
             })
             .collect::<Vec<_>>()
@@ -248,11 +249,13 @@ pub async fn person(
 /// The grant form: rights per system (`s{id}` = right, `g{id}` for break-glass), the dates and,
 /// for another enterprise's data, whose and the obligations.
 fn read_grant(fields: &[(String, String)], systems: &[System]) -> Grant {
-    let other = (!value(fields, "enterprise_name").is_empty() || !value(fields, "enterprise_number").is_empty())
-        .then(|| OtherEnterprise {
-            name: value(fields, "enterprise_name").into(),
-            org_number: value(fields, "enterprise_number").into(),
-            obligations: value(fields, "obligations").replace("\r\n", "\n"),
+    let other =
+        (!value(fields, "enterprise_name").is_empty() || !value(fields, "enterprise_number").is_empty()).then(|| {
+            OtherEnterprise {
+                name: value(fields, "enterprise_name").into(),
+                org_number: value(fields, "enterprise_number").into(),
+                obligations: value(fields, "obligations").replace("\r\n", "\n"),
+            }
         });
     Grant {
         role: value(fields, "role").into(),
@@ -323,9 +326,4 @@ pub fn routes(r: crate::route::Routes) -> crate::route::Routes {
         .get("/authz/people/{id}", person)
         .post("/authz/people/{id}/grants", grant)
         .post("/authz/people/{id}/grants/{authorisation}/revoke", revoke)
-}
-
-#[allow(dead_code)]
-fn _render_is_used() -> fn(&RegisterPage<'_>) -> Result<Response, PageError> {
-    |t| render(t)
 }

@@ -5,6 +5,7 @@ pub mod account;
 pub mod assessment;
 pub mod assessment_files;
 pub mod asset;
+pub mod authz;
 pub mod catalog;
 pub mod dashboard;
 pub mod deviation;
@@ -190,6 +191,9 @@ impl Page {
         items.push(("/systems", "nav-systems"));
         items.push(("/assets", "nav-assets"));
         items.push(("/risk", "nav-risk"));
+        if role_permits(self.roles(), Action::ReadAuthorisations) {
+            items.push(("/authz", "nav-authz"));
+        }
         items.push(("/deviations", "nav-deviations"));
         items.push(("/dlp", "nav-dlp"));
         if role_permits(self.roles(), Action::ReadAccessLog) {

@@ -313,6 +313,7 @@ async fn first_journey_setup_logout_login_dashboard_language(engine: &'static st
         ("/risk/register", "09m-risk-register"),
         ("/risk/dpia", "09n-dpia"),
         ("/risk/threats", "09o-risk-threats"),
+        ("/authz", "09p-authz"),
     ];
     for (path, name) in pages {
         b.goto(&app.url(path)).await;
@@ -826,5 +827,15 @@ async fn risk_journey_deviations_assessment_acceptance_heat_map_dpia() {
     b.assert_accessible(&axe, "approved DPIA").await;
     b.cmd(reqwest::Method::POST, "/window/rect", Some(json!({"width": 360, "height": 800}))).await;
     b.assert_fits_width("approved DPIA").await;
+
+    // The authorization register: a person added, their page with the grant form.
+    b.cmd(reqwest::Method::POST, "/window/rect", Some(json!({"width": 1280, "height": 900}))).await;
+    b.goto(&app.url("/authz")).await;
+    b.fill("#name", "Kari Lege").await;
+    b.fill("#hpr", "9144897").await;
+    b.click("form[action='/authz/people'] button[type=submit]").await;
+    b.wait_for_text("Gi autorisasjon").await;
+    b.assert_accessible(&axe, "a person in the authorization register").await;
+    b.screenshot(&shots, "04-authz-person").await;
     b.close().await;
 }

@@ -165,6 +165,30 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
     });
     risk.save(b.id, b_risk, 1, doc, "event_added", None).await.unwrap();
     let b_threat = app.state.app.risk.save_threat(b.id, None, "Beta-markør trussel", "", false).await.unwrap();
+    let b_person = app
+        .store
+        .create_person(
+            b.id,
+            &normverk_store::authz::NewPerson {
+                name: "Beta-markør person".into(),
+                enterprise: "983544622".into(),
+                ..Default::default()
+            },
+            app.now(),
+        )
+        .await
+        .unwrap();
+    let b_grant = normverk_core::authz::Grant {
+        purpose: "Beta-markør formål".into(),
+        systems: vec![normverk_core::authz::SystemRights {
+            system_id: b_system.id,
+            rights: vec![normverk_core::authz::Right::Read],
+            break_glass: false,
+        }],
+        valid_from: "2026-12-01".into(),
+        ..Default::default()
+    };
+    let b_authorisation = app.store.grant_authorisation(b.id, b_person, &b_grant, None, app.now()).await.unwrap();
     let b_dpia = {
         let content = normverk_core::dpia::Dpia {
             title: "Beta-markør DPIA".into(),
@@ -211,6 +235,8 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
         "Beta-markør risikotiltak",
         "Beta-markør DPIA",
         "Beta-markør trussel",
+        "Beta-markør person",
+        "Beta-markør formål",
     ];
 
     let b_fields: Vec<(&str, String)> = vec![
@@ -249,6 +275,8 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
                 "id" if route.path.contains("delegations") => b_delegation,
                 "id" if route.path.contains("risk/assessments") => b_risk,
                 "id" if route.path.contains("risk/dpia") || route.path.contains("dpias") => b_dpia,
+                "id" if route.path.contains("authz/people") => b_person,
+                "authorisation" => b_authorisation,
                 "event" | "measure" => 1,
                 "depends_on" => b_system2.id,
                 "procedure_id" => b_procedure,
@@ -349,6 +377,8 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
         (2, normverk_core::risk::State::Draft),
         "B's assessment untouched"
     );
+    let b_history = app.store.authorisation_history(b.id, b_person).await.unwrap();
+    assert_eq!(b_history.len(), 1, "B's authorisation untouched: granted once, never revoked by A");
     let b_threats = app.store.risk_threats(b.id).await.unwrap();
     assert_eq!(b_threats.len(), 1, "A added no threat to B's catalogue");
     assert_eq!(b_threats[0].title, "Beta-markør trussel", "B's threat untouched");

@@ -7,6 +7,7 @@ mod common;
 
 mod access_log;
 mod assessment;
+mod authz;
 mod catalog;
 mod deviations;
 mod dlp;

@@ -1,0 +1,123 @@
+//! The authorization register through the pages: a person added, an authorisation granted by the
+//! manager of the person's unit (not by another unit's manager), rights per system of the
+//! organisation only, access to another enterprise's data refused without an end, a revocation
+//! with its reason, and the history keeping every step.
+
+use crate::common::spawn_app;
+use normverk_core::org::Role;
+use normverk_core::system::{Criticality, NewSystem};
+use normverk_store::engine_tests;
+
+fn id_from(location: Option<&str>) -> i64 {
+    location.and_then(|l| l.rsplit('/').next()).and_then(|s| s.parse().ok()).expect("a redirect to the person")
+}
+
+async fn managers_grant_and_revoke_authorisations_and_the_history_keeps_them(engine: &'static str) {
+    let app = spawn_app(engine).await;
+    let (org, lead) = app.org_with_member("A", "974760673", "lead@a.no", &[Role::SecurityLead]).await;
+    let (_, manager) = app.org_with_member("A", "974760673", "leder@a.no", &[Role::Manager]).await;
+    let (_, other_manager) = app.org_with_member("A", "974760673", "annen@a.no", &[Role::Manager]).await;
+    let (_, employee) = app.org_with_member("A", "974760673", "ansatt@a.no", &[Role::Employee]).await;
+    let (other, _) = app.org_with_member("B", "923609016", "b@b.no", &[Role::SecurityLead]).await;
+    let now = app.now();
+    let ward = app.store.create_unit(org.id, "Akuttmottak", None, now).await.unwrap();
+    let lab = app.store.create_unit(org.id, "Laboratoriet", None, now).await.unwrap();
+    let users = app.store.members(org.id).await.unwrap();
+    let uid = |email: &str| users.iter().find(|m| m.email == email).unwrap().user_id;
+    app.store.set_managed_units(org.id, uid("leder@a.no"), &[ward.id]).await.unwrap();
+    app.store.set_managed_units(org.id, uid("annen@a.no"), &[lab.id]).await.unwrap();
+    let system = |name: &str| NewSystem {
+        name: name.into(),
+        description: String::new(),
+        owner: String::new(),
+        supplier: String::new(),
+        hosting: String::new(),
+        data_types: String::new(),
+        criticality: Criticality::Critical,
+    };
+    let epj = app.store.create_system(org.id, &system("EPJ"), now).await.unwrap();
+    let theirs = app.store.create_system(other.id, &system("Deres"), now).await.unwrap();
+
+    assert_eq!(employee.get("/authz").await.status, 403, "{engine}");
+    let bad = manager.post("/authz/people", &[("name", "Kari Lege"), ("hpr", "12ab")]).await;
+    assert_eq!(bad.status, 422);
+    assert!(app.store.people(org.id).await.unwrap().is_empty());
+    let added = manager
+        .post("/authz/people", &[("name", "Kari Lege"), ("hpr", "9144897"), ("unit_id", &ward.id.to_string())])
+        .await;
+    assert_eq!(added.status, 303, "{}", added.body);
+    let pid = id_from(added.location());
+    let person = format!("/authz/people/{pid}");
+    let s = format!("s{}", epj.id);
+    let grant = |who: &crate::common::Browser, fields: Vec<(String, String)>| {
+        let (who, path) = (who.clone(), format!("{person}/grants"));
+        async move {
+            let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            who.post(&path, &refs).await
+        }
+    };
+    let base = |extra: &[(&str, &str)]| {
+        let mut f: Vec<(String, String)> = vec![
+            ("role".into(), "Lege".into()),
+            ("purpose".into(), "Helsehjelp i akuttmottaket".into()),
+            (s.clone(), "read".into()),
+            (s.clone(), "register".into()),
+            ("valid_from".into(), "2026-12-01".into()),
+        ];
+        f.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        f
+    };
+
+    // Another unit's manager may not; rights in another organisation's system are refused.
+    assert_eq!(grant(&other_manager, base(&[])).await.status, 403);
+    let foreign = grant(
+        &manager,
+        vec![
+            ("purpose".into(), "X".into()),
+            (format!("s{}", theirs.id), "read".into()),
+            ("valid_from".into(), "2026-12-01".into()),
+        ],
+    )
+    .await;
+    assert_eq!(foreign.status, 422, "a system of B is not offered nor taken");
+    // Access to another enterprise's data without an end is refused.
+    let open_ended =
+        grant(&manager, base(&[("enterprise_name", "Fjordkommune"), ("enterprise_number", "974760673")])).await;
+    assert_eq!(open_ended.status, 422);
+    assert!(open_ended.body.contains("alltid være tidsbegrenset"), "{}", open_ended.body);
+    let backwards = grant(&manager, base(&[("valid_to", "2026-11-01")])).await;
+    assert_eq!(backwards.status, 422);
+    assert!(app.store.authorisations(org.id, None).await.unwrap().is_empty(), "nothing granted");
+
+    assert_eq!(grant(&manager, base(&[])).await.status, 303);
+    let cross = grant(
+        &lead,
+        base(&[("enterprise_name", "Fjordkommune"), ("enterprise_number", "974760673"), ("valid_to", "2027-06-30")]),
+    )
+    .await;
+    assert_eq!(cross.status, 303, "the security lead, by delegation");
+    let all = app.store.authorisations(org.id, None).await.unwrap();
+    assert_eq!(all.len(), 2);
+    let first = all.iter().find(|a| a.grant.other_enterprise.is_none()).unwrap();
+    assert_eq!(first.grant.systems[0].rights.len(), 2);
+    let register = lead.get("/authz").await.body;
+    assert!(register.contains("EPJ: lese, registrere") && register.contains("Fjordkommune"), "{register}");
+
+    // Revoked with a reason, never updated in place: the history shows both steps.
+    let revoke = format!("{person}/grants/{}/revoke", first.id);
+    assert_eq!(manager.post(&revoke, &[("reason", " ")]).await.status, 422);
+    assert_eq!(manager.post(&revoke, &[("reason", "Sluttet i akuttmottaket")]).await.status, 303);
+    assert_eq!(manager.post(&revoke, &[("reason", "Igjen")]).await.status, 422, "already revoked");
+    let history = app.store.authorisation_history(org.id, pid).await.unwrap();
+    let kinds: Vec<&str> = history.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds, ["revoke", "grant", "grant"]);
+    let page = lead.get(&person).await.body;
+    assert!(page.contains("Sluttet i akuttmottaket") && page.contains("Trukket tilbake"), "{page}");
+
+    // Another organisation sees none of it.
+    let (_, outsider) = app.org_with_member("B", "923609016", "b2@b.no", &[Role::SecurityLead]).await;
+    assert_eq!(outsider.get(&person).await.status, 404);
+    assert_eq!(outsider.post(&format!("{person}/grants"), &[("purpose", "X")]).await.status, 404);
+    assert!(!outsider.get("/authz").await.body.contains("Kari Lege"));
+}
+engine_tests!(managers_grant_and_revoke_authorisations_and_the_history_keeps_them);

@@ -1303,3 +1303,5 @@ authz-right-register = register
 authz-right-correct = correct
 authz-right-delete = delete
 authz-right-block = block
+authz-leavers = Left, but still holding rights
+authz-leavers-hint = Their last day has passed and they hold authorisations not yet revoked. normverk revokes them automatically within the hour (Normen 5.1.3); make sure the access is also removed in the systems.

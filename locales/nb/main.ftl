@@ -1303,3 +1303,5 @@ authz-right-register = registrere
 authz-right-correct = rette
 authz-right-delete = slette
 authz-right-block = sperre
+authz-leavers = Sluttet, men har fortsatt tilganger
+authz-leavers-hint = Disse har passert siste arbeidsdag og har autorisasjoner som ikke er trukket tilbake. normverk trekker dem tilbake automatisk innen en time (Normen 5.1.3); sørg for at tilgangene også er fjernet i systemene.

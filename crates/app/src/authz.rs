@@ -40,6 +40,25 @@ pub struct Granter {
     pub managed_units: Vec<i64>,
 }
 
+/// Revokes the leavers' authorisations every `every` until `stop` turns true.
+pub async fn run_leaver_revoker(
+    register: std::sync::Arc<Register>,
+    every: std::time::Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        match register.revoke_for_leavers().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(revoked = n, "authorisations of people who have left revoked"),
+            Err(e) => tracing::error!(error = %e, "revoking leavers' authorisations failed; trying again later"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(every) => {},
+            _ = stop.changed() => return,
+        }
+    }
+}
+
 /// The register's service.
 pub struct Register {
     store: Store,
@@ -110,6 +129,33 @@ impl Register {
         Self::may(&person, by)?;
         invalid_unless(core::check_grant(&g, &self.systems(org_id).await?))?;
         Ok(self.store.grant_authorisation(org_id, person_id, &g, Some(by.user_id), self.clock.now()).await?)
+    }
+
+    /// Revokes every authorisation still standing of the people who have left (their last day
+    /// passed; Normen 5.1.3), in every organisation, recorded as done by normverk with the
+    /// date. Returns how many were revoked.
+    pub async fn revoke_for_leavers(&self) -> Result<usize, StoreError> {
+        let Some(today) = normverk_core::assessment::Date::parse(&self.today()) else { return Ok(0) };
+        let mut revoked = 0;
+        for org in self.store.orgs().await? {
+            let left: Vec<Person> =
+                self.store.people(org.id).await?.into_iter().filter(|p| core::has_left(&p.ends_on, today)).collect();
+            if left.is_empty() {
+                continue;
+            }
+            for a in self.store.authorisations(org.id, None).await?.into_iter().filter(|a| !a.revoked) {
+                let Some(p) = left.iter().find(|p| p.id == a.person_id) else { continue };
+                let reason = format!("Sluttet {} (Normen 5.1.3)", p.ends_on);
+                let now = self.clock.now();
+                match self.store.append_authorisation(org.id, a.id, "revoke", &a.grant, &reason, None, now).await {
+                    Ok(()) => revoked += 1,
+                    // Revoked by someone meanwhile: nothing more to do.
+                    Err(StoreError::Rejected(_)) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(revoked)
     }
 
     /// Revokes the organisation's authorisation `id` with the reason.

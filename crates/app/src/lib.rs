@@ -29,6 +29,8 @@ use std::sync::Arc;
 
 /// How often expired access events are looked for and retired.
 const RETIRE_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+/// How often leavers' authorisations are looked for and revoked.
+const LEAVERS_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// Every service, sharing one store and one clock. Cloning is cheap.
 #[derive(Clone)]
@@ -68,7 +70,7 @@ impl App {
 
     /// Runs the background jobs until `stop` turns true: the access log's integrator, search
     /// indexer and retirer of expired events, the scanner's statistics writer (which writes once
-    /// more on the way out), with a mailer the breach reminders, and with `verify_every` the
+    /// more on the way out), the revocation of leavers' authorisations, with a mailer the breach reminders, and with `verify_every` the
     /// access log's scheduled check.
     /// Returns when all have finished.
     pub async fn run_jobs(
@@ -84,12 +86,14 @@ impl App {
         let indexer = tokio::spawn(access_log::run_indexer(self.store.clone(), stop.clone()));
         let retirer = tokio::spawn(access_log::run_retirer(self.access_log.clone(), RETIRE_EVERY, stop.clone()));
         let stats = tokio::spawn(dlp::run_stats_writer(self.dlp.clone(), stop.clone()));
+        let leavers = tokio::spawn(authz::run_leaver_revoker(self.authz.clone(), LEAVERS_EVERY, stop.clone()));
         let reminders = mailer
             .map(|m| tokio::spawn(reminder::run_reminders(self.store.clone(), self.clock.clone(), m, stop.clone())));
         let _ = integrator.await;
         let _ = indexer.await;
         let _ = retirer.await;
         let _ = stats.await;
+        let _ = leavers.await;
         for job in reminders.into_iter().chain(verifier) {
             let _ = job.await;
         }

@@ -138,6 +138,12 @@ pub fn in_force(g: &Grant, revoked: bool, today: Date) -> bool {
     started && !ended && !revoked
 }
 
+/// Whether a person who leaves on `ends_on` (`YYYY-MM-DD`, their last day; empty: not leaving)
+/// has left by `today`: every authorisation of theirs is then to be revoked (Normen 5.1.3).
+pub fn has_left(ends_on: &str, today: Date) -> bool {
+    Date::parse(ends_on).is_some_and(|last| last < today)
+}
+
 /// Who may grant and revoke a person's authorisations: the manager of the person's unit, or the
 /// security lead, to whom the controller delegates it.
 pub fn may_grant(security_lead: bool, managed_units: &[i64], person_unit: Option<i64>) -> bool {
@@ -192,5 +198,8 @@ mod tests {
         assert!(!may_grant(false, &[3], Some(4)), "another unit's manager");
         assert!(!may_grant(false, &[3], None));
         assert!(may_grant(true, &[], None), "the security lead, by delegation");
+        assert!(!has_left("2026-12-03", today), "the last day is still a working day");
+        assert!(has_left("2026-12-02", today));
+        assert!(!has_left("", today));
     }
 }

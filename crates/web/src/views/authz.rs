@@ -98,6 +98,8 @@ struct RegisterPage<'a> {
     rows: Vec<Authorisation>,
     names: Names,
     today: String,
+    /// People whose last day has passed and who still hold an authorisation not revoked.
+    leavers: Vec<Person>,
     may_grant: bool,
     errors: FormErrors,
     entered: Entered,
@@ -127,11 +129,19 @@ async fn register_page(
     entered: Entered,
 ) -> Result<Response, PageError> {
     member.require(Action::ReadAuthorisations)?;
+    let rows = state.store.authorisations(member.org.id, None).await?;
+    let names = Names::load(state, member).await?;
+    let today = state.app.authz.today();
+    let leavers = normverk_core::assessment::Date::parse(&today).map_or_else(Vec::new, |d| {
+        let standing = |p: &Person| rows.iter().any(|a| a.person_id == p.id && !a.revoked);
+        names.people.iter().filter(|p| normverk_core::authz::has_left(&p.ends_on, d) && standing(p)).cloned().collect()
+    });
     let t = RegisterPage {
         page,
-        rows: state.store.authorisations(member.org.id, None).await?,
-        names: Names::load(state, member).await?,
-        today: state.app.authz.today(),
+        rows,
+        names,
+        today,
+        leavers,
         may_grant: member.may(Action::GrantAuthorisations),
         errors,
         entered,

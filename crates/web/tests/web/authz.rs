@@ -114,6 +114,25 @@ async fn managers_grant_and_revoke_authorisations_and_the_history_keeps_them(eng
     let page = lead.get(&person).await.body;
     assert!(page.contains("Sluttet i akuttmottaket") && page.contains("Trukket tilbake"), "{page}");
 
+    // A leaver: listed while an authorisation stands, then revoked by normverk with the date.
+    let left = manager
+        .post("/authz/people", &[("name", "Per Sluttet"), ("unit_id", &ward.id.to_string()), ("ends_on", "2020-01-31")])
+        .await;
+    let left_id = id_from(left.location());
+    let leaver_grant = vec![
+        ("purpose".to_string(), "Helsehjelp".to_string()),
+        (s.clone(), "read".to_string()),
+        ("valid_from".to_string(), "2019-01-01".to_string()),
+    ];
+    let refs: Vec<(&str, &str)> = leaver_grant.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(manager.post(&format!("/authz/people/{left_id}/grants"), &refs).await.status, 303);
+    assert!(lead.get("/authz").await.body.contains("Sluttet, men har fortsatt tilganger"));
+    assert_eq!(app.state.app.authz.revoke_for_leavers().await.unwrap(), 1);
+    let history = app.store.authorisation_history(org.id, left_id).await.unwrap();
+    assert_eq!((history[0].kind.as_str(), history[0].reason.as_str()), ("revoke", "Sluttet 2020-01-31 (Normen 5.1.3)"));
+    assert!(!lead.get("/authz").await.body.contains("Sluttet, men har fortsatt tilganger"));
+    assert_eq!(app.state.app.authz.revoke_for_leavers().await.unwrap(), 0, "once");
+
     // Another organisation sees none of it.
     let (_, outsider) = app.org_with_member("B", "923609016", "b2@b.no", &[Role::SecurityLead]).await;
     assert_eq!(outsider.get(&person).await.status, 404);

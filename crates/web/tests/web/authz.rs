@@ -119,12 +119,7 @@ async fn managers_grant_and_revoke_authorisations_and_the_history_keeps_them(eng
         .post("/authz/people", &[("name", "Per Sluttet"), ("unit_id", &ward.id.to_string()), ("ends_on", "2020-01-31")])
         .await;
     let left_id = id_from(left.location());
-    let leaver_grant = vec![
-        ("purpose".to_string(), "Helsehjelp".to_string()),
-        (s.clone(), "read".to_string()),
-        ("valid_from".to_string(), "2019-01-01".to_string()),
-    ];
-    let refs: Vec<(&str, &str)> = leaver_grant.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let refs = [("purpose", "Helsehjelp"), (s.as_str(), "read"), ("valid_from", "2019-01-01")];
     assert_eq!(manager.post(&format!("/authz/people/{left_id}/grants"), &refs).await.status, 303);
     assert!(lead.get("/authz").await.body.contains("Sluttet, men har fortsatt tilganger"));
     assert_eq!(app.state.app.authz.revoke_for_leavers().await.unwrap(), 1);

@@ -3,7 +3,7 @@
 //! each change appended to the authorisation's history.
 
 use crate::clock::{date_in_norway, Clock};
-use normverk_core::authz::{self as core, Grant};
+use normverk_core::authz::{self as core, Grant, Template};
 use normverk_core::problem::{Problem, ProblemKey};
 use normverk_store::authz::{NewPerson, Person};
 use normverk_store::{OrgId, Store, StoreError};
@@ -156,6 +156,19 @@ impl Register {
             }
         }
         Ok(revoked)
+    }
+
+    /// Saves a role template: a new one, or the organisation's `id`. Returns its id.
+    pub async fn save_template(&self, org_id: OrgId, id: Option<i64>, t: Template) -> Result<i64, AuthzError> {
+        invalid_unless(core::check_template(&t, &self.systems(org_id).await?))?;
+        match self.store.save_role_template(org_id, id, &t, self.clock.now()).await {
+            Err(StoreError::Conflict(_)) => Err(AuthzError::Invalid(vec![Problem::new(
+                "name",
+                ProblemKey::Duplicate,
+                "another template has that name",
+            )])),
+            other => Ok(other?),
+        }
     }
 
     /// Revokes the organisation's authorisation `id` with the reason.

@@ -58,6 +58,30 @@ pub struct Grant {
     pub other_enterprise: Option<OtherEnterprise>,
 }
 
+/// A role template (rollemal): a role, a purpose and rights per system that a grant starts from.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Template {
+    pub name: String,
+    pub role: String,
+    pub purpose: String,
+    pub systems: Vec<SystemRights>,
+}
+
+/// Every problem with a template: a name, rights in the organisation's systems, each once.
+pub fn check_template(t: &Template, systems: &[i64]) -> Vec<Problem> {
+    let mut p: Vec<Problem> = text("name", &t.name).into_iter().collect();
+    let as_grant = Grant {
+        role: t.role.clone(),
+        purpose: if t.purpose.trim().is_empty() { "-".into() } else { t.purpose.clone() },
+        systems: t.systems.clone(),
+        valid_from: "2000-01-01".into(),
+        ..Grant::default()
+    };
+    p.extend(check_grant(&as_grant, systems));
+    p
+}
+
 /// The text fields of the register.
 pub const TEXT: &[Field] = &[
     Field::line("name", 200),

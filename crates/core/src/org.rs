@@ -154,6 +154,8 @@ pub enum Action {
     /// Grant and revoke authorisations (for the people of the units one manages; the security
     /// lead for all, by delegation).
     GrantAuthorisations,
+    /// Keep the role templates (rollemal) grants start from.
+    ManageRoleTemplates,
 }
 
 /// Whether someone holding `roles` may do `action`. Least privilege: only admins manage access;
@@ -183,6 +185,7 @@ pub fn role_permits(roles: &[Role], action: Action) -> bool {
             Role::Admin | Role::SecurityLead | Role::Dpo | Role::TopManagement | Role::Auditor | Role::Manager
         ),
         Action::GrantAuthorisations => matches!(role, Role::SecurityLead | Role::Manager),
+        Action::ManageRoleTemplates => matches!(role, Role::Admin | Role::SecurityLead),
     })
 }
 

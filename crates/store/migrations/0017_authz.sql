@@ -35,3 +35,12 @@ CREATE TABLE authz_events (
 );
 CREATE INDEX authz_events_authorisation ON authz_events(authorisation_id, id);
 CREATE INDEX authz_events_org ON authz_events(org_id, id);
+-- Role templates (rollemal): a role, a purpose and rights per system, to grant from.
+CREATE TABLE role_templates (
+    id {id},
+    org_id BIGINT NOT NULL REFERENCES orgs(id),
+    name TEXT NOT NULL,
+    doc TEXT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX role_templates_name ON role_templates(org_id, name);

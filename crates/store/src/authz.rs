@@ -2,7 +2,7 @@
 //! append-only history of grants, changes and revocations (the grant whole in each event).
 
 use crate::db::{read, write_tx, OrgId, Rejection, Store, StoreError, StoreResult};
-use normverk_core::authz::Grant;
+use normverk_core::authz::{Grant, Template};
 use serde::Serialize;
 
 /// A person the register is about.
@@ -94,7 +94,77 @@ const PEOPLE: &str =
 const EVENT: &str = "INSERT INTO authz_events (org_id, authorisation_id, kind, doc, reason, by_user, at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7)";
 
+/// A role template as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredTemplate {
+    pub id: i64,
+    pub template: Template,
+    pub updated_at: i64,
+}
+
 impl Store {
+    /// The organisation's role templates, by name.
+    pub async fn role_templates(&self, org_id: OrgId) -> StoreResult<Vec<StoredTemplate>> {
+        let rows: Vec<(i64, String, i64)> = read!(self, |c| {
+            sqlx::query_as("SELECT id, doc, updated_at FROM role_templates WHERE org_id = $1 ORDER BY name, id")
+                .bind(org_id)
+                .fetch_all(c)
+                .await?
+        });
+        rows.into_iter()
+            .map(|(id, doc, updated_at)| {
+                let template = serde_json::from_str(&doc)
+                    .map_err(|e| StoreError::Corrupt(format!("stored role template unreadable: {e}")))?;
+                Ok(StoredTemplate { id, template, updated_at })
+            })
+            .collect()
+    }
+
+    /// Saves a role template (checked by the caller): a new one, or the organisation's `id`.
+    /// Another of the same name is a conflict. Returns its id.
+    pub async fn save_role_template(&self, org_id: OrgId, id: Option<i64>, t: &Template, now: i64) -> StoreResult<i64> {
+        let doc = serde_json::to_string(t).map_err(|e| StoreError::Corrupt(format!("role template: {e}")))?;
+        let id = write_tx!(self, |tx| {
+            let taken: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM role_templates WHERE org_id = $1 AND name = $2")
+                    .bind(org_id)
+                    .bind(t.name.trim())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if taken.is_some_and(|other| Some(other) != id) {
+                return Err(StoreError::Conflict(format!("a role template named {}", t.name.trim())));
+            }
+            match id {
+                Some(id) => {
+                    let done = sqlx::query(
+                        "UPDATE role_templates SET name = $3, doc = $4, updated_at = $5 WHERE org_id = $1 AND id = $2",
+                    )
+                    .bind(org_id)
+                    .bind(id)
+                    .bind(t.name.trim())
+                    .bind(&doc)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                    if done.rows_affected() == 0 {
+                        return Err(StoreError::NotFound);
+                    }
+                    id
+                }
+                None => sqlx::query_scalar(
+                    "INSERT INTO role_templates (org_id, name, doc, updated_at) VALUES ($1, $2, $3, $4) RETURNING id",
+                )
+                .bind(org_id)
+                .bind(t.name.trim())
+                .bind(&doc)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?,
+            }
+        });
+        Ok(id)
+    }
+
     /// Adds a person; the unit must be the organisation's. Returns the id.
     pub async fn create_person(&self, org_id: OrgId, p: &NewPerson, now: i64) -> StoreResult<i64> {
         let id = write_tx!(self, |tx| {

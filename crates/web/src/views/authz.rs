@@ -7,14 +7,14 @@ use crate::auth::Member;
 use crate::error::PageError;
 use crate::AppState;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use normverk_app::authz::{AuthzError, Granter};
-use normverk_core::authz::{Grant, OtherEnterprise, Right, SystemRights};
+use normverk_core::authz::{Grant, OtherEnterprise, Right, SystemRights, Template as RoleTemplate};
 use normverk_core::org::{Action, Role};
-use normverk_store::authz::{Authorisation, AuthzEvent, NewPerson, Person};
+use normverk_store::authz::{Authorisation, AuthzEvent, NewPerson, Person, StoredTemplate};
 use normverk_store::org::Unit;
 use normverk_store::system::System;
 
@@ -194,9 +194,13 @@ struct PersonPage<'a> {
     names: Names,
     today: String,
     rights: &'static [Right],
+    templates: Vec<StoredTemplate>,
     may_grant: bool,
     errors: FormErrors,
     entered: Entered,
+    /// The form's fields as entered or taken from a template, for the check boxes (several
+    /// values per key).
+    fields: Vec<(String, String)>,
 }
 
 impl PersonPage<'_> {
@@ -207,7 +211,10 @@ impl PersonPage<'_> {
         self.names.unit(self.p.unit_id)
     }
     pub fn checked(&self, system: impl Plain<i64>, right: &Right) -> bool {
-        self.entered.is(&format!("s{}", system.plain()), right.as_str())
+        has(&self.fields, &format!("s{}", system.plain()), right.as_str())
+    }
+    pub fn glass(&self, system: impl Plain<i64>) -> bool {
+        has(&self.fields, &format!("g{}", system.plain()), "1")
     }
     pub fn in_force(&self, a: &Authorisation) -> bool {
         normverk_core::assessment::Date::parse(&self.today)
@@ -224,8 +231,9 @@ async fn person_page(
     member: &Member,
     id: i64,
     errors: FormErrors,
-    entered: Entered,
+    fields: Vec<(String, String)>,
 ) -> Result<Response, PageError> {
+    let entered = Entered::from(&fields);
     member.require(Action::ReadAuthorisations)?;
     let org = member.org.id;
     let p = state.store.person(org, id).await?;
@@ -237,14 +245,35 @@ async fn person_page(
         names: Names::load(state, member).await?,
         today: state.app.authz.today(),
         rights: Right::ALL,
+        templates: state.store.role_templates(org).await?,
         may_grant: normverk_core::authz::may_grant(g.security_lead, &g.managed_units, p.unit_id)
             && member.may(Action::GrantAuthorisations),
         p,
         errors,
         entered,
+        fields,
     };
     let status = if t.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     render_status(status, &t)
+}
+
+/// `?template=` fills the grant form from a role template.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct FromTemplate {
+    #[serde(default)]
+    template: Option<String>,
+}
+
+/// A template as the grant form's fields.
+fn template_fields(t: &RoleTemplate) -> Vec<(String, String)> {
+    let mut f = vec![("role".to_string(), t.role.clone()), ("purpose".to_string(), t.purpose.clone())];
+    for s in &t.systems {
+        f.extend(s.rights.iter().map(|r| (format!("s{}", s.system_id), r.as_str().to_string())));
+        if s.break_glass {
+            f.push((format!("g{}", s.system_id), "1".into()));
+        }
+    }
+    f
 }
 
 pub async fn person(
@@ -252,8 +281,35 @@ pub async fn person(
     page: Page,
     member: Member,
     Path(id): Path<i64>,
+    Query(q): Query<FromTemplate>,
 ) -> Result<Response, PageError> {
-    person_page(&state, &page, &member, id, FormErrors::default(), Entered::default()).await
+    let chosen = q.template.and_then(|t| t.trim().parse::<i64>().ok());
+    let fields = match chosen {
+        Some(tid) => state
+            .store
+            .role_templates(member.org.id)
+            .await?
+            .into_iter()
+            .find(|t| t.id == tid)
+            .map(|t| template_fields(&t.template))
+            .unwrap_or_default(),
+        None => Vec::new(),
+    };
+    person_page(&state, &page, &member, id, FormErrors::default(), fields).await
+}
+
+/// The rights per system a form sends (`s{id}` = right, `g{id}` = 1 for break-glass); only the
+/// organisation's systems are read.
+fn system_rights(fields: &[(String, String)], systems: &[System]) -> Vec<SystemRights> {
+    systems
+        .iter()
+        .map(|s| SystemRights {
+            system_id: s.id,
+            rights: Right::ALL.iter().copied().filter(|r| has(fields, &format!("s{}", s.id), r.as_str())).collect(),
+            break_glass: has(fields, &format!("g{}", s.id), "1"),
+        })
+        .filter(|s| !s.rights.is_empty() || s.break_glass)
+        .collect()
 }
 
 /// The grant form: rights per system (`s{id}` = right, `g{id}` for break-glass), the dates and,
@@ -270,15 +326,7 @@ fn read_grant(fields: &[(String, String)], systems: &[System]) -> Grant {
     Grant {
         role: value(fields, "role").into(),
         purpose: value(fields, "purpose").replace("\r\n", "\n"),
-        systems: systems
-            .iter()
-            .map(|s| SystemRights {
-                system_id: s.id,
-                rights: Right::ALL.iter().copied().filter(|r| has(fields, &format!("s{}", s.id), r.as_str())).collect(),
-                break_glass: has(fields, &format!("g{}", s.id), "1"),
-            })
-            .filter(|s| !s.rights.is_empty() || s.break_glass)
-            .collect(),
+        systems: system_rights(fields, systems),
         valid_from: value(fields, "valid_from").into(),
         valid_to: value(fields, "valid_to").into(),
         other_enterprise: other,
@@ -301,7 +349,7 @@ pub async fn grant(
         Ok(_) => Ok(Redirect::to(&format!("/authz/people/{id}")).into_response()),
         Err(e) => {
             let errors = refused(&page, e)?;
-            person_page(&state, &page, &member, id, errors, Entered::from(&fields)).await
+            person_page(&state, &page, &member, id, errors, fields).await
         }
     }
 }
@@ -324,9 +372,130 @@ pub async fn revoke(
         Ok(()) => Ok(Redirect::to(&format!("/authz/people/{id}")).into_response()),
         Err(e) => {
             let errors = refused(&page, e)?;
-            person_page(&state, &page, &member, id, errors, Entered::from(&fields)).await
+            person_page(&state, &page, &member, id, errors, fields).await
         }
     }
+}
+
+#[derive(Template)]
+#[template(path = "authz_templates.html")]
+struct TemplatesPage<'a> {
+    page: &'a Page,
+    templates: Vec<StoredTemplate>,
+    names: Names,
+    rights: &'static [Right],
+    may_manage: bool,
+    /// The template a refused change was for (0: the new one), with its fields.
+    failed: Option<i64>,
+    fields: Vec<(String, String)>,
+    errors: FormErrors,
+}
+
+impl TemplatesPage<'_> {
+    pub fn rights_of(&self, t: &RoleTemplate) -> String {
+        let g = Grant { systems: t.systems.clone(), ..Grant::default() };
+        self.names.rights(self.page, &g)
+    }
+    /// Whether template `id`'s form (0: the new one) has `right` in `system`.
+    pub fn checked(
+        &self,
+        id: impl Plain<i64>,
+        t: Option<&RoleTemplate>,
+        system: impl Plain<i64>,
+        right: &Right,
+    ) -> bool {
+        let (id, system) = (id.plain(), system.plain());
+        if self.failed == Some(id) {
+            return has(&self.fields, &format!("s{system}"), right.as_str());
+        }
+        t.is_some_and(|t| t.systems.iter().any(|s| s.system_id == system && s.rights.contains(right)))
+    }
+    pub fn glass(&self, id: impl Plain<i64>, t: Option<&RoleTemplate>, system: impl Plain<i64>) -> bool {
+        let (id, system) = (id.plain(), system.plain());
+        if self.failed == Some(id) {
+            return has(&self.fields, &format!("g{system}"), "1");
+        }
+        t.is_some_and(|t| t.systems.iter().any(|s| s.system_id == system && s.break_glass))
+    }
+    pub fn failed_on(&self, id: impl Plain<i64>) -> bool {
+        self.failed == Some(id.plain())
+    }
+    pub fn v(&self, id: impl Plain<i64>, key: &str, stored: &str) -> String {
+        if self.failed == Some(id.plain()) { value(&self.fields, key) } else { stored }.to_string()
+    }
+}
+
+async fn templates_page(
+    state: &AppState,
+    page: &Page,
+    member: &Member,
+    failed: Option<i64>,
+    fields: Vec<(String, String)>,
+    errors: FormErrors,
+) -> Result<Response, PageError> {
+    member.require(Action::ReadAuthorisations)?;
+    let t = TemplatesPage {
+        page,
+        templates: state.store.role_templates(member.org.id).await?,
+        names: Names::load(state, member).await?,
+        rights: Right::ALL,
+        may_manage: member.may(Action::ManageRoleTemplates),
+        failed,
+        fields,
+        errors,
+    };
+    let status = if t.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    render_status(status, &t)
+}
+
+pub async fn templates(State(state): State<AppState>, page: Page, member: Member) -> Result<Response, PageError> {
+    templates_page(&state, &page, &member, None, Vec::new(), FormErrors::default()).await
+}
+
+async fn save_template(
+    state: &AppState,
+    page: &Page,
+    member: &Member,
+    id: Option<i64>,
+    fields: Vec<(String, String)>,
+) -> Result<Response, PageError> {
+    member.require(Action::ManageRoleTemplates)?;
+    let systems = state.store.systems(member.org.id).await?;
+    let t = RoleTemplate {
+        name: value(&fields, "name").into(),
+        role: value(&fields, "role").into(),
+        purpose: value(&fields, "purpose").replace("\r\n", "\n"),
+        systems: system_rights(&fields, &systems),
+    };
+    match state.app.authz.save_template(member.org.id, id, t).await {
+        Ok(_) => Ok(Redirect::to("/authz/templates").into_response()),
+        Err(e) => {
+            let errors = refused(page, e)?;
+            templates_page(state, page, member, Some(id.unwrap_or(0)), fields, errors).await
+        }
+    }
+}
+
+pub async fn add_template(
+    State(state): State<AppState>,
+    page: Page,
+    member: Member,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    save_template(&state, &page, &member, None, fields).await
+}
+
+pub async fn update_template(
+    State(state): State<AppState>,
+    page: Page,
+    member: Member,
+    Path(id): Path<i64>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    if !state.store.role_templates(member.org.id).await?.iter().any(|t| t.id == id) {
+        return Err(PageError::NotFound);
+    }
+    save_template(&state, &page, &member, Some(id), fields).await
 }
 
 /// The pages of this family.
@@ -336,4 +505,7 @@ pub fn routes(r: crate::route::Routes) -> crate::route::Routes {
         .get("/authz/people/{id}", person)
         .post("/authz/people/{id}/grants", grant)
         .post("/authz/people/{id}/grants/{authorisation}/revoke", revoke)
+        .get("/authz/templates", templates)
+        .post("/authz/templates", add_template)
+        .post("/authz/templates/{id}", update_template)
 }

@@ -114,6 +114,24 @@ async fn managers_grant_and_revoke_authorisations_and_the_history_keeps_them(eng
     let page = lead.get(&person).await.body;
     assert!(page.contains("Sluttet i akuttmottaket") && page.contains("Trukket tilbake"), "{page}");
 
+    // A role template makes granting fast: kept by the security lead, chosen by the manager.
+    let template = [
+        ("name", "Lege i akuttmottaket"),
+        ("role", "Lege"),
+        ("purpose", "Helsehjelp"),
+        (s.as_str(), "read"),
+        (s.as_str(), "correct"),
+    ];
+    assert_eq!(manager.post("/authz/templates", &template).await.status, 403);
+    assert_eq!(lead.post("/authz/templates", &template).await.status, 303);
+    let again = lead.post("/authz/templates", &template).await;
+    assert_eq!(again.status, 422, "one name, one template");
+    let stored = app.store.role_templates(org.id).await.unwrap();
+    assert_eq!(stored.len(), 1);
+    let form = manager.get(&format!("{person}?template={}", stored[0].id)).await.body;
+    assert!(form.contains(&format!(r#"name="{s}" value="correct" checked"#)), "{form}");
+    assert!(!form.contains(&format!(r#"name="{s}" value="delete" checked"#)));
+
     // A leaver: listed while an authorisation stands, then revoked by normverk with the date.
     let left = manager
         .post("/authz/people", &[("name", "Per Sluttet"), ("unit_id", &ward.id.to_string()), ("ends_on", "2020-01-31")])

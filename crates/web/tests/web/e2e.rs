@@ -314,6 +314,7 @@ async fn first_journey_setup_logout_login_dashboard_language(engine: &'static st
         ("/risk/dpia", "09n-dpia"),
         ("/risk/threats", "09o-risk-threats"),
         ("/authz", "09p-authz"),
+        ("/authz/templates", "09q-authz-templates"),
     ];
     for (path, name) in pages {
         b.goto(&app.url(path)).await;

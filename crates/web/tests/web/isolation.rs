@@ -189,6 +189,21 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
         ..Default::default()
     };
     let b_authorisation = app.store.grant_authorisation(b.id, b_person, &b_grant, None, app.now()).await.unwrap();
+    let b_template = app
+        .state
+        .app
+        .authz
+        .save_template(
+            b.id,
+            None,
+            normverk_core::authz::Template {
+                name: "Beta-markør rollemal".into(),
+                systems: b_grant.systems.clone(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
     let b_dpia = {
         let content = normverk_core::dpia::Dpia {
             title: "Beta-markør DPIA".into(),
@@ -237,6 +252,7 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
         "Beta-markør trussel",
         "Beta-markør person",
         "Beta-markør formål",
+        "Beta-markør rollemal",
     ];
 
     let b_fields: Vec<(&str, String)> = vec![
@@ -276,6 +292,7 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
                 "id" if route.path.contains("risk/assessments") => b_risk,
                 "id" if route.path.contains("risk/dpia") || route.path.contains("dpias") => b_dpia,
                 "id" if route.path.contains("authz/people") => b_person,
+                "id" if route.path.contains("authz/templates") => b_template,
                 "authorisation" => b_authorisation,
                 "event" | "measure" => 1,
                 "depends_on" => b_system2.id,
@@ -379,6 +396,8 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
     );
     let b_history = app.store.authorisation_history(b.id, b_person).await.unwrap();
     assert_eq!(b_history.len(), 1, "B's authorisation untouched: granted once, never revoked by A");
+    let b_templates = app.store.role_templates(b.id).await.unwrap();
+    assert_eq!(b_templates[0].template.name, "Beta-markør rollemal", "B's role template untouched");
     let b_threats = app.store.risk_threats(b.id).await.unwrap();
     assert_eq!(b_threats.len(), 1, "A added no threat to B's catalogue");
     assert_eq!(b_threats[0].title, "Beta-markør trussel", "B's threat untouched");

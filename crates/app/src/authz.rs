@@ -2,11 +2,14 @@
 //! granted, changed and revoked only by the manager of the person's unit or the security lead,
 //! each change appended to the authorisation's history.
 
+use crate::access_log::AccessLog;
 use crate::clock::{date_in_norway, Clock};
+use normverk_core::access_log::{accept, AccessAction, AccessEvent, Basis};
 use normverk_core::authz::{self as core, Grant, Template};
 use normverk_core::problem::{Problem, ProblemKey};
 use normverk_store::authz::{NewPerson, Person};
 use normverk_store::{OrgId, Store, StoreError};
+use std::sync::Arc;
 
 /// Why a change of the register was not made.
 #[derive(Debug)]
@@ -63,11 +66,70 @@ pub async fn run_leaver_revoker(
 pub struct Register {
     store: Store,
     clock: Clock,
+    log: Arc<AccessLog>,
+}
+
+/// The person who reads or changes the register, as the access log records them.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user_id: i64,
+    pub name: String,
+    pub role: String,
+}
+
+/// What the access log calls the register's information.
+pub const LOG_INFORMATION_TYPE: &str = "tilgangsregister";
+
+/// The access log's subject for a person of the register (they are not patients, so a local id),
+/// or for the register as a whole.
+pub fn log_subject(person_id: Option<i64>) -> String {
+    match person_id {
+        Some(id) => format!("local:normverk-authz:person-{id}"),
+        None => "local:normverk-authz:register".to_string(),
+    }
 }
 
 impl Register {
-    pub fn new(store: Store, clock: Clock) -> Self {
-        Register { store, clock }
+    pub fn new(store: Store, clock: Clock, log: Arc<AccessLog>) -> Self {
+        Register { store, clock, log }
+    }
+
+    /// Writes to the tamper-evident access log that `by` read or changed the register (a person
+    /// in it, or the whole), so that no one can alter it unseen (Normen 5.2.1.1, 5.4.4). The
+    /// record is durable before the page is shown; if it cannot be written, the request fails.
+    pub async fn record(
+        &self,
+        org_id: OrgId,
+        person_id: Option<i64>,
+        action: AccessAction,
+        by: &Actor,
+    ) -> Result<(), AuthzError> {
+        let now = self.clock.now();
+        let org = self.store.org(org_id).await?;
+        let mut event = AccessEvent {
+            action,
+            basis: Basis::Administration,
+            basis_reason: Some("Tilgangsstyring (Normen 5.2.1)".into()),
+            cross_org: None,
+            disclosed_to: None,
+            duration_s: 0,
+            id_warnings: Vec::new(),
+            information_type: LOG_INFORMATION_TYPE.to_string(),
+            occurred_at: crate::clock::rfc3339(now),
+            org_number: org.org_number,
+            patient_id: log_subject(person_id),
+            unit: org.name,
+            user_id: format!("local:normverk:{}", by.user_id),
+            user_name: Some(by.name.clone()),
+            user_national_id: None,
+            user_role: by.role.clone(),
+        };
+        let problems = accept(&mut event, now);
+        if !problems.is_empty() {
+            return Err(AuthzError::Invalid(problems));
+        }
+        self.log.append(org_id, vec![(org_id, event)], None).await?;
+        Ok(())
     }
 
     /// Today in Norway, `YYYY-MM-DD`.

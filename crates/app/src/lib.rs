@@ -53,6 +53,7 @@ impl App {
     pub fn new(store: Store, clock: Clock, log_signer: tlog::note::Signer) -> App {
         let access_log = Arc::new(access_log::AccessLog::new(store.clone(), clock.clone(), log_signer));
         let risk = Arc::new(risk::Risks::new(store.clone(), clock.clone()));
+        let authz = Arc::new(authz::Register::new(store.clone(), clock.clone(), access_log.clone()));
         App {
             deviation: Arc::new(deviation::Deviations::new(store.clone(), clock.clone(), access_log.clone())),
             access_log,
@@ -62,7 +63,7 @@ impl App {
             asset: Arc::new(asset::Assets::new(store.clone(), clock.clone())),
             risk: risk.clone(),
             dpia: Arc::new(dpia::Dpias::new(store.clone(), risk)),
-            authz: Arc::new(authz::Register::new(store.clone(), clock.clone())),
+            authz,
             store,
             clock,
         }

@@ -1,6 +1,7 @@
 //! `/authz`: the authorization register (Normen 5.2.1.1) — every authorisation with its rights
 //! per system, the people it is about, and each person's page where the manager of their unit
-//! (or the security lead) grants and revokes, with the history of every change.
+//! (or the security lead) grants and revokes, with the history of every change. Every read and
+//! change by a person is written to the tamper-evident access log.
 
 use super::{render_status, Entered, FormErrors, Page, Plain};
 use crate::auth::Member;
@@ -11,7 +12,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use normverk_app::authz::{AuthzError, Granter};
+use normverk_app::authz::{Actor, AuthzError, Granter};
+use normverk_core::access_log::AccessAction;
 use normverk_core::authz::{Grant, OtherEnterprise, Right, SystemRights, Template as RoleTemplate};
 use normverk_core::org::{Action, Role};
 use normverk_store::authz::{Authorisation, AuthzEvent, NewPerson, Person, StoredTemplate};
@@ -33,6 +35,21 @@ async fn granter(state: &AppState, member: &Member) -> Result<Granter, PageError
         security_lead: member.roles.contains(&Role::SecurityLead),
         managed_units: state.app.authz.managed_units(member.org.id, user_id).await?,
     })
+}
+
+/// The member as the access log records who read or changed the register.
+fn actor(member: &Member) -> Actor {
+    let roles: Vec<&str> = member.roles.iter().map(|r| r.as_str()).collect();
+    Actor { user_id: member.viewer.user.id, name: member.viewer.user.display_name.clone(), role: roles.join(" ") }
+}
+
+/// Writes the read or change to the access log; a failure fails the request.
+async fn record(state: &AppState, member: &Member, person: Option<i64>, action: AccessAction) -> Result<(), PageError> {
+    match state.app.authz.record(member.org.id, person, action, &actor(member)).await {
+        Ok(()) => Ok(()),
+        Err(AuthzError::Store(e)) => Err(e.into()),
+        Err(e) => Err(PageError::Internal(format!("recording the register's read: {e:?}"))),
+    }
 }
 
 /// What a refused change means for the form; anything else is the page's error.
@@ -129,6 +146,7 @@ async fn register_page(
     entered: Entered,
 ) -> Result<Response, PageError> {
     member.require(Action::ReadAuthorisations)?;
+    record(state, member, None, AccessAction::Read).await?;
     let rows = state.store.authorisations(member.org.id, None).await?;
     let names = Names::load(state, member).await?;
     let today = state.app.authz.today();
@@ -171,7 +189,10 @@ pub async fn add_person(
         ends_on: value(&fields, "ends_on").into(),
     };
     match state.app.authz.add_person(member.org.id, &member.org.org_number, p).await {
-        Ok(id) => Ok(Redirect::to(&format!("/authz/people/{id}")).into_response()),
+        Ok(id) => {
+            record(&state, &member, Some(id), AccessAction::Create).await?;
+            Ok(Redirect::to(&format!("/authz/people/{id}")).into_response())
+        }
         Err(AuthzError::Store(normverk_store::StoreError::Rejected(_))) => {
             let mut errors = FormErrors::default();
             errors.add("unit_id", page.t("authz-no-such-unit"));
@@ -237,6 +258,7 @@ async fn person_page(
     member.require(Action::ReadAuthorisations)?;
     let org = member.org.id;
     let p = state.store.person(org, id).await?;
+    record(state, member, Some(id), AccessAction::Read).await?;
     let g = granter(state, member).await?;
     let t = PersonPage {
         page,
@@ -346,7 +368,10 @@ pub async fn grant(
     let g = read_grant(&fields, &systems);
     let by = granter(&state, &member).await?;
     match state.app.authz.grant(member.org.id, id, g, &by).await {
-        Ok(_) => Ok(Redirect::to(&format!("/authz/people/{id}")).into_response()),
+        Ok(_) => {
+            record(&state, &member, Some(id), AccessAction::Create).await?;
+            Ok(Redirect::to(&format!("/authz/people/{id}")).into_response())
+        }
         Err(e) => {
             let errors = refused(&page, e)?;
             person_page(&state, &page, &member, id, errors, fields).await
@@ -369,7 +394,10 @@ pub async fn revoke(
         return Err(PageError::NotFound);
     }
     match state.app.authz.revoke(member.org.id, authorisation, value(&fields, "reason"), &by).await {
-        Ok(()) => Ok(Redirect::to(&format!("/authz/people/{id}")).into_response()),
+        Ok(()) => {
+            record(&state, &member, Some(id), AccessAction::Update).await?;
+            Ok(Redirect::to(&format!("/authz/people/{id}")).into_response())
+        }
         Err(e) => {
             let errors = refused(&page, e)?;
             person_page(&state, &page, &member, id, errors, fields).await

@@ -146,6 +146,21 @@ async fn managers_grant_and_revoke_authorisations_and_the_history_keeps_them(eng
     assert!(!lead.get("/authz").await.body.contains("Sluttet, men har fortsatt tilganger"));
     assert_eq!(app.state.app.authz.revoke_for_leavers().await.unwrap(), 0, "once");
 
+    // Every read and change by a person is in the tamper-evident access log.
+    app.store.access_index_more(1000).await.unwrap();
+    let logged = app.store.access_events(org.id, &Default::default(), 1000, 0).await.unwrap();
+    let about = |subject: &str, action: &str| {
+        logged
+            .iter()
+            .filter(|e| e.event_json.contains(subject) && e.event_json.contains(&format!(r#""action":"{action}""#)))
+            .count()
+    };
+    let subject = format!("local:normverk-authz:person-{pid}");
+    assert!(about(&subject, "read") >= 1, "the person's page was read");
+    assert_eq!(about(&subject, "create"), 3, "added, and granted twice");
+    assert_eq!(about(&subject, "update"), 1, "revoked once");
+    assert!(about("local:normverk-authz:register", "read") >= 1);
+
     // Another organisation sees none of it.
     let (_, outsider) = app.org_with_member("B", "923609016", "b2@b.no", &[Role::SecurityLead]).await;
     assert_eq!(outsider.get(&person).await.status, 404);

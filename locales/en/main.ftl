@@ -1062,6 +1062,7 @@ problem-no-rights = Grant at least one right in one system.
 problem-end-before-start = Cannot be before the start date.
 problem-cross-enterprise-end = Access to another enterprise's data is always time-limited (Normen 5.2.1.3). Give an end date.
 problem-not-their-manager = Only the manager of the person's unit, or the security lead, may grant and revoke authorisations.
+problem-no-such-unit = The organisation has no unit named "{ $name }".
 
 ## Risk management (Normen 2.4 and 3.3)
 nav-risk = Risk
@@ -1312,3 +1313,6 @@ authz-add-template = Add a role template
 authz-f-template-name = The template's name
 authz-from-template = Start from a role template
 authz-use-template = Use the template
+authz-import = Import people from HR
+authz-import-hint = XLSX or CSV with the columns Navn, Ansattnummer, HPR-nummer, Virksomhet (organisation number), Enhet (the name of a unit here) and Sluttdato. People with the same employee number are updated, others added. Every row is checked first; if one is wrong, nothing is saved.
+authz-import-file = File

@@ -1062,6 +1062,7 @@ problem-no-rights = Gi minst én rettighet i ett system.
 problem-end-before-start = Kan ikke være før startdatoen.
 problem-cross-enterprise-end = Tilgang til en annen virksomhets opplysninger skal alltid være tidsbegrenset (Normen 5.2.1.3). Oppgi en sluttdato.
 problem-not-their-manager = Bare lederen for personens enhet, eller sikkerhetslederen, kan gi og trekke tilbake autorisasjoner.
+problem-no-such-unit = Virksomheten har ingen enhet som heter «{ $name }».
 
 ## Risk management (Normen 2.4 and 3.3)
 nav-risk = Risiko
@@ -1312,3 +1313,6 @@ authz-add-template = Legg til en rollemal
 authz-f-template-name = Navn på malen
 authz-from-template = Start fra en rollemal
 authz-use-template = Bruk malen
+authz-import = Importer personer fra HR
+authz-import-hint = XLSX eller CSV med kolonnene Navn, Ansattnummer, HPR-nummer, Virksomhet (organisasjonsnummer), Enhet (navnet på en enhet her) og Sluttdato. Personer med samme ansattnummer oppdateres, andre legges til. Alle rader kontrolleres først; er én rad feil, lagres ingenting.
+authz-import-file = Fil

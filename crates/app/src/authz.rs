@@ -5,9 +5,12 @@
 use crate::access_log::AccessLog;
 use crate::clock::{date_in_norway, Clock};
 use normverk_core::access_log::{accept, AccessAction, AccessEvent, Basis};
+use normverk_core::authz::PersonIn;
 use normverk_core::authz::{self as core, Grant, Template};
+use normverk_core::import::RowError;
 use normverk_core::problem::{Problem, ProblemKey};
-use normverk_store::authz::{NewPerson, Person};
+use normverk_store::authz::Person;
+use normverk_store::processing::Saved;
 use normverk_store::{OrgId, Store, StoreError};
 use std::sync::Arc;
 
@@ -151,26 +154,41 @@ impl Register {
 
     /// Adds a person: a name, an HPR number of digits if any, the enterprise's organisation
     /// number (the organisation's own when empty), a real leaving date if any. Returns the id.
-    pub async fn add_person(&self, org_id: OrgId, own_number: &str, mut p: NewPerson) -> Result<i64, AuthzError> {
-        let mut problems = Vec::new();
-        for (field, value) in [("name", &p.name), ("employee_id", &p.employee_id)] {
-            problems.extend(normverk_core::text::field(core::TEXT, field).and_then(|f| f.check(value)));
-        }
-        let hpr = p.hpr.trim();
-        if !hpr.is_empty() && (hpr.len() > 9 || !hpr.chars().all(|c| c.is_ascii_digit())) {
-            problems.push(Problem::new("hpr", ProblemKey::WholeNumber, "the HPR number: up to nine digits"));
-        }
+    pub async fn add_person(&self, org_id: OrgId, own_number: &str, mut p: PersonIn) -> Result<i64, AuthzError> {
         if p.enterprise.trim().is_empty() {
             p.enterprise = own_number.to_string();
         }
-        if normverk_core::org::OrgNumber::parse(&p.enterprise).is_err() {
-            problems.push(Problem::new("enterprise", ProblemKey::OrgNumber, "a valid organisation number"));
-        }
-        if !p.ends_on.trim().is_empty() && normverk_core::assessment::Date::parse(p.ends_on.trim()).is_none() {
-            problems.push(Problem::new("ends_on", ProblemKey::Date, "a real date written YYYY-MM-DD"));
-        }
-        invalid_unless(problems)?;
+        invalid_unless(core::check_person(&p))?;
         Ok(self.store.create_person(org_id, &p, self.clock.now()).await?)
+    }
+
+    /// People imported from HR, all or nothing: those with an employee number already in the
+    /// register are updated (what the file has no column for is kept), the rest added; or every
+    /// problem by row and column.
+    pub async fn import_people(
+        &self,
+        org_id: OrgId,
+        own_number: &str,
+        table: &[Vec<String>],
+    ) -> Result<Result<Saved, StoreError>, Vec<RowError>> {
+        let units = match self.store.units(org_id).await {
+            Ok(units) => units.into_iter().map(|u| (u.name.to_lowercase(), u.id)).collect(),
+            Err(e) => return Ok(Err(e)),
+        };
+        let import = core::read_people(table, &units, own_number)?;
+        let existing = match self.store.people(org_id).await {
+            Ok(people) => people,
+            Err(e) => return Ok(Err(e)),
+        };
+        let people: Vec<PersonIn> = import
+            .people
+            .iter()
+            .map(|p| match existing.iter().find(|e| !p.employee_id.is_empty() && e.employee_id == p.employee_id) {
+                Some(e) => import.merged(p.clone(), &e.as_input()),
+                None => p.clone(),
+            })
+            .collect();
+        Ok(self.store.import_people(org_id, &people, self.clock.now()).await)
     }
 
     fn may(person: &Person, by: &Granter) -> Result<(), AuthzError> {

@@ -155,6 +155,145 @@ pub fn check_grant(g: &Grant, systems: &[i64]) -> Vec<Problem> {
     p
 }
 
+/// A person as entered or imported: the unit by id, dates `YYYY-MM-DD`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PersonIn {
+    pub name: String,
+    pub employee_id: String,
+    pub hpr: String,
+    /// The organisation number of the enterprise they belong to.
+    pub enterprise: String,
+    pub unit_id: Option<i64>,
+    /// Their last day, or empty.
+    pub ends_on: String,
+}
+
+/// Every problem with a person: a name, an HPR number of up to nine digits, a valid organisation
+/// number, a real last day.
+pub fn check_person(p: &PersonIn) -> Vec<Problem> {
+    let mut problems: Vec<Problem> = text("name", &p.name).into_iter().collect();
+    problems.extend(text("employee_id", &p.employee_id));
+    let hpr = p.hpr.trim();
+    if !hpr.is_empty() && (hpr.len() > 9 || !hpr.chars().all(|c| c.is_ascii_digit())) {
+        problems.push(Problem::new("hpr", ProblemKey::WholeNumber, "the HPR number: up to nine digits"));
+    }
+    if crate::org::OrgNumber::parse(&p.enterprise).is_err() {
+        problems.push(Problem::new("enterprise", ProblemKey::OrgNumber, "a valid organisation number"));
+    }
+    if !p.ends_on.trim().is_empty() && Date::parse(p.ends_on.trim()).is_none() {
+        problems.push(Problem::new("ends_on", ProblemKey::Date, "a real date written YYYY-MM-DD"));
+    }
+    problems
+}
+
+/// The columns of a people import from HR: (field, the headings accepted).
+pub const PEOPLE_COLUMNS: &[(&str, &[&str])] = &[
+    ("name", &["Navn", "Fullt navn", "name"]),
+    ("employee_id", &["Ansattnummer", "Ansattnr", "employee_id"]),
+    ("hpr", &["HPR-nummer", "HPR", "hpr"]),
+    ("enterprise", &["Virksomhet", "Organisasjonsnummer", "enterprise"]),
+    ("unit", &["Enhet", "Avdeling", "unit"]),
+    ("ends_on", &["Sluttdato", "Siste arbeidsdag", "ends_on"]),
+];
+
+/// A date as HR systems write it, as `YYYY-MM-DD`: that form, or `DD.MM.YYYY`; blank stays blank.
+fn iso_date(text: &str) -> String {
+    let t = text.trim();
+    let parts: Vec<&str> = t.split('.').collect();
+    match parts.as_slice() {
+        [d, m, y] if y.len() == 4 && d.len() <= 2 && m.len() <= 2 => format!("{y}-{m:0>2}-{d:0>2}"),
+        _ => t.to_string(),
+    }
+}
+
+/// People read from a spreadsheet, with the columns the file has (an update leaves the others as
+/// they are).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeopleImport {
+    pub people: Vec<PersonIn>,
+    pub columns: Vec<&'static str>,
+}
+
+impl PeopleImport {
+    /// `p` with what the file does not have taken from `existing`.
+    pub fn merged(&self, mut p: PersonIn, existing: &PersonIn) -> PersonIn {
+        let has = |c: &str| self.columns.contains(&c);
+        if !has("hpr") {
+            p.hpr = existing.hpr.clone();
+        }
+        if !has("enterprise") {
+            p.enterprise = existing.enterprise.clone();
+        }
+        if !has("unit") {
+            p.unit_id = existing.unit_id;
+        }
+        if !has("ends_on") {
+            p.ends_on = existing.ends_on.clone();
+        }
+        p
+    }
+}
+
+/// Reads people from spreadsheet rows (the first holds the headings of [`PEOPLE_COLUMNS`]).
+/// Units are looked up by name in `units` (lower-case name → id); an empty enterprise is
+/// `own_number`. Every row is checked and every problem listed by row and column; an employee
+/// number appears once.
+pub fn read_people(
+    table: &[Vec<String>],
+    units: &std::collections::HashMap<String, i64>,
+    own_number: &str,
+) -> Result<PeopleImport, Vec<crate::import::RowError>> {
+    use crate::import::{blank, map_headings, overflow, RowError};
+    let Some(heading) = table.first() else { return Err(vec![RowError::file(ProblemKey::FileEmpty)]) };
+    let mapped = map_headings(heading, PEOPLE_COLUMNS, &["name"])?;
+    let heading_of = |f: &str| PEOPLE_COLUMNS.iter().find(|(k, _)| *k == f).map_or(f, |(_, h)| h[0]).to_string();
+    let mut errors = Vec::new();
+    let mut out: Vec<(usize, PersonIn)> = Vec::new();
+    for (i, row) in table.iter().enumerate().skip(1) {
+        let line = i + 1;
+        if blank(row) {
+            continue;
+        }
+        errors.extend(overflow(row, mapped.len(), line));
+        let mut p = PersonIn::default();
+        for (cell, field) in row.iter().zip(&mapped) {
+            let value = cell.trim().to_string();
+            match field {
+                Some("name") => p.name = value,
+                Some("employee_id") => p.employee_id = value,
+                Some("hpr") => p.hpr = value,
+                Some("enterprise") => p.enterprise = value.chars().filter(|c| !c.is_whitespace()).collect(),
+                Some("ends_on") => p.ends_on = iso_date(&value),
+                Some("unit") if !value.is_empty() => match units.get(&value.to_lowercase()) {
+                    Some(id) => p.unit_id = Some(*id),
+                    None => {
+                        errors.push(RowError::new(line, heading_of("unit"), ProblemKey::NoSuchUnit).arg("name", &value))
+                    }
+                },
+                _ => {}
+            }
+        }
+        if p.enterprise.is_empty() {
+            p.enterprise = own_number.to_string();
+        }
+        for problem in check_person(&p) {
+            errors.push(RowError::of(line, heading_of(problem.field), problem));
+        }
+        if !p.employee_id.is_empty() {
+            if let Some((first, _)) = out.iter().find(|(_, q)| q.employee_id == p.employee_id) {
+                errors.push(RowError::new(line, heading_of("employee_id"), ProblemKey::SameAsRow).arg("row", first));
+            }
+        }
+        out.push((line, p));
+    }
+    if errors.is_empty() {
+        let columns = mapped.into_iter().flatten().collect();
+        Ok(PeopleImport { people: out.into_iter().map(|(_, p)| p).collect(), columns })
+    } else {
+        Err(errors)
+    }
+}
+
 /// Whether a grant is in force on `today`: started, not ended, not revoked.
 pub fn in_force(g: &Grant, revoked: bool, today: Date) -> bool {
     let started = Date::parse(&g.valid_from).is_some_and(|f| f <= today);
@@ -225,5 +364,27 @@ mod tests {
         assert!(!has_left("2026-12-03", today), "the last day is still a working day");
         assert!(has_left("2026-12-02", today));
         assert!(!has_left("", today));
+    }
+
+    #[test]
+    fn people_from_hr_are_read_whole_or_every_problem_is_listed() {
+        let row = |cells: &[&str]| cells.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+        let units: std::collections::HashMap<String, i64> = [("akuttmottak".to_string(), 7)].into_iter().collect();
+        let table = vec![
+            row(&["Navn", "Ansattnummer", "HPR-nummer", "Enhet", "Sluttdato"]),
+            row(&["Kari Lege", "1001", "9144897", "Akuttmottak", ""]),
+            row(&["Per Pleier", "1002", "", "", "31.01.2027"]),
+        ];
+        let people = read_people(&table, &units, "974760673").unwrap().people;
+        assert_eq!((people[0].unit_id, people[1].ends_on.as_str()), (Some(7), "2027-01-31"));
+        assert_eq!(people[1].enterprise, "974760673");
+        let bad = vec![
+            row(&["Navn", "Ansattnummer", "HPR-nummer", "Enhet"]),
+            row(&["Kari Lege", "1001", "91x", "Ukjent"]),
+            row(&["", "1001", "", ""]),
+        ];
+        let errors = read_people(&bad, &units, "974760673").unwrap_err();
+        let found: Vec<(usize, &str)> = errors.iter().map(|e| (e.row, e.field.as_str())).collect();
+        assert_eq!(found, [(2, "Enhet"), (2, "HPR-nummer"), (3, "Navn"), (3, "Ansattnummer")]);
     }
 }

@@ -96,6 +96,7 @@ string_enum! {
         EndBeforeStart = "end_before_start",
         CrossEnterpriseEnd = "cross_enterprise_end",
         NotTheirManager = "not_their_manager",
+        NoSuchUnit = "no_such_unit",
     }
 }
 

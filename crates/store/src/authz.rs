@@ -2,7 +2,7 @@
 //! append-only history of grants, changes and revocations (the grant whole in each event).
 
 use crate::db::{read, write_tx, OrgId, Rejection, Store, StoreError, StoreResult};
-use normverk_core::authz::{Grant, Template};
+use normverk_core::authz::{Grant, PersonIn, Template};
 use serde::Serialize;
 
 /// A person the register is about.
@@ -22,15 +22,18 @@ pub struct Person {
     pub updated_at: i64,
 }
 
-/// A person to add (checked by the caller).
-#[derive(Debug, Clone, Default)]
-pub struct NewPerson {
-    pub name: String,
-    pub employee_id: String,
-    pub hpr: String,
-    pub enterprise: String,
-    pub unit_id: Option<i64>,
-    pub ends_on: String,
+impl Person {
+    /// The person as entered.
+    pub fn as_input(&self) -> PersonIn {
+        PersonIn {
+            name: self.name.clone(),
+            employee_id: self.employee_id.clone(),
+            hpr: self.hpr.clone(),
+            enterprise: self.enterprise.clone(),
+            unit_id: self.unit_id,
+            ends_on: self.ends_on.clone(),
+        }
+    }
 }
 
 /// One event of an authorisation's history.
@@ -166,7 +169,7 @@ impl Store {
     }
 
     /// Adds a person; the unit must be the organisation's. Returns the id.
-    pub async fn create_person(&self, org_id: OrgId, p: &NewPerson, now: i64) -> StoreResult<i64> {
+    pub async fn create_person(&self, org_id: OrgId, p: &PersonIn, now: i64) -> StoreResult<i64> {
         let id = write_tx!(self, |tx| {
             if let Some(unit) = p.unit_id {
                 let own: Option<i64> = sqlx::query_scalar("SELECT id FROM units WHERE org_id = $1 AND id = $2")
@@ -195,6 +198,88 @@ impl Store {
             id
         });
         Ok(id)
+    }
+
+    /// Imports people (checked by the caller) in one transaction: one with an employee number
+    /// already in the register is updated where anything differs, the rest added; units must be
+    /// the organisation's.
+    pub async fn import_people(
+        &self,
+        org_id: OrgId,
+        people: &[PersonIn],
+        now: i64,
+    ) -> StoreResult<crate::processing::Saved> {
+        let saved = write_tx!(self, |tx| {
+            let mut saved = crate::processing::Saved::default();
+            for p in people {
+                if let Some(unit) = p.unit_id {
+                    let own: Option<i64> = sqlx::query_scalar("SELECT id FROM units WHERE org_id = $1 AND id = $2")
+                        .bind(org_id)
+                        .bind(unit)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    if own.is_none() {
+                        return Err(StoreError::Rejected(Rejection::NoUnit(unit)));
+                    }
+                }
+                let existing: Option<Person> = if p.employee_id.trim().is_empty() {
+                    None
+                } else {
+                    sqlx::query_as(&format!("{PEOPLE} WHERE org_id = $1 AND employee_id = $2"))
+                        .bind(org_id)
+                        .bind(p.employee_id.trim())
+                        .fetch_optional(&mut *tx)
+                        .await?
+                };
+                match existing {
+                    Some(e)
+                        if e.name == p.name.trim()
+                            && e.hpr == p.hpr.trim()
+                            && e.enterprise == p.enterprise.trim()
+                            && e.unit_id == p.unit_id
+                            && e.ends_on == p.ends_on.trim() =>
+                    {
+                        saved.unchanged += 1
+                    }
+                    Some(e) => {
+                        sqlx::query(
+                            "UPDATE people SET name = $3, hpr = $4, enterprise = $5, unit_id = $6, ends_on = $7, \
+                             updated_at = $8 WHERE org_id = $1 AND id = $2",
+                        )
+                        .bind(org_id)
+                        .bind(e.id)
+                        .bind(p.name.trim())
+                        .bind(p.hpr.trim())
+                        .bind(p.enterprise.trim())
+                        .bind(p.unit_id)
+                        .bind(p.ends_on.trim())
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                        saved.updated += 1;
+                    }
+                    None => {
+                        sqlx::query(
+                            "INSERT INTO people (org_id, name, employee_id, hpr, enterprise, unit_id, ends_on, \
+                             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+                        )
+                        .bind(org_id)
+                        .bind(p.name.trim())
+                        .bind(p.employee_id.trim())
+                        .bind(p.hpr.trim())
+                        .bind(p.enterprise.trim())
+                        .bind(p.unit_id)
+                        .bind(p.ends_on.trim())
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                        saved.created += 1;
+                    }
+                }
+            }
+            saved
+        });
+        Ok(saved)
     }
 
     /// Everyone in the organisation's register, by name.

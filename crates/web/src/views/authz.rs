@@ -8,15 +8,17 @@ use crate::auth::Member;
 use crate::error::PageError;
 use crate::AppState;
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use normverk_app::authz::{Actor, AuthzError, Granter};
 use normverk_core::access_log::AccessAction;
+use normverk_core::authz::PersonIn;
 use normverk_core::authz::{Grant, OtherEnterprise, Right, SystemRights, Template as RoleTemplate};
 use normverk_core::org::{Action, Role};
-use normverk_store::authz::{Authorisation, AuthzEvent, NewPerson, Person, StoredTemplate};
+use normverk_store::authz::{Authorisation, AuthzEvent, Person, StoredTemplate};
 use normverk_store::org::Unit;
 use normverk_store::system::System;
 
@@ -118,6 +120,7 @@ struct RegisterPage<'a> {
     /// People whose last day has passed and who still hold an authorisation not revoked.
     leavers: Vec<Person>,
     may_grant: bool,
+    may_import: bool,
     errors: FormErrors,
     entered: Entered,
 }
@@ -161,6 +164,7 @@ async fn register_page(
         today,
         leavers,
         may_grant: member.may(Action::GrantAuthorisations),
+        may_import: member.may(Action::ManageRoleTemplates),
         errors,
         entered,
     };
@@ -180,7 +184,7 @@ pub async fn add_person(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     member.require(Action::GrantAuthorisations)?;
-    let p = NewPerson {
+    let p = PersonIn {
         name: value(&fields, "name").into(),
         employee_id: value(&fields, "employee_id").into(),
         hpr: value(&fields, "hpr").into(),
@@ -526,10 +530,33 @@ pub async fn update_template(
     save_template(&state, &page, &member, Some(id), fields).await
 }
 
+/// People from HR's spreadsheet, all or nothing (updated by employee number, the rest added).
+pub async fn import(
+    State(state): State<AppState>,
+    page: Page,
+    member: Member,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response, PageError> {
+    member.require(Action::ManageRoleTemplates)?;
+    let Ok(mut multipart) = multipart else {
+        return Ok(super::render_error_page(&page, StatusCode::BAD_REQUEST, None));
+    };
+    let (_, table) = super::import::read_upload(&mut multipart).await;
+    let outcome = match table {
+        Err(errors) => Err(errors),
+        Ok(table) => state.app.authz.import_people(member.org.id, &member.org.org_number, &table).await,
+    };
+    if matches!(outcome, Ok(Ok(_))) {
+        record(&state, &member, None, AccessAction::Create).await?;
+    }
+    super::import::result_page(&page, "authz-import", "/authz", outcome)
+}
+
 /// The pages of this family.
 pub fn routes(r: crate::route::Routes) -> crate::route::Routes {
     r.get("/authz", register)
         .post("/authz/people", add_person)
+        .upload("/authz/people/import", import)
         .get("/authz/people/{id}", person)
         .post("/authz/people/{id}/grants", grant)
         .post("/authz/people/{id}/grants/{authorisation}/revoke", revoke)

@@ -146,6 +146,33 @@ async fn managers_grant_and_revoke_authorisations_and_the_history_keeps_them(eng
     assert!(!lead.get("/authz").await.body.contains("Sluttet, men har fortsatt tilganger"));
     assert_eq!(app.state.app.authz.revoke_for_leavers().await.unwrap(), 0, "once");
 
+    // People from HR: a bad file saves nothing and names every problem; a good one updates by
+    // employee number and adds the rest.
+    let bad = "Navn;Ansattnummer;Enhet\nOla;2001;Ukjent\n;2001;\n".as_bytes().to_vec();
+    let refused = lead.upload("/authz/people/import", "hr.csv", bad, true).await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.body.contains("Ukjent") && refused.body.contains("Ansattnummer"), "{}", refused.body);
+    let before = app.store.people(org.id).await.unwrap().len();
+    assert_eq!(manager.upload("/authz/people/import", "hr.csv", b"Navn\nX\n".to_vec(), true).await.status, 403);
+    let good = "Navn;Ansattnummer;HPR-nummer;Enhet;Sluttdato\nOla Hansen;2001;;Laboratoriet;31.12.2027\nOla Hansen;2001;;Laboratoriet;31.12.2027\n"
+        .as_bytes()
+        .to_vec();
+    assert_eq!(lead.upload("/authz/people/import", "hr.csv", good, true).await.status, 422, "the same employee twice");
+    let good =
+        "Navn;Ansattnummer;HPR-nummer;Enhet;Sluttdato\nOla Hansen;2001;;Laboratoriet;31.12.2027\n".as_bytes().to_vec();
+    let imported = lead.upload("/authz/people/import", "hr.csv", good.clone(), true).await;
+    assert_eq!(imported.status, 200, "{}", imported.body);
+    let people = app.store.people(org.id).await.unwrap();
+    assert_eq!(people.len(), before + 1);
+    let ola = people.iter().find(|p| p.employee_id == "2001").unwrap();
+    assert_eq!((ola.unit_id, ola.ends_on.as_str()), (Some(lab.id), "2027-12-31"));
+    let moved = "Navn;Ansattnummer;Enhet\nOla Hansen;2001;Akuttmottak\n".as_bytes().to_vec();
+    assert_eq!(lead.upload("/authz/people/import", "hr.csv", moved, true).await.status, 200);
+    let ola = app.store.person(org.id, ola.id).await.unwrap();
+    assert_eq!(ola.unit_id, Some(ward.id), "updated by employee number, not added");
+    assert_eq!(ola.ends_on, "2027-12-31", "a column the file lacks is kept");
+    assert_eq!(app.store.people(org.id).await.unwrap().len(), before + 1);
+
     // Every read and change by a person is in the tamper-evident access log.
     app.store.access_index_more(1000).await.unwrap();
     let logged = app.store.access_events(org.id, &Default::default(), 1000, 0).await.unwrap();

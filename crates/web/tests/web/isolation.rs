@@ -169,7 +169,7 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
         .store
         .create_person(
             b.id,
-            &normverk_store::authz::NewPerson {
+            &normverk_core::authz::PersonIn {
                 name: "Beta-markør person".into(),
                 enterprise: "983544622".into(),
                 ..Default::default()

@@ -460,6 +460,7 @@ scope-deviation-write = Report deviations and take their steps
 scope-deviation-read = Read the organisation's deviations
 scope-risk-read = Read the acceptance level, the risk assessments and the risk register
 scope-risk-write = Start risk assessments and edit drafts (acceptance and approval stay with management)
+scope-authz-read = Read the authorization register: people, rights per system and the history
 dev-title = Deviations
 dev-intro-all = All deviations in the organisation, newest first. A personal data breach with consequences for data subjects must be notified to Datatilsynet within 72 hours.
 dev-intro-own = The deviations you reported – and for managers: deviations in the units you manage.

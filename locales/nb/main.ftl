@@ -460,6 +460,7 @@ scope-deviation-write = Melde avvik og føre dem videre
 scope-deviation-read = Lese virksomhetens avvik
 scope-risk-read = Lese akseptkriteriene, risikovurderingene og risikoregisteret
 scope-risk-write = Starte risikovurderinger og redigere utkast (aksept og godkjenning gjør ledelsen)
+scope-authz-read = Lese tilgangsregisteret: personer, rettigheter per system og historikken
 dev-title = Avvik
 dev-intro-all = Alle avvik i virksomheten, nyeste først. Brudd på personopplysningssikkerheten med konsekvenser for de registrerte skal meldes til Datatilsynet innen 72 timer.
 dev-intro-own = Avvikene du har meldt – og for ledere: avvik i enhetene du leder.

@@ -72,12 +72,12 @@ pub struct Register {
     log: Arc<AccessLog>,
 }
 
-/// The person who reads or changes the register, as the access log records them.
+/// Who reads or changes the register, as the access log records them: a person signed in, or
+/// an API token.
 #[derive(Debug, Clone)]
-pub struct Actor {
-    pub user_id: i64,
-    pub name: String,
-    pub role: String,
+pub enum Actor {
+    Person { user_id: i64, name: String, role: String },
+    Token { token_id: i64 },
 }
 
 /// What the access log calls the register's information.
@@ -122,10 +122,19 @@ impl Register {
             org_number: org.org_number,
             patient_id: log_subject(person_id),
             unit: org.name,
-            user_id: format!("local:normverk:{}", by.user_id),
-            user_name: Some(by.name.clone()),
+            user_id: match by {
+                Actor::Person { user_id, .. } => format!("local:normverk:{user_id}"),
+                Actor::Token { token_id } => format!("local:normverk-api:{token_id}"),
+            },
+            user_name: match by {
+                Actor::Person { name, .. } => Some(name.clone()),
+                Actor::Token { .. } => None,
+            },
             user_national_id: None,
-            user_role: by.role.clone(),
+            user_role: match by {
+                Actor::Person { role, .. } => role.clone(),
+                Actor::Token { .. } => "API-nøkkel".to_string(),
+            },
         };
         let problems = accept(&mut event, now);
         if !problems.is_empty() {

@@ -109,6 +109,7 @@ string_enum! {
         DeviationRead = "deviation:read",
         RiskRead = "risk:read",
         RiskWrite = "risk:write",
+        AuthzRead = "authz:read",
     }
 }
 
@@ -207,6 +208,7 @@ impl Scope {
             Scope::DeviationWrite => "report deviations and take their steps",
             Scope::DeviationRead => "read the organisation's deviations",
             Scope::RiskRead => "read the acceptance level, the risk assessments and the risk register",
+            Scope::AuthzRead => "read the authorization register: people, their rights per system, the history",
             Scope::RiskWrite => {
                 "start risk assessments and edit their drafts (acceptance and approval stay with management)"
             }

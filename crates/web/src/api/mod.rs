@@ -3,6 +3,7 @@
 pub mod access_log;
 pub mod assessment;
 pub mod asset;
+pub mod authz;
 pub mod catalog;
 pub mod contract;
 pub mod deviation;
@@ -30,7 +31,7 @@ use utoipa_axum::router::OpenApiRouter;
         description = "The JSON API of normverk. Authenticate with an API token: `Authorization: Bearer nvk_…`. \
                        A token acts for one organisation, within its scopes. Errors are RFC 9457 problem details."
     ),
-    components(schemas(Problem, FieldError, asset::AssetOut, asset::AssetIn, asset::Imported, system::SystemOut, system::SystemRef, system::DependencyIn, deviation::DeviationIn, deviation::DeviationOut, dlp::ScanIn, dlp::ScanOut, dlp::FindingOut, access_log::Appended, log_read::InclusionProof, log_read::ConsistencyProof, log_read::EventOut, log_read::EventProof, assessment::RoundOut, assessment::RoundDetailOut, assessment::ScoreOut, assessment::AnswerOut, assessment::AnswerIn, catalog::CatalogOut, catalog::SectionOut, catalog::RequirementOut, org::OrgOut, org::UnitOut, org::NewUnit, org::MemberOut, risk::RiskDocument, risk::MatrixOut, risk::StepOut, risk::AssessmentSummary, risk::AssessmentOut, risk::RiskOut, risk::EventStanding, risk::NewAssessmentIn, risk::ChangeIn, risk::ThreatOut, risk::VersionOut, risk::RegisterRow, contract::RiskReasonCode, contract::RiskStateCode, contract::StandingCode, contract::DpiaStateCode, dpia::DpiaContent, dpia::DpiaChange, dpia::DpiaOut, dpia::NoteOut, dpia::ConsultationOut, dpia::DpiaVersionOut)),
+    components(schemas(Problem, FieldError, asset::AssetOut, asset::AssetIn, asset::Imported, system::SystemOut, system::SystemRef, system::DependencyIn, deviation::DeviationIn, deviation::DeviationOut, dlp::ScanIn, dlp::ScanOut, dlp::FindingOut, access_log::Appended, log_read::InclusionProof, log_read::ConsistencyProof, log_read::EventOut, log_read::EventProof, assessment::RoundOut, assessment::RoundDetailOut, assessment::ScoreOut, assessment::AnswerOut, assessment::AnswerIn, catalog::CatalogOut, catalog::SectionOut, catalog::RequirementOut, org::OrgOut, org::UnitOut, org::NewUnit, org::MemberOut, risk::RiskDocument, risk::MatrixOut, risk::StepOut, risk::AssessmentSummary, risk::AssessmentOut, risk::RiskOut, risk::EventStanding, risk::NewAssessmentIn, risk::ChangeIn, risk::ThreatOut, risk::VersionOut, risk::RegisterRow, contract::RiskReasonCode, contract::RiskStateCode, contract::StandingCode, contract::DpiaStateCode, dpia::DpiaContent, dpia::DpiaChange, dpia::DpiaOut, dpia::NoteOut, dpia::ConsultationOut, dpia::DpiaVersionOut, authz::PersonOut, authz::SystemRightsOut, authz::AuthorisationOut)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
     tags(
@@ -42,6 +43,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "assets", description = "The inventory of ICT equipment and software (Normen 3.2)"),
         (name = "systems", description = "Information systems, their dependencies and inherited criticality (Normen 5.9)"),
         (name = "risk", description = "Risk management (Normen 2.4, 3.3–3.5): the acceptance level, risk assessments in seven steps, the risk register, the threat catalogue and data protection impact assessments"),
+        (name = "authz", description = "The authorization register (Normen 5.2.1.1): people and their rights per system"),
         (name = "dlp", description = "The message scanner: identity numbers and health information in SMS and e-mail"),
         (name = "org", description = "The organisation, its units and members")
     )
@@ -67,6 +69,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(access_log::routes())
         .merge(assessment::routes())
         .merge(asset::routes())
+        .merge(authz::routes())
         .merge(catalog::routes())
         .merge(deviation::routes())
         .merge(dlp::routes())

@@ -42,7 +42,11 @@ async fn granter(state: &AppState, member: &Member) -> Result<Granter, PageError
 /// The member as the access log records who read or changed the register.
 fn actor(member: &Member) -> Actor {
     let roles: Vec<&str> = member.roles.iter().map(|r| r.as_str()).collect();
-    Actor { user_id: member.viewer.user.id, name: member.viewer.user.display_name.clone(), role: roles.join(" ") }
+    Actor::Person {
+        user_id: member.viewer.user.id,
+        name: member.viewer.user.display_name.clone(),
+        role: roles.join(" "),
+    }
 }
 
 /// Writes the read or change to the access log; a failure fails the request.

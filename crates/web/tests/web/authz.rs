@@ -173,6 +173,24 @@ async fn managers_grant_and_revoke_authorisations_and_the_history_keeps_them(eng
     assert_eq!(ola.ends_on, "2027-12-31", "a column the file lacks is kept");
     assert_eq!(app.store.people(org.id).await.unwrap().len(), before + 1);
 
+    // The API reads the register with `authz:read`; the read is logged like a person's.
+    use normverk_core::org::Scope;
+    let reader = app.token(&org, &[Scope::AuthzRead]).await;
+    let wrong = app.token(&org, &[Scope::OrgRead]).await;
+    let theirs = app.token(&other, &[Scope::AuthzRead]).await;
+    let c = crate::common::client();
+    let url = app.url("/api/v1/authz/authorisations");
+    assert_eq!(c.get(&url).bearer_auth(&wrong).send().await.unwrap().status(), 403);
+    let listed: serde_json::Value = c.get(&url).bearer_auth(&reader).send().await.unwrap().json().await.unwrap();
+    assert!(listed
+        .as_array()
+        .is_some_and(|a| a.iter().any(|x| x["revoked"] == true && x["systems"][0]["rights"][0] == "read")));
+    let none: serde_json::Value = c.get(&url).bearer_auth(&theirs).send().await.unwrap().json().await.unwrap();
+    assert_eq!(none, serde_json::json!([]));
+    let people: serde_json::Value =
+        c.get(app.url("/api/v1/authz/people")).bearer_auth(&reader).send().await.unwrap().json().await.unwrap();
+    assert!(people.as_array().is_some_and(|p| p.iter().any(|x| x["hpr"] == "9144897")));
+
     // Every read and change by a person is in the tamper-evident access log.
     app.store.access_index_more(1000).await.unwrap();
     let logged = app.store.access_events(org.id, &Default::default(), 1000, 0).await.unwrap();
@@ -187,6 +205,7 @@ async fn managers_grant_and_revoke_authorisations_and_the_history_keeps_them(eng
     assert_eq!(about(&subject, "create"), 3, "added, and granted twice");
     assert_eq!(about(&subject, "update"), 1, "revoked once");
     assert!(about("local:normverk-authz:register", "read") >= 1);
+    assert!(logged.iter().any(|e| e.event_json.contains("local:normverk-api:")), "the token's read too");
 
     // Another organisation sees none of it.
     let (_, outsider) = app.org_with_member("B", "923609016", "b2@b.no", &[Role::SecurityLead]).await;

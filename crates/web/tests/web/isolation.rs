@@ -224,6 +224,7 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
                 Scope::DeviationWrite,
                 Scope::RiskRead,
                 Scope::RiskWrite,
+                Scope::AuthzRead,
             ],
         )
         .await;

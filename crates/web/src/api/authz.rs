@@ -1,0 +1,141 @@
+//! `/api/v1/authz`: the authorization register read by a token (scope `authz:read`), for audit
+//! and for the systems that enforce it. Every read is written to the tamper-evident access log.
+//! Granting and revoking are people's: the manager of the person's unit, on the pages.
+
+use crate::auth::ApiCaller;
+use crate::error::ApiError;
+use crate::AppState;
+use axum::extract::State;
+use axum::Json;
+use normverk_app::authz::{Actor, AuthzError};
+use normverk_core::access_log::AccessAction;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+impl From<AuthzError> for ApiError {
+    fn from(e: AuthzError) -> Self {
+        match e {
+            AuthzError::Invalid(problems) => ApiError::problems(problems),
+            AuthzError::NotTheirManager => ApiError::forbidden("only the manager of the person's unit"),
+            AuthzError::Store(e) => e.into(),
+        }
+    }
+}
+
+/// A person of the register.
+#[derive(Serialize, ToSchema)]
+pub struct PersonOut {
+    pub id: i64,
+    pub name: String,
+    pub employee_id: String,
+    /// The HPR number, or empty.
+    pub hpr: String,
+    /// The organisation number of the enterprise they belong to.
+    pub enterprise: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit_id: Option<i64>,
+    /// Their last day (`YYYY-MM-DD`), or empty.
+    pub ends_on: String,
+}
+
+/// Rights in one system.
+#[derive(Serialize, ToSchema)]
+pub struct SystemRightsOut {
+    pub system_id: i64,
+    /// Each of `read`, `register`, `correct`, `delete`, `block` granted.
+    pub rights: Vec<String>,
+    /// May authorise themselves in an emergency.
+    pub break_glass: bool,
+}
+
+/// An authorisation as it stands.
+#[derive(Serialize, ToSchema)]
+pub struct AuthorisationOut {
+    pub id: i64,
+    pub person_id: i64,
+    pub role: String,
+    pub purpose: String,
+    pub systems: Vec<SystemRightsOut>,
+    /// `YYYY-MM-DD`.
+    pub valid_from: String,
+    /// `YYYY-MM-DD`, or empty for no end.
+    pub valid_to: String,
+    /// The other enterprise whose data it gives access to (Normen 5.2.1.3), by organisation
+    /// number; absent for the organisation's own data.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub other_enterprise: Option<String>,
+    pub revoked: bool,
+    pub granted_by: Option<String>,
+    /// Unix seconds.
+    pub granted_at: i64,
+    pub changed_at: i64,
+}
+
+async fn record(state: &AppState, caller: &ApiCaller) -> Result<(), ApiError> {
+    let by = Actor::Token { token_id: caller.token_id };
+    Ok(state.app.authz.record(caller.org_id, None, AccessAction::Read, &by).await?)
+}
+
+#[utoipa::path(get, path = "/api/v1/authz/people", security(("bearer" = ["authz:read"])), tag = "authz",
+    responses((status = 200, body = Vec<PersonOut>, description = "everyone in the register, by name")))]
+pub async fn people(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<Vec<PersonOut>>, ApiError> {
+    record(&state, &caller).await?;
+    let people = state.store.people(caller.org_id).await?;
+    Ok(Json(
+        people
+            .into_iter()
+            .map(|p| PersonOut {
+                id: p.id,
+                name: p.name,
+                employee_id: p.employee_id,
+                hpr: p.hpr,
+                enterprise: p.enterprise,
+                unit_id: p.unit_id,
+                ends_on: p.ends_on,
+            })
+            .collect(),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/authz/authorisations", security(("bearer" = ["authz:read"])), tag = "authz",
+    responses((status = 200, body = Vec<AuthorisationOut>, description = "every authorisation as it stands, revoked ones too, newest first")))]
+pub async fn authorisations(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+) -> Result<Json<Vec<AuthorisationOut>>, ApiError> {
+    record(&state, &caller).await?;
+    let all = state.store.authorisations(caller.org_id, None).await?;
+    Ok(Json(
+        all.into_iter()
+            .map(|a| AuthorisationOut {
+                id: a.id,
+                person_id: a.person_id,
+                role: a.grant.role,
+                purpose: a.grant.purpose,
+                systems: a
+                    .grant
+                    .systems
+                    .into_iter()
+                    .map(|s| SystemRightsOut {
+                        system_id: s.system_id,
+                        rights: s.rights.iter().map(|r| r.as_str().to_string()).collect(),
+                        break_glass: s.break_glass,
+                    })
+                    .collect(),
+                valid_from: a.grant.valid_from,
+                valid_to: a.grant.valid_to,
+                other_enterprise: a.grant.other_enterprise.map(|o| o.org_number),
+                revoked: a.revoked,
+                granted_by: a.granted_by,
+                granted_at: a.granted_at,
+                changed_at: a.changed_at,
+            })
+            .collect(),
+    ))
+}
+
+/// The documented operations of this feature, each with its description.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default().routes(routes!(people)).routes(routes!(authorisations))
+}

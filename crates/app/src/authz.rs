@@ -163,7 +163,17 @@ impl Register {
 
     /// Adds a person: a name, an HPR number of digits if any, the enterprise's organisation
     /// number (the organisation's own when empty), a real leaving date if any. Returns the id.
-    pub async fn add_person(&self, org_id: OrgId, own_number: &str, mut p: PersonIn) -> Result<i64, AuthzError> {
+    /// A manager adds people only to a unit they manage; the security lead to any or none.
+    pub async fn add_person(
+        &self,
+        org_id: OrgId,
+        own_number: &str,
+        mut p: PersonIn,
+        by: &Granter,
+    ) -> Result<i64, AuthzError> {
+        if !core::may_grant(by.security_lead, &by.managed_units, p.unit_id) {
+            return Err(AuthzError::NotTheirManager);
+        }
         if p.enterprise.trim().is_empty() {
             p.enterprise = own_number.to_string();
         }

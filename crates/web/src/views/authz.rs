@@ -196,7 +196,8 @@ pub async fn add_person(
         unit_id: value(&fields, "unit_id").parse().ok(),
         ends_on: value(&fields, "ends_on").into(),
     };
-    match state.app.authz.add_person(member.org.id, &member.org.org_number, p).await {
+    let by = granter(&state, &member).await?;
+    match state.app.authz.add_person(member.org.id, &member.org.org_number, p, &by).await {
         Ok(id) => {
             record(&state, &member, Some(id), AccessAction::Create).await?;
             Ok(Redirect::to(&format!("/authz/people/{id}")).into_response())

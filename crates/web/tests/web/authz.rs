@@ -39,8 +39,12 @@ async fn managers_grant_and_revoke_authorisations_and_the_history_keeps_them(eng
     let theirs = app.store.create_system(other.id, &system("Deres"), now).await.unwrap();
 
     assert_eq!(employee.get("/authz").await.status, 403, "{engine}");
-    let bad = manager.post("/authz/people", &[("name", "Kari Lege"), ("hpr", "12ab")]).await;
+    let bad = manager
+        .post("/authz/people", &[("name", "Kari Lege"), ("hpr", "12ab"), ("unit_id", &ward.id.to_string())])
+        .await;
     assert_eq!(bad.status, 422);
+    let elsewhere = manager.post("/authz/people", &[("name", "Kari Lege"), ("unit_id", &lab.id.to_string())]).await;
+    assert_eq!(elsewhere.status, 403, "a manager adds people to the units they manage");
     assert!(app.store.people(org.id).await.unwrap().is_empty());
     let added = manager
         .post("/authz/people", &[("name", "Kari Lege"), ("hpr", "9144897"), ("unit_id", &ward.id.to_string())])

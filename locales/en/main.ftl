@@ -1317,3 +1317,4 @@ authz-use-template = Use the template
 authz-import = Import people from HR
 authz-import-hint = XLSX or CSV with the columns Navn, Ansattnummer, HPR-nummer, Virksomhet (organisation number), Enhet (the name of a unit here) and Sluttdato. People with the same employee number are updated, others added. Every row is checked first; if one is wrong, nothing is saved.
 authz-import-file = File
+authz-enterprise = Enterprise (organisation number)

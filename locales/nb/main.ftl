@@ -1317,3 +1317,4 @@ authz-use-template = Bruk malen
 authz-import = Importer personer fra HR
 authz-import-hint = XLSX eller CSV med kolonnene Navn, Ansattnummer, HPR-nummer, Virksomhet (organisasjonsnummer), Enhet (navnet på en enhet her) og Sluttdato. Personer med samme ansattnummer oppdateres, andre legges til. Alle rader kontrolleres først; er én rad feil, lagres ingenting.
 authz-import-file = Fil
+authz-enterprise = Virksomhet (organisasjonsnummer)

@@ -304,7 +304,8 @@ impl Risks {
 
     /// The assessments due now (Normen 3.3): processings and systems new or changed since an
     /// approved assessment covered them, the repeats of deviations given (trigger keys, counted
-    /// over `window_s`) not yet assessed, and management's regular assessment.
+    /// over `window_s`) not yet assessed, management's regular assessment, and access to another
+    /// enterprise's data granted since the last assessment of access between enterprises.
     pub async fn due(&self, org_id: OrgId, repeats: &[String], window_s: i64) -> Result<Vec<Due>, StoreError> {
         let mut approved = Vec::new();
         for a in self.store.risk_assessments(org_id).await?.into_iter().filter(|a| a.state == State::Approved) {
@@ -332,7 +333,17 @@ impl Risks {
         let regular_after = crate::clock::in_norway(now)
             .and_then(|z| z.checked_sub(span).ok())
             .map_or(now - months * 30 * 86_400, |z| z.timestamp().as_second());
-        Ok(core::due(&approved, &processings, &systems, repeats, window_s, regular_after, now))
+        let granted: Vec<Dated> = self
+            .store
+            .authorisations(org_id, None)
+            .await?
+            .iter()
+            .filter(|a| !a.revoked && a.grant.other_enterprise.is_some())
+            .map(|a| Dated { id: a.id, updated_at: a.granted_at })
+            .collect();
+        let mut due = core::due(&approved, &processings, &systems, repeats, window_s, regular_after, now);
+        due.extend(core::access_between_due(&approved, &granted));
+        Ok(due)
     }
 
     /// An assessment with its matrix.

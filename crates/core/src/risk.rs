@@ -610,6 +610,17 @@ pub enum Due {
     Deviations(String),
     /// Management's regular assessment: none approved within the interval; the last one's time.
     Regular(Option<i64>),
+    /// Access to another enterprise's data (an authorisation of Normen 5.2.1.3, by id) granted
+    /// after the last approved assessment made for access between enterprises.
+    AccessBetween(i64),
+}
+
+/// The authorisations to another enterprise's data (`granted`: id and when) that no approved
+/// assessment with reason `access_between` followed (Normen 3.3: before access between
+/// enterprises).
+pub fn access_between_due(approved: &[Cover], granted: &[Dated]) -> Vec<Due> {
+    let last = approved.iter().filter(|c| c.reason == Reason::AccessBetween).map(|c| c.approved_at).max();
+    granted.iter().filter(|g| last.is_none_or(|at| at < g.updated_at)).map(|g| Due::AccessBetween(g.id)).collect()
 }
 
 /// The key of the task a repeat of deviations opens: `deviations:{by}:{value}`.
@@ -823,6 +834,9 @@ mod tests {
         );
         let regular = due(&covers, &[], &[], &[], 100, 5000, 6000);
         assert_eq!(regular, vec![Due::Regular(Some(4500))]);
+        let between = [cover(4700, Reason::AccessBetween, vec![], vec![], "")];
+        assert_eq!(access_between_due(&between, &[dated(3, 0, 4600), dated(4, 0, 4800)]), vec![Due::AccessBetween(4)]);
+        assert_eq!(access_between_due(&[], &[dated(3, 0, 4600)]), vec![Due::AccessBetween(3)]);
     }
 
     const TODAY: Date = Date { year: 2026, month: 12, day: 2 };

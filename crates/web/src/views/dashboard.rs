@@ -86,7 +86,13 @@ pub struct Task {
 /// At most this many tasks of one kind are listed.
 const TASKS_PER_KIND: usize = 5;
 
-fn tasks(page: &Page, due: Vec<Due>, targets: &normverk_store::risk::Targets) -> (Vec<Task>, usize) {
+/// `between`: the enterprise named by each authorisation to another enterprise's data, by id.
+fn tasks(
+    page: &Page,
+    due: Vec<Due>,
+    targets: &normverk_store::risk::Targets,
+    between: &std::collections::HashMap<i64, String>,
+) -> (Vec<Task>, usize) {
     let name = |of: &[normverk_store::Named], id: i64| {
         of.iter().find(|n| n.id == id).map_or(String::new(), |n| n.name.clone())
     };
@@ -105,6 +111,10 @@ fn tasks(page: &Page, due: Vec<Due>, targets: &normverk_store::risk::Targets) ->
             Due::ChangedSystem(id) => ("changed_system", Reason::Change, None, Some(*id), name(&targets.systems, *id)),
             Due::Regular(last) => {
                 ("regular", Reason::Regular, None, None, last.map_or_else(String::new, |at| page.datetime(at)))
+            }
+            Due::AccessBetween(id) => {
+                let whom = between.get(id).cloned().unwrap_or_default();
+                ("access_between", Reason::AccessBetween, None, None, whom)
             }
             Due::Deviations(_) => continue,
         };
@@ -159,7 +169,14 @@ pub async fn show(State(state): State<AppState>, page: Page, member: Member) -> 
             due.iter().filter_map(|d| if let Due::Deviations(k) = d { Some(k) } else { None }).collect();
         let repeats = repeats.into_iter().filter(|r| open.contains(&&repeat_trigger(r.by, &r.value))).collect();
         let targets = state.store.risk_targets(member.org.id).await?;
-        let (due, more) = tasks(&page, due, &targets);
+        let between = state
+            .store
+            .authorisations(member.org.id, None)
+            .await?
+            .into_iter()
+            .filter_map(|a| Some((a.id, a.grant.other_enterprise?.name)))
+            .collect();
+        let (due, more) = tasks(&page, due, &targets, &between);
         (repeats, due, more)
     } else {
         (repeats, Vec::new(), 0)

@@ -104,6 +104,11 @@ async fn managers_grant_and_revoke_authorisations_and_the_history_keeps_them(eng
     assert_eq!(all.len(), 2);
     let first = all.iter().find(|a| a.grant.other_enterprise.is_none()).unwrap();
     assert_eq!(first.grant.systems[0].rights.len(), 2);
+    let dashboard = lead.get("/").await.body;
+    assert!(
+        dashboard.contains("Tilgang til en annen virksomhets opplysninger uten godkjent risikovurdering: Fjordkommune"),
+        "Normen 3.3: before access between enterprises"
+    );
     let register = lead.get("/authz").await.body;
     assert!(register.contains("EPJ: lese, registrere") && register.contains("Fjordkommune"), "{register}");
 

@@ -838,5 +838,7 @@ async fn risk_journey_deviations_assessment_acceptance_heat_map_dpia() {
     b.wait_for_text("Gi autorisasjon").await;
     b.assert_accessible(&axe, "a person in the authorization register").await;
     b.screenshot(&shots, "04-authz-person").await;
+    b.cmd(reqwest::Method::POST, "/window/rect", Some(json!({"width": 360, "height": 800}))).await;
+    b.assert_fits_width("a person in the authorization register").await;
     b.close().await;
 }

@@ -70,6 +70,7 @@ pub struct Register {
     store: Store,
     clock: Clock,
     log: Arc<AccessLog>,
+    reviews: Arc<crate::access_review::Reviews>,
 }
 
 /// Who reads or changes the register, as the access log records them: a person signed in, or
@@ -93,8 +94,8 @@ pub fn log_subject(person_id: Option<i64>) -> String {
 }
 
 impl Register {
-    pub fn new(store: Store, clock: Clock, log: Arc<AccessLog>) -> Self {
-        Register { store, clock, log }
+    pub fn new(store: Store, clock: Clock, log: Arc<AccessLog>, reviews: Arc<crate::access_review::Reviews>) -> Self {
+        Register { store, clock, log, reviews }
     }
 
     /// Writes to the tamper-evident access log that `by` read or changed the register (a person
@@ -199,15 +200,37 @@ impl Register {
             Ok(people) => people,
             Err(e) => return Ok(Err(e)),
         };
+        let mut moved = Vec::new();
         let people: Vec<PersonIn> = import
             .people
             .iter()
             .map(|p| match existing.iter().find(|e| !p.employee_id.is_empty() && e.employee_id == p.employee_id) {
-                Some(e) => import.merged(p.clone(), &e.as_input()),
+                Some(e) => {
+                    let merged = import.merged(p.clone(), &e.as_input());
+                    if normverk_core::access_review::raises_review(&e.as_input(), &merged) {
+                        moved.push((e.id, merged.name.clone()));
+                    }
+                    merged
+                }
                 None => p.clone(),
             })
             .collect();
-        Ok(self.store.import_people(org_id, &people, self.clock.now()).await)
+        let saved = self.store.import_people(org_id, &people, self.clock.now()).await;
+        if saved.is_ok() {
+            self.raise(org_id, &moved).await;
+        }
+        Ok(saved)
+    }
+
+    /// Raises a review for each person moved or whose employment changed; a failure is logged,
+    /// not the change's (the change is made; the review can be started by hand).
+    pub(crate) async fn raise(&self, org_id: OrgId, moved: &[(i64, String)]) {
+        if moved.is_empty() {
+            return;
+        }
+        if let Err(e) = self.reviews.raise_for_transfers(org_id, moved).await {
+            tracing::warn!(error = ?e, "a review after a transfer could not be raised");
+        }
     }
 
     fn may(person: &Person, by: &Granter) -> Result<(), AuthzError> {

@@ -7,6 +7,7 @@
 //! crate; it knows nothing of HTTP.
 
 pub mod access_log;
+pub mod access_review;
 pub mod account;
 pub mod assessment;
 pub mod asset;
@@ -46,6 +47,7 @@ pub struct App {
     pub risk: Arc<risk::Risks>,
     pub dpia: Arc<dpia::Dpias>,
     pub authz: Arc<authz::Register>,
+    pub reviews: Arc<access_review::Reviews>,
 }
 
 impl App {
@@ -53,7 +55,8 @@ impl App {
     pub fn new(store: Store, clock: Clock, log_signer: tlog::note::Signer) -> App {
         let access_log = Arc::new(access_log::AccessLog::new(store.clone(), clock.clone(), log_signer));
         let risk = Arc::new(risk::Risks::new(store.clone(), clock.clone()));
-        let authz = Arc::new(authz::Register::new(store.clone(), clock.clone(), access_log.clone()));
+        let reviews = Arc::new(access_review::Reviews::new(store.clone(), clock.clone()));
+        let authz = Arc::new(authz::Register::new(store.clone(), clock.clone(), access_log.clone(), reviews.clone()));
         App {
             deviation: Arc::new(deviation::Deviations::new(store.clone(), clock.clone(), access_log.clone())),
             access_log,
@@ -64,6 +67,7 @@ impl App {
             risk: risk.clone(),
             dpia: Arc::new(dpia::Dpias::new(store.clone(), risk)),
             authz,
+            reviews,
             store,
             clock,
         }

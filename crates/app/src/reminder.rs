@@ -40,7 +40,11 @@ impl Mailer {
         Ok(Mailer { transport, from, public_url })
     }
 
-    async fn send(&self, to: &str, subject: &str, body: String) -> Result<(), String> {
+    pub(crate) fn public_url(&self) -> Option<&str> {
+        self.public_url.as_deref()
+    }
+
+    pub(crate) async fn send(&self, to: &str, subject: &str, body: String) -> Result<(), String> {
         let to: Mailbox = to.parse().map_err(|e| format!("recipient: {e}"))?;
         let message = Message::builder()
             .from(self.from.clone())
@@ -74,6 +78,42 @@ pub fn reminder_text(id: i64, number: i64, aware_at: i64, hours: i64, public_url
          {open}\n\
          \n\
          Denne e-posten sier ikke noe om selve avviket; det står i normverk.\n"
+    );
+    (subject, body)
+}
+
+/// The mail about access review `r` at `stage` (`started`, `soon`, `overdue`): subject and
+/// body, naming the campaign and its deadline only.
+pub fn review_text(
+    r: &normverk_store::access_review::Review,
+    stage: &str,
+    public_url: Option<&str>,
+) -> (String, String) {
+    let deadline = normverk_core::assessment::Date::parse(&r.deadline)
+        .map_or_else(|| r.deadline.clone(), |d| format!("{:02}.{:02}.{}", d.day, d.month, d.year));
+    let (subject, lead) = match stage {
+        "overdue" => (
+            format!("Tilgangskontrollen «{}» er forfalt", r.title),
+            format!(
+                "Fristen {deadline} er passert, og ikke alle autorisasjoner er gjennomgått ({} av {}).",
+                r.answered, r.total
+            ),
+        ),
+        "soon" => (
+            format!("Tilgangskontrollen «{}»: frist {deadline}", r.title),
+            format!("Fristen er {deadline}. Du har autorisasjoner som ikke er gjennomgått ennå."),
+        ),
+        _ => (
+            format!("Ny tilgangskontroll: «{}»", r.title),
+            format!("Du er bedt om å gjennomgå autorisasjonene til personer i dine enheter innen {deadline}."),
+        ),
+    };
+    let open = match public_url {
+        Some(url) => format!("Åpne tilgangskontrollen: {url}/authz/reviews/{}", r.id),
+        None => "Logg inn i normverk og åpne Tilganger → Tilgangskontroller.".to_string(),
+    };
+    let body = format!(
+        "{lead}\n\nFor hver autorisasjon svarer du behold, trekk tilbake eller endre (Normen 5.2.3).\n\n{open}\n"
     );
     (subject, body)
 }
@@ -118,6 +158,9 @@ pub async fn run_reminders(store: Store, clock: Clock, mailer: Mailer, mut stop:
     loop {
         if let Err(e) = send_breach_reminders(&store, &mailer, clock.now()).await {
             tracing::warn!(error = %e, "breach reminders could not be read");
+        }
+        if let Err(e) = crate::access_review::send_review_reminders(&store, &mailer, &clock).await {
+            tracing::warn!(error = %e, "access review reminders could not be read");
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(60)) => {}

@@ -64,6 +64,7 @@ pub trait Coded {
 }
 
 pub mod access_log;
+pub mod access_review;
 pub mod account;
 pub mod assessment;
 pub mod asset;

@@ -157,6 +157,8 @@ pub enum Action {
     GrantAuthorisations,
     /// Keep the role templates (rollemal) grants start from.
     ManageRoleTemplates,
+    /// Start access reviews and set how often the yearly one is due (Normen 5.2.3).
+    StartAccessReviews,
 }
 
 /// Whether someone holding `roles` may do `action`. Least privilege: only admins manage access;
@@ -187,6 +189,7 @@ pub fn role_permits(roles: &[Role], action: Action) -> bool {
         ),
         Action::GrantAuthorisations => matches!(role, Role::SecurityLead | Role::Manager),
         Action::ManageRoleTemplates => matches!(role, Role::Admin | Role::SecurityLead),
+        Action::StartAccessReviews => matches!(role, Role::SecurityLead | Role::TopManagement),
     })
 }
 

@@ -94,7 +94,7 @@ fn encode(g: &Grant) -> StoreResult<String> {
 const PEOPLE: &str =
     "SELECT id, name, employee_id, hpr, enterprise, unit_id, ends_on, created_at, updated_at FROM people";
 
-const EVENT: &str = "INSERT INTO authz_events (org_id, authorisation_id, kind, doc, reason, by_user, at) \
+pub(crate) const EVENT: &str = "INSERT INTO authz_events (org_id, authorisation_id, kind, doc, reason, by_user, at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7)";
 
 /// A role template as stored.

@@ -191,6 +191,10 @@ pub enum Rejection {
     RiskAssessmentNotApproved,
     #[error("the authorisation is revoked; grant a new one")]
     AuthorisationRevoked,
+    #[error("the access review is completed and cannot be changed")]
+    ReviewClosed,
+    #[error("this authorisation is answered already in the access review")]
+    ReviewAnswered,
 }
 
 impl Rejection {
@@ -224,6 +228,8 @@ impl Rejection {
             Rejection::RiskAssessmentApproved => "risk-assessment-approved",
             Rejection::RiskAssessmentNotApproved => "risk-assessment-not-approved",
             Rejection::AuthorisationRevoked => "authorisation-revoked",
+            Rejection::ReviewClosed => "review-closed",
+            Rejection::ReviewAnswered => "review-answered",
         }
     }
 

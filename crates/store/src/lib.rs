@@ -12,6 +12,7 @@ mod db;
 mod migrate;
 
 pub mod access_log;
+pub mod access_review;
 pub mod account;
 pub mod assessment;
 pub mod asset;

@@ -66,6 +66,9 @@ pub(crate) const STEPS: &[Step] = &[
     step!(15, "0015_risk", "the acceptance level and risk assessments"),
     step!(16, "0016_dpia", "data protection impact assessments and prior consultation"),
     step!(17, "0017_authz", "the authorization register: people, authorisations and their history"),
+    step!(18, "0018_reviews", "access reviews; SCIM provisioning of people and groups; the register append-only",
+        sqlite: include_str!("../migrations/0018_reviews.sqlite.sql"),
+        postgres: include_str!("../migrations/0018_reviews.postgres.sql")),
 ];
 
 /// The schema version this binary writes and expects.

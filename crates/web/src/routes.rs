@@ -11,8 +11,8 @@ use axum::Router;
 
 fn routes() -> Routes {
     use views::{
-        access_log, account, assessment, assessment_files, asset, authz, catalog, dashboard, deviation, dlp, login,
-        org, processing, risk, setup, system, tokens,
+        access_log, account, assessment, assessment_files, asset, authz, authz_review, catalog, dashboard, deviation,
+        dlp, login, org, processing, risk, setup, system, tokens,
     };
     let pages = Routes::new()
         .get("/healthz", healthz)
@@ -33,6 +33,7 @@ fn routes() -> Routes {
         processing::routes,
         risk::routes,
         authz::routes,
+        authz_review::routes,
         asset::routes,
         system::routes,
         deviation::routes,

@@ -22,15 +22,15 @@ use normverk_store::authz::{Authorisation, AuthzEvent, Person, StoredTemplate};
 use normverk_store::org::Unit;
 use normverk_store::system::System;
 
-fn value<'a>(fields: &'a [(String, String)], key: &str) -> &'a str {
+pub(super) fn value<'a>(fields: &'a [(String, String)], key: &str) -> &'a str {
     fields.iter().find(|(k, _)| k == key).map_or("", |(_, v)| v.trim())
 }
 
-fn has(fields: &[(String, String)], key: &str, v: &str) -> bool {
+pub(super) fn has(fields: &[(String, String)], key: &str, v: &str) -> bool {
     fields.iter().any(|(k, x)| k == key && x.trim() == v)
 }
 
-async fn granter(state: &AppState, member: &Member) -> Result<Granter, PageError> {
+pub(super) async fn granter(state: &AppState, member: &Member) -> Result<Granter, PageError> {
     let user_id = member.viewer.user.id;
     Ok(Granter {
         user_id,
@@ -50,7 +50,12 @@ fn actor(member: &Member) -> Actor {
 }
 
 /// Writes the read or change to the access log; a failure fails the request.
-async fn record(state: &AppState, member: &Member, person: Option<i64>, action: AccessAction) -> Result<(), PageError> {
+pub(super) async fn record(
+    state: &AppState,
+    member: &Member,
+    person: Option<i64>,
+    action: AccessAction,
+) -> Result<(), PageError> {
     match state.app.authz.record(member.org.id, person, action, &actor(member)).await {
         Ok(()) => Ok(()),
         Err(AuthzError::Store(e)) => Err(e.into()),
@@ -59,7 +64,7 @@ async fn record(state: &AppState, member: &Member, person: Option<i64>, action: 
 }
 
 /// What a refused change means for the form; anything else is the page's error.
-fn refused(page: &Page, e: AuthzError) -> Result<FormErrors, PageError> {
+pub(super) fn refused(page: &Page, e: AuthzError) -> Result<FormErrors, PageError> {
     match e {
         AuthzError::Invalid(problems) => Ok(FormErrors::of(page, problems)),
         AuthzError::NotTheirManager => Err(PageError::Forbidden),
@@ -74,14 +79,14 @@ fn refused(page: &Page, e: AuthzError) -> Result<FormErrors, PageError> {
 }
 
 /// Names and rights as the pages show them.
-struct Names {
-    people: Vec<Person>,
-    systems: Vec<System>,
-    units: Vec<Unit>,
+pub(super) struct Names {
+    pub(super) people: Vec<Person>,
+    pub(super) systems: Vec<System>,
+    pub(super) units: Vec<Unit>,
 }
 
 impl Names {
-    async fn load(state: &AppState, member: &Member) -> Result<Names, PageError> {
+    pub(super) async fn load(state: &AppState, member: &Member) -> Result<Names, PageError> {
         let org = member.org.id;
         Ok(Names {
             people: state.store.people(org).await?,
@@ -90,15 +95,15 @@ impl Names {
         })
     }
 
-    fn person(&self, id: i64) -> String {
+    pub(super) fn person(&self, id: i64) -> String {
         self.people.iter().find(|p| p.id == id).map_or_else(String::new, |p| p.name.clone())
     }
 
-    fn unit(&self, id: Option<i64>) -> String {
+    pub(super) fn unit(&self, id: Option<i64>) -> String {
         id.and_then(|id| self.units.iter().find(|u| u.id == id)).map_or_else(|| "–".into(), |u| u.name.clone())
     }
 
-    fn rights(&self, page: &Page, g: &Grant) -> String {
+    pub(super) fn rights(&self, page: &Page, g: &Grant) -> String {
         g.systems
             .iter()
             .filter(|s| !s.rights.is_empty())
@@ -331,7 +336,7 @@ pub async fn person(
 
 /// The rights per system a form sends (`s{id}` = right, `g{id}` = 1 for break-glass); only the
 /// organisation's systems are read.
-fn system_rights(fields: &[(String, String)], systems: &[System]) -> Vec<SystemRights> {
+pub(super) fn system_rights(fields: &[(String, String)], systems: &[System]) -> Vec<SystemRights> {
     systems
         .iter()
         .map(|s| SystemRights {

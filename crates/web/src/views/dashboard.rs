@@ -37,16 +37,46 @@ struct DashboardPage<'a> {
     due_more: usize,
     /// DPIAs that are due: processings screened as requiring one without an approved one,
     /// approved ones to review, and those awaiting prior consultation.
-    dpia_tasks: Vec<DpiaTask>,
+    dpia_tasks: Vec<LinkTask>,
+    /// Access reviews awaiting the reader's answers, overdue, or the yearly one due (Normen 5.2.3).
+    review_tasks: Vec<LinkTask>,
 }
 
-/// A DPIA that is due, with where to do it.
-pub struct DpiaTask {
+async fn review_tasks(state: &AppState, page: &Page, member: &Member) -> Result<Vec<LinkTask>, PageError> {
+    let org = member.org.id;
+    let (answers, starts) = (member.may(Action::GrantAuthorisations), member.may(Action::StartAccessReviews));
+    if !answers && !starts {
+        return Ok(Vec::new());
+    }
+    let reviews = state.store.reviews(org).await?;
+    let me = member.viewer.user.id;
+    let mut out = Vec::new();
+    if starts && state.app.reviews.yearly_due(org, &reviews).await? {
+        out.push(LinkTask { text: page.t("review-due-yearly"), href: "/authz/reviews".into() });
+    }
+    for r in reviews.iter().filter(|r| r.closed_at.is_none()) {
+        let href = format!("/authz/reviews/{}", r.id);
+        if starts && state.app.reviews.overdue(r) {
+            out.push(LinkTask { text: page.ta("review-due-overdue", "what", &r.title), href });
+        } else if answers {
+            let shares = state.store.review_shares(org, r.id).await?;
+            if shares.iter().any(|s| s.manager_id == Some(me) && s.answered < s.total) {
+                let href = format!("/authz/reviews/{}?manager={me}", r.id);
+                out.push(LinkTask { text: page.ta("review-due-answer", "what", &r.title), href });
+            }
+        }
+    }
+    out.truncate(TASKS_PER_KIND * 2);
+    Ok(out)
+}
+
+/// A task that is due (a DPIA, an access review), with where to do it.
+pub struct LinkTask {
     pub text: String,
     pub href: String,
 }
 
-async fn dpia_tasks(state: &AppState, page: &Page, org_id: normverk_store::OrgId) -> Result<Vec<DpiaTask>, PageError> {
+async fn dpia_tasks(state: &AppState, page: &Page, org_id: normverk_store::OrgId) -> Result<Vec<LinkTask>, PageError> {
     let dpias = state.app.dpia.all(org_id).await?;
     let mut out = Vec::new();
     for p in state.store.processings(org_id).await? {
@@ -58,15 +88,15 @@ async fn dpia_tasks(state: &AppState, page: &Page, org_id: normverk_store::OrgId
             } else {
                 ("dpia-due-required", format!("/risk/dpia?processing={}", p.id))
             };
-            out.push(DpiaTask { text: page.ta(key, "what", &p.record.name), href });
+            out.push(LinkTask { text: page.ta(key, "what", &p.record.name), href });
         }
     }
     for d in &dpias {
         let href = format!("/risk/dpia/{}", d.stored.id);
         if d.awaiting_consultation() {
-            out.push(DpiaTask { text: page.ta("dpia-due-consultation", "what", &d.doc.title), href });
+            out.push(LinkTask { text: page.ta("dpia-due-consultation", "what", &d.doc.title), href });
         } else if d.needs_review {
-            out.push(DpiaTask { text: page.ta("dpia-due-review", "what", &d.doc.title), href });
+            out.push(LinkTask { text: page.ta("dpia-due-review", "what", &d.doc.title), href });
         }
     }
     out.truncate(TASKS_PER_KIND * 2);
@@ -161,6 +191,7 @@ pub async fn show(State(state): State<AppState>, page: Page, member: Member) -> 
     let log_check =
         if member.may(Action::ReadAccessLog) { state.store.last_access_verification().await? } else { None };
     let may_assess_risk = member.may(Action::AssessRisk);
+    let review_tasks = review_tasks(&state, &page, &member).await?;
     let dpia_tasks = if may_assess_risk { dpia_tasks(&state, &page, member.org.id).await? } else { Vec::new() };
     let (repeats, due, due_more) = if may_assess_risk || member.may(Action::DecideRisk) {
         let keys: Vec<String> = repeats.iter().map(|r| repeat_trigger(r.by, &r.value)).collect();
@@ -196,6 +227,7 @@ pub async fn show(State(state): State<AppState>, page: Page, member: Member) -> 
         due,
         due_more,
         dpia_tasks,
+        review_tasks,
     })
 }
 

@@ -6,6 +6,7 @@ pub mod assessment;
 pub mod assessment_files;
 pub mod asset;
 pub mod authz;
+pub mod authz_review;
 pub mod catalog;
 pub mod dashboard;
 pub mod deviation;

@@ -204,6 +204,26 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
         )
         .await
         .unwrap();
+    let b_review = app
+        .state
+        .app
+        .reviews
+        .start(
+            b.id,
+            &normverk_app::access_review::Start {
+                kind: normverk_core::access_review::Kind::Yearly,
+                title: "Beta-markør tilgangskontroll".into(),
+                deadline: "2099-12-31".into(),
+                deviation_id: None,
+                systems: Vec::new(),
+                person_id: None,
+            },
+            None,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let b_line = app.store.review_lines(b.id, b_review, None).await.unwrap()[0].id;
     let b_dpia = {
         let content = normverk_core::dpia::Dpia {
             title: "Beta-markør DPIA".into(),
@@ -294,6 +314,8 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
                 "id" if route.path.contains("risk/dpia") || route.path.contains("dpias") => b_dpia,
                 "id" if route.path.contains("authz/people") => b_person,
                 "id" if route.path.contains("authz/templates") => b_template,
+                "id" if route.path.contains("authz/reviews") => b_review,
+                "line" => b_line,
                 "authorisation" => b_authorisation,
                 "event" | "measure" => 1,
                 "depends_on" => b_system2.id,
@@ -397,6 +419,8 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
     );
     let b_history = app.store.authorisation_history(b.id, b_person).await.unwrap();
     assert_eq!(b_history.len(), 1, "B's authorisation untouched: granted once, never revoked by A");
+    let b_review_now = app.store.review(b.id, b_review).await.unwrap();
+    assert_eq!((b_review_now.answered, b_review_now.closed_at), (0, None), "B's access review unanswered by A");
     let b_templates = app.store.role_templates(b.id).await.unwrap();
     assert_eq!(b_templates[0].template.name, "Beta-markør rollemal", "B's role template untouched");
     let b_threats = app.store.risk_threats(b.id).await.unwrap();

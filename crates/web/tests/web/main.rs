@@ -16,6 +16,7 @@ mod e2e;
 mod isolation;
 mod layout;
 mod protokoll;
+mod reviews;
 mod risk;
 mod scopes;
 mod site;

@@ -1,0 +1,153 @@
+//! Access reviews through the pages (Normen 5.2.3): the yearly campaign started by the security
+//! lead, split by the manager of each person's unit; each manager answering only their share,
+//! a revoke or change only with a reason; the answers applied to the register; the completed
+//! campaign frozen with its exports; a transfer raising a review by itself; and another
+//! organisation seeing none of it.
+
+use crate::common::spawn_app;
+use normverk_app::authz::Granter;
+use normverk_core::authz::{Grant, Right, SystemRights};
+use normverk_core::org::Role;
+use normverk_core::system::{Criticality, NewSystem};
+use normverk_store::engine_tests;
+
+async fn managers_answer_their_share_of_a_yearly_review_and_the_register_follows(engine: &'static str) {
+    let app = spawn_app(engine).await;
+    let (org, lead) = app.org_with_member("A", "974760673", "lead@a.no", &[Role::SecurityLead]).await;
+    let (_, top) = app.org_with_member("A", "974760673", "top@a.no", &[Role::TopManagement]).await;
+    let (_, ward_manager) = app.org_with_member("A", "974760673", "ward@a.no", &[Role::Manager]).await;
+    let (_, lab_manager) = app.org_with_member("A", "974760673", "lab@a.no", &[Role::Manager]).await;
+    let (_, outsider) = app.org_with_member("B", "923609016", "b@b.no", &[Role::SecurityLead]).await;
+    let now = app.now();
+    let ward = app.store.create_unit(org.id, "Akuttmottak", None, now).await.unwrap();
+    let lab = app.store.create_unit(org.id, "Laboratoriet", None, now).await.unwrap();
+    let users = app.store.members(org.id).await.unwrap();
+    let uid = |email: &str| users.iter().find(|m| m.email == email).unwrap().user_id;
+    app.store.set_managed_units(org.id, uid("ward@a.no"), &[ward.id]).await.unwrap();
+    app.store.set_managed_units(org.id, uid("lab@a.no"), &[lab.id]).await.unwrap();
+    let epj = NewSystem {
+        name: "EPJ".into(),
+        description: String::new(),
+        owner: String::new(),
+        supplier: String::new(),
+        hosting: String::new(),
+        data_types: String::new(),
+        criticality: Criticality::Critical,
+    };
+    let epj = app.store.create_system(org.id, &epj, now).await.unwrap();
+    let register = &app.state.app.authz;
+    let by = Granter { user_id: uid("lead@a.no"), security_lead: true, managed_units: vec![] };
+    let person = |name: &str, employee: &str, unit: Option<i64>| normverk_core::authz::PersonIn {
+        name: name.into(),
+        employee_id: employee.into(),
+        unit_id: unit,
+        ..Default::default()
+    };
+    let kari = register.add_person(org.id, "974760673", person("Kari Lege", "1", Some(ward.id)), &by).await.unwrap();
+    let ola =
+        register.add_person(org.id, "974760673", person("Ola Bioingeniør", "2", Some(lab.id)), &by).await.unwrap();
+    let nils = register.add_person(org.id, "974760673", person("Nils Vikar", "3", None), &by).await.unwrap();
+    let grant = |rights: Vec<Right>| Grant {
+        role: "Lege".into(),
+        purpose: "Helsehjelp".into(),
+        systems: vec![SystemRights { system_id: epj.id, rights, break_glass: false }],
+        valid_from: "2026-01-01".into(),
+        ..Grant::default()
+    };
+    let k1 = register.grant(org.id, kari, grant(vec![Right::Read]), &by).await.unwrap();
+    let k2 = register.grant(org.id, kari, grant(vec![Right::Read, Right::Register, Right::Delete]), &by).await.unwrap();
+    let o1 = register.grant(org.id, ola, grant(vec![Right::Read]), &by).await.unwrap();
+    let n1 = register.grant(org.id, nils, grant(vec![Right::Read]), &by).await.unwrap();
+
+    // The yearly review is due: top management and the security lead see it.
+    assert!(top.get("/").await.body.contains("Den årlige tilgangskontrollen er forfalt"), "{engine}");
+    assert_eq!(
+        ward_manager.post("/authz/reviews", &[("title", "Årlig"), ("deadline", "2099-01-31")]).await.status,
+        403
+    );
+    let past =
+        lead.post("/authz/reviews", &[("kind", "yearly"), ("title", "Årlig 2026"), ("deadline", "2020-01-01")]).await;
+    assert_eq!(past.status, 422);
+    assert!(app.store.reviews(org.id).await.unwrap().is_empty());
+    let no_systems =
+        lead.post("/authz/reviews", &[("kind", "breach"), ("title", "Etter brudd"), ("deadline", "2099-01-31")]).await;
+    assert_eq!(no_systems.status, 422, "a review after a breach names the systems");
+    let started =
+        lead.post("/authz/reviews", &[("kind", "yearly"), ("title", "Årlig 2026"), ("deadline", "2099-01-31")]).await;
+    assert_eq!(started.status, 303, "{}", started.body);
+    let review = app.store.reviews(org.id).await.unwrap()[0].clone();
+    assert_eq!((review.total, review.answered), (4, 0));
+    assert!(!top.get("/").await.body.contains("Den årlige tilgangskontrollen er forfalt"));
+    let shares = app.store.review_shares(org.id, review.id).await.unwrap();
+    let owners: Vec<Option<i64>> = shares.iter().map(|s| s.manager_id).collect();
+    assert_eq!(owners.len(), 3, "the ward's, the lab's, and the security lead's for Nils");
+    assert!(
+        owners.contains(&Some(uid("ward@a.no"))) && owners.contains(&Some(uid("lab@a.no"))) && owners.contains(&None)
+    );
+    assert!(ward_manager.get("/").await.body.contains("venter på svarene dine"));
+
+    let lines = app.store.review_lines(org.id, review.id, None).await.unwrap();
+    let line = |authorisation: i64| {
+        let l = lines.iter().find(|l| l.authorisation_id == authorisation).unwrap();
+        format!("/authz/reviews/{}/lines/{}", review.id, l.id)
+    };
+    let mine = ward_manager.get(&format!("/authz/reviews/{}", review.id)).await.body;
+    assert!(mine.contains("Kari Lege") && !mine.contains("Ola Bioingeniør"), "the manager's own share first");
+    assert_eq!(lab_manager.post(&line(k1), &[("decision", "keep")]).await.status, 403, "not their unit");
+    assert_eq!(ward_manager.post(&line(k1), &[("decision", "revoke"), ("reason", " ")]).await.status, 422);
+    assert_eq!(ward_manager.post(&line(k1), &[("decision", "maybe")]).await.status, 422);
+    let s = format!("s{}", epj.id);
+    let same = [("decision", "change"), ("reason", "Ny rolle"), (s.as_str(), "read")];
+    assert_eq!(ward_manager.post(&line(k1), &same).await.status, 422, "a change changes something");
+    assert_eq!(app.store.review(org.id, review.id).await.unwrap().answered, 0, "nothing recorded");
+    let revoked = ward_manager.post(&line(k1), &[("decision", "revoke"), ("reason", "Trengs ikke lenger")]).await;
+    assert_eq!(revoked.status, 303, "{}", revoked.body);
+    assert_eq!(ward_manager.post(&line(k1), &[("decision", "keep")]).await.status, 422, "answered once");
+    let change =
+        [("decision", "change"), ("reason", "Sletting trengs ikke"), (s.as_str(), "read"), (s.as_str(), "register")];
+    assert_eq!(ward_manager.post(&line(k2), &change).await.status, 303);
+    assert_eq!(lab_manager.post(&line(o1), &[("decision", "keep")]).await.status, 303);
+    assert!(!app.store.review(org.id, review.id).await.unwrap().closed_at.is_some());
+    assert_eq!(
+        lead.post(&line(n1), &[("decision", "keep")]).await.status,
+        303,
+        "the security lead for units without a manager"
+    );
+
+    // Applied to the register, appended to its history; the campaign frozen.
+    let now_standing = app.store.authorisations(org.id, Some(kari)).await.unwrap();
+    assert!(now_standing.iter().find(|a| a.id == k1).unwrap().revoked);
+    let k2_now = now_standing.iter().find(|a| a.id == k2).unwrap();
+    assert_eq!(k2_now.grant.systems[0].rights, [Right::Read, Right::Register]);
+    let kinds: Vec<String> =
+        app.store.authorisation_history(org.id, kari).await.unwrap().iter().map(|e| e.kind.clone()).collect();
+    assert_eq!(kinds, ["change", "revoke", "grant", "grant"]);
+    let history = lead.get(&format!("/authz/people/{ola}")).await.body;
+    assert!(history.contains("Bekreftet i tilgangskontroll"), "{history}");
+    let done = app.store.review(org.id, review.id).await.unwrap();
+    assert!(done.closed_at.is_some() && done.answered == 4);
+    assert_eq!(ward_manager.post(&line(k2), &[("decision", "keep")]).await.status, 422, "frozen");
+    let report = lead.get(&format!("/authz/reviews/{}/report", review.id)).await.body;
+    assert!(report.contains("Trengs ikke lenger") && report.contains("Sletting trengs ikke"), "{report}");
+    let (status, headers, xlsx) = lead.download(&format!("/authz/reviews/{}/export.xlsx", review.id)).await;
+    assert_eq!(status, 200);
+    assert!(headers["content-type"].to_str().unwrap().contains("spreadsheetml"));
+    assert!(xlsx.starts_with(b"PK"), "an XLSX file");
+    let (_, _, json) = lead.download(&format!("/authz/reviews/{}/export.json", review.id)).await;
+    let json: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    assert_eq!(json["lines"].as_array().unwrap().len(), 4);
+
+    // A transfer raises a review of the person's authorisations, for the new unit's manager.
+    let moved = "Navn;Ansattnummer;Enhet\nOla Bioingeniør;2;Akuttmottak\n".as_bytes().to_vec();
+    assert_eq!(lead.upload("/authz/people/import", "hr.csv", moved, true).await.status, 200);
+    let reviews = app.store.reviews(org.id).await.unwrap();
+    assert_eq!((reviews.len(), reviews[0].kind.as_str(), reviews[0].total), (2, "transfer", 1));
+    let raised = app.store.review_lines(org.id, reviews[0].id, None).await.unwrap();
+    assert_eq!((raised[0].authorisation_id, raised[0].manager_id), (o1, Some(uid("ward@a.no"))));
+
+    // Another organisation sees none of it.
+    assert_eq!(outsider.get(&format!("/authz/reviews/{}", review.id)).await.status, 404);
+    assert_eq!(outsider.post(&line(o1), &[("decision", "keep")]).await.status, 404);
+    assert!(!outsider.get("/authz/reviews").await.body.contains("Årlig 2026"));
+}
+engine_tests!(managers_answer_their_share_of_a_yearly_review_and_the_register_follows);

@@ -107,7 +107,7 @@ async fn managers_answer_their_share_of_a_yearly_review_and_the_register_follows
         [("decision", "change"), ("reason", "Sletting trengs ikke"), (s.as_str(), "read"), (s.as_str(), "register")];
     assert_eq!(ward_manager.post(&line(k2), &change).await.status, 303);
     assert_eq!(lab_manager.post(&line(o1), &[("decision", "keep")]).await.status, 303);
-    assert!(!app.store.review(org.id, review.id).await.unwrap().closed_at.is_some());
+    assert!(app.store.review(org.id, review.id).await.unwrap().closed_at.is_none());
     assert_eq!(
         lead.post(&line(n1), &[("decision", "keep")]).await.status,
         303,

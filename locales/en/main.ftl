@@ -461,6 +461,7 @@ scope-deviation-read = Read the organisation's deviations
 scope-risk-read = Read the acceptance level, the risk assessments and the risk register
 scope-risk-write = Start risk assessments and edit drafts (acceptance and approval stay with management)
 scope-authz-read = Read the authorization register: people, rights per system and the history
+scope-scim-provision = Provision people and groups from an IAM (Entra ID, Keycloak) by SCIM 2.0
 dev-title = Deviations
 dev-intro-all = All deviations in the organisation, newest first. A personal data breach with consequences for data subjects must be notified to Datatilsynet within 72 hours.
 dev-intro-own = The deviations you reported – and for managers: deviations in the units you manage.
@@ -973,6 +974,7 @@ rejection-risk-assessment-approved = The risk assessment is approved and cannot 
 rejection-authorisation-revoked = The authorisation is revoked. Grant a new one.
 rejection-review-closed = The access review is completed and cannot be changed.
 rejection-review-answered = This authorisation is answered already in the access review.
+rejection-no-such-person = No person { $id } in the register.
 problem-unchanged = Choose rights other than those granted.
 rejection-risk-assessment-not-approved = Only an approved risk assessment can be started from.
 

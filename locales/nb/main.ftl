@@ -461,6 +461,7 @@ scope-deviation-read = Lese virksomhetens avvik
 scope-risk-read = Lese akseptkriteriene, risikovurderingene og risikoregisteret
 scope-risk-write = Starte risikovurderinger og redigere utkast (aksept og godkjenning gjør ledelsen)
 scope-authz-read = Lese tilgangsregisteret: personer, rettigheter per system og historikken
+scope-scim-provision = Fylle personer og grupper fra en IAM (Entra ID, Keycloak) med SCIM 2.0
 dev-title = Avvik
 dev-intro-all = Alle avvik i virksomheten, nyeste først. Brudd på personopplysningssikkerheten med konsekvenser for de registrerte skal meldes til Datatilsynet innen 72 timer.
 dev-intro-own = Avvikene du har meldt – og for ledere: avvik i enhetene du leder.
@@ -973,6 +974,7 @@ rejection-risk-assessment-approved = Risikovurderingen er godkjent og kan ikke e
 rejection-authorisation-revoked = Autorisasjonen er trukket tilbake. Gi en ny.
 rejection-review-closed = Tilgangskontrollen er fullført og kan ikke endres.
 rejection-review-answered = Denne autorisasjonen er allerede besvart i tilgangskontrollen.
+rejection-no-such-person = Personen { $id } finnes ikke i registeret.
 problem-unchanged = Velg andre rettigheter enn de som er gitt.
 rejection-risk-assessment-not-approved = Bare en godkjent risikovurdering kan være utgangspunkt for en ny.
 

@@ -9,7 +9,7 @@ use normverk_core::authz::PersonIn;
 use normverk_core::authz::{self as core, Grant, Template};
 use normverk_core::import::RowError;
 use normverk_core::problem::{Problem, ProblemKey};
-use normverk_store::authz::Person;
+use normverk_store::authz::{Authorisation, Person};
 use normverk_store::processing::Saved;
 use normverk_store::{OrgId, Store, StoreError};
 use std::sync::Arc;
@@ -265,19 +265,151 @@ impl Register {
             if left.is_empty() {
                 continue;
             }
-            for a in self.store.authorisations(org.id, None).await?.into_iter().filter(|a| !a.revoked) {
-                let Some(p) = left.iter().find(|p| p.id == a.person_id) else { continue };
-                let reason = format!("Sluttet {} (Normen 5.1.3)", p.ends_on);
-                let now = self.clock.now();
-                match self.store.append_authorisation(org.id, a.id, "revoke", &a.grant, &reason, None, now).await {
-                    Ok(()) => revoked += 1,
-                    // Revoked by someone meanwhile: nothing more to do.
-                    Err(StoreError::Rejected(_)) => {}
-                    Err(e) => return Err(e),
-                }
+            let standing: Vec<Authorisation> =
+                self.store.authorisations(org.id, None).await?.into_iter().filter(|a| !a.revoked).collect();
+            for p in &left {
+                revoked += self.revoke_all(org.id, p, standing.iter().filter(|a| a.person_id == p.id)).await?;
             }
         }
         Ok(revoked)
+    }
+
+    /// Revokes the given standing authorisations of `p`, who has left, with their last day as
+    /// the reason. Returns how many were revoked.
+    async fn revoke_all<'a>(
+        &self,
+        org_id: OrgId,
+        p: &Person,
+        standing: impl Iterator<Item = &'a Authorisation>,
+    ) -> Result<usize, StoreError> {
+        let mut revoked = 0;
+        for a in standing {
+            let reason = format!("Sluttet {} (Normen 5.1.3)", p.ends_on);
+            let now = self.clock.now();
+            match self.store.append_authorisation(org_id, a.id, "revoke", &a.grant, &reason, None, now).await {
+                Ok(()) => revoked += 1,
+                // Revoked by someone meanwhile: nothing more to do.
+                Err(StoreError::Rejected(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(revoked)
+    }
+
+    /// Saves a person as the IAM provisions them by SCIM: a new one (or the person HR imported
+    /// with the same employee number, not yet provisioned), or the organisation's `id`. What
+    /// the IAM does not send (an HPR number, a unit, the enterprise) is kept; a department is a
+    /// unit's name; `active: false` makes yesterday their last day, revoking every authorisation
+    /// now. A change of unit or employment raises a review. Returns the id.
+    pub async fn provision(
+        &self,
+        org_id: OrgId,
+        own_number: &str,
+        id: Option<i64>,
+        u: &normverk_core::scim::User,
+        token_id: i64,
+    ) -> Result<i64, AuthzError> {
+        use normverk_store::scim::PersonKey;
+        let existing = match id {
+            Some(id) => Some(self.store.person(org_id, id).await?),
+            None => {
+                if self.store.person_by(org_id, PersonKey::UserName, &u.user_name).await?.is_some() {
+                    return Err(AuthzError::Store(StoreError::Conflict("userName".into())));
+                }
+                match u.employee_number.is_empty() {
+                    true => None,
+                    false => self
+                        .store
+                        .person_by(org_id, PersonKey::EmployeeId, &u.employee_number)
+                        .await?
+                        .filter(|p| p.user_name.is_empty()),
+                }
+            }
+        };
+        let before = existing.as_ref().map(Person::as_input).unwrap_or_default();
+        let unit_id = match u.department.as_str() {
+            "" => before.unit_id,
+            name => {
+                let units = self.store.units(org_id).await?;
+                let found = units.iter().find(|x| x.name.eq_ignore_ascii_case(name)).map(|x| x.id);
+                Some(found.ok_or_else(|| {
+                    AuthzError::Invalid(vec![Problem::new(
+                        "department",
+                        ProblemKey::NoSuchUnit,
+                        format!("no unit named {name}"),
+                    )
+                    .arg("name", name)])
+                })?)
+            }
+        };
+        let today = self.today();
+        let yesterday = date_in_norway(self.clock.now() - 86_400);
+        let ends_on = match (u.active, before.ends_on.as_str()) {
+            (false, end) if !end.is_empty() && end <= yesterday.as_str() => end.to_string(),
+            (false, _) => yesterday,
+            (true, end) if !end.is_empty() && end < today.as_str() => String::new(),
+            (true, end) => end.to_string(),
+        };
+        let keep = |new: &str, old: &str| if new.is_empty() { old.to_string() } else { new.to_string() };
+        let p = PersonIn {
+            name: u.name.clone(),
+            employee_id: keep(&u.employee_number, &before.employee_id),
+            hpr: keep(&u.hpr, &before.hpr),
+            enterprise: keep(
+                &u.organization,
+                if before.enterprise.is_empty() { own_number } else { &before.enterprise },
+            ),
+            unit_id,
+            ends_on,
+            user_name: u.user_name.clone(),
+            external_id: u.external_id.clone(),
+        };
+        invalid_unless(core::check_person(&p))?;
+        let now = self.clock.now();
+        let (id, action) = match &existing {
+            Some(e) => {
+                self.store.update_person(org_id, e.id, &p, now).await?;
+                (e.id, AccessAction::Update)
+            }
+            None => (self.store.create_person(org_id, &p, now).await?, AccessAction::Create),
+        };
+        self.record(org_id, Some(id), action, &Actor::Token { token_id }).await?;
+        if existing.is_some() && normverk_core::access_review::raises_review(&before, &p) {
+            self.raise(org_id, &[(id, p.name.clone())]).await;
+        }
+        self.revoke_if_left(org_id, id).await?;
+        Ok(id)
+    }
+
+    /// The IAM deletes a person: they stay in the register (kept 5 years after their last
+    /// authorisation ends; Normen 2.3) with yesterday as their last day unless it was earlier,
+    /// every authorisation revoked, and no longer provisioned.
+    pub async fn deprovision(&self, org_id: OrgId, id: i64, token_id: i64) -> Result<(), AuthzError> {
+        let mut p = self.store.person(org_id, id).await?.as_input();
+        if p.user_name.is_empty() {
+            return Err(AuthzError::Store(StoreError::NotFound));
+        }
+        let yesterday = date_in_norway(self.clock.now() - 86_400);
+        if p.ends_on.is_empty() || p.ends_on > yesterday {
+            p.ends_on = yesterday;
+        }
+        p.user_name.clear();
+        p.external_id.clear();
+        self.store.update_person(org_id, id, &p, self.clock.now()).await?;
+        self.record(org_id, Some(id), AccessAction::Update, &Actor::Token { token_id }).await?;
+        self.revoke_if_left(org_id, id).await?;
+        Ok(())
+    }
+
+    async fn revoke_if_left(&self, org_id: OrgId, id: i64) -> Result<usize, StoreError> {
+        let p = self.store.person(org_id, id).await?;
+        let Some(today) = normverk_core::assessment::Date::parse(&self.today()) else { return Ok(0) };
+        if !core::has_left(&p.ends_on, today) {
+            return Ok(0);
+        }
+        let standing: Vec<Authorisation> =
+            self.store.authorisations(org_id, Some(id)).await?.into_iter().filter(|a| !a.revoked).collect();
+        self.revoke_all(org_id, &p, standing.iter()).await
     }
 
     /// Saves a role template: a new one, or the organisation's `id`. Returns its id.

@@ -166,6 +166,10 @@ pub struct PersonIn {
     pub unit_id: Option<i64>,
     /// Their last day, or empty.
     pub ends_on: String,
+    /// Their name in the IAM that provisions them by SCIM (`userName`), or empty.
+    pub user_name: String,
+    /// The IAM's own id of them (`externalId`), or empty.
+    pub external_id: String,
 }
 
 /// Every problem with a person: a name, an HPR number of up to nine digits, a valid organisation
@@ -230,6 +234,8 @@ impl PeopleImport {
         if !has("ends_on") {
             p.ends_on = existing.ends_on.clone();
         }
+        p.user_name = existing.user_name.clone();
+        p.external_id = existing.external_id.clone();
         p
     }
 }

@@ -77,5 +77,6 @@ pub mod org;
 pub mod problem;
 pub mod processing;
 pub mod risk;
+pub mod scim;
 pub mod system;
 pub mod text;

@@ -110,6 +110,8 @@ string_enum! {
         RiskRead = "risk:read",
         RiskWrite = "risk:write",
         AuthzRead = "authz:read",
+        /// An IAM provisioning people and groups by SCIM 2.0 (`/scim/v2`).
+        ScimProvision = "scim:provision",
     }
 }
 
@@ -212,6 +214,7 @@ impl Scope {
             Scope::DeviationRead => "read the organisation's deviations",
             Scope::RiskRead => "read the acceptance level, the risk assessments and the risk register",
             Scope::AuthzRead => "read the authorization register: people, their rights per system, the history",
+            Scope::ScimProvision => "provision people and groups by SCIM 2.0 from an IAM (Entra ID, Keycloak)",
             Scope::RiskWrite => {
                 "start risk assessments and edit their drafts (acceptance and approval stay with management)"
             }

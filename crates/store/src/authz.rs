@@ -18,6 +18,9 @@ pub struct Person {
     pub unit_id: Option<i64>,
     /// `YYYY-MM-DD` when they leave, or empty.
     pub ends_on: String,
+    /// Their `userName` in the IAM provisioning them by SCIM, or empty.
+    pub user_name: String,
+    pub external_id: String,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -32,6 +35,8 @@ impl Person {
             enterprise: self.enterprise.clone(),
             unit_id: self.unit_id,
             ends_on: self.ends_on.clone(),
+            user_name: self.user_name.clone(),
+            external_id: self.external_id.clone(),
         }
     }
 }
@@ -83,6 +88,14 @@ struct EventRow {
     at: i64,
 }
 
+/// A second person with the same `userName` is a conflict, not a failure.
+fn user_name_taken(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict("userName".into()),
+        _ => e.into(),
+    }
+}
+
 fn parse(doc: &str) -> StoreResult<Grant> {
     serde_json::from_str(doc).map_err(|e| StoreError::Corrupt(format!("stored authorisation unreadable: {e}")))
 }
@@ -91,8 +104,8 @@ fn encode(g: &Grant) -> StoreResult<String> {
     serde_json::to_string(g).map_err(|e| StoreError::Corrupt(format!("authorisation: {e}")))
 }
 
-const PEOPLE: &str =
-    "SELECT id, name, employee_id, hpr, enterprise, unit_id, ends_on, created_at, updated_at FROM people";
+const PEOPLE: &str = "SELECT id, name, employee_id, hpr, enterprise, unit_id, ends_on, user_name, external_id, \
+     created_at, updated_at FROM people";
 
 pub(crate) const EVENT: &str = "INSERT INTO authz_events (org_id, authorisation_id, kind, doc, reason, by_user, at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7)";
@@ -182,8 +195,8 @@ impl Store {
                 }
             }
             let id: i64 = sqlx::query_scalar(
-                "INSERT INTO people (org_id, name, employee_id, hpr, enterprise, unit_id, ends_on, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
+                "INSERT INTO people (org_id, name, employee_id, hpr, enterprise, unit_id, ends_on, user_name, \
+                 external_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
             )
             .bind(org_id)
             .bind(p.name.trim())
@@ -192,9 +205,12 @@ impl Store {
             .bind(p.enterprise.trim())
             .bind(p.unit_id)
             .bind(p.ends_on.trim())
+            .bind(p.user_name.trim())
+            .bind(p.external_id.trim())
             .bind(now)
             .fetch_one(&mut *tx)
-            .await?;
+            .await
+            .map_err(user_name_taken)?;
             id
         });
         Ok(id)

@@ -195,6 +195,8 @@ pub enum Rejection {
     ReviewClosed,
     #[error("this authorisation is answered already in the access review")]
     ReviewAnswered,
+    #[error("no person {0} in the register")]
+    NoSuchPerson(i64),
 }
 
 impl Rejection {
@@ -230,6 +232,7 @@ impl Rejection {
             Rejection::AuthorisationRevoked => "authorisation-revoked",
             Rejection::ReviewClosed => "review-closed",
             Rejection::ReviewAnswered => "review-answered",
+            Rejection::NoSuchPerson(_) => "no-such-person",
         }
     }
 
@@ -238,6 +241,7 @@ impl Rejection {
         match self {
             Rejection::ResponsibleNotMember { requirement_id } => vec![("requirement_id", requirement_id.to_string())],
             Rejection::NoUnit(id) => vec![("id", id.to_string())],
+            Rejection::NoSuchPerson(id) => vec![("id", id.to_string())],
             Rejection::NoParentUnit(id) => vec![("id", id.to_string())],
             Rejection::NoParentOrganisation(id) => vec![("id", id.to_string())],
             Rejection::NoSystemNamed(name) => vec![("name", name.to_string())],

@@ -23,6 +23,7 @@ pub mod dpia;
 pub mod org;
 pub mod processing;
 pub mod risk;
+pub mod scim;
 pub mod system;
 pub mod token;
 

@@ -13,6 +13,7 @@ mod middleware;
 mod params;
 mod route;
 mod routes;
+mod scim;
 mod server;
 mod spreadsheet;
 mod views;

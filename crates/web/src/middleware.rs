@@ -79,6 +79,9 @@ pub async fn context(State(state): State<AppState>, req: Request, next: Next) ->
         }
         return resp;
     }
+    if path.starts_with("/scim/") {
+        return crate::scim::as_scim_error(next.run(req).await);
+    }
     if path == "/healthz" || path == "/readyz" || path.starts_with("/static/") || path.starts_with("/log/") {
         return next.run(req).await;
     }

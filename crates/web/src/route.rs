@@ -42,6 +42,13 @@ impl Routes {
         self
     }
 
+    /// One path with several methods (a machine path: SCIM's resources).
+    pub fn add_methods(mut self, methods: &[&'static str], path: &'static str, route: MethodRouter<AppState>) -> Self {
+        self.router = self.router.route(path, route);
+        self.table.extend(methods.iter().map(|m| RouteInfo { method: m.to_string(), path: path.into() }));
+        self
+    }
+
     pub fn get<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, h: H) -> Self {
         self.add("GET", path, get(h))
     }

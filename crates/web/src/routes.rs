@@ -40,6 +40,7 @@ fn routes() -> Routes {
         dlp::routes,
         access_log::routes,
         api::log_read::log_routes,
+        crate::scim::routes,
     ]
     .into_iter()
     .fold(pages, |routes, feature| feature(routes));

@@ -200,6 +200,7 @@ pub async fn add_person(
         enterprise: value(&fields, "enterprise").into(),
         unit_id: value(&fields, "unit_id").parse().ok(),
         ends_on: value(&fields, "ends_on").into(),
+        ..PersonIn::default()
     };
     let by = granter(&state, &member).await?;
     match state.app.authz.add_person(member.org.id, &member.org.org_number, p, &by).await {

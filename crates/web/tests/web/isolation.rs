@@ -224,6 +224,26 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
         .unwrap()
         .unwrap();
     let b_line = app.store.review_lines(b.id, b_review, None).await.unwrap()[0].id;
+    let b_scim_user = app
+        .store
+        .create_person(
+            b.id,
+            &normverk_core::authz::PersonIn {
+                name: "Beta-markør SCIM-person".into(),
+                enterprise: "983544622".into(),
+                user_name: "beta@b.no".into(),
+                ..Default::default()
+            },
+            app.now(),
+        )
+        .await
+        .unwrap();
+    let b_group = normverk_core::scim::Group {
+        display_name: "Beta-markør gruppe".into(),
+        external_id: String::new(),
+        members: vec![b_scim_user],
+    };
+    let b_group = app.store.save_scim_group(b.id, None, &b_group, app.now()).await.unwrap();
     let b_dpia = {
         let content = normverk_core::dpia::Dpia {
             title: "Beta-markør DPIA".into(),
@@ -245,6 +265,7 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
                 Scope::RiskRead,
                 Scope::RiskWrite,
                 Scope::AuthzRead,
+                Scope::ScimProvision,
             ],
         )
         .await;
@@ -272,6 +293,9 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
         "Beta-markør DPIA",
         "Beta-markør trussel",
         "Beta-markør person",
+        "Beta-markør SCIM-person",
+        "Beta-markør gruppe",
+        "beta@b.no",
         "Beta-markør formål",
         "Beta-markør rollemal",
     ];
@@ -315,6 +339,8 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
                 "id" if route.path.contains("authz/people") => b_person,
                 "id" if route.path.contains("authz/templates") => b_template,
                 "id" if route.path.contains("authz/reviews") => b_review,
+                "id" if route.path.contains("scim/v2/Users") => b_scim_user,
+                "id" if route.path.contains("scim/v2/Groups") => b_group,
                 "line" => b_line,
                 "authorisation" => b_authorisation,
                 "event" | "measure" => 1,
@@ -345,10 +371,21 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
             has_params = true;
         }
         let what = format!("{engine}: {} {}", route.method, path);
-        let (status, body) = if route.path.starts_with("/api/") || route.path.starts_with("/log/") {
+        let machine = ["/api/", "/log/", "/scim/"].iter().any(|p| route.path.starts_with(p));
+        let (status, body) = if machine {
             let req = client().request(route.method.parse().unwrap(), app.url(&path)).bearer_auth(&a_token);
             let req = if route.method == "GET" {
                 req
+            } else if route.path.starts_with("/scim/") {
+                let patch = serde_json::json!({"schemas": [normverk_core::scim::PATCH_SCHEMA],
+                    "Operations": [{"op": "replace", "value": {"displayName": "isolasjonstest", "active": false}}]});
+                let doc = if route.method == "PATCH" {
+                    patch
+                } else {
+                    serde_json::json!({"userName": "isolasjonstest", "displayName": "isolasjonstest",
+                        "members": [{"value": b_scim_user.to_string()}]})
+                };
+                req.header("content-type", "application/scim+json").body(doc.to_string())
             } else {
                 req.json(&serde_json::json!({"name": "isolasjonstest", "parent_id": b_unit.id}))
             };
@@ -421,6 +458,13 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
     assert_eq!(b_history.len(), 1, "B's authorisation untouched: granted once, never revoked by A");
     let b_review_now = app.store.review(b.id, b_review).await.unwrap();
     assert_eq!((b_review_now.answered, b_review_now.closed_at), (0, None), "B's access review unanswered by A");
+    let b_scim = app.store.person(b.id, b_scim_user).await.unwrap();
+    assert_eq!(
+        (b_scim.name.as_str(), b_scim.ends_on.as_str()),
+        ("Beta-markør SCIM-person", ""),
+        "B's person untouched"
+    );
+    assert_eq!(app.store.scim_group(b.id, b_group).await.unwrap().members, [b_scim_user], "B's group untouched");
     let b_templates = app.store.role_templates(b.id).await.unwrap();
     assert_eq!(b_templates[0].template.name, "Beta-markør rollemal", "B's role template untouched");
     let b_threats = app.store.risk_threats(b.id).await.unwrap();

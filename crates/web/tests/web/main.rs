@@ -18,6 +18,7 @@ mod layout;
 mod protokoll;
 mod reviews;
 mod risk;
+mod scim;
 mod scopes;
 mod site;
 mod systems;

@@ -77,6 +77,36 @@ struct CurrentRow {
     changed_at: i64,
 }
 
+/// What the register's page filters by.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RegisterFilter {
+    pub q: String,
+    pub unit_id: Option<i64>,
+    pub system_id: Option<i64>,
+    pub revoked: Option<bool>,
+}
+
+/// An authorisation on the register's page, with the person's name and unit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RegisterRow {
+    pub authorisation: Authorisation,
+    pub person_name: String,
+    pub unit_id: Option<i64>,
+}
+
+#[derive(sqlx::FromRow)]
+struct PageRow {
+    id: i64,
+    person_id: i64,
+    doc: String,
+    kind: String,
+    granted_by: Option<String>,
+    granted_at: i64,
+    changed_at: i64,
+    person_name: String,
+    unit_id: Option<i64>,
+}
+
 #[derive(sqlx::FromRow)]
 struct EventRow {
     id: i64,
@@ -416,6 +446,85 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// One page of the organisation's register, newest first, filtered: by a person's name or
+    /// employee number (`q`), their unit, a system the authorisation gives rights in, whether it
+    /// is revoked. With the person's name and unit.
+    pub async fn register_page(
+        &self,
+        org_id: OrgId,
+        f: &RegisterFilter,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<Vec<RegisterRow>> {
+        // The grant is stored as our encoder writes it, so a system's rights begin with
+        // `{"system_id":N,`: a filter by system is a match on that text.
+        let system = f.system_id.map(|id| format!("%{{\"system_id\":{id},%"));
+        let q = (!f.q.trim().is_empty()).then(|| format!("%{}%", f.q.trim().to_lowercase()));
+        let sql = "SELECT a.id, a.person_id, l.doc, l.kind, u.display_name AS granted_by, f.at AS granted_at, \
+             l.at AS changed_at, p.name AS person_name, p.unit_id FROM authorisations a \
+             JOIN people p ON p.id = a.person_id \
+             JOIN authz_events l ON l.id = (SELECT MAX(id) FROM authz_events WHERE authorisation_id = a.id) \
+             JOIN authz_events f ON f.id = (SELECT MIN(id) FROM authz_events WHERE authorisation_id = a.id) \
+             LEFT JOIN users u ON u.id = f.by_user \
+             WHERE a.org_id = $1 \
+             AND (CAST($2 AS TEXT) IS NULL OR LOWER(p.name) LIKE $2 OR LOWER(p.employee_id) LIKE $2) \
+             AND (CAST($3 AS BIGINT) IS NULL OR p.unit_id = $3) \
+             AND (CAST($4 AS TEXT) IS NULL OR l.doc LIKE $4) \
+             AND (CAST($5 AS BIGINT) IS NULL OR (l.kind = 'revoke') = ($5 = 1)) \
+             ORDER BY a.id DESC LIMIT $6 OFFSET $7";
+        let revoked = f.revoked.map(i64::from);
+        let rows: Vec<PageRow> = read!(self, |c| {
+            sqlx::query_as(sql)
+                .bind(org_id)
+                .bind(&q)
+                .bind(f.unit_id)
+                .bind(&system)
+                .bind(revoked)
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(c)
+                .await?
+        });
+        rows.into_iter()
+            .map(|r| {
+                Ok(RegisterRow {
+                    person_name: r.person_name,
+                    unit_id: r.unit_id,
+                    authorisation: Authorisation {
+                        id: r.id,
+                        person_id: r.person_id,
+                        grant: parse(&r.doc)?,
+                        revoked: r.kind == "revoke",
+                        granted_by: r.granted_by,
+                        granted_at: r.granted_at,
+                        changed_at: r.changed_at,
+                    },
+                })
+            })
+            .collect()
+    }
+
+    /// One page of the organisation's people, by name, whose name or employee number holds `q`.
+    pub async fn people_page(&self, org_id: OrgId, q: &str, limit: i64, offset: i64) -> StoreResult<Vec<Person>> {
+        let q = (!q.trim().is_empty()).then(|| format!("%{}%", q.trim().to_lowercase()));
+        let sql = format!(
+            "{PEOPLE} WHERE org_id = $1 AND (CAST($2 AS TEXT) IS NULL OR LOWER(name) LIKE $2 OR LOWER(employee_id) LIKE $2) \
+             ORDER BY name, id LIMIT $3 OFFSET $4"
+        );
+        Ok(read!(self, |c| sqlx::query_as(&sql).bind(org_id).bind(&q).bind(limit).bind(offset).fetch_all(c).await?))
+    }
+
+    /// The organisation's people whose last day is before `today` (`YYYY-MM-DD`) and who still
+    /// hold an authorisation not revoked (Normen 5.1.3).
+    pub async fn leavers(&self, org_id: OrgId, today: &str) -> StoreResult<Vec<Person>> {
+        let sql = format!(
+            "{PEOPLE} WHERE org_id = $1 AND ends_on <> '' AND ends_on < $2 AND EXISTS (SELECT 1 FROM authorisations a \
+             WHERE a.person_id = people.id AND (SELECT kind FROM authz_events WHERE authorisation_id = a.id \
+             ORDER BY id DESC LIMIT 1) <> 'revoke') ORDER BY name, id"
+        );
+        Ok(read!(self, |c| sqlx::query_as(&sql).bind(org_id).bind(today).fetch_all(c).await?))
     }
 
     /// The history of the organisation's authorisations of person `person_id`, newest first.

@@ -5,7 +5,7 @@
 use crate::auth::ApiCaller;
 use crate::error::ApiError;
 use crate::AppState;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::Json;
 use normverk_app::authz::{Actor, AuthzError};
 use normverk_core::access_log::AccessAction;
@@ -72,6 +72,124 @@ pub struct AuthorisationOut {
     pub changed_at: i64,
 }
 
+fn rights_out(systems: &[normverk_core::authz::SystemRights]) -> Vec<SystemRightsOut> {
+    systems
+        .iter()
+        .map(|s| SystemRightsOut {
+            system_id: s.system_id,
+            rights: s.rights.iter().map(|r| r.as_str().to_string()).collect(),
+            break_glass: s.break_glass,
+        })
+        .collect()
+}
+
+/// An access review (Normen 5.2.3) with how far it has come.
+#[derive(Serialize, ToSchema)]
+pub struct ReviewOut {
+    pub id: i64,
+    /// `yearly`, `transfer` or `breach`.
+    pub kind: String,
+    pub title: String,
+    /// `YYYY-MM-DD`.
+    pub deadline: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deviation_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub person_id: Option<i64>,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// When the last answer came and the review was frozen; absent while open.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<i64>,
+    pub total: i64,
+    pub answered: i64,
+}
+
+/// One authorisation of a review, as it stood when the review started, with the answer.
+#[derive(Serialize, ToSchema)]
+pub struct ReviewLineOut {
+    pub id: i64,
+    pub authorisation_id: i64,
+    pub person_id: i64,
+    pub person: String,
+    /// The manager who answers; absent when the person's unit has none (the security lead answers).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manager: Option<String>,
+    pub role: String,
+    pub purpose: String,
+    pub systems: Vec<SystemRightsOut>,
+    /// `keep`, `revoke`, `change`; empty while unanswered.
+    pub decision: String,
+    pub reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decided_at: Option<i64>,
+}
+
+/// A review with every line.
+#[derive(Serialize, ToSchema)]
+pub struct ReviewWhole {
+    #[serde(flatten)]
+    pub review: ReviewOut,
+    pub lines: Vec<ReviewLineOut>,
+}
+
+fn review_out(r: normverk_store::access_review::Review) -> ReviewOut {
+    ReviewOut {
+        id: r.id,
+        kind: r.kind,
+        title: r.title,
+        deadline: r.deadline,
+        deviation_id: r.deviation_id,
+        person_id: r.person_id,
+        created_at: r.created_at,
+        closed_at: r.closed_at,
+        total: r.total,
+        answered: r.answered,
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/authz/reviews", security(("bearer" = ["authz:read"])), tag = "authz",
+    responses((status = 200, body = Vec<ReviewOut>, description = "every access review, newest first")))]
+pub async fn reviews(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<Vec<ReviewOut>>, ApiError> {
+    record(&state, &caller).await?;
+    Ok(Json(state.store.reviews(caller.org_id).await?.into_iter().map(review_out).collect()))
+}
+
+#[utoipa::path(get, path = "/api/v1/authz/reviews/{id}", security(("bearer" = ["authz:read"])), tag = "authz",
+    params(("id" = i64, Path, description = "The review's id")),
+    responses((status = 200, body = ReviewWhole, description = "the review with every authorisation and its answer, as evidence")))]
+pub async fn review(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<i64>,
+) -> Result<Json<ReviewWhole>, ApiError> {
+    let r = state.store.review(caller.org_id, id).await?;
+    record(&state, &caller).await?;
+    let lines = state.store.review_lines(caller.org_id, id, None).await?;
+    Ok(Json(ReviewWhole {
+        review: review_out(r),
+        lines: lines
+            .into_iter()
+            .map(|l| ReviewLineOut {
+                id: l.id,
+                authorisation_id: l.authorisation_id,
+                person_id: l.person_id,
+                person: l.person_name,
+                manager: l.manager_name,
+                role: l.grant.role.clone(),
+                purpose: l.grant.purpose.clone(),
+                systems: rights_out(&l.grant.systems),
+                decision: l.decision,
+                reason: l.reason,
+                decided_by: l.decided_by,
+                decided_at: l.decided_at,
+            })
+            .collect(),
+    }))
+}
+
 async fn record(state: &AppState, caller: &ApiCaller) -> Result<(), ApiError> {
     let by = Actor::Token { token_id: caller.token_id };
     Ok(state.app.authz.record(caller.org_id, None, AccessAction::Read, &by).await?)
@@ -113,16 +231,7 @@ pub async fn authorisations(
                 person_id: a.person_id,
                 role: a.grant.role,
                 purpose: a.grant.purpose,
-                systems: a
-                    .grant
-                    .systems
-                    .into_iter()
-                    .map(|s| SystemRightsOut {
-                        system_id: s.system_id,
-                        rights: s.rights.iter().map(|r| r.as_str().to_string()).collect(),
-                        break_glass: s.break_glass,
-                    })
-                    .collect(),
+                systems: rights_out(&a.grant.systems),
                 valid_from: a.grant.valid_from,
                 valid_to: a.grant.valid_to,
                 other_enterprise: a.grant.other_enterprise.map(|o| o.org_number),
@@ -137,5 +246,9 @@ pub async fn authorisations(
 
 /// The documented operations of this feature, each with its description.
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::default().routes(routes!(people)).routes(routes!(authorisations))
+    OpenApiRouter::default()
+        .routes(routes!(people))
+        .routes(routes!(authorisations))
+        .routes(routes!(reviews))
+        .routes(routes!(review))
 }

@@ -18,7 +18,7 @@ use normverk_core::access_log::AccessAction;
 use normverk_core::authz::PersonIn;
 use normverk_core::authz::{Grant, OtherEnterprise, Right, SystemRights, Template as RoleTemplate};
 use normverk_core::org::{Action, Role};
-use normverk_store::authz::{Authorisation, AuthzEvent, Person, StoredTemplate};
+use normverk_store::authz::{Authorisation, AuthzEvent, Person, RegisterFilter, RegisterRow, StoredTemplate};
 use normverk_store::org::Unit;
 use normverk_store::system::System;
 
@@ -80,7 +80,6 @@ pub(super) fn refused(page: &Page, e: AuthzError) -> Result<FormErrors, PageErro
 
 /// Names and rights as the pages show them.
 pub(super) struct Names {
-    pub(super) people: Vec<Person>,
     pub(super) systems: Vec<System>,
     pub(super) units: Vec<Unit>,
 }
@@ -88,15 +87,7 @@ pub(super) struct Names {
 impl Names {
     pub(super) async fn load(state: &AppState, member: &Member) -> Result<Names, PageError> {
         let org = member.org.id;
-        Ok(Names {
-            people: state.store.people(org).await?,
-            systems: state.store.systems(org).await?,
-            units: state.store.units(org).await?,
-        })
-    }
-
-    pub(super) fn person(&self, id: i64) -> String {
-        self.people.iter().find(|p| p.id == id).map_or_else(String::new, |p| p.name.clone())
+        Ok(Names { systems: state.store.systems(org).await?, units: state.store.units(org).await? })
     }
 
     pub(super) fn unit(&self, id: Option<i64>) -> String {
@@ -119,11 +110,66 @@ impl Names {
     }
 }
 
+/// How many authorisations, and people, one page of the register shows.
+const PER_PAGE: i64 = 50;
+
+/// The register's filters: a person's name or employee number, a unit, a system, the state;
+/// and the page.
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+pub struct RegisterQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    unit: String,
+    #[serde(default)]
+    system: String,
+    /// `standing` or `revoked`; empty for both.
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    page: Option<String>,
+}
+
+impl RegisterQuery {
+    fn filter(&self) -> RegisterFilter {
+        RegisterFilter {
+            q: self.q.trim().chars().take(200).collect(),
+            unit_id: self.unit.trim().parse().ok(),
+            system_id: self.system.trim().parse().ok(),
+            revoked: match self.state.trim() {
+                "standing" => Some(false),
+                "revoked" => Some(true),
+                _ => None,
+            },
+        }
+    }
+
+    fn page_no(&self) -> i64 {
+        self.page.as_deref().and_then(|p| p.trim().parse().ok()).filter(|p| (1..=100_000).contains(p)).unwrap_or(1)
+    }
+
+    /// The page's address with these filters, for the pager.
+    pub fn path(&self) -> String {
+        let pairs = [
+            ("q", self.q.trim()),
+            ("unit", self.unit.trim()),
+            ("system", self.system.trim()),
+            ("state", self.state.trim()),
+        ];
+        let kept: Vec<(&str, &str)> = pairs.into_iter().filter(|(_, v)| !v.is_empty()).collect();
+        match serde_urlencoded::to_string(kept) {
+            Ok(q) if !q.is_empty() => format!("/authz?{q}"),
+            _ => "/authz".into(),
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "authz.html")]
 struct RegisterPage<'a> {
     page: &'a Page,
-    rows: Vec<Authorisation>,
+    rows: Vec<RegisterRow>,
+    people: Vec<Person>,
     names: Names,
     today: String,
     /// People whose last day has passed and who still hold an authorisation not revoked.
@@ -132,12 +178,12 @@ struct RegisterPage<'a> {
     may_import: bool,
     errors: FormErrors,
     entered: Entered,
+    query: RegisterQuery,
+    page_no: i64,
+    more: bool,
 }
 
 impl RegisterPage<'_> {
-    pub fn person(&self, id: impl Plain<i64>) -> String {
-        self.names.person(id.plain())
-    }
     pub fn rights(&self, g: &Grant) -> String {
         self.names.rights(self.page, g)
     }
@@ -148,41 +194,59 @@ impl RegisterPage<'_> {
         normverk_core::assessment::Date::parse(&self.today)
             .is_some_and(|today| normverk_core::authz::in_force(&a.grant, a.revoked, today))
     }
+    pub fn chosen(&self, key: &str, value: impl std::fmt::Display) -> bool {
+        let v = value.to_string();
+        match key {
+            "unit" => self.query.unit.trim() == v,
+            "system" => self.query.system.trim() == v,
+            _ => self.query.state.trim() == v,
+        }
+    }
 }
 
 async fn register_page(
     state: &AppState,
     page: &Page,
     member: &Member,
+    query: RegisterQuery,
     errors: FormErrors,
     entered: Entered,
 ) -> Result<Response, PageError> {
     member.require(Action::ReadAuthorisations)?;
     record(state, member, None, AccessAction::Read).await?;
-    let rows = state.store.authorisations(member.org.id, None).await?;
-    let names = Names::load(state, member).await?;
+    let org = member.org.id;
+    let page_no = query.page_no();
+    let filter = query.filter();
+    let mut rows = state.store.register_page(org, &filter, PER_PAGE + 1, (page_no - 1) * PER_PAGE).await?;
+    let more = rows.len() as i64 > PER_PAGE;
+    rows.truncate(PER_PAGE as usize);
     let today = state.app.authz.today();
-    let leavers = normverk_core::assessment::Date::parse(&today).map_or_else(Vec::new, |d| {
-        let standing = |p: &Person| rows.iter().any(|a| a.person_id == p.id && !a.revoked);
-        names.people.iter().filter(|p| normverk_core::authz::has_left(&p.ends_on, d) && standing(p)).cloned().collect()
-    });
     let t = RegisterPage {
         page,
         rows,
-        names,
+        people: state.store.people_page(org, &filter.q, PER_PAGE, 0).await?,
+        names: Names::load(state, member).await?,
+        leavers: state.store.leavers(org, &today).await?,
         today,
-        leavers,
         may_grant: member.may(Action::GrantAuthorisations),
         may_import: member.may(Action::ManageRoleTemplates),
         errors,
         entered,
+        query,
+        page_no,
+        more,
     };
     let status = if t.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     render_status(status, &t)
 }
 
-pub async fn register(State(state): State<AppState>, page: Page, member: Member) -> Result<Response, PageError> {
-    register_page(&state, &page, &member, FormErrors::default(), Entered::default()).await
+pub async fn register(
+    State(state): State<AppState>,
+    page: Page,
+    member: Member,
+    Query(query): Query<RegisterQuery>,
+) -> Result<Response, PageError> {
+    register_page(&state, &page, &member, query, FormErrors::default(), Entered::default()).await
 }
 
 /// A person added to the register.
@@ -211,11 +275,11 @@ pub async fn add_person(
         Err(AuthzError::Store(normverk_store::StoreError::Rejected(_))) => {
             let mut errors = FormErrors::default();
             errors.add("unit_id", page.t("authz-no-such-unit"));
-            register_page(&state, &page, &member, errors, Entered::from(&fields)).await
+            register_page(&state, &page, &member, RegisterQuery::default(), errors, Entered::from(&fields)).await
         }
         Err(e) => {
             let errors = refused(&page, e)?;
-            register_page(&state, &page, &member, errors, Entered::from(&fields)).await
+            register_page(&state, &page, &member, RegisterQuery::default(), errors, Entered::from(&fields)).await
         }
     }
 }

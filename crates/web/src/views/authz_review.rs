@@ -81,7 +81,7 @@ async fn list_page(
         yearly_due: reviews_svc.yearly_due(org, &reviews).await?,
         months: reviews_svc.months(org).await?,
         deviations: if may_start { deviations(state, member).await? } else { Vec::new() },
-        names: Names { people: Vec::new(), systems: state.store.systems(org).await?, units: Vec::new() },
+        names: Names { systems: state.store.systems(org).await?, units: Vec::new() },
         reviews,
         may_start,
         errors,
@@ -268,11 +268,7 @@ async fn review_page(
         shares,
         chosen,
         lines,
-        names: Names {
-            people: Vec::new(),
-            systems: state.store.systems(org).await?,
-            units: state.store.units(org).await?,
-        },
+        names: Names { systems: state.store.systems(org).await?, units: state.store.units(org).await? },
         rights: Right::ALL,
         user_id: member.viewer.user.id,
         security_lead: member.roles.contains(&Role::SecurityLead),
@@ -373,11 +369,7 @@ pub async fn report(
     let t = ReportPage {
         page: &page,
         lines: state.store.review_lines(org, id, None).await?,
-        names: Names {
-            people: Vec::new(),
-            systems: state.store.systems(org).await?,
-            units: state.store.units(org).await?,
-        },
+        names: Names { systems: state.store.systems(org).await?, units: state.store.units(org).await? },
         r,
     };
     render_status(StatusCode::OK, &t)
@@ -402,8 +394,7 @@ async fn export(state: &AppState, page: &Page, member: &Member, id: i64, ext: &s
     let r = state.store.review(org, id).await?;
     record(state, member, None, AccessAction::Read).await?;
     let lines = state.store.review_lines(org, id, None).await?;
-    let names =
-        Names { people: Vec::new(), systems: state.store.systems(org).await?, units: state.store.units(org).await? };
+    let names = Names { systems: state.store.systems(org).await?, units: state.store.units(org).await? };
     let stem = format!("tilgangskontroll-{id}");
     let answered = |l: &Line| l.decided_at.map(|at| page.datetime(at)).unwrap_or_default();
     if ext == "json" {

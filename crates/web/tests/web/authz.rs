@@ -122,6 +122,14 @@ async fn managers_grant_and_revoke_authorisations_and_the_history_keeps_them(eng
     assert_eq!(kinds, ["revoke", "grant", "grant"]);
     let page = lead.get(&person).await.body;
     assert!(page.contains("Sluttet i akuttmottaket") && page.contains("Trukket tilbake"), "{page}");
+    // The register pages and filters: by state, system, name.
+    let revoked = lead.get("/authz?state=revoked").await.body;
+    assert!(revoked.contains("Helsehjelp i akuttmottaket") && !revoked.contains("Fjordkommune"), "{revoked}");
+    let by_system = lead.get(&format!("/authz?system={}&state=standing", epj.id)).await.body;
+    assert!(by_system.contains("Fjordkommune"));
+    assert!(lead.get(&format!("/authz?system={}", theirs.id)).await.body.contains("Ingen autorisasjoner ennå"));
+    assert!(lead.get("/authz?q=nobody").await.body.contains("Ingen autorisasjoner ennå"));
+    assert_eq!(lead.get("/authz?page=-3&unit=x").await.status, 200, "a bad page or unit is the first page, unfiltered");
 
     // A role template makes granting fast: kept by the security lead, chosen by the manager.
     let template = [

@@ -137,6 +137,22 @@ async fn managers_answer_their_share_of_a_yearly_review_and_the_register_follows
     let json: serde_json::Value = serde_json::from_slice(&json).unwrap();
     assert_eq!(json["lines"].as_array().unwrap().len(), 4);
 
+    // The API gives the review as evidence, to this organisation only.
+    use normverk_core::org::Scope;
+    let reader = app.token(&org, &[Scope::AuthzRead]).await;
+    let c = crate::common::client();
+    let url = app.url(&format!("/api/v1/authz/reviews/{}", review.id));
+    let whole: serde_json::Value = c.get(&url).bearer_auth(&reader).send().await.unwrap().json().await.unwrap();
+    assert_eq!((whole["answered"].as_i64(), whole["lines"].as_array().map(Vec::len)), (Some(4), Some(4)));
+    assert!(whole["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|l| l["decision"] == "revoke" && l["reason"] == "Trengs ikke lenger"));
+    let (other, _) = app.org_with_member("B", "923609016", "b2@b.no", &[Role::SecurityLead]).await;
+    let theirs = app.token(&other, &[Scope::AuthzRead]).await;
+    assert_eq!(c.get(&url).bearer_auth(&theirs).send().await.unwrap().status(), 404);
+
     // A transfer raises a review of the person's authorisations, for the new unit's manager.
     let moved = "Navn;Ansattnummer;Enhet\nOla Bioingeniør;2;Akuttmottak\n".as_bytes().to_vec();
     assert_eq!(lead.upload("/authz/people/import", "hr.csv", moved, true).await.status, 200);

@@ -401,6 +401,20 @@ impl Register {
         Ok(())
     }
 
+    /// The IAM changed the roles (groups) of `people`: those holding access to another
+    /// enterprise's data have it reviewed (Normen 5.2.1.3: flagged on a change of role).
+    pub async fn roles_changed(&self, org_id: OrgId, people: &[i64]) -> Result<(), StoreError> {
+        let mut flagged = Vec::new();
+        for &id in people {
+            let standing = self.store.authorisations(org_id, Some(id)).await?;
+            if standing.iter().any(|a| !a.revoked && a.grant.other_enterprise.is_some()) {
+                flagged.push((id, self.store.person(org_id, id).await?.name));
+            }
+        }
+        self.raise(org_id, &flagged).await;
+        Ok(())
+    }
+
     async fn revoke_if_left(&self, org_id: OrgId, id: i64) -> Result<usize, StoreError> {
         let p = self.store.person(org_id, id).await?;
         let Some(today) = normverk_core::assessment::Date::parse(&self.today()) else { return Ok(0) };

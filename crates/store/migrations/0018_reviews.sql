@@ -45,7 +45,10 @@ CREATE TABLE authz_settings (
 -- map to role templates by name.
 ALTER TABLE people ADD COLUMN user_name TEXT NOT NULL DEFAULT '';
 ALTER TABLE people ADD COLUMN external_id TEXT NOT NULL DEFAULT '';
-CREATE UNIQUE INDEX people_user_name ON people(org_id, user_name) WHERE user_name <> '';
+-- userName is not case-sensitive (RFC 7643): unique and looked up in lower case.
+CREATE UNIQUE INDEX people_user_name ON people(org_id, LOWER(user_name)) WHERE user_name <> '';
+CREATE INDEX people_employee ON people(org_id, employee_id);
+CREATE INDEX people_external ON people(org_id, external_id);
 CREATE TABLE scim_groups (
     id {id},
     org_id BIGINT NOT NULL REFERENCES orgs(id),

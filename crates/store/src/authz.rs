@@ -430,9 +430,20 @@ impl Store {
              JOIN authz_events l ON l.id = (SELECT MAX(id) FROM authz_events WHERE authorisation_id = a.id) \
              JOIN authz_events f ON f.id = (SELECT MIN(id) FROM authz_events WHERE authorisation_id = a.id) \
              LEFT JOIN users u ON u.id = f.by_user \
-             WHERE a.org_id = $1 AND (CAST($2 AS BIGINT) IS NULL OR a.person_id = $2) ORDER BY a.id DESC";
-        let rows: Vec<CurrentRow> =
-            read!(self, |c| sqlx::query_as(sql).bind(org_id).bind(person_id).fetch_all(c).await?);
+             WHERE a.org_id = $1";
+        // One person's through the index on (organisation, person); not one query with an OR,
+        // which no index serves.
+        let sql = match person_id {
+            Some(_) => format!("{sql} AND a.person_id = $2 ORDER BY a.id DESC"),
+            None => format!("{sql} ORDER BY a.id DESC"),
+        };
+        let rows: Vec<CurrentRow> = read!(self, |c| {
+            let q = sqlx::query_as(&sql).bind(org_id);
+            match person_id {
+                Some(p) => q.bind(p).fetch_all(c).await?,
+                None => q.fetch_all(c).await?,
+            }
+        });
         rows.into_iter()
             .map(|r| {
                 Ok(Authorisation {
@@ -458,6 +469,8 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> StoreResult<Vec<RegisterRow>> {
+        // `+a.org_id`: walked newest first by id to the page's end, not sorted whole (SQLite
+        // would otherwise take the index on the organisation and sort every authorisation).
         // The grant is stored as our encoder writes it, so a system's rights begin with
         // `{"system_id":N,`: a filter by system is a match on that text.
         let system = f.system_id.map(|id| format!("%{{\"system_id\":{id},%"));
@@ -468,7 +481,7 @@ impl Store {
              JOIN authz_events l ON l.id = (SELECT MAX(id) FROM authz_events WHERE authorisation_id = a.id) \
              JOIN authz_events f ON f.id = (SELECT MIN(id) FROM authz_events WHERE authorisation_id = a.id) \
              LEFT JOIN users u ON u.id = f.by_user \
-             WHERE a.org_id = $1 \
+             WHERE +a.org_id = $1 \
              AND (CAST($2 AS TEXT) IS NULL OR LOWER(p.name) LIKE $2 OR LOWER(p.employee_id) LIKE $2) \
              AND (CAST($3 AS BIGINT) IS NULL OR p.unit_id = $3) \
              AND (CAST($4 AS TEXT) IS NULL OR l.doc LIKE $4) \
@@ -521,7 +534,7 @@ impl Store {
     pub async fn leavers(&self, org_id: OrgId, today: &str) -> StoreResult<Vec<Person>> {
         let sql = format!(
             "{PEOPLE} WHERE org_id = $1 AND ends_on <> '' AND ends_on < $2 AND EXISTS (SELECT 1 FROM authorisations a \
-             WHERE a.person_id = people.id AND (SELECT kind FROM authz_events WHERE authorisation_id = a.id \
+             WHERE a.org_id = people.org_id AND a.person_id = people.id AND (SELECT kind FROM authz_events WHERE authorisation_id = a.id \
              ORDER BY id DESC LIMIT 1) <> 'revoke') ORDER BY name, id"
         );
         Ok(read!(self, |c| sqlx::query_as(&sql).bind(org_id).bind(today).fetch_all(c).await?))
@@ -530,9 +543,9 @@ impl Store {
     /// The history of the organisation's authorisations of person `person_id`, newest first.
     pub async fn authorisation_history(&self, org_id: OrgId, person_id: i64) -> StoreResult<Vec<AuthzEvent>> {
         let sql =
-            "SELECT e.id, e.authorisation_id, e.kind, e.doc, e.reason, u.display_name AS by_name, e.at FROM authz_events e \
-             JOIN authorisations a ON a.id = e.authorisation_id LEFT JOIN users u ON u.id = e.by_user \
-             WHERE e.org_id = $1 AND a.person_id = $2 ORDER BY e.id DESC";
+            "SELECT e.id, e.authorisation_id, e.kind, e.doc, e.reason, u.display_name AS by_name, e.at FROM authorisations a \
+             JOIN authz_events e ON e.authorisation_id = a.id LEFT JOIN users u ON u.id = e.by_user \
+             WHERE a.org_id = $1 AND a.person_id = $2 ORDER BY e.id DESC";
         let rows: Vec<EventRow> =
             read!(self, |c| sqlx::query_as(sql).bind(org_id).bind(person_id).fetch_all(c).await?);
         rows.into_iter()

@@ -124,6 +124,20 @@ impl Store {
             .collect())
     }
 
+    /// The names of the organisation's groups person `person_id` is a member of.
+    pub async fn person_groups(&self, org_id: OrgId, person_id: i64) -> StoreResult<Vec<String>> {
+        Ok(read!(self, |c| {
+            sqlx::query_scalar(
+                "SELECT g.display_name FROM scim_members m JOIN scim_groups g ON g.id = m.group_id \
+                 WHERE g.org_id = $1 AND m.person_id = $2 ORDER BY g.display_name",
+            )
+            .bind(org_id)
+            .bind(person_id)
+            .fetch_all(c)
+            .await?
+        }))
+    }
+
     /// The organisation's group `id`.
     pub async fn scim_group(&self, org_id: OrgId, id: i64) -> StoreResult<ScimGroup> {
         self.scim_groups(org_id).await?.into_iter().find(|g| g.id == id).ok_or(StoreError::NotFound)

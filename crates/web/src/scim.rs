@@ -410,10 +410,24 @@ pub async fn group(
     Ok(scim_json(StatusCode::OK, &group_json(&g, &names(&state, c.org_id).await?)))
 }
 
+/// Saves a group; the people who joined or left it changed roles, which flags their access to
+/// another enterprise's data for review.
 async fn save_group(state: &AppState, c: &ApiCaller, id: Option<i64>, doc: &Value) -> Result<ScimGroup, Refusal> {
     let g = core::read_group(doc)?;
+    let before = match id {
+        Some(id) => state.store.scim_group(c.org_id, id).await?.members,
+        None => Vec::new(),
+    };
     let id = state.store.save_scim_group(c.org_id, id, &g, state.app.clock.now()).await?;
-    Ok(state.store.scim_group(c.org_id, id).await?)
+    let saved = state.store.scim_group(c.org_id, id).await?;
+    let changed: Vec<i64> = before
+        .iter()
+        .filter(|m| !saved.members.contains(m))
+        .chain(saved.members.iter().filter(|m| !before.contains(m)))
+        .copied()
+        .collect();
+    state.app.authz.roles_changed(c.org_id, &changed).await?;
+    Ok(saved)
 }
 
 pub async fn create_group(

@@ -295,6 +295,8 @@ struct PersonPage<'a> {
     today: String,
     rights: &'static [Right],
     templates: Vec<StoredTemplate>,
+    /// The IAM's groups the person is in, each with the role template of the same name.
+    groups: Vec<(String, Option<i64>)>,
     may_grant: bool,
     errors: FormErrors,
     entered: Entered,
@@ -339,6 +341,17 @@ async fn person_page(
     let p = state.store.person(org, id).await?;
     record(state, member, Some(id), AccessAction::Read).await?;
     let g = granter(state, member).await?;
+    let templates = state.store.role_templates(org).await?;
+    let groups = state
+        .store
+        .person_groups(org, id)
+        .await?
+        .into_iter()
+        .map(|name| {
+            let template = templates.iter().find(|t| t.template.name.eq_ignore_ascii_case(&name)).map(|t| t.id);
+            (name, template)
+        })
+        .collect();
     let t = PersonPage {
         page,
         rows: state.store.authorisations(org, Some(id)).await?,
@@ -346,7 +359,8 @@ async fn person_page(
         names: Names::load(state, member).await?,
         today: state.app.authz.today(),
         rights: Right::ALL,
-        templates: state.store.role_templates(org).await?,
+        templates,
+        groups,
         may_grant: normverk_core::authz::may_grant(g.security_lead, &g.managed_units, p.unit_id)
             && member.may(Action::GrantAuthorisations),
         p,

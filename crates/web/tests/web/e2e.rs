@@ -842,3 +842,145 @@ async fn risk_journey_deviations_assessment_acceptance_heat_map_dpia() {
     b.assert_fits_width("a person in the authorization register").await;
     b.close().await;
 }
+
+/// Signs in on a fresh browser session.
+async fn signed_in(
+    driver: &Driver,
+    chromium: &Path,
+    app: &crate::common::TestApp,
+    email: &str,
+) -> (Session, tempfile::TempDir) {
+    let profile = tempfile::tempdir().unwrap();
+    let b = driver.session(chromium, profile.path()).await;
+    b.goto(&app.url("/login")).await;
+    b.fill("#email", email).await;
+    b.fill("#password", PASSWORD).await;
+    b.click("button[type=submit].primary").await;
+    b.wait_for_path("/").await;
+    (b, profile)
+}
+
+#[tokio::test]
+async fn authz_journey_template_grant_cross_enterprise_refused_review_by_two_managers() {
+    let Some((chromium, driver_path, axe)) = prerequisites_or_skip() else { return };
+    let driver = Driver::start(&driver_path).await;
+    let shots = repo_root().join("target/e2e-screenshots/authz");
+    std::fs::create_dir_all(&shots).unwrap();
+    let app = spawn_app("sqlite").await;
+    use normverk_core::org::Role;
+    let (org, _) =
+        app.org_with_member("Fjordlegen", "974760673", "sikkerhet@fjordlegen.no", &[Role::SecurityLead]).await;
+    app.org_with_member("Fjordlegen", "974760673", "akutt@fjordlegen.no", &[Role::Manager]).await;
+    app.org_with_member("Fjordlegen", "974760673", "lab@fjordlegen.no", &[Role::Manager]).await;
+    let now = app.now();
+    let ward = app.store.create_unit(org.id, "Akuttmottak", None, now).await.unwrap();
+    let lab = app.store.create_unit(org.id, "Laboratoriet", None, now).await.unwrap();
+    let members = app.store.members(org.id).await.unwrap();
+    let uid = |email: &str| members.iter().find(|m| m.email == email).unwrap().user_id;
+    app.store.set_managed_units(org.id, uid("akutt@fjordlegen.no"), &[ward.id]).await.unwrap();
+    app.store.set_managed_units(org.id, uid("lab@fjordlegen.no"), &[lab.id]).await.unwrap();
+    let epj = normverk_core::system::NewSystem {
+        name: "DIPS Arena".into(),
+        description: String::new(),
+        owner: String::new(),
+        supplier: String::new(),
+        hosting: String::new(),
+        data_types: String::new(),
+        criticality: normverk_core::system::Criticality::Critical,
+    };
+    let epj = app.store.create_system(org.id, &epj, now).await.unwrap();
+    let register = &app.state.app.authz;
+    let lead = normverk_app::authz::Granter {
+        user_id: uid("sikkerhet@fjordlegen.no"),
+        security_lead: true,
+        managed_units: vec![],
+    };
+    let rights = |r: Vec<normverk_core::authz::Right>| {
+        vec![normverk_core::authz::SystemRights { system_id: epj.id, rights: r, break_glass: true }]
+    };
+    use normverk_core::authz::Right;
+    let template = normverk_core::authz::Template {
+        name: "Lege i akuttmottaket".into(),
+        role: "Lege".into(),
+        purpose: "Helsehjelp i akuttmottaket".into(),
+        systems: rights(vec![Right::Read, Right::Register]),
+    };
+    register.save_template(org.id, None, template).await.unwrap();
+    let person = |name: &str, unit: i64| normverk_core::authz::PersonIn {
+        name: name.into(),
+        unit_id: Some(unit),
+        ..Default::default()
+    };
+    let kari = register.add_person(org.id, "974760673", person("Kari Lege", ward.id), &lead).await.unwrap();
+    let ola = register.add_person(org.id, "974760673", person("Ola Bioingeniør", lab.id), &lead).await.unwrap();
+    let g = normverk_core::authz::Grant {
+        role: "Bioingeniør".into(),
+        purpose: "Prøvesvar".into(),
+        systems: rights(vec![Right::Read]),
+        valid_from: "2026-01-01".into(),
+        ..Default::default()
+    };
+    register.grant(org.id, ola, g, &lead).await.unwrap();
+
+    // The ward's manager grants from the role template; access to another enterprise's data
+    // without an end is refused.
+    let (b, _profile) = signed_in(&driver, &chromium, &app, "akutt@fjordlegen.no").await;
+    b.goto(&app.url(&format!("/authz/people/{kari}"))).await;
+    b.click("form.filters button[type=submit]").await;
+    b.wait_for_text("Lege i akuttmottaket").await;
+    b.click("form[action$='/grants'] button[type=submit].primary").await;
+    b.wait_for_text("DIPS Arena: lese, registrere (nødtilgang)").await;
+    b.fill("#purpose", "Samarbeid om pasienter med Fjordkommune").await;
+    b.click(&format!("input[name=s{}][value=read]", epj.id)).await;
+    b.fill("#enterprise_name", "Fjordkommune").await;
+    b.fill("#enterprise_number", "974760673").await;
+    b.click("form[action$='/grants'] button[type=submit].primary").await;
+    b.wait_for_text("alltid være tidsbegrenset").await;
+    b.screenshot(&shots, "01-cross-enterprise-refused").await;
+    b.assert_accessible(&axe, "a grant refused").await;
+    b.close().await;
+
+    // The security lead starts the yearly review.
+    let (b, _profile) = signed_in(&driver, &chromium, &app, "sikkerhet@fjordlegen.no").await;
+    b.wait_for_text("Den årlige tilgangskontrollen er forfalt").await;
+    b.goto(&app.url("/authz/reviews")).await;
+    b.assert_accessible(&axe, "the access reviews").await;
+    b.fill("#title", "Årlig tilgangskontroll 2026").await;
+    b.set_value("#deadline", "2099-01-31").await;
+    b.click("form[action='/authz/reviews'] button[type=submit].primary").await;
+    b.wait_for_text("Ledernes andeler").await;
+    b.screenshot(&shots, "02-review-started").await;
+    b.assert_accessible(&axe, "an access review").await;
+    b.cmd(reqwest::Method::POST, "/window/rect", Some(json!({"width": 360, "height": 800}))).await;
+    b.assert_fits_width("an access review").await;
+    b.close().await;
+    let review = app.store.reviews(org.id).await.unwrap()[0].id;
+
+    // Two managers answer their shares: the ward's revokes, the lab's keeps.
+    let (b, _profile) = signed_in(&driver, &chromium, &app, "akutt@fjordlegen.no").await;
+    b.wait_for_text("venter på svarene dine").await;
+    b.goto(&app.url(&format!("/authz/reviews/{review}"))).await;
+    b.click("input[name=decision][value=revoke]").await;
+    b.fill("form[action*='/lines/'] input[name=reason]", "Flyttet til poliklinikken").await;
+    b.click("form[action*='/lines/'] button[type=submit]").await;
+    b.wait_for_text("Trekk tilbake</strong>: Flyttet til poliklinikken").await;
+    b.close().await;
+    let (b, _profile) = signed_in(&driver, &chromium, &app, "lab@fjordlegen.no").await;
+    b.goto(&app.url(&format!("/authz/reviews/{review}"))).await;
+    b.click("input[name=decision][value=keep]").await;
+    b.click("form[action*='/lines/'] button[type=submit]").await;
+    b.wait_for_text("Fullført").await;
+    b.screenshot(&shots, "03-review-complete").await;
+
+    // The register's history shows both answers.
+    b.goto(&app.url(&format!("/authz/people/{ola}"))).await;
+    b.wait_for_text("Bekreftet i tilgangskontroll").await;
+    b.close().await;
+    let (b, _profile) = signed_in(&driver, &chromium, &app, "sikkerhet@fjordlegen.no").await;
+    b.goto(&app.url(&format!("/authz/people/{kari}"))).await;
+    b.wait_for_text("Trukket tilbake: Flyttet til poliklinikken").await;
+    b.goto(&app.url(&format!("/authz/reviews/{review}/report"))).await;
+    b.wait_for_text("Flyttet til poliklinikken").await;
+    b.assert_accessible(&axe, "an access review's report").await;
+    b.close().await;
+}

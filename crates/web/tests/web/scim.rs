@@ -14,7 +14,7 @@ const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:
 
 async fn an_iam_provisions_people_and_groups_by_scim(engine: &'static str) {
     let app = spawn_app(engine).await;
-    let (org, _lead) = app.org_with_member("A", "974760673", "lead@a.no", &[Role::SecurityLead]).await;
+    let (org, lead) = app.org_with_member("A", "974760673", "lead@a.no", &[Role::SecurityLead]).await;
     let (_, manager) = app.org_with_member("A", "974760673", "leder@a.no", &[Role::Manager]).await;
     let (other, _) = app.org_with_member("B", "923609016", "b@b.no", &[Role::SecurityLead]).await;
     let now = app.now();
@@ -150,6 +150,11 @@ async fn an_iam_provisions_people_and_groups_by_scim(engine: &'static str) {
     assert_eq!(status, 201, "{g}");
     let gid = g["id"].as_str().unwrap().to_string();
     assert_eq!(g["members"][0]["display"], "Kari Nordmann");
+    let page = lead.get(&format!("/authz/people/{id}")).await.body;
+    assert!(
+        page.contains("Leger akuttmottak") && page.contains("kari.lege@a.no"),
+        "the IAM's groups on the person's page"
+    );
     let stranger = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [
         {"op": "Add", "path": "members", "value": [{"value": "999999"}]}]});
     let (status, _, _) = send(Method::PATCH, &format!("/Groups/{gid}"), &token, Some(stranger)).await;

@@ -425,20 +425,29 @@ impl Store {
 
     /// The organisation's authorisations as they stand (of one person, if given), newest first.
     pub async fn authorisations(&self, org_id: OrgId, person_id: Option<i64>) -> StoreResult<Vec<Authorisation>> {
-        let sql = "SELECT a.id, a.person_id, l.doc, l.kind, u.display_name AS granted_by, f.at AS granted_at, \
-             l.at AS changed_at FROM authorisations a \
-             JOIN authz_events l ON l.id = (SELECT MAX(id) FROM authz_events WHERE authorisation_id = a.id) \
-             JOIN authz_events f ON f.id = (SELECT MIN(id) FROM authz_events WHERE authorisation_id = a.id) \
-             LEFT JOIN users u ON u.id = f.by_user \
-             WHERE a.org_id = $1";
-        // One person's through the index on (organisation, person); not one query with an OR,
-        // which no index serves.
+        // One person's: their few through the index on (organisation, person), each with its
+        // first and latest event. All: the first and latest event of each found in one pass over
+        // the organisation's events, not two look-ups per authorisation.
         let sql = match person_id {
-            Some(_) => format!("{sql} AND a.person_id = $2 ORDER BY a.id DESC"),
-            None => format!("{sql} ORDER BY a.id DESC"),
+            Some(_) => {
+                "SELECT a.id, a.person_id, l.doc, l.kind, u.display_name AS granted_by, f.at AS granted_at, \
+                 l.at AS changed_at FROM authorisations a \
+                 JOIN authz_events l ON l.id = (SELECT MAX(id) FROM authz_events WHERE authorisation_id = a.id) \
+                 JOIN authz_events f ON f.id = (SELECT MIN(id) FROM authz_events WHERE authorisation_id = a.id) \
+                 LEFT JOIN users u ON u.id = f.by_user \
+                 WHERE a.org_id = $1 AND a.person_id = $2 ORDER BY a.id DESC"
+            }
+            None => {
+                "SELECT a.id, a.person_id, l.doc, l.kind, u.display_name AS granted_by, f.at AS granted_at, \
+                 l.at AS changed_at FROM (SELECT authorisation_id, MIN(id) AS first, MAX(id) AS latest \
+                 FROM authz_events WHERE org_id = $1 GROUP BY authorisation_id) g \
+                 JOIN authorisations a ON a.id = g.authorisation_id \
+                 JOIN authz_events l ON l.id = g.latest JOIN authz_events f ON f.id = g.first \
+                 LEFT JOIN users u ON u.id = f.by_user ORDER BY a.id DESC"
+            }
         };
         let rows: Vec<CurrentRow> = read!(self, |c| {
-            let q = sqlx::query_as(&sql).bind(org_id);
+            let q = sqlx::query_as(sql).bind(org_id);
             match person_id {
                 Some(p) => q.bind(p).fetch_all(c).await?,
                 None => q.fetch_all(c).await?,

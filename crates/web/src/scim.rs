@@ -110,10 +110,14 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = Refusal;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let caller = ApiCaller::from_request_parts(parts, state).await.map_err(|_| ScimError {
-            status: 401,
-            scim_type: None,
-            detail: "send an API token as 'Authorization: Bearer <token>'".into(),
+        // A token unknown, revoked or missing is 401; a store that cannot check it, 500.
+        let caller = ApiCaller::from_request_parts(parts, state).await.map_err(|e| match e.0 {
+            StatusCode::UNAUTHORIZED => ScimError {
+                status: 401,
+                scim_type: None,
+                detail: e.1.detail.unwrap_or_else(|| "send an API token as 'Authorization: Bearer <token>'".into()),
+            },
+            _ => ScimError { status: 500, scim_type: None, detail: "the token could not be checked".into() },
         })?;
         if !caller.scopes.contains(&Scope::ScimProvision) {
             return Err(ScimError {

@@ -1,15 +1,14 @@
 //! Access reviews (Normen 5.2.3) as the pages share them: campaigns started yearly by the
 //! security lead or top management, raised by a transfer or a change of employment, or after a
 //! breach for the systems it touched; split by the manager of each person's unit; answered by
-//! that manager (or the security lead, by delegation), each answer applied to the register; and
-//! the reminders by e-mail, with escalation to top management when a campaign is overdue.
+//! that manager (or the security lead, by delegation), each answer applied to the register. The
+//! reminders by e-mail are `reminder::send_review_reminders`.
 
-use crate::authz::{AuthzError, Granter};
 use crate::clock::{date_in_norway, Clock};
+use crate::grant::{AuthzError, Granter};
 use normverk_core::access_review::{self as core, Decision, Kind};
 use normverk_core::assessment::Date;
 use normverk_core::authz::SystemRights;
-use normverk_core::org::Role;
 use normverk_core::problem::{Problem, ProblemKey};
 use normverk_store::access_review::{Answer, NewLine, NewReview, Review};
 use normverk_store::{OrgId, Store, StoreError};
@@ -233,57 +232,4 @@ impl Reviews {
     pub fn overdue(&self, r: &Review) -> bool {
         r.closed_at.is_none() && self.today().is_some_and(|t| core::overdue(&r.deadline, t))
     }
-}
-
-/// One pass over every organisation's open campaigns: each manager with lines to answer is told
-/// once when a campaign starts and once a week before its deadline; an overdue campaign is
-/// escalated once to top management and the security leads. The mail names the campaign and its
-/// deadline, never the people in it. Returns how many mails went out.
-pub async fn send_review_reminders(
-    store: &Store,
-    mailer: &crate::reminder::Mailer,
-    clock: &Clock,
-) -> Result<usize, StoreError> {
-    let today = date_in_norway(clock.now());
-    let week = date_in_norway(clock.now() + 7 * 86_400);
-    let mut sent = 0;
-    for org in store.orgs().await? {
-        let reviews: Vec<Review> = store.reviews(org.id).await?.into_iter().filter(|r| r.closed_at.is_none()).collect();
-        if reviews.is_empty() {
-            continue;
-        }
-        let members = store.members(org.id).await?;
-        for r in &reviews {
-            let mut to: Vec<(i64, &str)> = Vec::new();
-            if r.deadline.as_str() < today.as_str() {
-                for m in members.iter().filter(|m| !m.disabled) {
-                    if m.roles.iter().any(|x| matches!(x, Role::TopManagement | Role::SecurityLead)) {
-                        to.push((m.user_id, "overdue"));
-                    }
-                }
-            } else {
-                let stage = if r.deadline.as_str() <= week.as_str() { "soon" } else { "started" };
-                for share in store.review_shares(org.id, r.id).await? {
-                    let Some(manager) = share.manager_id else { continue };
-                    if share.answered < share.total {
-                        to.push((manager, stage));
-                    }
-                }
-            }
-            for (user, stage) in to {
-                let Some(m) = members.iter().find(|m| m.user_id == user && !m.disabled) else { continue };
-                if !store.claim_review_reminder(r.id, user, stage).await? {
-                    continue;
-                }
-                let (subject, body) = crate::reminder::review_text(r, stage, mailer.public_url());
-                match mailer.send(&m.email, &subject, body).await {
-                    Ok(()) => sent += 1,
-                    Err(e) => {
-                        tracing::warn!(review = r.id, stage, error = %e, "an access review reminder was not delivered")
-                    }
-                }
-            }
-        }
-    }
-    Ok(sent)
 }

@@ -14,37 +14,8 @@ use normverk_store::processing::Saved;
 use normverk_store::{OrgId, Store, StoreError};
 use std::sync::Arc;
 
-/// Why a change of the register was not made.
-#[derive(Debug)]
-pub enum AuthzError {
-    /// What is wrong, field by field; nothing was stored.
-    Invalid(Vec<Problem>),
-    /// The person asking is neither the manager of the person's unit nor the security lead.
-    NotTheirManager,
-    Store(StoreError),
-}
-
-impl From<StoreError> for AuthzError {
-    fn from(e: StoreError) -> Self {
-        AuthzError::Store(e)
-    }
-}
-
-fn invalid_unless(problems: Vec<Problem>) -> Result<(), AuthzError> {
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(AuthzError::Invalid(problems))
-    }
-}
-
-/// Who grants: the user, whether they are the security lead, and the units they manage.
-#[derive(Debug, Clone)]
-pub struct Granter {
-    pub user_id: i64,
-    pub security_lead: bool,
-    pub managed_units: Vec<i64>,
-}
+use crate::grant::invalid_unless;
+pub use crate::grant::{AuthzError, Granter};
 
 /// Revokes the leavers' authorisations every `every` until `stop` turns true.
 pub async fn run_leaver_revoker(

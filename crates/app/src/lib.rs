@@ -17,6 +17,7 @@ pub mod clock;
 pub mod deviation;
 pub mod dlp;
 pub mod dpia;
+pub mod grant;
 pub mod log_watch;
 pub mod processing;
 pub mod reminder;

@@ -1,12 +1,14 @@
 //! E-mail from normverk, when SMTP is configured: the breach clock's reminders at 24, 48 and 66
 //! hours after awareness (Normen 5.8.1), to those answerable for the notice
-//! (`core::deviation::reminded`). A reminder carries the deviation's number and deadline, never
+//! (`core::deviation::reminded`); and the access reviews' reminders and escalation. A reminder carries the deviation's number and deadline, never
 //! what happened: that stays behind the login.
 
-use crate::clock::{in_norway, Clock};
+use crate::clock::{date_in_norway, in_norway, Clock};
 use lettre::message::{header::ContentType, Mailbox};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use normverk_core::deviation::{due_reminders, notification_deadline, reminded, NOTIFICATION_WINDOW_S};
+use normverk_core::org::Role;
+use normverk_store::access_review::Review;
 use normverk_store::{Store, StoreError};
 use std::time::Duration;
 
@@ -40,11 +42,7 @@ impl Mailer {
         Ok(Mailer { transport, from, public_url })
     }
 
-    pub(crate) fn public_url(&self) -> Option<&str> {
-        self.public_url.as_deref()
-    }
-
-    pub(crate) async fn send(&self, to: &str, subject: &str, body: String) -> Result<(), String> {
+    async fn send(&self, to: &str, subject: &str, body: String) -> Result<(), String> {
         let to: Mailbox = to.parse().map_err(|e| format!("recipient: {e}"))?;
         let message = Message::builder()
             .from(self.from.clone())
@@ -153,13 +151,62 @@ pub async fn send_breach_reminders(store: &Store, mailer: &Mailer, now: i64) -> 
     Ok(sent)
 }
 
+/// One pass over every organisation's open campaigns: each manager with lines to answer is told
+/// once when a campaign starts and once a week before its deadline; an overdue campaign is
+/// escalated once to top management and the security leads. The mail names the campaign and its
+/// deadline, never the people in it. Returns how many mails went out.
+pub async fn send_review_reminders(store: &Store, mailer: &Mailer, clock: &Clock) -> Result<usize, StoreError> {
+    let today = date_in_norway(clock.now());
+    let week = date_in_norway(clock.now() + 7 * 86_400);
+    let mut sent = 0;
+    for org in store.orgs().await? {
+        let reviews: Vec<Review> = store.reviews(org.id).await?.into_iter().filter(|r| r.closed_at.is_none()).collect();
+        if reviews.is_empty() {
+            continue;
+        }
+        let members = store.members(org.id).await?;
+        for r in &reviews {
+            let mut to: Vec<(i64, &str)> = Vec::new();
+            if r.deadline.as_str() < today.as_str() {
+                for m in members.iter().filter(|m| !m.disabled) {
+                    if m.roles.iter().any(|x| matches!(x, Role::TopManagement | Role::SecurityLead)) {
+                        to.push((m.user_id, "overdue"));
+                    }
+                }
+            } else {
+                let stage = if r.deadline.as_str() <= week.as_str() { "soon" } else { "started" };
+                for share in store.review_shares(org.id, r.id).await? {
+                    let Some(manager) = share.manager_id else { continue };
+                    if share.answered < share.total {
+                        to.push((manager, stage));
+                    }
+                }
+            }
+            for (user, stage) in to {
+                let Some(m) = members.iter().find(|m| m.user_id == user && !m.disabled) else { continue };
+                if !store.claim_review_reminder(r.id, user, stage).await? {
+                    continue;
+                }
+                let (subject, body) = review_text(r, stage, mailer.public_url.as_deref());
+                match mailer.send(&m.email, &subject, body).await {
+                    Ok(()) => sent += 1,
+                    Err(e) => {
+                        tracing::warn!(review = r.id, stage, error = %e, "an access review reminder was not delivered")
+                    }
+                }
+            }
+        }
+    }
+    Ok(sent)
+}
+
 /// Sends the breach reminders every minute until `stop` turns true.
 pub async fn run_reminders(store: Store, clock: Clock, mailer: Mailer, mut stop: tokio::sync::watch::Receiver<bool>) {
     loop {
         if let Err(e) = send_breach_reminders(&store, &mailer, clock.now()).await {
             tracing::warn!(error = %e, "breach reminders could not be read");
         }
-        if let Err(e) = crate::access_review::send_review_reminders(&store, &mailer, &clock).await {
+        if let Err(e) = send_review_reminders(&store, &mailer, &clock).await {
             tracing::warn!(error = %e, "access review reminders could not be read");
         }
         tokio::select! {

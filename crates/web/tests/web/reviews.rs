@@ -167,3 +167,77 @@ async fn managers_answer_their_share_of_a_yearly_review_and_the_register_follows
     assert!(!outsider.get("/authz/reviews").await.body.contains("Årlig 2026"));
 }
 engine_tests!(managers_answer_their_share_of_a_yearly_review_and_the_register_follows);
+
+async fn managers_are_reminded_by_mail_and_an_overdue_review_escalates(engine: &'static str) {
+    use normverk_app::reminder::{send_review_reminders, MailConfig, Mailer};
+    let app = spawn_app(engine).await;
+    let (org, _) = app.org_with_member("A", "974760673", "lead@a.no", &[Role::SecurityLead]).await;
+    app.member(&org, "top@a.no", &[Role::TopManagement]).await;
+    app.member(&org, "ward@a.no", &[Role::Manager]).await;
+    app.member(&org, "idle@a.no", &[Role::Manager]).await;
+    let now = app.now();
+    let ward = app.store.create_unit(org.id, "Akuttmottak", None, now).await.unwrap();
+    let users = app.store.members(org.id).await.unwrap();
+    let uid = |email: &str| users.iter().find(|m| m.email == email).unwrap().user_id;
+    app.store.set_managed_units(org.id, uid("ward@a.no"), &[ward.id]).await.unwrap();
+    let sys = NewSystem {
+        name: "EPJ".into(),
+        description: String::new(),
+        owner: String::new(),
+        supplier: String::new(),
+        hosting: String::new(),
+        data_types: String::new(),
+        criticality: Criticality::Critical,
+    };
+    let sys = app.store.create_system(org.id, &sys, now).await.unwrap();
+    let register = &app.state.app.authz;
+    let by = Granter { user_id: uid("lead@a.no"), security_lead: true, managed_units: vec![] };
+    let kari =
+        normverk_core::authz::PersonIn { name: "Kari Lege".into(), unit_id: Some(ward.id), ..Default::default() };
+    let kari = register.add_person(org.id, "974760673", kari, &by).await.unwrap();
+    let g = Grant {
+        purpose: "Helsehjelp".into(),
+        systems: vec![SystemRights { system_id: sys.id, rights: vec![Right::Read], break_glass: false }],
+        valid_from: "2026-01-01".into(),
+        ..Grant::default()
+    };
+    register.grant(org.id, kari, g, &by).await.unwrap();
+    let deadline = normverk_app::clock::date_in_norway(now + 20 * 86_400);
+    let start = normverk_app::access_review::Start {
+        kind: normverk_core::access_review::Kind::Yearly,
+        title: "Årlig 2026".into(),
+        deadline,
+        deviation_id: None,
+        systems: Vec::new(),
+        person_id: None,
+    };
+    app.state.app.reviews.start(org.id, &start, None).await.unwrap().unwrap();
+
+    let (port, mails) = crate::common::smtp_sink().await;
+    let mailer = Mailer::new(&MailConfig {
+        smtp_url: format!("smtp://127.0.0.1:{port}"),
+        from: "normverk <normverk@a.no>".into(),
+        public_url: None,
+    })
+    .unwrap();
+    let clock = |at: i64| normverk_app::Clock::fixed(at);
+    assert_eq!(
+        send_review_reminders(&app.store, &mailer, &clock(now)).await.unwrap(),
+        1,
+        "{engine}: the manager with lines"
+    );
+    assert_eq!(send_review_reminders(&app.store, &mailer, &clock(now + 60)).await.unwrap(), 0, "once");
+    assert_eq!(
+        send_review_reminders(&app.store, &mailer, &clock(now + 15 * 86_400)).await.unwrap(),
+        1,
+        "a week before"
+    );
+    assert_eq!(send_review_reminders(&app.store, &mailer, &clock(now + 25 * 86_400)).await.unwrap(), 2, "escalated");
+    let got = mails.lock().unwrap();
+    let mut to: Vec<&str> = got.iter().flat_map(|(to, _)| to.iter().map(String::as_str)).collect();
+    to.sort_unstable();
+    assert_eq!(to, ["lead@a.no", "top@a.no", "ward@a.no", "ward@a.no"], "not the manager without lines");
+    assert!(got.iter().all(|(_, text)| !text.contains("Kari Lege")), "no names of the people in a mail");
+    assert!(got[2].1.contains("er passert") && got[3].1.contains("er passert"), "{}", got[3].1);
+}
+engine_tests!(managers_are_reminded_by_mail_and_an_overdue_review_escalates);

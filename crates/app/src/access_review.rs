@@ -191,8 +191,10 @@ impl Reviews {
             Decision::Revoke => "revoke",
             Decision::Change => "change",
         };
-        let reason = if reason.trim().is_empty() { "Bekreftet i tilgangskontroll" } else { reason };
-        let answer = Answer { decision: decision.as_str(), reason, event: (kind, &grant), by: by.user_id };
+        // The register's history names the review an answer came from.
+        let title = self.store.review(org_id, review).await?.title;
+        let recorded = if reason.trim().is_empty() { title } else { format!("{}: {}", title, reason.trim()) };
+        let answer = Answer { decision: decision.as_str(), reason, event: (kind, &grant, &recorded), by: by.user_id };
         Ok(self.store.answer_review_line(org_id, review, line, &answer, self.clock.now()).await?)
     }
 

@@ -108,8 +108,9 @@ pub struct Share {
 pub struct Answer<'a> {
     pub decision: &'a str,
     pub reason: &'a str,
-    /// The register's event: its kind (`revoke`, `change` or `confirm`) and the grant after it.
-    pub event: (&'a str, &'a Grant),
+    /// The register's event: its kind (`revoke`, `change` or `confirm`), the grant after it, and
+    /// the reason it records.
+    pub event: (&'a str, &'a Grant, &'a str),
     pub by: i64,
 }
 
@@ -300,7 +301,7 @@ impl Store {
                     .bind(authorisation)
                     .bind(a.event.0)
                     .bind(&doc)
-                    .bind(a.reason.trim())
+                    .bind(a.event.2.trim())
                     .bind(a.by)
                     .bind(now)
                     .execute(&mut *tx)

@@ -978,7 +978,7 @@ async fn authz_journey_template_grant_cross_enterprise_refused_review_by_two_man
     b.close().await;
     let (b, _profile) = signed_in(&driver, &chromium, &app, "sikkerhet@fjordlegen.no").await;
     b.goto(&app.url(&format!("/authz/people/{kari}"))).await;
-    b.wait_for_text("Trukket tilbake: Flyttet til poliklinikken").await;
+    b.wait_for_text("Trukket tilbake: Årlig tilgangskontroll 2026: Flyttet til poliklinikken").await;
     b.goto(&app.url(&format!("/authz/reviews/{review}/report"))).await;
     b.wait_for_text("Flyttet til poliklinikken").await;
     b.assert_accessible(&axe, "an access review's report").await;

@@ -1069,6 +1069,7 @@ problem-end-before-start = Cannot be before the start date.
 problem-cross-enterprise-end = Access to another enterprise's data is always time-limited (Normen 5.2.1.3). Give an end date.
 problem-not-their-manager = Only the manager of the person's unit, or the security lead, may grant and revoke authorisations.
 problem-no-such-unit = The organisation has no unit named "{ $name }".
+problem-no-such-template = No role template is named “{ $name }”. Create it under Role templates first.
 
 ## Risk management (Normen 2.4 and 3.3)
 nav-risk = Risk
@@ -1377,6 +1378,6 @@ authz-f-template-name = The template's name
 authz-from-template = Start from a role template
 authz-use-template = Use the template
 authz-import = Import people from HR
-authz-import-hint = XLSX or CSV with the columns Navn, Ansattnummer, HPR-nummer, Virksomhet (organisation number), Enhet (the name of a unit here) and Sluttdato. People with the same employee number are updated, others added. Every row is checked first; if one is wrong, nothing is saved.
+authz-import-hint = XLSX or CSV with the columns Navn, Ansattnummer, HPR-nummer, Virksomhet (organisation number), Enhet (the name of a unit here), Sluttdato and Roller (names of role templates, separated by commas). People with the same employee number are updated, others added. Each role gives an authorisation from its template from today, granted by you, unless the person holds it already; you must be the manager of the person's unit or the security lead. Roles no longer in the file are not revoked – the manager or the access review does that. Every row is checked first; if one is wrong, nothing is saved.
 authz-import-file = File
 authz-enterprise = Enterprise (organisation number)

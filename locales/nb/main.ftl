@@ -1069,6 +1069,7 @@ problem-end-before-start = Kan ikke være før startdatoen.
 problem-cross-enterprise-end = Tilgang til en annen virksomhets opplysninger skal alltid være tidsbegrenset (Normen 5.2.1.3). Oppgi en sluttdato.
 problem-not-their-manager = Bare lederen for personens enhet, eller sikkerhetslederen, kan gi og trekke tilbake autorisasjoner.
 problem-no-such-unit = Virksomheten har ingen enhet som heter «{ $name }».
+problem-no-such-template = Ingen rollemal heter «{ $name }». Lag den under Rollemaler først.
 
 ## Risk management (Normen 2.4 and 3.3)
 nav-risk = Risiko
@@ -1377,6 +1378,6 @@ authz-f-template-name = Navn på malen
 authz-from-template = Start fra en rollemal
 authz-use-template = Bruk malen
 authz-import = Importer personer fra HR
-authz-import-hint = XLSX eller CSV med kolonnene Navn, Ansattnummer, HPR-nummer, Virksomhet (organisasjonsnummer), Enhet (navnet på en enhet her) og Sluttdato. Personer med samme ansattnummer oppdateres, andre legges til. Alle rader kontrolleres først; er én rad feil, lagres ingenting.
+authz-import-hint = XLSX eller CSV med kolonnene Navn, Ansattnummer, HPR-nummer, Virksomhet (organisasjonsnummer), Enhet (navnet på en enhet her), Sluttdato og Roller (navn på rollemaler, skilt med komma). Personer med samme ansattnummer oppdateres, andre legges til. Hver rolle gir en autorisasjon etter rollemalen fra i dag, med deg som den som ga den, om personen ikke har den fra før; du må være leder for personens enhet eller sikkerhetsleder. Roller som ikke lenger står i filen trekkes ikke tilbake – det gjør lederen, eller tilgangskontrollen. Alle rader kontrolleres først; er én rad feil, lagres ingenting.
 authz-import-file = Fil
 authz-enterprise = Virksomhet (organisasjonsnummer)

@@ -154,28 +154,37 @@ impl Register {
     }
 
     /// People imported from HR, all or nothing: those with an employee number already in the
-    /// register are updated (what the file has no column for is kept), the rest added; or every
-    /// problem by row and column.
+    /// register are updated (what the file has no column for is kept), the rest added, and each
+    /// given an authorisation from every role template the file assigns them that they do not
+    /// hold already — which `by` must be allowed to grant; or every problem by row and column.
     pub async fn import_people(
         &self,
         org_id: OrgId,
         own_number: &str,
         table: &[Vec<String>],
+        by: &Granter,
     ) -> Result<Result<Saved, StoreError>, Vec<RowError>> {
-        let units = match self.store.units(org_id).await {
-            Ok(units) => units.into_iter().map(|u| (u.name.to_lowercase(), u.id)).collect(),
+        let looked_up = async {
+            let lower = |pairs: Vec<(String, i64)>| pairs.into_iter().map(|(n, id)| (n.to_lowercase(), id)).collect();
+            let units = self.store.units(org_id).await?.into_iter().map(|u| (u.name, u.id)).collect();
+            let templates = self.store.role_templates(org_id).await?;
+            let names = core::Names {
+                units: lower(units),
+                templates: lower(templates.iter().map(|t| (t.template.name.clone(), t.id)).collect()),
+            };
+            Ok::<_, StoreError>((names, templates, self.store.people(org_id).await?))
+        };
+        let (names, templates, existing) = match looked_up.await {
+            Ok(found) => found,
             Err(e) => return Ok(Err(e)),
         };
-        let import = core::read_people(table, &units, own_number)?;
-        let existing = match self.store.people(org_id).await {
-            Ok(people) => people,
-            Err(e) => return Ok(Err(e)),
-        };
+        let import = core::read_people(table, &names, own_number)?;
         let mut moved = Vec::new();
-        let people: Vec<PersonIn> = import
-            .people
-            .iter()
-            .map(|p| match existing.iter().find(|e| !p.employee_id.is_empty() && e.employee_id == p.employee_id) {
+        let mut people = Vec::new();
+        let mut holds = Vec::new();
+        for p in &import.people {
+            let found = existing.iter().find(|e| !p.employee_id.is_empty() && e.employee_id == p.employee_id);
+            people.push(match found {
                 Some(e) => {
                     let merged = import.merged(p.clone(), &e.as_input());
                     if normverk_core::access_review::raises_review(&e.as_input(), &merged) {
@@ -184,13 +193,63 @@ impl Register {
                     merged
                 }
                 None => p.clone(),
-            })
-            .collect();
-        let saved = self.store.import_people(org_id, &people, self.clock.now()).await;
+            });
+            holds.push(found.map(|e| e.id));
+        }
+        let grants = match self.role_grants(org_id, &import, &people, &holds, &templates, by).await {
+            Ok(Ok(grants)) => grants,
+            Ok(Err(errors)) => return Err(errors),
+            Err(e) => return Ok(Err(e)),
+        };
+        let saved = self.store.import_people(org_id, &people, &grants, Some(by.user_id), self.clock.now()).await;
         if saved.is_ok() {
             self.raise(org_id, &moved).await;
         }
         Ok(saved)
+    }
+
+    /// The grants the import's role assignments make, per person: from each assigned template a
+    /// person (`holds`: their id if in the register) does not hold standing already; or every
+    /// problem, by row, with a grant `by` may not make or a template that cannot be granted.
+    async fn role_grants(
+        &self,
+        org_id: OrgId,
+        import: &core::PeopleImport,
+        people: &[PersonIn],
+        holds: &[Option<i64>],
+        templates: &[normverk_store::authz::StoredTemplate],
+        by: &Granter,
+    ) -> Result<Result<Vec<Vec<Grant>>, Vec<RowError>>, StoreError> {
+        if import.roles.iter().all(Vec::is_empty) {
+            return Ok(Ok(vec![Vec::new(); people.len()]));
+        }
+        let standing: Vec<Authorisation> =
+            self.store.authorisations(org_id, None).await?.into_iter().filter(|a| !a.revoked).collect();
+        let systems = self.systems(org_id).await?;
+        let today = self.today();
+        let heading = core::people_heading("roles");
+        let mut errors = Vec::new();
+        let mut grants = Vec::new();
+        for ((p, roles), (row, holder)) in people.iter().zip(&import.roles).zip(import.rows.iter().zip(holds)) {
+            let mut given = Vec::new();
+            for t in templates.iter().filter(|t| roles.contains(&t.id)) {
+                let held = standing.iter().any(|a| Some(a.person_id) == *holder && t.template.given_by(&a.grant));
+                if held {
+                    continue;
+                }
+                if !core::may_grant(by.security_lead, &by.managed_units, p.unit_id) {
+                    errors.push(RowError::new(*row, heading.clone(), ProblemKey::NotTheirManager));
+                    break;
+                }
+                let g = t.template.grant_from(&today);
+                errors.extend(
+                    core::check_grant(&g, &systems).into_iter().map(|pr| RowError::of(*row, heading.clone(), pr)),
+                );
+                given.push(g);
+            }
+            grants.push(given);
+        }
+        Ok(if errors.is_empty() { Ok(grants) } else { Err(errors) })
     }
 
     /// Raises a review for each person moved or whose employment changed; a failure is logged,

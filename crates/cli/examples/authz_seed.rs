@@ -65,7 +65,7 @@ async fn main() {
             ..PersonIn::default()
         })
         .collect();
-    store.import_people(org, &hr, now).await.unwrap();
+    store.import_people(org, &hr, &[], None, now).await.unwrap();
     println!(
         "{managers} units and managers, {systems} systems, {people} people: {:.1} s",
         started.elapsed().as_secs_f64()

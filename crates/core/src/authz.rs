@@ -68,6 +68,26 @@ pub struct Template {
     pub systems: Vec<SystemRights>,
 }
 
+impl Template {
+    /// The grant a role assignment makes from this template: its role, purpose and rights, from
+    /// `from` (`YYYY-MM-DD`) with no end.
+    pub fn grant_from(&self, from: &str) -> Grant {
+        Grant {
+            role: self.role.clone(),
+            purpose: self.purpose.clone(),
+            systems: self.systems.clone(),
+            valid_from: from.to_string(),
+            ..Grant::default()
+        }
+    }
+
+    /// Whether `g` already gives what this template does: the same role, purpose and rights, to
+    /// the organisation's own data.
+    pub fn given_by(&self, g: &Grant) -> bool {
+        g.role == self.role && g.purpose == self.purpose && g.systems == self.systems && g.other_enterprise.is_none()
+    }
+}
+
 /// Every problem with a template: a name, rights in the organisation's systems, each once.
 pub fn check_template(t: &Template, systems: &[i64]) -> Vec<Problem> {
     let mut p: Vec<Problem> = text("name", &t.name).into_iter().collect();
@@ -198,6 +218,7 @@ pub const PEOPLE_COLUMNS: &[(&str, &[&str])] = &[
     ("enterprise", &["Virksomhet", "Organisasjonsnummer", "enterprise"]),
     ("unit", &["Enhet", "Avdeling", "unit"]),
     ("ends_on", &["Sluttdato", "Siste arbeidsdag", "ends_on"]),
+    ("roles", &["Roller", "Rolle", "Rollemal", "roles"]),
 ];
 
 /// A date as HR systems write it, as `YYYY-MM-DD`: that form, or `DD.MM.YYYY`; blank stays blank.
@@ -212,9 +233,13 @@ fn iso_date(text: &str) -> String {
 
 /// People read from a spreadsheet, with the columns the file has (an update leaves the others as
 /// they are).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PeopleImport {
     pub people: Vec<PersonIn>,
+    /// Each person's row in the file.
+    pub rows: Vec<usize>,
+    /// Each person's role assignments: the role templates (by id) they are to be authorised by.
+    pub roles: Vec<Vec<i64>>,
     pub columns: Vec<&'static str>,
 }
 
@@ -240,21 +265,34 @@ impl PeopleImport {
     }
 }
 
+/// The heading of the people import's column for `field`, as problems name it.
+pub fn people_heading(field: &str) -> String {
+    PEOPLE_COLUMNS.iter().find(|(k, _)| *k == field).map_or(field, |(_, h)| h[0]).to_string()
+}
+
+/// The names an import looks up: the organisation's units and role templates (lower-case name →
+/// id).
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    pub units: std::collections::HashMap<String, i64>,
+    pub templates: std::collections::HashMap<String, i64>,
+}
+
 /// Reads people from spreadsheet rows (the first holds the headings of [`PEOPLE_COLUMNS`]).
-/// Units are looked up by name in `units` (lower-case name → id); an empty enterprise is
-/// `own_number`. Every row is checked and every problem listed by row and column; an employee
-/// number appears once.
+/// Units and role templates are looked up by name in `names`; a person's roles are template
+/// names separated by `;`, `,` or line breaks. An empty enterprise is `own_number`. Every row is
+/// checked and every problem listed by row and column; an employee number appears once.
 pub fn read_people(
     table: &[Vec<String>],
-    units: &std::collections::HashMap<String, i64>,
+    names: &Names,
     own_number: &str,
 ) -> Result<PeopleImport, Vec<crate::import::RowError>> {
     use crate::import::{blank, map_headings, overflow, RowError};
     let Some(heading) = table.first() else { return Err(vec![RowError::file(ProblemKey::FileEmpty)]) };
     let mapped = map_headings(heading, PEOPLE_COLUMNS, &["name"])?;
-    let heading_of = |f: &str| PEOPLE_COLUMNS.iter().find(|(k, _)| *k == f).map_or(f, |(_, h)| h[0]).to_string();
+    let heading_of = people_heading;
     let mut errors = Vec::new();
-    let mut out: Vec<(usize, PersonIn)> = Vec::new();
+    let mut out: Vec<(usize, PersonIn, Vec<i64>)> = Vec::new();
     for (i, row) in table.iter().enumerate().skip(1) {
         let line = i + 1;
         if blank(row) {
@@ -262,6 +300,7 @@ pub fn read_people(
         }
         errors.extend(overflow(row, mapped.len(), line));
         let mut p = PersonIn::default();
+        let mut roles = Vec::new();
         for (cell, field) in row.iter().zip(&mapped) {
             let value = cell.trim().to_string();
             match field {
@@ -270,7 +309,18 @@ pub fn read_people(
                 Some("hpr") => p.hpr = value,
                 Some("enterprise") => p.enterprise = value.chars().filter(|c| !c.is_whitespace()).collect(),
                 Some("ends_on") => p.ends_on = iso_date(&value),
-                Some("unit") if !value.is_empty() => match units.get(&value.to_lowercase()) {
+                Some("roles") => {
+                    for name in value.split([';', ',', '\n']).map(str::trim).filter(|n| !n.is_empty()) {
+                        match names.templates.get(&name.to_lowercase()) {
+                            Some(id) if !roles.contains(id) => roles.push(*id),
+                            Some(_) => {}
+                            None => errors.push(
+                                RowError::new(line, heading_of("roles"), ProblemKey::NoSuchTemplate).arg("name", name),
+                            ),
+                        }
+                    }
+                }
+                Some("unit") if !value.is_empty() => match names.units.get(&value.to_lowercase()) {
                     Some(id) => p.unit_id = Some(*id),
                     None => {
                         errors.push(RowError::new(line, heading_of("unit"), ProblemKey::NoSuchUnit).arg("name", &value))
@@ -286,15 +336,21 @@ pub fn read_people(
             errors.push(RowError::of(line, heading_of(problem.field), problem));
         }
         if !p.employee_id.is_empty() {
-            if let Some((first, _)) = out.iter().find(|(_, q)| q.employee_id == p.employee_id) {
+            if let Some((first, _, _)) = out.iter().find(|(_, q, _)| q.employee_id == p.employee_id) {
                 errors.push(RowError::new(line, heading_of("employee_id"), ProblemKey::SameAsRow).arg("row", first));
             }
         }
-        out.push((line, p));
+        out.push((line, p, roles));
     }
     if errors.is_empty() {
         let columns = mapped.into_iter().flatten().collect();
-        Ok(PeopleImport { people: out.into_iter().map(|(_, p)| p).collect(), columns })
+        let mut import = PeopleImport { columns, ..PeopleImport::default() };
+        for (line, p, roles) in out {
+            import.rows.push(line);
+            import.people.push(p);
+            import.roles.push(roles);
+        }
+        Ok(import)
     } else {
         Err(errors)
     }
@@ -375,22 +431,27 @@ mod tests {
     #[test]
     fn people_from_hr_are_read_whole_or_every_problem_is_listed() {
         let row = |cells: &[&str]| cells.iter().map(|c| c.to_string()).collect::<Vec<_>>();
-        let units: std::collections::HashMap<String, i64> = [("akuttmottak".to_string(), 7)].into_iter().collect();
+        let names = Names {
+            units: [("akuttmottak".to_string(), 7)].into_iter().collect(),
+            templates: [("lege".to_string(), 3), ("sykepleier i akutten".to_string(), 4)].into_iter().collect(),
+        };
         let table = vec![
-            row(&["Navn", "Ansattnummer", "HPR-nummer", "Enhet", "Sluttdato"]),
-            row(&["Kari Lege", "1001", "9144897", "Akuttmottak", ""]),
-            row(&["Per Pleier", "1002", "", "", "31.01.2027"]),
+            row(&["Navn", "Ansattnummer", "HPR-nummer", "Enhet", "Sluttdato", "Rolle"]),
+            row(&["Kari Lege", "1001", "9144897", "Akuttmottak", "", "Lege; sykepleier i akutten,lege"]),
+            row(&["Per Pleier", "1002", "", "", "31.01.2027", ""]),
         ];
-        let people = read_people(&table, &units, "974760673").unwrap().people;
+        let import = read_people(&table, &names, "974760673").unwrap();
+        let people = &import.people;
         assert_eq!((people[0].unit_id, people[1].ends_on.as_str()), (Some(7), "2027-01-31"));
         assert_eq!(people[1].enterprise, "974760673");
+        assert_eq!((import.rows, import.roles), (vec![2, 3], vec![vec![3, 4], vec![]]));
         let bad = vec![
-            row(&["Navn", "Ansattnummer", "HPR-nummer", "Enhet"]),
-            row(&["Kari Lege", "1001", "91x", "Ukjent"]),
-            row(&["", "1001", "", ""]),
+            row(&["Navn", "Ansattnummer", "HPR-nummer", "Enhet", "Roller"]),
+            row(&["Kari Lege", "1001", "91x", "Ukjent", "Lege;Portør"]),
+            row(&["", "1001", "", "", ""]),
         ];
-        let errors = read_people(&bad, &units, "974760673").unwrap_err();
+        let errors = read_people(&bad, &names, "974760673").unwrap_err();
         let found: Vec<(usize, &str)> = errors.iter().map(|e| (e.row, e.field.as_str())).collect();
-        assert_eq!(found, [(2, "Enhet"), (2, "HPR-nummer"), (3, "Navn"), (3, "Ansattnummer")]);
+        assert_eq!(found, [(2, "Enhet"), (2, "Roller"), (2, "HPR-nummer"), (3, "Navn"), (3, "Ansattnummer")]);
     }
 }

@@ -97,6 +97,7 @@ string_enum! {
         CrossEnterpriseEnd = "cross_enterprise_end",
         NotTheirManager = "not_their_manager",
         NoSuchUnit = "no_such_unit",
+        NoSuchTemplate = "no_such_template",
         Unchanged = "unchanged",
     }
 }

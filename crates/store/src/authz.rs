@@ -248,16 +248,21 @@ impl Store {
 
     /// Imports people (checked by the caller) in one transaction: one with an employee number
     /// already in the register is updated where anything differs, the rest added; units must be
-    /// the organisation's.
+    /// the organisation's. `grants[i]` (checked too) are granted to `people[i]` by `by`; a
+    /// person given one counts as updated.
     pub async fn import_people(
         &self,
         org_id: OrgId,
         people: &[PersonIn],
+        grants: &[Vec<Grant>],
+        by: Option<i64>,
         now: i64,
     ) -> StoreResult<crate::processing::Saved> {
+        let docs: Vec<Vec<String>> =
+            grants.iter().map(|g| g.iter().map(encode).collect::<StoreResult<_>>()).collect::<StoreResult<_>>()?;
         let saved = write_tx!(self, |tx| {
             let mut saved = crate::processing::Saved::default();
-            for p in people {
+            for (i, p) in people.iter().enumerate() {
                 if let Some(unit) = p.unit_id {
                     let own: Option<i64> = sqlx::query_scalar("SELECT id FROM units WHERE org_id = $1 AND id = $2")
                         .bind(org_id)
@@ -277,7 +282,8 @@ impl Store {
                         .fetch_optional(&mut *tx)
                         .await?
                 };
-                match existing {
+                let docs = docs.get(i).map_or(&[][..], Vec::as_slice);
+                let person_id = match existing {
                     Some(e)
                         if e.name == p.name.trim()
                             && e.hpr == p.hpr.trim()
@@ -285,7 +291,12 @@ impl Store {
                             && e.unit_id == p.unit_id
                             && e.ends_on == p.ends_on.trim() =>
                     {
-                        saved.unchanged += 1
+                        if docs.is_empty() {
+                            saved.unchanged += 1
+                        } else {
+                            saved.updated += 1
+                        }
+                        e.id
                     }
                     Some(e) => {
                         sqlx::query(
@@ -303,11 +314,12 @@ impl Store {
                         .execute(&mut *tx)
                         .await?;
                         saved.updated += 1;
+                        e.id
                     }
                     None => {
-                        sqlx::query(
+                        let id: i64 = sqlx::query_scalar(
                             "INSERT INTO people (org_id, name, employee_id, hpr, enterprise, unit_id, ends_on, \
-                             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+                             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
                         )
                         .bind(org_id)
                         .bind(p.name.trim())
@@ -317,10 +329,31 @@ impl Store {
                         .bind(p.unit_id)
                         .bind(p.ends_on.trim())
                         .bind(now)
-                        .execute(&mut *tx)
+                        .fetch_one(&mut *tx)
                         .await?;
                         saved.created += 1;
+                        id
                     }
+                };
+                for doc in docs {
+                    let id: i64 = sqlx::query_scalar(
+                        "INSERT INTO authorisations (org_id, person_id, created_at) VALUES ($1, $2, $3) RETURNING id",
+                    )
+                    .bind(org_id)
+                    .bind(person_id)
+                    .bind(now)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    sqlx::query(EVENT)
+                        .bind(org_id)
+                        .bind(id)
+                        .bind("grant")
+                        .bind(doc)
+                        .bind("")
+                        .bind(by)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
                 }
             }
             saved

@@ -633,7 +633,10 @@ pub async fn import(
     let (_, table) = super::import::read_upload(&mut multipart).await;
     let outcome = match table {
         Err(errors) => Err(errors),
-        Ok(table) => state.app.authz.import_people(member.org.id, &member.org.org_number, &table).await,
+        Ok(table) => {
+            let by = granter(&state, &member).await?;
+            state.app.authz.import_people(member.org.id, &member.org.org_number, &table, &by).await
+        }
     };
     if matches!(outcome, Ok(Ok(_))) {
         record(&state, &member, None, AccessAction::Create).await?;

@@ -190,6 +190,39 @@ async fn managers_grant_and_revoke_authorisations_and_the_history_keeps_them(eng
     assert_eq!(ola.ends_on, "2027-12-31", "a column the file lacks is kept");
     assert_eq!(app.store.people(org.id).await.unwrap().len(), before + 1);
 
+    // Role assignments from HR: each role a template, granted once by the importer, who must be
+    // allowed to grant it; an unknown template or a unit the importer does not manage saves
+    // nothing.
+    let standing = |id: i64| {
+        let store = app.store.clone();
+        async move { store.authorisations(org.id, Some(id)).await.unwrap().into_iter().filter(|a| !a.revoked).count() }
+    };
+    let unknown = "Navn;Ansattnummer;Roller\nOla Hansen;2001;Lege i akuttmottaket, Portør\n".as_bytes().to_vec();
+    let refused = lead.upload("/authz/people/import", "hr.csv", unknown, true).await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.body.contains("Ingen rollemal heter «Portør»"), "{}", refused.body);
+    assert_eq!(standing(ola.id).await, 0);
+    let (_, admin) = app.org_with_member("A", "974760673", "admin@a.no", &[Role::Admin, Role::Manager]).await;
+    let members = app.store.members(org.id).await.unwrap();
+    let admin_id = members.iter().find(|m| m.email == "admin@a.no").unwrap().user_id;
+    app.store.set_managed_units(org.id, admin_id, &[lab.id]).await.unwrap();
+    let roles =
+        "Navn;Ansattnummer;Enhet;Roller\nOla Hansen;2001;Akuttmottak;Lege i akuttmottaket\n".as_bytes().to_vec();
+    let not_theirs = admin.upload("/authz/people/import", "hr.csv", roles.clone(), true).await;
+    assert_eq!(not_theirs.status, 422, "the admin manages the lab, Ola is in the emergency ward");
+    assert!(not_theirs.body.contains("Bare lederen for personens enhet"), "{}", not_theirs.body);
+    assert_eq!(standing(ola.id).await, 0);
+    assert_eq!(lead.upload("/authz/people/import", "hr.csv", roles.clone(), true).await.status, 200);
+    assert_eq!(lead.upload("/authz/people/import", "hr.csv", roles, true).await.status, 200);
+    let given = app.store.authorisations(org.id, Some(ola.id)).await.unwrap();
+    assert_eq!(given.len(), 1, "a role held already is not granted again");
+    assert_eq!(
+        (given[0].grant.role.as_str(), given[0].grant.valid_from.as_str()),
+        ("Lege", app.state.app.authz.today().as_str())
+    );
+    let history = app.store.authorisation_history(org.id, ola.id).await.unwrap();
+    assert_eq!(history[0].by.as_deref(), Some("Navn lead@a.no"), "granted by the importer");
+
     // The API reads the register with `authz:read`; the read is logged like a person's.
     use normverk_core::org::Scope;
     let reader = app.token(&org, &[Scope::AuthzRead]).await;

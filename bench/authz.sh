@@ -26,6 +26,7 @@ D=(--data-dir "$work/data")
 printf 'benchmark passord 123\n' | "$BIN" "${D[@]}" user add --email sikkerhet@hf.no --org 974760673 --role security_lead --password-stdin >/dev/null 2>&1
 target/release/examples/authz_seed "${PG:-$work/data}" 974760673 "$P" "$S" "$A" "$M"
 token=$("$BIN" "${D[@]}" token add --org 974760673 --scope scim:provision --name IAM 2>/dev/null)
+if curl -fs "http://$ADDR/readyz" >/dev/null 2>&1; then echo "something already answers on $ADDR; stop it or set PORT" >&2; exit 1; fi
 NORMVERK_LOG=warn "$BIN" "${D[@]}" serve --addr "$ADDR" >"$work/out" 2>"$work/log" & pid=$!
 until curl -fs "http://$ADDR/readyz" >/dev/null 2>&1; do sleep 0.01; done
 jar="$work/cookies"
@@ -39,6 +40,8 @@ for path in "/authz" "/authz?q=person%2001&system=$system&state=standing" "/auth
   for c in 1 10; do
     echo "== GET $path, $c connections, $DURATION"
     wrk -t"$(( c < 2 ? 1 : 2 ))" -c"$c" -d"$DURATION" --latency -H "$H" "http://$ADDR$path" | grep -E '^\s+(50|99)%|Requests/sec|Non-2xx'
+    echo "   then answered: $(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' -H "$H" "http://$ADDR$path")"
   done
 done
+[ -n "${SKIP_SCIM:-}" ] && exit 0
 target/release/examples/scim_bench "http://$ADDR" "$token" "$P" "${SCIM_CLIENTS:-4}" "$M"

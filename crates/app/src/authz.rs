@@ -360,8 +360,7 @@ impl Register {
         let unit_id = match u.department.as_str() {
             "" => before.unit_id,
             name => {
-                let units = self.store.units(org_id).await?;
-                let found = units.iter().find(|x| x.name.eq_ignore_ascii_case(name)).map(|x| x.id);
+                let found = self.store.unit_named(org_id, name).await?.map(|x| x.id);
                 Some(found.ok_or_else(|| {
                     AuthzError::Invalid(vec![Problem::new(
                         "department",
@@ -407,7 +406,10 @@ impl Register {
         if existing.is_some() && normverk_core::access_review::raises_review(&before, &p) {
             self.raise(org_id, &[(id, p.name.clone())]).await;
         }
-        self.revoke_if_left(org_id, id).await?;
+        let left = normverk_core::assessment::Date::parse(&today).is_some_and(|t| core::has_left(&p.ends_on, t));
+        if left {
+            self.revoke_if_left(org_id, id).await?;
+        }
         Ok(id)
     }
 

@@ -137,6 +137,11 @@ fn encode(g: &Grant) -> StoreResult<String> {
 const PEOPLE: &str = "SELECT id, name, employee_id, hpr, enterprise, unit_id, ends_on, user_name, external_id, \
      created_at, updated_at FROM people";
 
+/// At most this many people matching a register filter, and the page is found from them: 10
+/// people's authorisations in 7 ms instead of 36 for the walk through 60,000, 100 in the same
+/// time as the walk (measured on the benchmark's register).
+const BY_PEOPLE_AT_MOST: i64 = 300;
+
 pub(crate) const EVENT: &str = "INSERT INTO authz_events (org_id, authorisation_id, kind, doc, reason, by_user, at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7)";
 
@@ -511,27 +516,63 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> StoreResult<Vec<RegisterRow>> {
-        // `+a.org_id`: walked newest first by id to the page's end, not sorted whole (SQLite
-        // would otherwise take the index on the organisation and sort every authorisation).
         // The grant is stored as our encoder writes it, so a system's rights begin with
         // `{"system_id":N,`: a filter by system is a match on that text.
         let system = f.system_id.map(|id| format!("%{{\"system_id\":{id},%"));
         let q = (!f.q.trim().is_empty()).then(|| format!("%{}%", f.q.trim().to_lowercase()));
-        let sql = "SELECT a.id, a.person_id, l.doc, l.kind, u.display_name AS granted_by, f.at AS granted_at, \
-             l.at AS changed_at, p.name AS person_name, p.unit_id FROM authorisations a \
-             JOIN people p ON p.id = a.person_id \
+        let person_filter = "(CAST($2 AS TEXT) IS NULL OR LOWER(p.name) LIKE $2 OR LOWER(p.employee_id) LIKE $2) \
+             AND (CAST($3 AS BIGINT) IS NULL OR p.unit_id = $3)";
+        // These queries are planned for the values of each request, never kept as prepared
+        // statements: after five runs PostgreSQL would switch to a generic plan that ignores
+        // which filters are empty, and sorts every authorisation (1.4 ms → 2.3 s).
+        // A filter that few people match (a name, a unit) is served from those people, each
+        // one's authorisations by index, then sorted. Otherwise the authorisations are walked
+        // newest first by id to the page's end (`+a.org_id`: not sorted whole, which SQLite
+        // would do from the index on the organisation).
+        let by_people = if q.is_some() || f.unit_id.is_some() {
+            let sql = format!(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM people p WHERE p.org_id = $1 AND {person_filter} LIMIT {}) m",
+                BY_PEOPLE_AT_MOST + 1
+            );
+            let matching: i64 = read!(self, |c| sqlx::query_scalar(&sql)
+                .persistent(false)
+                .bind(org_id)
+                .bind(&q)
+                .bind(f.unit_id)
+                .fetch_one(c)
+                .await?);
+            matching <= BY_PEOPLE_AT_MOST
+        } else {
+            false
+        };
+        // PostgreSQL, which knows how many rows the organisation has, finds the walk itself,
+        // and takes `+a.org_id` for a few rows of 60,000 (a nested loop over all people: 6 s).
+        let (from, org) = match (by_people, self.engine()) {
+            (true, _) => {
+                ("people p CROSS JOIN authorisations a", "p.org_id = $1 AND a.org_id = $1 AND a.person_id = p.id")
+            }
+            (false, crate::Engine::Sqlite) => {
+                ("authorisations a JOIN people p ON p.id = a.person_id", "+a.org_id = $1")
+            }
+            (false, crate::Engine::Postgres) => {
+                ("authorisations a JOIN people p ON p.id = a.person_id", "a.org_id = $1")
+            }
+        };
+        let sql = format!(
+            "SELECT a.id, a.person_id, l.doc, l.kind, u.display_name AS granted_by, f.at AS granted_at, \
+             l.at AS changed_at, p.name AS person_name, p.unit_id FROM {from} \
              JOIN authz_events l ON l.id = (SELECT MAX(id) FROM authz_events WHERE authorisation_id = a.id) \
              JOIN authz_events f ON f.id = (SELECT MIN(id) FROM authz_events WHERE authorisation_id = a.id) \
              LEFT JOIN users u ON u.id = f.by_user \
-             WHERE +a.org_id = $1 \
-             AND (CAST($2 AS TEXT) IS NULL OR LOWER(p.name) LIKE $2 OR LOWER(p.employee_id) LIKE $2) \
-             AND (CAST($3 AS BIGINT) IS NULL OR p.unit_id = $3) \
+             WHERE {org} AND {person_filter} \
              AND (CAST($4 AS TEXT) IS NULL OR l.doc LIKE $4) \
              AND (CAST($5 AS BIGINT) IS NULL OR (l.kind = 'revoke') = ($5 = 1)) \
-             ORDER BY a.id DESC LIMIT $6 OFFSET $7";
+             ORDER BY a.id DESC LIMIT $6 OFFSET $7"
+        );
         let revoked = f.revoked.map(i64::from);
         let rows: Vec<PageRow> = read!(self, |c| {
-            sqlx::query_as(sql)
+            sqlx::query_as(&sql)
+                .persistent(false)
                 .bind(org_id)
                 .bind(&q)
                 .bind(f.unit_id)
@@ -568,7 +609,14 @@ impl Store {
             "{PEOPLE} WHERE org_id = $1 AND (CAST($2 AS TEXT) IS NULL OR LOWER(name) LIKE $2 OR LOWER(employee_id) LIKE $2) \
              ORDER BY name, id LIMIT $3 OFFSET $4"
         );
-        Ok(read!(self, |c| sqlx::query_as(&sql).bind(org_id).bind(&q).bind(limit).bind(offset).fetch_all(c).await?))
+        Ok(read!(self, |c| sqlx::query_as(&sql)
+            .persistent(false)
+            .bind(org_id)
+            .bind(&q)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(c)
+            .await?))
     }
 
     /// The organisation's people whose last day is before `today` (`YYYY-MM-DD`) and who still

@@ -69,6 +69,8 @@ pub(crate) const STEPS: &[Step] = &[
     step!(18, "0018_reviews", "access reviews; SCIM provisioning of people and groups; the register append-only",
         sqlite: include_str!("../migrations/0018_reviews.sqlite.sql"),
         postgres: include_str!("../migrations/0018_reviews.postgres.sql")),
+    step!(19, "0019_review_lines", "review lines checked against their review only, on PostgreSQL",
+        postgres: include_str!("../migrations/0019_review_lines.postgres.sql")),
 ];
 
 /// The schema version this binary writes and expects.

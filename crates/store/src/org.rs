@@ -312,6 +312,14 @@ impl Store {
         Ok(read!(self, |c| sqlx::query_as::<_, Unit>(sql).bind(org_id).bind(unit_id).fetch_one(c).await?))
     }
 
+    /// The organisation's unit named `name` (case-insensitively), if any.
+    pub async fn unit_named(&self, org_id: OrgId, name: &str) -> StoreResult<Option<Unit>> {
+        let sql =
+            "SELECT id, org_id, parent_id, name, created_at FROM units WHERE org_id = $1 AND LOWER(name) = LOWER($2) \
+                   ORDER BY id LIMIT 1";
+        Ok(read!(self, |c| sqlx::query_as::<_, Unit>(sql).bind(org_id).bind(name.trim()).fetch_optional(c).await?))
+    }
+
     /// Deletes a unit that has no sub-units and no managers.
     pub async fn delete_unit(&self, org_id: OrgId, unit_id: i64) -> StoreResult<()> {
         write_tx!(self, |tx| {

@@ -157,13 +157,23 @@ struct Context {
 }
 
 impl Context {
-    async fn load(state: &AppState, org: OrgId) -> Result<Context, Refusal> {
+    /// What the representations of `people` need: the units they are in (for one person, only
+    /// theirs: the IAM sends one at a time).
+    async fn load(state: &AppState, org: OrgId, people: &[&Person]) -> Result<Context, Refusal> {
         let today = normverk_core::assessment::Date::parse(&state.app.authz.today()).ok_or_else(|| ScimError {
             status: 500,
             scim_type: None,
             detail: "the date".into(),
         })?;
-        Ok(Context { units: state.store.units(org).await?, today })
+        let units = match people {
+            [one] => match one.unit_id {
+                Some(id) => vec![state.store.unit(org, id).await?],
+                None => Vec::new(),
+            },
+            [] => Vec::new(),
+            _ => state.store.units(org).await?,
+        };
+        Ok(Context { units, today })
     }
 
     fn user(&self, p: &Person) -> Value {
@@ -295,7 +305,6 @@ pub async fn users(
     Query(q): Query<ListQuery>,
 ) -> Result<Response, Refusal> {
     let p = paging(&q, USER_FILTERS)?;
-    let ctx = Context::load(&state, c.org_id).await?;
     // The IAM looks each person up by userName or externalId before it creates them: those
     // are one indexed read, not a scan.
     let quick = p.filter.as_ref().and_then(core::simple_eq).and_then(|(attr, v)| match attr {
@@ -309,6 +318,7 @@ pub async fn users(
         }
         None => state.store.scim_people(c.org_id).await?,
     };
+    let ctx = Context::load(&state, c.org_id, &people.iter().collect::<Vec<_>>()).await?;
     Ok(list(people.iter().map(|x| ctx.user(x)).collect(), &p))
 }
 
@@ -326,7 +336,7 @@ pub async fn user(
     Path(id): Path<String>,
 ) -> Result<Response, Refusal> {
     let p = provisioned(&state, c.org_id, id_of(&id)?).await?;
-    Ok(scim_json(StatusCode::OK, &Context::load(&state, c.org_id).await?.user(&p)))
+    Ok(scim_json(StatusCode::OK, &Context::load(&state, c.org_id, &[&p]).await?.user(&p)))
 }
 
 async fn save_user(state: &AppState, c: &ApiCaller, id: Option<i64>, doc: &Value) -> Result<Person, Refusal> {
@@ -344,7 +354,7 @@ pub async fn create_user(
 ) -> Result<Response, Refusal> {
     let doc = body_json(&headers, &body)?;
     let p = save_user(&state, &c, None, &doc).await?;
-    let mut resp = scim_json(StatusCode::CREATED, &Context::load(&state, c.org_id).await?.user(&p));
+    let mut resp = scim_json(StatusCode::CREATED, &Context::load(&state, c.org_id, &[&p]).await?.user(&p));
     if let Ok(v) = HeaderValue::from_str(&format!("/scim/v2/Users/{}", p.id)) {
         resp.headers_mut().insert(header::LOCATION, v);
     }
@@ -361,7 +371,7 @@ pub async fn replace_user(
     let current = provisioned(&state, c.org_id, id_of(&id)?).await?;
     let doc = body_json(&headers, &body)?;
     let p = save_user(&state, &c, Some(current.id), &doc).await?;
-    Ok(scim_json(StatusCode::OK, &Context::load(&state, c.org_id).await?.user(&p)))
+    Ok(scim_json(StatusCode::OK, &Context::load(&state, c.org_id, &[&p]).await?.user(&p)))
 }
 
 pub async fn patch_user(
@@ -373,11 +383,10 @@ pub async fn patch_user(
 ) -> Result<Response, Refusal> {
     let current = provisioned(&state, c.org_id, id_of(&id)?).await?;
     let ops = body_json(&headers, &body)?;
-    let ctx = Context::load(&state, c.org_id).await?;
-    let mut doc = ctx.user(&current);
+    let mut doc = Context::load(&state, c.org_id, &[&current]).await?.user(&current);
     core::apply_patch(&mut doc, &ops)?;
     let p = save_user(&state, &c, Some(current.id), &doc).await?;
-    Ok(scim_json(StatusCode::OK, &ctx.user(&p)))
+    Ok(scim_json(StatusCode::OK, &Context::load(&state, c.org_id, &[&p]).await?.user(&p)))
 }
 
 pub async fn delete_user(

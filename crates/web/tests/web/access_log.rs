@@ -71,6 +71,42 @@ async fn events_are_stored_all_or_nothing_with_errors_by_index(engine: &'static 
         "salted: equal content, different leaves"
     );
 
+    // Concurrent requests share a transaction (group commit), yet each is answered with its
+    // own indexes, holding its own events in its order.
+    let sent: Vec<Vec<String>> = (0..12u32).map(|i| (0..=i % 3).map(|j| patient(100 + i * 10 + j)).collect()).collect();
+    let requests: Vec<_> = sent
+        .iter()
+        .map(|patients| {
+            let body: Vec<serde_json::Value> = patients.iter().map(|p| event(p)).collect();
+            let (c, url, writer) = (c.clone(), url.clone(), writer.clone());
+            tokio::spawn(async move {
+                let r = c.post(&url).bearer_auth(&writer).json(&body).send().await.unwrap();
+                assert_eq!(r.status(), 201);
+                let b: serde_json::Value = r.json().await.unwrap();
+                (b["first_index"].as_u64().unwrap(), b["count"].as_u64().unwrap())
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for r in requests {
+        answers.push(r.await.unwrap());
+    }
+    let total: u64 = sent.iter().map(|p| p.len() as u64).sum();
+    let mut ranges: Vec<(u64, u64)> = answers.clone();
+    ranges.sort();
+    assert_eq!(ranges.first().map(|r| r.0), Some(4));
+    assert!(ranges.windows(2).all(|w| w[0].0 + w[0].1 == w[1].0), "{ranges:?}: contiguous, none shared");
+    assert_eq!(app.store.access_log_size().await.unwrap(), 4 + total);
+    app.store.access_index_more(1000).await.unwrap();
+    let stored = app.store.access_events(org.id, &Default::default(), 1000, 0).await.unwrap();
+    for ((first, count), patients) in answers.iter().zip(&sent) {
+        assert_eq!(*count, patients.len() as u64);
+        for (j, p) in patients.iter().enumerate() {
+            let at = stored.iter().find(|e| e.index == first + j as u64).unwrap();
+            assert!(at.event_json.contains(p.as_str()), "index {} holds {p}", first + j as u64);
+        }
+    }
+
     let wrong_type =
         c.post(&url).bearer_auth(&writer).header("content-type", "text/plain").body("[]").send().await.unwrap();
     assert_eq!(wrong_type.status(), 415);

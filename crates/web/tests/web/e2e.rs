@@ -982,5 +982,20 @@ async fn authz_journey_template_grant_cross_enterprise_refused_review_by_two_man
     b.goto(&app.url(&format!("/authz/reviews/{review}/report"))).await;
     b.wait_for_text("Flyttet til poliklinikken").await;
     b.assert_accessible(&axe, "an access review's report").await;
+
+    // The register's pages and the reviews' fit a phone.
+    b.cmd(reqwest::Method::POST, "/window/rect", Some(json!({"width": 360, "height": 800}))).await;
+    let pages = [
+        format!("/authz/reviews/{review}/report"),
+        format!("/authz/reviews/{review}"),
+        "/authz/reviews".to_string(),
+        "/authz".to_string(),
+        format!("/authz/people/{kari}"),
+        "/authz/templates".to_string(),
+    ];
+    for path in pages {
+        b.goto(&app.url(&path)).await;
+        b.assert_fits_width(&path).await;
+    }
     b.close().await;
 }

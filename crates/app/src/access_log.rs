@@ -115,8 +115,21 @@ impl AccessLog {
         .await
         .map_err(|e| StoreError::Io(std::io::Error::other(format!("hashing events failed: {e}"))))?;
         let stored = self.store.append_access_events(sender, &rows, idempotency, self.clock.now()).await?;
-        self.wake.notify_one();
+        self.appended();
         Ok(stored)
+    }
+
+    /// One event as the store appends it, in `org_id`'s view, for a store call that writes it
+    /// in the transaction of the change it records; then call [`AccessLog::appended`].
+    pub fn leaf(org_id: OrgId, e: &AccessEvent) -> NewAccessEvent {
+        let mut salt = [0u8; 16];
+        rand::rngs::OsRng.fill_bytes(&mut salt);
+        new_event(org_id, e, salt)
+    }
+
+    /// Wakes the integrator after events were appended.
+    pub fn appended(&self) {
+        self.wake.notify_one();
     }
 
     /// Who `org_id` is as a sender: its own number and those of the organisations that have

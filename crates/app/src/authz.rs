@@ -79,6 +79,19 @@ impl Register {
         action: AccessAction,
         by: &Actor,
     ) -> Result<(), AuthzError> {
+        let event = self.entry(org_id, person_id, action, by).await?;
+        self.log.append(org_id, vec![(org_id, event)], None).await?;
+        Ok(())
+    }
+
+    /// The access log's entry for `by` reading or changing the register, checked.
+    async fn entry(
+        &self,
+        org_id: OrgId,
+        person_id: Option<i64>,
+        action: AccessAction,
+        by: &Actor,
+    ) -> Result<AccessEvent, AuthzError> {
         let now = self.clock.now();
         let org = self.store.org(org_id).await?;
         let mut event = AccessEvent {
@@ -112,8 +125,21 @@ impl Register {
         if !problems.is_empty() {
             return Err(AuthzError::Invalid(problems));
         }
-        self.log.append(org_id, vec![(org_id, event)], None).await?;
-        Ok(())
+        Ok(event)
+    }
+
+    /// Adds a person (`id` is `None`) or replaces what is kept of person `id`, with `by`'s
+    /// change written to the access log in the same transaction. Returns the id.
+    async fn save_person(&self, org_id: OrgId, id: Option<i64>, p: &PersonIn, by: &Actor) -> Result<i64, AuthzError> {
+        let action = if id.is_some() { AccessAction::Update } else { AccessAction::Create };
+        let mut event = self.entry(org_id, id, action, by).await?;
+        let record = |id| {
+            event.patient_id = log_subject(Some(id));
+            AccessLog::leaf(org_id, &event)
+        };
+        let id = self.store.save_person(org_id, id, p, record, self.clock.now()).await?;
+        self.log.appended();
+        Ok(id)
     }
 
     /// Today in Norway, `YYYY-MM-DD`.
@@ -142,6 +168,7 @@ impl Register {
         own_number: &str,
         mut p: PersonIn,
         by: &Granter,
+        actor: &Actor,
     ) -> Result<i64, AuthzError> {
         if !core::may_grant(by.security_lead, &by.managed_units, p.unit_id) {
             return Err(AuthzError::NotTheirManager);
@@ -150,7 +177,7 @@ impl Register {
             p.enterprise = own_number.to_string();
         }
         invalid_unless(core::check_person(&p))?;
-        Ok(self.store.create_person(org_id, &p, self.clock.now()).await?)
+        self.save_person(org_id, None, &p, actor).await
     }
 
     /// People imported from HR, all or nothing: those with an employee number already in the
@@ -394,15 +421,7 @@ impl Register {
             external_id: u.external_id.clone(),
         };
         invalid_unless(core::check_person(&p))?;
-        let now = self.clock.now();
-        let (id, action) = match &existing {
-            Some(e) => {
-                self.store.update_person(org_id, e.id, &p, now).await?;
-                (e.id, AccessAction::Update)
-            }
-            None => (self.store.create_person(org_id, &p, now).await?, AccessAction::Create),
-        };
-        self.record(org_id, Some(id), action, &Actor::Token { token_id }).await?;
+        let id = self.save_person(org_id, existing.as_ref().map(|e| e.id), &p, &Actor::Token { token_id }).await?;
         if existing.is_some() && normverk_core::access_review::raises_review(&before, &p) {
             self.raise(org_id, &[(id, p.name.clone())]).await;
         }
@@ -427,8 +446,7 @@ impl Register {
         }
         p.user_name.clear();
         p.external_id.clear();
-        self.store.update_person(org_id, id, &p, self.clock.now()).await?;
-        self.record(org_id, Some(id), AccessAction::Update, &Actor::Token { token_id }).await?;
+        self.save_person(org_id, Some(id), &p, &Actor::Token { token_id }).await?;
         self.revoke_if_left(org_id, id).await?;
         Ok(())
     }

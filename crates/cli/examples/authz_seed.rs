@@ -44,15 +44,7 @@ async fn main() {
     }
     let mut system_ids = Vec::new();
     for s in 0..systems {
-        let sys = NewSystem {
-            name: format!("System {s:02}"),
-            description: String::new(),
-            owner: String::new(),
-            supplier: String::new(),
-            hosting: String::new(),
-            data_types: String::new(),
-            criticality: Criticality::Critical,
-        };
+        let sys = NewSystem::new(format!("System {s:02}"), Criticality::Critical);
         system_ids.push(store.create_system(org, &sys, now).await.unwrap().id);
     }
     let hr: Vec<PersonIn> = (0..people)

@@ -127,6 +127,21 @@ pub struct NewSystem {
     pub criticality: Criticality,
 }
 
+impl NewSystem {
+    /// A system with a name and a criticality, every other field empty.
+    pub fn new(name: impl Into<String>, criticality: Criticality) -> NewSystem {
+        NewSystem {
+            name: name.into(),
+            description: String::new(),
+            owner: String::new(),
+            supplier: String::new(),
+            hosting: String::new(),
+            data_types: String::new(),
+            criticality,
+        }
+    }
+}
+
 /// A system's text fields: a name of 1–200 characters, other fields at most 200 or 2,000.
 pub const SYSTEM_TEXT: &[Field] = &[
     Field::line("name", 200),

@@ -199,7 +199,7 @@ pub struct EventRow {
     pub event_json: String,
 }
 
-fn to_i64(n: u64) -> i64 {
+pub(crate) fn to_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
@@ -409,8 +409,58 @@ const SEGMENT: i64 = 1 << 16;
 /// The same, as a count of log indexes.
 pub const SEGMENT_SIZE: u64 = 1 << 16;
 
+/// Serialises appends to the log until the transaction ends: on SQLite its single writer does;
+/// on PostgreSQL a table lock, so indexes are dense and never reused. Take it as late as the
+/// transaction allows.
+macro_rules! lock_leaves {
+    ($store:expr, $tx:ident) => {
+        if matches!($store.engine(), $crate::Engine::Postgres) {
+            sqlx::query("LOCK TABLE access_leaves IN EXCLUSIVE MODE").execute(&mut *$tx).await?;
+        }
+    };
+}
+
+/// Appends `events` (a slice of [`NewAccessEvent`]) at the log's head, inside the transaction
+/// `tx` that holds [`lock_leaves!`]; the first index, an `i64`.
+macro_rules! append_leaves {
+    ($tx:ident, $events:expr, $now:expr) => {{
+        let events: &[$crate::access_log::NewAccessEvent] = $events;
+        let now: i64 = $now;
+        let next: i64 =
+            sqlx::query_scalar("SELECT COALESCE(MAX(idx) + 1, 0) FROM access_leaves").fetch_one(&mut *$tx).await?;
+        for (chunk_no, chunk) in events.chunks($crate::access_log::ROWS_PER_INSERT).enumerate() {
+            let base = next + $crate::access_log::to_i64((chunk_no * $crate::access_log::ROWS_PER_INSERT) as u64);
+            let mut leaves =
+                sqlx::QueryBuilder::new("INSERT INTO access_leaves (idx, org_id, leaf_hash, salt, received_at) ");
+            leaves.push_values(chunk.iter().enumerate(), |mut row, (i, e)| {
+                row.push_bind(base + i as i64)
+                    .push_bind(e.org_id)
+                    .push_bind(e.leaf_hash.as_slice())
+                    .push_bind(e.salt.as_slice())
+                    .push_bind(now);
+            });
+            leaves.build().execute(&mut *$tx).await?;
+            let mut payloads = sqlx::QueryBuilder::new(
+                "INSERT INTO access_payloads (idx, org_id, occurred_at, patient_id, user_id, unit, event_json) ",
+            );
+            payloads.push_values(chunk.iter().enumerate(), |mut row, (i, e)| {
+                row.push_bind(base + i as i64)
+                    .push_bind(e.org_id)
+                    .push_bind(e.occurred_at)
+                    .push_bind(e.patient_id.as_str())
+                    .push_bind(e.user_id.as_str())
+                    .push_bind(e.unit.as_str())
+                    .push_bind(e.event_json.as_str());
+            });
+            payloads.build().execute(&mut *$tx).await?;
+        }
+        next
+    }};
+}
+pub(crate) use {append_leaves, lock_leaves};
+
 /// Rows per multi-row INSERT: well under either engine's limit on bound parameters.
-const ROWS_PER_INSERT: usize = 500;
+pub(crate) const ROWS_PER_INSERT: usize = 500;
 
 impl Store {
     /// Appends events in one transaction, as one request from `org_id` (whose idempotency keys
@@ -428,9 +478,7 @@ impl Store {
     ) -> StoreResult<Appended> {
         let count = events.len() as u64;
         let appended = write_tx!(self, |tx| {
-            if matches!(self.engine(), crate::Engine::Postgres) {
-                sqlx::query("LOCK TABLE access_leaves IN EXCLUSIVE MODE").execute(&mut *tx).await?;
-            }
+            lock_leaves!(self, tx);
             let earlier: Option<(Vec<u8>, i64, i64)> = match idempotency {
                 Some(idem) => {
                     sqlx::query("DELETE FROM idempotency_keys WHERE org_id = $1 AND created_at < $2")
@@ -454,36 +502,7 @@ impl Store {
                 }
                 Appended { first_index: to_u64(first)?, count: to_u64(n)?, replayed: true }
             } else {
-                let next: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(idx) + 1, 0) FROM access_leaves")
-                    .fetch_one(&mut *tx)
-                    .await?;
-                for (chunk_no, chunk) in events.chunks(ROWS_PER_INSERT).enumerate() {
-                    let base = next + to_i64((chunk_no * ROWS_PER_INSERT) as u64);
-                    let mut leaves = sqlx::QueryBuilder::new(
-                        "INSERT INTO access_leaves (idx, org_id, leaf_hash, salt, received_at) ",
-                    );
-                    leaves.push_values(chunk.iter().enumerate(), |mut row, (i, e)| {
-                        row.push_bind(base + i as i64)
-                            .push_bind(e.org_id)
-                            .push_bind(e.leaf_hash.as_slice())
-                            .push_bind(e.salt.as_slice())
-                            .push_bind(now);
-                    });
-                    leaves.build().execute(&mut *tx).await?;
-                    let mut payloads = sqlx::QueryBuilder::new(
-                        "INSERT INTO access_payloads (idx, org_id, occurred_at, patient_id, user_id, unit, event_json) ",
-                    );
-                    payloads.push_values(chunk.iter().enumerate(), |mut row, (i, e)| {
-                        row.push_bind(base + i as i64)
-                            .push_bind(e.org_id)
-                            .push_bind(e.occurred_at)
-                            .push_bind(e.patient_id.as_str())
-                            .push_bind(e.user_id.as_str())
-                            .push_bind(e.unit.as_str())
-                            .push_bind(e.event_json.as_str());
-                    });
-                    payloads.build().execute(&mut *tx).await?;
-                }
+                let next = append_leaves!(tx, events, now);
                 if let Some(idem) = idempotency {
                     sqlx::query(
                         "INSERT INTO idempotency_keys (org_id, key, request_sha, first_index, count, created_at) \
@@ -1403,9 +1422,7 @@ impl Store {
     ) -> StoreResult<u64> {
         let idxs: Vec<i64> = indexes.iter().map(|&i| to_i64(i)).collect();
         let entry_idx = write_tx!(self, |tx| {
-            if matches!(self.engine(), crate::Engine::Postgres) {
-                sqlx::query("LOCK TABLE access_leaves IN EXCLUSIVE MODE").execute(&mut *tx).await?;
-            }
+            lock_leaves!(self, tx);
             let at: i64 =
                 sqlx::query_scalar("SELECT COALESCE(MAX(idx) + 1, 0) FROM access_leaves").fetch_one(&mut *tx).await?;
             sqlx::query(

@@ -119,13 +119,6 @@ struct EventRow {
 }
 
 /// A second person with the same `userName` is a conflict, not a failure.
-fn user_name_taken(e: sqlx::Error) -> StoreError {
-    match &e {
-        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict("userName".into()),
-        _ => e.into(),
-    }
-}
-
 fn parse(doc: &str) -> StoreResult<Grant> {
     serde_json::from_str(doc).map_err(|e| StoreError::Corrupt(format!("stored authorisation unreadable: {e}")))
 }
@@ -238,41 +231,6 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await?,
             }
-        });
-        Ok(id)
-    }
-
-    /// Adds a person; the unit must be the organisation's. Returns the id.
-    pub async fn create_person(&self, org_id: OrgId, p: &PersonIn, now: i64) -> StoreResult<i64> {
-        let id = write_tx!(self, |tx| {
-            if let Some(unit) = p.unit_id {
-                let own: Option<i64> = sqlx::query_scalar("SELECT id FROM units WHERE org_id = $1 AND id = $2")
-                    .bind(org_id)
-                    .bind(unit)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                if own.is_none() {
-                    return Err(StoreError::Rejected(Rejection::NoUnit(unit)));
-                }
-            }
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO people (org_id, name, employee_id, hpr, enterprise, unit_id, ends_on, user_name, \
-                 external_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
-            )
-            .bind(org_id)
-            .bind(p.name.trim())
-            .bind(p.employee_id.trim())
-            .bind(p.hpr.trim())
-            .bind(p.enterprise.trim())
-            .bind(p.unit_id)
-            .bind(p.ends_on.trim())
-            .bind(p.user_name.trim())
-            .bind(p.external_id.trim())
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(user_name_taken)?;
-            id
         });
         Ok(id)
     }
@@ -549,6 +507,22 @@ impl Store {
                 ("authorisations a JOIN people p ON p.id = a.person_id", "a.org_id = $1")
             }
         };
+        let revoked = f.revoked.map(i64::from);
+        // Without a filter on what was granted (a system, revoked or not), the page's ids are
+        // found first and only its rows get their events: page 200 without it costs 10,000
+        // rows' latest events (360 ms on PostgreSQL).
+        let (from, org, page) = if system.is_none() && revoked.is_none() {
+            (
+                format!(
+                    "(SELECT a.id FROM {from} WHERE {org} AND {person_filter} ORDER BY a.id DESC LIMIT $6 OFFSET $7) \
+                     page JOIN authorisations a ON a.id = page.id JOIN people p ON p.id = a.person_id"
+                ),
+                "CAST($6 AS BIGINT) IS NOT NULL AND CAST($7 AS BIGINT) IS NOT NULL",
+                "",
+            )
+        } else {
+            (from.to_string(), org, "LIMIT $6 OFFSET $7")
+        };
         let sql = format!(
             "SELECT a.id, a.person_id, l.doc, l.kind, u.display_name AS granted_by, f.at AS granted_at, \
              l.at AS changed_at, p.name AS person_name, p.unit_id FROM {from} \
@@ -558,9 +532,8 @@ impl Store {
              WHERE {org} AND {person_filter} \
              AND (CAST($4 AS TEXT) IS NULL OR l.doc LIKE $4) \
              AND (CAST($5 AS BIGINT) IS NULL OR (l.kind = 'revoke') = ($5 = 1)) \
-             ORDER BY a.id DESC LIMIT $6 OFFSET $7"
+             ORDER BY a.id DESC {page}"
         );
-        let revoked = f.revoked.map(i64::from);
         let rows: Vec<PageRow> = read!(self, |c| {
             sqlx::query_as(&sql)
                 .persistent(false)

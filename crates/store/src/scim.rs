@@ -1,6 +1,7 @@
 //! What SCIM provisioning keeps beyond the register's people: the IAM's names for them
 //! (`userName`, `externalId`, in `people`), and its groups with their members.
 
+use crate::access_log::{append_leaves, lock_leaves, NewAccessEvent};
 use crate::authz::Person;
 use crate::db::{read, write_tx, OrgId, Rejection, Store, StoreError, StoreResult};
 use normverk_core::authz::PersonIn;
@@ -53,10 +54,19 @@ impl Store {
         Ok(read!(self, |c| sqlx::query_as(&sql).bind(org_id).bind(value.trim()).fetch_optional(c).await?))
     }
 
-    /// Replaces what is kept of the organisation's person `id`; the unit must be the
-    /// organisation's, a `userName` another's is a conflict.
-    pub async fn update_person(&self, org_id: OrgId, id: i64, p: &PersonIn, now: i64) -> StoreResult<()> {
-        write_tx!(self, |tx| {
+    /// Adds a person to the organisation (`id` is `None`) or replaces what is kept of its person
+    /// `id`, and appends `record(id)`, the change's entry in the access log, in the same
+    /// transaction: neither is kept without the other. The unit must be the organisation's; a
+    /// `userName` another's is a conflict. Returns the id.
+    pub async fn save_person(
+        &self,
+        org_id: OrgId,
+        id: Option<i64>,
+        p: &PersonIn,
+        record: impl FnOnce(i64) -> NewAccessEvent + Send,
+        now: i64,
+    ) -> StoreResult<i64> {
+        let id = write_tx!(self, |tx| {
             if let Some(unit) = p.unit_id {
                 let own: Option<i64> = sqlx::query_scalar("SELECT id FROM units WHERE org_id = $1 AND id = $2")
                     .bind(org_id)
@@ -67,10 +77,18 @@ impl Store {
                     return Err(StoreError::Rejected(Rejection::NoUnit(unit)));
                 }
             }
-            let done = sqlx::query(
-                "UPDATE people SET name = $3, employee_id = $4, hpr = $5, enterprise = $6, unit_id = $7, ends_on = $8, \
-                 user_name = $9, external_id = $10, updated_at = $11 WHERE org_id = $1 AND id = $2",
-            )
+            let id: Option<i64> = sqlx::query_scalar(match id {
+                Some(_) => {
+                    "UPDATE people SET name = $3, employee_id = $4, hpr = $5, enterprise = $6, unit_id = $7, \
+                     ends_on = $8, user_name = $9, external_id = $10, updated_at = $11 \
+                     WHERE org_id = $1 AND id = $2 RETURNING id"
+                }
+                None => {
+                    "INSERT INTO people (org_id, name, employee_id, hpr, enterprise, unit_id, ends_on, user_name, \
+                     external_id, created_at, updated_at) \
+                     SELECT $1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11 WHERE $2 IS NULL RETURNING id"
+                }
+            })
             .bind(org_id)
             .bind(id)
             .bind(p.name.trim())
@@ -82,14 +100,15 @@ impl Store {
             .bind(p.user_name.trim())
             .bind(p.external_id.trim())
             .bind(now)
-            .execute(&mut *tx)
+            .fetch_optional(&mut *tx)
             .await
             .map_err(taken)?;
-            if done.rows_affected() == 0 {
-                return Err(StoreError::NotFound);
-            }
+            let id = id.ok_or(StoreError::NotFound)?;
+            lock_leaves!(self, tx);
+            append_leaves!(tx, &[record(id)], now);
+            id
         });
-        Ok(())
+        Ok(id)
     }
 
     /// The organisation's groups, by id.

@@ -25,6 +25,7 @@ pub fn new_user(email: &str) -> NewUser {
 
 mod access_log;
 mod assessment;
+mod authz;
 mod db;
 mod deviation;
 mod risk;

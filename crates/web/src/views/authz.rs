@@ -267,11 +267,8 @@ pub async fn add_person(
         ..PersonIn::default()
     };
     let by = granter(&state, &member).await?;
-    match state.app.authz.add_person(member.org.id, &member.org.org_number, p, &by).await {
-        Ok(id) => {
-            record(&state, &member, Some(id), AccessAction::Create).await?;
-            Ok(Redirect::to(&format!("/authz/people/{id}")).into_response())
-        }
+    match state.app.authz.add_person(member.org.id, &member.org.org_number, p, &by, &actor(&member)).await {
+        Ok(id) => Ok(Redirect::to(&format!("/authz/people/{id}")).into_response()),
         Err(AuthzError::Store(normverk_store::StoreError::Rejected(_))) => {
             let mut errors = FormErrors::default();
             errors.add("unit_id", page.t("authz-no-such-unit"));

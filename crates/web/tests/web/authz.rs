@@ -26,15 +26,7 @@ async fn managers_grant_and_revoke_authorisations_and_the_history_keeps_them(eng
     let uid = |email: &str| users.iter().find(|m| m.email == email).unwrap().user_id;
     app.store.set_managed_units(org.id, uid("leder@a.no"), &[ward.id]).await.unwrap();
     app.store.set_managed_units(org.id, uid("annen@a.no"), &[lab.id]).await.unwrap();
-    let system = |name: &str| NewSystem {
-        name: name.into(),
-        description: String::new(),
-        owner: String::new(),
-        supplier: String::new(),
-        hosting: String::new(),
-        data_types: String::new(),
-        criticality: Criticality::Critical,
-    };
+    let system = |name: &str| NewSystem::new(name, Criticality::Critical);
     let epj = app.store.create_system(org.id, &system("EPJ"), now).await.unwrap();
     let theirs = app.store.create_system(other.id, &system("Deres"), now).await.unwrap();
 

@@ -879,21 +879,18 @@ async fn authz_journey_template_grant_cross_enterprise_refused_review_by_two_man
     let uid = |email: &str| members.iter().find(|m| m.email == email).unwrap().user_id;
     app.store.set_managed_units(org.id, uid("akutt@fjordlegen.no"), &[ward.id]).await.unwrap();
     app.store.set_managed_units(org.id, uid("lab@fjordlegen.no"), &[lab.id]).await.unwrap();
-    let epj = normverk_core::system::NewSystem {
-        name: "DIPS Arena".into(),
-        description: String::new(),
-        owner: String::new(),
-        supplier: String::new(),
-        hosting: String::new(),
-        data_types: String::new(),
-        criticality: normverk_core::system::Criticality::Critical,
-    };
+    let epj = normverk_core::system::NewSystem::new("DIPS Arena", normverk_core::system::Criticality::Critical);
     let epj = app.store.create_system(org.id, &epj, now).await.unwrap();
     let register = &app.state.app.authz;
     let lead = normverk_app::authz::Granter {
         user_id: uid("sikkerhet@fjordlegen.no"),
         security_lead: true,
         managed_units: vec![],
+    };
+    let as_lead = normverk_app::authz::Actor::Person {
+        user_id: lead.user_id,
+        name: "Sikkerhetsleder".into(),
+        role: "security_lead".into(),
     };
     let rights = |r: Vec<normverk_core::authz::Right>| {
         vec![normverk_core::authz::SystemRights { system_id: epj.id, rights: r, break_glass: true }]
@@ -911,8 +908,9 @@ async fn authz_journey_template_grant_cross_enterprise_refused_review_by_two_man
         unit_id: Some(unit),
         ..Default::default()
     };
-    let kari = register.add_person(org.id, "974760673", person("Kari Lege", ward.id), &lead).await.unwrap();
-    let ola = register.add_person(org.id, "974760673", person("Ola Bioingeniør", lab.id), &lead).await.unwrap();
+    let kari = register.add_person(org.id, "974760673", person("Kari Lege", ward.id), &lead, &as_lead).await.unwrap();
+    let ola =
+        register.add_person(org.id, "974760673", person("Ola Bioingeniør", lab.id), &lead, &as_lead).await.unwrap();
     let g = normverk_core::authz::Grant {
         role: "Bioingeniør".into(),
         purpose: "Prøvesvar".into(),

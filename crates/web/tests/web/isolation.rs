@@ -86,15 +86,8 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
         )
         .await
         .unwrap();
-    let new_system = |name: &str| normverk_core::system::NewSystem {
-        name: name.into(),
-        description: String::new(),
-        owner: String::new(),
-        supplier: String::new(),
-        hosting: String::new(),
-        data_types: String::new(),
-        criticality: normverk_core::system::Criticality::Critical,
-    };
+    let new_system =
+        |name: &str| normverk_core::system::NewSystem::new(name, normverk_core::system::Criticality::Critical);
     let b_system = app.store.create_system(b.id, &new_system("Beta-markør system"), 1).await.unwrap();
     let b_system2 = app.store.create_system(b.id, &new_system("Beta-markør database"), 1).await.unwrap();
     app.store.add_system_dependency(b.id, b_system.id, b_system2.id, 1).await.unwrap();
@@ -165,16 +158,17 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
     });
     risk.save(b.id, b_risk, 1, doc, "event_added", None).await.unwrap();
     let b_threat = app.state.app.risk.save_threat(b.id, None, "Beta-markør trussel", "", false).await.unwrap();
+    let b_lead = normverk_app::authz::Granter { user_id: 0, security_lead: true, managed_units: vec![] };
     let b_person = app
-        .store
-        .create_person(
+        .state
+        .app
+        .authz
+        .add_person(
             b.id,
-            &normverk_core::authz::PersonIn {
-                name: "Beta-markør person".into(),
-                enterprise: "983544622".into(),
-                ..Default::default()
-            },
-            app.now(),
+            "983544622",
+            normverk_core::authz::PersonIn { name: "Beta-markør person".into(), ..Default::default() },
+            &b_lead,
+            &normverk_app::authz::Actor::Token { token_id: 0 },
         )
         .await
         .unwrap();
@@ -225,16 +219,19 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
         .unwrap();
     let b_line = app.store.review_lines(b.id, b_review, None).await.unwrap()[0].id;
     let b_scim_user = app
-        .store
-        .create_person(
+        .state
+        .app
+        .authz
+        .add_person(
             b.id,
-            &normverk_core::authz::PersonIn {
+            "983544622",
+            normverk_core::authz::PersonIn {
                 name: "Beta-markør SCIM-person".into(),
-                enterprise: "983544622".into(),
                 user_name: "beta@b.no".into(),
                 ..Default::default()
             },
-            app.now(),
+            &b_lead,
+            &normverk_app::authz::Actor::Token { token_id: 0 },
         )
         .await
         .unwrap();
@@ -444,7 +441,8 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
     assert_eq!(b_answers.len(), 1);
     assert_eq!(b_answers[0].status.as_str(), "not_met", "B's answer is untouched");
     app.store.access_index_more(100).await.unwrap();
-    assert_eq!(app.store.access_events(b.id, &Default::default(), 10, 0).await.unwrap().len(), 1);
+    // B's own event, and the register's records of B's two people added.
+    assert_eq!(app.store.access_events(b.id, &Default::default(), 10, 0).await.unwrap().len(), 3);
     assert_eq!(app.store.evidence_for(b.id, b_round.id, "5.2.1-01").await.unwrap().len(), 1);
     let processing = app.store.processing(b.id, b_processing).await.unwrap();
     assert_eq!((processing.version, processing.record.name.as_str()), (1, "Beta-markør behandling"), "{engine}");

@@ -8,15 +8,7 @@ use normverk_store::engine_tests;
 use serde_json::{json, Value};
 
 fn system(name: &str) -> NewSystem {
-    NewSystem {
-        name: name.into(),
-        description: String::new(),
-        owner: String::new(),
-        supplier: String::new(),
-        hosting: String::new(),
-        data_types: String::new(),
-        criticality: Criticality::Critical,
-    }
+    NewSystem::new(name, Criticality::Critical)
 }
 
 async fn the_protokoll_over_the_api_names_what_is_missing_and_keeps_versions(engine: &'static str) {

@@ -25,28 +25,28 @@ async fn managers_answer_their_share_of_a_yearly_review_and_the_register_follows
     let uid = |email: &str| users.iter().find(|m| m.email == email).unwrap().user_id;
     app.store.set_managed_units(org.id, uid("ward@a.no"), &[ward.id]).await.unwrap();
     app.store.set_managed_units(org.id, uid("lab@a.no"), &[lab.id]).await.unwrap();
-    let epj = NewSystem {
-        name: "EPJ".into(),
-        description: String::new(),
-        owner: String::new(),
-        supplier: String::new(),
-        hosting: String::new(),
-        data_types: String::new(),
-        criticality: Criticality::Critical,
-    };
+    let epj = NewSystem::new("EPJ", Criticality::Critical);
     let epj = app.store.create_system(org.id, &epj, now).await.unwrap();
     let register = &app.state.app.authz;
     let by = Granter { user_id: uid("lead@a.no"), security_lead: true, managed_units: vec![] };
+    let as_lead = normverk_app::authz::Actor::Person {
+        user_id: by.user_id,
+        name: "Sikkerhetsleder".into(),
+        role: "security_lead".into(),
+    };
     let person = |name: &str, employee: &str, unit: Option<i64>| normverk_core::authz::PersonIn {
         name: name.into(),
         employee_id: employee.into(),
         unit_id: unit,
         ..Default::default()
     };
-    let kari = register.add_person(org.id, "974760673", person("Kari Lege", "1", Some(ward.id)), &by).await.unwrap();
-    let ola =
-        register.add_person(org.id, "974760673", person("Ola Bioingeniør", "2", Some(lab.id)), &by).await.unwrap();
-    let nils = register.add_person(org.id, "974760673", person("Nils Vikar", "3", None), &by).await.unwrap();
+    let kari =
+        register.add_person(org.id, "974760673", person("Kari Lege", "1", Some(ward.id)), &by, &as_lead).await.unwrap();
+    let ola = register
+        .add_person(org.id, "974760673", person("Ola Bioingeniør", "2", Some(lab.id)), &by, &as_lead)
+        .await
+        .unwrap();
+    let nils = register.add_person(org.id, "974760673", person("Nils Vikar", "3", None), &by, &as_lead).await.unwrap();
     let grant = |rights: Vec<Right>| Grant {
         role: "Lege".into(),
         purpose: "Helsehjelp".into(),
@@ -180,21 +180,18 @@ async fn managers_are_reminded_by_mail_and_an_overdue_review_escalates(engine: &
     let users = app.store.members(org.id).await.unwrap();
     let uid = |email: &str| users.iter().find(|m| m.email == email).unwrap().user_id;
     app.store.set_managed_units(org.id, uid("ward@a.no"), &[ward.id]).await.unwrap();
-    let sys = NewSystem {
-        name: "EPJ".into(),
-        description: String::new(),
-        owner: String::new(),
-        supplier: String::new(),
-        hosting: String::new(),
-        data_types: String::new(),
-        criticality: Criticality::Critical,
-    };
+    let sys = NewSystem::new("EPJ", Criticality::Critical);
     let sys = app.store.create_system(org.id, &sys, now).await.unwrap();
     let register = &app.state.app.authz;
     let by = Granter { user_id: uid("lead@a.no"), security_lead: true, managed_units: vec![] };
+    let as_lead = normverk_app::authz::Actor::Person {
+        user_id: by.user_id,
+        name: "Sikkerhetsleder".into(),
+        role: "security_lead".into(),
+    };
     let kari =
         normverk_core::authz::PersonIn { name: "Kari Lege".into(), unit_id: Some(ward.id), ..Default::default() };
-    let kari = register.add_person(org.id, "974760673", kari, &by).await.unwrap();
+    let kari = register.add_person(org.id, "974760673", kari, &by, &as_lead).await.unwrap();
     let g = Grant {
         purpose: "Helsehjelp".into(),
         systems: vec![SystemRights { system_id: sys.id, rights: vec![Right::Read], break_glass: false }],

@@ -18,15 +18,7 @@ async fn an_assessment_runs_from_start_to_approval_and_the_register_shows_it(eng
     let (_, boss) = app.org_with_member("A", "974760673", "boss@a.no", &[Role::TopManagement]).await;
     let (_, outsider) =
         app.org_with_member("B", "923609016", "b@b.no", &[Role::SecurityLead, Role::TopManagement]).await;
-    let system = NewSystem {
-        name: "EPJ".into(),
-        description: String::new(),
-        owner: String::new(),
-        supplier: String::new(),
-        hosting: String::new(),
-        data_types: String::new(),
-        criticality: Criticality::Critical,
-    };
+    let system = NewSystem::new("EPJ", Criticality::Critical);
     let epj = app.store.create_system(org.id, &system, 1).await.unwrap();
 
     let overview = lead.get("/risk").await;

@@ -98,15 +98,7 @@ async fn an_iam_provisions_people_and_groups_by_scim(engine: &'static str) {
         (person.name.as_str(), person.employee_id.as_str(), person.unit_id),
         ("Kari Lege", "1001", Some(ward.id))
     );
-    let epj = NewSystem {
-        name: "EPJ".into(),
-        description: String::new(),
-        owner: String::new(),
-        supplier: String::new(),
-        hosting: String::new(),
-        data_types: String::new(),
-        criticality: Criticality::Critical,
-    };
+    let epj = NewSystem::new("EPJ", Criticality::Critical);
     let epj = app.store.create_system(org.id, &epj, now).await.unwrap();
     let by = normverk_app::authz::Granter { user_id: manager_id, security_lead: false, managed_units: vec![ward.id] };
     let g = Grant {
@@ -179,6 +171,21 @@ async fn an_iam_provisions_people_and_groups_by_scim(engine: &'static str) {
     let (status, ct, _) = send(Method::GET, &format!("/Users/{id}"), &token, None).await;
     assert_eq!((status, ct.as_str()), (404, "application/scim+json"));
     assert!(!app.store.person(org.id, pid).await.unwrap().ends_on.is_empty());
+    // Each change by the IAM is in the access log, by its token, written with the change.
+    app.store.access_index_more(1000).await.unwrap();
+    let logged = app.store.access_events(org.id, &Default::default(), 1000, 0).await.unwrap();
+    let by_token = |action: &str| {
+        logged
+            .iter()
+            .filter(|e| {
+                e.event_json.contains(&format!("\"local:normverk-authz:person-{pid}\""))
+                    && e.event_json.contains(&format!(r#""action":"{action}""#))
+                    && e.event_json.contains("local:normverk-api:")
+            })
+            .count()
+    };
+    assert_eq!(by_token("create"), 1, "provisioned once");
+    assert!(by_token("update") >= 2, "deactivated and deleted");
     let (_, _, config) = send(Method::GET, "/ServiceProviderConfig", &token, None).await;
     assert_eq!(config["patch"]["supported"], true);
     let (status, ct, _) = send(Method::GET, "/Nothing", &token, None).await;

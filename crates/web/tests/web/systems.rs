@@ -56,15 +56,7 @@ async fn a_critical_systems_dependencies_inherit_its_class_with_the_path(engine:
         .store
         .create_system(
             other.id,
-            &normverk_core::system::NewSystem {
-                name: "Deres".into(),
-                description: String::new(),
-                owner: String::new(),
-                supplier: String::new(),
-                hosting: String::new(),
-                data_types: String::new(),
-                criticality: normverk_core::system::Criticality::Critical,
-            },
+            &normverk_core::system::NewSystem::new("Deres", normverk_core::system::Criticality::Critical),
             1,
         )
         .await
@@ -111,15 +103,10 @@ async fn a_critical_systems_dependencies_inherit_its_class_with_the_path(engine:
     assert_eq!(bad.status, 422);
     // The register pages by 100, by name.
     for i in 0..100 {
-        let s = normverk_core::system::NewSystem {
-            name: format!("Z-system {i:03}"),
-            description: String::new(),
-            owner: String::new(),
-            supplier: String::new(),
-            hosting: String::new(),
-            data_types: String::new(),
-            criticality: normverk_core::system::Criticality::Tolerable,
-        };
+        let s = normverk_core::system::NewSystem::new(
+            format!("Z-system {i:03}"),
+            normverk_core::system::Criticality::Tolerable,
+        );
         app.store.create_system(org.id, &s, 1).await.unwrap();
     }
     let first = employee.get("/systems").await;

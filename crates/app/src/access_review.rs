@@ -5,7 +5,8 @@
 //! reminders by e-mail are `reminder::send_review_reminders`.
 
 use crate::clock::{date_in_norway, Clock};
-use crate::grant::{AuthzError, Granter};
+use crate::grant::{AuthzError, Granter, RegisterLog};
+use normverk_core::access_log::AccessAction;
 use normverk_core::access_review::{self as core, Decision, Kind};
 use normverk_core::assessment::Date;
 use normverk_core::authz::SystemRights;
@@ -40,6 +41,7 @@ pub struct Reply {
 pub struct Reviews {
     store: Store,
     clock: Clock,
+    log: RegisterLog,
 }
 
 fn invalid(field: &'static str, key: ProblemKey, message: &str) -> AuthzError {
@@ -47,8 +49,8 @@ fn invalid(field: &'static str, key: ProblemKey, message: &str) -> AuthzError {
 }
 
 impl Reviews {
-    pub fn new(store: Store, clock: Clock) -> Self {
-        Reviews { store, clock }
+    pub fn new(store: Store, clock: Clock, log: RegisterLog) -> Self {
+        Reviews { store, clock, log }
     }
 
     fn today(&self) -> Option<Date> {
@@ -194,8 +196,12 @@ impl Reviews {
         // The register's history names the review an answer came from.
         let title = self.store.review(org_id, review).await?.title;
         let recorded = if reason.trim().is_empty() { title } else { format!("{}: {}", title, reason.trim()) };
-        let answer = Answer { decision: decision.as_str(), reason, event: (kind, &grant, &recorded), by: by.user_id };
-        Ok(self.store.answer_review_line(org_id, review, line, &answer, self.clock.now()).await?)
+        let record = &self.log.leaf(org_id, Some(l.person_id), AccessAction::Update, &by.actor()).await?;
+        let event = (kind, &grant, recorded.as_str());
+        let answer = Answer { decision: decision.as_str(), reason, event, by: by.user_id, record };
+        let closed = self.store.answer_review_line(org_id, review, line, &answer, self.clock.now()).await?;
+        self.log.appended();
+        Ok(closed)
     }
 
     /// How many months apart the yearly review is due.

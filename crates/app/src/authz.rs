@@ -4,7 +4,7 @@
 
 use crate::access_log::AccessLog;
 use crate::clock::{date_in_norway, Clock};
-use normverk_core::access_log::{accept, AccessAction, AccessEvent, Basis};
+use normverk_core::access_log::AccessAction;
 use normverk_core::authz::PersonIn;
 use normverk_core::authz::{self as core, Grant, Template};
 use normverk_core::import::RowError;
@@ -15,7 +15,7 @@ use normverk_store::{OrgId, Store, StoreError};
 use std::sync::Arc;
 
 use crate::grant::invalid_unless;
-pub use crate::grant::{AuthzError, Granter};
+pub use crate::grant::{log_subject, Actor, AuthzError, Granter, RegisterLog, LOG_INFORMATION_TYPE};
 
 /// Revokes the leavers' authorisations every `every` until `stop` turns true.
 pub async fn run_leaver_revoker(
@@ -27,7 +27,7 @@ pub async fn run_leaver_revoker(
         match register.revoke_for_leavers().await {
             Ok(0) => {}
             Ok(n) => tracing::info!(revoked = n, "authorisations of people who have left revoked"),
-            Err(e) => tracing::error!(error = %e, "revoking leavers' authorisations failed; trying again later"),
+            Err(e) => tracing::error!(error = ?e, "revoking leavers' authorisations failed; trying again later"),
         }
         tokio::select! {
             () = tokio::time::sleep(every) => {},
@@ -40,99 +40,28 @@ pub async fn run_leaver_revoker(
 pub struct Register {
     store: Store,
     clock: Clock,
-    log: Arc<AccessLog>,
+    log: RegisterLog,
     reviews: Arc<crate::access_review::Reviews>,
 }
 
-/// Who reads or changes the register, as the access log records them: a person signed in, or
-/// an API token.
-#[derive(Debug, Clone)]
-pub enum Actor {
-    Person { user_id: i64, name: String, role: String },
-    Token { token_id: i64 },
-}
-
-/// What the access log calls the register's information.
-pub const LOG_INFORMATION_TYPE: &str = "tilgangsregister";
-
-/// The access log's subject for a person of the register (they are not patients, so a local id),
-/// or for the register as a whole.
-pub fn log_subject(person_id: Option<i64>) -> String {
-    match person_id {
-        Some(id) => format!("local:normverk-authz:person-{id}"),
-        None => "local:normverk-authz:register".to_string(),
-    }
-}
-
 impl Register {
-    pub fn new(store: Store, clock: Clock, log: Arc<AccessLog>, reviews: Arc<crate::access_review::Reviews>) -> Self {
+    pub fn new(store: Store, clock: Clock, log: RegisterLog, reviews: Arc<crate::access_review::Reviews>) -> Self {
         Register { store, clock, log, reviews }
     }
 
-    /// Writes to the tamper-evident access log that `by` read or changed the register (a person
-    /// in it, or the whole), so that no one can alter it unseen (Normen 5.2.1.1, 5.4.4). The
-    /// record is durable before the page is shown; if it cannot be written, the request fails.
-    pub async fn record(
-        &self,
-        org_id: OrgId,
-        person_id: Option<i64>,
-        action: AccessAction,
-        by: &Actor,
-    ) -> Result<(), AuthzError> {
-        let event = self.entry(org_id, person_id, action, by).await?;
-        self.log.append(org_id, vec![(org_id, event)], None).await?;
-        Ok(())
-    }
-
-    /// The access log's entry for `by` reading or changing the register, checked.
-    async fn entry(
-        &self,
-        org_id: OrgId,
-        person_id: Option<i64>,
-        action: AccessAction,
-        by: &Actor,
-    ) -> Result<AccessEvent, AuthzError> {
-        let now = self.clock.now();
-        let org = self.store.org(org_id).await?;
-        let mut event = AccessEvent {
-            action,
-            basis: Basis::Administration,
-            basis_reason: Some("Tilgangsstyring (Normen 5.2.1)".into()),
-            cross_org: None,
-            disclosed_to: None,
-            duration_s: 0,
-            id_warnings: Vec::new(),
-            information_type: LOG_INFORMATION_TYPE.to_string(),
-            occurred_at: crate::clock::rfc3339(now),
-            org_number: org.org_number,
-            patient_id: log_subject(person_id),
-            unit: org.name,
-            user_id: match by {
-                Actor::Person { user_id, .. } => format!("local:normverk:{user_id}"),
-                Actor::Token { token_id } => format!("local:normverk-api:{token_id}"),
-            },
-            user_name: match by {
-                Actor::Person { name, .. } => Some(name.clone()),
-                Actor::Token { .. } => None,
-            },
-            user_national_id: None,
-            user_role: match by {
-                Actor::Person { role, .. } => role.clone(),
-                Actor::Token { .. } => "API-nøkkel".to_string(),
-            },
-        };
-        let problems = accept(&mut event, now);
-        if !problems.is_empty() {
-            return Err(AuthzError::Invalid(problems));
-        }
-        Ok(event)
+    /// Writes to the tamper-evident access log that `by` read the register (a person in it, or
+    /// the whole), so that no one can alter it unseen (Normen 5.2.1.1, 5.4.4). The record is
+    /// durable before the page is shown; if it cannot be written, the request fails. (Changes
+    /// are written in their own transactions.)
+    pub async fn record_read(&self, org_id: OrgId, person_id: Option<i64>, by: &Actor) -> Result<(), AuthzError> {
+        self.log.read(org_id, person_id, by).await
     }
 
     /// Adds a person (`id` is `None`) or replaces what is kept of person `id`, with `by`'s
     /// change written to the access log in the same transaction. Returns the id.
     async fn save_person(&self, org_id: OrgId, id: Option<i64>, p: &PersonIn, by: &Actor) -> Result<i64, AuthzError> {
         let action = if id.is_some() { AccessAction::Update } else { AccessAction::Create };
-        let mut event = self.entry(org_id, id, action, by).await?;
+        let mut event = self.log.event(org_id, id, action, by).await?;
         let record = |id| {
             event.patient_id = log_subject(Some(id));
             AccessLog::leaf(org_id, &event)
@@ -168,7 +97,6 @@ impl Register {
         own_number: &str,
         mut p: PersonIn,
         by: &Granter,
-        actor: &Actor,
     ) -> Result<i64, AuthzError> {
         if !core::may_grant(by.security_lead, &by.managed_units, p.unit_id) {
             return Err(AuthzError::NotTheirManager);
@@ -177,7 +105,7 @@ impl Register {
             p.enterprise = own_number.to_string();
         }
         invalid_unless(core::check_person(&p))?;
-        self.save_person(org_id, None, &p, actor).await
+        self.save_person(org_id, None, &p, &by.actor()).await
     }
 
     /// People imported from HR, all or nothing: those with an employee number already in the
@@ -228,8 +156,15 @@ impl Register {
             Ok(Err(errors)) => return Err(errors),
             Err(e) => return Ok(Err(e)),
         };
-        let saved = self.store.import_people(org_id, &people, &grants, Some(by.user_id), self.clock.now()).await;
+        let record = match self.log.leaf(org_id, None, AccessAction::Create, &by.actor()).await {
+            Ok(record) => record,
+            Err(AuthzError::Store(e)) => return Ok(Err(e)),
+            Err(e) => return Ok(Err(StoreError::Corrupt(format!("the access log's entry: {e:?}")))),
+        };
+        let now = self.clock.now();
+        let saved = self.store.import_people(org_id, &people, &grants, Some(by.user_id), Some(&record), now).await;
         if saved.is_ok() {
+            self.log.appended();
             self.raise(org_id, &moved).await;
         }
         Ok(saved)
@@ -307,13 +242,17 @@ impl Register {
         let person = self.store.person(org_id, person_id).await?;
         Self::may(&person, by)?;
         invalid_unless(core::check_grant(&g, &self.systems(org_id).await?))?;
-        Ok(self.store.grant_authorisation(org_id, person_id, &g, Some(by.user_id), self.clock.now()).await?)
+        let record = self.log.leaf(org_id, Some(person_id), AccessAction::Create, &by.actor()).await?;
+        let now = self.clock.now();
+        let id = self.store.grant_authorisation(org_id, person_id, &g, Some(by.user_id), Some(&record), now).await?;
+        self.log.appended();
+        Ok(id)
     }
 
     /// Revokes every authorisation still standing of the people who have left (their last day
     /// passed; Normen 5.1.3), in every organisation, recorded as done by normverk with the
     /// date. Returns how many were revoked.
-    pub async fn revoke_for_leavers(&self) -> Result<usize, StoreError> {
+    pub async fn revoke_for_leavers(&self) -> Result<usize, AuthzError> {
         let Some(today) = normverk_core::assessment::Date::parse(&self.today()) else { return Ok(0) };
         let mut revoked = 0;
         for org in self.store.orgs().await? {
@@ -325,7 +264,9 @@ impl Register {
             let standing: Vec<Authorisation> =
                 self.store.authorisations(org.id, None).await?.into_iter().filter(|a| !a.revoked).collect();
             for p in &left {
-                revoked += self.revoke_all(org.id, p, standing.iter().filter(|a| a.person_id == p.id)).await?;
+                revoked += self
+                    .revoke_all(org.id, p, standing.iter().filter(|a| a.person_id == p.id), &Actor::Normverk)
+                    .await?;
             }
         }
         Ok(revoked)
@@ -338,16 +279,25 @@ impl Register {
         org_id: OrgId,
         p: &Person,
         standing: impl Iterator<Item = &'a Authorisation>,
-    ) -> Result<usize, StoreError> {
+        by: &Actor,
+    ) -> Result<usize, AuthzError> {
         let mut revoked = 0;
         for a in standing {
             let reason = format!("Sluttet {} (Normen 5.1.3)", p.ends_on);
+            let record = self.log.leaf(org_id, Some(p.id), AccessAction::Update, by).await?;
             let now = self.clock.now();
-            match self.store.append_authorisation(org_id, a.id, "revoke", &a.grant, &reason, None, now).await {
-                Ok(()) => revoked += 1,
+            match self
+                .store
+                .append_authorisation(org_id, a.id, "revoke", &a.grant, &reason, None, Some(&record), now)
+                .await
+            {
+                Ok(()) => {
+                    self.log.appended();
+                    revoked += 1
+                }
                 // Revoked by someone meanwhile: nothing more to do.
                 Err(StoreError::Rejected(_)) => {}
-                Err(e) => return Err(e),
+                Err(e) => return Err(e.into()),
             }
         }
         Ok(revoked)
@@ -427,7 +377,7 @@ impl Register {
         }
         let left = normverk_core::assessment::Date::parse(&today).is_some_and(|t| core::has_left(&p.ends_on, t));
         if left {
-            self.revoke_if_left(org_id, id).await?;
+            self.revoke_if_left(org_id, id, &Actor::Token { token_id }).await?;
         }
         Ok(id)
     }
@@ -446,8 +396,9 @@ impl Register {
         }
         p.user_name.clear();
         p.external_id.clear();
-        self.save_person(org_id, Some(id), &p, &Actor::Token { token_id }).await?;
-        self.revoke_if_left(org_id, id).await?;
+        let by = Actor::Token { token_id };
+        self.save_person(org_id, Some(id), &p, &by).await?;
+        self.revoke_if_left(org_id, id, &by).await?;
         Ok(())
     }
 
@@ -465,7 +416,7 @@ impl Register {
         Ok(())
     }
 
-    async fn revoke_if_left(&self, org_id: OrgId, id: i64) -> Result<usize, StoreError> {
+    async fn revoke_if_left(&self, org_id: OrgId, id: i64, by: &Actor) -> Result<usize, AuthzError> {
         let p = self.store.person(org_id, id).await?;
         let Some(today) = normverk_core::assessment::Date::parse(&self.today()) else { return Ok(0) };
         if !core::has_left(&p.ends_on, today) {
@@ -473,7 +424,7 @@ impl Register {
         }
         let standing: Vec<Authorisation> =
             self.store.authorisations(org_id, Some(id)).await?.into_iter().filter(|a| !a.revoked).collect();
-        self.revoke_all(org_id, &p, standing.iter()).await
+        self.revoke_all(org_id, &p, standing.iter(), by).await
     }
 
     /// Saves a role template: a new one, or the organisation's `id`. Returns its id.
@@ -498,7 +449,11 @@ impl Register {
         invalid_unless(
             normverk_core::text::field(core::TEXT, "reason").and_then(|f| f.check(reason)).into_iter().collect(),
         )?;
+        let record = self.log.leaf(org_id, Some(person.id), AccessAction::Update, &by.actor()).await?;
         let now = self.clock.now();
-        Ok(self.store.append_authorisation(org_id, id, "revoke", &current.grant, reason, Some(by.user_id), now).await?)
+        let g = &current.grant;
+        self.store.append_authorisation(org_id, id, "revoke", g, reason, Some(by.user_id), Some(&record), now).await?;
+        self.log.appended();
+        Ok(())
     }
 }

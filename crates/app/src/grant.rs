@@ -1,8 +1,13 @@
 //! What the register and its access reviews share: who grants (the manager of the person's
 //! unit, or the security lead) and why a change of the register was refused.
 
+use crate::access_log::AccessLog;
+use crate::clock::Clock;
+use normverk_core::access_log::{accept, AccessAction, AccessEvent, Basis};
 use normverk_core::problem::Problem;
-use normverk_store::StoreError;
+use normverk_store::access_log::NewAccessEvent;
+use normverk_store::{OrgId, Store, StoreError};
+use std::sync::Arc;
 
 /// Why a change of the register was not made.
 #[derive(Debug)]
@@ -28,10 +33,126 @@ pub(crate) fn invalid_unless(problems: Vec<Problem>) -> Result<(), AuthzError> {
     }
 }
 
-/// Who grants: the user, whether they are the security lead, and the units they manage.
-#[derive(Debug, Clone)]
+/// Who grants: the user (their name and roles as the access log records them), whether they
+/// are the security lead, and the units they manage.
+#[derive(Debug, Clone, Default)]
 pub struct Granter {
     pub user_id: i64,
+    pub name: String,
+    pub roles: String,
     pub security_lead: bool,
     pub managed_units: Vec<i64>,
+}
+
+impl Granter {
+    /// The granter as the access log records who changed the register.
+    pub fn actor(&self) -> Actor {
+        Actor::Person { user_id: self.user_id, name: self.name.clone(), role: self.roles.clone() }
+    }
+}
+
+/// Who reads or changes the register, as the access log records them: a person signed in, an
+/// API token, or normverk itself (revoking the authorisations of people who have left).
+#[derive(Debug, Clone)]
+pub enum Actor {
+    Person { user_id: i64, name: String, role: String },
+    Token { token_id: i64 },
+    Normverk,
+}
+
+/// What the access log calls the register's information.
+pub const LOG_INFORMATION_TYPE: &str = "tilgangsregister";
+
+/// The access log's subject for a person of the register (they are not patients, so a local id),
+/// or for the register as a whole.
+pub fn log_subject(person_id: Option<i64>) -> String {
+    match person_id {
+        Some(id) => format!("local:normverk-authz:person-{id}"),
+        None => "local:normverk-authz:register".to_string(),
+    }
+}
+
+/// The register's reads and changes as the tamper-evident access log records them (Normen
+/// 5.2.1.1, 5.4.4): a change's entry is written in the change's own transaction.
+#[derive(Clone)]
+pub struct RegisterLog {
+    store: Store,
+    clock: Clock,
+    log: Arc<AccessLog>,
+}
+
+impl RegisterLog {
+    pub fn new(store: Store, clock: Clock, log: Arc<AccessLog>) -> Self {
+        RegisterLog { store, clock, log }
+    }
+
+    /// The access log's entry for `by` reading or changing the register (a person in it, or the
+    /// whole), checked.
+    pub(crate) async fn event(
+        &self,
+        org_id: OrgId,
+        person_id: Option<i64>,
+        action: AccessAction,
+        by: &Actor,
+    ) -> Result<AccessEvent, AuthzError> {
+        let now = self.clock.now();
+        let org = self.store.org(org_id).await?;
+        let (user_id, user_name, user_role) = match by {
+            Actor::Person { user_id, name, role } => {
+                (format!("local:normverk:{user_id}"), Some(name.clone()), role.clone())
+            }
+            Actor::Token { token_id } => (format!("local:normverk-api:{token_id}"), None, "API-nøkkel".to_string()),
+            Actor::Normverk => {
+                ("local:normverk:system".to_string(), Some("normverk".to_string()), "System".to_string())
+            }
+        };
+        let mut event = AccessEvent {
+            action,
+            basis: Basis::Administration,
+            basis_reason: Some("Tilgangsstyring (Normen 5.2.1)".into()),
+            cross_org: None,
+            disclosed_to: None,
+            duration_s: 0,
+            id_warnings: Vec::new(),
+            information_type: LOG_INFORMATION_TYPE.to_string(),
+            occurred_at: crate::clock::rfc3339(now),
+            org_number: org.org_number,
+            patient_id: log_subject(person_id),
+            unit: org.name,
+            user_id,
+            user_name,
+            user_national_id: None,
+            user_role,
+        };
+        let problems = accept(&mut event, now);
+        if !problems.is_empty() {
+            return Err(AuthzError::Invalid(problems));
+        }
+        Ok(event)
+    }
+
+    /// The entry for a change, as the store writes it in the change's transaction; call
+    /// [`RegisterLog::appended`] once it is stored.
+    pub(crate) async fn leaf(
+        &self,
+        org_id: OrgId,
+        person_id: Option<i64>,
+        action: AccessAction,
+        by: &Actor,
+    ) -> Result<NewAccessEvent, AuthzError> {
+        Ok(AccessLog::leaf(org_id, &self.event(org_id, person_id, action, by).await?))
+    }
+
+    /// Writes that `by` read the register (a person in it, or the whole); durable before the
+    /// page is shown.
+    pub(crate) async fn read(&self, org_id: OrgId, person_id: Option<i64>, by: &Actor) -> Result<(), AuthzError> {
+        let event = self.event(org_id, person_id, AccessAction::Read, by).await?;
+        self.log.append(org_id, vec![(org_id, event)], None).await?;
+        Ok(())
+    }
+
+    /// Wakes the log's integrator after a change's entry was stored.
+    pub(crate) fn appended(&self) {
+        self.log.appended();
+    }
 }

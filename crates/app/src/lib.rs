@@ -56,8 +56,9 @@ impl App {
     pub fn new(store: Store, clock: Clock, log_signer: tlog::note::Signer) -> App {
         let access_log = Arc::new(access_log::AccessLog::new(store.clone(), clock.clone(), log_signer));
         let risk = Arc::new(risk::Risks::new(store.clone(), clock.clone()));
-        let reviews = Arc::new(access_review::Reviews::new(store.clone(), clock.clone()));
-        let authz = Arc::new(authz::Register::new(store.clone(), clock.clone(), access_log.clone(), reviews.clone()));
+        let register_log = grant::RegisterLog::new(store.clone(), clock.clone(), access_log.clone());
+        let reviews = Arc::new(access_review::Reviews::new(store.clone(), clock.clone(), register_log.clone()));
+        let authz = Arc::new(authz::Register::new(store.clone(), clock.clone(), register_log, reviews.clone()));
         App {
             deviation: Arc::new(deviation::Deviations::new(store.clone(), clock.clone(), access_log.clone())),
             access_log,

@@ -9,7 +9,7 @@
 //! authorisations are written in bulk SQL (a grant per transaction would take minutes to seed).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use normverk_app::access_review::{Reviews, Start};
+use normverk_app::access_review::Start;
 use normverk_core::access_review::Kind;
 use normverk_core::authz::{Grant, PersonIn, Right, SystemRights};
 use normverk_core::org::Role;
@@ -57,7 +57,7 @@ async fn main() {
             ..PersonIn::default()
         })
         .collect();
-    store.import_people(org, &hr, &[], None, now).await.unwrap();
+    store.import_people(org, &hr, &[], None, None, now).await.unwrap();
     println!(
         "{managers} units and managers, {systems} systems, {people} people: {:.1} s",
         started.elapsed().as_secs_f64()
@@ -108,7 +108,9 @@ async fn main() {
         store.execute_raw_for_test("ANALYZE").await.unwrap();
     }
 
-    let reviews = Reviews::new(store.clone(), normverk_app::Clock::system());
+    let signer = tlog::note::Signer::new("normverk-bench", [7; 32]).unwrap();
+    let app = normverk_app::App::new(store.clone(), normverk_app::Clock::system(), signer);
+    let reviews = &app.reviews;
     let start = Start {
         kind: Kind::Yearly,
         title: "Årlig tilgangskontroll".into(),

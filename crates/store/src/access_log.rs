@@ -420,6 +420,17 @@ macro_rules! lock_leaves {
     };
 }
 
+/// Appends `record` (an `Option<&NewAccessEvent>`: the access log's entry for a change of
+/// the register, if any) inside the transaction `tx` of the change, so both or neither stand.
+macro_rules! log_change {
+    ($store:expr, $tx:ident, $record:expr, $now:expr) => {
+        if let Some(record) = $record {
+            $crate::access_log::lock_leaves!($store, $tx);
+            $crate::access_log::append_leaves!($tx, std::slice::from_ref(record), $now);
+        }
+    };
+}
+
 /// Appends `events` (a slice of [`NewAccessEvent`]) at the log's head, inside the transaction
 /// `tx` that holds [`lock_leaves!`]; the first index, an `i64`.
 macro_rules! append_leaves {
@@ -457,7 +468,7 @@ macro_rules! append_leaves {
         next
     }};
 }
-pub(crate) use {append_leaves, lock_leaves};
+pub(crate) use {append_leaves, lock_leaves, log_change};
 
 /// Rows per multi-row INSERT: well under either engine's limit on bound parameters.
 pub(crate) const ROWS_PER_INSERT: usize = 500;

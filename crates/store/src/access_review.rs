@@ -2,6 +2,7 @@
 //! started, and the answers. An answer that revokes or changes appends to the authorisation's
 //! history in the same transaction; a campaign whose lines are all answered is frozen.
 
+use crate::access_log::{log_change, NewAccessEvent};
 use crate::db::{read, write_tx, OrgId, Rejection, Store, StoreError, StoreResult};
 use normverk_core::authz::Grant;
 use serde::Serialize;
@@ -112,6 +113,8 @@ pub struct Answer<'a> {
     /// the reason it records.
     pub event: (&'a str, &'a Grant, &'a str),
     pub by: i64,
+    /// The access log's entry for the change, written in its transaction.
+    pub record: &'a NewAccessEvent,
 }
 
 const REVIEWS: &str = "SELECT r.id, r.kind, r.title, r.deadline, r.deviation_id, r.person_id, r.systems, \
@@ -331,6 +334,7 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
+            log_change!(self, tx, Some(a.record), now);
             left == 0
         });
         Ok(closed)

@@ -1,6 +1,7 @@
 //! The authorization register: the people it is about, and each authorisation as an
 //! append-only history of grants, changes and revocations (the grant whole in each event).
 
+use crate::access_log::{log_change, NewAccessEvent};
 use crate::db::{read, write_tx, OrgId, Rejection, Store, StoreError, StoreResult};
 use normverk_core::authz::{Grant, PersonIn, Template};
 use serde::Serialize;
@@ -245,6 +246,7 @@ impl Store {
         people: &[PersonIn],
         grants: &[Vec<Grant>],
         by: Option<i64>,
+        record: Option<&NewAccessEvent>,
         now: i64,
     ) -> StoreResult<crate::processing::Saved> {
         let docs: Vec<Vec<String>> =
@@ -328,6 +330,7 @@ impl Store {
                     insert_grant!(tx, org_id, person_id, doc, by, now);
                 }
             }
+            log_change!(self, tx, record, now);
             saved
         });
         Ok(saved)
@@ -354,6 +357,7 @@ impl Store {
         person_id: i64,
         g: &Grant,
         by: Option<i64>,
+        record: Option<&NewAccessEvent>,
         now: i64,
     ) -> StoreResult<i64> {
         let doc = encode(g)?;
@@ -364,7 +368,9 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?;
             own.ok_or(StoreError::NotFound)?;
-            insert_grant!(tx, org_id, person_id, &doc, by, now)
+            let id = insert_grant!(tx, org_id, person_id, &doc, by, now);
+            log_change!(self, tx, record, now);
+            id
         });
         Ok(id)
     }
@@ -380,6 +386,7 @@ impl Store {
         g: &Grant,
         reason: &str,
         by: Option<i64>,
+        record: Option<&NewAccessEvent>,
         now: i64,
     ) -> StoreResult<()> {
         let doc = encode(g)?;
@@ -406,6 +413,7 @@ impl Store {
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
+            log_change!(self, tx, record, now);
         });
         Ok(())
     }

@@ -1,7 +1,7 @@
 //! What SCIM provisioning keeps beyond the register's people: the IAM's names for them
 //! (`userName`, `externalId`, in `people`), and its groups with their members.
 
-use crate::access_log::{append_leaves, lock_leaves, NewAccessEvent};
+use crate::access_log::{log_change, NewAccessEvent};
 use crate::authz::Person;
 use crate::db::{read, write_tx, OrgId, Rejection, Store, StoreError, StoreResult};
 use normverk_core::authz::PersonIn;
@@ -104,8 +104,7 @@ impl Store {
             .await
             .map_err(taken)?;
             let id = id.ok_or(StoreError::NotFound)?;
-            lock_leaves!(self, tx);
-            append_leaves!(tx, &[record(id)], now);
+            log_change!(self, tx, Some(&record(id)), now);
             id
         });
         Ok(id)

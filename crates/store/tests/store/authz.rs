@@ -31,13 +31,13 @@ async fn register_pages_slice_the_register_newest_first(engine: &'static str) {
         .map(|(i, n)| PersonIn { name: (*n).into(), employee_id: format!("{i}"), ..Default::default() })
         .collect();
     let grants: Vec<Vec<Grant>> = (0..2).map(|p| (0..60).map(|i| grant(p * 60 + i)).collect()).collect();
-    s.import_people(a.id, &people, &grants, None, now).await.unwrap();
+    s.import_people(a.id, &people, &grants, None, None, now).await.unwrap();
     let all = s.register_page(a.id, &RegisterFilter::default(), 1000, 0).await.unwrap();
     assert_eq!(all.len(), 120, "{engine}");
     // Every fifth revoked.
     for r in all.iter().step_by(5) {
         let g = &r.authorisation.grant;
-        s.append_authorisation(a.id, r.authorisation.id, "revoke", g, "Sluttet", None, now + 1).await.unwrap();
+        s.append_authorisation(a.id, r.authorisation.id, "revoke", g, "Sluttet", None, None, now + 1).await.unwrap();
     }
     let ids = |rows: &[normverk_store::authz::RegisterRow]| rows.iter().map(|r| r.authorisation.id).collect::<Vec<_>>();
     let filters = [

@@ -8,7 +8,6 @@ use crate::AppState;
 use axum::extract::{Path, State};
 use axum::Json;
 use normverk_app::authz::{Actor, AuthzError};
-use normverk_core::access_log::AccessAction;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -192,7 +191,7 @@ pub async fn review(
 
 async fn record(state: &AppState, caller: &ApiCaller) -> Result<(), ApiError> {
     let by = Actor::Token { token_id: caller.token_id };
-    Ok(state.app.authz.record(caller.org_id, None, AccessAction::Read, &by).await?)
+    Ok(state.app.authz.record_read(caller.org_id, None, &by).await?)
 }
 
 #[utoipa::path(get, path = "/api/v1/authz/people", security(("bearer" = ["authz:read"])), tag = "authz",

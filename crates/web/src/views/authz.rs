@@ -13,8 +13,7 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use normverk_app::authz::{Actor, AuthzError, Granter};
-use normverk_core::access_log::AccessAction;
+use normverk_app::authz::{AuthzError, Granter};
 use normverk_core::authz::PersonIn;
 use normverk_core::authz::{Grant, OtherEnterprise, Right, SystemRights, Template as RoleTemplate};
 use normverk_core::org::{Action, Role};
@@ -30,33 +29,27 @@ pub(super) fn has(fields: &[(String, String)], key: &str, v: &str) -> bool {
     fields.iter().any(|(k, x)| k == key && x.trim() == v)
 }
 
-pub(super) async fn granter(state: &AppState, member: &Member) -> Result<Granter, PageError> {
-    let user_id = member.viewer.user.id;
-    Ok(Granter {
-        user_id,
-        security_lead: member.roles.contains(&Role::SecurityLead),
-        managed_units: state.app.authz.managed_units(member.org.id, user_id).await?,
-    })
-}
-
-/// The member as the access log records who read or changed the register.
-fn actor(member: &Member) -> Actor {
+/// The member as the register knows who grants, without the units they manage.
+fn granter_unscoped(member: &Member) -> Granter {
     let roles: Vec<&str> = member.roles.iter().map(|r| r.as_str()).collect();
-    Actor::Person {
+    Granter {
         user_id: member.viewer.user.id,
         name: member.viewer.user.display_name.clone(),
-        role: roles.join(" "),
+        roles: roles.join(" "),
+        security_lead: member.roles.contains(&Role::SecurityLead),
+        managed_units: Vec::new(),
     }
 }
 
-/// Writes the read or change to the access log; a failure fails the request.
-pub(super) async fn record(
-    state: &AppState,
-    member: &Member,
-    person: Option<i64>,
-    action: AccessAction,
-) -> Result<(), PageError> {
-    match state.app.authz.record(member.org.id, person, action, &actor(member)).await {
+/// The member as the register knows who grants: the security lead, or the units they manage.
+pub(super) async fn granter(state: &AppState, member: &Member) -> Result<Granter, PageError> {
+    let managed_units = state.app.authz.managed_units(member.org.id, member.viewer.user.id).await?;
+    Ok(Granter { managed_units, ..granter_unscoped(member) })
+}
+
+/// Writes the member's read of the register to the access log; a failure fails the request.
+pub(super) async fn record_read(state: &AppState, member: &Member, person: Option<i64>) -> Result<(), PageError> {
+    match state.app.authz.record_read(member.org.id, person, &granter_unscoped(member).actor()).await {
         Ok(()) => Ok(()),
         Err(AuthzError::Store(e)) => Err(e.into()),
         Err(e) => Err(PageError::Internal(format!("recording the register's read: {e:?}"))),
@@ -213,7 +206,7 @@ async fn register_page(
     entered: Entered,
 ) -> Result<Response, PageError> {
     member.require(Action::ReadAuthorisations)?;
-    record(state, member, None, AccessAction::Read).await?;
+    record_read(state, member, None).await?;
     let org = member.org.id;
     let page_no = query.page_no();
     let filter = query.filter();
@@ -267,7 +260,7 @@ pub async fn add_person(
         ..PersonIn::default()
     };
     let by = granter(&state, &member).await?;
-    match state.app.authz.add_person(member.org.id, &member.org.org_number, p, &by, &actor(&member)).await {
+    match state.app.authz.add_person(member.org.id, &member.org.org_number, p, &by).await {
         Ok(id) => Ok(Redirect::to(&format!("/authz/people/{id}")).into_response()),
         Err(AuthzError::Store(normverk_store::StoreError::Rejected(_))) => {
             let mut errors = FormErrors::default();
@@ -336,7 +329,7 @@ async fn person_page(
     member.require(Action::ReadAuthorisations)?;
     let org = member.org.id;
     let p = state.store.person(org, id).await?;
-    record(state, member, Some(id), AccessAction::Read).await?;
+    record_read(state, member, Some(id)).await?;
     let g = granter(state, member).await?;
     let templates = state.store.role_templates(org).await?;
     let groups = state
@@ -458,10 +451,7 @@ pub async fn grant(
     let g = read_grant(&fields, &systems);
     let by = granter(&state, &member).await?;
     match state.app.authz.grant(member.org.id, id, g, &by).await {
-        Ok(_) => {
-            record(&state, &member, Some(id), AccessAction::Create).await?;
-            Ok(Redirect::to(&format!("/authz/people/{id}")).into_response())
-        }
+        Ok(_) => Ok(Redirect::to(&format!("/authz/people/{id}")).into_response()),
         Err(e) => {
             let errors = refused(&page, e)?;
             person_page(&state, &page, &member, id, errors, fields).await
@@ -484,10 +474,7 @@ pub async fn revoke(
         return Err(PageError::NotFound);
     }
     match state.app.authz.revoke(member.org.id, authorisation, value(&fields, "reason"), &by).await {
-        Ok(()) => {
-            record(&state, &member, Some(id), AccessAction::Update).await?;
-            Ok(Redirect::to(&format!("/authz/people/{id}")).into_response())
-        }
+        Ok(()) => Ok(Redirect::to(&format!("/authz/people/{id}")).into_response()),
         Err(e) => {
             let errors = refused(&page, e)?;
             person_page(&state, &page, &member, id, errors, fields).await
@@ -635,9 +622,6 @@ pub async fn import(
             state.app.authz.import_people(member.org.id, &member.org.org_number, &table, &by).await
         }
     };
-    if matches!(outcome, Ok(Ok(_))) {
-        record(&state, &member, None, AccessAction::Create).await?;
-    }
     super::import::result_page(&page, "authz-import", "/authz", outcome)
 }
 

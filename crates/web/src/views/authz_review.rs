@@ -4,7 +4,7 @@
 //! answers apply to the register; a completed campaign is frozen, with its report and exports as
 //! evidence for the self-assessment and the security audit.
 
-use super::authz::{granter, has, record, refused, system_rights, value, Names};
+use super::authz::{granter, has, record_read, refused, system_rights, value, Names};
 use super::{render_status, Entered, FormErrors, Page};
 use crate::auth::Member;
 use crate::error::PageError;
@@ -17,7 +17,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use normverk_app::access_review::{Reply, Start};
 use normverk_app::authz::AuthzError;
-use normverk_core::access_log::AccessAction;
 use normverk_core::access_review::{Decision, Kind};
 use normverk_core::authz::{Grant, Right};
 use normverk_core::org::{Action, Role};
@@ -254,7 +253,7 @@ async fn review_page(
     member.require(Action::ReadAuthorisations)?;
     let org = member.org.id;
     let r = state.store.review(org, id).await?;
-    record(state, member, None, AccessAction::Read).await?;
+    record_read(state, member, None).await?;
     let shares = state.store.review_shares(org, id).await?;
     let chosen = chosen_share(q, &shares, member.viewer.user.id);
     let lines = match chosen {
@@ -319,10 +318,7 @@ pub async fn answer(
         }
     };
     match outcome {
-        Ok(_) => {
-            record(&state, &member, Some(l.person_id), AccessAction::Update).await?;
-            Ok(Redirect::to(&format!("/authz/reviews/{id}?manager={share}#line-{line}")).into_response())
-        }
+        Ok(_) => Ok(Redirect::to(&format!("/authz/reviews/{id}?manager={share}#line-{line}")).into_response()),
         Err(e) => {
             let errors = refused(&page, e)?;
             let q = ShareQuery { manager: Some(share) };
@@ -365,7 +361,7 @@ pub async fn report(
     member.require(Action::ReadAuthorisations)?;
     let org = member.org.id;
     let r = state.store.review(org, id).await?;
-    record(&state, &member, None, AccessAction::Read).await?;
+    record_read(&state, &member, None).await?;
     let t = ReportPage {
         page: &page,
         lines: state.store.review_lines(org, id, None).await?,
@@ -392,7 +388,7 @@ async fn export(state: &AppState, page: &Page, member: &Member, id: i64, ext: &s
     member.require(Action::ReadAuthorisations)?;
     let org = member.org.id;
     let r = state.store.review(org, id).await?;
-    record(state, member, None, AccessAction::Read).await?;
+    record_read(state, member, None).await?;
     let lines = state.store.review_lines(org, id, None).await?;
     let names = Names { systems: state.store.systems(org).await?, units: state.store.units(org).await? };
     let stem = format!("tilgangskontroll-{id}");

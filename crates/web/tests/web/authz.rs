@@ -247,6 +247,13 @@ async fn managers_grant_and_revoke_authorisations_and_the_history_keeps_them(eng
     assert_eq!(about(&subject, "create"), 3, "added, and granted twice");
     assert_eq!(about(&subject, "update"), 1, "revoked once");
     assert!(about("local:normverk-authz:register", "read") >= 1);
+    assert!(about("local:normverk-authz:register", "create") >= 1, "the HR import");
+    let by_normverk = logged.iter().filter(|e| {
+        e.event_json.contains(&format!("\"local:normverk-authz:person-{left_id}\""))
+            && e.event_json.contains(r#""action":"update""#)
+            && e.event_json.contains("\"local:normverk:system\"")
+    });
+    assert_eq!(by_normverk.count(), 1, "the leaver's revoke, by normverk");
     assert!(logged.iter().any(|e| e.event_json.contains("local:normverk-api:")), "the token's read too");
 
     // Another organisation sees none of it.

@@ -886,11 +886,8 @@ async fn authz_journey_template_grant_cross_enterprise_refused_review_by_two_man
         user_id: uid("sikkerhet@fjordlegen.no"),
         security_lead: true,
         managed_units: vec![],
-    };
-    let as_lead = normverk_app::authz::Actor::Person {
-        user_id: lead.user_id,
         name: "Sikkerhetsleder".into(),
-        role: "security_lead".into(),
+        roles: "security_lead".into(),
     };
     let rights = |r: Vec<normverk_core::authz::Right>| {
         vec![normverk_core::authz::SystemRights { system_id: epj.id, rights: r, break_glass: true }]
@@ -908,9 +905,8 @@ async fn authz_journey_template_grant_cross_enterprise_refused_review_by_two_man
         unit_id: Some(unit),
         ..Default::default()
     };
-    let kari = register.add_person(org.id, "974760673", person("Kari Lege", ward.id), &lead, &as_lead).await.unwrap();
-    let ola =
-        register.add_person(org.id, "974760673", person("Ola Bioingeniør", lab.id), &lead, &as_lead).await.unwrap();
+    let kari = register.add_person(org.id, "974760673", person("Kari Lege", ward.id), &lead).await.unwrap();
+    let ola = register.add_person(org.id, "974760673", person("Ola Bioingeniør", lab.id), &lead).await.unwrap();
     let g = normverk_core::authz::Grant {
         role: "Bioingeniør".into(),
         purpose: "Prøvesvar".into(),

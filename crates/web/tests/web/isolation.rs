@@ -158,7 +158,13 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
     });
     risk.save(b.id, b_risk, 1, doc, "event_added", None).await.unwrap();
     let b_threat = app.state.app.risk.save_threat(b.id, None, "Beta-markør trussel", "", false).await.unwrap();
-    let b_lead = normverk_app::authz::Granter { user_id: 0, security_lead: true, managed_units: vec![] };
+    let b_lead = normverk_app::authz::Granter {
+        user_id: 0,
+        security_lead: true,
+        managed_units: vec![],
+        name: "Sikkerhetsleder".into(),
+        roles: "security_lead".into(),
+    };
     let b_person = app
         .state
         .app
@@ -168,7 +174,6 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
             "983544622",
             normverk_core::authz::PersonIn { name: "Beta-markør person".into(), ..Default::default() },
             &b_lead,
-            &normverk_app::authz::Actor::Token { token_id: 0 },
         )
         .await
         .unwrap();
@@ -182,7 +187,7 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
         valid_from: "2026-12-01".into(),
         ..Default::default()
     };
-    let b_authorisation = app.store.grant_authorisation(b.id, b_person, &b_grant, None, app.now()).await.unwrap();
+    let b_authorisation = app.store.grant_authorisation(b.id, b_person, &b_grant, None, None, app.now()).await.unwrap();
     let b_template = app
         .state
         .app
@@ -231,7 +236,6 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
                 ..Default::default()
             },
             &b_lead,
-            &normverk_app::authz::Actor::Token { token_id: 0 },
         )
         .await
         .unwrap();

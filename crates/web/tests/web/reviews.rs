@@ -28,11 +28,12 @@ async fn managers_answer_their_share_of_a_yearly_review_and_the_register_follows
     let epj = NewSystem::new("EPJ", Criticality::Critical);
     let epj = app.store.create_system(org.id, &epj, now).await.unwrap();
     let register = &app.state.app.authz;
-    let by = Granter { user_id: uid("lead@a.no"), security_lead: true, managed_units: vec![] };
-    let as_lead = normverk_app::authz::Actor::Person {
-        user_id: by.user_id,
+    let by = Granter {
+        user_id: uid("lead@a.no"),
+        security_lead: true,
+        managed_units: vec![],
         name: "Sikkerhetsleder".into(),
-        role: "security_lead".into(),
+        roles: "security_lead".into(),
     };
     let person = |name: &str, employee: &str, unit: Option<i64>| normverk_core::authz::PersonIn {
         name: name.into(),
@@ -40,13 +41,10 @@ async fn managers_answer_their_share_of_a_yearly_review_and_the_register_follows
         unit_id: unit,
         ..Default::default()
     };
-    let kari =
-        register.add_person(org.id, "974760673", person("Kari Lege", "1", Some(ward.id)), &by, &as_lead).await.unwrap();
-    let ola = register
-        .add_person(org.id, "974760673", person("Ola Bioingeniør", "2", Some(lab.id)), &by, &as_lead)
-        .await
-        .unwrap();
-    let nils = register.add_person(org.id, "974760673", person("Nils Vikar", "3", None), &by, &as_lead).await.unwrap();
+    let kari = register.add_person(org.id, "974760673", person("Kari Lege", "1", Some(ward.id)), &by).await.unwrap();
+    let ola =
+        register.add_person(org.id, "974760673", person("Ola Bioingeniør", "2", Some(lab.id)), &by).await.unwrap();
+    let nils = register.add_person(org.id, "974760673", person("Nils Vikar", "3", None), &by).await.unwrap();
     let grant = |rights: Vec<Right>| Grant {
         role: "Lege".into(),
         purpose: "Helsehjelp".into(),
@@ -126,6 +124,21 @@ async fn managers_answer_their_share_of_a_yearly_review_and_the_register_follows
     assert!(history.contains("Bekreftet i tilgangskontroll"), "{history}");
     let done = app.store.review(org.id, review.id).await.unwrap();
     assert!(done.closed_at.is_some() && done.answered == 4);
+    // Each answer is in the access log, by the manager who gave it, written with the answer.
+    app.store.access_index_more(1000).await.unwrap();
+    let logged = app.store.access_events(org.id, &Default::default(), 1000, 0).await.unwrap();
+    let answered = |person: i64, user: i64| {
+        logged
+            .iter()
+            .filter(|e| {
+                e.event_json.contains(&format!("\"local:normverk-authz:person-{person}\""))
+                    && e.event_json.contains(r#""action":"update""#)
+                    && e.event_json.contains(&format!("\"local:normverk:{user}\""))
+            })
+            .count()
+    };
+    assert_eq!(answered(kari, uid("ward@a.no")), 2, "{engine}: a revoke and a change");
+    assert_eq!(answered(ola, uid("lab@a.no")), 1, "{engine}: kept");
     assert_eq!(ward_manager.post(&line(k2), &[("decision", "keep")]).await.status, 422, "frozen");
     let report = lead.get(&format!("/authz/reviews/{}/report", review.id)).await.body;
     assert!(report.contains("Trengs ikke lenger") && report.contains("Sletting trengs ikke"), "{report}");
@@ -183,15 +196,16 @@ async fn managers_are_reminded_by_mail_and_an_overdue_review_escalates(engine: &
     let sys = NewSystem::new("EPJ", Criticality::Critical);
     let sys = app.store.create_system(org.id, &sys, now).await.unwrap();
     let register = &app.state.app.authz;
-    let by = Granter { user_id: uid("lead@a.no"), security_lead: true, managed_units: vec![] };
-    let as_lead = normverk_app::authz::Actor::Person {
-        user_id: by.user_id,
+    let by = Granter {
+        user_id: uid("lead@a.no"),
+        security_lead: true,
+        managed_units: vec![],
         name: "Sikkerhetsleder".into(),
-        role: "security_lead".into(),
+        roles: "security_lead".into(),
     };
     let kari =
         normverk_core::authz::PersonIn { name: "Kari Lege".into(), unit_id: Some(ward.id), ..Default::default() };
-    let kari = register.add_person(org.id, "974760673", kari, &by, &as_lead).await.unwrap();
+    let kari = register.add_person(org.id, "974760673", kari, &by).await.unwrap();
     let g = Grant {
         purpose: "Helsehjelp".into(),
         systems: vec![SystemRights { system_id: sys.id, rights: vec![Right::Read], break_glass: false }],

@@ -100,7 +100,13 @@ async fn an_iam_provisions_people_and_groups_by_scim(engine: &'static str) {
     );
     let epj = NewSystem::new("EPJ", Criticality::Critical);
     let epj = app.store.create_system(org.id, &epj, now).await.unwrap();
-    let by = normverk_app::authz::Granter { user_id: manager_id, security_lead: false, managed_units: vec![ward.id] };
+    let by = normverk_app::authz::Granter {
+        user_id: manager_id,
+        security_lead: false,
+        managed_units: vec![ward.id],
+        name: "Avdelingsleder".into(),
+        roles: "member".into(),
+    };
     let g = Grant {
         purpose: "Helsehjelp".into(),
         systems: vec![SystemRights { system_id: epj.id, rights: vec![Right::Read], break_glass: false }],

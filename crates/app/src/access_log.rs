@@ -9,7 +9,8 @@ mod verify;
 pub use verify::{verification, verify, verify_saved_checkpoint, Verified};
 
 use crate::clock::Clock;
-use normverk_core::access_log::{accept, jcs, AccessEvent, Retirement, RetirementEntry};
+use normverk_core::access_log::{accept, jcs, AccessAction, AccessEvent, Basis, Retirement, RetirementEntry};
+use normverk_core::problem::Problem;
 use normverk_store::access_log::{Appended, Idempotency, NewAccessEvent, StoredCheckpoint, Verification};
 use normverk_store::OrgId;
 use normverk_store::{Store, StoreError};
@@ -34,6 +35,76 @@ const MIN_INTERVAL: Duration = Duration::from_millis(200);
 
 /// How long proofs may be made against a head read earlier, rather than reading it again.
 const HEAD_FRESH: Duration = Duration::from_secs(1);
+
+/// Who in normverk reads or changes what the access log records: a person signed in (in their
+/// roles, in the pages' bokmål words, so every entry reads alike), an API token, or normverk
+/// itself.
+#[derive(Debug, Clone)]
+pub enum Accessor {
+    Person { user_id: i64, name: String, role: String },
+    Token { token_id: i64 },
+    Normverk,
+}
+
+impl Accessor {
+    /// The person's user id, if a person.
+    pub fn user_id(&self) -> Option<i64> {
+        match self {
+            Accessor::Person { user_id, .. } => Some(*user_id),
+            _ => None,
+        }
+    }
+}
+
+/// An access to information in normverk itself, as its own access log records it (Normen 5.4.4
+/// asks it of every system that shows health data, normverk too).
+pub struct OwnAccess<'a> {
+    pub by: &'a Accessor,
+    pub action: AccessAction,
+    pub basis: Basis,
+    pub basis_reason: String,
+    pub information_type: &'a str,
+    pub patient_id: String,
+    pub org_number: String,
+    pub unit: String,
+}
+
+impl OwnAccess<'_> {
+    /// The access log's entry, checked as any sender's is, at `now`.
+    pub fn event(self, now: i64) -> Result<AccessEvent, Vec<Problem>> {
+        let (user_id, user_name, user_role) = match self.by {
+            Accessor::Person { user_id, name, role } => {
+                (format!("local:normverk:{user_id}"), Some(name.clone()), role.clone())
+            }
+            Accessor::Token { token_id } => (format!("local:normverk-api:{token_id}"), None, "API-nøkkel".into()),
+            Accessor::Normverk => ("local:normverk:system".into(), Some("normverk".into()), "System".into()),
+        };
+        let mut event = AccessEvent {
+            action: self.action,
+            basis: self.basis,
+            basis_reason: Some(self.basis_reason),
+            cross_org: None,
+            disclosed_to: None,
+            duration_s: 0,
+            id_warnings: Vec::new(),
+            information_type: self.information_type.to_string(),
+            occurred_at: crate::clock::rfc3339(now),
+            org_number: self.org_number,
+            patient_id: self.patient_id,
+            unit: self.unit,
+            user_id,
+            user_name,
+            user_national_id: None,
+            user_role,
+        };
+        let problems = accept(&mut event, now);
+        if problems.is_empty() {
+            Ok(event)
+        } else {
+            Err(problems)
+        }
+    }
+}
 
 /// The log's store, key and clock, the integrator's signals and the latest head seen. One per
 /// running server.

@@ -14,8 +14,9 @@ use normverk_store::processing::Saved;
 use normverk_store::{OrgId, Store, StoreError};
 use std::sync::Arc;
 
+use crate::access_log::Accessor;
 use crate::grant::invalid_unless;
-pub use crate::grant::{log_subject, Actor, AuthzError, Granter, RegisterLog, LOG_INFORMATION_TYPE};
+pub use crate::grant::{log_subject, AuthzError, Granter, RegisterLog, LOG_INFORMATION_TYPE};
 
 /// Revokes the leavers' authorisations every `every` until `stop` turns true.
 pub async fn run_leaver_revoker(
@@ -53,13 +54,19 @@ impl Register {
     /// the whole), so that no one can alter it unseen (Normen 5.2.1.1, 5.4.4). The record is
     /// durable before the page is shown; if it cannot be written, the request fails. (Changes
     /// are written in their own transactions.)
-    pub async fn record_read(&self, org_id: OrgId, person_id: Option<i64>, by: &Actor) -> Result<(), AuthzError> {
+    pub async fn record_read(&self, org_id: OrgId, person_id: Option<i64>, by: &Accessor) -> Result<(), AuthzError> {
         self.log.read(org_id, person_id, by).await
     }
 
     /// Adds a person (`id` is `None`) or replaces what is kept of person `id`, with `by`'s
     /// change written to the access log in the same transaction. Returns the id.
-    async fn save_person(&self, org_id: OrgId, id: Option<i64>, p: &PersonIn, by: &Actor) -> Result<i64, AuthzError> {
+    async fn save_person(
+        &self,
+        org_id: OrgId,
+        id: Option<i64>,
+        p: &PersonIn,
+        by: &Accessor,
+    ) -> Result<i64, AuthzError> {
         let action = if id.is_some() { AccessAction::Update } else { AccessAction::Create };
         let mut event = self.log.event(org_id, id, action, by).await?;
         let record = |id| {
@@ -265,7 +272,7 @@ impl Register {
                 self.store.authorisations(org.id, None).await?.into_iter().filter(|a| !a.revoked).collect();
             for p in &left {
                 revoked += self
-                    .revoke_all(org.id, p, standing.iter().filter(|a| a.person_id == p.id), &Actor::Normverk)
+                    .revoke_all(org.id, p, standing.iter().filter(|a| a.person_id == p.id), &Accessor::Normverk)
                     .await?;
             }
         }
@@ -279,7 +286,7 @@ impl Register {
         org_id: OrgId,
         p: &Person,
         standing: impl Iterator<Item = &'a Authorisation>,
-        by: &Actor,
+        by: &Accessor,
     ) -> Result<usize, AuthzError> {
         let mut revoked = 0;
         for a in standing {
@@ -371,13 +378,13 @@ impl Register {
             external_id: u.external_id.clone(),
         };
         invalid_unless(core::check_person(&p))?;
-        let id = self.save_person(org_id, existing.as_ref().map(|e| e.id), &p, &Actor::Token { token_id }).await?;
+        let id = self.save_person(org_id, existing.as_ref().map(|e| e.id), &p, &Accessor::Token { token_id }).await?;
         if existing.is_some() && normverk_core::access_review::raises_review(&before, &p) {
             self.raise(org_id, &[(id, p.name.clone())]).await;
         }
         let left = normverk_core::assessment::Date::parse(&today).is_some_and(|t| core::has_left(&p.ends_on, t));
         if left {
-            self.revoke_if_left(org_id, id, &Actor::Token { token_id }).await?;
+            self.revoke_if_left(org_id, id, &Accessor::Token { token_id }).await?;
         }
         Ok(id)
     }
@@ -396,7 +403,7 @@ impl Register {
         }
         p.user_name.clear();
         p.external_id.clear();
-        let by = Actor::Token { token_id };
+        let by = Accessor::Token { token_id };
         self.save_person(org_id, Some(id), &p, &by).await?;
         self.revoke_if_left(org_id, id, &by).await?;
         Ok(())
@@ -416,7 +423,7 @@ impl Register {
         Ok(())
     }
 
-    async fn revoke_if_left(&self, org_id: OrgId, id: i64, by: &Actor) -> Result<usize, AuthzError> {
+    async fn revoke_if_left(&self, org_id: OrgId, id: i64, by: &Accessor) -> Result<usize, AuthzError> {
         let p = self.store.person(org_id, id).await?;
         let Some(today) = normverk_core::assessment::Date::parse(&self.today()) else { return Ok(0) };
         if !core::has_left(&p.ends_on, today) {

@@ -2,10 +2,10 @@
 //! taking a step, recording notices, and the counts behind the dashboard and the statistics.
 //! The rules themselves are in `core::deviation`.
 
-use crate::access_log::AccessLog;
+use crate::access_log::{AccessLog, Accessor, OwnAccess};
 use crate::cache::Cache;
 use crate::clock::{date_in_norway, Clock};
-use normverk_core::access_log::{accept, AccessAction, AccessEvent, Basis};
+use normverk_core::access_log::{AccessAction, Basis};
 use normverk_core::deviation::{
     self, check_notice, check_step, check_subject_decision, AuthorityNotice, Facts, MeasureIn, Reach, Repeat, Step,
     SubjectDecision,
@@ -63,14 +63,6 @@ impl Actor<'_> {
 
 /// The information type of a deviation's read in the access log.
 pub const READ_INFORMATION_TYPE: &str = "avviksmelding";
-
-/// Who opens a deviation, as the access log names them: a person, in their role in the
-/// organisation (the words the pages use), or an API token.
-#[derive(Debug, Clone, Copy)]
-pub enum Reader<'a> {
-    Person { user_id: i64, name: &'a str, role: &'a str },
-    Token { token_id: i64 },
-}
 
 #[derive(Debug)]
 pub enum DeviationError {
@@ -143,7 +135,7 @@ impl Deviations {
     /// the tamper-evident access log as an access to that patient's information (Normen 5.4.4
     /// asks this of every system that shows health data, normverk too). The log's record is
     /// durable before the deviation is shown; if it cannot be written, the read fails.
-    pub async fn record_read(&self, d: &Deviation, reader: &Reader<'_>) -> Result<(), DeviationError> {
+    pub async fn record_read(&self, d: &Deviation, reader: &Accessor) -> Result<(), DeviationError> {
         let now = self.clock.now();
         if let Some(patient_id) = &d.patient_id {
             let org = self.store.org(d.org_id).await?;
@@ -151,43 +143,20 @@ impl Deviations {
                 Some(unit) => self.store.unit(d.org_id, unit).await?.name,
                 None => org.name.clone(),
             };
-            let (user_id, user_name, user_role) = match reader {
-                Reader::Person { user_id, name, role } => {
-                    (format!("local:normverk:{user_id}"), Some(name.to_string()), role.to_string())
-                }
-                Reader::Token { token_id } => {
-                    (format!("local:normverk-api:{token_id}"), None, "API-nøkkel".to_string())
-                }
-            };
-            let mut event = AccessEvent {
+            let access = OwnAccess {
+                by: reader,
                 action: AccessAction::Read,
                 basis: Basis::QualityAssurance,
-                basis_reason: Some(format!("Avviksbehandling, avvik {}", d.number)),
-                cross_org: None,
-                disclosed_to: None,
-                duration_s: 0,
-                id_warnings: Vec::new(),
-                information_type: READ_INFORMATION_TYPE.to_string(),
-                occurred_at: crate::clock::rfc3339(now),
-                org_number: org.org_number,
+                basis_reason: format!("Avviksbehandling, avvik {}", d.number),
+                information_type: READ_INFORMATION_TYPE,
                 patient_id: patient_id.clone(),
+                org_number: org.org_number,
                 unit,
-                user_id,
-                user_name,
-                user_national_id: None,
-                user_role,
             };
-            let problems = accept(&mut event, now);
-            if !problems.is_empty() {
-                return Err(DeviationError::Invalid(problems));
-            }
+            let event = access.event(now).map_err(DeviationError::Invalid)?;
             self.log.append(d.org_id, vec![(d.org_id, event)], None).await?;
         }
-        let user_id = match reader {
-            Reader::Person { user_id, .. } => Some(*user_id),
-            Reader::Token { .. } => None,
-        };
-        self.store.record_deviation_read(d.org_id, d.id, user_id, now).await?;
+        self.store.record_deviation_read(d.org_id, d.id, reader.user_id(), now).await?;
         Ok(())
     }
 

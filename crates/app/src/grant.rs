@@ -1,9 +1,9 @@
 //! What the register and its access reviews share: who grants (the manager of the person's
 //! unit, or the security lead) and why a change of the register was refused.
 
-use crate::access_log::AccessLog;
+use crate::access_log::{AccessLog, Accessor, OwnAccess};
 use crate::clock::Clock;
-use normverk_core::access_log::{accept, AccessAction, AccessEvent, Basis};
+use normverk_core::access_log::{AccessAction, AccessEvent, Basis};
 use normverk_core::problem::Problem;
 use normverk_store::access_log::NewAccessEvent;
 use normverk_store::{OrgId, Store, StoreError};
@@ -46,18 +46,9 @@ pub struct Granter {
 
 impl Granter {
     /// The granter as the access log records who changed the register.
-    pub fn actor(&self) -> Actor {
-        Actor::Person { user_id: self.user_id, name: self.name.clone(), role: self.roles.clone() }
+    pub fn actor(&self) -> Accessor {
+        Accessor::Person { user_id: self.user_id, name: self.name.clone(), role: self.roles.clone() }
     }
-}
-
-/// Who reads or changes the register, as the access log records them: a person signed in, an
-/// API token, or normverk itself (revoking the authorisations of people who have left).
-#[derive(Debug, Clone)]
-pub enum Actor {
-    Person { user_id: i64, name: String, role: String },
-    Token { token_id: i64 },
-    Normverk,
 }
 
 /// What the access log calls the register's information.
@@ -93,42 +84,21 @@ impl RegisterLog {
         org_id: OrgId,
         person_id: Option<i64>,
         action: AccessAction,
-        by: &Actor,
+        by: &Accessor,
     ) -> Result<AccessEvent, AuthzError> {
         let now = self.clock.now();
         let org = self.store.org(org_id).await?;
-        let (user_id, user_name, user_role) = match by {
-            Actor::Person { user_id, name, role } => {
-                (format!("local:normverk:{user_id}"), Some(name.clone()), role.clone())
-            }
-            Actor::Token { token_id } => (format!("local:normverk-api:{token_id}"), None, "API-nøkkel".to_string()),
-            Actor::Normverk => {
-                ("local:normverk:system".to_string(), Some("normverk".to_string()), "System".to_string())
-            }
-        };
-        let mut event = AccessEvent {
+        let access = OwnAccess {
+            by,
             action,
             basis: Basis::Administration,
-            basis_reason: Some("Tilgangsstyring (Normen 5.2.1)".into()),
-            cross_org: None,
-            disclosed_to: None,
-            duration_s: 0,
-            id_warnings: Vec::new(),
-            information_type: LOG_INFORMATION_TYPE.to_string(),
-            occurred_at: crate::clock::rfc3339(now),
-            org_number: org.org_number,
+            basis_reason: "Tilgangsstyring (Normen 5.2.1)".into(),
+            information_type: LOG_INFORMATION_TYPE,
             patient_id: log_subject(person_id),
+            org_number: org.org_number,
             unit: org.name,
-            user_id,
-            user_name,
-            user_national_id: None,
-            user_role,
         };
-        let problems = accept(&mut event, now);
-        if !problems.is_empty() {
-            return Err(AuthzError::Invalid(problems));
-        }
-        Ok(event)
+        access.event(now).map_err(AuthzError::Invalid)
     }
 
     /// The entry for a change, as the store writes it in the change's transaction; call
@@ -138,14 +108,14 @@ impl RegisterLog {
         org_id: OrgId,
         person_id: Option<i64>,
         action: AccessAction,
-        by: &Actor,
+        by: &Accessor,
     ) -> Result<NewAccessEvent, AuthzError> {
         Ok(AccessLog::leaf(org_id, &self.event(org_id, person_id, action, by).await?))
     }
 
     /// Writes that `by` read the register (a person in it, or the whole); durable before the
     /// page is shown.
-    pub(crate) async fn read(&self, org_id: OrgId, person_id: Option<i64>, by: &Actor) -> Result<(), AuthzError> {
+    pub(crate) async fn read(&self, org_id: OrgId, person_id: Option<i64>, by: &Accessor) -> Result<(), AuthzError> {
         let event = self.event(org_id, person_id, AccessAction::Read, by).await?;
         self.log.append(org_id, vec![(org_id, event)], None).await?;
         Ok(())

@@ -4,6 +4,7 @@ use crate::error::{ApiError, PageError};
 use crate::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use normverk_app::access_log::Accessor;
 use normverk_core::account::{session_state, FailureWindow, SessionState, ThrottlePolicy};
 use normverk_core::org::{role_permits, Action, Role, Scope};
 use normverk_store::account::{secret_hash, Session, User};
@@ -65,6 +66,21 @@ impl Member {
             Ok(())
         } else {
             Err(PageError::Forbidden)
+        }
+    }
+
+    /// The member's roles as normverk's access log records them: in bokmål whatever the
+    /// member's language, so every entry reads alike.
+    pub fn logged_roles(&self) -> String {
+        self.roles.iter().map(|r| crate::i18n::Lang::Nb.role_name(*r)).collect::<Vec<_>>().join(", ")
+    }
+
+    /// The member as normverk's access log records who read or changed something.
+    pub fn accessor(&self) -> Accessor {
+        Accessor::Person {
+            user_id: self.viewer.user.id,
+            name: self.viewer.user.display_name.clone(),
+            role: self.logged_roles(),
         }
     }
 }

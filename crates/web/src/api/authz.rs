@@ -7,7 +7,8 @@ use crate::error::ApiError;
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::Json;
-use normverk_app::authz::{Actor, AuthzError};
+use normverk_app::access_log::Accessor;
+use normverk_app::authz::AuthzError;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -190,7 +191,7 @@ pub async fn review(
 }
 
 async fn record(state: &AppState, caller: &ApiCaller) -> Result<(), ApiError> {
-    let by = Actor::Token { token_id: caller.token_id };
+    let by = Accessor::Token { token_id: caller.token_id };
     Ok(state.app.authz.record_read(caller.org_id, None, &by).await?)
 }
 

@@ -8,8 +8,9 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use normverk_app::access_log::Accessor;
 use normverk_app::clock::rfc3339;
-use normverk_app::deviation::{Actor, DeviationError, Reader};
+use normverk_app::deviation::{Actor, DeviationError};
 use normverk_core::deviation::{self as rules, Category, NewDeviation, Step};
 use normverk_store::deviation::Deviation;
 use serde::{Deserialize, Serialize};
@@ -214,7 +215,7 @@ pub async fn get(
     Path(id): Path<i64>,
 ) -> Result<Json<DeviationOut>, ApiError> {
     let d = state.app.deviation.load(caller.org_id, id, &Actor::Token).await?;
-    state.app.deviation.record_read(&d, &Reader::Token { token_id: caller.token_id }).await?;
+    state.app.deviation.record_read(&d, &Accessor::Token { token_id: caller.token_id }).await?;
     Ok(Json(d.into()))
 }
 
@@ -242,7 +243,7 @@ pub async fn transition(
     state.app.deviation.take_step(&d, &step, &Actor::Token).await?;
     // The answer shows the deviation again, patient and all: a read like any other.
     let d = state.store.deviation(caller.org_id, id).await?;
-    state.app.deviation.record_read(&d, &Reader::Token { token_id: caller.token_id }).await?;
+    state.app.deviation.record_read(&d, &Accessor::Token { token_id: caller.token_id }).await?;
     Ok(Json(d.into()))
 }
 

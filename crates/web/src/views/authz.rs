@@ -31,11 +31,10 @@ pub(super) fn has(fields: &[(String, String)], key: &str, v: &str) -> bool {
 
 /// The member as the register knows who grants, without the units they manage.
 fn granter_unscoped(member: &Member) -> Granter {
-    let roles: Vec<&str> = member.roles.iter().map(|r| r.as_str()).collect();
     Granter {
         user_id: member.viewer.user.id,
         name: member.viewer.user.display_name.clone(),
-        roles: roles.join(" "),
+        roles: member.logged_roles(),
         security_lead: member.roles.contains(&Role::SecurityLead),
         managed_units: Vec::new(),
     }
@@ -49,7 +48,7 @@ pub(super) async fn granter(state: &AppState, member: &Member) -> Result<Granter
 
 /// Writes the member's read of the register to the access log; a failure fails the request.
 pub(super) async fn record_read(state: &AppState, member: &Member, person: Option<i64>) -> Result<(), PageError> {
-    match state.app.authz.record_read(member.org.id, person, &granter_unscoped(member).actor()).await {
+    match state.app.authz.record_read(member.org.id, person, &member.accessor()).await {
         Ok(()) => Ok(()),
         Err(AuthzError::Store(e)) => Err(e.into()),
         Err(e) => Err(PageError::Internal(format!("recording the register's read: {e:?}"))),

@@ -886,8 +886,8 @@ async fn authz_journey_template_grant_cross_enterprise_refused_review_by_two_man
         user_id: uid("sikkerhet@fjordlegen.no"),
         security_lead: true,
         managed_units: vec![],
-        name: "Sikkerhetsleder".into(),
-        roles: "security_lead".into(),
+        name: "Siri Sikkerhet".into(),
+        roles: "Sikkerhetsleder".into(),
     };
     let rights = |r: Vec<normverk_core::authz::Right>| {
         vec![normverk_core::authz::SystemRights { system_id: epj.id, rights: r, break_glass: true }]

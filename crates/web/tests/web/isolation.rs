@@ -162,8 +162,8 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
         user_id: 0,
         security_lead: true,
         managed_units: vec![],
-        name: "Sikkerhetsleder".into(),
-        roles: "security_lead".into(),
+        name: "Siri Sikkerhet".into(),
+        roles: "Sikkerhetsleder".into(),
     };
     let b_person = app
         .state

@@ -32,8 +32,8 @@ async fn managers_answer_their_share_of_a_yearly_review_and_the_register_follows
         user_id: uid("lead@a.no"),
         security_lead: true,
         managed_units: vec![],
-        name: "Sikkerhetsleder".into(),
-        roles: "security_lead".into(),
+        name: "Siri Sikkerhet".into(),
+        roles: "Sikkerhetsleder".into(),
     };
     let person = |name: &str, employee: &str, unit: Option<i64>| normverk_core::authz::PersonIn {
         name: name.into(),
@@ -200,8 +200,8 @@ async fn managers_are_reminded_by_mail_and_an_overdue_review_escalates(engine: &
         user_id: uid("lead@a.no"),
         security_lead: true,
         managed_units: vec![],
-        name: "Sikkerhetsleder".into(),
-        roles: "security_lead".into(),
+        name: "Siri Sikkerhet".into(),
+        roles: "Sikkerhetsleder".into(),
     };
     let kari =
         normverk_core::authz::PersonIn { name: "Kari Lege".into(), unit_id: Some(ward.id), ..Default::default() };

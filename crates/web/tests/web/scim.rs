@@ -105,7 +105,7 @@ async fn an_iam_provisions_people_and_groups_by_scim(engine: &'static str) {
         security_lead: false,
         managed_units: vec![ward.id],
         name: "Avdelingsleder".into(),
-        roles: "member".into(),
+        roles: "Leder".into(),
     };
     let g = Grant {
         purpose: "Helsehjelp".into(),

@@ -30,14 +30,13 @@ use workflow::{act, number, yes_no};
 use super::{parse_time_input, render, render_status, Entered, FormErrors, Page};
 use crate::auth::Member;
 use crate::error::PageError;
-use crate::i18n::Lang;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use normverk_app::deviation::{self as deviations, Actor, DeviationError, Reader};
+use normverk_app::deviation::{self as deviations, Actor, DeviationError};
 use normverk_core::deviation::{
     self as rules, AuthorityNotice, Category, DeviationKind, MeasureIn, NewDeviation, NoticeStage, Severity,
     State as DevState, Step, SubjectDecision, SubjectExemption,
@@ -114,10 +113,7 @@ fn actor(member: &Member) -> Actor<'_> {
 /// Loads a deviation the member may see, recording the read.
 async fn load_read(state: &AppState, member: &Member, id: i64) -> Result<Deviation, PageError> {
     let d = state.app.deviation.load(member.org.id, id, &actor(member)).await.map_err(page_error)?;
-    // The log speaks bokmål whatever the reader's language, so every entry reads alike.
-    let role = member.roles.iter().map(|r| Lang::Nb.role_name(*r)).collect::<Vec<_>>().join(", ");
-    let reader = Reader::Person { user_id: member.viewer.user.id, name: &member.viewer.user.display_name, role: &role };
-    state.app.deviation.record_read(&d, &reader).await.map_err(page_error)?;
+    state.app.deviation.record_read(&d, &member.accessor()).await.map_err(page_error)?;
     Ok(d)
 }
 

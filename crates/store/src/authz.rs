@@ -518,14 +518,16 @@ impl Store {
         let revoked = f.revoked.map(i64::from);
         // Without a filter on what was granted (a system, revoked or not), the page's ids are
         // found first and only its rows get their events: page 200 without it costs 10,000
-        // rows' latest events (360 ms on PostgreSQL).
+        // rows' latest events (360 ms on PostgreSQL). `CROSS JOIN` keeps SQLite from walking
+        // every authorisation with its events and probing the page for each (270 ms).
         let (from, org, page) = if system.is_none() && revoked.is_none() {
             (
                 format!(
                     "(SELECT a.id FROM {from} WHERE {org} AND {person_filter} ORDER BY a.id DESC LIMIT $6 OFFSET $7) \
-                     page JOIN authorisations a ON a.id = page.id JOIN people p ON p.id = a.person_id"
+                     page CROSS JOIN authorisations a CROSS JOIN people p"
                 ),
-                "CAST($6 AS BIGINT) IS NOT NULL AND CAST($7 AS BIGINT) IS NOT NULL",
+                "a.id = page.id AND p.id = a.person_id \
+                 AND CAST($6 AS BIGINT) IS NOT NULL AND CAST($7 AS BIGINT) IS NOT NULL",
                 "",
             )
         } else {

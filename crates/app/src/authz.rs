@@ -28,7 +28,7 @@ pub async fn run_leaver_revoker(
         match register.revoke_for_leavers().await {
             Ok(0) => {}
             Ok(n) => tracing::info!(revoked = n, "authorisations of people who have left revoked"),
-            Err(e) => tracing::error!(error = ?e, "revoking leavers' authorisations failed; trying again later"),
+            Err(e) => tracing::error!(error = %e, "revoking leavers' authorisations failed; trying again later"),
         }
         tokio::select! {
             () = tokio::time::sleep(every) => {},
@@ -69,6 +69,8 @@ impl Register {
     ) -> Result<i64, AuthzError> {
         let action = if id.is_some() { AccessAction::Update } else { AccessAction::Create };
         let mut event = self.log.event(org_id, id, action, by).await?;
+        // The subject of a new person is known only in the transaction; it differs from the
+        // one checked only in its digits, which `accept` does not read.
         let record = |id| {
             event.patient_id = log_subject(Some(id));
             AccessLog::leaf(org_id, &event)
@@ -166,7 +168,7 @@ impl Register {
         let record = match self.log.leaf(org_id, None, AccessAction::Create, &by.actor()).await {
             Ok(record) => record,
             Err(AuthzError::Store(e)) => return Ok(Err(e)),
-            Err(e) => return Ok(Err(StoreError::Corrupt(format!("the access log's entry: {e:?}")))),
+            Err(e) => return Ok(Err(StoreError::Io(std::io::Error::other(e.to_string())))),
         };
         let now = self.clock.now();
         let saved = self.store.import_people(org_id, &people, &grants, Some(by.user_id), Some(&record), now).await;
@@ -228,7 +230,7 @@ impl Register {
             return;
         }
         if let Err(e) = self.reviews.raise_for_transfers(org_id, moved).await {
-            tracing::warn!(error = ?e, "a review after a transfer could not be raised");
+            tracing::warn!(error = %e, "a review after a transfer could not be raised");
         }
     }
 
@@ -258,40 +260,58 @@ impl Register {
 
     /// Revokes every authorisation still standing of the people who have left (their last day
     /// passed; Normen 5.1.3), in every organisation, recorded as done by normverk with the
-    /// date. Returns how many were revoked.
+    /// date. An organisation that fails is logged and passed over, so the others' leavers still
+    /// lose their access; it is tried again on the next run. Returns how many were revoked.
     pub async fn revoke_for_leavers(&self) -> Result<usize, AuthzError> {
         let Some(today) = normverk_core::assessment::Date::parse(&self.today()) else { return Ok(0) };
         let mut revoked = 0;
         for org in self.store.orgs().await? {
-            let left: Vec<Person> =
-                self.store.people(org.id).await?.into_iter().filter(|p| core::has_left(&p.ends_on, today)).collect();
-            if left.is_empty() {
-                continue;
+            match self.revoke_leavers_of(org.id, today).await {
+                Ok(n) => revoked += n,
+                Err(e) => tracing::error!(org = org.id.0, error = %e, "revoking an organisation's leavers failed"),
             }
-            let standing: Vec<Authorisation> =
-                self.store.authorisations(org.id, None).await?.into_iter().filter(|a| !a.revoked).collect();
-            for p in &left {
-                revoked += self
-                    .revoke_all(org.id, p, standing.iter().filter(|a| a.person_id == p.id), &Accessor::Normverk)
-                    .await?;
-            }
+        }
+        Ok(revoked)
+    }
+
+    /// [`Register::revoke_for_leavers`] in one organisation.
+    async fn revoke_leavers_of(
+        &self,
+        org_id: OrgId,
+        today: normverk_core::assessment::Date,
+    ) -> Result<usize, AuthzError> {
+        let left: Vec<Person> =
+            self.store.people(org_id).await?.into_iter().filter(|p| core::has_left(&p.ends_on, today)).collect();
+        if left.is_empty() {
+            return Ok(0);
+        }
+        let standing: Vec<Authorisation> =
+            self.store.authorisations(org_id, None).await?.into_iter().filter(|a| !a.revoked).collect();
+        let mut revoked = 0;
+        for p in &left {
+            let theirs: Vec<&Authorisation> = standing.iter().filter(|a| a.person_id == p.id).collect();
+            revoked += self.revoke_all(org_id, p, &theirs, &Accessor::Normverk).await?;
         }
         Ok(revoked)
     }
 
     /// Revokes the given standing authorisations of `p`, who has left, with their last day as
     /// the reason. Returns how many were revoked.
-    async fn revoke_all<'a>(
+    async fn revoke_all(
         &self,
         org_id: OrgId,
         p: &Person,
-        standing: impl Iterator<Item = &'a Authorisation>,
+        standing: &[&Authorisation],
         by: &Accessor,
     ) -> Result<usize, AuthzError> {
         let mut revoked = 0;
+        if standing.is_empty() {
+            return Ok(0);
+        }
+        let event = self.log.event(org_id, Some(p.id), AccessAction::Update, by).await?;
+        let reason = format!("Sluttet {} (Normen 5.1.3)", p.ends_on);
         for a in standing {
-            let reason = format!("Sluttet {} (Normen 5.1.3)", p.ends_on);
-            let record = self.log.leaf(org_id, Some(p.id), AccessAction::Update, by).await?;
+            let record = AccessLog::leaf(org_id, &event);
             let now = self.clock.now();
             match self
                 .store
@@ -429,9 +449,9 @@ impl Register {
         if !core::has_left(&p.ends_on, today) {
             return Ok(0);
         }
-        let standing: Vec<Authorisation> =
-            self.store.authorisations(org_id, Some(id)).await?.into_iter().filter(|a| !a.revoked).collect();
-        self.revoke_all(org_id, &p, standing.iter(), by).await
+        let all = self.store.authorisations(org_id, Some(id)).await?;
+        let standing: Vec<&Authorisation> = all.iter().filter(|a| !a.revoked).collect();
+        self.revoke_all(org_id, &p, &standing, by).await
     }
 
     /// Saves a role template: a new one, or the organisation's `id`. Returns its id.

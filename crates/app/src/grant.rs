@@ -16,7 +16,24 @@ pub enum AuthzError {
     Invalid(Vec<Problem>),
     /// The person asking is neither the manager of the person's unit nor the security lead.
     NotTheirManager,
+    /// normverk's own access-log entry for the read or change was refused: a fault of
+    /// normverk's, not of the request; nothing was changed.
+    Log(String),
     Store(StoreError),
+}
+
+impl std::fmt::Display for AuthzError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AuthzError::Invalid(problems) => {
+                let fields: Vec<&str> = problems.iter().map(|p| p.field).collect();
+                write!(f, "invalid: {}", fields.join(", "))
+            }
+            AuthzError::NotTheirManager => f.write_str("not the manager of the person's unit"),
+            AuthzError::Log(why) => write!(f, "normverk's own access-log entry was refused: {why}"),
+            AuthzError::Store(e) => e.fmt(f),
+        }
+    }
 }
 
 impl From<StoreError> for AuthzError {
@@ -35,7 +52,7 @@ pub(crate) fn invalid_unless(problems: Vec<Problem>) -> Result<(), AuthzError> {
 
 /// Who grants: the user (their name and roles as the access log records them), whether they
 /// are the security lead, and the units they manage.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Granter {
     pub user_id: i64,
     pub name: String,
@@ -98,7 +115,10 @@ impl RegisterLog {
             org_number: org.org_number,
             unit: org.name,
         };
-        access.event(now).map_err(AuthzError::Invalid)
+        access.event(now).map_err(|problems| {
+            let fields: Vec<&str> = problems.iter().map(|p| p.field).collect();
+            AuthzError::Log(fields.join(", "))
+        })
     }
 
     /// The entry for a change, as the store writes it in the change's transaction; call

@@ -63,6 +63,10 @@ impl From<AuthzError> for Refusal {
             AuthzError::NotTheirManager => {
                 Refusal(ScimError { status: 403, scim_type: None, detail: "not allowed".into() })
             }
+            AuthzError::Log(why) => {
+                tracing::error!(%why, "a SCIM request's access-log entry was refused");
+                Refusal(ScimError { status: 500, scim_type: None, detail: "the request could not be completed".into() })
+            }
             AuthzError::Store(e) => e.into(),
         }
     }

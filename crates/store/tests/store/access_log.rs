@@ -17,7 +17,7 @@ async fn append(
     store.append_access_events(org, &events, idempotency, now).await
 }
 
-fn event(i: u32) -> NewAccessEvent {
+pub(crate) fn event(i: u32) -> NewAccessEvent {
     NewAccessEvent {
         org_id: OrgId(0),
         leaf_hash: [i as u8; 32],

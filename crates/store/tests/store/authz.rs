@@ -2,7 +2,8 @@
 
 use crate::*;
 use normverk_core::authz::{Grant, PersonIn, Right, SystemRights};
-use normverk_core::system::NewSystem;
+use normverk_core::system::{Criticality, NewSystem};
+use normverk_store::access_log::NewAccessEvent;
 use normverk_store::authz::RegisterFilter;
 
 /// Every page of the register, filtered or not, is a slice of the same order: newest first,
@@ -12,7 +13,7 @@ async fn register_pages_slice_the_register_newest_first(engine: &'static str) {
     let s = &db.store;
     let now = unix_now();
     let a = s.create_org(&new_org("A", "974760673"), now).await.unwrap();
-    let system = |name: &str| NewSystem::new(name, normverk_core::system::Criticality::Critical);
+    let system = |name: &str| NewSystem::new(name, Criticality::Critical);
     let epj = s.create_system(a.id, &system("EPJ"), now).await.unwrap().id;
     let lab = s.create_system(a.id, &system("Lab"), now).await.unwrap().id;
     let grant = |i: usize| Grant {
@@ -69,3 +70,38 @@ async fn register_pages_slice_the_register_newest_first(engine: &'static str) {
     assert!(kari.len() == 60 && kari.iter().all(|r| r.person_name == "Kari Lege"), "{engine}");
 }
 engine_tests!(register_pages_slice_the_register_newest_first);
+
+/// Revokes of one authorisation at once (a manager, the leaver revoker, a SCIM deprovision):
+/// one is made, the rest refused as already revoked; the history has one revoke and the log
+/// one entry.
+async fn concurrent_revokes_of_one_authorisation_make_one(engine: &'static str) {
+    let db = test_db(engine).await;
+    let s = &db.store;
+    let now = unix_now();
+    let a = s.create_org(&new_org("A", "974760673"), now).await.unwrap();
+    let epj = s.create_system(a.id, &NewSystem::new("EPJ", Criticality::Critical), now).await.unwrap().id;
+    let grant = Grant {
+        purpose: "Helsehjelp".into(),
+        systems: vec![SystemRights { system_id: epj, rights: vec![Right::Read], break_glass: false }],
+        valid_from: "2026-12-01".into(),
+        ..Default::default()
+    };
+    let person = PersonIn { name: "Kari Lege".into(), employee_id: "1".into(), ..Default::default() };
+    s.import_people(a.id, &[person], &[vec![grant.clone()]], None, None, now).await.unwrap();
+    let id = s.register_page(a.id, &RegisterFilter::default(), 10, 0).await.unwrap()[0].authorisation.id;
+    let before = s.access_log_size().await.unwrap();
+    let revokes = (0..6).map(|i| {
+        let record = NewAccessEvent { org_id: a.id, ..crate::access_log::event(i) };
+        let grant = grant.clone();
+        async move { s.append_authorisation(a.id, id, "revoke", &grant, "Sluttet", None, Some(&record), now + 1).await }
+    });
+    let results = futures_util::future::join_all(revokes).await;
+    let made = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(made, 1, "{engine}: {results:?}");
+    assert!(results.iter().all(|r| r.is_ok() || matches!(r, Err(normverk_store::StoreError::Rejected(_)))));
+    let person = s.people(a.id).await.unwrap()[0].id;
+    let history = s.authorisation_history(a.id, person).await.unwrap();
+    assert_eq!(history.iter().filter(|e| e.kind == "revoke").count(), 1, "{engine}");
+    assert_eq!(s.access_log_size().await.unwrap(), before + 1, "{engine}: one log entry");
+}
+engine_tests!(concurrent_revokes_of_one_authorisation_make_one);

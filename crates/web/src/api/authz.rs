@@ -18,6 +18,13 @@ impl From<AuthzError> for ApiError {
         match e {
             AuthzError::Invalid(problems) => ApiError::problems(problems),
             AuthzError::NotTheirManager => ApiError::forbidden("only the manager of the person's unit"),
+            AuthzError::Log(why) => {
+                tracing::error!(%why, "an API request's access-log entry was refused");
+                ApiError::new(
+                    axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                    "an internal error occurred; it has been logged",
+                )
+            }
             AuthzError::Store(e) => e.into(),
         }
     }

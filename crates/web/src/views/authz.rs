@@ -51,7 +51,7 @@ pub(super) async fn record_read(state: &AppState, member: &Member, person: Optio
     match state.app.authz.record_read(member.org.id, person, &member.accessor()).await {
         Ok(()) => Ok(()),
         Err(AuthzError::Store(e)) => Err(e.into()),
-        Err(e) => Err(PageError::Internal(format!("recording the register's read: {e:?}"))),
+        Err(e) => Err(PageError::Internal(format!("recording the register's read: {e}"))),
     }
 }
 
@@ -66,6 +66,7 @@ pub(super) fn refused(page: &Page, e: AuthzError) -> Result<FormErrors, PageErro
             errors.add("state", page.rejection(&r));
             Ok(errors)
         }
+        AuthzError::Log(why) => Err(PageError::Internal(format!("the register's access-log entry: {why}"))),
         AuthzError::Store(e) => Err(e.into()),
     }
 }

@@ -171,7 +171,7 @@ impl Register {
             Err(e) => return Ok(Err(StoreError::Io(std::io::Error::other(e.to_string())))),
         };
         let now = self.clock.now();
-        let saved = self.store.import_people(org_id, &people, &grants, Some(by.user_id), Some(&record), now).await;
+        let saved = self.store.import_people(org_id, &people, &grants, Some(by.user_id), &record, now).await;
         if saved.is_ok() {
             self.log.appended();
             self.raise(org_id, &moved).await;
@@ -253,7 +253,7 @@ impl Register {
         invalid_unless(core::check_grant(&g, &self.systems(org_id).await?))?;
         let record = self.log.leaf(org_id, Some(person_id), AccessAction::Create, &by.actor()).await?;
         let now = self.clock.now();
-        let id = self.store.grant_authorisation(org_id, person_id, &g, Some(by.user_id), Some(&record), now).await?;
+        let id = self.store.grant_authorisation(org_id, person_id, &g, Some(by.user_id), &record, now).await?;
         self.log.appended();
         Ok(id)
     }
@@ -313,11 +313,7 @@ impl Register {
         for a in standing {
             let record = AccessLog::leaf(org_id, &event);
             let now = self.clock.now();
-            match self
-                .store
-                .append_authorisation(org_id, a.id, "revoke", &a.grant, &reason, None, Some(&record), now)
-                .await
-            {
+            match self.store.append_authorisation(org_id, a.id, "revoke", &a.grant, &reason, None, &record, now).await {
                 Ok(()) => {
                     self.log.appended();
                     revoked += 1
@@ -479,7 +475,7 @@ impl Register {
         let record = self.log.leaf(org_id, Some(person.id), AccessAction::Update, &by.actor()).await?;
         let now = self.clock.now();
         let g = &current.grant;
-        self.store.append_authorisation(org_id, id, "revoke", g, reason, Some(by.user_id), Some(&record), now).await?;
+        self.store.append_authorisation(org_id, id, "revoke", g, reason, Some(by.user_id), &record, now).await?;
         self.log.appended();
         Ok(())
     }

@@ -9,7 +9,9 @@
 //! authorisations are written in bulk SQL (a grant per transaction would take minutes to seed).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use normverk_app::access_log::{AccessLog, Accessor, OwnAccess};
 use normverk_app::access_review::Start;
+use normverk_core::access_log::{AccessAction, Basis};
 use normverk_core::access_review::Kind;
 use normverk_core::authz::{Grant, PersonIn, Right, SystemRights};
 use normverk_core::org::Role;
@@ -57,7 +59,19 @@ async fn main() {
             ..PersonIn::default()
         })
         .collect();
-    store.import_people(org, &hr, &[], None, None, now).await.unwrap();
+    // The import's entry in the access log, as the app writes one for every change.
+    let entry = OwnAccess {
+        by: &Accessor::Normverk,
+        action: AccessAction::Create,
+        basis: Basis::Administration,
+        basis_reason: "Testdata".into(),
+        information_type: normverk_app::authz::LOG_INFORMATION_TYPE,
+        patient_id: normverk_app::authz::log_subject(None),
+        org_number: args[2].clone(),
+        unit: "Bench HF".into(),
+    };
+    let record = AccessLog::leaf(org, &entry.event(now).unwrap());
+    store.import_people(org, &hr, &[], None, &record, now).await.unwrap();
     println!(
         "{managers} units and managers, {systems} systems, {people} people: {:.1} s",
         started.elapsed().as_secs_f64()

@@ -420,15 +420,14 @@ macro_rules! lock_leaves {
     };
 }
 
-/// Appends `record` (an `Option<&NewAccessEvent>`: the access log's entry for a change of
-/// the register, if any) inside the transaction `tx` of the change, so both or neither stand.
+/// Appends `record` (a `&NewAccessEvent`: the access log's entry for a change of the register)
+/// inside the transaction `tx` of the change, so both or neither stand.
 macro_rules! log_change {
-    ($store:expr, $tx:ident, $record:expr, $now:expr) => {
-        if let Some(record) = $record {
-            $crate::access_log::lock_leaves!($store, $tx);
-            $crate::access_log::append_leaves!($tx, std::slice::from_ref(record), $now);
-        }
-    };
+    ($store:expr, $tx:ident, $record:expr, $now:expr) => {{
+        let record: &$crate::access_log::NewAccessEvent = $record;
+        $crate::access_log::lock_leaves!($store, $tx);
+        $crate::access_log::append_leaves!($tx, std::slice::from_ref(record), $now);
+    }};
 }
 
 /// Appends `events` (a slice of [`NewAccessEvent`]) at the log's head, inside the transaction

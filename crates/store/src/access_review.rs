@@ -343,7 +343,7 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
-            log_change!(self, tx, Some(a.record), now);
+            log_change!(self, tx, a.record, now);
             left == 0
         });
         Ok(closed)

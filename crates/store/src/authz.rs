@@ -257,7 +257,7 @@ impl Store {
         people: &[PersonIn],
         grants: &[Vec<Grant>],
         by: Option<i64>,
-        record: Option<&NewAccessEvent>,
+        record: &NewAccessEvent,
         now: i64,
     ) -> StoreResult<crate::processing::Saved> {
         let docs: Vec<Vec<String>> =
@@ -368,7 +368,7 @@ impl Store {
         person_id: i64,
         g: &Grant,
         by: Option<i64>,
-        record: Option<&NewAccessEvent>,
+        record: &NewAccessEvent,
         now: i64,
     ) -> StoreResult<i64> {
         let doc = encode(g)?;
@@ -397,7 +397,7 @@ impl Store {
         g: &Grant,
         reason: &str,
         by: Option<i64>,
-        record: Option<&NewAccessEvent>,
+        record: &NewAccessEvent,
         now: i64,
     ) -> StoreResult<()> {
         let doc = encode(g)?;

@@ -104,7 +104,7 @@ impl Store {
             .await
             .map_err(taken)?;
             let id = id.ok_or(StoreError::NotFound)?;
-            log_change!(self, tx, Some(&record(id)), now);
+            log_change!(self, tx, &record(id), now);
             id
         });
         Ok(id)

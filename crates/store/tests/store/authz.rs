@@ -6,6 +6,11 @@ use normverk_core::system::{Criticality, NewSystem};
 use normverk_store::access_log::NewAccessEvent;
 use normverk_store::authz::RegisterFilter;
 
+/// An entry for the access log, as the app makes one for each change of the register.
+fn record(org: normverk_store::OrgId, i: u32) -> NewAccessEvent {
+    NewAccessEvent { org_id: org, ..crate::access_log::event(i) }
+}
+
 /// Every page of the register, filtered or not, is a slice of the same order: newest first,
 /// nothing twice, nothing left out.
 async fn register_pages_slice_the_register_newest_first(engine: &'static str) {
@@ -32,13 +37,15 @@ async fn register_pages_slice_the_register_newest_first(engine: &'static str) {
         .map(|(i, n)| PersonIn { name: (*n).into(), employee_id: format!("{i}"), ..Default::default() })
         .collect();
     let grants: Vec<Vec<Grant>> = (0..2).map(|p| (0..60).map(|i| grant(p * 60 + i)).collect()).collect();
-    s.import_people(a.id, &people, &grants, None, None, now).await.unwrap();
+    s.import_people(a.id, &people, &grants, None, &record(a.id, 0), now).await.unwrap();
     let all = s.register_page(a.id, &RegisterFilter::default(), 1000, 0).await.unwrap();
     assert_eq!(all.len(), 120, "{engine}");
     // Every fifth revoked.
     for r in all.iter().step_by(5) {
         let g = &r.authorisation.grant;
-        s.append_authorisation(a.id, r.authorisation.id, "revoke", g, "Sluttet", None, None, now + 1).await.unwrap();
+        s.append_authorisation(a.id, r.authorisation.id, "revoke", g, "Sluttet", None, &record(a.id, 1), now + 1)
+            .await
+            .unwrap();
     }
     let ids = |rows: &[normverk_store::authz::RegisterRow]| rows.iter().map(|r| r.authorisation.id).collect::<Vec<_>>();
     let filters = [
@@ -87,13 +94,12 @@ async fn concurrent_revokes_of_one_authorisation_make_one(engine: &'static str) 
         ..Default::default()
     };
     let person = PersonIn { name: "Kari Lege".into(), employee_id: "1".into(), ..Default::default() };
-    s.import_people(a.id, &[person], &[vec![grant.clone()]], None, None, now).await.unwrap();
+    s.import_people(a.id, &[person], &[vec![grant.clone()]], None, &record(a.id, 0), now).await.unwrap();
     let id = s.register_page(a.id, &RegisterFilter::default(), 10, 0).await.unwrap()[0].authorisation.id;
     let before = s.access_log_size().await.unwrap();
     let revokes = (0..6).map(|i| {
-        let record = NewAccessEvent { org_id: a.id, ..crate::access_log::event(i) };
-        let grant = grant.clone();
-        async move { s.append_authorisation(a.id, id, "revoke", &grant, "Sluttet", None, Some(&record), now + 1).await }
+        let (record, grant) = (record(a.id, i), grant.clone());
+        async move { s.append_authorisation(a.id, id, "revoke", &grant, "Sluttet", None, &record, now + 1).await }
     });
     let results = futures_util::future::join_all(revokes).await;
     let made = results.iter().filter(|r| r.is_ok()).count();

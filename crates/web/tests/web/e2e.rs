@@ -115,15 +115,37 @@ struct Session {
 
 impl Session {
     async fn cmd(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        self.try_cmd(method, path, body).await.unwrap_or_else(|e| panic!("WebDriver {path}: {e}"))
+    }
+
+    /// A WebDriver command: its value, or the error WebDriver answered.
+    async fn try_cmd(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Result<Value, Value> {
         let mut req = self.http.request(method, format!("{}{path}", self.url));
         if let Some(b) = body {
             req = req.json(&b);
         }
         let r: Value = req.send().await.unwrap().json().await.unwrap();
         if r["value"]["error"].is_string() {
-            panic!("WebDriver {path}: {}", r["value"]);
+            return Err(r["value"].clone());
         }
-        r["value"].clone()
+        Ok(r["value"].clone())
+    }
+
+    /// Does `act` (a path under the element) on the element `css` finds. Just after a click
+    /// that navigates, the element may be found on the page being left and be gone by the time
+    /// it is acted on; it is then found again, on the new page.
+    async fn on_element(&self, css: &str, act: &str, body: Value) {
+        for _ in 0..50 {
+            let id = self.find(css).await;
+            match self.try_cmd(reqwest::Method::POST, &format!("/element/{id}/{act}"), Some(body.clone())).await {
+                Ok(_) => return,
+                Err(e) if e["error"] == "stale element reference" => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("WebDriver {act} on {css}: {e}"),
+            }
+        }
+        panic!("{css} went stale every time");
     }
 
     async fn goto(&self, url: &str) {
@@ -136,14 +158,12 @@ impl Session {
     }
 
     async fn fill(&self, css: &str, text: &str) {
-        let id = self.find(css).await;
-        self.cmd(reqwest::Method::POST, &format!("/element/{id}/clear"), Some(json!({}))).await;
-        self.cmd(reqwest::Method::POST, &format!("/element/{id}/value"), Some(json!({"text": text}))).await;
+        self.on_element(css, "clear", json!({})).await;
+        self.on_element(css, "value", json!({"text": text})).await;
     }
 
     async fn click(&self, css: &str) {
-        let id = self.find(css).await;
-        self.cmd(reqwest::Method::POST, &format!("/element/{id}/click"), Some(json!({}))).await;
+        self.on_element(css, "click", json!({})).await;
     }
 
     /// Sets a field's value directly (a date input, whose typed form depends on the locale).
@@ -159,15 +179,22 @@ impl Session {
 
     /// Waits for the navigation a click started to land on `expected`.
     async fn wait_for_path(&self, expected: &str) {
+        self.wait_until_at(|p| p == expected, expected).await;
+    }
+
+    /// Waits for the navigation a click started to land on a path that `at` accepts (`what`
+    /// says which, for the failure), and returns it. Waiting for a text alone can pass on the
+    /// page the click left, if it shows the same text.
+    async fn wait_until_at(&self, at: impl Fn(&str) -> bool, what: &str) -> String {
         let mut path = String::new();
         for _ in 0..100 {
             path = self.current_path().await;
-            if path == expected {
-                return;
+            if at(&path) {
+                return path;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("expected to reach {expected}, still at {path}");
+        panic!("expected to reach {what}, still at {path}");
     }
 
     async fn text(&self, css: &str) -> String {
@@ -500,8 +527,8 @@ async fn assessment_journey_search_answer_evidence_freeze_chart_export() {
     b.fill("#name", "EPJ").await;
     b.click("#criticality option[value=critical]").await;
     b.click("form[action='/systems'] button[type=submit]").await;
+    let epj = b.wait_until_at(|p| p.starts_with("/systems/"), "the system's page").await;
     b.wait_for_text("Avhengigheter").await;
-    let epj = b.current_path().await;
     b.goto(&app.url("/systems")).await;
     b.fill("#name", "Databaseserver").await;
     b.click("#criticality option[value=tolerable]").await;
@@ -609,9 +636,8 @@ async fn deviation_journey_report_assess_clock_notice_close() {
     employee.click("#patients-yes").await;
     employee.screenshot(&shots, "01-report-phone").await;
     employee.click("form[action='/deviations'] button[type=submit]").await;
+    let path = employee.wait_until_at(|p| p.starts_with("/deviations/"), "the deviation's page").await;
     employee.wait_for_text("Avvik 1").await;
-    let path = employee.current_path().await;
-    assert!(path.starts_with("/deviations/"), "{path}");
     employee.assert_accessible(&axe, "reported deviation").await;
     employee.close().await;
 
@@ -757,14 +783,12 @@ async fn risk_journey_deviations_assessment_acceptance_heat_map_dpia() {
 
     // The dashboard's task opens the assessment.
     b.click("section[aria-labelledby=repeats-heading] form button").await;
+    let assessment = b.wait_until_at(|p| p.starts_with("/risk/assessments/"), "the assessment").await;
     b.wait_for_text("Gjentatte avvik: Tapt eller stjålet utstyr").await;
-    let assessment = b.current_path().await;
-    assert!(assessment.starts_with("/risk/assessments/"), "{assessment}");
     b.click("#threat option[value=lost_device]").await;
     b.click("form[action$='/events'] button[type=submit]").await;
+    let event = b.wait_until_at(|p| p.ends_with("/events/1"), "the first event").await;
     b.wait_for_text("Mistet eller stjålet utstyr").await;
-    let event = b.current_path().await;
-    assert!(event.ends_with("/events/1"), "{event}");
 
     // Scored above the level; the measures bring it down, but not within it.
     b.click("#confidentiality option[value='4']").await;

@@ -159,7 +159,7 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
     risk.save(b.id, b_risk, 1, doc, "event_added", None).await.unwrap();
     let b_threat = app.state.app.risk.save_threat(b.id, None, "Beta-markør trussel", "", false).await.unwrap();
     let b_lead = normverk_app::authz::Granter {
-        user_id: 0,
+        user_id: b_user.id,
         security_lead: true,
         managed_units: vec![],
         name: "Siri Sikkerhet".into(),
@@ -187,7 +187,7 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
         valid_from: "2026-12-01".into(),
         ..Default::default()
     };
-    let b_authorisation = app.store.grant_authorisation(b.id, b_person, &b_grant, None, None, app.now()).await.unwrap();
+    let b_authorisation = app.state.app.authz.grant(b.id, b_person, b_grant.clone(), &b_lead).await.unwrap();
     let b_template = app
         .state
         .app
@@ -445,8 +445,8 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
     assert_eq!(b_answers.len(), 1);
     assert_eq!(b_answers[0].status.as_str(), "not_met", "B's answer is untouched");
     app.store.access_index_more(100).await.unwrap();
-    // B's own event, and the register's records of B's two people added.
-    assert_eq!(app.store.access_events(b.id, &Default::default(), 10, 0).await.unwrap().len(), 3);
+    // B's own event, and the register's records of B's two people added and one grant.
+    assert_eq!(app.store.access_events(b.id, &Default::default(), 10, 0).await.unwrap().len(), 4);
     assert_eq!(app.store.evidence_for(b.id, b_round.id, "5.2.1-01").await.unwrap().len(), 1);
     let processing = app.store.processing(b.id, b_processing).await.unwrap();
     assert_eq!((processing.version, processing.record.name.as_str()), (1, "Beta-markør behandling"), "{engine}");

@@ -636,7 +636,12 @@ async fn deviation_journey_report_assess_clock_notice_close() {
     employee.click("#patients-yes").await;
     employee.screenshot(&shots, "01-report-phone").await;
     employee.click("form[action='/deviations'] button[type=submit]").await;
-    let path = employee.wait_until_at(|p| p.starts_with("/deviations/"), "the deviation's page").await;
+    let path = employee
+        .wait_until_at(
+            |p| p.strip_prefix("/deviations/").is_some_and(|id| id.parse::<i64>().is_ok()),
+            "the deviation's page",
+        )
+        .await;
     employee.wait_for_text("Avvik 1").await;
     employee.assert_accessible(&axe, "reported deviation").await;
     employee.close().await;

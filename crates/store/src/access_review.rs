@@ -266,16 +266,12 @@ impl Store {
         // On PostgreSQL the review is locked first, then the authorisation, so that answers to
         // one review (and revokes of one authorisation) are made one after the other: the
         // checks below then still hold when the answer is written.
-        let pg = matches!(self.engine(), crate::Engine::Postgres);
-        let review_sql = if pg {
-            "SELECT closed_at FROM access_reviews WHERE org_id = $1 AND id = $2 FOR UPDATE"
-        } else {
-            "SELECT closed_at FROM access_reviews WHERE org_id = $1 AND id = $2"
-        };
+        let review_sql =
+            format!("SELECT closed_at FROM access_reviews WHERE org_id = $1 AND id = $2{}", self.engine().for_update());
         let lock_authorisation = crate::authz::lock_authorisation_sql(self.engine());
         let closed = write_tx!(self, |tx| {
             let open: Option<(Option<i64>,)> =
-                sqlx::query_as(review_sql).bind(org_id).bind(review).fetch_optional(&mut *tx).await?;
+                sqlx::query_as(&review_sql).bind(org_id).bind(review).fetch_optional(&mut *tx).await?;
             match open {
                 None => return Err(StoreError::NotFound),
                 Some((Some(_),)) => return Err(StoreError::Rejected(Rejection::ReviewClosed)),
@@ -290,9 +286,7 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?;
             let (authorisation, decided) = item.ok_or(StoreError::NotFound)?;
-            if let Some(lock) = lock_authorisation {
-                sqlx::query(lock).bind(org_id).bind(authorisation).execute(&mut *tx).await?;
-            }
+            sqlx::query(&lock_authorisation).bind(org_id).bind(authorisation).execute(&mut *tx).await?;
             if !decided.is_empty() {
                 return Err(StoreError::Rejected(Rejection::ReviewAnswered));
             }

@@ -173,15 +173,12 @@ pub struct StoredTemplate {
     pub updated_at: i64,
 }
 
-/// On PostgreSQL, the statement that locks authorisation ($1 organisation, $2 id) until the
-/// transaction ends, so that what a change checked of it (not revoked, the line not answered)
-/// still holds when the change is written: two revokes at once would otherwise both pass.
-/// SQLite's single writer serialises them already.
-pub(crate) fn lock_authorisation_sql(engine: crate::Engine) -> Option<&'static str> {
-    match engine {
-        crate::Engine::Postgres => Some("SELECT id FROM authorisations WHERE org_id = $1 AND id = $2 FOR UPDATE"),
-        crate::Engine::Sqlite => None,
-    }
+/// The statement that locks authorisation ($1 organisation, $2 id) until the transaction ends
+/// (see [`crate::Engine::for_update`]), so that what a change checked of it (not revoked, the
+/// line not answered) still holds when the change is written: two revokes at once would
+/// otherwise both pass.
+pub(crate) fn lock_authorisation_sql(engine: crate::Engine) -> String {
+    format!("SELECT id FROM authorisations WHERE org_id = $1 AND id = $2{}", engine.for_update())
 }
 
 impl Store {
@@ -403,9 +400,7 @@ impl Store {
         let doc = encode(g)?;
         let lock = lock_authorisation_sql(self.engine());
         write_tx!(self, |tx| {
-            if let Some(lock) = lock {
-                sqlx::query(lock).bind(org_id).bind(id).execute(&mut *tx).await?;
-            }
+            sqlx::query(&lock).bind(org_id).bind(id).execute(&mut *tx).await?;
             let last: Option<String> = sqlx::query_scalar(
                 "SELECT kind FROM authz_events WHERE org_id = $1 AND authorisation_id = $2 ORDER BY id DESC LIMIT 1",
             )

@@ -61,6 +61,18 @@ pub enum Engine {
     Postgres,
 }
 
+impl Engine {
+    /// ` FOR UPDATE` on PostgreSQL, which locks the rows a check reads until the transaction
+    /// ends, so that what was checked still holds when the change is written; nothing on
+    /// SQLite, whose single writer serialises the writes already.
+    pub(crate) fn for_update(self) -> &'static str {
+        match self {
+            Engine::Postgres => " FOR UPDATE",
+            Engine::Sqlite => "",
+        }
+    }
+}
+
 #[derive(Clone)]
 pub(crate) enum Pools {
     /// `search` writes the search file (see [`search_file`]); `read` sees it attached.

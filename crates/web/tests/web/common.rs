@@ -117,6 +117,17 @@ impl TestApp {
     }
 }
 
+/// The security lead `user_id` as the register knows who grants.
+pub fn security_lead(user_id: i64) -> normverk_app::authz::Granter {
+    normverk_app::authz::Granter {
+        user_id,
+        security_lead: true,
+        managed_units: vec![],
+        name: "Siri Sikkerhet".into(),
+        roles: "Sikkerhetsleder".into(),
+    }
+}
+
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }

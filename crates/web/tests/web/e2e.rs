@@ -911,13 +911,7 @@ async fn authz_journey_template_grant_cross_enterprise_refused_review_by_two_man
     let epj = normverk_core::system::NewSystem::new("DIPS Arena", normverk_core::system::Criticality::Critical);
     let epj = app.store.create_system(org.id, &epj, now).await.unwrap();
     let register = &app.state.app.authz;
-    let lead = normverk_app::authz::Granter {
-        user_id: uid("sikkerhet@fjordlegen.no"),
-        security_lead: true,
-        managed_units: vec![],
-        name: "Siri Sikkerhet".into(),
-        roles: "Sikkerhetsleder".into(),
-    };
+    let lead = crate::common::security_lead(uid("sikkerhet@fjordlegen.no"));
     let rights = |r: Vec<normverk_core::authz::Right>| {
         vec![normverk_core::authz::SystemRights { system_id: epj.id, rights: r, break_glass: true }]
     };

@@ -158,13 +158,7 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
     });
     risk.save(b.id, b_risk, 1, doc, "event_added", None).await.unwrap();
     let b_threat = app.state.app.risk.save_threat(b.id, None, "Beta-markør trussel", "", false).await.unwrap();
-    let b_lead = normverk_app::authz::Granter {
-        user_id: b_user.id,
-        security_lead: true,
-        managed_units: vec![],
-        name: "Siri Sikkerhet".into(),
-        roles: "Sikkerhetsleder".into(),
-    };
+    let b_lead = crate::common::security_lead(b_user.id);
     let b_person = app
         .state
         .app

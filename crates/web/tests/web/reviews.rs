@@ -5,7 +5,6 @@
 //! organisation seeing none of it.
 
 use crate::common::spawn_app;
-use normverk_app::authz::Granter;
 use normverk_core::authz::{Grant, Right, SystemRights};
 use normverk_core::org::Role;
 use normverk_core::system::{Criticality, NewSystem};
@@ -28,13 +27,7 @@ async fn managers_answer_their_share_of_a_yearly_review_and_the_register_follows
     let epj = NewSystem::new("EPJ", Criticality::Critical);
     let epj = app.store.create_system(org.id, &epj, now).await.unwrap();
     let register = &app.state.app.authz;
-    let by = Granter {
-        user_id: uid("lead@a.no"),
-        security_lead: true,
-        managed_units: vec![],
-        name: "Siri Sikkerhet".into(),
-        roles: "Sikkerhetsleder".into(),
-    };
+    let by = crate::common::security_lead(uid("lead@a.no"));
     let person = |name: &str, employee: &str, unit: Option<i64>| normverk_core::authz::PersonIn {
         name: name.into(),
         employee_id: employee.into(),
@@ -196,13 +189,7 @@ async fn managers_are_reminded_by_mail_and_an_overdue_review_escalates(engine: &
     let sys = NewSystem::new("EPJ", Criticality::Critical);
     let sys = app.store.create_system(org.id, &sys, now).await.unwrap();
     let register = &app.state.app.authz;
-    let by = Granter {
-        user_id: uid("lead@a.no"),
-        security_lead: true,
-        managed_units: vec![],
-        name: "Siri Sikkerhet".into(),
-        roles: "Sikkerhetsleder".into(),
-    };
+    let by = crate::common::security_lead(uid("lead@a.no"));
     let kari =
         normverk_core::authz::PersonIn { name: "Kari Lege".into(), unit_id: Some(ward.id), ..Default::default() };
     let kari = register.add_person(org.id, "974760673", kari, &by).await.unwrap();

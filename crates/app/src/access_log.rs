@@ -87,6 +87,7 @@ impl OwnAccess<'_> {
             disclosed_to: None,
             duration_s: 0,
             id_warnings: Vec::new(),
+            sealed: Default::default(),
             information_type: self.information_type.to_string(),
             occurred_at: crate::clock::rfc3339(now),
             org_number: self.org_number,
@@ -178,10 +179,10 @@ impl AccessLog {
         idempotency: Option<&Idempotency>,
     ) -> Result<Appended, StoreError> {
         let rows = tokio::task::spawn_blocking(move || {
-            // Every salt from one read of the system's generator, not a read per event.
-            let mut salts = vec![[0u8; 16]; events.len()];
-            rand::rngs::OsRng.fill_bytes(salts.as_flattened_mut());
-            events.iter().zip(salts).map(|((org, e), salt)| new_event(*org, e, salt)).collect::<Vec<NewAccessEvent>>()
+            // Every salt and key from one read of the system's generator, not a read per event.
+            let mut random = vec![[0u8; RANDOM]; events.len()];
+            rand::rngs::OsRng.fill_bytes(random.as_flattened_mut());
+            events.iter().zip(random).map(|((org, e), r)| new_event(*org, e, r)).collect::<Vec<NewAccessEvent>>()
         })
         .await
         .map_err(|e| StoreError::Io(std::io::Error::other(format!("hashing events failed: {e}"))))?;
@@ -193,9 +194,9 @@ impl AccessLog {
     /// One event as the store appends it, in `org_id`'s view, for a store call that writes it
     /// in the transaction of the change it records; then call [`AccessLog::appended`].
     pub fn leaf(org_id: OrgId, e: &AccessEvent) -> NewAccessEvent {
-        let mut salt = [0u8; 16];
-        rand::rngs::OsRng.fill_bytes(&mut salt);
-        new_event(org_id, e, salt)
+        let mut random = [0u8; RANDOM];
+        rand::rngs::OsRng.fill_bytes(&mut random);
+        new_event(org_id, e, random)
     }
 
     /// Wakes the integrator after events were appended.
@@ -425,6 +426,7 @@ fn retirement_entry(
         user_id: String::new(),
         unit: String::new(),
         event_json: String::from_utf8(json).unwrap_or_default(),
+        openings: None,
     }
 }
 
@@ -483,6 +485,9 @@ fn parse_events(ndjson: bool, body: &[u8], now: i64) -> Result<Vec<AccessEvent>,
                 if !e.id_warnings.is_empty() {
                     errors.push(error(i, "/id_warnings", "is normverk's to set".into()));
                 }
+                if !e.sealed.is_empty() {
+                    errors.push(error(i, "/sealed", "is normverk's to set".into()));
+                }
                 errors.extend(
                     accept(&mut e, now)
                         .into_iter()
@@ -507,10 +512,33 @@ fn seconds(occurred_at: &str) -> i64 {
     occurred_at.parse::<jiff::Timestamp>().map(|t| t.as_second()).unwrap_or(0)
 }
 
+/// An event as its readers see it: as stored, with its sealed fields opened from `openings`.
+/// None for a retirement, or for what does not open (which `log verify` reports).
+pub fn read_event(json: &str, openings: Option<&str>) -> Option<AccessEvent> {
+    let mut event: AccessEvent = serde_json::from_str(json).ok()?;
+    if !event.sealed.is_empty() || openings.is_some() {
+        let openings: normverk_core::access_log::Openings = serde_json::from_str(openings.unwrap_or("{}")).ok()?;
+        normverk_core::access_log::unseal(&mut event, &openings).ok()?;
+    }
+    Some(event)
+}
+
+/// Random bytes per event: its 16-byte salt, and a 16-byte key for each sealed field.
+const RANDOM: usize = 16 * (1 + normverk_core::access_log::SEALED_FIELDS.len());
+
 /// Hashes and canonicalises one checked event with its salt: the leaf is H(0x00 ‖ salt ‖ JCS(event)),
-/// as `normverk_core::access_log::canonical_bytes` defines it.
-fn new_event(org_id: OrgId, e: &AccessEvent, salt: [u8; 16]) -> NewAccessEvent {
-    let json = jcs(e);
+/// as `normverk_core::access_log::canonical_bytes` defines it, with the fields an insight
+/// withholds sealed (`normverk_core::access_log::seal`) by the keys that follow the salt.
+fn new_event(org_id: OrgId, e: &AccessEvent, random: [u8; RANDOM]) -> NewAccessEvent {
+    let block = |i: usize| <[u8; 16]>::try_from(&random[16 * i..16 * (i + 1)]).unwrap_or_default();
+    let salt = block(0);
+    let (json, openings) = if e.basis_reason.is_some() || e.user_national_id.is_some() {
+        let mut sealed = e.clone();
+        let openings = normverk_core::access_log::seal(&mut sealed, [block(1), block(2)]);
+        (jcs(&sealed), Some(serde_json::to_string(&openings).unwrap_or_default()))
+    } else {
+        (jcs(e), None)
+    };
     NewAccessEvent {
         org_id,
         leaf_hash: tlog::merkle::leaf_hash_of_parts(&[&salt, &json]),
@@ -520,6 +548,7 @@ fn new_event(org_id: OrgId, e: &AccessEvent, salt: [u8; 16]) -> NewAccessEvent {
         user_id: e.user_id.clone(),
         unit: e.unit.clone(),
         event_json: String::from_utf8(json).unwrap_or_default(),
+        openings,
     }
 }
 

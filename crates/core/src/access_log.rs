@@ -6,6 +6,8 @@ use crate::problem::{Problem, ProblemKey};
 use crate::text::{Field, Lines};
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 
 string_enum! {
     /// What was done to the information.
@@ -72,6 +74,10 @@ pub struct AccessEvent {
     pub org_number: String,
     /// e.g. "fnr:…".
     pub patient_id: String,
+    /// The fields a patient's insight withholds ([`SEALED_FIELDS`]), each as its commitment
+    /// (see [`seal`]); their values are stored beside the event. normverk's to set.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sealed: BTreeMap<String, String>,
     pub unit: String,
     /// e.g. "hpr:9144897" or an employee id.
     pub user_id: String,
@@ -316,6 +322,77 @@ pub fn jcs(e: &AccessEvent) -> Vec<u8> {
     serde_json::to_vec(e).unwrap_or_default()
 }
 
+/// The fields a patient's insight withholds (Normen 4.2.1 asks for who, what, when and, between
+/// enterprises, why and when — not the health worker's own identity number, nor free text that
+/// may name others): the health worker's national identity number and the free-text reason for
+/// the basis. Each is logged sealed: the hashed event holds a commitment to it, so an insight
+/// can show the rest of the event with its proof while the value stays out of it.
+pub const SEALED_FIELDS: &[&str] = &["basis_reason", "user_national_id"];
+
+/// A sealed field's value and the random key its commitment was made with: stored beside the
+/// event, never in an insight.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Opening {
+    /// Base64 of the 16-byte key.
+    pub key: String,
+    pub value: String,
+}
+
+/// The openings of an event's sealed fields, by field.
+pub type Openings = BTreeMap<String, Opening>;
+
+/// A commitment to `value` as field `field`: base64 of SHA-256(key ‖ field ‖ 0x00 ‖ value). The
+/// key is random and kept from readers of the insight, so a short value (an identity number)
+/// cannot be found by trying them all.
+pub fn commitment(key: &[u8; 16], field: &str, value: &str) -> String {
+    let digest = Sha256::new().chain_update(key).chain_update(field).chain_update([0u8]).chain_update(value).finalize();
+    base64::engine::general_purpose::STANDARD.encode(digest)
+}
+
+/// Seals the event's [`SEALED_FIELDS`] that it has, with one key each from `keys`: their values
+/// leave the event for the openings returned, their commitments take their place.
+pub fn seal(e: &mut AccessEvent, keys: [[u8; 16]; 2]) -> Openings {
+    let mut openings = Openings::new();
+    for (field, key) in SEALED_FIELDS.iter().zip(keys) {
+        let slot = match *field {
+            "basis_reason" => &mut e.basis_reason,
+            _ => &mut e.user_national_id,
+        };
+        if let Some(value) = slot.take() {
+            e.sealed.insert(field.to_string(), commitment(&key, field, &value));
+            let key = base64::engine::general_purpose::STANDARD.encode(key);
+            openings.insert(field.to_string(), Opening { key, value });
+        }
+    }
+    openings
+}
+
+/// The event with its sealed fields opened: every commitment matched by its opening and every
+/// opening by a commitment, or the first field that does not.
+pub fn unseal(e: &mut AccessEvent, openings: &Openings) -> Result<(), String> {
+    if let Some(stray) = openings.keys().find(|f| !e.sealed.contains_key(*f)) {
+        return Err(format!("{stray}: a value is stored beside the event that it does not commit to"));
+    }
+    for (field, sealed) in std::mem::take(&mut e.sealed) {
+        let opening = openings.get(&field).ok_or_else(|| format!("{field}: the sealed value is missing"))?;
+        let key = base64::engine::general_purpose::STANDARD
+            .decode(&opening.key)
+            .ok()
+            .and_then(|k| <[u8; 16]>::try_from(k).ok())
+            .ok_or_else(|| format!("{field}: the stored key is malformed"))?;
+        if commitment(&key, &field, &opening.value) != sealed {
+            return Err(format!("{field}: the stored value does not match the event's commitment"));
+        }
+        match field.as_str() {
+            "basis_reason" => e.basis_reason = Some(opening.value.clone()),
+            "user_national_id" => e.user_national_id = Some(opening.value.clone()),
+            other => return Err(format!("{other}: not a field normverk seals")),
+        }
+    }
+    Ok(())
+}
+
 /// The log's own record that an organisation's expired events were retired (their payloads
 /// deleted; their leaves, tiles and proofs stay): which, by how many and a digest of their log
 /// indexes, so that `log verify` can tell a retired event from a deleted one. It is a leaf of
@@ -478,6 +555,35 @@ mod tests {
         }
         let fields: Vec<&str> = check_event(&e, NOW).into_iter().map(|p| p.field).collect();
         assert_eq!(fields, vec!["cross_org.reason", "cross_org.period_to"]);
+    }
+
+    #[test]
+    fn sealed_fields_leave_the_hashed_event_and_open_only_with_their_own_values() {
+        let mut e = event();
+        e.basis = Basis::BreakGlass;
+        e.basis_reason = Some("Bevisstløs pasient".into());
+        e.user_national_id = Some("fnr:13116900216".into());
+        let clear = e.clone();
+        let openings = seal(&mut e, [[1u8; 16], [2u8; 16]]);
+        let json = String::from_utf8(jcs(&e)).unwrap();
+        assert!(!json.contains("Bevisstløs") && !json.contains("13116900216"), "{json}");
+        assert!(json.contains(r#""patient_id":"fnr:15108695088","sealed":{"basis_reason":""#), "in key order: {json}");
+        let mut opened: AccessEvent = serde_json::from_str(&json).unwrap();
+        unseal(&mut opened, &openings).unwrap();
+        assert_eq!(opened, clear);
+
+        let mut wrong = openings.clone();
+        wrong.get_mut("basis_reason").unwrap().value = "Våken pasient".into();
+        let parsed: AccessEvent = serde_json::from_str(&json).unwrap();
+        assert!(unseal(&mut parsed.clone(), &wrong).unwrap_err().starts_with("basis_reason"));
+        let mut missing = openings.clone();
+        missing.remove("user_national_id");
+        assert!(unseal(&mut parsed.clone(), &missing).unwrap_err().contains("missing"));
+        let mut plain = event();
+        assert!(unseal(&mut plain, &openings).unwrap_err().contains("does not commit"));
+        // Another key, another commitment: the value cannot be found by trying numbers.
+        assert_ne!(commitment(&[1u8; 16], "user_national_id", "x"), commitment(&[3u8; 16], "user_national_id", "x"));
+        assert_ne!(commitment(&[1u8; 16], "basis_reason", "x"), commitment(&[1u8; 16], "user_national_id", "x"));
     }
 
     #[test]

@@ -21,6 +21,8 @@ pub struct NewAccessEvent {
     pub unit: String,
     /// The event's canonical JSON.
     pub event_json: String,
+    /// The values of its sealed fields with their keys (JSON), when it has any.
+    pub openings: Option<String>,
 }
 
 /// A client's `Idempotency-Key` and the SHA-256 of the request it came with.
@@ -62,6 +64,8 @@ pub struct StoredEntry {
     pub salt: [u8; 16],
     pub event_json: Option<String>,
     pub beside: Option<Beside>,
+    /// The values of the event's sealed fields with their keys (JSON), when it has any.
+    pub openings: Option<String>,
 }
 
 /// What is stored beside an event for searches and views: derived from the event, so `log
@@ -197,6 +201,7 @@ pub struct EventRow {
     pub index: u64,
     pub occurred_at: i64,
     pub event_json: String,
+    pub openings: Option<String>,
 }
 
 pub(crate) fn to_i64(n: u64) -> i64 {
@@ -234,9 +239,9 @@ fn open_for_scan(path: &std::path::Path) -> StoreResult<rusqlite::Connection> {
 fn sqlite_entries(path: &std::path::Path, from: i64, to: i64) -> StoreResult<Vec<StoredEntry>> {
     let db = open_for_scan(path)?;
     let tx = db.unchecked_transaction()?;
-    let events: Vec<(i64, (String, Beside))> = tx
+    let events: Vec<(i64, (String, Beside, Option<String>))> = tx
         .prepare(
-            "SELECT idx, event_json, org_id, occurred_at, patient_id, user_id, unit FROM access_payloads \
+            "SELECT idx, event_json, org_id, occurred_at, patient_id, user_id, unit, openings FROM access_payloads \
              WHERE idx >= ?1 AND idx < ?2 ORDER BY idx",
         )?
         .query_map((from, to), |e| {
@@ -248,7 +253,7 @@ fn sqlite_entries(path: &std::path::Path, from: i64, to: i64) -> StoreResult<Vec
                 user_id: text(5)?,
                 unit: text(6)?,
             };
-            Ok((e.get(0)?, (text(1)?, beside)))
+            Ok((e.get(0)?, (text(1)?, beside, e.get(7)?)))
         })?
         .collect::<Result<_, _>>()?;
     let mut events = events.into_iter().peekable();
@@ -259,7 +264,10 @@ fn sqlite_entries(path: &std::path::Path, from: i64, to: i64) -> StoreResult<Vec
     while let Some(leaf) = leaves.next()? {
         let index: i64 = leaf.get(0)?;
         let salt = leaf.get_ref(3)?.as_blob()?;
-        let (event_json, beside) = event_at(&mut events, index).unzip();
+        let (event_json, beside, openings) = match event_at(&mut events, index) {
+            Some((json, beside, openings)) => (Some(json), Some(beside), openings),
+            None => (None, None, None),
+        };
         entries.push(StoredEntry {
             index: to_u64(index)?,
             org_id: OrgId(leaf.get(1)?),
@@ -267,6 +275,7 @@ fn sqlite_entries(path: &std::path::Path, from: i64, to: i64) -> StoreResult<Vec
             salt: salt.try_into().map_err(|_| StoreError::Corrupt("a stored salt is not 16 bytes".into()))?,
             event_json,
             beside,
+            openings,
         });
     }
     Ok(entries)
@@ -451,7 +460,7 @@ macro_rules! append_leaves {
             });
             leaves.build().execute(&mut *$tx).await?;
             let mut payloads = sqlx::QueryBuilder::new(
-                "INSERT INTO access_payloads (idx, org_id, occurred_at, patient_id, user_id, unit, event_json) ",
+                "INSERT INTO access_payloads (idx, org_id, occurred_at, patient_id, user_id, unit, event_json, openings) ",
             );
             payloads.push_values(chunk.iter().enumerate(), |mut row, (i, e)| {
                 row.push_bind(base + i as i64)
@@ -460,7 +469,8 @@ macro_rules! append_leaves {
                     .push_bind(e.patient_id.as_str())
                     .push_bind(e.user_id.as_str())
                     .push_bind(e.unit.as_str())
-                    .push_bind(e.event_json.as_str());
+                    .push_bind(e.event_json.as_str())
+                    .push_bind(e.openings.as_deref());
             });
             payloads.build().execute(&mut *$tx).await?;
         }
@@ -599,7 +609,7 @@ impl Store {
                 let events = copy_out(
                     &mut tx,
                     &format!(
-                        "COPY (SELECT idx, event_json, org_id, occurred_at, patient_id, user_id, unit \
+                        "COPY (SELECT idx, event_json, org_id, occurred_at, patient_id, user_id, unit, openings \
                          FROM access_payloads WHERE idx >= {from} AND idx < {to} ORDER BY idx) \
                          TO STDOUT (FORMAT binary)"
                     ),
@@ -611,8 +621,8 @@ impl Store {
                 let text = |f: Option<&[u8]>| -> StoreResult<String> {
                     String::from_utf8(f.ok_or_else(bad)?.to_vec()).map_err(|_| bad())
                 };
-                let mut held: Vec<(i64, (&[u8], Beside))> = Vec::new();
-                copy_binary_rows(&events, |[idx, event, org, at, patient, user, unit]| {
+                let mut held: Vec<(i64, (&[u8], Beside, Option<String>))> = Vec::new();
+                copy_binary_rows(&events, |[idx, event, org, at, patient, user, unit, openings]| {
                     let beside = Beside {
                         org_id: OrgId(int(org).ok_or_else(bad)?),
                         occurred_at: int(at).ok_or_else(bad)?,
@@ -620,16 +630,19 @@ impl Store {
                         user_id: text(user)?,
                         unit: text(unit)?,
                     };
-                    held.push((int(idx).ok_or_else(bad)?, (event.ok_or_else(bad)?, beside)));
+                    let openings = openings.map(|o| text(Some(o))).transpose()?;
+                    held.push((int(idx).ok_or_else(bad)?, (event.ok_or_else(bad)?, beside, openings)));
                     Ok(())
                 })?;
                 let mut held = held.into_iter().peekable();
                 let mut entries = Vec::with_capacity(usize::try_from(to.saturating_sub(from)).unwrap_or(0));
                 copy_binary_rows(&leaves, |[idx, org, leaf, salt]| {
                     let idx = int(idx).ok_or_else(bad)?;
-                    let (event_json, beside) = match event_at(&mut held, idx) {
-                        Some((e, beside)) => (Some(String::from_utf8(e.to_vec()).map_err(|_| bad())?), Some(beside)),
-                        None => (None, None),
+                    let (event_json, beside, openings) = match event_at(&mut held, idx) {
+                        Some((e, beside, openings)) => {
+                            (Some(String::from_utf8(e.to_vec()).map_err(|_| bad())?), Some(beside), openings)
+                        }
+                        None => (None, None, None),
                     };
                     entries.push(StoredEntry {
                         index: to_u64(idx)?,
@@ -638,6 +651,7 @@ impl Store {
                         salt: salt.and_then(|s| <[u8; 16]>::try_from(s).ok()).ok_or_else(bad)?,
                         event_json,
                         beside,
+                        openings,
                     });
                     Ok(())
                 })?;
@@ -733,9 +747,10 @@ impl Store {
         if page.is_empty() {
             return Ok(Vec::new());
         }
-        let mut rows: Vec<(i64, i64, String)> = read!(self, |c| {
-            let mut q =
-                sqlx::QueryBuilder::new("SELECT idx, occurred_at, event_json FROM access_payloads WHERE org_id = ");
+        let mut rows: Vec<(i64, i64, String, Option<String>)> = read!(self, |c| {
+            let mut q = sqlx::QueryBuilder::new(
+                "SELECT idx, occurred_at, event_json, openings FROM access_payloads WHERE org_id = ",
+            );
             q.push_bind(org_id).push(" AND idx IN (");
             let mut list = q.separated(", ");
             for idx in &page {
@@ -746,7 +761,9 @@ impl Store {
         });
         rows.sort_unstable_by_key(|r| std::cmp::Reverse((r.1, r.0)));
         rows.into_iter()
-            .map(|(idx, occurred_at, event_json)| Ok(EventRow { index: to_u64(idx)?, occurred_at, event_json }))
+            .map(|(idx, occurred_at, event_json, openings)| {
+                Ok(EventRow { index: to_u64(idx)?, occurred_at, event_json, openings })
+            })
             .collect()
     }
 
@@ -1183,10 +1200,11 @@ fn copy_binary_rows<'a, const N: usize>(
 
 /// The columns of a leaf joined with its payload, as [`EntryRow`] reads them.
 const ENTRY_COLUMNS: &str =
-    "l.idx, l.org_id, l.leaf_hash, l.salt, p.event_json, p.org_id, p.occurred_at, p.patient_id, p.user_id, p.unit";
+    "l.idx, l.org_id, l.leaf_hash, l.salt, p.event_json, p.org_id, p.occurred_at, p.patient_id, p.user_id, p.unit, \
+     p.openings";
 
 /// A leaf and its payload: index, organisation, leaf hash, salt, then the payload's event,
-/// organisation, time, patient, user and unit (NULL where retired).
+/// organisation, time, patient, user, unit and openings (NULL where retired).
 type EntryRow = (
     i64,
     i64,
@@ -1198,10 +1216,11 @@ type EntryRow = (
     Option<String>,
     Option<String>,
     Option<String>,
+    Option<String>,
 );
 
 fn entry(
-    (idx, org_id, leaf_hash, salt, event_json, payload_org, occurred_at, patient_id, user_id, unit): EntryRow,
+    (idx, org_id, leaf_hash, salt, event_json, payload_org, occurred_at, patient_id, user_id, unit, openings): EntryRow,
 ) -> StoreResult<StoredEntry> {
     let beside = match (payload_org, occurred_at, patient_id, user_id, unit) {
         (Some(org), Some(occurred_at), Some(patient_id), Some(user_id), Some(unit)) => {
@@ -1217,6 +1236,7 @@ fn entry(
             .map_err(|_| StoreError::Corrupt("a stored salt is not 16 bytes".into()))?,
         event_json,
         beside,
+        openings,
     })
 }
 

@@ -71,6 +71,7 @@ pub(crate) const STEPS: &[Step] = &[
         postgres: include_str!("../migrations/0018_reviews.postgres.sql")),
     step!(19, "0019_review_lines", "review lines checked against their review only, on PostgreSQL",
         postgres: include_str!("../migrations/0019_review_lines.postgres.sql")),
+    step!(20, "0020_access_openings", "the values of access events' sealed fields, beside the events"),
 ];
 
 /// The schema version this binary writes and expects.

@@ -592,6 +592,7 @@ fn map(r: &Value) -> Result<AccessEvent, Missing> {
         occurred_at: start.unwrap_or_default().to_string(),
         duration_s,
         id_warnings: Vec::new(),
+        sealed: Default::default(),
         user_id: user_id.unwrap_or_default(),
         user_name,
         user_national_id,

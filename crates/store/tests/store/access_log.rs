@@ -27,6 +27,7 @@ pub(crate) fn event(i: u32) -> NewAccessEvent {
         user_id: "hpr:1".into(),
         unit: "Akutt".into(),
         event_json: format!("{{\"i\":{i}}}"),
+        openings: None,
     }
 }
 
@@ -120,6 +121,7 @@ async fn search_over_several_index_segments_matches_a_full_sort(engine: &'static
                 patient_id: format!("fnr:{}", i % 700),
                 user_id: format!("hpr:{}", i % 3),
                 event_json: format!("{{\"i\":{i}}}"),
+                openings: None,
                 ..event(i)
             })
             .collect();

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
-use normverk_app::access_log::{consistency_proof, inclusion_proof, LogError};
+use normverk_app::access_log::{consistency_proof, inclusion_proof, read_event, LogError};
 use normverk_store::access_log::StoredCheckpoint;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -259,7 +259,13 @@ pub async fn search(
     let full = rows.len() == PAGE_SIZE as usize;
     let events: Vec<EventOut> = rows
         .into_iter()
-        .map(|r| EventOut { index: r.index, event: serde_json::from_str(&r.event_json).unwrap_or_default() })
+        .map(|r| EventOut {
+            index: r.index,
+            event: read_event(&r.event_json, r.openings.as_deref())
+                .and_then(|e| serde_json::to_value(e).ok())
+                .or_else(|| serde_json::from_str(&r.event_json).ok())
+                .unwrap_or_default(),
+        })
         .collect();
     let mut resp = Json(events).into_response();
     if full && page < MAX_PAGE {
@@ -289,6 +295,11 @@ pub struct EventProof {
     /// retention has removed the event; its leaf remains.
     #[schema(value_type = Option<Object>)]
     pub event: Option<serde_json::Value>,
+    /// The values of the event's sealed fields (those a patient's insight withholds), each with
+    /// the base64 key of its commitment in `event.sealed`: base64(SHA-256(key ‖ field ‖ 0x00 ‖
+    /// value)). Absent when it has none.
+    #[schema(value_type = Option<Object>)]
+    pub openings: Option<serde_json::Value>,
     /// For a retired event, the log index of the retirement that removed it.
     pub retired_by: Option<u64>,
     /// Base64 of the 16-byte salt: the leaf hash is SHA-256(0x00 ‖ salt ‖ JCS(event)).
@@ -320,6 +331,7 @@ pub async fn event(
     Ok(Json(EventProof {
         index,
         event: entry.event_json.as_deref().and_then(|j| serde_json::from_str(j).ok()),
+        openings: entry.openings.as_deref().and_then(|j| serde_json::from_str(j).ok()),
         retired_by: state.store.access_retired_in(index, index.saturating_add(1)).await?.first().map(|r| r.entry_index),
         salt: B64.encode(entry.salt),
         leaf_hash: B64.encode(entry.leaf_hash),

@@ -164,7 +164,7 @@ pub async fn show(
                 .map(|r| Row {
                     index: r.index,
                     occurred_at: r.occurred_at,
-                    event: serde_json::from_str(&r.event_json).ok(),
+                    event: normverk_app::access_log::read_event(&r.event_json, r.openings.as_deref()),
                     retirement: RetirementEntry::of(&r.event_json).map(|e| e.retirement),
                 })
                 .collect();

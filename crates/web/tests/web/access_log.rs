@@ -407,7 +407,9 @@ async fn idempotency_keys_and_fhir_audit_events() {
     let r = fhir(&bundle).await.unwrap();
     assert_eq!(r.status(), 201);
     let stored = app.store.access_entry(org.id, 1).await.unwrap();
-    let e: normverk_core::access_log::AccessEvent = serde_json::from_str(&stored.event_json.unwrap()).unwrap();
+    let json = stored.event_json.unwrap();
+    assert!(!json.contains("Bevisstløs"), "the free-text reason is sealed in the hashed event: {json}");
+    let e = normverk_app::access_log::read_event(&json, stored.openings.as_deref()).unwrap();
     assert_eq!(
         (e.user_id.as_str(), e.user_role.as_str(), e.unit.as_str(), e.patient_id.as_str(), e.information_type.as_str()),
         ("hpr:9144897", "Lege", "Akuttmottaket", "fnr:13116900216", "Journalnotat")
@@ -547,6 +549,28 @@ async fn verify_finds_tampering_at_the_right_index_even_with_the_triggers_droppe
             321,
         ),
         ("event deleted, leaf kept", vec!["DELETE FROM access_payloads WHERE idx = 250"], 250),
+        // Every hundredth event from the 7th has a sealed reason (see the batch below).
+        (
+            "sealed value changed",
+            vec![
+                unlock_payloads,
+                "UPDATE access_payloads SET openings = replace(openings, 'løs', 'løst') WHERE idx = 407",
+            ],
+            407,
+        ),
+        (
+            "sealed value removed",
+            vec![unlock_payloads, "UPDATE access_payloads SET openings = NULL WHERE idx = 507"],
+            507,
+        ),
+        (
+            "sealed value added",
+            vec![
+                unlock_payloads,
+                r#"UPDATE access_payloads SET openings = '{"basis_reason":{"key":"AAAAAAAAAAAAAAAAAAAAAA==","value":"x"}}' WHERE idx = 8"#,
+            ],
+            8,
+        ),
     ];
     let delete_77 = format!("DELETE FROM access_index WHERE field = 'p' AND value = '{}'", patient(77));
     let index: &[(&str, &[&str], u64)] = &[
@@ -596,7 +620,16 @@ async fn verify_finds_tampering_at_the_right_index_even_with_the_triggers_droppe
         let (org, _) = app.org_with_member("A", "974760673", "a@a.no", &[Role::Admin]).await;
         app.org_with_member("B", "983544622", "b@b.no", &[Role::Admin]).await;
         let writer = app.token(&org, &[Scope::AccessLogWrite]).await;
-        let batch: Vec<_> = (0..600).map(|i| event(&patient(i))).collect();
+        let batch: Vec<_> = (0..600)
+            .map(|i| {
+                let mut e = event(&patient(i));
+                if i % 100 == 7 {
+                    e["basis"] = json!("break_glass");
+                    e["basis_reason"] = json!(format!("Bevisstløs pasient {i}"));
+                }
+                e
+            })
+            .collect();
         client().post(app.url("/api/v1/access-events")).bearer_auth(&writer).json(&batch).send().await.unwrap();
         signed(&app, 600).await;
         indexed(&app, 600).await;
@@ -994,6 +1027,7 @@ async fn a_retirement_not_signed_by_the_log_key_is_tampering(engine: &'static st
         user_id: String::new(),
         unit: String::new(),
         event_json: json,
+        openings: None,
     };
     let at = app.store.retire_access_events(org.id, &[1], &entry, app.now()).await.unwrap();
     assert_eq!(at, 3);

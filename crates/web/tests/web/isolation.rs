@@ -43,6 +43,7 @@ async fn no_route_lets_organisation_a_reach_organisation_b(engine: &'static str)
         user_id: "hpr:Beta-markør bruker".into(),
         unit: B_UNIT.into(),
         event_json: r#"{"patient_id":"fnr:Beta-markør pasient"}"#.into(),
+        openings: None,
     };
     let b_index = app.store.append_access_events(b.id, &[b_event], None, 1).await.unwrap().first_index;
     let b_deviation = app

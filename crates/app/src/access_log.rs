@@ -4,6 +4,7 @@
 //! of the whole log from its payloads (for `normverk log verify` and the auditors' page).
 
 pub mod fhir;
+pub mod insight;
 mod verify;
 
 pub use verify::{verification, verify, verify_saved_checkpoint, Verified};

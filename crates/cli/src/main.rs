@@ -164,6 +164,18 @@ enum LogCommand {
         #[arg(long, value_name = "FILE")]
         checkpoint: Option<PathBuf>,
     },
+    /// Check a patient's insight document (from the insight page or `GET
+    /// /api/v1/access-log/insight`): its checkpoint signed by the log's key, and every entry
+    /// the patient's, unaltered and in the log. Exits 1 naming the first entry that fails.
+    VerifyInsight {
+        /// The insight document (JSON).
+        file: PathBuf,
+        /// The log's public key as the organisation publishes it (`normverk log key`); without
+        /// it, the key the document names is used, which shows the entries are unaltered under
+        /// that key but not that the key is the organisation's.
+        #[arg(long, value_name = "KEY")]
+        key: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -356,11 +368,34 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Log { command: LogCommand::Verify { checkpoint } } => log_verify(&config, checkpoint.as_deref()).await,
+        Command::Log { command: LogCommand::VerifyInsight { file, key } } => verify_insight(&file, key.as_deref()),
         Command::Openapi => {
             print!("{}", normverk_web::openapi_json());
             Ok(())
         }
     }
+}
+
+/// `normverk log verify-insight FILE [--key KEY]`.
+fn verify_insight(file: &std::path::Path, key: Option<&str>) -> anyhow::Result<()> {
+    use normverk_app::access_log::insight::{insight_key, verify_insight};
+    let doc = std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    let key = match key {
+        Some(k) => k.to_string(),
+        None => {
+            let k = insight_key(&doc).ok_or_else(|| anyhow::anyhow!("the document names no log key; give --key"))?;
+            eprintln!("note: checked against the key the document names ({k}); compare it with the one the organisation publishes");
+            k
+        }
+    };
+    let verifier =
+        tlog::note::Verifier::from_key_string(key.trim()).map_err(|e| anyhow::anyhow!("not a log key: {e}"))?;
+    let checked = verify_insight(&doc, &verifier).map_err(|e| anyhow::anyhow!("the insight does not verify: {e}"))?;
+    println!(
+        "ok: {} entries, each in the log {} of {} entries under its signed checkpoint, unaltered",
+        checked.entries, checked.origin, checked.size
+    );
+    Ok(())
 }
 
 async fn log_verify(config: &Config, saved: Option<&std::path::Path>) -> anyhow::Result<()> {

@@ -104,6 +104,8 @@ string_enum! {
         AssessmentWrite = "assessment:write",
         AccessLogWrite = "access_log:write",
         AccessLogRead = "access_log:read",
+        /// A patient portal answering patients' requests for insight into their own accesses.
+        AccessLogInsight = "access_log:insight",
         DlpScan = "dlp:scan",
         DeviationWrite = "deviation:write",
         DeviationRead = "deviation:read",
@@ -209,6 +211,9 @@ impl Scope {
             Scope::AssessmentWrite => "answer the self-assessment",
             Scope::AccessLogWrite => "append events to the access log",
             Scope::AccessLogRead => "read the access log's events (personal data, for audit)",
+            Scope::AccessLogInsight => {
+                "give a patient insight into who accessed their record, with proofs (each request is logged)"
+            }
             Scope::DlpScan => "check a message with the scanner (nothing is kept but counts)",
             Scope::DeviationWrite => "report deviations and take their steps",
             Scope::DeviationRead => "read the organisation's deviations",

@@ -239,7 +239,7 @@ fn open_for_scan(path: &std::path::Path) -> StoreResult<rusqlite::Connection> {
 fn sqlite_entries(path: &std::path::Path, from: i64, to: i64) -> StoreResult<Vec<StoredEntry>> {
     let db = open_for_scan(path)?;
     let tx = db.unchecked_transaction()?;
-    let events: Vec<(i64, (String, Beside, Option<String>))> = tx
+    let events: Vec<(i64, Payload<String>)> = tx
         .prepare(
             "SELECT idx, event_json, org_id, occurred_at, patient_id, user_id, unit, openings FROM access_payloads \
              WHERE idx >= ?1 AND idx < ?2 ORDER BY idx",
@@ -280,6 +280,9 @@ fn sqlite_entries(path: &std::path::Path, from: i64, to: i64) -> StoreResult<Vec
     }
     Ok(entries)
 }
+
+/// A payload as a scan reads it: the event, what is stored beside it, its openings.
+type Payload<E> = (E, Beside, Option<String>);
 
 /// The event of leaf `index` from events in index order, passing over those before it: how a
 /// scan of the leaves picks up the events scanned beside it. None where it was retired.
@@ -621,7 +624,7 @@ impl Store {
                 let text = |f: Option<&[u8]>| -> StoreResult<String> {
                     String::from_utf8(f.ok_or_else(bad)?.to_vec()).map_err(|_| bad())
                 };
-                let mut held: Vec<(i64, (&[u8], Beside, Option<String>))> = Vec::new();
+                let mut held: Vec<(i64, Payload<&[u8]>)> = Vec::new();
                 copy_binary_rows(&events, |[idx, event, org, at, patient, user, unit, openings]| {
                     let beside = Beside {
                         org_id: OrgId(int(org).ok_or_else(bad)?),
@@ -658,6 +661,29 @@ impl Store {
                 Ok(entries)
             }
         }
+    }
+
+    /// The salts of the organisation's leaves at `indexes` (others' are left out), by index.
+    pub async fn access_salts(&self, org_id: OrgId, indexes: &[u64]) -> StoreResult<Vec<(u64, [u8; 16])>> {
+        let mut out = Vec::with_capacity(indexes.len());
+        for chunk in indexes.chunks(ROWS_PER_INSERT) {
+            let rows: Vec<(i64, Vec<u8>)> = read!(self, |c| {
+                let mut q = sqlx::QueryBuilder::new("SELECT idx, salt FROM access_leaves WHERE org_id = ");
+                q.push_bind(org_id).push(" AND idx IN (");
+                let mut list = q.separated(", ");
+                for idx in chunk {
+                    list.push_bind(to_i64(*idx));
+                }
+                q.push(")");
+                q.build_query_as().fetch_all(c).await?
+            });
+            for (idx, salt) in rows {
+                let salt = <[u8; 16]>::try_from(salt.as_slice())
+                    .map_err(|_| StoreError::Corrupt("a stored salt is not 16 bytes".into()))?;
+                out.push((to_u64(idx)?, salt));
+            }
+        }
+        Ok(out)
     }
 
     /// One of the organisation's events with its leaf (not found for another organisation's).

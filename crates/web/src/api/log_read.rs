@@ -340,9 +340,55 @@ pub async fn event(
     }))
 }
 
+/// Whose insight, and for which days.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct InsightQuery {
+    /// The patient: `fnr:`, `dnr:`, `hnr:`, `fhn:` or `local:<system>:`.
+    pub patient_id: String,
+    /// The first day, `YYYY-MM-DD` (Norwegian time).
+    pub from: String,
+    /// The last day, `YYYY-MM-DD`, inclusive.
+    pub to: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/access-log/insight", security(("bearer" = ["access_log:insight"])), tag = "access-log", params(InsightQuery),
+    description = "A patient's insight (Normen 4.2.1): every access to the patient's information in the organisation's log \
+        in the period, newest first, each with its log index, salt, event as hashed and inclusion proof against the signed \
+        checkpoint the document carries, so the patient can check it with `normverk log verify-insight` or the page \
+        `/insight/verify`. The fields in `withheld` appear as commitments only (`event.sealed`). The request is itself logged. \
+        Completeness rests on `log verify`'s check of the search index, not on the proofs.",
+    responses(
+        (status = 200, body = Object, description = "the insight document (format `normverk-insight/1`)"),
+        (status = 403, description = "the token lacks access_log:insight", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "an invalid identity number, a date that is not YYYY-MM-DD, a period that ends before it starts or starts in the future, or more than 10,000 entries", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "the entries are not yet under a signed checkpoint (about a second); try again", body = Problem, content_type = "application/problem+json")))]
+pub async fn insight(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    params: Result<Query<InsightQuery>, QueryRejection>,
+) -> Result<Json<normverk_app::access_log::insight::Insight>, ApiError> {
+    let q = query(params)?;
+    let org = state.store.org(caller.org_id).await?;
+    let by = normverk_app::access_log::Accessor::Token { token_id: caller.token_id };
+    state.app.access_log.insight(&org, &by, &q.patient_id, &q.from, &q.to).await.map(Json).map_err(insight_error)
+}
+
+fn insight_error(e: normverk_app::access_log::insight::InsightError) -> ApiError {
+    use normverk_app::access_log::insight::InsightError;
+    match e {
+        InsightError::Invalid(p) => ApiError::problems(p),
+        InsightError::NotSigned => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+        InsightError::Store(s) => s.into(),
+        InsightError::Log(l) => log_error(l),
+    }
+}
+
 /// The documented operations of this feature, each with its description.
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::default()
+        .routes(routes!(insight))
         .routes(routes!(inclusion))
         .routes(routes!(consistency))
         .routes(routes!(search))

@@ -1041,3 +1041,75 @@ async fn a_retirement_not_signed_by_the_log_key_is_tampering(engine: &'static st
     }
 }
 engine_tests!(a_retirement_not_signed_by_the_log_key_is_tampering);
+
+async fn a_patients_insight_withholds_what_is_sealed_and_verifies_entry_by_entry(engine: &'static str) {
+    let app = spawn_app(engine).await;
+    let (org, _) = app.org_with_member("A", "974760673", "a@a.no", &[Role::Admin]).await;
+    let writer = app.token(&org, &[Scope::AccessLogWrite]).await;
+    let portal = app.token(&org, &[Scope::AccessLogInsight]).await;
+    let auditor = app.token(&org, &[Scope::AccessLogRead]).await;
+    let me = "fnr:13116900216";
+    let mut glass = event(me);
+    glass["basis"] = json!("break_glass");
+    glass["basis_reason"] = json!("Bevisstløs pasient, naboen Ola ringte");
+    glass["user_national_id"] = json!("fnr:15108695088");
+    let mut later = event(me);
+    later["occurred_at"] = json!("2026-11-21T09:00:00+01:00");
+    let batch = vec![glass, event(&patient(1)), later, event(&patient(2))];
+    let r = client().post(app.url("/api/v1/access-events")).bearer_auth(&writer).json(&batch).send().await.unwrap();
+    assert_eq!(r.status(), 201);
+    signed(&app, 4).await;
+    indexed(&app, 4).await;
+
+    let url = |q: &str| app.url(&format!("/api/v1/access-log/insight?{q}"));
+    let ask = format!("patient_id={me}&from=2026-11-01&to=2026-11-30");
+    assert_eq!(client().get(url(&ask)).bearer_auth(&auditor).send().await.unwrap().status(), 403, "a scope of its own");
+    for bad in [
+        "patient_id=fnr:12345678901&from=2026-11-01&to=2026-11-30",
+        "patient_id=fnr:13116900216&from=2026-11-30&to=2026-11-01",
+        "patient_id=fnr:13116900216&from=2099-01-01&to=2099-01-31",
+        "patient_id=fnr:13116900216&from=1.11.2026&to=2026-11-30",
+    ] {
+        let r = client().get(url(bad)).bearer_auth(&portal).send().await.unwrap();
+        assert_eq!(r.status(), 422, "{bad}");
+    }
+    assert_eq!(app.store.access_log_size().await.unwrap(), 4, "a refused request logs nothing");
+    let r = client().get(url(&ask)).bearer_auth(&portal).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let body = r.text().await.unwrap();
+    assert!(!body.contains("Bevisstløs") && !body.contains("15108695088"), "withheld: {body}");
+    let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let indexes: Vec<u64> = doc["entries"].as_array().unwrap().iter().map(|e| e["index"].as_u64().unwrap()).collect();
+    assert_eq!(indexes, [2, 0], "the patient's accesses, newest first");
+    assert_eq!(doc["entries"][1]["event"]["basis"], "break_glass");
+    assert!(doc["entries"][1]["event"]["sealed"]["basis_reason"].is_string());
+    assert_eq!(app.store.access_log_size().await.unwrap(), 5, "the insight given is itself logged");
+
+    let key = crate::common::test_signer().verifier();
+    let checked = normverk_app::access_log::insight::verify_insight(body.as_bytes(), &key).unwrap();
+    assert_eq!(checked.entries, 2);
+    // One byte changed in the second entry: the verifier names it.
+    let altered = body.replacen("2026-11-20T08:15:00+01:00", "2026-11-20T08:16:00+01:00", 1);
+    assert_ne!(altered, body);
+    let failure = normverk_app::access_log::insight::verify_insight(altered.as_bytes(), &key).unwrap_err();
+    assert_eq!((failure.entry, failure.index), (Some(2), Some(0)), "{failure}");
+    let other_key = tlog::note::Signer::new("normverk.test/access-log", [9u8; 32]).unwrap().verifier();
+    assert!(normverk_app::access_log::insight::verify_insight(body.as_bytes(), &other_key).is_err());
+    let broken = &body[..body.len() - 2];
+    assert!(normverk_app::access_log::insight::verify_insight(broken.as_bytes(), &key).unwrap_err().entry.is_none());
+
+    // The auditor still reads the reason, opened from beside the event.
+    let found: serde_json::Value = client()
+        .get(app.url(&format!("/api/v1/access-log/events?patient_id={me}")))
+        .bearer_auth(&auditor)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let reasons: Vec<&str> =
+        found.as_array().unwrap().iter().filter_map(|e| e["event"]["basis_reason"].as_str()).collect();
+    assert!(reasons.contains(&"Bevisstløs pasient, naboen Ola ringte"), "{found}");
+}
+engine_tests!(a_patients_insight_withholds_what_is_sealed_and_verifies_entry_by_entry);

@@ -301,6 +301,7 @@ error-evidence-frozen-message = Evidence cannot be added to a frozen round.
 catalog-export-ciso = Download as a CISO Assistant library (YAML)
 scope-access_log-write = Write events to the access log
 scope-access_log-read = Read the access log's events (audit)
+scope-access_log-insight = Give patients insight into who accessed their record
 nav-access-log = Access log
 access-log-title = Access log
 log-settings-title = Access log settings

@@ -301,6 +301,7 @@ error-evidence-frozen-message = Dokumentasjon kan ikke legges til i en frosset r
 catalog-export-ciso = Last ned som CISO Assistant-bibliotek (YAML)
 scope-access_log-write = Skrive hendelser til tilgangsloggen
 scope-access_log-read = Lese tilgangsloggens hendelser (revisjon)
+scope-access_log-insight = Gi pasienter innsyn i hvem som har sett journalen deres
 nav-access-log = Tilgangslogg
 access-log-title = Tilgangslogg
 log-settings-title = Innstillinger for tilgangsloggen

@@ -516,12 +516,20 @@ fn seconds(occurred_at: &str) -> i64 {
 /// An event as its readers see it: as stored, with its sealed fields opened from `openings`.
 /// None for a retirement, or for what does not open (which `log verify` reports).
 pub fn read_event(json: &str, openings: Option<&str>) -> Option<AccessEvent> {
-    let mut event: AccessEvent = serde_json::from_str(json).ok()?;
+    open_event(json, openings).ok()
+}
+
+/// The stored event `json` with its sealed fields opened from `openings`, or why it does not
+/// open: not an access event, malformed openings, or a value that does not match its
+/// commitment.
+fn open_event(json: &str, openings: Option<&str>) -> Result<AccessEvent, String> {
+    let mut event: AccessEvent = serde_json::from_str(json).map_err(|e| e.to_string())?;
     if !event.sealed.is_empty() || openings.is_some() {
-        let openings: normverk_core::access_log::Openings = serde_json::from_str(openings.unwrap_or("{}")).ok()?;
-        normverk_core::access_log::unseal(&mut event, &openings).ok()?;
+        let openings: normverk_core::access_log::Openings = serde_json::from_str(openings.unwrap_or("{}"))
+            .map_err(|_| "the sealed values stored beside it are malformed".to_string())?;
+        normverk_core::access_log::unseal(&mut event, &openings)?;
     }
-    Some(event)
+    Ok(event)
 }
 
 /// Random bytes per event: its 16-byte salt, and a 16-byte key for each sealed field.

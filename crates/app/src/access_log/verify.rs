@@ -2,8 +2,8 @@
 //! value stored beside an event against the event, the search index against the events in both
 //! directions, the tree rebuilt and every stored full tile and checkpoint checked against it.
 
-use super::{consistency_proof, retirement_cutoff, retirement_signed, seconds, tampered, LogError};
-use normverk_core::access_log::{unseal, AccessEvent, Openings, Retirement, RetirementEntry, RETIREMENT_PREFIX};
+use super::{consistency_proof, open_event, retirement_cutoff, retirement_signed, seconds, tampered, LogError};
+use normverk_core::access_log::{Retirement, RetirementEntry, RETIREMENT_PREFIX};
 use normverk_store::access_log::{
     segment_of, Beside, IndexDigest, IndexRow, IndexScan, Retired, StoredCheckpoint, StoredEntry, Verification,
 };
@@ -200,12 +200,7 @@ fn check_entry(e: &StoredEntry, cx: &Context, retired: Option<&Retired>) -> Resu
     }
     // A quote opens a key only: inside a string value it is escaped.
     if e.openings.is_some() || json.contains("\"sealed\":{") {
-        let opened = serde_json::from_str::<AccessEvent>(json).map_err(|err| err.to_string()).and_then(|mut event| {
-            let openings: Openings = serde_json::from_str(e.openings.as_deref().unwrap_or("{}"))
-                .map_err(|_| "the sealed values stored beside it are malformed".to_string())?;
-            unseal(&mut event, &openings)
-        });
-        if let Err(why) = opened {
+        if let Err(why) = open_event(json, e.openings.as_deref()) {
             return Err(format!("the sealed values stored beside event {} are not the event's: {why}", e.index));
         }
     }
